@@ -1,0 +1,3 @@
+"""dlprep: deep-learning interview prep you can run."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from dlprep.cli import main
+
+sys.exit(main())

@@ -1,0 +1,222 @@
+"""The card format: the single source of truth for validation and ``quizbank/schema.json``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from dlprep.bank.template import FormulaError, assignments, compile_formula, evaluate, placeholders
+
+LANGS = ("en", "ko")
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """Text in both languages. Markdown, fenced code and inline math are allowed."""
+
+    en: NonEmpty
+    ko: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+# A choice or an order item: plain text when it needs no translation (code, numbers).
+Item = NonEmpty | Text
+
+
+def item_key(item: str | Text) -> str:
+    """How answers refer to a choice: its English text, or the plain string."""
+    return item if isinstance(item, str) else item.en
+
+
+def item_text(item: str | Text, lang: str) -> str:
+    return item if isinstance(item, str) else item.get(lang)
+
+
+class DemoLink(_Strict):
+    """A registered demo that shows the answer, with parameter overrides."""
+
+    name: Slug
+    params: dict[str, bool | int | float | str] = Field(default_factory=dict)
+    predict: Text | None = Field(
+        default=None, description="What the learner should predict before the demo runs."
+    )
+
+
+class _Card(_Strict):
+    id: Slug = Field(description="Stable and unique across all banks; progress is keyed by it.")
+    topic: Slug
+    difficulty: Literal[1, 2, 3] = Field(description="1 easy, 2 medium, 3 hard.")
+    tags: list[Slug] = Field(default_factory=list)
+    q: Text = Field(description="The question (Markdown).")
+    explain: Text = Field(description="Why the answer is right, in 2-6 sentences (Markdown).")
+    refs: list[NonEmpty] = Field(
+        min_length=1, description="Where the fact can be checked: paper (year), docs, textbook."
+    )
+    demo: DemoLink | None = None
+    override: bool = Field(default=False, description="A user card replacing a built-in id.")
+
+
+def _unique_keys(items: list[str | Text], what: str) -> list[str]:
+    keys = [item_key(i) for i in items]
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"{what} {key!r} appears twice")
+        seen.add(key)
+    return keys
+
+
+class Mcq(_Card):
+    type: Literal["mcq"]
+    choices: list[Item] = Field(min_length=2, max_length=9)
+    answer: NonEmpty = Field(description="English text (or plain text) of the correct choice.")
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct_choices(cls, choices: list[str | Text]) -> list[str | Text]:
+        _unique_keys(choices, "choice")
+        return choices
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_in_choices(cls, answer: str, info: ValidationInfo) -> str:
+        choices = info.data.get("choices")
+        if choices is not None and answer not in [item_key(c) for c in choices]:
+            raise ValueError(f"{answer!r} is not among the choices")
+        return answer
+
+
+class Multi(_Card):
+    type: Literal["multi"]
+    choices: list[Item] = Field(min_length=2, max_length=9)
+    answers: list[NonEmpty] = Field(min_length=1, description="Every correct choice.")
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct_choices(cls, choices: list[str | Text]) -> list[str | Text]:
+        _unique_keys(choices, "choice")
+        return choices
+
+    @field_validator("answers")
+    @classmethod
+    def _answers_in_choices(cls, answers: list[str], info: ValidationInfo) -> list[str]:
+        choices = info.data.get("choices")
+        keys = [item_key(c) for c in choices] if choices is not None else None
+        for answer in answers:
+            if keys is not None and answer not in keys:
+                raise ValueError(f"{answer!r} is not among the choices")
+        if len(set(answers)) != len(answers):
+            raise ValueError("an answer is listed twice")
+        return answers
+
+
+class TrueFalse(_Card):
+    type: Literal["truefalse"]
+    answer: bool
+    myth: bool = Field(default=False, description="A myth-or-fact card about a common claim.")
+
+
+class Recall(_Card):
+    type: Literal["recall"]
+    answer: Text = Field(description="The model answer the learner grades against.")
+
+
+class Tolerance(_Strict):
+    abs: float | None = Field(default=None, ge=0)
+    rel: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Tolerance:
+        if (self.abs is None) == (self.rel is None):
+            raise ValueError("give exactly one of abs or rel")
+        return self
+
+    def accepts(self, given: float, expected: float) -> bool:
+        if self.abs is not None:
+            return abs(given - expected) <= self.abs + 1e-12 * abs(expected)
+        assert self.rel is not None
+        return abs(given - expected) <= self.rel * abs(expected) + 1e-12
+
+
+class Template(_Strict):
+    """Variables drawn from listed values; the answer is computed from ``formula``."""
+
+    vars: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[float]] = Field(
+        min_length=1
+    )
+    formula: NonEmpty
+
+    @field_validator("vars")
+    @classmethod
+    def _values_listed(cls, variables: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, options in variables.items():
+            if not options:
+                raise ValueError(f"variable {name!r} lists no values")
+        return variables
+
+    @field_validator("formula")
+    @classmethod
+    def _formula_is_safe(cls, formula: str, info: ValidationInfo) -> str:
+        variables = info.data.get("vars")
+        if variables is None:
+            return formula
+        try:
+            tree = compile_formula(formula, frozenset(variables))
+            for values in assignments(variables):
+                evaluate(tree, values)
+        except FormulaError as exc:
+            raise ValueError(str(exc)) from None
+        return formula
+
+
+class Numeric(_Card):
+    type: Literal["numeric"]
+    answer: float | None = Field(default=None, description="Fixed answer (omit with template).")
+    template: Template | None = None
+    unit: str = Field(description='Unit of the answer, e.g. "B", "MB", "params"; "" for none.')
+    tolerance: Tolerance
+
+    @model_validator(mode="after")
+    def _answer_or_template(self) -> Numeric:
+        # Reported under "answer" by the loader (see FIELD_OF_MODEL_ERROR).
+        if (self.answer is None) == (self.template is None):
+            raise ValueError("answer: give exactly one of answer or template")
+        if self.template is not None:
+            used = placeholders(self.q.en) | placeholders(self.q.ko)
+            missing = used - set(self.template.vars)
+            if missing:
+                raise ValueError(f"q: uses undefined template variables {sorted(missing)}")
+        return self
+
+
+class Order(_Card):
+    type: Literal["order"]
+    items: list[Item] = Field(min_length=2, max_length=9, description="In the correct order.")
+
+    @field_validator("items")
+    @classmethod
+    def _distinct(cls, items: list[str | Text]) -> list[str | Text]:
+        _unique_keys(items, "item")
+        return items
+
+
+Card = Annotated[Mcq | Multi | TrueFalse | Recall | Numeric | Order, Field(discriminator="type")]
+CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
+
+card_adapter: TypeAdapter[Card] = TypeAdapter(Card)

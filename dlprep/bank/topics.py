@@ -1,0 +1,32 @@
+"""The topic map's sections (see TOPICS.md in the project's shared notes).
+
+A card's ``topic`` is one of these slugs; user banks may add their own topics, which
+validate with a warning (``--strict`` turns it into a problem).
+"""
+
+from __future__ import annotations
+
+# slug: (English title, Korean title); order is the map's order
+TOPICS: dict[str, tuple[str, str]] = {
+    "training-loop": (
+        "Training loop: forward, backward, epochs",
+        "학습 루프: 순전파, 역전파, 에폭",
+    ),
+    "mlp": ("Perceptron → MLP → deep network", "퍼셉트론에서 다층 신경망까지"),
+    "activations": ("Activation functions", "활성화 함수"),
+    "gradients": ("Vanishing and exploding gradients", "기울기 소실과 폭주"),
+    "init": ("Weight initialisation", "가중치 초기화"),
+    "optimizers": ("Optimisers and hyperparameters", "옵티마이저와 하이퍼파라미터"),
+    "minibatch": ("Mini-batches", "미니배치"),
+    "regularization": ("Regularisation and evaluation", "규제와 평가"),
+    "gpu": ("GPUs and performance", "GPU와 성능"),
+    "memory": ("GPU memory estimation", "GPU 메모리 추정"),
+    "beyond-mlp": ("Beyond MLPs", "MLP 너머"),
+}
+
+
+def topic_title(slug: str, lang: str = "en") -> str:
+    titles = TOPICS.get(slug)
+    if titles is None:
+        return slug
+    return titles[1] if lang == "ko" else titles[0]

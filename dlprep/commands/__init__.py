@@ -1,0 +1,1 @@
+"""Subcommands, each imported only when it runs."""

@@ -1,0 +1,203 @@
+"""The demo registry, read from the demo files' ``META`` literals without importing them.
+
+Each module in ``demos/`` starts with a literal dictionary::
+
+    META = {
+        "name": "vanishing-gradient",           # CLI name
+        "claim": "Sigmoid gradients shrink ...",  # one sentence, English
+        "claim_ko": "시그모이드 ...",               # the same claim in Korean
+        "cpu_seconds": 3,                       # typical default run on a 2-core CPU
+        "metric": "loss",                       # main metric a chart shows
+        "params": {
+            "depth": {"default": 10, "help": "hidden layers", "min": 2, "max": 40},
+            "activation": {"default": "sigmoid", "choices": ["sigmoid", "tanh"],
+                           "help": "hidden activation"},
+        },
+    }
+
+Reading it with :func:`ast.literal_eval` keeps ``dlprep bank validate`` and the quiz
+free of torch until a demo actually runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dlprep.paths import demos_dir
+
+ParamValue = bool | int | float | str
+
+
+class RegistryError(ValueError):
+    """A demo file whose META is missing or malformed."""
+
+
+class ParamError(ValueError):
+    """An unknown demo parameter or a value it does not accept."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    default: ParamValue
+    help: str = ""
+    choices: tuple[ParamValue, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+    def coerce(self, value: object) -> ParamValue:
+        """Convert ``value`` (a CLI string or a YAML scalar) to this parameter's type."""
+        kind = type(self.default)
+        try:
+            out = _convert(kind, value)
+        except (TypeError, ValueError):
+            raise ParamError(
+                f"{self.name}: expected {kind.__name__}, got {value!r}"
+            ) from None
+        if self.choices and out not in self.choices:
+            options = ", ".join(map(str, self.choices))
+            raise ParamError(f"{self.name}: {out!r} is not one of {options}")
+        if isinstance(out, int | float) and not isinstance(out, bool):
+            if not math.isfinite(out):
+                raise ParamError(f"{self.name}: must be a finite number, got {value!r}")
+            if self.min is not None and out < self.min:
+                raise ParamError(f"{self.name}: {out} is below the minimum {self.min:g}")
+            if self.max is not None and out > self.max:
+                raise ParamError(f"{self.name}: {out} is above the maximum {self.max:g}")
+        return out
+
+
+def _convert(kind: type, value: object) -> ParamValue:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(value)
+    if kind is int:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        number = float(text)  # accepts 1e3 for counts
+        if not number.is_integer():
+            raise ValueError(value)
+        return int(number)
+    if kind is float:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, bool | int | float):
+        raise TypeError(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    name: str
+    path: Path
+    claim: str
+    claim_ko: str
+    cpu_seconds: float
+    metric: str
+    params: dict[str, ParamSpec] = field(default_factory=dict)
+
+    @property
+    def module_name(self) -> str:
+        return self.path.stem
+
+    def defaults(self) -> dict[str, ParamValue]:
+        return {name: spec.default for name, spec in self.params.items()}
+
+    def resolve(self, overrides: dict[str, object]) -> dict[str, ParamValue]:
+        """Defaults updated by validated ``overrides``; raises :class:`ParamError`."""
+        values = self.defaults()
+        for key, raw in overrides.items():
+            spec = self.params.get(key)
+            if spec is None:
+                known = ", ".join(self.params) or "none"
+                raise ParamError(f"{self.name} has no parameter {key!r} (known: {known})")
+            values[key] = spec.coerce(raw)
+        return values
+
+
+def _read_meta(path: Path) -> dict[str, Any] | None:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "META"
+        ):
+            try:
+                meta = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise RegistryError(f"{path.name}: META must be a literal ({exc})") from None
+            if not isinstance(meta, dict):
+                raise RegistryError(f"{path.name}: META must be a dict")
+            return meta
+    return None
+
+
+def _info(path: Path, meta: dict[str, Any]) -> DemoInfo:
+    try:
+        params = {
+            key: ParamSpec(
+                name=key,
+                default=spec["default"],
+                help=spec.get("help", ""),
+                choices=tuple(spec.get("choices", ())),
+                min=spec.get("min"),
+                max=spec.get("max"),
+            )
+            for key, spec in meta.get("params", {}).items()
+        }
+        return DemoInfo(
+            name=meta["name"],
+            path=path,
+            claim=meta["claim"],
+            claim_ko=meta.get("claim_ko", meta["claim"]),
+            cpu_seconds=float(meta.get("cpu_seconds", 0)),
+            metric=meta.get("metric", "loss"),
+            params=params,
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise RegistryError(f"{path.name}: malformed META ({exc!r})") from None
+
+
+def scan(directory: Path) -> dict[str, DemoInfo]:
+    """All demos in ``directory`` keyed by CLI name; files without META are helpers."""
+    demos: dict[str, DemoInfo] = {}
+    if not directory.is_dir():
+        return demos
+    for path in sorted(directory.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        meta = _read_meta(path)
+        if meta is None:
+            continue
+        info = _info(path, meta)
+        if info.name in demos:
+            raise RegistryError(f"{path.name}: demo name {info.name!r} is used twice")
+        demos[info.name] = info
+    return demos
+
+
+@cache
+def registry() -> dict[str, DemoInfo]:
+    """The registered demos shipped with dlprep."""
+    return scan(demos_dir())

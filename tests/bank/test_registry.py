@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dlprep.registry import ParamError, RegistryError, scan
+
+DEMO = '''"""A demo."""
+import torch  # never imported by the registry
+
+META = {
+    "name": "toy",
+    "claim": "Toys are fun.",
+    "claim_ko": "장난감은 재미있다.",
+    "cpu_seconds": 1.5,
+    "metric": "loss",
+    "params": {
+        "depth": {"default": 10, "help": "hidden layers", "min": 2, "max": 40},
+        "lr": {"default": 0.1, "help": "learning rate", "min": 0},
+        "activation": {"default": "relu", "choices": ["relu", "tanh"]},
+        "clip": {"default": True},
+    },
+}
+'''
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scan_reads_meta_without_importing(tmp_path: Path) -> None:
+    write(tmp_path, "toy.py", DEMO)
+    write(tmp_path, "_kit.py", "import torch\nMETA = {'name': 'helper'}\n")
+    demos = scan(tmp_path)
+    assert list(demos) == ["toy"]
+    info = demos["toy"]
+    assert info.cpu_seconds == 1.5 and info.claim_ko.startswith("장난감")
+    assert info.defaults() == {"depth": 10, "lr": 0.1, "activation": "relu", "clip": True}
+
+
+def test_resolve_coerces_cli_strings(tmp_path: Path) -> None:
+    info = scan(write(tmp_path, "toy.py", DEMO).parent)["toy"]
+    values = info.resolve({"depth": "12", "lr": "0.5", "activation": "tanh", "clip": "no"})
+    assert values == {"depth": 12, "lr": 0.5, "activation": "tanh", "clip": False}
+    assert info.resolve({"depth": 1e1})["depth"] == 10
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"width": 3}, "has no parameter 'width' \\(known: depth, lr, activation, clip\\)"),
+        ({"depth": "ten"}, "depth: expected int"),
+        ({"depth": 2.5}, "depth: expected int"),
+        ({"depth": 1}, "below the minimum 2"),
+        ({"depth": 41}, "above the maximum 40"),
+        ({"lr": "nan"}, "finite"),
+        ({"activation": "gelu"}, "'gelu' is not one of relu, tanh"),
+        ({"clip": "perhaps"}, "clip: expected bool"),
+        ({"activation": 3}, "activation: expected str"),
+    ],
+)
+def test_bad_overrides_are_clear(tmp_path: Path, overrides: dict, message: str) -> None:
+    info = scan(write(tmp_path, "toy.py", DEMO).parent)["toy"]
+    with pytest.raises(ParamError, match=message):
+        info.resolve(overrides)
+
+
+def test_malformed_meta(tmp_path: Path) -> None:
+    write(tmp_path, "bad.py", "META = {'name': 'x', 'claim': open('f')}\n")
+    with pytest.raises(RegistryError, match="literal"):
+        scan(tmp_path)
+
+
+def test_shipped_registry_has_the_required_demos() -> None:
+    from dlprep.registry import registry
+
+    required = {
+        "vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init", "activations",
+        "linear-collapse", "optimizers", "learning-rate", "batch-size", "overfitting",
+        "vectorization", "gpu-speedup",
+    }
+    demos = registry()
+    assert required <= set(demos)
+    for info in demos.values():
+        assert info.claim and info.claim_ko != info.claim and info.cpu_seconds > 0
+        assert info.resolve({}) == info.defaults()

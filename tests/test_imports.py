@@ -1,0 +1,52 @@
+"""Startup stays fast: prove which modules each entry point imports (no torch, no textual)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, sys
+from dlprep.cli import main
+code = 0
+try:
+    code = main({args!r})
+except SystemExit as exc:
+    code = exc.code
+print("\\n@@" + json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
+"""
+
+
+def imported(args: list[str]) -> tuple[int, set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True
+    )
+    payload = json.loads(result.stdout.rsplit("@@", 1)[1])
+    return payload["code"], set(payload["modules"])
+
+
+def top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code, modules = imported(["--help"])
+    assert code == 0
+    assert not top(modules) & {"torch", "textual", "click", "pydantic", "yaml", "rich", "numpy"}
+
+
+@pytest.mark.parametrize("args", [["bank", "validate"], ["bank", "stats"], ["bank", "list"]])
+def test_bank_commands_load_neither_torch_nor_textual(args: list[str]) -> None:
+    code, modules = imported(args)
+    assert code == 0
+    assert not top(modules) & {"torch", "textual", "numpy"}
+
+
+def test_import_dlprep_bank_is_pure() -> None:
+    probe = "import json, sys, dlprep.bank, dlprep.registry; print(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    modules = top(set(json.loads(result.stdout)))
+    assert not modules & {"torch", "textual", "numpy"}
