@@ -18,12 +18,8 @@ from pydantic import ValidationError
 
 from dlprep.bank.models import CARD_TYPES, Card, card_adapter
 from dlprep.bank.topics import TOPICS
+from dlprep.bank.yamlfast import compose_nodes, load_items
 from dlprep.paths import builtin_bank_dir, user_bank_paths
-
-try:  # the C parser is several times faster; construction is the same Python code
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
 
 Severity = Literal["error", "warning"]
 NO_ID = "-"
@@ -91,11 +87,29 @@ def card_files(path: Path) -> list[Path]:
     raise BankPathError(f"no such file or directory: {path}")
 
 
+class _File:
+    """A card file being loaded; its node tree is composed only if a card needs lines."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name, self.text = name, text
+        self._nodes: list[yaml.Node] | None = None
+
+    def node(self, index: int) -> yaml.Node | None:
+        if self._nodes is None:
+            self._nodes = compose_nodes(self.text)
+        return self._nodes[index] if index < len(self._nodes) else None
+
+
 @dataclass
 class _Raw:
     data: dict[str, Any]
-    node: yaml.MappingNode
-    file: str
+    file: _File
+    index: int
+    line: int
+
+    def line_at(self, loc: Sequence[int | str]) -> int:
+        node = self.file.node(self.index)
+        return self.line if node is None else _line_at(node, loc)
 
 
 def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
@@ -105,9 +119,8 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(name, 1, NO_ID, "file", f"cannot read: {exc}"))
         return []
-    loader = SafeLoader(text)
     try:
-        root = loader.get_single_node()
+        root, root_line, items = load_items(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -116,62 +129,44 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     except yaml.YAMLError as exc:
         problems.append(Problem(name, 1, NO_ID, "yaml", f"syntax error: {exc}"))
         return []
-    finally:
-        loader.dispose()
-    if root is None:
-        problems.append(Problem(name, 1, NO_ID, "file", "no cards", "warning"))
+    if root == "empty":
+        problems.append(Problem(name, root_line, NO_ID, "file", "no cards", "warning"))
         return []
-    if not isinstance(root, yaml.SequenceNode):
-        problems.append(
-            Problem(name, root.start_mark.line + 1, NO_ID, "file", "must be a list of cards")
-        )
+    if root != "seq":
+        problems.append(Problem(name, root_line, NO_ID, "file", "must be a list of cards"))
         return []
+    source = _File(name, text)
     raws = []
-    for node in root.value:
-        line = node.start_mark.line + 1
-        if not isinstance(node, yaml.MappingNode):
-            problems.append(Problem(name, line, NO_ID, "card", "must be a mapping of fields"))
-            continue
-        card_id = _scalar_id(node)
-        keys = [k.value for k, _ in node.value]
-        dupes = {k for k in keys if keys.count(k) > 1} if len(set(keys)) != len(keys) else set()
-        if dupes:
-            seen_keys: set[str] = set()
-            for key_node, _ in node.value:
-                if key_node.value in seen_keys:
-                    problems.append(
-                        Problem(
-                            name, key_node.start_mark.line + 1, card_id, str(key_node.value),
-                            "field given twice",
-                        )
-                    )
-                seen_keys.add(key_node.value)
-            continue
-        try:
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or node.start_mark
+    for index, item in enumerate(items):
+        data = item.data
+        card_id = str(data.get("id") or NO_ID) if isinstance(data, dict) else NO_ID
+        if item.bad_tag is not None:
+            tag = item.bad_tag.tag.replace("tag:yaml.org,2002:", "!!")
             problems.append(
-                Problem(name, mark.line + 1, card_id, "yaml", _tag_message(str(exc.problem)))
+                Problem(
+                    name, item.bad_tag.line, _scalar_id(source, index), "yaml",
+                    f"unsafe or unknown tag {tag} is rejected (cards are plain YAML)",
+                )
             )
             continue
-        raws.append(_Raw(data, node, name))
+        if not isinstance(data, dict):
+            problems.append(Problem(name, item.line, NO_ID, "card", "must be a mapping of fields"))
+            continue
+        if item.duplicate_keys:
+            for key, line in item.duplicate_keys:
+                problems.append(Problem(name, line, card_id, key, "field given twice"))
+            continue
+        raws.append(_Raw(data, source, index, item.line))
     return raws
 
 
-def _scalar_id(node: yaml.MappingNode) -> str:
-    for key, value in node.value:
-        if key.value == "id" and isinstance(value, yaml.ScalarNode) and value.value:
-            return str(value.value)
+def _scalar_id(source: _File, index: int) -> str:
+    node = source.node(index)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "id" and isinstance(value, yaml.ScalarNode) and value.value:
+                return str(value.value)
     return NO_ID
-
-
-def _tag_message(problem: str) -> str:
-    if "constructor for the tag" in problem:
-        tag = problem.split("tag", 1)[1].strip().strip("'")
-        tag = tag.replace("tag:yaml.org,2002:", "!!")
-        return f"unsafe or unknown tag {tag} is rejected (cards are plain YAML)"
-    return problem
 
 
 def _line_at(node: yaml.Node, loc: Sequence[int | str]) -> int:
@@ -242,8 +237,8 @@ def _validate(raw: _Raw, problems: list[Problem]) -> Card | None:
             head, sep, rest = message.partition(": ")
             if not loc and sep and head.isidentifier():
                 loc, message = [head], rest  # a model-level check naming its field
-            line = _line_at(raw.node, loc)
-            problems.append(Problem(raw.file, line, card_id, _field_path(loc), message))
+            line = raw.line_at(loc)
+            problems.append(Problem(raw.file.name, line, card_id, _field_path(loc), message))
         return None
 
 
@@ -258,15 +253,15 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
     try:
         demos = registry()
     except RegistryError as exc:
-        problems.append(Problem(raw.file, 1, card_id, "demo", f"demo registry: {exc}"))
+        problems.append(Problem(raw.file.name, raw.line, card_id, "demo", f"demo registry: {exc}"))
         return False
     info = demos.get(demo["name"])
     if info is None:
-        line = _line_at(raw.node, ["demo", "name"])
+        line = raw.line_at(["demo", "name"])
         known = ", ".join(sorted(demos)) or "none"
         problems.append(
             Problem(
-                raw.file, line, card_id, "demo.name",
+                raw.file.name, line, card_id, "demo.name",
                 f"no registered demo {demo['name']!r} (known: {known})",
             )
         )
@@ -277,8 +272,8 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
         try:
             info.resolve({key: value})
         except ParamError as exc:
-            line = _line_at(raw.node, ["demo", "params", key])
-            problems.append(Problem(raw.file, line, card_id, f"demo.params.{key}", str(exc)))
+            line = raw.line_at(["demo", "params", key])
+            problems.append(Problem(raw.file.name, line, card_id, f"demo.params.{key}", str(exc)))
             ok = False
     return ok
 
@@ -303,7 +298,7 @@ def load_paths(
             card = _validate(raw, problems)
             demo_ok = _check_demo(raw, problems)
             if card is not None and demo_ok:
-                _add(bank, card, Origin(raw.file, raw.node.start_mark.line + 1, is_builtin))
+                _add(bank, card, Origin(raw.file.name, raw.line, is_builtin))
         bank.problems += sorted(problems, key=lambda p: p.line)
     return bank
 
