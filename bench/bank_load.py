@@ -84,7 +84,8 @@ def main() -> int:
     print(f"  bare yaml.load(CSafeLoader)   {t_bare * 1000:7.1f} ms")
     print(f"  dlprep load + validate        {t_ours * 1000:7.1f} ms   "
           f"[{verdict(t_ours < 0.5)}: target < 500 ms]")
-    print(f"  ratio to bare parse           {ratio:7.2f}x   [{verdict(ratio <= 2.0)}: target <= 2x]")
+    print(f"  ratio to bare parse           {ratio:7.2f}x   "
+          f"[{verdict(ratio <= 2.0)}: target <= 2x]")
     return 0
 
 

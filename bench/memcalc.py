@@ -1,0 +1,111 @@
+"""`dlprep memcalc` wall time as a ratio to `python -c pass`, measured in the same run.
+
+Targets (issue 4): estimate mode under 200 ms wall, the --gpu batch search under 300 ms.
+The ratios say how much of that is memcalc rather than this machine's Python start-up.
+
+On a CUDA machine, ``python bench/memcalc.py --cuda-grid`` calibrates the cuBLAS
+workspace and prints estimate vs ``max_memory_allocated`` over 20 configurations as a
+Markdown table for docs/memory.md (target: within max(1%, 1 MiB)).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import command_time, verdict  # noqa: E402
+
+CASES = [
+    ("estimate, --params only", ["--params", "1e6", "--batch", "32"], 0.200),
+    ("estimate, 784-512-512-10", ["--layers", "784,512,512,10", "--batch", "64",
+                                  "--norm", "layernorm", "--dropout", "0.1"], 0.200),
+    ("estimate, --json", ["--layers", "784,512,512,10", "--json"], 0.200),
+    ("--gpu search, RTX 4090", ["--layers", "784,4096,4096,4096,10", "--gpu", "RTX4090"],
+     0.300),
+    ("--gpu search, 80GiB cuda", ["--layers", "784,8192,8192,10", "--gpu", "80GiB",
+                                  "--device", "cuda", "--dtype", "amp-bf16"], 0.300),
+]
+
+
+GRID = [
+    f"--layers {layers} --batch {batch} {extra}"
+    for layers in ("784,512,512,10", "1024,4096,4096,1000")
+    for batch, extra in (
+        (1, "--optimizer adam"),
+        (64, "--optimizer adam --no-foreach"),
+        (256, "--optimizer sgd --dropout 0.1"),
+        (1024, "--optimizer momentum --norm layernorm --activation gelu"),
+        (4096, "--optimizer adam --norm batchnorm --dropout 0.2"),
+        (32, "--dtype amp-bf16 --optimizer adam"),
+        (512, "--dtype amp-fp16 --optimizer adamw --weight-decay 0.01"),
+        (2048, "--dtype amp-bf16 --activation silu --dropout 0.1"),
+        (128, "--loss mse --activation tanh"),
+        (8, "--dtype bf16 --optimizer adam --norm layernorm"),
+    )
+]
+WORKSPACE_PROBE = """
+import torch
+torch.cuda.init()
+a = torch.ones(256, 256, device="cuda")
+w = torch.ones(256, 256, device="cuda")
+b = torch.ones(256, device="cuda")
+torch.cuda.synchronize()
+before = torch.cuda.memory_allocated()
+out1 = a @ a
+out2 = torch.nn.functional.linear(a, w, b)
+torch.cuda.synchronize()
+print(torch.cuda.memory_allocated() - before - 2 * 256 * 256 * 4)
+"""
+
+
+def cuda_grid(exe: str) -> int:
+    """Calibrate on a real GPU: never run (or invent) on a machine without one."""
+    import datetime
+
+    import torch
+
+    if not torch.cuda.is_available():
+        print("--cuda-grid needs a CUDA GPU; none is visible here", file=sys.stderr)
+        return 2
+    ws = subprocess.run([sys.executable, "-c", WORKSPACE_PROBE], capture_output=True,
+                        text=True, check=True).stdout.strip()
+    print(f"device {torch.cuda.get_device_name()}, torch {torch.__version__}, "
+          f"CUDA {torch.version.cuda}, {datetime.date.today()}")
+    print(f"cuBLAS workspace measured: {ws} B (memcalc assumes the CUBLAS_WORKSPACE constant)")
+    print("| config | estimate | measured | error B | error % | within max(1%, 1 MiB) |")
+    print("|---|---:|---:|---:|---:|---|")
+    for case in GRID:
+        out = subprocess.run([exe, "memcalc", *case.split(), "--device", "cuda", "--measure",
+                              "--json"], capture_output=True, text=True)
+        if out.returncode:
+            print(f"| {case} | failed: {out.stderr.strip()[:60]} | | | | |")
+            continue
+        data = json.loads(out.stdout)
+        est, got = data["peak"], data["measured"]["peak"]
+        err = est - got
+        ok = abs(err) <= max(0.01 * got, 2**20)
+        print(f"| {case} | {est:,} | {got:,} | {err:+,} | {100 * err / got:+.2f}% | "
+              f"{'yes' if ok else 'NO'} |")
+    return 0
+
+
+def main() -> int:
+    exe = shutil.which("dlprep", path=str(Path(sys.executable).parent)) or "dlprep"
+    if "--cuda-grid" in sys.argv[1:]:
+        return cuda_grid(exe)
+    base = command_time([sys.executable, "-c", "pass"])
+    print("memcalc: median of 15 runs each")
+    print(f"  python -c pass                  {base * 1000:6.1f} ms")
+    for name, args, target in CASES:
+        took = command_time([exe, "memcalc", *args])
+        print(f"  {name:<30}  {took * 1000:6.1f} ms   {took / base:5.2f}x   "
+              f"[{verdict(took < target)}: target < {target * 1000:.0f} ms]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

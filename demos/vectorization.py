@@ -1,0 +1,141 @@
+"""Vectorization: a dense layer's forward pass as a Python loop, with NumPy, and with torch.
+
+The layer computes ``Y = X @ W + b``. The Python loop does every multiply-add itself, and
+each one costs the interpreter dozens of bytecode operations and boxed float objects.
+NumPy and torch hand the whole matrix product to one compiled kernel (BLAS) that uses SIMD
+instructions, keeps blocks of the matrices in cache and, for large sizes, several cores.
+All three compute the same numbers: we check that first (the loop sums in double
+precision, the kernels in float32, so they agree to float32 rounding), then time each one
+and keep the best of several repeats: that drops one-off costs of a first call and the
+noise of a shared machine. (NumPy's BLAS starts several threads for a product this size;
+on a busy machine they can stall waiting for a free core, so NumPy may then trail torch,
+which the demos run on one thread.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from _kit import Log
+
+META = {
+    "name": "vectorization",
+    "claim": "A dense layer computed with NumPy or torch gives the same result as a Python "
+             "loop and, at the default size, runs hundreds to thousands of times faster.",
+    "claim_ko": "완전연결층을 NumPy나 torch로 계산하면 파이썬 반복문과 같은 결과를 내면서, "
+                "기본 크기에서는 수백에서 수천 배 빠르다.",
+    "cpu_seconds": 1,
+    "metric": "ms",
+    "steps": 100,
+    "params": {
+        # Capped so one pass of the loop stays under a second: Ctrl-C waits for it.
+        "batch_size": {"default": 64, "help": "rows of X", "min": 1, "max": 128},
+        "num_inputs": {"default": 256, "help": "input features", "min": 1, "max": 512},
+        "num_outputs": {"default": 128, "help": "output units", "min": 1, "max": 256},
+    },
+}
+RTOL = ATOL = 1e-5  # float32 rounding of a 512-term dot product stays well inside this
+
+
+def dense_loop(X: list, W: list, b: list) -> list:
+    """Y[i][j] = b[j] + sum_k X[i][k] * W[k][j], one multiply-add at a time."""
+    Y = []
+    for row in X:
+        out = []
+        for j in range(len(b)):
+            total = b[j]
+            for k in range(len(row)):
+                total += row[k] * W[k][j]
+            out.append(total)
+        Y.append(out)
+    return Y
+
+
+def _sync(device: torch.device) -> None:
+    # GPU kernels run asynchronously: wait for them, or we would time only the launch.
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def run(p: dict, num_steps: int, seed: int, device: torch.device):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(p["batch_size"], p["num_inputs"], generator=g)
+    W = torch.randn(p["num_inputs"], p["num_outputs"], generator=g) / p["num_inputs"] ** 0.5
+    b = torch.randn(p["num_outputs"], generator=g)
+    X_np, W_np, b_np = X.numpy(), W.numpy(), b.numpy()
+    X_dev, W_dev, b_dev = X.to(device), W.to(device), b.to(device)
+    X_list, W_list, b_list = X.tolist(), W.tolist(), b.tolist()
+
+    def torch_forward():
+        Y = X_dev @ W_dev + b_dev
+        _sync(device)
+        return Y
+
+    methods = {  # name -> (forward pass, repeats): the loop is slow, a few tries suffice
+        "loop": (lambda: dense_loop(X_list, W_list, b_list), min(3, num_steps)),
+        "numpy": (lambda: X_np @ W_np + b_np, num_steps),
+        "torch": (torch_forward, num_steps),
+    }
+    outputs, times = {}, {}
+    for part, (name, (forward, repeats)) in enumerate(methods.items()):
+        times[name] = []
+        for step in range(1, repeats + 1):
+            start = time.perf_counter()
+            outputs[name] = forward()
+            times[name].append(time.perf_counter() - start)
+            yield Log(name, step, repeats, {"ms": 1000 * times[name][-1]}, part, len(methods))
+    Y_loop = np.array(outputs["loop"], dtype=np.float64)
+    Y_np = outputs["numpy"].astype(np.float64)
+    Y_torch = outputs["torch"].cpu().double().numpy()
+    best = {name: 1000 * min(ts) for name, ts in times.items()}
+    return {
+        "shape": [p["batch_size"], p["num_inputs"], p["num_outputs"]],
+        "multiply_adds": p["batch_size"] * p["num_inputs"] * p["num_outputs"],
+        "device": str(device),
+        "max_diff": {"numpy": float(np.abs(Y_np - Y_loop).max()),
+                     "torch": float(np.abs(Y_torch - Y_loop).max())},
+        "allclose": {"numpy": bool(np.allclose(Y_np, Y_loop, rtol=RTOL, atol=ATOL)),
+                     "torch": bool(np.allclose(Y_torch, Y_loop, rtol=RTOL, atol=ATOL))},
+        "best_ms": best,
+        "median_ms": {name: 1000 * sorted(ts)[len(ts) // 2] for name, ts in times.items()},
+        "repeats": {name: len(ts) for name, ts in times.items()},
+        "speedup": {"numpy": best["loop"] / best["numpy"], "torch": best["loop"] / best["torch"]},
+    }
+
+
+def _faster(x: float, ko: bool) -> str:
+    if x >= 1:
+        return f"{x:,.0f}배 빠름" if ko else f"{x:,.0f}x faster"
+    return f"{1 / x:.2g}배 느림" if ko else f"{1 / x:.2g}x slower"
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    batch, inputs, outputs = n["shape"]
+    ms, up, diff = n["best_ms"], n["speedup"], n["max_diff"]
+    same = all(n["allclose"].values())
+    # Both on one CPU, NumPy should be about as fast as torch; a big lag means stalled threads.
+    lag = ms["numpy"] / ms["torch"] if n["device"] == "cpu" else 0.0
+    if lang == "ko":
+        check = ("세 방법의 출력이 같습니다" if same else "출력이 서로 다릅니다")
+        return (f"{batch}×{inputs} 입력에 {inputs}×{outputs} 가중치({n['multiply_adds']:,}번의 "
+                f"곱셈-덧셈): {check}(반복문 대비 최대 차이 NumPy {diff['numpy']:.1e}, torch "
+                f"{diff['torch']:.1e}, 허용 오차 {RTOL:g}). 최고 기록은 파이썬 반복문 "
+                f"{ms['loop']:.3g} ms, NumPy {ms['numpy']:.3g} ms, torch({n['device']}) "
+                f"{ms['torch']:.3g} ms입니다. 반복문 대비 속도: NumPy "
+                f"{_faster(up['numpy'], True)}, torch {_faster(up['torch'], True)}."
+                + (f" NumPy가 torch보다 {lag:.0f}배 느렸는데, 아마 CPU가 바빠 BLAS 스레드가 "
+                   f"기다렸기 때문일 것입니다." if lag > 10 else ""))
+    check = ("All three give the same output" if same else "The outputs DIFFER")
+    stall = (f" NumPy trailed torch {lag:.0f}x here, probably because its BLAS threads waited "
+             f"for a busy CPU." if lag > 10 else "")
+    return (f"{batch}x{inputs} inputs times {inputs}x{outputs} weights "
+            f"({n['multiply_adds']:,} multiply-adds): {check} (largest difference from the "
+            f"loop: NumPy {diff['numpy']:.1e}, torch {diff['torch']:.1e}; tolerance "
+            f"{RTOL:g}). Best times: Python loop {ms['loop']:.3g} ms, NumPy "
+            f"{ms['numpy']:.3g} ms, torch on {n['device']} {ms['torch']:.3g} ms. Against the "
+            f"loop, NumPy was {_faster(up['numpy'], False)} and torch "
+            f"{_faster(up['torch'], False)}.{stall}")

@@ -1,0 +1,119 @@
+"""`dlprep quiz`: practise cards in the Textual UI, or as plain prompts with --plain."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+import click
+
+from dlprep.commands._click import run
+
+if TYPE_CHECKING:
+    from dlprep.bank.loader import Bank, Problem
+    from dlprep.study.plan import Spec
+    from dlprep.study.store import Store
+
+LANG_HELP = "Interface and card language (default: from the locale, LANG/LC_ALL)."
+
+
+def load_cards(paths: Sequence[str], strict: bool) -> Bank:
+    """The bank with invalid cards skipped (one warning line each); --strict makes it fatal."""
+    from dlprep.bank.loader import BankPathError, load_bank
+
+    try:
+        bank = load_bank(paths)
+    except BankPathError as exc:
+        raise click.UsageError(str(exc)) from None
+    if strict and bank.problems:
+        for problem in bank.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(bank.problems)} problem(s) in the bank (--strict)", err=True)
+        raise SystemExit(1)
+    # One line per skipped card, however many of its fields are wrong.
+    by_card: dict[tuple[str, str], list[Problem]] = {}
+    for problem in bank.errors:
+        by_card.setdefault((problem.file, problem.card_id), []).append(problem)
+    for found in by_card.values():
+        more = f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""
+        click.echo(f"warning: skipped invalid card: {found[0]}{more}", err=True)
+    return bank
+
+
+def _until(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-12-15",
+                                 param_hint="--until") from None
+
+
+@click.command(help="Practise cards with spaced repetition (FSRS). Without --topic, --cram or "
+               "--mock the home screen lets you choose; with them the session starts at once.")
+@click.option("--lang", type=click.Choice(["en", "ko"]), default=None, help=LANG_HELP)
+@click.option("--until", "until", metavar="DATE",
+              help="Interview date (YYYY-MM-DD): review earlier what would come due after it.")
+@click.option("--topic", "topics", multiple=True, metavar="SLUG",
+              help="Only this topic (repeatable).")
+@click.option("--cram", is_flag=True, help="Practise regardless of due dates; the schedule is "
+              "not changed.")
+@click.option("--mock", type=click.IntRange(1, 100), metavar="N",
+              help="Mock interview of N cards with a countdown; feedback at the end.")
+@click.option("--length", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Most cards in a session.")
+@click.option("--bank", "bank_paths", multiple=True, metavar="DIR",
+              help="Extra card directory or file (repeatable); DLPREP_BANK adds more.")
+@click.option("--strict", is_flag=True, help="Stop on any bank problem instead of skipping.")
+@click.option("--plain", is_flag=True, help="Numbered plain-text prompts on stdin/stdout.")
+def quiz(lang: str | None, until: str | None, topics: tuple[str, ...], cram: bool,
+         mock: int | None, length: int, bank_paths: tuple[str, ...], strict: bool,
+         plain: bool) -> None:
+    from dlprep.study.plan import Spec
+    from dlprep.study.strings import default_lang
+
+    if cram and mock:
+        raise click.UsageError("choose either --cram or --mock, not both")
+    interview = _until(until)
+    bank = load_cards(bank_paths, strict)
+    unknown = sorted(set(topics) - set(bank.topics()))
+    if unknown:
+        raise click.BadParameter(f"unknown topic(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(bank.topics())}", param_hint="--topic")
+    mode = "mock" if mock else "cram" if cram else "due"
+    spec = Spec(mode=mode, topics=topics, length=length, mock_cards=mock or 10, until=interview)
+    language = lang or default_lang()
+    from dlprep.study.store import open_store
+
+    store = open_store()
+    if store.notice:
+        click.echo(store.notice, err=True)
+    try:
+        if plain:
+            raise SystemExit(_plain(bank, store, spec, language))
+        from dlprep.tui.app import build_app
+
+        start = bool(topics or cram or mock)
+        skipped = len({(p.file, p.card_id) for p in bank.errors})
+        notices = [f"{skipped} invalid card(s) skipped; run 'dlprep bank validate' for details"
+                   ] if skipped else []
+        build_app(bank=bank, store=store, spec=spec, lang=language, start=start,
+                  notices=notices).run()
+    finally:
+        store.close()
+
+
+def _plain(bank: Bank, store: Store, spec: Spec, lang: str) -> int:
+    from dlprep.study.plain import PlainQuiz
+    from dlprep.study.schedule import Scheduler
+    from dlprep.study.session import Session
+
+    session = Session(bank.cards, store, Scheduler(), spec, lang)
+    return PlainQuiz(session, sys.stdin, sys.stdout).run()
+
+
+def main(args: Sequence[str], prog_name: str = "dlprep quiz") -> int:
+    return run(quiz, args, prog_name)

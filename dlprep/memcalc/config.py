@@ -1,0 +1,166 @@
+"""What to size: a plain, validated description of one training step (pure Python)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")
+NORMS = ("none", "batchnorm", "layernorm")
+LOSSES = ("cross_entropy", "mse")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
+DTYPES = ("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16")
+DEVICES = ("cpu", "cuda")
+
+# Bytes per element of each storage dtype used below.
+ITEMSIZE = {"fp32": 4, "fp16": 2, "bf16": 2, "int64": 8, "bool": 1}
+
+# Anything past this is a typo, not a model: 10^13 elements is 40 TB in fp32.
+MAX_ELEMENTS = 10**13
+MAX_WIDTH = 10**9
+MAX_BATCH = 10**9
+
+
+class ConfigError(ValueError):
+    """A description that cannot be sized; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """One training step of an MLP ``layers[0] -> ... -> layers[-1]`` (or just a count).
+
+    Hidden blocks are ``Linear -> norm -> activation -> dropout``; the last Linear feeds
+    the loss directly. ``params`` alone (no ``layers``) sizes weights, gradients and
+    optimiser state but cannot size activations.
+    """
+
+    batch: int
+    layers: tuple[int, ...] | None = None
+    params: int | None = None
+    activation: str = "relu"
+    dropout: float = 0.0
+    norm: str = "none"
+    loss: str = "cross_entropy"
+    optimizer: str = "adam"
+    foreach: bool = True
+    dtype: str = "fp32"
+    weight_decay: float = 0.0
+    device: str = "cpu"
+    input_chw: tuple[int, int, int] | None = None
+    channels: int | None = None
+
+    def __post_init__(self) -> None:
+        check(self)
+
+    @property
+    def amp(self) -> bool:
+        return self.dtype.startswith("amp-")
+
+    @property
+    def param_bytes(self) -> int:
+        """Bytes per parameter element (autocast keeps fp32 weights)."""
+        return 4 if self.dtype in ("fp32", "amp-fp16", "amp-bf16") else 2
+
+    @property
+    def act_bytes(self) -> int:
+        """Bytes per element of what Linear layers produce."""
+        return 4 if self.dtype == "fp32" else 2
+
+    @property
+    def n_params(self) -> int:
+        if self.layers is None:
+            assert self.params is not None
+            return self.params
+        total = sum(a * b + b for a, b in zip(self.layers, self.layers[1:], strict=False))
+        if self.norm != "none":
+            total += 2 * sum(self.layers[1:-1])
+        return total
+
+    @property
+    def param_shapes(self) -> list[int]:
+        """Element count of every parameter tensor, in ``net.parameters()`` order."""
+        if self.layers is None:
+            return [self.n_params]
+        sizes: list[int] = []
+        pairs = list(zip(self.layers, self.layers[1:], strict=False))
+        for i, (a, b) in enumerate(pairs):
+            sizes += [a * b, b]
+            if i < len(pairs) - 1 and self.norm != "none":
+                sizes += [b, b]
+        return sizes
+
+
+def check(cfg: Config) -> None:
+    if not isinstance(cfg.batch, int) or cfg.batch <= 0:
+        raise ConfigError(f"batch must be a positive integer, got {cfg.batch!r}")
+    if cfg.batch > MAX_BATCH:
+        raise ConfigError(f"batch {cfg.batch} is absurdly large (limit {MAX_BATCH:.0e})")
+    if cfg.layers is None and cfg.params is None:
+        raise ConfigError("give --layers (MLP widths) or --params (a parameter count)")
+    if cfg.layers is not None:
+        if len(cfg.layers) < 2:
+            raise ConfigError("--layers needs at least an input and an output width, e.g. 784,10")
+        if any(w <= 0 for w in cfg.layers):
+            raise ConfigError("every layer width must be a positive integer")
+        if any(w > MAX_WIDTH for w in cfg.layers):
+            raise ConfigError(f"a layer width over {MAX_WIDTH:.0e} is absurd")
+    if cfg.params is not None and not 0 < cfg.params <= MAX_ELEMENTS:
+        raise ConfigError(f"--params must be between 1 and {MAX_ELEMENTS:.0e}")
+    for name, value, allowed in (
+        ("activation", cfg.activation, ACTIVATIONS),
+        ("norm", cfg.norm, NORMS),
+        ("loss", cfg.loss, LOSSES),
+        ("optimizer", cfg.optimizer, OPTIMIZERS),
+        ("dtype", cfg.dtype, DTYPES),
+        ("device", cfg.device, DEVICES),
+    ):
+        if value not in allowed:
+            raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise ConfigError(f"dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.norm == "batchnorm" and cfg.batch < 2 and cfg.layers and len(cfg.layers) > 2:
+        raise ConfigError("batchnorm needs a batch of at least 2 in training")
+    if cfg.weight_decay < 0:
+        raise ConfigError("weight decay must not be negative")
+    if cfg.layers is not None and cfg.n_params > MAX_ELEMENTS:
+        raise ConfigError(f"{cfg.n_params:.3g} parameters is absurd (limit {MAX_ELEMENTS:.0e})")
+    if cfg.input_chw is not None and cfg.channels is None:
+        raise ConfigError("--input CxHxW needs --channels C (the channels of the activation map)")
+    if cfg.channels is not None and cfg.input_chw is None:
+        raise ConfigError("--channels C needs --input CxHxW (the image the conv layer sees)")
+    if cfg.channels is not None and cfg.channels <= 0:
+        raise ConfigError("--channels must be a positive integer")
+
+
+def parse_count(text: str, what: str) -> int:
+    """``1e6``, ``1_000_000``, ``7B``, ``350M`` -> int; anything else is a ConfigError."""
+    raw = text.strip().replace("_", "").replace(",", "")
+    scale = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
+    factor = 1
+    if raw and raw[-1].lower() in scale:
+        factor, raw = scale[raw[-1].lower()], raw[:-1]
+    try:
+        value = float(raw) * factor
+    except ValueError:
+        raise ConfigError(f"{what} must be a number like 1e6 or 350M, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{what} must be a finite number, got {text!r}")
+    if value <= 0 or value != int(value):
+        raise ConfigError(f"{what} must be a positive whole number, got {text!r}")
+    return int(value)
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in re.split(r"[,x ]+", text.strip()) if p.strip()]
+    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+        raise ConfigError(f"--layers must be comma-separated widths like 784,512,10, got {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def parse_chw(text: str) -> tuple[int, int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"--input must be CxHxW with positive integers, e.g. 1x28x28, "
+                          f"got {text!r}")
+    c, h, w = (int(p) for p in parts)
+    return c, h, w

@@ -1,0 +1,68 @@
+"""Optimiser state and step temporaries, as torch 2.13's optimisers allocate them."""
+
+from __future__ import annotations
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.timeline import Timeline
+
+
+def state_tensors(cfg: Config, n: int) -> list[int]:
+    """Bytes of each optimiser-state tensor kept for a parameter of ``n`` elements."""
+    pb = cfg.param_bytes
+    # The scalar step counter stays a float32 CPU tensor (unless capturable/fused).
+    step = [] if cfg.device == "cuda" else [4]
+    return {
+        "sgd": [],
+        "momentum": [n * pb],
+        "adam": [n * pb, n * pb, *step],
+        "adamw": [n * pb, n * pb, *step],
+        "rmsprop": [n * pb, *step],
+        "adagrad": [n * pb, *step],
+    }[cfg.optimizer]
+
+
+def step(t: Timeline, cfg: Config) -> None:
+    """The optimiser step's temporaries (state already built: a warmed-up step)."""
+    t.start("step")
+    sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
+    opt, wd = cfg.optimizer, cfg.weight_decay > 0
+    if cfg.foreach:
+        if opt in ("adam", "adamw", "rmsprop", "adagrad"):
+            t.drop(t.alloc(4, "optimiser scalar constant"))
+        lists: list[str] = []
+        if wd and opt != "adamw":
+            lists = [t.alloc(s, "grad + weight_decay * param") for s in sizes]
+            if opt == "adam":  # Adam lerps the decayed gradients in, then lets them go
+                for k in lists:
+                    t.drop(k)
+                lists = []
+        if opt in ("adam", "adamw", "rmsprop", "adagrad"):
+            lists += [t.alloc(s, f"{opt} foreach sqrt") for s in sizes]
+        if opt == "adagrad" and not wd:  # with weight decay the product is in place
+            lists += [t.alloc(s, "adagrad foreach grad * -lr") for s in sizes]
+        for k in lists:
+            t.drop(k)
+        return
+    # Per-tensor loops: each variable lives until it is rebound for the next parameter.
+    prev_grad: str | None = None
+    prev: str | None = None
+    for s in sizes:
+        if prev_grad is not None:
+            t.drop(prev_grad)
+            prev_grad = None
+        if wd and opt != "adamw":
+            prev_grad = t.alloc(s, "grad + weight_decay * param")
+        if opt in ("sgd", "momentum"):
+            continue
+        if opt in ("adam", "adamw"):
+            sq = t.alloc(s, "sqrt(exp_avg_sq)")
+            den = t.alloc(s, "denominator")
+            t.drop(sq)
+        else:
+            den = t.alloc(s, "sqrt(state)")
+        if prev is not None:
+            t.drop(prev)
+        prev = den
+    for last in (prev, prev_grad):
+        if last is not None:
+            t.drop(last)

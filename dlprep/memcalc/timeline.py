@@ -1,0 +1,103 @@
+"""A byte-level replay of tensor lifetimes: allocations, references and frees.
+
+Autograd frees a tensor when its last holder lets go: the Python variable, a saved
+reference in the graph, or the autocast cache. Counting holders per tensor reproduces
+PyTorch's live-bytes curve exactly, so the peak (and what was live at it) falls out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = ("grad", "saved", "temp")
+
+
+@dataclass
+class _Tensor:
+    nbytes: int
+    refs: int
+    label: str
+    saves: int = 0
+    grad: bool = False
+
+
+@dataclass
+class Peak:
+    bytes: int = 0
+    phase: str = ""
+    label: str = ""
+    parts: dict[str, int] = field(default_factory=dict)
+
+
+class Timeline:
+    """Live bytes over one training step; ``base`` is what lives throughout."""
+
+    def __init__(self, base: int, rounding: int = 1) -> None:
+        self.base = base
+        self.rounding = rounding
+        self.cur = base
+        self.phase = ""
+        self.tensors: dict[str, _Tensor] = {}
+        self.peak = Peak(base)
+        self.phase_peaks: dict[str, int] = {}
+        self.saved_total = 0
+        self._n = 0
+
+    def size(self, nbytes: int) -> int:
+        """Bytes an allocation really takes (the CUDA allocator rounds up to 512)."""
+        if self.rounding == 1:
+            return nbytes
+        return max(1, -(-nbytes // self.rounding)) * self.rounding
+
+    def start(self, phase: str) -> None:
+        self.phase = phase
+        self.phase_peaks[phase] = self.cur
+
+    def alloc(self, nbytes: int, label: str) -> str:
+        self._n += 1
+        key = f"{self._n}:{label}"
+        size = self.size(nbytes)
+        self.tensors[key] = _Tensor(size, 1, label)
+        self.cur += size
+        if self.cur > self.phase_peaks.get(self.phase, 0):
+            self.phase_peaks[self.phase] = self.cur
+        if self.cur > self.peak.bytes:
+            self.peak = Peak(self.cur, self.phase, label, self.parts())
+        return key
+
+    def parts(self) -> dict[str, int]:
+        out = dict.fromkeys(KINDS, 0)
+        for t in self.tensors.values():
+            out["grad" if t.grad else "saved" if t.saves else "temp"] += t.nbytes
+        return out
+
+    def save(self, key: str) -> None:
+        """A reference kept by the autograd graph (inputs and parameters are not keys)."""
+        t = self.tensors.get(key)
+        if t is None:
+            return
+        if not t.saves:
+            self.saved_total += t.nbytes
+        t.saves += 1
+        t.refs += 1
+
+    def release(self, key: str) -> None:
+        """The graph node that saved ``key`` has run and dropped it."""
+        t = self.tensors.get(key)
+        if t is None:
+            return
+        t.saves -= 1
+        self.drop(key)
+
+    def drop(self, key: str) -> None:
+        t = self.tensors.get(key)
+        if t is None:
+            return
+        t.refs -= 1
+        if t.refs == 0:
+            self.cur -= t.nbytes
+            del self.tensors[key]
+
+    def keep_as_grad(self, key: str) -> None:
+        """AccumulateGrad steals the tensor: it lives on as ``param.grad``."""
+        self.tensors[key].grad = True

@@ -1,0 +1,85 @@
+"""Which cards a session shows, and in what order."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import fsrs
+
+from dlprep.bank.models import Card
+from dlprep.study.schedule import Scheduler
+
+MODES = ("due", "cram", "mock")
+
+
+@dataclass(frozen=True)
+class Spec:
+    mode: str = "due"  # due: the schedule's choice; cram: practice only; mock: interview
+    topics: tuple[str, ...] = ()  # empty: every topic
+    length: int = 20  # most cards in a due or cram session
+    mock_cards: int = 10
+    until: date | None = None  # interview date: pull forward what would come due after it
+    mock_seconds_per_card: float = 90.0
+
+    @property
+    def size(self) -> int:
+        return self.mock_cards if self.mode == "mock" else self.length
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def plan(
+    cards: Mapping[str, Card],
+    states: Mapping[str, fsrs.Card],
+    spec: Spec,
+    scheduler: Scheduler,
+    now: datetime,
+    rng: random.Random,
+) -> list[str]:
+    pool = [cid for cid, c in cards.items() if not spec.topics or c.topic in spec.topics]
+    if spec.mode == "cram":
+        # Weakest first (lowest recall probability now, unseen counting as weakest).
+        rng.shuffle(pool)
+        pool.sort(key=lambda cid: _recall(cid, states, scheduler, now))
+        return pool[: spec.length]
+    if spec.mode == "mock":
+        return _across_topics(pool, cards, rng)[: spec.mock_cards]
+    due = sorted((cid for cid in pool if cid in states and states[cid].due <= now),
+                 key=lambda cid: states[cid].due)
+    new = [cid for cid in pool if cid not in states]
+    queue = due + new
+    if spec.until is not None:
+        # Cards whose next review falls after the interview would be skipped before it:
+        # review them now, the ones least likely to be remembered on the day first.
+        deadline = end_of_day(spec.until)
+        later = [cid for cid in pool if cid in states and states[cid].due > deadline]
+        later.sort(key=lambda cid: scheduler.retrievability(states[cid], deadline))
+        queue += later
+    return queue[: spec.length]
+
+
+def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: datetime) -> float:
+    state = states.get(cid)
+    return -1.0 if state is None else sch.retrievability(state, now)
+
+
+def _across_topics(pool: Sequence[str], cards: Mapping[str, Card], rng: random.Random) -> list[str]:
+    """Round-robin over shuffled topics so a mock interview is not one topic's cards."""
+    by_topic: dict[str, list[str]] = {}
+    for cid in pool:
+        by_topic.setdefault(cards[cid].topic, []).append(cid)
+    for ids in by_topic.values():
+        rng.shuffle(ids)
+    order = sorted(by_topic)
+    rng.shuffle(order)
+    out: list[str] = []
+    while any(by_topic.values()):
+        for topic in order:
+            if by_topic[topic]:
+                out.append(by_topic[topic].pop())
+    return out

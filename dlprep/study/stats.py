@@ -1,0 +1,125 @@
+"""Statistics for the Stats screen and ``dlprep stats``: computed, never rendered, here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import fsrs
+
+from dlprep.bank.models import Card
+from dlprep.study.schedule import Scheduler
+from dlprep.study.store import Review
+
+FORECAST_DAYS = 14
+MIN_REVIEWS_FOR_WEAKEST = 3
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic: str
+    cards: int
+    seen: int
+    due: int
+    reviews: int
+    correct: int
+    graded: int  # reviews with a right/wrong outcome (all but self-rated recall)
+    retention: float | None  # mean predicted recall of seen cards, now
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.graded if self.graded else None
+
+
+@dataclass(frozen=True)
+class Stats:
+    topics: list[TopicStats]
+    reviews: int
+    correct: int
+    graded: int
+    streak: int  # consecutive days with a review, ending today or yesterday
+    forecast: list[tuple[date, int]]  # cards due per day; day 0 includes overdue cards
+    weakest: list[str]
+    suggestion: list[str]  # arguments for ``dlprep quiz``
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.graded if self.graded else None
+
+
+def compute(
+    cards: Mapping[str, Card],
+    states: Mapping[str, fsrs.Card],
+    reviews: Sequence[Review],
+    scheduler: Scheduler,
+    now: datetime,
+) -> Stats:
+    topic_of = {cid: c.topic for cid, c in cards.items()}
+    topics: dict[str, list[str]] = {}
+    for cid, card in cards.items():
+        topics.setdefault(card.topic, []).append(cid)
+    per_topic: list[TopicStats] = []
+    for topic, ids in topics.items():
+        mine = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) == topic]
+        seen = [states[c] for c in ids if c in states]
+        recall = [scheduler.retrievability(s, now) for s in seen]
+        graded = [r for r in mine if r.correct is not None]
+        per_topic.append(TopicStats(
+            topic=topic, cards=len(ids), seen=len(seen),
+            due=sum(1 for c in ids if c not in states or states[c].due <= now),
+            reviews=len(mine), correct=sum(1 for r in graded if r.correct), graded=len(graded),
+            retention=sum(recall) / len(recall) if recall else None,
+        ))
+    graded_all = [r for r in reviews if r.correct is not None]
+    weakest = _weakest(per_topic)
+    return Stats(
+        topics=per_topic, reviews=len(reviews),
+        correct=sum(1 for r in graded_all if r.correct), graded=len(graded_all),
+        streak=streak(reviews, now.date()),
+        forecast=forecast(states, now, set(cards)),
+        weakest=weakest,
+        suggestion=_suggest(weakest),
+    )
+
+
+def streak(reviews: Sequence[Review], today: date) -> int:
+    days = {r.at.date() for r in reviews}
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+def forecast(
+    states: Mapping[str, fsrs.Card], now: datetime, known: set[str]
+) -> list[tuple[date, int]]:
+    today = now.date()
+    counts = [0] * FORECAST_DAYS
+    for cid, state in states.items():
+        if cid not in known:
+            continue  # progress for a card no longer in the bank
+        offset = max(0, (state.due.date() - today).days)
+        if offset < FORECAST_DAYS:
+            counts[offset] += 1
+    return [(today + timedelta(days=i), n) for i, n in enumerate(counts)]
+
+
+def _weakest(per_topic: Sequence[TopicStats], limit: int = 3) -> list[str]:
+    tried = [t for t in per_topic if t.graded >= MIN_REVIEWS_FOR_WEAKEST]
+
+    def weakness(t: TopicStats) -> tuple[float, float]:
+        return (t.accuracy or 0.0, t.retention if t.retention is not None else 0.0)
+
+    return [t.topic for t in sorted(tried, key=weakness)[:limit] if weakness(t)[0] < 0.9]
+
+
+def _suggest(weakest: Sequence[str]) -> list[str]:
+    if not weakest:
+        return []
+    args: list[str] = []
+    for topic in weakest:
+        args += ["--topic", topic]
+    return args + ["--length", "15"]

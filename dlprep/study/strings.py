@@ -1,0 +1,114 @@
+"""Interface strings in English and Korean (written, not machine-translated).
+
+Pure data, shared by the TUI and ``--plain``; card text itself comes from the bank.
+"""
+
+from __future__ import annotations
+
+import os
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # key: (English, Korean)
+    "app_title": ("dlprep: deep-learning interview prep", "dlprep: 딥러닝 면접 준비"),
+    "home": ("Home", "홈"),
+    "topics": ("Topics", "주제"),
+    "topic": ("Topic", "주제"),
+    "cards": ("Cards", "카드"),
+    "due": ("Due", "복습 예정"),
+    "retention": ("Retention", "기억률"),
+    "mode_due": ("Due now", "지금 복습"),
+    "mode_cram": ("Cram (schedule untouched)", "벼락치기 (일정 유지)"),
+    "mode_mock": ("Mock interview", "모의 면접"),
+    "length": ("Session length", "세션 길이"),
+    "until": ("Interview date (YYYY-MM-DD)", "면접 날짜 (YYYY-MM-DD)"),
+    "start": ("Start", "시작"),
+    "language": ("Language", "언어"),
+    "stats": ("Stats", "통계"),
+    "help": ("Help", "도움말"),
+    "quit": ("Quit", "종료"),
+    "submit": ("Submit", "제출"),
+    "reveal": ("Show answer", "정답 보기"),
+    "next": ("Next", "다음"),
+    "move_up": ("Move up", "위로"),
+    "move_down": ("Move down", "아래로"),
+    "true": ("True", "참"),
+    "false": ("False", "거짓"),
+    "fact": ("Fact", "사실"),
+    "myth": ("Myth", "미신"),
+    "right": ("Right", "정답"),
+    "wrong": ("Wrong", "오답"),
+    "answer_was": ("Answer", "정답"),
+    "you_said": ("You answered", "내 답"),
+    "why": ("Why", "해설"),
+    "refs": ("References", "참고 문헌"),
+    "rated": ("Rated {rating}; next review {due}", "평가: {rating} · 다음 복습 {due}"),
+    "rated_cram": ("Cram: the schedule was not changed", "벼락치기: 복습 일정은 바뀌지 않았다"),
+    "rating_1": ("Again", "다시"),
+    "rating_2": ("Hard", "어려움"),
+    "rating_3": ("Good", "좋음"),
+    "rating_4": ("Easy", "쉬움"),
+    "grade_yourself": ("Compare with the model answer and rate yourself: 1 Again · 2 Hard · "
+                       "3 Good · 4 Easy",
+                       "모범 답안과 비교해 스스로 평가하자: 1 다시 · 2 어려움 · 3 좋음 · 4 쉬움"),
+    "model_answer": ("Model answer", "모범 답안"),
+    "type_answer": ("Type the number with its unit, e.g. {example}",
+                    "단위와 함께 숫자를 입력하자. 예: {example}"),
+    "order_hint": ("Pick an item with ↑/↓, move it with Shift+↑/↓ (or u/d), Enter submits",
+                   "↑/↓로 항목을 고르고 Shift+↑/↓(또는 u/d)로 옮긴 뒤 Enter로 제출"),
+    "multi_hint": ("Space toggles, Enter submits (select all that apply)",
+                   "Space로 선택/해제, Enter로 제출 (해당하는 것을 모두 고르자)"),
+    "mcq_hint": ("Press 1-{n} or move with ↑/↓ and press Enter",
+                 "1-{n}을 누르거나 ↑/↓로 골라 Enter"),
+    "numeric_hint": ("Enter submits; units are converted (B, kB, MB, MiB, GB, params, K/M/B)",
+                     "Enter로 제출. 단위는 자동 변환된다 (B, kB, MB, MiB, GB, params, K/M/B)"),
+    "tf_hint": ("t / f (or 1 / 2)", "t / f (또는 1 / 2)"),
+    "myth_hint": ("Myth or fact? 1 fact / 2 myth (or m)",
+                  "미신일까, 사실일까? 1 사실 / 2 미신 (또는 m)"),
+    "progress": ("Card {i} of {n}", "{n}장 중 {i}번째"),
+    "time_left": ("Time left {t}", "남은 시간 {t}"),
+    "session_done": ("Session complete", "세션 완료"),
+    "nothing_due": ("Nothing is due. Try cram mode or another topic.",
+                    "지금 복습할 카드가 없다. 벼락치기나 다른 주제를 골라 보자."),
+    "summary": ("{right} of {n} right", "{n}문제 중 {right}개 정답"),
+    "mock_report": ("Mock interview report", "모의 면접 결과"),
+    "per_answer": ("s per answer", "초/문항"),
+    "predict": ("Your prediction", "내 예측"),
+    "predict_prompt": ("Type your prediction, then Enter runs the demo",
+                       "예측을 입력하고 Enter를 누르면 데모가 실행된다"),
+    "run_demo": ("Run demo", "데모 실행"),
+    "demo": ("Live demo", "라이브 데모"),
+    "demo_running": ("Running {name} on {device}…", "{device}에서 {name} 실행 중…"),
+    "demo_busy": ("A demo is already running", "이미 데모가 실행 중이다"),
+    "demo_cancelled": ("Demo cancelled", "데모가 취소되었다"),
+    "demo_failed": ("Demo failed: {error}", "데모 실패: {error}"),
+    "verdict": ("Verdict", "판정"),
+    "params": ("Parameters (edit and re-run)", "파라미터 (바꿔서 다시 실행)"),
+    "reviews": ("Reviews", "복습 횟수"),
+    "accuracy": ("Accuracy", "정확도"),
+    "streak": ("Streak", "연속 학습"),
+    "days": ("{n} day(s)", "{n}일"),
+    "forecast": ("Due in the next 14 days", "앞으로 14일 복습 예정"),
+    "weakest": ("Weakest topics", "약한 주제"),
+    "suggest": ("Suggested next session", "다음 추천 세션"),
+    "suggest_due": ("dlprep quiz (your due cards)", "dlprep quiz (복습할 카드)"),
+    "not_saving": ("Progress is not being saved", "진행 상황이 저장되지 않는다"),
+    "keys": ("Keys", "단축키"),
+    "quit_prompt": ("Type q to quit", "q를 입력하면 종료"),
+    "invalid_choice": ("Please answer with {expected}", "{expected} 형식으로 답하자"),
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    english, korean = STRINGS[key]
+    text = korean if lang == "ko" else english
+    return text.format(**values) if values else text
+
+
+def default_lang(environ: dict[str, str] | None = None) -> str:
+    """``ko`` when the locale says Korean (LC_ALL, LC_MESSAGES, LANG), else ``en``."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "en"

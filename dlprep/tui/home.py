@@ -1,0 +1,146 @@
+"""Home: choose topics, mode, length, interview date and language, then start."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import (
+    Button,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    SelectionList,
+    Static,
+)
+from textual.widgets.selection_list import Selection
+
+from dlprep.bank.topics import topic_title
+from dlprep.study import stats as study_stats
+from dlprep.study.plan import MODES, Spec
+from dlprep.study.strings import t
+from dlprep.tui.base import QuizScreen
+from dlprep.tui.render import pct
+
+TITLE_CELLS = 20
+COLUMN_CELLS = (6, 6, 10)  # cards, due, retention: fits a 80-column terminal
+
+
+def _rjust(text: str, cells: int) -> str:
+    return " " * max(1, cells - cell_len(text)) + text
+
+
+def column_titles(lang: str) -> str:
+    """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
+    names = (t("cards", lang), t("due", lang), t("retention", lang))
+    # the list's border and padding (2) and selection box (4) come before each row's title
+    head = set_cell_size(t("topics", lang), TITLE_CELLS + 6)
+    return head + "".join(_rjust(n, c) for n, c in zip(names, COLUMN_CELLS, strict=True))
+
+
+class HomeScreen(QuizScreen):
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("v", "stats", "Stats"),
+        Binding("l", "language", "한국어/English"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        lang, spec = self.lang, self.quiz.spec
+        yield Header(show_clock=False)
+        with Horizontal(id="home"):
+            with Vertical(id="topics-pane"):
+                yield Label(column_titles(lang), classes="pane-title")
+                yield SelectionList[str](*self._topic_rows(lang, spec), id="topics")
+            with Vertical(id="options"):
+                yield RadioSet(
+                    *(RadioButton(t(f"mode_{m}", lang), value=m == spec.mode, name=m)
+                      for m in MODES),
+                    id="mode",
+                )
+                yield Label(t("length", lang))
+                yield Input(str(spec.size), id="length", type="integer", max_length=3)
+                yield Label(t("until", lang))
+                yield Input(spec.until.isoformat() if spec.until else "", id="until",
+                            placeholder="2026-12-15", max_length=10)
+                yield Button(t("start", lang), id="start", variant="primary")
+                yield Static(self._notice(lang), id="home-notice")
+        yield Footer()
+
+    def _topic_rows(self, lang: str, spec: Spec) -> list[Selection[str]]:
+        app = self.quiz
+        result = study_stats.compute(app.bank.cards, app.store.states(), [], app.scheduler,
+                                     app.scheduler.now())
+        rows = []
+        for row in result.topics:
+            # Cell widths, not characters: a Korean syllable takes two cells.
+            title = set_cell_size(topic_title(row.topic, lang), TITLE_CELLS)
+            label = Text.assemble(
+                (title, "bold"),
+                _rjust(str(row.cards), COLUMN_CELLS[0]),
+                (_rjust(str(row.due), COLUMN_CELLS[1]), "bold" if row.due else "dim"),
+                _rjust(pct(row.retention), COLUMN_CELLS[2]),
+            )
+            rows.append(Selection(label, row.topic, row.topic in spec.topics))
+        return rows
+
+    def _notice(self, lang: str) -> str:
+        store = self.quiz.store
+        return "" if store.saving else f"⚠ {t('not_saving', lang)}"
+
+    def on_mount(self) -> None:
+        self.localize()
+        self.query_one("#topics").focus()
+        self.sub_title = t("home", self.lang)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_start()
+
+    def _spec(self) -> Spec | None:
+        topics = tuple(self.query_one("#topics", SelectionList).selected)
+        pressed = self.query_one("#mode", RadioSet).pressed_button
+        mode = pressed.name if pressed is not None and pressed.name else "due"
+        try:
+            size = max(1, int(self.query_one("#length", Input).value or "20"))
+        except ValueError:
+            size = 20
+        raw_until = self.query_one("#until", Input).value.strip()
+        until = None
+        if raw_until:
+            try:
+                until = date.fromisoformat(raw_until)
+            except ValueError:
+                self.notify(f"{t('until', self.lang)}: {raw_until!r}", severity="error")
+                return None
+        current = self.quiz.spec
+        return Spec(mode=mode, topics=topics, length=size, mock_cards=size, until=until,
+                    mock_seconds_per_card=current.mock_seconds_per_card)
+
+    def action_start(self) -> None:
+        spec = self._spec()
+        if spec is not None:
+            self.quiz.start_session(spec)
+
+    def action_stats(self) -> None:
+        self.quiz.show_stats()
+
+    def action_language(self) -> None:
+        app = self.quiz
+        spec = self._spec()
+        if spec is not None:
+            app.spec = spec
+        app.lang = "en" if app.lang == "ko" else "ko"
+        app.title = t("app_title", app.lang)
+        app.go_home()

@@ -1,0 +1,151 @@
+"""`dlprep demo`: listing, input errors, --json, --plain and --save-script."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dlprep.commands.demo import expand_set, main
+from dlprep.engine import stream
+
+MINE = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init", "activations",
+        "linear-collapse"]
+
+
+def test_list_shows_name_claim_and_cpu_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in MINE:
+        line = next(row for row in out.splitlines() if row.startswith(name + " "))
+        assert "s  " in line and len(line) > 60
+    assert main(["list", "--lang", "ko"]) == 0
+    assert "시그모이드" in capsys.readouterr().out
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= set(MINE) and all(r["claim_ko"] for r in rows)
+
+
+def test_set_accepts_several_pairs_after_one_flag() -> None:
+    assert expand_set(["x", "--set", "a=1", "b=2", "--plain", "--set", "c=3"]) == [
+        "x", "--set", "a=1", "--set", "b=2", "--plain", "--set", "c=3"]
+    assert expand_set(["x", "--set", "oops", "y=1"]) == ["x", "--set", "oops", "--set", "y=1"]
+    assert expand_set(["x", "--", "--set", "a=1"]) == ["x", "--", "--set", "a=1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no-such-demo"], "Error: unknown demo 'no-such-demo' (known: "),
+        (["dying-relu", "--set", "depth=0"], "Error: depth: 0 is below the minimum 1"),
+        (["dying-relu", "--set", "colour=red"], "Error: dying-relu has no parameter 'colour'"),
+        (["dying-relu", "--set", "lr=fast"], "Error: lr: expected float, got 'fast'"),
+        (["weight-init", "--set", "depth"], "Error: --set expects KEY=VALUE, got 'depth'"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert message in captured.err
+    if not message.startswith("Error: --set"):  # click adds its usage lines to its own errors
+        assert captured.err.count("\n") == 1
+
+
+def test_unavailable_device_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["linear-collapse", "--device", "cuda"]) == 2
+    assert capsys.readouterr().err == (
+        "Error: device 'cuda' is not available here (no CUDA GPU or CPU-only torch)\n")
+
+
+def test_json_lines_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["exploding-gradient", "--json", "--device", "cpu", "--steps", "20"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    *steps, summary = lines
+    assert steps and all(s["type"] == "step" for s in steps)
+    assert set(steps[0]) == {"type", "demo", "run", "step", "total", "progress", "metrics"}
+    assert steps[0]["demo"] == "exploding-gradient" and steps[0]["total"] == 20
+    # the unclipped run overflows at step 2: strict JSON gets null, not NaN/Infinity
+    assert any(s["run"] == "unclipped" and s["metrics"]["loss"] is None for s in steps)
+    assert set(summary) == {"type", "demo", "verdict", "numbers", "device", "seed", "seconds",
+                            "params", "cancelled", "diverged"}
+    assert summary["type"] == "result" and summary["device"] == "cpu"
+    assert summary["diverged"] == {"unclipped": 2} and summary["cancelled"] is False
+    assert summary["params"]["gain"] == 2.5
+
+
+def test_plain_prints_steps_then_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["linear-collapse", "--plain", "--device", "cpu", "--steps", "30",
+                 "--set", "depth=2", "num_hiddens=8"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("linear-collapse: Stacked linear layers")
+    assert any("xor/relu" in line and "step    30/30" in line for line in out)
+    assert out[-2].startswith("Without an activation, 2 hidden layers reach")
+    assert out[-1].startswith("[linear-collapse · device cpu · seed 0 ·")
+
+
+def test_saved_script_runs_with_only_torch_and_reproduces_the_verdict(tmp_path: Path) -> None:
+    script = tmp_path / "collapse.py"
+    args = ["linear-collapse", "--device", "cpu", "--seed", "5", "--steps", "40",
+            "--set", "num_hiddens=16", "--save-script", str(script)]
+    assert main(args) == 0
+    text = script.read_text(encoding="utf-8")
+    assert "from _kit" not in text and "import dlprep" not in text
+    # A directory that shadows dlprep and _kit: the script must not need either.
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    for name in ("dlprep", "_kit"):
+        (blocker / f"{name}.py").write_text("raise ImportError('not allowed')\n")
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path, env={"PYTHONPATH": str(blocker), "PATH": ""})
+    assert ran.returncode == 0, ran.stderr
+    *_, result = stream("linear-collapse", device="cpu", seed=5, steps=40,
+                        params={"num_hiddens": 16})
+    assert ran.stdout.splitlines()[-1] == result.verdict  # type: ignore[union-attr]
+
+
+def test_save_script_to_a_missing_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dying-relu", "--save-script", str(tmp_path / "no" / "x.py")]) == 2
+    assert capsys.readouterr().err.startswith("Error: cannot write")
+
+
+def test_ctrl_c_stops_within_a_second_and_prints_the_partial_result() -> None:
+    args = [sys.executable, "-m", "dlprep", "demo", "weight-init", "--plain", "--device", "cpu",
+            "--steps", "100000"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the claim
+    proc.stdout.readline()  # step 1: training is under way
+    started = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    lines = []
+    while not lines or lines[-1] not in ("", "Interrupted.\n"):
+        lines.append(proc.stdout.readline())
+    assert time.perf_counter() - started < 1.0, "took too long to stop"
+    out = proc.stdout.read()
+    assert proc.wait(timeout=10) == 130
+    assert lines[-1] == "Interrupted.\n"
+    assert out.startswith("Cancelled; partial results: tanh/zero step ")
+    assert out.rstrip().splitlines()[-1].startswith("[weight-init · device cpu · seed 0 ·")
+
+
+@pytest.mark.parametrize("args", [["list"], ["no-such-demo"], ["dying-relu", "--set", "x=1"]])
+def test_listing_and_input_errors_do_not_import_torch(args: list[str]) -> None:
+    probe = (f"import sys\nfrom dlprep.commands.demo import main\ncode = main({args!r})\n"
+             "print(code, 'torch' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    code, torch_loaded = ran.stdout.split()[-2:]
+    assert torch_loaded == "False" and code in ("0", "2"), ran.stdout + ran.stderr

@@ -1,0 +1,104 @@
+"""Presenting and grading every card type, units, and auto-rating."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from dlprep.bank.loader import Bank
+from dlprep.study.grading import Rating, auto_rating, grade, parse_bool
+from dlprep.study.present import present
+from dlprep.study.units import UnitError, parse_quantity
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "value"),
+    [
+        ("4 MB", "MB", 4.0), ("4e6 B", "MB", 4.0), ("4,000,000 bytes", "MB", 4.0),
+        ("  4mb ", "MB", 4.0), ("4 Megabytes", "MB", 4.0), ("4 x 10^6 B", "MB", 4.0),
+        ("1 GiB", "MiB", 1024.0), ("407050 params", "params", 407050.0),
+        ("407.05K params", "params", 407050.0), ("7B", "params", 7e9),
+        ("1.2 million parameters", "params", 1.2e6), ("12%", "%", 12.0), ("3", "", 3.0),
+        ("250 ms", "s", 0.25), ("3 tokens", "token", 3.0), ("2 TFLOPs", "GFLOPs", 2000.0),
+    ],
+)
+def test_quantities_convert_to_the_cards_unit(text: str, unit: str, value: float) -> None:
+    assert parse_quantity(text, unit) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(("text", "unit"), [("4 params", "MB"), ("four", "MB"), ("4 apples", "B")])
+def test_bad_quantities_explain_themselves(text: str, unit: str) -> None:
+    with pytest.raises(UnitError):
+        parse_quantity(text, unit)
+
+
+def test_numeric_within_tolerance(bank: Bank) -> None:
+    shown = present(bank.cards["t-numeric"], "en", random.Random(0))
+    for text in ("4 MB", "4e6 B", "3.8 MiB", "4,000,000 bytes", "4.1"):
+        assert grade(shown, text).correct, text
+    for text in ("5 MB", "4 GB", "4 params", "", "lots"):
+        assert not grade(shown, text).correct, text
+    assert shown.expected_text() == "4 MB"
+
+
+def test_template_draws_fresh_values_and_grades_them(bank: Bank) -> None:
+    card = bank.cards["t-template"]
+    rng = random.Random(3)
+    drawn = {present(card, "en", rng).values["n"] for _ in range(30)}
+    assert drawn == {1000.0, 2000.0, 3000.0}
+    shown = present(card, "ko", rng)
+    n = int(shown.values["n"])
+    assert f"{n:,}" in shown.question and "{n}" not in shown.question
+    assert grade(shown, f"{2 * n} B").correct
+    assert grade(shown, f"{2 * n / 1000} kB").correct
+    assert not grade(shown, f"{4 * n} B").correct
+
+
+def test_choices_are_shuffled_and_graded_by_key(bank: Bank) -> None:
+    card = bank.cards["t-mcq"]
+    orders = {tuple(c.key for c in present(card, "en", random.Random(s)).choices)
+              for s in range(20)}
+    assert len(orders) > 1
+    shown = present(card, "ko", random.Random(1))
+    assert "모든 실수" in [c.text for c in shown.choices]
+    assert grade(shown, "[0, ∞)").correct
+    assert not grade(shown, "any real number").correct
+
+
+def test_multi_needs_exactly_the_right_set(bank: Bank) -> None:
+    shown = present(bank.cards["t-multi"], "en", random.Random(0))
+    assert grade(shown, ["identity", "tanh"]).correct
+    assert not grade(shown, ["tanh"]).correct
+    assert not grade(shown, ["tanh", "identity", "ReLU"]).correct
+
+
+def test_truefalse_and_order_and_recall(bank: Bank) -> None:
+    myth = present(bank.cards["t-myth"], "en", random.Random(0))
+    assert grade(myth, False).correct and not grade(myth, True).correct
+    assert grade(myth, " Myth ").correct and parse_bool("참") is True
+    order = present(bank.cards["t-order"], "en", random.Random(0))
+    right = ["forward pass", "compute the loss", "loss.backward()", "optimizer.step()"]
+    assert [c.key for c in order.choices] != right  # never starts solved
+    assert grade(order, right).correct
+    assert not grade(order, right[::-1]).correct
+    recall = present(bank.cards["t-recall"], "en", random.Random(0))
+    assert grade(recall, Rating.GOOD).correct and not grade(recall, Rating.AGAIN).correct
+
+
+def test_auto_rating(bank: Bank) -> None:
+    shown = present(bank.cards["t-mcq"], "en", random.Random(0))
+    right, wrong = grade(shown, "[0, ∞)"), grade(shown, "(-1, 1)")
+    assert auto_rating("mcq", wrong, 1.0, None) is Rating.AGAIN
+    assert auto_rating("mcq", right, 2.0, None) is Rating.EASY
+    assert auto_rating("mcq", right, 30.0, None) is Rating.GOOD
+    assert auto_rating("recall", right, 1.0, Rating.HARD) is Rating.HARD
+
+
+def test_language_defaults_from_the_locale() -> None:
+    from dlprep.study.strings import STRINGS, default_lang
+
+    assert default_lang({"LANG": "ko_KR.UTF-8"}) == "ko"
+    assert default_lang({"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}) == "en"
+    assert default_lang({}) == "en"
+    assert all(en and ko and en != ko for en, ko in STRINGS.values())

@@ -1,0 +1,142 @@
+"""Session planning, the shared session loop, mock interview timing, and statistics."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from dlprep.bank.loader import Bank
+from dlprep.study import stats as study_stats
+from dlprep.study.grading import Rating
+from dlprep.study.plan import Spec, plan
+from dlprep.study.schedule import ManualClock, Scheduler
+from dlprep.study.session import Session
+from dlprep.study.store import Store
+
+
+def _right_answer(session: Session) -> object:
+    shown = session.current()
+    assert shown is not None
+    card = shown.card
+    kind = card.type
+    if kind == "mcq":
+        return card.answer
+    if kind == "multi":
+        return list(card.answers)
+    if kind == "truefalse":
+        return card.answer
+    if kind == "numeric":
+        return f"{shown.expected} {card.unit}"
+    if kind == "order":
+        return [i if isinstance(i, str) else i.en for i in card.items]
+    return Rating.EASY
+
+
+def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Scheduler,
+                                        clock: ManualClock) -> None:
+    session = Session(bank.cards, store, scheduler, Spec(length=3), rng=random.Random(1))
+    assert session.queue == list(bank.cards)[:3]  # all new: bank order
+    session.current()
+    clock.advance(2)
+    fast = session.answer(_right_answer(session))
+    assert fast.grade.correct and fast.rating is Rating.EASY and fast.next_due is not None
+    session.current()
+    clock.advance(60)
+    slow = session.answer(_right_answer(session))
+    assert slow.rating is Rating.GOOD
+    wrong = session.answer(["ReLU"] if session.current().kind == "multi" else True)
+    assert wrong.rating is Rating.AGAIN and session.done
+    logged = store.reviews()
+    assert [(r.card_id, r.rating, r.kind) for r in logged] == [
+        ("t-mcq", 4, "due"), ("t-multi", 3, "due"), ("t-myth", 1, "due")]
+    assert logged[1].duration_ms == 60_000
+    # Nothing reviewed is due again right now; only the unseen cards are.
+    again = plan(bank.cards, store.states(), Spec(length=50), scheduler, clock(), random.Random())
+    assert set(again) == set(bank.cards) - {"t-mcq", "t-multi", "t-myth"}
+    clock.advance(61)  # Again brings a card back after the first learning step
+    assert "t-myth" in plan(bank.cards, store.states(), Spec(), scheduler, clock(), random.Random())
+
+
+def test_cram_leaves_the_schedule_alone(bank: Bank, store: Store, scheduler: Scheduler) -> None:
+    session = Session(bank.cards, store, scheduler, Spec(mode="cram", length=2, topics=("memory",)))
+    assert {bank.cards[c].topic for c in session.queue} == {"memory"}
+    outcome = session.answer(_right_answer(session))
+    assert outcome.next_due is None and store.states() == {}
+    assert [r.kind for r in store.reviews()] == ["cram"]
+
+
+def test_until_front_loads_cards_due_after_the_interview(
+    bank: Bank, store: Store, scheduler: Scheduler, clock: ManualClock
+) -> None:
+    session = Session(bank.cards, store, scheduler, Spec(length=50))
+    while not session.done:
+        session.current()
+        clock.advance(1)
+        session.answer(_right_answer(session))  # all Easy: due in days
+    clock.advance(3600)
+    assert plan(bank.cards, store.states(), Spec(), scheduler, clock(), random.Random()) == []
+    interview = clock().date() + timedelta(days=1)
+    early = plan(bank.cards, store.states(), Spec(until=interview), scheduler, clock(),
+                 random.Random())
+    assert sorted(early) == sorted(bank.cards)
+
+
+def test_mock_interview_countdown_and_report(bank: Bank, store: Store, scheduler: Scheduler,
+                                             clock: ManualClock) -> None:
+    spec = Spec(mode="mock", mock_cards=4, mock_seconds_per_card=30)
+    session = Session(bank.cards, store, scheduler, spec, rng=random.Random(2))
+    assert len(session.queue) == 4
+    assert len({bank.cards[c].topic for c in session.queue}) == 3  # spread across topics
+    session.current()
+    assert session.seconds_left() == 120
+    clock.advance(20)
+    session.answer(_right_answer(session))
+    session.current()
+    clock.advance(40)
+    session.answer(_right_answer(session))
+    assert session.seconds_left() == 60 and not session.done
+    clock.advance(61)
+    assert session.done and session.current() is None
+    report = session.report()
+    assert sum(t.answered for t in report) == 2
+    assert sorted(t.mean_seconds for t in report) in ([20.0, 40.0], [30.0])
+    assert report[0].correct == report[0].answered
+    assert {r.kind for r in store.reviews()} == {"mock"} and len(store.states()) == 2
+
+
+def test_stats(bank: Bank, store: Store, scheduler: Scheduler, clock: ManualClock) -> None:
+    for _day in range(3):
+        session = Session(bank.cards, store, scheduler, Spec(mode="cram", length=50))
+        while not session.done:
+            kind = session.current().kind
+            clock.advance(30)
+            # Always wrong on activations, always right elsewhere.
+            wrong = {"mcq": "(-1, 1)", "multi": ["ReLU"], "truefalse": True}
+            topic = session.current().card.topic
+            given = wrong[kind] if topic == "activations" else _right_answer(session)
+            session.answer(given)
+        clock.advance(86400 - 30 * len(bank.cards))
+    later = clock() + timedelta(days=2)
+    result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler, later)
+    assert result.streak == 0  # two days without a review break the streak
+    yesterday = clock() - timedelta(days=1)
+    result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler, yesterday)
+    assert result.streak == 3
+    assert study_stats.compute(bank.cards, {}, store.reviews(), scheduler, clock()).streak == 3
+    by_topic = {t.topic: t for t in result.topics}
+    assert by_topic["activations"].accuracy == 0.0 and by_topic["memory"].accuracy == 1.0
+    assert result.weakest == ["activations"]
+    assert result.suggestion[:2] == ["--topic", "activations"]
+    assert len(result.forecast) == 14 and result.forecast[0][0] == yesterday.date()
+
+
+def test_forecast_counts_due_days(bank: Bank, store: Store, scheduler: Scheduler,
+                                  clock: ManualClock) -> None:
+    session = Session(bank.cards, store, scheduler, Spec(length=50))
+    while not session.done:
+        session.current()
+        clock.advance(1)
+        session.answer(_right_answer(session))
+    forecast = study_stats.forecast(store.states(), clock(), set(bank.cards))
+    assert sum(n for _, n in forecast) == len(bank.cards)
+    assert forecast[0][1] == 0 and forecast[0][0] == date(2026, 3, 2)

@@ -1,0 +1,164 @@
+"""The progress store: reviews committed as made, concurrent writers, bad files, migrations."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dlprep.paths import progress_db_path
+from dlprep.study.grading import Rating
+from dlprep.study.schedule import ManualClock, Scheduler
+from dlprep.study.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Review, open_store
+
+from .conftest import START
+
+WRITER = """
+import sys
+from datetime import datetime, UTC
+from dlprep.study.grading import Rating
+from dlprep.study.schedule import Scheduler
+from dlprep.study.store import Review, open_store
+store = open_store()
+sch = Scheduler(fuzz=False)
+tag, count = sys.argv[1], int(sys.argv[2])
+for i in range(count):
+    now = datetime.now(UTC)
+    review = Review(f"card-{i % 5}", now, 3, f"{tag}-{i}", 10, "due", True, "memory")
+    store.record(review, lambda s: sch.review(s, Rating.GOOD, now, 10))
+    print(i, flush=True)
+"""
+
+
+def _writer(tag: str, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", WRITER, tag, str(count)],
+                            stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+
+
+def _review(card_id: str, clock: ManualClock, rating: int = 3) -> Review:
+    return Review(card_id, clock(), rating, "4 MB", 1500, "due", rating > 1, "memory")
+
+
+def test_review_is_committed_and_state_updated(clock: ManualClock) -> None:
+    sch = Scheduler(clock, fuzz=False)
+    store = open_store()
+    state = store.record(_review("a", clock),
+                         lambda s: sch.review(s, Rating.GOOD, clock(), 1500))
+    assert state is not None and state.due > clock()
+    other = sqlite3.connect(progress_db_path())  # a separate reader sees it: committed
+    assert other.execute("SELECT card_id, answer, kind FROM reviews").fetchall() == [
+        ("a", "4 MB", "due")]
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.record(_review("a", clock), None)  # cram: logged, schedule untouched
+    assert len(store.reviews()) == 2 and store.states()["a"].due == state.due
+    store.close()
+
+
+def test_killed_mid_session_loses_nothing_committed() -> None:
+    proc = _writer("kill", 100000)
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(30)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    store = open_store()
+    assert store.notice == ""  # the file is intact, nothing moved aside
+    assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert len(store.reviews()) >= len(lines) == 30
+
+
+def test_two_processes_lose_no_reviews() -> None:
+    open_store().close()  # create the schema once so both start on the same file
+    procs = [_writer("p1", 150), _writer("p2", 150)]
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+    answers = [r.answer for r in open_store().reviews()]
+    assert len(answers) == 300 and len(set(answers)) == 300
+
+
+def test_corrupt_file_is_moved_aside(tmp_path: Path) -> None:
+    path = progress_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not sqlite" * 100)
+    store = open_store()
+    assert "moved it to" in store.notice and store.saving
+    assert [p.name for p in path.parent.glob("progress.sqlite3.bad-*")]
+    assert store.reviews() == []
+
+
+def test_foreign_sqlite_file_is_moved_aside() -> None:
+    path = progress_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    foreign = sqlite3.connect(path)
+    foreign.execute("CREATE TABLE photos (id INTEGER)")
+    foreign.commit()
+    foreign.close()
+    store = open_store()
+    assert "not a dlprep progress file" in store.notice
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_read_only_dir_runs_without_saving(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           clock: ManualClock) -> None:
+    home = tmp_path / "ro"
+    home.mkdir()
+    home.chmod(0o500)
+    monkeypatch.setenv("DLPREP_HOME", str(home))
+    if os.geteuid() == 0:  # root ignores permission bits; make the check see what a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode: mode != os.W_OK and real_access(p, mode))
+    try:
+        store = open_store()
+        assert not store.saving and "without saving" in store.notice
+        store.record(_review("a", clock), None)  # still works, in memory
+        assert len(store.reviews()) == 1
+        assert not list(home.iterdir())
+    finally:
+        home.chmod(0o700)
+
+
+def test_unwritable_path_runs_without_saving(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = open_store(blocker / "sub" / "progress.sqlite3")  # parent is a file
+    assert not store.saving and "without saving" in store.notice
+
+
+def test_v1_file_is_migrated() -> None:
+    path = progress_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        old.execute(statement)
+    old.execute("INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind)"
+                " VALUES ('a', '2026-01-01T00:00:00+00:00', 3, 'x', 5, 'due')")
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    store = open_store()
+    assert store.notice == ""
+    [review] = store.reviews()
+    assert review.card_id == "a" and review.correct is None and review.topic == ""
+
+
+def test_export_import_round_trip(tmp_path: Path, clock: ManualClock) -> None:
+    sch = Scheduler(clock, fuzz=False)
+    store = open_store()
+    for card in ("a", "b"):
+        store.record(_review(card, clock), lambda s: sch.review(s, Rating.GOOD, clock(), 9))
+        clock.advance(60)
+    data = json.loads(json.dumps(store.export_data(clock())))
+    other = open_store(tmp_path / "other.sqlite3")
+    assert other.import_data(data) == (2, 2)
+    assert other.import_data(data) == (0, 0)  # importing twice duplicates nothing
+    assert other.states()["a"].due == store.states()["a"].due
+    assert [r.answer for r in other.reviews()] == ["4 MB", "4 MB"]
+    assert START + timedelta(seconds=60) == other.reviews()[1].at

@@ -1,0 +1,169 @@
+"""Pilot tests: answer every card type right and wrong; check the screen and the store."""
+
+from __future__ import annotations
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from dlprep.study.plan import Spec
+from dlprep.study.store import open_store
+from dlprep.tui.answers import OrderAnswer
+from dlprep.tui.card import CardScreen
+from dlprep.tui.feedback import FeedbackScreen, SummaryScreen
+from dlprep.tui.home import HomeScreen
+from dlprep.tui.messages import Answered
+
+from .conftest import text_of
+
+SIZE = (100, 30)
+
+
+def _keys_for(screen: CardScreen, right: bool) -> list[str]:
+    shown = screen.shown
+    card = shown.card
+    keys = [c.key for c in shown.choices]
+    if card.type == "mcq":
+        index = keys.index(card.answer)
+        return [str(index + 1 if right else (index + 1) % len(keys) + 1)]
+    if card.type == "multi":
+        wanted = card.answers if right else card.answers[:1]
+        return [str(keys.index(k) + 1) for k in wanted] + ["enter"]
+    if card.type == "truefalse" and card.myth:
+        return ["1" if card.answer == right else "m"]
+    if card.type == "truefalse":
+        return ["t" if card.answer == right else "f"]
+    if card.type == "recall":
+        return ["space", "3" if right else "1"]
+    if card.type == "numeric":
+        value = shown.expected if right else shown.expected * 3
+        return [*f"{value:g} {card.unit}", "enter"]
+    return ["enter"]  # order; the right order is typed in by _solve_order
+
+
+async def _solve_order(pilot: Pilot, screen: CardScreen) -> None:
+    widget = screen.query_one(OrderAnswer)
+    target = [i if isinstance(i, str) else i.en for i in screen.shown.card.items]
+    for position, key in enumerate(target):
+        current = [c.key for c in widget.items].index(key)
+        widget.highlighted = current
+        await pilot.press(*(["u"] * (current - position)))
+    assert [c.key for c in widget.items] == target
+
+
+CARDS = ["t-mcq", "t-multi", "t-myth", "t-recall", "t-numeric", "t-template", "t-order"]
+
+
+@pytest.mark.parametrize("right", [True, False], ids=["right", "wrong"])
+@pytest.mark.parametrize("card_id", CARDS)
+async def test_answer_each_card_type(make_app, card_id: str, right: bool) -> None:
+    seen: dict[int, object] = {}  # a bubbling message reaches the hook once per node
+    app = make_app(only=(card_id,), start=True)
+
+    def hook(message: object) -> None:
+        if isinstance(message, Answered):
+            seen.setdefault(id(message), message.given)
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CardScreen) and screen.shown.card_id == card_id
+        if card_id == "t-order" and right:
+            await _solve_order(pilot, screen)
+        await pilot.press(*_keys_for(screen, right))
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+        line = text_of(app.screen.query_one("#verdict-line", Static))
+        if card_id == "t-recall":
+            assert ("Good" if right else "Again") in line
+        else:
+            assert ("✓ Right" if right else "✗ Wrong") in line
+        assert "Answer:" in line
+        assert len(seen) == 1
+    [review] = open_store().reviews()
+    assert review.card_id == card_id and review.kind == "due"
+    if card_id == "t-recall":
+        assert review.correct is None and review.rating == (3 if right else 1)
+    else:
+        assert review.correct is right and review.rating in ((3, 4) if right else (1,))
+
+
+async def test_home_to_card_to_summary(make_app) -> None:
+    app = make_app(only=("t-mcq", "t-myth"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("s")
+        await pilot.pause()
+        for _ in range(2):
+            assert isinstance(app.screen, CardScreen)
+            await pilot.press(*_keys_for(app.screen, True), "enter")
+            await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert "2 of 2 right" in text_of(app.screen.query_one("#summary-text", Static))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_mouse_answers_mcq(make_app) -> None:
+    app = make_app(only=("t-mcq",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        index = [c.key for c in app.screen.shown.choices].index("[0, ∞)")
+        await pilot.click("#answer", offset=(4, 1 + index))
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+    assert open_store().reviews()[0].correct is True
+
+
+async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> None:
+    spec = Spec(mode="mock", mock_cards=3, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        status = app.screen.query_one("#card-status", Static)
+        assert "Time left 1:00" in text_of(status)
+        clock.advance(12)
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen)  # no feedback in a mock interview
+        clock.advance(50)
+        app.screen.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        text = text_of(app.screen.query_one("#summary-text", Static))
+        assert "Mock interview report" in text and "1 of 1 right" in text
+    [review] = open_store().reviews()
+    assert review.kind == "mock" and review.duration_ms == 12_000
+
+
+async def test_tiny_terminal_and_resize_do_not_crash(make_app) -> None:
+    app = make_app(only=("t-order", "t-recall"))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.resize_terminal(40, 12)
+        await pilot.press("escape", "ctrl+t")
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        assert isinstance(app.screen, CardScreen)
+
+
+async def test_language_switch_and_read_only_store(make_app, monkeypatch, tmp_path) -> None:
+    from dlprep.study.store import open_store as really_open
+
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    app = make_app(store=really_open(blocked / "x.sqlite3"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "not being saved" in text_of(app.screen.query_one("#home-notice", Static))
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.lang == "ko"
+        assert "저장되지 않는다" in text_of(app.screen.query_one("#home-notice", Static))
