@@ -58,23 +58,14 @@ def demo_times(repeat: int, only: list[str]) -> None:
               f"{known[name].cpu_seconds:g} s of work)  [{verdict(median < limit)}: < {limit:g} s]")
 
 
-def bare_vanishing(num_steps: int) -> Callable[[], None]:
-    """vanishing-gradient's two trainings with nothing measured: the baseline."""
+def _bare_fit(nets_and_data: Callable[[], list], lr: float, num_steps: int) -> Callable[[], None]:
+    """Full-batch Adam on each (net, X, y) with nothing measured: the baseline loop."""
     import torch
     from torch import nn
 
-    from dlprep.engine.loader import load_helper
-    from dlprep.paths import demos_dir
-
-    kit = load_helper("_kit", demos_dir())
-
     def train() -> None:
-        X, y = kit.spirals(n=512, seed=0)
-        for activation, init in (("sigmoid", "xavier"), ("relu", "he")):
-            torch.manual_seed(0)
-            net = kit.mlp(2, 32, 2, 10, activation)
-            kit.init_weights(net, init)
-            trainer = torch.optim.Adam(net.parameters(), lr=0.003)
+        for net, X, y in nets_and_data():
+            trainer = torch.optim.Adam(net.parameters(), lr=lr)
             loss_fn = nn.CrossEntropyLoss()
             for _ in range(num_steps):
                 loss = loss_fn(net(X), y)
@@ -83,6 +74,34 @@ def bare_vanishing(num_steps: int) -> Callable[[], None]:
                 trainer.step()
 
     return train
+
+
+def _default(name: str, param: str) -> float:
+    from dlprep.registry import registry
+
+    return float(registry()[name].params[param].default)  # type: ignore[arg-type]
+
+
+def bare_vanishing(num_steps: int) -> Callable[[], None]:
+    """vanishing-gradient's two trainings with nothing measured."""
+    import torch
+
+    from dlprep.engine.loader import load_helper
+    from dlprep.paths import demos_dir
+
+    kit = load_helper("_kit", demos_dir())
+
+    def nets() -> list:
+        X, y = kit.spirals(n=512, seed=0)
+        out = []
+        for activation, init in (("sigmoid", "xavier"), ("relu", "he")):
+            torch.manual_seed(0)
+            net = kit.mlp(2, 32, 2, 10, activation)
+            kit.init_weights(net, init)
+            out.append((net, X, y))
+        return out
+
+    return _bare_fit(nets, _default("vanishing-gradient", "lr"), num_steps)
 
 
 def bare_dying(num_steps: int) -> Callable[[], None]:
@@ -95,23 +114,19 @@ def bare_dying(num_steps: int) -> Callable[[], None]:
 
     kit = load_helper("_kit", demos_dir())
 
-    def train() -> None:
+    def nets() -> list:
         X, y = kit.spirals(n=1024, seed=0)
         X, y = X[:512], y[:512]
+        out = []
         for activation in ("relu", "leaky_relu"):
             torch.manual_seed(0)
             net = kit.mlp(2, 64, 2, 4, activation)
             for layer in kit.linears(net)[:-1]:
                 nn.init.zeros_(layer.bias)  # the demo's default bias=0.0
-            trainer = torch.optim.Adam(net.parameters(), lr=0.1)
-            loss_fn = nn.CrossEntropyLoss()
-            for _ in range(num_steps):
-                loss = loss_fn(net(X), y)
-                trainer.zero_grad()
-                loss.backward()
-                trainer.step()
+            out.append((net, X, y))
+        return out
 
-    return train
+    return _bare_fit(nets, _default("dying-relu", "lr"), num_steps)
 
 
 def overhead(rounds: int) -> None:

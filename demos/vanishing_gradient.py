@@ -27,7 +27,7 @@ META = {
     "params": {
         "depth": {"default": 10, "help": "hidden layers", "min": 2, "max": 40},
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 512},
-        "lr": {"default": 0.003, "help": "Adam learning rate", "min": 0, "max": 1},
+        "lr": {"default": 0.002, "help": "Adam learning rate", "min": 0, "max": 1},
         "activation": {"default": "sigmoid", "choices": ["sigmoid", "tanh"],
                        "help": "saturating activation compared with ReLU+He"},
     },

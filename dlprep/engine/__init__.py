@@ -6,7 +6,15 @@ Importing this package never imports torch; :func:`stream` imports it when a dem
 from __future__ import annotations
 
 from dlprep.engine.records import Event, Result, Step
-from dlprep.engine.runner import DEVICES, DemoError, check_request, demo_info, plain, stream
+from dlprep.engine.runner import (
+    DEVICES,
+    DemoError,
+    check_request,
+    demo_info,
+    final_result,
+    plain,
+    stream,
+)
 from dlprep.engine.script import save_script, script_text
 
 __all__ = [
@@ -17,6 +25,7 @@ __all__ = [
     "Step",
     "check_request",
     "demo_info",
+    "final_result",
     "plain",
     "save_script",
     "script_text",

@@ -87,6 +87,14 @@ def stream(
     return _events(info, module, values, chosen, seed, num_steps, cancel, lang, watch)
 
 
+def final_result(name: str, **request: Any) -> Result:
+    """Run a demo to the end and return only its :class:`Result` (tests, scripts)."""
+    *_, result = stream(name, **request)
+    if not isinstance(result, Result):
+        raise DemoError(f"{name}: the stream ended without a result")
+    return result
+
+
 def cpu_threads(module: ModuleType) -> int:
     """Intra-op threads a demo runs with (META "cpu_threads", default 1).
 

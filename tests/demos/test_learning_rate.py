@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from functools import partial
 
 import pytest
 
-from dlprep.engine import Result, stream
+from dlprep.engine import Result, final_result
 
-
-def run(**kwargs: Any) -> Result:
-    *_, result = stream("learning-rate", device="cpu", seed=0, **kwargs)
-    assert isinstance(result, Result)
-    return result
+# Each test may override the request, e.g. run(seed=1) or run(steps=3).
+run = partial(final_result, "learning-rate", device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import pytest
 
-from dlprep.engine import Result, stream
+from dlprep.engine import Result, final_result
 
 STEPS = 150  # Adam needs ~40 steps at seed 0, momentum and RMSprop ~120; SGD needs > 300
 
 
-def run(**kwargs: Any) -> Result:
-    *_, result = stream("optimizers", device="cpu", seed=0, **kwargs)
-    assert isinstance(result, Result)
-    return result
+# Each test may override the request, e.g. run(seed=1) or run(steps=3).
+run = partial(final_result, "optimizers", device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")

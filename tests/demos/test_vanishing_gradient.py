@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import pytest
 
-from dlprep.engine import Result, stream
+from dlprep.engine import Result, final_result
 
-
-def run(**kwargs: Any) -> Result:
-    *_, result = stream("vanishing-gradient", device="cpu", seed=0, **kwargs)
-    assert isinstance(result, Result)
-    return result
+# Each test may override the request, e.g. run(seed=1) or run(steps=3).
+run = partial(final_result, "vanishing-gradient", device="cpu", seed=0)
 
 
 @pytest.fixture(scope="module")
