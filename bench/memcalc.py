@@ -5,7 +5,8 @@ The ratios say how much of that is memcalc rather than this machine's Python sta
 
 On a CUDA machine, ``python bench/memcalc.py --cuda-grid`` calibrates the cuBLAS
 workspace and prints estimate vs ``max_memory_allocated`` over 20 configurations as a
-Markdown table for docs/memory.md (target: within max(1%, 1 MiB)).
+Markdown table for docs/memory.md (target: within max(1%, 1 MiB)); two more rows cover
+--checkpointing and --dtype bf16-master.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ CASES = [
      0.300),
     ("--gpu search, 80GiB cuda", ["--layers", "784,8192,8192,10", "--gpu", "80GiB",
                                   "--device", "cuda", "--dtype", "amp-bf16"], 0.300),
+    ("estimate, --checkpointing", ["--layers", "784,1024,1024,1024,10", "--batch", "4096",
+                                   "--norm", "layernorm", "--checkpointing"], 0.200),
+    ("--gpu, bf16-master + ckpt", ["--layers", "784,4096,4096,4096,10", "--gpu", "T4",
+                                   "--dtype", "bf16-master", "--checkpointing"], 0.300),
 ]
 
 
@@ -46,6 +51,10 @@ GRID = [
         (128, "--loss mse --activation tanh"),
         (8, "--dtype bf16 --optimizer adam --norm layernorm"),
     )
+] + [  # the two later options, on the larger MLP
+    "--layers 1024,4096,4096,1000 --batch 1024 --activation gelu --norm layernorm "
+    "--dropout 0.1 --checkpointing",
+    "--layers 1024,4096,4096,1000 --batch 256 --dtype bf16-master --optimizer adam",
 ]
 WORKSPACE_PROBE = """
 import torch

@@ -54,6 +54,8 @@ def _fail(message: str) -> BadInput:
     "  dlprep memcalc --params 1e6 --batch 32\n"
     "  dlprep memcalc --layers 784,512,10 --batch 64 --measure\n"
     "  dlprep memcalc --layers 784,4096,4096,10 --gpu 'RTX 4090'\n"
+    "  dlprep memcalc --layers 784,2048,2048,10 --batch 512 --checkpointing\n"
+    "  dlprep memcalc --layers 784,512,10 --dtype bf16-master --measure\n"
     "  dlprep memcalc --params 1e6 --input 1x28x28 --channels 32"))
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
 @click.option("--layers", help="MLP widths, e.g. 784,512,512,10 (parameters computed).")
@@ -69,7 +71,12 @@ def _fail(message: str) -> BadInput:
               "Default: torch's own, foreach on CUDA and the per-tensor loop on CPU.")
 @click.option("--weight-decay", type=float, default=0.0, show_default=True)
 @click.option("--dtype", type=click.Choice(DTYPES), default="fp32", show_default=True,
-              help="fp16/bf16: the whole model in half; amp-*: autocast, fp32 weights/state.")
+              help="fp16/bf16: the whole model and optimiser in half; amp-*: autocast, fp32 "
+              "weights/state; fp16-master/bf16-master: half model and gradients, fp32 master "
+              "weights and state in the optimiser (fp16 with a static loss scale).")
+@click.option("--checkpointing", is_flag=True,
+              help="Activation checkpointing of each hidden block (Linear + norm + activation "
+              "+ dropout): keep only block inputs, recompute in backward.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "meta")), default="cpu",
               show_default=True, help="Rules to apply; meta measures without running.")
 @click.option("--input", "input_chw", help="Image size CxHxW for a conv activation map.")
@@ -80,7 +87,8 @@ def _fail(message: str) -> BadInput:
 def memcalc(params: str | None, layers: str | None, batch: str, activation: str,
             dropout: float, norm: str, loss: str, optimizer: str, foreach: bool | None,
             weight_decay: float, dtype: str, device: str, input_chw: str | None,
-            channels: int | None, gpu: str | None, measure: bool, as_json: bool) -> None:
+            channels: int | None, checkpointing: bool, gpu: str | None, measure: bool,
+            as_json: bool) -> None:
     try:
         cfg = Config(
             batch=parse_count(batch, "--batch"),
@@ -91,6 +99,7 @@ def memcalc(params: str | None, layers: str | None, batch: str, activation: str,
             dtype=dtype,
             weight_decay=weight_decay, device="cuda" if device == "cuda" else "cpu",
             input_chw=parse_chw(input_chw) if input_chw else None, channels=channels,
+            checkpointing=checkpointing,
         )
         if params and layers:
             raise ConfigError("give --params or --layers, not both (--layers sets the count)")
@@ -142,11 +151,12 @@ def _ram() -> int:
 
 def _print(est: Any, fit: Any, meas: Any) -> None:
     from dlprep.memcalc import report
+    from dlprep.memcalc.trade import trade_text
 
     click.echo(report.heading(est))
     click.echo()
     click.echo(report.table(report.rows(est)))
-    for text in (report.why(est), report.cuda_notes(est)):
+    for text in (report.why(est), trade_text(est), report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))

@@ -9,7 +9,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")
 NORMS = ("none", "batchnorm", "layernorm")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
-DTYPES = ("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16")
+DTYPES = ("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16", "fp16-master", "bf16-master")
 DEVICES = ("cpu", "cuda")
 
 # Bytes per element of each storage dtype used below.
@@ -48,6 +48,7 @@ class Config:
     device: str = "cpu"
     input_chw: tuple[int, int, int] | None = None
     channels: int | None = None
+    checkpointing: bool = False
 
     def __post_init__(self) -> None:
         check(self)
@@ -57,9 +58,24 @@ class Config:
         return self.dtype.startswith("amp-")
 
     @property
+    def master(self) -> bool:
+        """Half model, fp32 master weights and fp32 state owned by the optimiser."""
+        return self.dtype.endswith("-master")
+
+    @property
+    def half(self) -> bool:
+        """The model itself (weights, activations, batch) is in half precision."""
+        return self.dtype in ("fp16", "bf16") or self.master
+
+    @property
     def param_bytes(self) -> int:
         """Bytes per parameter element (autocast keeps fp32 weights)."""
-        return 4 if self.dtype in ("fp32", "amp-fp16", "amp-bf16") else 2
+        return 2 if self.half else 4
+
+    @property
+    def state_bytes(self) -> int:
+        """Bytes per optimiser-state element: fp32 except in plain pure half."""
+        return 2 if self.dtype in ("fp16", "bf16") else 4
 
     @property
     def act_bytes(self) -> int:
@@ -130,6 +146,9 @@ def check(cfg: Config) -> None:
         raise ConfigError("--channels C needs --input CxHxW (the image the conv layer sees)")
     if cfg.channels is not None and cfg.channels <= 0:
         raise ConfigError("--channels must be a positive integer")
+    if cfg.checkpointing and (cfg.layers is None or len(cfg.layers) < 3):
+        raise ConfigError("--checkpointing recomputes hidden blocks: give --layers with at "
+                          "least one hidden width, e.g. 784,512,10")
 
 
 def parse_count(text: str, what: str) -> int:

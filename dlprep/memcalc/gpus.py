@@ -78,10 +78,11 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
                    f"the assumed {CUDA_CONTEXT:,} B CUDA context alone does not fit")
     if cfg.layers is None:
         est = estimate(replace(cfg, device="cuda"))
-        fixed = est.weights + est.gradients + est.optimizer_state
+        fixed = est.weights + est.master_weights + est.gradients + est.optimizer_state
         verdict = "fit" if fixed <= usable else "do not fit"
+        masters = " + master weights" if est.master_weights else ""
         return Fit(gpu, capacity, usable, None, est, "unknown",
-                   f"weights + gradients + optimiser state ({fixed:,} B) {verdict}; the "
+                   f"weights{masters} + gradients + optimiser state ({fixed:,} B) {verdict}; the "
                    "largest batch needs activations: give --layers")
     low = 2 if cfg.norm == "batchnorm" and len(cfg.layers) > 2 else 1
     if _peak(cfg, low) > usable:
@@ -105,6 +106,7 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
 def dominant(est: Estimate) -> str:
     parts = {
         "weights": est.weights,
+        "master weights": est.master_weights,
         "gradients": est.gradients,
         "optimizer state": est.optimizer_state,
         "saved activations": est.at_peak.parts.get("saved", 0) if est.at_peak else 0,

@@ -1,28 +1,30 @@
 """Run real training steps and measure what they hold (the only memcalc module using torch).
 
-On CPU, ``meta`` and ``fake`` (FakeTensor on a CPU device, so autocast applies) a
-``TorchDispatchMode`` sees every tensor an aten op returns; a ``weakref.finalize`` on
-each new storage tells when it dies, so live bytes are known after every op. A
-``saved_tensors_hooks`` pair records the storages autograd keeps for backward. On CUDA
-the caching allocator's own counters are read after synchronising.
+The model is the estimator's MLP (optionally with checkpointed hidden blocks), trained in
+fp32, half, autocast, or half with fp32 master weights. On CPU, ``meta`` and ``fake``
+(FakeTensor on a CPU device, so autocast applies) a ``TorchDispatchMode`` sees every
+tensor an aten op returns; a ``weakref.finalize`` on each new storage tells when it dies,
+so live bytes are known after every op. A ``saved_tensors_hooks`` pair records the
+storages autograd keeps for backward. On CUDA the caching allocator's own counters are
+read after synchronising.
 """
 
 from __future__ import annotations
 
 import weakref
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from dlprep.memcalc.config import Config
-
-PHASES = ("forward", "backward", "step")
+from dlprep.memcalc.rig import build, train_step
 
 
 @dataclass
 class Measurement:
     device: str
     weights: int = 0
+    master_weights: int = 0
     buffers: int = 0
     inputs: int = 0
     gradients: int = 0
@@ -31,70 +33,6 @@ class Measurement:
     peak: int = 0
     phase_peaks: dict[str, int] = field(default_factory=dict)
     trace: list[str] = field(default_factory=list)
-
-
-def build(cfg: Config, device: str) -> tuple[Any, Any, Any, Any]:
-    """The MLP, its optimiser and one batch, exactly as the estimator describes them."""
-    import torch
-    from torch import nn
-
-    assert cfg.layers is not None, "measuring needs --layers"
-    acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
-            "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU}
-    half = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(cfg.dtype)
-    kw: dict[str, Any] = {"device": device, "dtype": half}
-    torch.manual_seed(0)
-    blocks: list[nn.Module] = []
-    pairs = list(zip(cfg.layers, cfg.layers[1:], strict=False))
-    for i, (a, b) in enumerate(pairs):
-        blocks.append(nn.Linear(a, b, **kw))
-        if i == len(pairs) - 1:
-            break
-        if cfg.norm == "batchnorm":
-            blocks.append(nn.BatchNorm1d(b, **kw))
-        elif cfg.norm == "layernorm":
-            blocks.append(nn.LayerNorm(b, **kw))
-        blocks.append(acts[cfg.activation]())
-        if cfg.dropout > 0:
-            blocks.append(nn.Dropout(cfg.dropout))
-    net = nn.Sequential(*blocks)
-    X = torch.randn(cfg.batch, cfg.layers[0], device=device, dtype=half)
-    if cfg.loss == "cross_entropy":
-        y = torch.randint(0, cfg.layers[-1], (cfg.batch,), device=device)
-    else:
-        y = torch.randn(cfg.batch, cfg.layers[-1], device=device, dtype=half)
-    params = list(net.parameters())
-    wd = cfg.weight_decay
-    fe = cfg.foreach
-    opt = {
-        "sgd": lambda: torch.optim.SGD(params, lr=0.01, weight_decay=wd, foreach=fe),
-        "momentum": lambda: torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=wd,
-                                            foreach=fe),
-        "adam": lambda: torch.optim.Adam(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "adamw": lambda: torch.optim.AdamW(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "adagrad": lambda: torch.optim.Adagrad(params, lr=1e-2, weight_decay=wd, foreach=fe),
-    }[cfg.optimizer]()
-    return net, opt, X, y
-
-
-def _train_step(cfg: Config, net: Any, opt: Any, X: Any, y: Any, mark: Any) -> None:
-    import torch
-    import torch.nn.functional as F
-
-    loss_fn = F.cross_entropy if cfg.loss == "cross_entropy" else F.mse_loss
-    amp = {"amp-bf16": torch.bfloat16, "amp-fp16": torch.float16}.get(cfg.dtype)
-    device_type = "cuda" if X.device.type == "cuda" else "cpu"
-    opt.zero_grad(set_to_none=True)
-    mark("forward")
-    # Autocast wraps the forward only: leaving it clears its cache of cast weights.
-    with torch.autocast(device_type, dtype=amp) if amp else nullcontext():
-        loss = loss_fn(net(X), y)
-    mark("backward")
-    loss.backward()
-    mark("step")
-    opt.step()
-    mark(None)
 
 
 def measure(cfg: Config, device: str = "cpu", trace: bool = False) -> Measurement:
@@ -112,8 +50,9 @@ def measure(cfg: Config, device: str = "cpu", trace: bool = False) -> Measuremen
 
             stack.enter_context(FakeTensorMode())
             real = "cpu"
-        net, opt, X, y = build(cfg, real)
-        _train_step(cfg, net, opt, X, y, lambda phase: None)
+        rig = build(cfg, real)
+        net, opt, X, y = rig.net, rig.opt, rig.X, rig.y
+        train_step(cfg, rig, lambda phase: None)
 
         result = Measurement(device=device)
         live: dict[int, int] = {}
@@ -130,15 +69,16 @@ def measure(cfg: Config, device: str = "cpu", trace: bool = False) -> Measuremen
             state["cur"] += n
             state["peak"] = max(state["peak"], state["cur"])
             state["phase_peak"] = max(state["phase_peak"], state["cur"])
-            weakref.finalize(s, free, key, n)
+            label = f"{why} {tuple(t.shape)} {t.dtype}"
+            weakref.finalize(s, free, key, n, label)
             if trace:
-                result.trace.append(f"+{n} {why} {tuple(t.shape)} {t.dtype} = {state['cur']}")
+                result.trace.append(f"+{n} {label} = {state['cur']}")
 
-        def free(key: int, n: int) -> None:
+        def free(key: int, n: int, label: str) -> None:
             live.pop(key, None)
             state["cur"] -= n
             if trace:
-                result.trace.append(f"-{n} = {state['cur']}")
+                result.trace.append(f"-{n} {label} = {state['cur']}")
 
         class Tracker(TorchDispatchMode):
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
@@ -156,11 +96,13 @@ def measure(cfg: Config, device: str = "cpu", trace: bool = False) -> Measuremen
         inputs = storages([X, y])
         states = storages(v for s in opt.state.values() for v in s.values()
                           if isinstance(v, torch.Tensor))
-        for group in (params, buffers, inputs, states):
+        masters = storages(rig.masters or [])
+        for group in (params, masters, buffers, inputs, states):
             for key, n in group.items():
                 live[key] = n
                 state["cur"] += n
-        keep = [t.untyped_storage() for t in [*net.parameters(), *net.buffers(), X, y]]
+        keep = [t.untyped_storage() for t in [*net.parameters(), *net.buffers(), X, y,
+                                              *(rig.masters or [])]]
         keep += [v.untyped_storage() for s in opt.state.values() for v in s.values()
                  if isinstance(v, torch.Tensor)]
         state["peak"] = state["cur"]
@@ -185,13 +127,14 @@ def measure(cfg: Config, device: str = "cpu", trace: bool = False) -> Measuremen
                 result.trace.append(f"== {phase} (live {state['cur']})")
 
         with Tracker(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            _train_step(cfg, net, opt, X, y, mark)
+            train_step(cfg, rig, mark)
         del keep
         result.weights = sum(params.values())
+        result.master_weights = sum(masters.values())
         result.buffers = sum(buffers.values())
         result.inputs = sum(inputs.values())
-        result.gradients = sum(storages(p.grad for p in net.parameters()
-                                        if p.grad is not None).values())
+        grads = [p.grad for p in [*net.parameters(), *(rig.masters or [])]]
+        result.gradients = sum(storages(g for g in grads if g is not None).values())
         result.optimizer_state = sum(states.values())
         result.peak = state["peak"]
         result.phase_peaks = phase_peaks
@@ -202,8 +145,9 @@ def _measure_cuda(cfg: Config) -> Measurement:
     """Allocator counters around a warmed-up step (the CUDA context is not in them)."""
     import torch
 
-    net, opt, X, y = build(cfg, "cuda")
-    _train_step(cfg, net, opt, X, y, lambda phase: None)
+    rig = build(cfg, "cuda")
+    net, opt, X, y = rig.net, rig.opt, rig.X, rig.y
+    train_step(cfg, rig, lambda phase: None)
     torch.cuda.synchronize()
     result = Measurement(device="cuda")
     phase_peaks: dict[str, int] = {}
@@ -232,11 +176,13 @@ def _measure_cuda(cfg: Config) -> Measurement:
         return t.detach()
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        _train_step(cfg, net, opt, X, y, mark)
+        train_step(cfg, rig, mark)
     result.weights = sum(size(p) for p in net.parameters())
+    result.master_weights = sum(size(m) for m in rig.masters or [])
     result.buffers = sum(size(b) for b in net.buffers())
     result.inputs = size(X) + size(y)
-    result.gradients = sum(size(p.grad) for p in net.parameters() if p.grad is not None)
+    grads = [p.grad for p in [*net.parameters(), *(rig.masters or [])]]
+    result.gradients = sum(size(g) for g in grads if g is not None)
     result.optimizer_state = sum(size(v) for s in opt.state.values() for v in s.values()
                                  if isinstance(v, torch.Tensor) and v.device.type == "cuda")
     result.phase_peaks = phase_peaks

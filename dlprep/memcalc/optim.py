@@ -8,7 +8,7 @@ from dlprep.memcalc.timeline import Timeline
 
 def state_tensors(cfg: Config, n: int) -> list[int]:
     """Bytes of each optimiser-state tensor kept for a parameter of ``n`` elements."""
-    pb = cfg.param_bytes
+    pb = cfg.state_bytes
     # The scalar step counter stays a float32 CPU tensor (unless capturable/fused).
     step = [] if cfg.device == "cuda" else [4]
     return {
@@ -21,10 +21,23 @@ def state_tensors(cfg: Config, n: int) -> list[int]:
     }[cfg.optimizer]
 
 
-def step(t: Timeline, cfg: Config) -> None:
-    """The optimiser step's temporaries (state already built: a warmed-up step)."""
+def step(t: Timeline, cfg: Config) -> list[str]:
+    """The optimiser step's temporaries (state already built: a warmed-up step).
+
+    With master weights the half gradients are first copied to fp32 (``p.grad.float()``),
+    one tensor per parameter, kept as the masters' ``.grad``: their keys are returned.
+    """
     t.start("step")
-    sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
+    copies = [t.alloc(n * 4, "fp32 copy of a half gradient") for n in cfg.param_shapes
+              if cfg.master]
+    for k in copies:
+        t.keep_as_grad(k)
+    _update(t, cfg)
+    return copies
+
+
+def _update(t: Timeline, cfg: Config) -> None:
+    sizes = [n * cfg.state_bytes for n in cfg.param_shapes]
     opt, wd = cfg.optimizer, cfg.weight_decay > 0
     if cfg.foreach:
         if opt in ("adam", "adamw", "rmsprop", "adagrad"):

@@ -8,6 +8,7 @@ from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, Fit
+from dlprep.memcalc.trade import trade
 
 WIDTH = 80
 STATE_FORMULA = {
@@ -46,17 +47,27 @@ def rows(est: Estimate) -> list[Row]:
     if cfg.optimizer == "momentum":
         step = ""
     out = [Row("weights", est.weights, f"{n:,} params x {pb} B"
-               + (" (fp32 under autocast)" if cfg.amp else ""))]
+               + (" (fp32 under autocast)" if cfg.amp else "")
+               + (" (the half model the forward uses)" if cfg.master else ""))]
+    if cfg.master:
+        out.append(Row("master weights", est.master_weights,
+                       f"{n:,} x 4 B fp32 copy owned by the optimiser; updated, then cast "
+                       "back into the half weights in place"))
     if est.buffers:
         out.append(Row("buffers", est.buffers, "BatchNorm running mean/var + int64 counter"))
     if cfg.layers is not None:
-        xb = 2 if cfg.dtype in ("fp16", "bf16") else 4
+        xb = 2 if cfg.half else 4
         y = (f"y {cfg.batch}x8 B" if cfg.loss == "cross_entropy"
              else f"y {cfg.batch}x{cfg.layers[-1]}x{xb} B")
         out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} B + {y}"))
-    out.append(Row("gradients", est.gradients, f"one per weight: N x {pb} B"))
+    grads = f"one per weight: N x {pb} B"
+    if cfg.master:
+        grads = ("N x 2 B half (backward) + N x 4 B fp32 copies the step reads "
+                 f"({est.master_grads:,} B)")
+    out.append(Row("gradients", est.gradients, grads))
+    over = "over the fp32 masters: " if cfg.master and cfg.optimizer != "sgd" else ""
     out.append(Row("optimizer state", est.optimizer_state,
-                   STATE_FORMULA[cfg.optimizer].format(pb=pb, step=step)))
+                   over + STATE_FORMULA[cfg.optimizer].format(pb=cfg.state_bytes, step=step)))
     if est.saved_activations is None:
         hint = ("about one activation map (below) per conv+ReLU layer; exact with --layers"
                 if cfg.input_chw else "give --layers 784,512,10 (MLP widths) or --input "
@@ -65,6 +76,12 @@ def rows(est: Estimate) -> list[Row]:
                        f"cannot be known from a parameter count: {hint}"))
     else:
         out.append(Row("saved activations", est.saved_activations, saved_formula(est)))
+    if est.recomputed:
+        tr = trade(est)
+        out.append(Row("recomputed saves", tr.recomputed,
+                       "the largest block's saves, rebuilt in backward and alive only while "
+                       f"its backward runs; costs one more forward of the hidden Linears "
+                       f"(+{tr.extra_pct:.0f}% matmul FLOPs)"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw
         e = cfg.act_bytes
@@ -85,8 +102,9 @@ def rows(est: Estimate) -> list[Row]:
                    if total is not None else "unknown: activations missing"))
     if est.peak is None:
         step_part = " + foreach step temporaries" if est.step_temporaries else ""
-        out.append(Row("peak", None, f"at least {est.peak_floor:,} B (weights + gradients + "
-                       f"state{step_part}); the rest needs layer shapes"))
+        masters = " + master weights" if cfg.master else ""
+        out.append(Row("peak", None, f"at least {est.peak_floor:,} B (weights{masters} + "
+                       f"gradients + state{step_part}); the rest needs layer shapes"))
     else:
         out.append(Row("peak", est.peak, f"in {est.at_peak.phase if est.at_peak else '?'}"))
     return out
@@ -94,6 +112,16 @@ def rows(est: Estimate) -> list[Row]:
 
 def saved_formula(est: Estimate) -> str:
     cfg = est.cfg
+    if cfg.checkpointing and cfg.layers is not None:
+        # Every hidden block's output is kept once: as the next block's checkpointed
+        # input, or as the last Linear's input.
+        widths = " + ".join(map(str, cfg.layers[1:-1]))
+        parts = [f"block outputs B x ({widths}) x {cfg.act_bytes} B"]
+        if cfg.amp:
+            parts.append("last Linear's half weight copy")
+        parts.append("log_softmax output + total_weight" if cfg.loss == "cross_entropy"
+                     else "loss input")
+        return " + ".join(parts) + "; a checkpointed block keeps only its input"
     parts = ["Linear inputs"]
     if cfg.layers is not None and len(cfg.layers) > 2:
         if cfg.norm != "none":
@@ -114,11 +142,15 @@ def why(est: Estimate) -> str:
     p = est.at_peak
     phases = ", ".join(f"{k} {human(v)}" for k, v in est.phase_peaks.items())
     if p.phase == "step":
-        reason = (f"the optimiser step's temporaries ({human(est.step_temporaries)}, "
+        copies = (f"the fp32 gradient copies ({human(est.master_grads)}) and "
+                  if est.master_grads else "")
+        reason = (f"{copies}the optimiser step's temporaries ({human(est.step_temporaries)}, "
                   f"{p.label}) sit on top of weights, gradients and state; small batches "
                   "peak here")
     elif p.phase == "backward":
-        reason = (f"{human(p.parts.get('saved', 0))} of saved activations are still held "
+        held = ("saved activations (block inputs + the recomputed block's saves)"
+                if est.cfg.checkpointing else "saved activations")
+        reason = (f"{human(p.parts.get('saved', 0))} of {held} are still held "
                   f"while gradients flow ({p.label}); large batches peak here")
     else:
         reason = f"all saved activations are live at the end of the forward ({p.label})"
@@ -148,6 +180,8 @@ def heading(est: Estimate) -> str:
         extras.append(cfg.norm)
     if cfg.layers and len(cfg.layers) > 2 and cfg.dropout:
         extras.append(f"dropout {cfg.dropout:g}")
+    if cfg.checkpointing:
+        extras.append("checkpointed blocks")
     opt = cfg.optimizer + ("" if cfg.foreach else " (per-tensor)")
     line = (f"{what}, batch {cfg.batch}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
             f"{cfg.device} rules")
@@ -179,7 +213,10 @@ def fit_text(fit: Fit) -> str:
 
 
 def compare(est: Estimate, meas: Any) -> str:
-    pairs = [("weights", est.weights, meas.weights), ("buffers", est.buffers, meas.buffers),
+    pairs: list[tuple[str, int | None, int]] = [("weights", est.weights, meas.weights)]
+    if est.cfg.master:
+        pairs.append(("master weights", est.master_weights, meas.master_weights))
+    pairs += [("buffers", est.buffers, meas.buffers),
              ("input batch", est.inputs, meas.inputs),
              ("gradients", est.gradients, meas.gradients),
              ("optimizer state", est.optimizer_state, meas.optimizer_state),
@@ -203,7 +240,7 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                    "batch": cfg.batch, "activation": cfg.activation, "dropout": cfg.dropout,
                    "norm": cfg.norm, "loss": cfg.loss, "optimizer": cfg.optimizer,
                    "foreach": cfg.foreach, "dtype": cfg.dtype, "device": cfg.device,
-                   "weight_decay": cfg.weight_decay},
+                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing},
         "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula} for r in rows(est)],
         "peak": est.peak,
         "peak_at_least": est.peak_floor if est.peak is None else est.peak,
@@ -211,6 +248,12 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
     }
+    if est.recomputed:
+        tr = trade(est)
+        out["checkpointing"] = {
+            "saved_without": tr.saved_without, "peak_without": tr.peak_without,
+            "recomputed_per_block": {str(k + 1): v for k, v in sorted(est.recomputed.items())},
+            "extra_forward_flops": tr.extra_flops, "step_matmul_flops": tr.step_flops}
     if cfg.device == "cuda":
         out["cuda"] = {"context_assumed": CUDA_CONTEXT, "cublas_workspace": CUBLAS_WORKSPACE,
                        "calibrated": False}
@@ -220,8 +263,8 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                       "peak": fit.estimate.peak if fit.estimate else None,
                       "note": fit.reason or None}
     if meas is not None:
-        keys = ("weights", "buffers", "inputs", "gradients", "optimizer_state",
-                "saved_activations", "peak")
+        keys = ("weights", "master_weights", "buffers", "inputs", "gradients",
+                "optimizer_state", "saved_activations", "peak")
         out["measured"] = {"device": meas.device, **{k: getattr(meas, k) for k in keys},
                            "phase_peaks": meas.phase_peaks}
         out["error_bytes"] = {k: (getattr(est, k) or 0) - getattr(meas, k) for k in keys}
