@@ -11,15 +11,16 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import ValidationError
 
 from dlprep.bank.models import CARD_TYPES, Card, card_adapter
 from dlprep.bank.topics import TOPICS
-from dlprep.bank.yamlfast import compose_nodes, load_items
 from dlprep.paths import builtin_bank_dir, user_bank_paths
+
+if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
+    import yaml
 
 Severity = Literal["error", "warning"]
 NO_ID = "-"
@@ -96,6 +97,8 @@ class _File:
 
     def node(self, index: int) -> yaml.Node | None:
         if self._nodes is None:
+            from dlprep.bank.yamlfast import compose_nodes
+
             self._nodes = compose_nodes(self.text)
         return self._nodes[index] if index < len(self._nodes) else None
 
@@ -113,6 +116,10 @@ class _Raw:
 
 
 def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
+    import yaml
+
+    from dlprep.bank.yamlfast import load_items
+
     name = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -161,6 +168,8 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
 
 
 def _scalar_id(source: _File, index: int) -> str:
+    import yaml
+
     node = source.node(index)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -174,6 +183,8 @@ def _line_at(node: yaml.Node, loc: Sequence[int | str]) -> int:
 
     A missing field points at the key of the mapping that lacks it (or at the card).
     """
+    import yaml
+
     line = node.start_mark.line + 1
     for step in loc:
         nxt = None

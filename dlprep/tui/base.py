@@ -24,17 +24,23 @@ FOOTER_KO = {
 
 def localize(node: DOMNode, lang: str) -> None:
     """Give ``node`` and its children footer labels in ``lang`` (English is the default)."""
-    nodes = [node, *node.query("*")]
-    for each in nodes:
+    changed = False
+    for each in [node, *node.query("*")]:
         bindings = each._bindings.key_to_bindings
         for key, items in bindings.items():
-            bindings[key] = [_label(b, lang) for b in items]
-    node.refresh_bindings()
+            labelled = [_label(b, lang) for b in items]
+            if any(new is not old for new, old in zip(labelled, items, strict=True)):
+                bindings[key] = labelled
+                changed = True
+    if changed:  # a refresh recomposes the footer: worth skipping when nothing changed
+        node.refresh_bindings()
 
 
 def _label(binding: Binding, lang: str) -> Binding:
     english = getattr(binding, "_english", None) or binding.description
     translated = FOOTER_KO.get(english, english) if lang == "ko" else english
+    if translated == binding.description:
+        return binding
     new = replace(binding, description=translated)
     object.__setattr__(new, "_english", english)
     return new

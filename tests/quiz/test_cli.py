@@ -128,3 +128,26 @@ def test_until_front_loads_in_plain_mode() -> None:
     assert "[1/1]" in later.stdout
     soon = dlprep("quiz", "--plain", "--topic", "memory", "--until", "2000-01-01", stdin="q\n")
     assert "[1/2]" in soon.stdout
+
+
+def test_an_edited_card_is_shown_fresh_not_from_the_bank_cache(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    text = """- id: my-card
+  topic: gpu
+  type: truefalse
+  difficulty: 1
+  q: {en: "QUESTION-ONE is true?", ko: "그런가?"}
+  explain: {en: "Yes.", ko: "그렇다."}
+  refs: ["Deep Learning, MIT Press 2016"]
+  answer: true
+"""
+    mine.write_text(text, encoding="utf-8")
+    args = ("quiz", "--plain", "--cram", "--topic", "gpu", "--bank", str(mine), "--lang", "en")
+    first = dlprep(*args, stdin="q\n")
+    assert first.returncode == 0, first.stderr
+    assert "QUESTION-ONE" in first.stdout
+    assert (Path(os.environ["DLPREP_HOME"]) / "cache" / "bank.pickle").is_file()
+    mine.write_text(text.replace("QUESTION-ONE", "QUESTION-TWO"), encoding="utf-8")
+    second = dlprep(*args, stdin="q\n")
+    assert second.returncode == 0, second.stderr
+    assert "QUESTION-TWO" in second.stdout and "QUESTION-ONE" not in second.stdout

@@ -167,3 +167,48 @@ async def test_language_switch_and_read_only_store(make_app, monkeypatch, tmp_pa
         await pilot.pause()
         assert app.lang == "ko"
         assert "저장되지 않는다" in text_of(app.screen.query_one("#home-notice", Static))
+
+
+async def test_first_screen_is_the_base_and_the_stack_stays_small(make_app) -> None:
+    # The first card is the stack's base (no blank screen under it, which speeds start-up);
+    # later screens switch over it, so the stack does not grow per card.
+    app = make_app(only=("t-mcq", "t-myth", "t-numeric"), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
+        for _ in range(3):
+            await pilot.press(*_keys_for(app.screen, True), "enter")
+            await pilot.pause()
+            assert len(app.screen_stack) == 2
+        assert isinstance(app.screen, SummaryScreen)
+
+
+async def test_footer_labels_follow_the_language_there_and_back(make_app) -> None:
+    app = make_app(only=("t-mcq",))
+
+    def labels() -> set[str]:
+        return {b.description for _, b, _, _ in app.screen.active_bindings.values() if b.show}
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert {"Start", "Help"} <= labels()
+        await pilot.press("l")
+        await pilot.pause()
+        assert {"시작", "도움말"} <= labels() and not {"Start", "Help"} & labels()
+        await pilot.press("l")
+        await pilot.pause()
+        assert {"Start", "Help"} <= labels() and not {"시작", "도움말"} & labels()
+
+
+def test_resume_gc_turns_the_paused_collector_back_on() -> None:
+    import gc
+
+    from dlprep.tui.app import resume_gc
+
+    gc.disable()  # as `dlprep quiz` does for its start-up
+    try:
+        resume_gc()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -1,0 +1,167 @@
+"""The bank cache: served while the inputs match, rebuilt when they change or it is damaged."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+import dlprep.bank.cache as cache
+from dlprep.bank import BankPathError
+from dlprep.bank import loader as bank_loader
+from dlprep.bank.loader import Bank
+
+FIXTURE = Path(__file__).parent / "builtin-fixture"
+
+
+def card(card_id: str, question: str) -> str:
+    return f"""- id: {card_id}
+  topic: memory
+  type: truefalse
+  difficulty: 1
+  q: {{en: "{question}", ko: "그런가?"}}
+  explain: {{en: "Yes.", ko: "그렇다."}}
+  refs: ["Deep Learning, MIT Press 2016"]
+  answer: true
+"""
+
+
+@pytest.fixture
+def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small built-in bank (the real one keeps growing) with one card file."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    (folder / "cards.yaml").write_text(card("c-one", "Alpha question?"), encoding="utf-8")
+    monkeypatch.setattr(bank_loader, "builtin_bank_dir", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts real (uncached) loads."""
+    calls: list[int] = []
+    real = bank_loader.load_bank
+
+    def counting(*args: object, **kwargs: object) -> Bank:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bank_loader, "load_bank", counting)
+    return calls
+
+
+def question(bank: Bank, card_id: str = "c-one") -> str:
+    return bank.cards[card_id].q.en
+
+
+def test_cache_dir_follows_dlprep_home(_isolated_home: Path) -> None:
+    assert cache.cache_dir() == _isolated_home / "cache"
+
+
+def test_second_load_is_served_from_the_cache(bank_dir: Path, loads: list[int]) -> None:
+    first = cache.load_bank()
+    assert cache.cache_path().is_file() and len(loads) == 1
+    second = cache.load_bank()
+    assert len(loads) == 1  # no parsing or validation the second time
+    assert second.cards == first.cards and second.origins == first.origins
+    assert question(second) == "Alpha question?"
+
+
+def test_editing_a_card_file_is_a_miss_and_shows_the_new_text(
+    bank_dir: Path, loads: list[int]
+) -> None:
+    cache.load_bank()
+    # Same length, written at once: size and (coarse) mtime may well be unchanged.
+    (bank_dir / "cards.yaml").write_text(card("c-one", "Omega question?"), encoding="utf-8")
+    assert question(cache.load_bank()) == "Omega question?"
+    assert len(loads) == 2
+    assert question(cache.load_bank()) == "Omega question?" and len(loads) == 2
+
+
+def test_added_and_removed_files_are_misses(bank_dir: Path, loads: list[int]) -> None:
+    cache.load_bank()
+    extra = bank_dir / "more.yml"
+    extra.write_text(card("c-two", "Second?"), encoding="utf-8")
+    assert set(cache.load_bank().cards) == {"c-one", "c-two"}
+    extra.unlink()
+    assert set(cache.load_bank().cards) == {"c-one"}
+    assert len(loads) == 3
+
+
+def test_user_banks_are_part_of_the_key(
+    bank_dir: Path, tmp_path: Path, loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "mine.yaml").write_text(card("c-mine", "Mine?"), encoding="utf-8")
+    assert "c-mine" not in cache.load_bank().cards
+    assert "c-mine" in cache.load_bank([str(mine)]).cards
+    monkeypatch.setenv("DLPREP_BANK", str(mine))
+    assert "c-mine" in cache.load_bank().cards
+    assert len(loads) == 2  # the last two have the same inputs: --bank and DLPREP_BANK
+
+
+def test_demo_files_are_part_of_the_key(
+    bank_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demos = tmp_path / "demos"
+    demos.mkdir()
+    (demos / "one.py").write_text('META = {"name": "one"}\n', encoding="utf-8")
+    monkeypatch.setattr(cache, "demos_dir", lambda: demos)
+    before = cache.bank_key()
+    assert cache.bank_key() == before
+    (demos / "one.py").write_text('META = {"name": "two"}\n', encoding="utf-8")
+    assert cache.bank_key() != before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"not a pickle at all",
+        b"\x80\x05\x95",  # a truncated pickle
+        b"cno_such_module_anywhere\nThing\n.",  # a pickle that fails to import on load
+        pickle.dumps(("someone-elses-key", Bank())),
+        pickle.dumps(["a", "list"]),
+    ],
+    ids=["empty", "garbage", "truncated", "unimportable", "other-key", "other-type"],
+)
+def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(
+    bank_dir: Path, loads: list[int], damage: bytes
+) -> None:
+    cache.cache_path().parent.mkdir(parents=True, exist_ok=True)
+    cache.cache_path().write_bytes(damage)
+    assert question(cache.load_bank()) == "Alpha question?"
+    assert len(loads) == 1
+    assert question(cache.load_bank()) == "Alpha question?" and len(loads) == 1
+
+
+def test_an_unwritable_cache_still_loads(
+    bank_dir: Path, _isolated_home: Path, loads: list[int]
+) -> None:
+    (_isolated_home / "cache").write_text("a file where the cache folder should be")
+    assert question(cache.load_bank()) == "Alpha question?"
+    assert question(cache.load_bank()) == "Alpha question?"
+    assert len(loads) == 2  # nothing could be cached; every load is a real one
+
+
+def test_a_missing_bank_path_is_a_usage_error_as_when_loading() -> None:
+    with pytest.raises(BankPathError):
+        cache.load_bank(["/no/such/bank/anywhere"])
+
+
+def test_cached_bank_equals_a_fresh_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loads: list[int]
+) -> None:
+    monkeypatch.setattr(bank_loader, "builtin_bank_dir", lambda: FIXTURE)
+    broken = tmp_path / "broken.yaml"  # skipped cards and their problems are cached too
+    broken.write_text(card("c-bad", "Bad?").replace("  answer: true\n", ""), encoding="utf-8")
+    fresh = bank_loader.load_paths([broken], builtin=FIXTURE)
+    assert fresh.problems and "c-bad" not in fresh.cards
+    cache.load_bank([str(broken)])
+    cached = cache.load_bank([str(broken)])
+    assert len(loads) == 1
+    assert cached.cards == fresh.cards
+    assert cached.origins == fresh.origins
+    assert cached.problems == fresh.problems
