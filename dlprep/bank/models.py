@@ -22,7 +22,7 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Text(_Strict):
@@ -219,4 +219,4 @@ class Order(_Card):
 Card = Annotated[Mcq | Multi | TrueFalse | Recall | Numeric | Order, Field(discriminator="type")]
 CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
 
-card_adapter: TypeAdapter[Card] = TypeAdapter(Card)
+card_adapter: TypeAdapter[Card] = TypeAdapter(Card, config=ConfigDict(defer_build=True))
