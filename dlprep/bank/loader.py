@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from dlprep.bank.models import CARD_TYPES, Card, card_adapter
-from dlprep.bank.topics import TOPICS
+from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
 
 if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
@@ -65,9 +65,7 @@ class Bank:
 
     def topics(self) -> list[str]:
         """Topics present, in the topic map's order, then any others alphabetically."""
-        present = {card.topic for card in self.cards.values()}
-        known = [t for t in TOPICS if t in present]
-        return known + sorted(present - set(TOPICS))
+        return in_map_order(card.topic for card in self.cards.values())
 
     def by_topic(self, topic: str) -> list[Card]:
         return [c for c in self.cards.values() if c.topic == topic]

@@ -6,6 +6,8 @@ validate with a warning (``--strict`` turns it into a problem).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 # slug: (English title, Korean title); order is the map's order
 TOPICS: dict[str, tuple[str, str]] = {
     "training-loop": (
@@ -30,3 +32,9 @@ def topic_title(slug: str, lang: str = "en") -> str:
     if titles is None:
         return slug
     return titles[1] if lang == "ko" else titles[0]
+
+
+def in_map_order(slugs: Iterable[str]) -> list[str]:
+    """Distinct topics in the topic map's order, then any others (user banks) alphabetically."""
+    present = set(slugs)
+    return [t for t in TOPICS if t in present] + sorted(present - set(TOPICS))

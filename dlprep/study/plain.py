@@ -76,9 +76,8 @@ class PlainQuiz:
         if shown.kind == "mcq":
             return self._retry(f"1-{n}", lambda s: shown.choices[_index(s, shown)].key)
         if shown.kind == "multi":
-            return self._retry(
-                f"1-{n}, e.g. 1 3", lambda s: [shown.choices[i].key for i in _indices(s, shown)]
-            )
+            return self._retry(t("multi_prompt", lang, n=n),
+                               lambda s: [shown.choices[i].key for i in _indices(s, shown)])
         if shown.kind == "order":
             def order(s: str) -> list[str]:
                 picks = _indices(s, shown)
@@ -86,7 +85,7 @@ class PlainQuiz:
                     raise ValueError(s)
                 return [shown.choices[i].key for i in picks]
             example = " ".join(str(i) for i in range(n, 0, -1))
-            return self._retry(f"1-{n} in order, e.g. {example}", order)
+            return self._retry(t("order_prompt", lang, n=n, example=example), order)
         if isinstance(card, TrueFalse):
             words = ("fact", "myth") if card.myth else ("true", "false")
             hint = f"{t(words[0], lang)}/{t(words[1], lang)} (t/f)"
@@ -98,8 +97,9 @@ class PlainQuiz:
                 return value
             return self._retry(hint, boolean)
         if isinstance(card, Numeric):
-            example = f"4 {card.unit}".strip()
-            return self.ask(f"{t('type_answer', lang, example=example)}> ")
+            prompt = (t("type_answer", lang, example=f"4 {card.unit}") if card.unit
+                      else t("type_number", lang, example="0.25"))
+            return self.ask(f"{prompt}> ")
         self.ask(f"({t('reveal', lang)}: Enter)> ")
         self.say(f"{t('model_answer', lang)}: {shown.expected_text()}")
         return self._retry("1-4", lambda s: Rating(int(s)))

@@ -6,10 +6,12 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from itertools import zip_longest
 
 import fsrs
 
 from dlprep.bank.models import Card
+from dlprep.bank.topics import in_map_order
 from dlprep.study.schedule import Scheduler
 
 MODES = ("due", "cram", "mock")
@@ -51,7 +53,7 @@ def plan(
         return _across_topics(pool, cards, rng)[: spec.mock_cards]
     due = sorted((cid for cid in pool if cid in states and states[cid].due <= now),
                  key=lambda cid: states[cid].due)
-    new = [cid for cid in pool if cid not in states]
+    new = _introduce([cid for cid in pool if cid not in states], cards)
     queue = due + new
     if spec.until is not None:
         # Cards whose next review falls after the interview would be skipped before it:
@@ -61,6 +63,16 @@ def plan(
         later.sort(key=lambda cid: scheduler.retrievability(states[cid], deadline))
         queue += later
     return queue[: spec.length]
+
+
+def _introduce(new: Sequence[str], cards: Mapping[str, Card]) -> list[str]:
+    """New cards take turns by topic in the map's order, easiest first within each topic,
+    so a first session over every topic starts with the basics of each, not one file."""
+    by_topic: dict[str, list[str]] = {}
+    for cid in sorted(new, key=lambda cid: cards[cid].difficulty):  # stable: bank order
+        by_topic.setdefault(cards[cid].topic, []).append(cid)
+    queues = [by_topic[topic] for topic in in_map_order(by_topic)]
+    return [cid for turn in zip_longest(*queues) for cid in turn if cid is not None]
 
 
 def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: datetime) -> float:

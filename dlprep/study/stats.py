@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import fsrs
 
 from dlprep.bank.models import Card
+from dlprep.bank.topics import in_map_order
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review
 
@@ -60,7 +61,8 @@ def compute(
     for cid, card in cards.items():
         topics.setdefault(card.topic, []).append(cid)
     per_topic: list[TopicStats] = []
-    for topic, ids in topics.items():
+    for topic in in_map_order(topics):
+        ids = topics[topic]
         mine = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) == topic]
         seen = [states[c] for c in ids if c in states]
         recall = [scheduler.retrievability(s, now) for s in seen]

@@ -139,8 +139,9 @@ class OrderPanel(Vertical):
 
 class NumericAnswer(Input):
     def __init__(self, card: Numeric, lang: str) -> None:
-        unit = f" {card.unit}" if card.unit else ""
-        super().__init__(placeholder=t("type_answer", lang, example=f"4{unit}"), id="answer")
+        hint = (t("type_answer", lang, example=f"4 {card.unit}") if card.unit
+                else t("type_number", lang, example="0.25"))
+        super().__init__(placeholder=hint, id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -126,7 +126,7 @@ class DemoScreen(QuizScreen):
         self.cancel = threading.Event()
         self.result = None
         self.query_one(ProgressBar).update(progress=0.0)
-        self._verdict(t("demo_running", self.lang, name=self.info.name, device="auto"))
+        self._verdict(t("demo_running", self.lang, name=self.info.name))
         self.refresh_bindings()
         self._stream(dict(params), self.cancel)
 
@@ -162,6 +162,9 @@ class DemoScreen(QuizScreen):
                 plot.plot([p[0] for p in points], [p[1] for p in points], label=run)
         widget.refresh()
         self.query_one(ProgressBar).update(progress=message.progress)
+        if self.info is not None and message.total:
+            self._verdict(t("demo_step", self.lang, name=self.info.name, run=message.run,
+                            step=message.step, total=message.total))
 
     def on_demo_finished(self, message: DemoFinished) -> None:
         self._done()

@@ -6,6 +6,7 @@ from datetime import date
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,19 +30,33 @@ from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.render import pct
 
-TITLE_CELLS = 20
-COLUMN_CELLS = (6, 6, 10)  # cards, due, retention: fits a 80-column terminal
+TITLE_CELLS = 20  # what an 80-column terminal leaves for a topic's title
+COLUMN_CELLS = (6, 6, 10)  # cards, due, retention
+# The options pane (30), the list's border, padding, selection box and scrollbar (8) and
+# the columns (22) take the rest of the width.
+OTHER_CELLS = 60
+
+
+def title_cells(width: int) -> int:
+    """A wider terminal shows whole topic titles instead of truncating them."""
+    return max(TITLE_CELLS, width - OTHER_CELLS)
 
 
 def _rjust(text: str, cells: int) -> str:
     return " " * max(1, cells - cell_len(text)) + text
 
 
-def column_titles(lang: str) -> str:
+def _fit(text: str, cells: int) -> str:
+    if cell_len(text) <= cells:
+        return set_cell_size(text, cells)
+    return set_cell_size(text, cells - 1) + "…"
+
+
+def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
-    names = (t("cards", lang), t("due", lang), t("retention", lang))
+    names = (t("cards", lang), t("due_short", lang), t("retention", lang))
     # the list's border and padding (2) and selection box (4) come before each row's title
-    head = set_cell_size(t("topics", lang), TITLE_CELLS + 6)
+    head = set_cell_size(t("topics", lang), cells + 6)
     return head + "".join(_rjust(n, c) for n, c in zip(names, COLUMN_CELLS, strict=True))
 
 
@@ -55,11 +70,17 @@ class HomeScreen(QuizScreen):
 
     def compose(self) -> ComposeResult:
         lang, spec = self.lang, self.quiz.spec
+        app = self.quiz
+        self._topics = study_stats.compute(app.bank.cards, app.store.states(), [],
+                                           app.scheduler, app.scheduler.now()).topics
+        self._cells = title_cells(self.app.size.width)
         yield Header(show_clock=False)
         with Horizontal(id="home"):
             with Vertical(id="topics-pane"):
-                yield Label(column_titles(lang), classes="pane-title")
-                yield SelectionList[str](*self._topic_rows(lang, spec), id="topics")
+                yield Label(column_titles(lang, self._cells), classes="pane-title",
+                            id="topics-head")
+                rows = self._topic_rows(lang, set(spec.topics))
+                yield SelectionList[str](*rows, id="topics")
             with Vertical(id="options"):
                 yield RadioSet(
                     *(RadioButton(t(f"mode_{m}", lang), value=m == spec.mode, name=m)
@@ -75,22 +96,32 @@ class HomeScreen(QuizScreen):
                 yield Static(self._notice(lang), id="home-notice")
         yield Footer()
 
-    def _topic_rows(self, lang: str, spec: Spec) -> list[Selection[str]]:
-        app = self.quiz
-        result = study_stats.compute(app.bank.cards, app.store.states(), [], app.scheduler,
-                                     app.scheduler.now())
+    def _topic_rows(self, lang: str, chosen: set[str]) -> list[Selection[str]]:
         rows = []
-        for row in result.topics:
+        for row in self._topics:
             # Cell widths, not characters: a Korean syllable takes two cells.
-            title = set_cell_size(topic_title(row.topic, lang), TITLE_CELLS)
+            title = _fit(topic_title(row.topic, lang), self._cells)
             label = Text.assemble(
                 (title, "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
                 (_rjust(str(row.due), COLUMN_CELLS[1]), "bold" if row.due else "dim"),
                 _rjust(pct(row.retention), COLUMN_CELLS[2]),
             )
-            rows.append(Selection(label, row.topic, row.topic in spec.topics))
+            rows.append(Selection(label, row.topic, row.topic in chosen))
         return rows
+
+    def on_resize(self, event: events.Resize) -> None:
+        cells = title_cells(event.size.width)
+        if cells == self._cells:
+            return
+        self._cells = cells
+        topics = self.query_one("#topics", SelectionList)
+        chosen = set(topics.selected)
+        highlighted = topics.highlighted
+        topics.clear_options()
+        topics.add_options(self._topic_rows(self.lang, chosen))
+        topics.highlighted = highlighted
+        self.query_one("#topics-head", Label).update(column_titles(self.lang, cells))
 
     def _notice(self, lang: str) -> str:
         store = self.quiz.store

@@ -54,7 +54,7 @@ def test_plain_wrong_answers_and_korean() -> None:
     result = dlprep("quiz", "--plain", "--topic", "activations", "--lang", "ko", "--cram",
                     stdin="9\n1\n" * 3)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("형식으로 답하자") == 3
+    assert result.stdout.count("알아듣지 못했습니다") == 3
     assert "세션 완료" in result.stdout and "3문제 중" in result.stdout
     reviews = open_store().reviews()
     assert len(reviews) == 3 and {r.kind for r in reviews} == {"cram"}

@@ -166,7 +166,7 @@ async def test_language_switch_and_read_only_store(make_app, monkeypatch, tmp_pa
         await pilot.press("l")
         await pilot.pause()
         assert app.lang == "ko"
-        assert "저장되지 않는다" in text_of(app.screen.query_one("#home-notice", Static))
+        assert "저장되지 않습니다" in text_of(app.screen.query_one("#home-notice", Static))
 
 
 async def test_first_screen_is_the_base_and_the_stack_stays_small(make_app) -> None:
