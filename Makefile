@@ -24,7 +24,7 @@ test: lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 schema: $(STAMP)
 	$(VENV)/bin/dlprep bank schema --write
