@@ -57,7 +57,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     X_train, y_train = X[:512].to(device), y[:512].to(device)
     X_val, y_val = X[512:].to(device), y[512:].to(device)  # held-out batch for "dead"
     loss_fn = nn.CrossEntropyLoss()
-    numbers: dict = {"lr": p["lr"], "bias": p["bias"]}
+    numbers: dict = {"lr": p["lr"], "bias": p["bias"], "units": p["depth"] * p["num_hiddens"]}
     for part, activation in enumerate(["relu", "leaky_relu"]):
         torch.manual_seed(seed)  # same initial weights for both activations
         net = mlp(2, p["num_hiddens"], 2, p["depth"], activation).to(device)
@@ -87,15 +87,28 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
 
 def verdict(n: dict, lang: str = "en") -> str:
     r, k = n["relu"], n["leaky_relu"]
+    alive = round(n["units"] * (1 - r["dead"]))
+    gap = k["val_accuracy"] - r["val_accuracy"]  # what the dead units cost, if anything
     if lang == "ko":
+        if gap > 0.02:
+            cost = f"잃어버린 용량이 드러나, ReLU의 검증 정확도가 {gap:.0%}p 낮습니다."
+        else:
+            cost = (f"죽은 유닛은 잃어버린 용량이지만, 이 작은 문제는 남은 {alive}개로도 "
+                    f"풀 수 있어 정확도에서는 손해가 보이지 않습니다.")
         return (f"학습률 {n['lr']:g}로 학습한 뒤 ReLU 은닉 유닛의 {r['dead']:.0%}가 죽었고"
                 f"(초기 {r['dead_at_init']:.0%}), Leaky ReLU에서 죽은 유닛은 "
-                f"{k['dead']:.0%}입니다. "
+                f"{k['dead']:.0%}입니다. ReLU 쪽은 {n['units']}개 중 {alive}개만 살아 있습니다. "
                 f"Leaky ReLU 유닛의 {k['negative_side']:.0%}는 음수 영역에 있지만 기울기 0.01로 "
                 f"여전히 신호와 기울기를 전달합니다. 검증 정확도: ReLU {r['val_accuracy']:.0%}, "
-                f"Leaky ReLU {k['val_accuracy']:.0%}.")
+                f"Leaky ReLU {k['val_accuracy']:.0%}. {cost}")
+    if gap > 0.02:
+        cost = f"The lost capacity shows: ReLU's held-out accuracy is {gap:.0%} lower."
+    else:
+        cost = (f"Dead units are lost capacity, but this small task can be solved with the "
+                f"{alive} left, so accuracy shows no loss here.")
     return (f"After training at lr {n['lr']:g}, {r['dead']:.0%} of the ReLU hidden units are dead "
-            f"(output 0 for every held-out input; {r['dead_at_init']:.0%} at init) against "
-            f"{k['dead']:.0%} for Leaky ReLU. {k['negative_side']:.0%} of the Leaky units sit on "
-            f"the negative side yet still pass signal and gradient through their 0.01 slope. "
-            f"Held-out accuracy: ReLU {r['val_accuracy']:.0%}, Leaky ReLU {k['val_accuracy']:.0%}.")
+            f"(output 0 for every held-out input; {r['dead_at_init']:.0%} at init), leaving "
+            f"{alive} of {n['units']} alive, against {k['dead']:.0%} dead for Leaky ReLU. "
+            f"{k['negative_side']:.0%} of the Leaky units sit on the negative side yet still pass "
+            f"signal and gradient through their 0.01 slope. Held-out accuracy: ReLU "
+            f"{r['val_accuracy']:.0%}, Leaky ReLU {k['val_accuracy']:.0%}. {cost}")

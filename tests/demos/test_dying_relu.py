@@ -18,6 +18,11 @@ def test_relu_units_die_leaky_units_live(events: list) -> None:
     assert r["dead"] > 0.4 and r["dead"] > r["dead_at_init"] + 0.3
     assert k["dead"] < 0.05
     assert f"{r['dead']:.0%} of the ReLU hidden units are dead" in result.verdict
+    alive = round(result.numbers["units"] * (1 - r["dead"]))
+    assert f"leaving {alive} of 256 alive" in result.verdict
+    # The verdict says whether the dead units cost accuracy, from the accuracies themselves.
+    lower = k["val_accuracy"] - r["val_accuracy"] > 0.02
+    assert ("accuracy is" in result.verdict) == lower
 
 
 def test_dead_fraction_is_streamed_over_training(events: list) -> None:
