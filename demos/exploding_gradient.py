@@ -50,7 +50,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     X, y = X.to(device), y.to(device)
     loss_fn = nn.MSELoss()
     numbers: dict = {"gain": p["gain"], "depth": p["depth"], "max_norm": p["max_norm"],
-                     "diverged": {}}
+                     "diverged": {},
+                     # the MSE of always predicting the mean: what "learned something" must beat
+                     "mean_baseline": y.var(unbiased=False).item()}
     for part, clip in enumerate([False, True]):
         name = "clipped" if clip else "unclipped"
         torch.manual_seed(seed)  # the same initial weights for both runs
@@ -97,7 +99,7 @@ def verdict(n: dict, lang: str = "en") -> str:
     u, c, at = n["unclipped"], n["clipped"], n["diverged"]
     growth = u["growth_per_layer"]
     if lang == "ko":
-        head = (f"게인 {n['gain']:g}의 He 초기화에서 기울기 노름은 출력층에서 입력층으로 갈수록 "
+        head = (f"게인 {n['gain']:g}의 He 초기화 직후 기울기 노름은 출력층에서 입력층으로 갈수록 "
                 f"층마다 약 {growth:.2g}배 커집니다. ")
         left = (f"클리핑 없음: {at['unclipped']}번째 스텝에서 손실이 inf/NaN이 됐습니다. "
                 f"추정 원인: {n.get('cause_ko')}."
@@ -106,9 +108,9 @@ def verdict(n: dict, lang: str = "en") -> str:
                  if "clipped" in at else
                  f" 클리핑(최대 노름 {n['max_norm']:g}): {c['steps_run']}스텝 내내 유한했습니다"
                  f"(손실 {c['first_loss']:.3g} -> {c['last_finite_loss']:.3g}).")
-        return head + left + right
-    head = (f"With He init times {n['gain']:g}, the gradient norm grows about {growth:.2g}x per "
-            f"layer from the output back to the input. ")
+        return head + left + right + _after_clipping(n, c, at, lang)
+    head = (f"With He init times {n['gain']:g}, the gradient norm at initialisation grows about "
+            f"{growth:.2g}x per layer from the output back to the input. ")
     if "unclipped" in at:
         left = (f"Unclipped, the loss hit inf/NaN at step {at['unclipped']}. "
                 f"Likely cause: {n['cause']}.")
@@ -120,4 +122,23 @@ def verdict(n: dict, lang: str = "en") -> str:
         right = (f" Clipped to norm {n['max_norm']:g}, it stayed finite for all "
                  f"{c['steps_run']} steps (loss {c['first_loss']:.3g} -> "
                  f"{c['last_finite_loss']:.3g}).")
-    return head + left + right
+    return head + left + right + _after_clipping(n, c, at, lang)
+
+
+def _after_clipping(n: dict, c: dict, at: dict, lang: str) -> str:
+    """Finite is not trained: compare the clipped run's loss with predicting the mean."""
+    if "clipped" in at or c["last_finite_loss"] is None:
+        return ""
+    times = c["last_finite_loss"] / n["mean_baseline"]
+    if times > 2:
+        if lang == "ko":
+            return (f" 다만 클리핑은 스텝 크기만 제한할 뿐이라, 손실은 여전히 평균값 예측"
+                    f"({n['mean_baseline']:.3g})의 {times:.3g}배입니다. 근본 해결책은 적절한 "
+                    f"초기화(게인 1 = He)입니다.")
+        return (f" Clipping only caps each step, though: the loss is still {times:.3g}x that of "
+                f"predicting the mean ({n['mean_baseline']:.3g}); the cure for the cause is a "
+                f"sane init (gain 1 = He).")
+    if lang == "ko":
+        return (f" 손실은 평균값 예측({n['mean_baseline']:.3g})의 {times:.2g}배까지 내려왔습니다.")
+    return (f" Its loss came down to {times:.2g}x that of predicting the mean "
+            f"({n['mean_baseline']:.3g}).")

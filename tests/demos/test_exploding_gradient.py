@@ -25,6 +25,9 @@ def test_unclipped_diverges_clipped_stays_finite(result: Result) -> None:
     assert n["clipped"]["steps_run"] == 200 and math.isfinite(n["clipped"]["last_finite_loss"])
     assert n["clipped"]["last_finite_loss"] < n["clipped"]["first_loss"]
     assert f"step {result.diverged['unclipped']}" in result.verdict
+    # Finite is not trained: the verdict compares with predicting the mean.
+    times = n["clipped"]["last_finite_loss"] / n["mean_baseline"]
+    assert times > 2 and f"still {times:.3g}x that of predicting the mean" in result.verdict
 
 
 def test_gradients_grow_layer_by_layer_and_the_cause_is_named(result: Result) -> None:
