@@ -50,3 +50,31 @@ def test_import_dlprep_bank_is_pure() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     modules = top(set(json.loads(result.stdout)))
     assert not modules & {"torch", "textual", "numpy"}
+
+
+def test_a_warm_bank_cache_is_served_without_pydantic_or_yaml() -> None:
+    """Pydantic only validates: cached runtime cards need neither it nor a YAML parser."""
+    probe = ("import json, sys; from dlprep.bank.cache import load_bank; bank = load_bank(); "
+             "print(json.dumps([len(bank.cards), sorted(sys.modules)]))")
+
+    def load() -> tuple[int, set[str]]:
+        result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        count, modules = json.loads(result.stdout)
+        return count, top(set(modules))
+
+    cold_count, cold = load()  # a miss validates, so it does import pydantic
+    assert {"pydantic", "yaml"} <= cold
+    warm_count, warm = load()
+    assert warm_count == cold_count > 0
+    assert not warm & {"pydantic", "pydantic_core", "yaml", "torch", "textual", "numpy"}
+
+
+def test_plain_quiz_start_from_a_warm_cache_imports_no_pydantic() -> None:
+    args = ["quiz", "--plain", "--cram", "--length", "1", "--lang", "en"]
+    for _ in range(2):  # the first run fills the bank cache
+        result = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], input="",
+                                capture_output=True, text=True)
+    payload = json.loads(result.stdout.rsplit("@@", 1)[1])
+    assert payload["code"] == 0
+    assert "[1/1]" in result.stdout  # it got as far as showing a card
+    assert not top(set(payload["modules"])) & {"pydantic", "yaml", "torch", "textual", "numpy"}

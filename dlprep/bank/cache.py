@@ -1,10 +1,12 @@
 """A cache of the loaded, validated bank, so the quiz skips YAML parsing and validation.
 
-The whole :class:`Bank` (cards, origins, problems) is pickled in the user cache dir under
-a key made of everything that can change what loading returns: the card files' paths and
-contents, the demo files (demo links are checked against their ``META``), dlprep's own
+The whole :class:`Bank` (runtime cards, origins, problems) is pickled in the user cache dir
+under a key made of everything that can change what loading returns: the card files' paths
+and contents, the demo files (demo links are checked against their ``META``), dlprep's own
 bank and registry code, the Python, pydantic and dlprep versions and the working
-directory (problem locations are written relative to it). Contents are hashed rather
+directory (problem locations are written relative to it). The cards are plain dataclasses
+and pydantic's version is read from its ``version.py`` without importing it, so a hit never
+imports pydantic (or yaml). Contents are hashed rather
 than trusted to mtimes, whose coarse resolution would let a quick same-size edit through.
 
 A cache that is missing, unreadable, corrupt or made for another key is a miss: the bank
@@ -14,6 +16,7 @@ is loaded normally and the cache rewritten. Failing to write it is never an erro
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import os
 import pickle
 import sys
@@ -27,7 +30,7 @@ from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import demos_dir
 
 CACHE_NAME = "bank.pickle"
-FORMAT = 1  # bump when what is pickled changes shape
+FORMAT = 2  # bump when what is pickled changes shape (2: runtime cards, not pydantic models)
 _CODE = Path(__file__).resolve().parent
 
 
@@ -50,11 +53,12 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
 
     Raises :class:`~dlprep.bank.loader.BankPathError` for a missing path, as loading would.
     """
-    import pydantic
-
     digest = hashlib.blake2b(digest_size=20)
-    header = (FORMAT, __version__, sys.version, pydantic.VERSION, os.getcwd(), builtin)
+    header = (FORMAT, __version__, sys.version, os.getcwd(), builtin)
     digest.update(repr(header).encode())
+    version_file = pydantic_version_file()
+    if version_file is not None:
+        _add_file(digest, version_file)
     # Through ``loader``'s names, so whatever the loader would read is what gets hashed.
     sources = [loader.builtin_bank_dir()] if builtin else []
     sources += loader.user_bank_paths(extra)
@@ -66,6 +70,18 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
     for path in code + sorted(demos_dir().glob("*.py")):
         _add_file(digest, path)
     return digest.hexdigest()
+
+
+def pydantic_version_file() -> Path | None:
+    """Pydantic's ``version.py``, found without importing pydantic (a hit must not need it).
+
+    Pydantic's version decides what validates. That file names both it and the pydantic-core
+    it requires (pydantic refuses to import with another), so its contents stand for both.
+    """
+    spec = importlib.machinery.PathFinder.find_spec("pydantic")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "version.py"
 
 
 def _add_file(digest: hashlib.blake2b, path: Path) -> None:

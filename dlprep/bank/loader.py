@@ -2,7 +2,8 @@
 
 Problems read ``file:line: card-id: field: message``. Loading is lenient: a card with
 a problem is skipped and the rest still load; callers decide whether problems are
-fatal (``--strict``, ``dlprep bank validate``).
+fatal (``--strict``, ``dlprep bank validate``). Cards are validated by the pydantic models
+and kept as their plain twins (:mod:`dlprep.bank.cards`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ValidationError
-
-from dlprep.bank.models import CARD_TYPES, Card, card_adapter
+from dlprep.bank.cards import CARD_TYPES, Card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
 
@@ -232,9 +231,16 @@ def _message(err: Any) -> str:
 
 
 def _validate(raw: _Raw, problems: list[Problem]) -> Card | None:
+    """The card's runtime twin if the pydantic model accepts it, else its problems."""
+    # Imported here: pydantic only validates, and a bank served from the cache needs none.
+    from pydantic import ValidationError
+
+    from dlprep.bank.convert import to_card
+    from dlprep.bank.models import card_adapter
+
     card_id = str(raw.data.get("id") or NO_ID)
     try:
-        return card_adapter.validate_python(raw.data)
+        return to_card(card_adapter.validate_python(raw.data))
     except ValidationError as exc:
         for err in exc.errors():
             loc: list[int | str] = list(err["loc"])

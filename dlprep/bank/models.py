@@ -14,9 +14,13 @@ from pydantic import (
     model_validator,
 )
 
+# Shared with the runtime cards, which the app uses; re-exported for older imports.
+from dlprep.bank.cards import CARD_TYPES as CARD_TYPES
+from dlprep.bank.cards import LANGS as LANGS
+from dlprep.bank.cards import item_key as item_key
+from dlprep.bank.cards import item_text as item_text
 from dlprep.bank.template import FormulaError, assignments, compile_formula, evaluate, placeholders
 
-LANGS = ("en", "ko")
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -37,15 +41,6 @@ class Text(_Strict):
 
 # A choice or an order item: plain text when it needs no translation (code, numbers).
 Item = NonEmpty | Text
-
-
-def item_key(item: str | Text) -> str:
-    """How answers refer to a choice: its English text, or the plain string."""
-    return item if isinstance(item, str) else item.en
-
-
-def item_text(item: str | Text, lang: str) -> str:
-    return item if isinstance(item, str) else item.get(lang)
 
 
 class DemoLink(_Strict):
@@ -217,6 +212,5 @@ class Order(_Card):
 
 
 Card = Annotated[Mcq | Multi | TrueFalse | Recall | Numeric | Order, Field(discriminator="type")]
-CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
 
 card_adapter: TypeAdapter[Card] = TypeAdapter(Card, config=ConfigDict(defer_build=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from dlprep.bank.cards import CARD_TYPES, LANGS, Card, Text
 from dlprep.bank.loader import Bank
-from dlprep.bank.models import CARD_TYPES, LANGS, Card, Text
 
 
 @dataclass(frozen=True)

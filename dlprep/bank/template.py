@@ -13,7 +13,7 @@ import math
 import operator
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import islice, product
 
 MAX_FORMULA_CHARS = 300
@@ -134,7 +134,7 @@ def assignments(variables: Mapping[str, list[float]], limit: int = 512) -> list[
     return [dict(zip(names, combo, strict=True)) for combo in combos]
 
 
-def draw(variables: Mapping[str, list[float]], rng: random.Random) -> dict[str, float]:
+def draw(variables: Mapping[str, Sequence[float]], rng: random.Random) -> dict[str, float]:
     """One fresh assignment, so a learner cannot memorise the number."""
     return {name: rng.choice(options) for name, options in variables.items()}
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from dlprep.bank.models import Numeric, Order, TrueFalse, item_key
+from dlprep.bank.cards import Numeric, Order, TrueFalse, item_key
 from dlprep.study.present import Presented
 from dlprep.study.units import UnitError, parse_quantity
 

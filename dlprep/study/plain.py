@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from dlprep.bank.models import Numeric, TrueFalse
+from dlprep.bank.cards import Numeric, TrueFalse
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Given, Rating, parse_bool
 from dlprep.study.present import Presented

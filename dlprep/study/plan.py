@@ -10,7 +10,7 @@ from itertools import zip_longest
 
 import fsrs
 
-from dlprep.bank.models import Card
+from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
 from dlprep.study.schedule import Scheduler
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
-from dlprep.bank.models import Card, Mcq, Multi, Numeric, Order, item_key, item_text
+from dlprep.bank.cards import Card, Mcq, Multi, Numeric, Order, item_key, item_text
 from dlprep.bank.template import compile_formula, draw, evaluate, fill, format_number
 
 
@@ -87,3 +88,23 @@ def present(card: Card, lang: str, rng: random.Random) -> Presented:
         expected = evaluate(tree, values)
         return Presented(card, lang, fill(question, values), values=values, expected=expected)
     return Presented(card, lang, question)
+
+
+# Whatever Markdown (markdown-it "gfm-like", as Textual parses it) could show differently
+# from the bare text. Errs towards Markdown: a false alarm only costs start-up time.
+_MARKDOWN = re.compile(
+    r"[`*$\[\]\n]"  # code, emphasis, math, links and images, line breaks (Markdown joins lines)
+    r"|(?<![^\W_])_|_(?![^\W_])"  # an underscore not inside a word (n_in stays plain)
+    r"|^\s|^[-+=>#]|^\d{1,9}[.)]"  # indented code, bullets, rules, quotes, headings, lists
+    r"|<[A-Za-z/!?]|&#?\w+;|\\[!-/:-@\[-`{-~]|~~"  # HTML, entities, escapes, strikethrough
+    r"|[A-Za-z0-9]\.[A-Za-z]{2}|://"  # what linkify could turn into a link ("model.py")
+)
+
+
+def needs_markdown(text: str) -> bool:
+    """Whether ``text`` uses any Markdown syntax; if not, it can be shown as it is.
+
+    Mid-line ``>``, ``<`` before a space, ``&`` outside an entity, ``#``, ``|`` and ``~``
+    are literal in Markdown too (a table needs a second line), so they need no Markdown.
+    """
+    return _MARKDOWN.search(text.rstrip()) is not None

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import fsrs
 
-from dlprep.bank.models import Card
+from dlprep.bank.cards import Card
 from dlprep.study.grading import Given, Grade, Rating, auto_rating, grade
 from dlprep.study.plan import Spec, plan
 from dlprep.study.present import Presented, present

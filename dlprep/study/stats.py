@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import fsrs
 
-from dlprep.bank.models import Card
+from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Markdown, OptionList, SelectionList
+from textual.widgets import Button, Input, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
-from dlprep.bank.models import Numeric, TrueFalse
+from dlprep.bank.cards import Numeric, TrueFalse
 from dlprep.study.grading import Rating
 from dlprep.study.present import Choice, Presented
 from dlprep.study.strings import t
@@ -164,14 +164,11 @@ class RecallAnswer(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Button(f"{t('reveal', self.lang)} (space)", id="reveal", variant="primary")
-        yield Markdown(f"**{t('model_answer', self.lang)}**\n\n{self.shown.expected_text()}",
-                       id="model-answer")
         with Horizontal(classes="buttons", id="ratings"):
             for i in range(1, 5):
                 yield Button(f"{i} {t(f'rating_{i}', self.lang)}", id=f"rate-{i}")
 
     def on_mount(self) -> None:
-        self.query_one("#model-answer").display = False
         self.query_one("#ratings").display = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -180,10 +177,16 @@ class RecallAnswer(Vertical):
         return True
 
     def action_reveal(self) -> None:
+        if self.revealed:  # the button can be pressed as it hides; mount the answer once
+            return
         self.revealed = True
         self.refresh_bindings()
         self.query_one("#reveal").display = False
-        self.query_one("#model-answer").display = True
+        # Built on reveal, not with the card: Markdown (markdown-it, pygments) costs start-up.
+        from textual.widgets import Markdown
+
+        text = f"**{t('model_answer', self.lang)}**\n\n{self.shown.expected_text()}"
+        self.mount(Markdown(text, id="model-answer"), before="#ratings")
         self.query_one("#ratings").display = True
         self.focus()
 

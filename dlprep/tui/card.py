@@ -5,9 +5,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
 
 from dlprep.bank.topics import topic_title
+from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
 from dlprep.study.strings import t
 from dlprep.tui.answers import OrderPanel, answer_widget
@@ -16,6 +18,20 @@ from dlprep.tui.messages import Answered
 
 HINTS = {"mcq": "mcq_hint", "multi": "multi_hint", "order": "order_hint", "truefalse": "tf_hint",
          "numeric": "numeric_hint", "recall": "grade_yourself"}
+
+
+def question_widget(text: str) -> Widget:
+    """The question as Markdown only where it uses Markdown syntax, else as a plain Static.
+
+    Most questions are plain sentences, and the Markdown widget (markdown-it, pygments)
+    costs ~30 ms of start-up before the first card; ``.plain`` in quiz.tcss gives the Static
+    the Markdown paragraph's padding and margin, so both look the same.
+    """
+    if needs_markdown(text):
+        from textual.widgets import Markdown
+
+        return Markdown(text, id="question")
+    return Static(text.strip(), id="question", classes="plain", markup=False)
 
 
 class CardScreen(QuizScreen):
@@ -33,7 +49,7 @@ class CardScreen(QuizScreen):
         yield Header()
         yield Static(self._status(), id="card-status")
         with VerticalScroll(id="card-body"):
-            yield Markdown(shown.question, id="question")
+            yield question_widget(shown.question)
             yield answer_widget(shown, lang)
             yield Static(self._hint(), id="hint")
         yield Footer()

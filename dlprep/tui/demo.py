@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
-from dlprep.bank.models import Card
+from dlprep.bank.cards import Card
 from dlprep.engine.records import Result, Step
 from dlprep.registry import DemoInfo, ParamError
 from dlprep.study.grading import parse_bool

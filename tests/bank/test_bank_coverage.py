@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dlprep.bank import Bank, load_bank
-from dlprep.bank.models import Text
+from dlprep.bank.cards import Card, Text
 from dlprep.bank.stats import bank_stats
 from dlprep.bank.topics import TOPICS
 from dlprep.registry import registry
@@ -88,12 +89,12 @@ def test_types_difficulty_and_demo_links(bank: Bank) -> None:
     assert len(templated) >= 5
 
 
-def _texts(card: object) -> list[Text]:
+def _texts(card: Card) -> list[Text]:
     found: list[Text] = []
-    for value in vars(card).values():
+    for value in (getattr(card, f.name) for f in dataclasses.fields(card)):
         if isinstance(value, Text):
             found.append(value)
-        elif isinstance(value, list):
+        elif isinstance(value, tuple):
             found += [v for v in value if isinstance(v, Text)]
     demo = getattr(card, "demo", None)
     if demo is not None and demo.predict is not None:

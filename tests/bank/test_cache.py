@@ -10,6 +10,7 @@ import pytest
 import dlprep.bank.cache as cache
 from dlprep.bank import BankPathError
 from dlprep.bank import loader as bank_loader
+from dlprep.bank.cards import TrueFalse
 from dlprep.bank.loader import Bank
 
 FIXTURE = Path(__file__).parent / "builtin-fixture"
@@ -165,3 +166,26 @@ def test_cached_bank_equals_a_fresh_load(
     assert cached.cards == fresh.cards
     assert cached.origins == fresh.origins
     assert cached.problems == fresh.problems
+
+
+def test_pydantic_version_is_part_of_the_key_without_importing_it(
+    bank_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pydantic
+
+    found = cache.pydantic_version_file()
+    assert found is not None
+    assert f"VERSION = '{pydantic.VERSION}'" in found.read_text(encoding="utf-8")
+    fake = tmp_path / "version.py"
+    fake.write_text("VERSION = '2.0.0'\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "pydantic_version_file", lambda: fake)
+    before = cache.bank_key()
+    fake.write_text("VERSION = '2.0.1'\n", encoding="utf-8")
+    assert cache.bank_key() != before
+
+
+def test_the_cache_holds_runtime_cards(bank_dir: Path) -> None:
+    cache.load_bank()
+    _key, stored = pickle.loads(cache.cache_path().read_bytes())
+    assert type(stored.cards["c-one"]) is TrueFalse
+    assert b"pydantic" not in cache.cache_path().read_bytes()

@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from dlprep.bank.convert import to_card
 from dlprep.bank.loader import Bank
 from dlprep.bank.models import card_adapter
 from dlprep.study.schedule import ManualClock
@@ -33,7 +34,7 @@ def short_stream(name: str, **kwargs: object):  # the real engine, fewer steps f
 
 
 async def main() -> None:
-    card = card_adapter.validate_python(CARD)
+    card = to_card(card_adapter.validate_python(CARD))
     app = build_app(bank=Bank(cards={card.id: card}), store=open_store(), start=True,
                     clock=ManualClock(datetime(2026, 3, 2, tzinfo=UTC)), rng=random.Random(1),
                     stream=short_stream, fuzz=False)

@@ -1,0 +1,137 @@
+"""The cards the app works with: plain frozen dataclasses, twins of the pydantic models.
+
+:mod:`dlprep.bank.models` stays the single source of truth for validation and the schema;
+a validated model is turned into its twin here (:mod:`dlprep.bank.convert`) and the app
+only ever sees twins. They need no pydantic, so a quiz served from the bank cache starts
+without importing it (tens of milliseconds of start-up). ``tests/bank/test_cards.py``
+keeps the twins' fields, order and defaults in step with the models.
+
+Lists become tuples so a card is immutable all the way down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+LANGS = ("en", "ko")
+CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Text in both languages. Markdown, fenced code and inline math are allowed."""
+
+    en: str
+    ko: str
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+# A choice or an order item: plain text when it needs no translation (code, numbers).
+Item = str | Text
+
+
+class Bilingual(Protocol):
+    """A :class:`Text` or its pydantic model: the helpers below serve validation too."""
+
+    @property
+    def en(self) -> str: ...
+
+    def get(self, lang: str) -> str: ...
+
+
+def item_key(item: str | Bilingual) -> str:
+    """How answers refer to a choice: its English text, or the plain string."""
+    return item if isinstance(item, str) else item.en
+
+
+def item_text(item: str | Bilingual, lang: str) -> str:
+    return item if isinstance(item, str) else item.get(lang)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoLink:
+    name: str
+    params: dict[str, bool | int | float | str] = field(default_factory=dict)
+    predict: Text | None = None
+
+
+# kw_only: the base's defaulted fields come before each type's required ones, as in the models.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Card:
+    id: str
+    topic: str
+    difficulty: Literal[1, 2, 3]
+    tags: tuple[str, ...] = ()
+    q: Text
+    explain: Text
+    refs: tuple[str, ...]
+    demo: DemoLink | None = None
+    override: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mcq(_Card):
+    type: Literal["mcq"]
+    choices: tuple[Item, ...]
+    answer: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Multi(_Card):
+    type: Literal["multi"]
+    choices: tuple[Item, ...]
+    answers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrueFalse(_Card):
+    type: Literal["truefalse"]
+    answer: bool
+    myth: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recall(_Card):
+    type: Literal["recall"]
+    answer: Text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tolerance:
+    abs: float | None = None
+    rel: float | None = None
+
+    def accepts(self, given: float, expected: float) -> bool:
+        if self.abs is not None:
+            return abs(given - expected) <= self.abs + 1e-12 * abs(expected)
+        assert self.rel is not None
+        return abs(given - expected) <= self.rel * abs(expected) + 1e-12
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Template:
+    """Variables drawn from listed values; the answer is computed from ``formula``."""
+
+    vars: dict[str, tuple[float, ...]]
+    formula: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Numeric(_Card):
+    type: Literal["numeric"]
+    answer: float | None = None
+    template: Template | None = None
+    unit: str
+    tolerance: Tolerance
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Order(_Card):
+    type: Literal["order"]
+    items: tuple[Item, ...]
+
+
+Card = Mcq | Multi | TrueFalse | Recall | Numeric | Order

@@ -1,0 +1,173 @@
+"""A question without Markdown syntax is shown as a plain Static that looks the same."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from textual.widgets import Markdown, Static
+
+import dlprep.tui.card
+from dlprep.bank.cards import Text
+from dlprep.bank.loader import Bank, card_files
+from dlprep.paths import builtin_bank_dir
+from dlprep.study.present import needs_markdown
+
+from .conftest import BANK_DIR
+
+PLAIN = [
+    "What is the range of ReLU's output?",
+    "How many bytes do 1,000,000 fp32 weights take, e.g. for a 0.5 B model (in MB)?",
+    "Sigmoid's derivative peaks at 0.25; is that true? (100% sure?)",
+    "은닉층에 시그모이드를 써도 ReLU만큼 빨리 학습된다.",
+    "A question that ends with a newline from a YAML block scalar.\n",
+    "Is x > 0 and y < 1 when fan_in = fan_out = n_in?",
+    "Q & A: roughly ~4 GB | 8 GB, or #3 on the list?",
+]
+MARKDOWN = [
+    "What does `torch.no_grad()` do?",
+    "Is *this* emphasised?",
+    "Is __this__ strong?",
+    "# A heading",
+    "- a bullet",
+    "+ a bullet",
+    "1. first",
+    "3) third",
+    "A [link](https://example.org)",
+    "| a | b |\n|---|---|",
+    "> a quote",
+    "```\ncode\n```",
+    "    indented code",
+    "Inline math $x^2$",
+    "Two lines\nare joined by Markdown",
+    "An escaped \\* star",
+    "An entity &amp; more",
+    "Inline <b>html</b>",
+    "~~struck~~",
+    "A _word_ in underscores",
+    "Ends with an underscore_",
+    "See model.py for the loop",
+    "Visit www.example.com",
+    "---",
+    "Setext\n===",
+]
+
+
+@pytest.mark.parametrize("text", PLAIN)
+def test_plain_text_needs_no_markdown(text: str) -> None:
+    assert not needs_markdown(text)
+
+
+def _shown_as_is(text: str) -> bool:
+    """Whether Textual's Markdown parser makes ``text`` one paragraph of exactly that text."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("gfm-like").parse(text)  # Textual's default parser
+    if [t.type for t in tokens] != ["paragraph_open", "inline", "paragraph_close"]:
+        return False
+    children = tokens[1].children or []
+    return [c.type for c in children] == ["text"] and children[0].content == text.strip()
+
+
+def _real_questions() -> list[str]:
+    found = []
+    for path in card_files(builtin_bank_dir()):
+        for data in yaml.safe_load(path.read_text(encoding="utf-8")):
+            found += [data["q"]["en"], data["q"]["ko"]]
+    return found
+
+
+def test_what_is_judged_plain_markdown_would_show_as_is() -> None:
+    questions = _real_questions() + PLAIN
+    plain = [q for q in questions if not needs_markdown(q)]
+    assert len(plain) > len(questions) / 2  # most questions really are plain sentences
+    assert [q for q in plain if not _shown_as_is(q)] == []
+
+
+@pytest.mark.parametrize("text", MARKDOWN)
+def test_markdown_syntax_is_noticed(text: str) -> None:
+    assert needs_markdown(text)
+
+
+LONG = Text(
+    en="When a network's training loss stops falling after a few epochs while the validation "
+       "loss keeps rising, which single change would you try first, and why would it help?",
+    ko="몇 에폭 뒤 학습 손실은 더 줄지 않는데 검증 손실은 계속 오른다면, 가장 먼저 무엇을 바꿔 "
+       "보겠는가? 그리고 그것이 왜 도움이 되는가?",
+)
+
+
+async def _cells(make_app, bank: Bank, lang: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The question widget's class and every screen cell as (character, style)."""
+    bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=LONG)
+    app = make_app(only=("t-mcq",), start=True, lang=lang)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        kind = type(app.screen.query_one("#question")).__name__
+        # Cells rather than an SVG: the SVG also records how each row was cut into segments,
+        # which differs (Markdown pads its paragraph from inside) where nothing visible does.
+        strips = app.screen._compositor.render_strips()
+        return kind, [[(ch, str(seg.style)) for seg in strip for ch in seg.text]
+                      for strip in strips]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_plain_question_looks_like_the_markdown_one(
+    make_app, bank: Bank, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_kind, plain = await _cells(make_app, bank, lang)
+    monkeypatch.setattr(dlprep.tui.card, "needs_markdown", lambda text: True)
+    markdown_kind, markdown = await _cells(make_app, bank, lang)
+    assert (plain_kind, markdown_kind) == ("Static", "Markdown")
+    question_rows = ["".join(ch for ch, _ in row) for row in plain[2:7]]
+    assert sum(1 for row in question_rows if row.strip()) >= 3  # it wraps, so wrapping is tested
+    assert plain == markdown
+
+
+async def test_markdown_question_uses_markdown(make_app, bank: Bank) -> None:
+    bank.cards["t-mcq"] = dataclasses.replace(
+        bank.cards["t-mcq"], q=Text(en="What does `relu` return?", ko="`relu`의 반환값은?"))
+    app = make_app(only=("t-mcq",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        question = app.screen.query_one("#question")
+        assert isinstance(question, Markdown) and not isinstance(question, Static)
+
+
+PROBE = """
+import asyncio, json, random, sys
+from dlprep.bank.loader import Bank, load_paths
+from dlprep.study.store import open_store
+from dlprep.tui.app import build_app
+
+async def main():
+    from pathlib import Path
+    bank = load_paths([Path({bank!r})], builtin=None)
+    seen = {{}}
+    for card_id in ("t-mcq", "t-recall"):
+        app = build_app(bank=Bank(cards={{card_id: bank.cards[card_id]}}), store=open_store(),
+                        start=True, rng=random.Random(1), fuzz=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen[card_id] = "markdown_it" in sys.modules
+            if card_id == "t-recall":
+                await pilot.press("space")
+                await pilot.pause()
+                seen["revealed"] = "markdown_it" in sys.modules
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+def test_plain_cards_never_load_the_markdown_parser() -> None:
+    result = subprocess.run([sys.executable, "-c", PROBE.format(bank=str(BANK_DIR))],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # A recall card's model answer is Markdown, built only once it is revealed.
+    assert seen == {"t-mcq": False, "t-recall": False, "revealed": True}
