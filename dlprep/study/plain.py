@@ -14,7 +14,7 @@ from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Given, Rating, parse_bool
 from dlprep.study.present import Presented
 from dlprep.study.session import Outcome, Session
-from dlprep.study.strings import t
+from dlprep.study.strings import t, type_label
 
 
 class _Quit(Exception):
@@ -53,7 +53,8 @@ class PlainQuiz:
                 left = session.seconds_left()
                 clock = f" · {t('time_left', self.lang, t=f'{left:.0f}s')}" if left else ""
                 topic = topic_title(shown.card.topic, self.lang)
-                self.say(f"\n[{session.position + 1}/{n}] {topic} · {shown.kind}{clock}")
+                kind = type_label(shown.kind, getattr(shown.card, "myth", False), self.lang)
+                self.say(f"\n[{session.position + 1}/{n}] {topic} · {kind}{clock}")
                 self.say(shown.question)
                 outcome = session.answer(self._read_answer(shown))
                 if session.kind != "mock":

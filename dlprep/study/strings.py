@@ -70,6 +70,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tf_hint": ("t / f (or 1 / 2)", "t / f (또는 1 / 2)"),
     "myth_hint": ("Myth or fact? 1 fact / 2 myth (or m)",
                   "미신일까, 사실일까? 1 사실 / 2 미신 (또는 m)"),
+    # card types as the status line names them
+    "type_mcq": ("multiple choice", "객관식"),
+    "type_multi": ("select all", "복수 선택"),
+    "type_truefalse": ("true/false", "참/거짓"),
+    "type_myth": ("myth or fact", "사실/미신"),
+    "type_recall": ("recall", "서술형"),
+    "type_numeric": ("numeric", "수치"),
+    "type_order": ("order", "순서"),
     "progress": ("Card {i} of {n}", "{n}장 중 {i}번째"),
     "time_left": ("Time left {t}", "남은 시간 {t}"),
     "session_done": ("Session complete", "세션 완료"),
@@ -120,3 +128,8 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
         if value:
             return "ko" if value.lower().startswith("ko") else "en"
     return "en"
+
+
+def type_label(card_type: str, myth: bool, lang: str) -> str:
+    """How the status line names a card's type ("myth or fact" for myth cards)."""
+    return t("type_myth" if myth else f"type_{card_type}", lang)

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header, Static
 from dlprep.bank.topics import topic_title
 from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
-from dlprep.study.strings import t
+from dlprep.study.strings import t, type_label
 from dlprep.tui.answers import OrderPanel, answer_widget
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.messages import Answered
@@ -58,7 +58,8 @@ class CardScreen(QuizScreen):
         session, lang = self.session, self.lang
         card = self.shown.card
         parts = [t("progress", lang, i=session.position + 1, n=len(session.queue)),
-                 topic_title(card.topic, lang), card.type, "★" * card.difficulty]
+                 topic_title(card.topic, lang),
+                 type_label(card.type, getattr(card, "myth", False), lang), "★" * card.difficulty]
         left = session.seconds_left()
         if left is not None:
             minutes, seconds = divmod(int(left), 60)
