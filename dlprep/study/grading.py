@@ -8,6 +8,7 @@ from enum import IntEnum
 
 from dlprep.bank.cards import Numeric, Order, TrueFalse, item_key
 from dlprep.study.present import Presented
+from dlprep.study.strings import Note
 from dlprep.study.units import UnitError, parse_quantity
 
 
@@ -33,7 +34,7 @@ Given = str | bool | Sequence[str] | Rating
 class Grade:
     correct: bool
     answer: str  # what was given, as stored in the review log
-    note: str = ""  # why a typed answer could not be read, or how it was read
+    note: Note | None = None  # why a typed answer could not be read, or how it was read
 
 
 def grade(shown: Presented, given: Given) -> Grade:
@@ -50,7 +51,7 @@ def grade(shown: Presented, given: Given) -> Grade:
     if isinstance(card, TrueFalse):
         value = given if isinstance(given, bool) else parse_bool(str(given))
         if value is None:
-            return Grade(False, str(given), "not true or false")
+            return Grade(False, str(given), Note("note_not_bool"))
         return Grade(value == card.answer, "true" if value else "false")
     if isinstance(card, Numeric):
         return _grade_numeric(shown, str(given))
@@ -68,9 +69,10 @@ def _grade_numeric(shown: Presented, text: str) -> Grade:
     try:
         value = parse_quantity(text, card.unit)
     except UnitError as exc:
-        return Grade(False, text.strip(), str(exc))
+        return Grade(False, text.strip(), exc.note)
     ok = card.tolerance.accepts(value, shown.expected)
-    return Grade(ok, text.strip(), f"read as {value:.6g} {card.unit}".rstrip())
+    read = f"{value:.6g} {card.unit}".rstrip()
+    return Grade(ok, text.strip(), Note("note_read_as", (("value", read),)))
 
 
 _TRUE = {"t", "true", "y", "yes", "1", "o", "참", "맞다", "예", "네", "fact", "사실"}

@@ -122,7 +122,7 @@ class PlainQuiz:
         else:
             self.say(f"{mark}. {t('answer_was', lang)}: {shown.expected_text()}")
         if outcome.grade.note and not outcome.grade.correct:
-            self.say(f"  ({outcome.grade.note})")
+            self.say(f"  ({outcome.grade.note.text(lang)})")
         self.say(shown.card.explain.get(lang).strip())
         self.say(f"{t('refs', lang)}: " + "; ".join(shown.card.refs))
         self.say(_schedule_line(outcome, lang))

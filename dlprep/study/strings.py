@@ -6,6 +6,7 @@ Pure data, shared by the TUI and ``--plain``; card text itself comes from the ba
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (English, Korean)
@@ -78,6 +79,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "type_recall": ("recall", "서술형"),
     "type_numeric": ("numeric", "수치"),
     "type_order": ("order", "순서"),
+    # why a typed answer was not accepted as given, or how it was read
+    "note_not_number": ("not a number: {text}", "숫자가 아닙니다: {text}"),
+    "note_other_family": ("{unit} is a unit of {family}; answer in {expected}",
+                          "{unit}은(는) {family} 단위입니다. {expected}(으)로 답하세요"),
+    "note_unknown_unit": ("unknown unit {unit}; answer in {expected}",
+                          "알 수 없는 단위 {unit}입니다. {expected}(으)로 답하세요"),
+    "note_read_as": ("read as {value}", "{value}(으)로 읽음"),
+    "note_not_bool": ("not true or false", "참/거짓으로 읽을 수 없습니다"),
+    "plain_number": ("a plain number", "단위 없는 숫자"),
+    "family_bytes": ("bytes", "바이트"),
+    "family_flops": ("FLOPs", "FLOP"),
+    "family_time": ("time", "시간"),
+    "family_params": ("parameter counts", "파라미터 개수"),
+    "family_percent": ("percent", "퍼센트"),
     "progress": ("Card {i} of {n}", "{n}장 중 {i}번째"),
     "time_left": ("Time left {t}", "남은 시간 {t}"),
     "session_done": ("Session complete", "세션 완료"),
@@ -133,3 +148,16 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
 def type_label(card_type: str, myth: bool, lang: str) -> str:
     """How the status line names a card's type ("myth or fact" for myth cards)."""
     return t("type_myth" if myth else f"type_{card_type}", lang)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message for the learner, kept as a string key and its values until it is shown,
+    so the pure core can say it and the screen can say it in either language."""
+
+    key: str
+    args: tuple[tuple[str, str | Note], ...] = ()  # a Note value is translated too
+
+    def text(self, lang: str) -> str:
+        values = {k: v.text(lang) if isinstance(v, Note) else v for k, v in self.args}
+        return t(self.key, lang, **values)

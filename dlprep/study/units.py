@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dlprep.study.strings import Note
+
 _BYTES = {
     "b": 1.0, "byte": 1.0, "bytes": 1.0, "바이트": 1.0,
     "kb": 1e3, "kilobyte": 1e3, "kilobytes": 1e3,
@@ -62,6 +64,10 @@ _POW = re.compile(r"(?:\^|\*\*)\s*([+-]?\d+)")
 class UnitError(ValueError):
     """An answer that is not a number, or has a unit that does not fit the card."""
 
+    def __init__(self, note: Note) -> None:
+        super().__init__(note.text("en"))
+        self.note = note
+
 
 @dataclass(frozen=True)
 class Family:
@@ -103,7 +109,7 @@ def parse_quantity(text: str, unit: str) -> float:
     """``text`` expressed in the card's ``unit``; raises :class:`UnitError`."""
     match = _NUMBER.match(text.replace("\u00a0", " "))
     if match is None:
-        raise UnitError(f"not a number: {text.strip()!r}")
+        raise UnitError(Note("note_not_number", (("text", repr(text.strip())),)))
     number = float(match.group("num").replace(",", "").replace("_", ""))
     if match.group("pow"):
         power = _POW.search(match.group("pow"))
@@ -121,9 +127,11 @@ def parse_quantity(text: str, unit: str) -> float:
     return number * given / target
 
 
-def _mismatch(rest: str, unit: str) -> str:
-    expected = unit or "a plain number"
+def _mismatch(rest: str, unit: str) -> Note:
+    expected: str | Note = unit or Note("plain_number")
     for name, aliases in FAMILIES.items():
         if _norm(rest) in aliases:
-            return f"{rest!r} is a unit of {name}; this answer is in {expected}"
-    return f"unknown unit {rest!r}; answer in {expected}"
+            family = Note(f"family_{name}")
+            return Note("note_other_family",
+                        (("unit", repr(rest)), ("family", family), ("expected", expected)))
+    return Note("note_unknown_unit", (("unit", repr(rest)), ("expected", expected)))

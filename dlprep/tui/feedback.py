@@ -28,7 +28,7 @@ def result_text(outcome: Outcome, lang: str) -> Text:
         text.append(f"\n{t('you_said', lang)}: ", style="bold")
         text.append(outcome.grade.answer or "—")
         if outcome.grade.note and not outcome.grade.correct:
-            text.append(f"  ({outcome.grade.note})", style="italic")
+            text.append(f"  ({outcome.grade.note.text(lang)})", style="italic")
     text.append(f"\n{t('answer_was', lang)}: ", style="bold")
     text.append(shown.expected_text())
     return text

@@ -27,10 +27,23 @@ def test_quantities_convert_to_the_cards_unit(text: str, unit: str, value: float
     assert parse_quantity(text, unit) == pytest.approx(value)
 
 
-@pytest.mark.parametrize(("text", "unit"), [("4 params", "MB"), ("four", "MB"), ("4 apples", "B")])
-def test_bad_quantities_explain_themselves(text: str, unit: str) -> None:
-    with pytest.raises(UnitError):
+@pytest.mark.parametrize(
+    ("text", "unit", "en", "ko"),
+    [
+        ("4 params", "MB", "'params' is a unit of parameter counts; answer in MB",
+         "'params'은(는) 파라미터 개수 단위입니다. MB(으)로 답하세요"),
+        ("12 MB", "", "'MB' is a unit of bytes; answer in a plain number",
+         "'MB'은(는) 바이트 단위입니다. 단위 없는 숫자(으)로 답하세요"),
+        ("four", "MB", "not a number: 'four'", "숫자가 아닙니다: 'four'"),
+        ("4 apples", "B", "unknown unit 'apples'; answer in B",
+         "알 수 없는 단위 'apples'입니다. B(으)로 답하세요"),
+    ],
+)
+def test_bad_quantities_explain_themselves(text: str, unit: str, en: str, ko: str) -> None:
+    with pytest.raises(UnitError) as caught:
         parse_quantity(text, unit)
+    assert str(caught.value) == caught.value.note.text("en") == en
+    assert caught.value.note.text("ko") == ko
 
 
 def test_numeric_within_tolerance(bank: Bank) -> None:
