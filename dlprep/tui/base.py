@@ -46,28 +46,24 @@ def _label(binding: Binding, lang: str) -> Binding:
     return new
 
 
-class QuizScreen(Screen[Any]):
+class _InQuiz:
+    """What every dlprep screen reads from the running quiz."""
+
     @property
     def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
+        return cast("QuizApp", cast(Screen[Any], self).app)
 
     @property
     def lang(self) -> str:
         return self.quiz.lang
 
+
+class QuizScreen(_InQuiz, Screen[Any]):
     def localize(self) -> None:
         localize(self, self.lang)
         localize(self.app, self.lang)
 
 
-class QuizModal(ModalScreen[Any]):
-    @property
-    def quiz(self) -> QuizApp:
-        return cast("QuizApp", self.app)
-
-    @property
-    def lang(self) -> str:
-        return self.quiz.lang
-
+class QuizModal(_InQuiz, ModalScreen[Any]):
     def localize(self) -> None:
         localize(self, self.lang)

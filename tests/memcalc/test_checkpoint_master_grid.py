@@ -31,12 +31,7 @@ ROWS = ("weights", "master_weights", "gradients", "optimizer_state", "saved_acti
         "peak", "phase_peaks")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def device(cfg: Config) -> str:

@@ -32,13 +32,7 @@ MIXES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny matmuls on two shared cores: threads only fight each other (20x slower).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 ROWS = ("weights", "gradients", "optimizer_state", "saved_activations", "peak")
