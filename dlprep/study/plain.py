@@ -137,6 +137,15 @@ class PlainQuiz:
             for row in self.session.report():
                 self.say(f"  {topic_title(row.topic, self.lang)}: {row.correct}/{row.answered}, "
                          f"{row.mean_seconds:.0f} {t('per_answer', self.lang)}")
+            # No feedback came during the interview: every answer now, with the key.
+            self.say(t("your_answers", self.lang))
+            for i, outcome in enumerate(outcomes, 1):
+                shown = outcome.shown
+                mark = "✓" if outcome.grade.correct else "✗"
+                self.say(f"  {i}. {mark} {shown.question.strip().splitlines()[0]}")
+                self.say(f"     {t('you_said', self.lang)}: {outcome.grade.answer or '—'} · "
+                         f"{t('answer_was', self.lang)}: {shown.expected_text()} · "
+                         f"{outcome.seconds:.0f} {t('seconds', self.lang)}")
 
 
 def _schedule_line(outcome: Outcome, lang: str) -> str:

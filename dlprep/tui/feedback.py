@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -107,7 +108,7 @@ class SummaryScreen(QuizScreen):
             yield Static(self._summary(), id="summary-text")
         yield Footer()
 
-    def _summary(self) -> Table | Text:
+    def _summary(self) -> Group | Text:
         session, lang = self.session, self.lang
         outcomes = session.outcomes
         if not outcomes:
@@ -122,6 +123,25 @@ class SummaryScreen(QuizScreen):
         for row in session.report():
             table.add_row(topic_title(row.topic, lang), f"{row.correct}/{row.answered}",
                           f"{row.mean_seconds:.0f}")
+        if session.kind != "mock":
+            return Group(table)  # feedback came after every card already
+        return Group(table, Text(), self._answers())
+
+    def _answers(self) -> Table:
+        """A mock interview gave no feedback: every answer, right or wrong, with the key."""
+        lang = self.lang
+        table = Table(title=t("your_answers", lang), header_style="bold", expand=True)
+        table.add_column("", width=2)
+        table.add_column(t("question", lang), ratio=3)
+        table.add_column(t("you_said", lang), ratio=2)
+        table.add_column(t("answer_was", lang), ratio=2)
+        table.add_column(t("seconds", lang), justify="right", width=4)
+        for outcome in self.session.outcomes:
+            shown = outcome.shown
+            mark = ("✓", "green") if outcome.grade.correct else ("✗", "red")
+            first_line = shown.question.strip().splitlines()[0]
+            table.add_row(Text(*mark), first_line, outcome.grade.answer or "—",
+                          shown.expected_text(), f"{outcome.seconds:.0f}")
         return table
 
     def on_mount(self) -> None:

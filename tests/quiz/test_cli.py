@@ -69,6 +69,10 @@ def test_plain_mock_gives_a_report_at_the_end() -> None:
     assert "Mock interview report" in result.stdout
     assert "GPU memory estimation: " in result.stdout and "/2, " in result.stdout
     assert [r.kind for r in open_store().reviews()] == ["mock", "mock"]
+    # ...and then every answer with its key, since none was shown during the interview
+    report = result.stdout.split("Your answers", 1)[1]
+    assert "1. " in report and "2. " in report and report.count("You answered: ") == 2
+    assert report.count("Answer: ") == 2
 
 
 def test_strict_and_lenient_bank(tmp_path: Path) -> None:

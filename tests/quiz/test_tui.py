@@ -134,6 +134,10 @@ async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> 
         assert isinstance(app.screen, SummaryScreen)
         text = text_of(app.screen.query_one("#summary-text", Static))
         assert "Mock interview report" in text and "1 of 1 right" in text
+        # no feedback came during the interview, so the report lists every answer with its key
+        first = app.session.outcomes[0]
+        assert "Your answers" in text and "✓" in text and "12" in text
+        assert first.shown.expected_text() in text
     [review] = open_store().reviews()
     assert review.kind == "mock" and review.duration_ms == 12_000
 
