@@ -170,8 +170,10 @@ def parse_count(text: str, what: str) -> int:
 
 
 def parse_layers(text: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in re.split(r"[,x ]+", text.strip()) if p.strip()]
-    if len(parts) < 2 or not all(p.isdigit() for p in parts):
+    # "784,512,10", "784 512 10" and "784x512x10" all work; an empty or non-numeric width
+    # between separators ("784,x,10", "784,,10") is an error, never silently dropped.
+    parts = re.split(r"\s*[,x]\s*|\s+", text.strip().lower())
+    if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise ConfigError(f"--layers must be comma-separated widths like 784,512,10, got {text!r}")
     return tuple(int(p) for p in parts)
 

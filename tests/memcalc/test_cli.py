@@ -67,7 +67,8 @@ def test_json_rows_add_up(capsys) -> None:
 
 @pytest.mark.parametrize("args", [
     ["--params", "-5"], ["--params", "0"], ["--params", "abc"], ["--params", "1e30"],
-    ["--layers", "784,,x"], ["--layers", "784"], ["--layers", "0,10"],
+    ["--layers", "784,,x"], ["--layers", "784"], ["--layers", "0,10"], ["--layers", "784,x,10"],
+    ["--layers", "784,,10"],
     ["--layers", "4,5", "--batch", "0"], ["--layers", "4,5", "--batch", "2.5"],
     ["--layers", "4,5", "--dtype", "fp8"], ["--layers", "4,5", "--optimizer", "lion"],
     ["--layers", "4,5", "--dropout", "1.5"], ["--layers", "4,5", "--dropout", "x"],
