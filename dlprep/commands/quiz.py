@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -48,10 +48,14 @@ def _until(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2026-12-15",
                                  param_hint="--until") from None
+    if day < datetime.now(UTC).date():
+        # a past deadline would pull every reviewed card forward: almost surely a typo
+        raise click.BadParameter(f"{value} is in the past", param_hint="--until")
+    return day
 
 
 @click.command(help="Practise cards with spaced repetition (FSRS). Without --topic, --cram or "

@@ -23,6 +23,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mode_mock": ("Mock interview", "모의 면접"),
     "length": ("Session length", "세션 길이"),
     "until": ("Interview date (YYYY-MM-DD)", "면접 날짜 (YYYY-MM-DD)"),
+    "until_past": ("The interview date {day} is in the past", "면접 날짜 {day}는 이미 지났습니다"),
     "start": ("Start", "시작"),
     "language": ("Language", "언어"),
     "stats": ("Stats", "통계"),

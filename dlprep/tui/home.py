@@ -155,6 +155,9 @@ class HomeScreen(QuizScreen):
             except ValueError:
                 self.notify(f"{t('until', self.lang)}: {raw_until!r}", severity="error")
                 return None
+            if until < self.quiz.scheduler.now().date():
+                self.notify(t("until_past", self.lang, day=raw_until), severity="error")
+                return None
         current = self.quiz.spec
         return Spec(mode=mode, topics=topics, length=size, mock_cards=size, until=until,
                     mock_seconds_per_card=current.mock_seconds_per_card)

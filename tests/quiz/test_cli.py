@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dlprep.study.store import open_store
@@ -120,6 +121,8 @@ def test_plain_quiz_imports_neither_torch_nor_textual() -> None:
 def test_bad_options_are_usage_errors() -> None:
     bad_date = dlprep("quiz", "--plain", "--until", "next friday")
     assert bad_date.returncode == 2 and "2026-12-15" in bad_date.stderr
+    past = dlprep("quiz", "--plain", "--until", "2000-01-01")
+    assert past.returncode == 2 and "in the past" in past.stderr
     both = dlprep("quiz", "--plain", "--cram", "--mock", "3")
     assert both.returncode == 2 and "not both" in both.stderr
 
@@ -130,7 +133,8 @@ def test_until_front_loads_in_plain_mode() -> None:
     # (the other memory card is new, so it is in both plans).
     later = dlprep("quiz", "--plain", "--topic", "memory", "--lang", "en", stdin="q\n")
     assert "[1/1]" in later.stdout
-    soon = dlprep("quiz", "--plain", "--topic", "memory", "--until", "2000-01-01", stdin="q\n")
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    soon = dlprep("quiz", "--plain", "--topic", "memory", "--until", tomorrow, stdin="q\n")
     assert "[1/2]" in soon.stdout
 
 
