@@ -34,6 +34,14 @@ def adam_states(params: float) -> float:
     return (e.weights + e.gradients + e.optimizer_state) / 1e6
 
 
+def master_states(billions: float) -> float:
+    """GB of ZeRO's model states (half weights and grads, fp32 masters and moments); memcalc
+    also counts the fp32 gradient copies made for the step, which ZeRO's 16 B leave out."""
+    e = estimate(Config(batch=1, params=int(billions * 1e9), optimizer="adam",
+                        dtype="fp16-master"))
+    return (e.weights + e.master_weights + e.gradients - e.master_grads + e.optimizer_state) / 1e9
+
+
 # card id -> what memcalc says for the card's variables (in the card's unit)
 MEMCALC: dict[str, Callable[..., float]] = {
     "mlp-param-count-784-512-10": lambda: params_of((784, 512, 10)),
@@ -44,6 +52,7 @@ MEMCALC: dict[str, Callable[..., float]] = {
         Config(batch=1, params=int(params), dtype="bf16")).weights / 2**20,
     "mem-adam-fp32-model-states": adam_states,
     "mem-mlp-relu-saved-bytes": relu_saves,
+    "mem-mixed-precision-adam-gb": master_states,
 }
 
 
