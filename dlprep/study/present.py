@@ -49,7 +49,7 @@ class Presented:
             return f"{format_number(self.expected)}{unit}"
         if card.type == "truefalse":
             return _bool_word(card.answer, self.lang)
-        return card.answer.get(self.lang)
+        return unwrap(card.answer.get(self.lang))
 
     def _text_of(self, key: str) -> str:
         for choice in self.choices:
@@ -108,3 +108,11 @@ def needs_markdown(text: str) -> bool:
     are literal in Markdown too (a table needs a second line), so they need no Markdown.
     """
     return _MARKDOWN.search(text.rstrip()) is not None
+
+
+def unwrap(text: str) -> str:
+    """A YAML block keeps the author's line breaks; joined again, a paragraph wraps to the
+    screen (Markdown does this itself; a plain line of text must). Code keeps its lines."""
+    if "```" in text:
+        return text.strip()
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", text.strip())

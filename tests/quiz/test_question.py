@@ -171,3 +171,12 @@ def test_plain_cards_never_load_the_markdown_parser() -> None:
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     # A recall card's model answer is Markdown, built only once it is revealed.
     assert seen == {"t-mcq": False, "t-recall": False, "revealed": True}
+
+
+def test_model_answers_unwrap_their_yaml_line_breaks() -> None:
+    from dlprep.study.present import unwrap
+
+    assert unwrap("one line\nsame paragraph\n\nnew paragraph\n") == (
+        "one line same paragraph\n\nnew paragraph")
+    code = "Use:\n```python\nx = 1\ny = 2\n```\n"
+    assert unwrap(code) == code.strip()
