@@ -12,7 +12,7 @@ from typing import TextIO
 from dlprep.bank.cards import Numeric, TrueFalse
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Given, Rating, parse_bool
-from dlprep.study.present import Presented
+from dlprep.study.present import Presented, unwrap
 from dlprep.study.session import Outcome, Session
 from dlprep.study.strings import t, type_label
 
@@ -123,7 +123,7 @@ class PlainQuiz:
             self.say(f"{mark}. {t('answer_was', lang)}: {shown.expected_text()}")
         if outcome.grade.note and not outcome.grade.correct:
             self.say(f"  ({outcome.grade.note.text(lang)})")
-        self.say(shown.card.explain.get(lang).strip())
+        self.say(unwrap(shown.card.explain.get(lang)))
         self.say(f"{t('refs', lang)}: " + "; ".join(shown.card.refs))
         self.say(_schedule_line(outcome, lang))
 

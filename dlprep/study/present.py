@@ -115,4 +115,5 @@ def unwrap(text: str) -> str:
     screen (Markdown does this itself; a plain line of text must). Code keeps its lines."""
     if "```" in text:
         return text.strip()
-    return re.sub(r"(?<!\n)\n(?!\n)", " ", text.strip())
+    # a break stays where the next line starts a list item, heading, quote, table or indent
+    return re.sub(r"(?<!\n)\n(?!\n|\s|[-*+>#|]|\d+\.\s)", " ", text.strip())

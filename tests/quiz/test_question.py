@@ -178,5 +178,7 @@ def test_model_answers_unwrap_their_yaml_line_breaks() -> None:
 
     assert unwrap("one line\nsame paragraph\n\nnew paragraph\n") == (
         "one line same paragraph\n\nnew paragraph")
+    assert unwrap("Two kinds:\n- first\n- second\n1. one\n   indented") == (
+        "Two kinds:\n- first\n- second\n1. one\n   indented")
     code = "Use:\n```python\nx = 1\ny = 2\n```\n"
     assert unwrap(code) == code.strip()
