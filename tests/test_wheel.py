@@ -14,8 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+def run(*args: str | Path, cwd: Path | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd,
+                          input=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +74,9 @@ def test_installed_wheel_runs_outside_the_source_tree(wheel: Path, tmp_path: Pat
     demos = run(python, "-c", "from dlprep.registry import registry; print(len(registry()))",
                 cwd=elsewhere)
     assert int(demos.stdout) >= 12, demos.stderr
+    # A real session from the installed cards (conftest's DLPREP_HOME keeps it off the
+    # user's progress); twice, so the second start is served from the bank cache.
+    for _ in range(2):
+        quiz = run(dlprep, "quiz", "--plain", "--cram", "--lang", "en", cwd=elsewhere,
+                   stdin="q\n")
+        assert quiz.returncode == 0 and "[1/20]" in quiz.stdout, quiz.stdout + quiz.stderr
