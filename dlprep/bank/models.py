@@ -77,16 +77,20 @@ def _unique_keys(items: list[str | Text], what: str) -> list[str]:
     return keys
 
 
-class Mcq(_Card):
-    type: Literal["mcq"]
-    choices: list[Item] = Field(min_length=2, max_length=9)
-    answer: NonEmpty = Field(description="English text (or plain text) of the correct choice.")
+class _ChoiceCard(_Card):
+    """Cards with ``choices`` (declared by each subclass, to keep the fields' order)."""
 
-    @field_validator("choices")
+    @field_validator("choices", check_fields=False)
     @classmethod
     def _distinct_choices(cls, choices: list[str | Text]) -> list[str | Text]:
         _unique_keys(choices, "choice")
         return choices
+
+
+class Mcq(_ChoiceCard):
+    type: Literal["mcq"]
+    choices: list[Item] = Field(min_length=2, max_length=9)
+    answer: NonEmpty = Field(description="English text (or plain text) of the correct choice.")
 
     @field_validator("answer")
     @classmethod
@@ -97,16 +101,10 @@ class Mcq(_Card):
         return answer
 
 
-class Multi(_Card):
+class Multi(_ChoiceCard):
     type: Literal["multi"]
     choices: list[Item] = Field(min_length=2, max_length=9)
     answers: list[NonEmpty] = Field(min_length=1, description="Every correct choice.")
-
-    @field_validator("choices")
-    @classmethod
-    def _distinct_choices(cls, choices: list[str | Text]) -> list[str | Text]:
-        _unique_keys(choices, "choice")
-        return choices
 
     @field_validator("answers")
     @classmethod
