@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import zip_longest
@@ -68,11 +68,9 @@ def plan(
 def _introduce(new: Sequence[str], cards: Mapping[str, Card]) -> list[str]:
     """New cards take turns by topic in the map's order, easiest first within each topic,
     so a first session over every topic starts with the basics of each, not one file."""
-    by_topic: dict[str, list[str]] = {}
-    for cid in sorted(new, key=lambda cid: cards[cid].difficulty):  # stable: bank order
-        by_topic.setdefault(cards[cid].topic, []).append(cid)
-    queues = [by_topic[topic] for topic in in_map_order(by_topic)]
-    return [cid for turn in zip_longest(*queues) for cid in turn if cid is not None]
+    easiest_first = sorted(new, key=lambda cid: cards[cid].difficulty)  # stable: bank order
+    by_topic = _by_topic(easiest_first, cards)
+    return _take_turns(by_topic[topic] for topic in in_map_order(by_topic))
 
 
 def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: datetime) -> float:
@@ -82,16 +80,21 @@ def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: date
 
 def _across_topics(pool: Sequence[str], cards: Mapping[str, Card], rng: random.Random) -> list[str]:
     """Round-robin over shuffled topics so a mock interview is not one topic's cards."""
-    by_topic: dict[str, list[str]] = {}
-    for cid in pool:
-        by_topic.setdefault(cards[cid].topic, []).append(cid)
+    by_topic = _by_topic(pool, cards)
     for ids in by_topic.values():
         rng.shuffle(ids)
     order = sorted(by_topic)
     rng.shuffle(order)
-    out: list[str] = []
-    while any(by_topic.values()):
-        for topic in order:
-            if by_topic[topic]:
-                out.append(by_topic[topic].pop())
-    return out
+    return _take_turns(by_topic[topic][::-1] for topic in order)
+
+
+def _by_topic(ids: Iterable[str], cards: Mapping[str, Card]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for cid in ids:
+        groups.setdefault(cards[cid].topic, []).append(cid)
+    return groups
+
+
+def _take_turns(queues: Iterable[Sequence[str]]) -> list[str]:
+    """The first of every queue, then the second of every queue, and so on."""
+    return [cid for turn in zip_longest(*queues) for cid in turn if cid is not None]

@@ -46,12 +46,6 @@ def _rjust(text: str, cells: int) -> str:
     return " " * max(1, cells - cell_len(text)) + text
 
 
-def _fit(text: str, cells: int) -> str:
-    if cell_len(text) <= cells:
-        return set_cell_size(text, cells)
-    return set_cell_size(text, cells - 1) + "…"
-
-
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
     names = (t("cards", lang), t("due_short", lang), t("retention", lang))
@@ -100,9 +94,10 @@ class HomeScreen(QuizScreen):
         rows = []
         for row in self._topics:
             # Cell widths, not characters: a Korean syllable takes two cells.
-            title = _fit(topic_title(row.topic, lang), self._cells)
+            title = Text(topic_title(row.topic, lang))
+            title.truncate(self._cells, overflow="ellipsis", pad=True)
             label = Text.assemble(
-                (title, "bold"),
+                (title.plain, "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
                 (_rjust(str(row.due), COLUMN_CELLS[1]), "bold" if row.due else "dim"),
                 _rjust(pct(row.retention), COLUMN_CELLS[2]),
