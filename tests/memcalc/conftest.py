@@ -1,10 +1,14 @@
-"""Shared by the exactness grids."""
+"""Shared by the memcalc tests: the in-process CLI runner and the grids' one-thread mode."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+
+from dlprep.commands.memcalc import main
+
+Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
@@ -16,3 +20,21 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``run(*args)``: dlprep memcalc in-process, giving (exit code, stdout, stderr)."""
+
+    def memcalc(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return memcalc
+
+
+@pytest.fixture
+def flat() -> Callable[[str], str]:
+    """Whitespace collapsed, so assertions survive the table's line wrapping."""
+    return lambda text: " ".join(text.split())

@@ -8,21 +8,9 @@ import sys
 
 import pytest
 
-from dlprep.commands.memcalc import main
 
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def test_params_only_gives_exact_state_and_refuses_to_invent_activations(capsys) -> None:
-    code, out, _ = run(capsys, "--params", "1e6", "--batch", "32")
+def test_params_only_gives_exact_state_and_refuses_to_invent_activations(run) -> None:
+    code, out, _ = run("--params", "1e6", "--batch", "32")
     assert code == 0
     assert "4,000,000" in out  # weights and gradients
     assert "8,000,004" in out  # Adam: two fp32 moments + a 4-byte step counter
@@ -32,27 +20,27 @@ def test_params_only_gives_exact_state_and_refuses_to_invent_activations(capsys)
     assert all(len(x) <= 80 for x in out.splitlines())
 
 
-def test_classic_question_floor_counts_foreach_temporaries(capsys) -> None:
-    code, out, _ = run(capsys, "--params", "1e6", "--batch", "32", "--foreach", "--json")
+def test_classic_question_floor_counts_foreach_temporaries(run) -> None:
+    code, out, _ = run("--params", "1e6", "--batch", "32", "--foreach", "--json")
     data = json.loads(out)
     assert data["peak"] is None
     assert data["peak_at_least"] == 4_000_000 * 5 + 4  # W + G + 2 moments + sqrt list + step
-    code, out, _ = run(capsys, "--params", "1e6", "--batch", "32", "--no-foreach", "--json")
+    code, out, _ = run("--params", "1e6", "--batch", "32", "--no-foreach", "--json")
     assert json.loads(out)["peak_at_least"] == 4_000_000 * 4 + 4
 
 
-def test_table_fits_80_columns_and_names_the_peak_phase(capsys) -> None:
-    code, out, _ = run(capsys, "--layers", "784,512,512,10", "--batch", "4096", "--norm",
+def test_table_fits_80_columns_and_names_the_peak_phase(run, flat) -> None:
+    code, out, _ = run("--layers", "784,512,512,10", "--batch", "4096", "--norm",
                        "layernorm", "--dropout", "0.1", "--activation", "gelu")
     assert code == 0
     assert all(len(x) <= 80 for x in out.splitlines())
     assert "Peak in backward" in flat(out)  # large batches peak in backward
-    code, out, _ = run(capsys, "--layers", "784,512,512,10", "--batch", "1")
+    code, out, _ = run("--layers", "784,512,512,10", "--batch", "1")
     assert "Peak in step" in flat(out)  # small batches: Adam's foreach temporaries
 
 
-def test_json_rows_add_up(capsys) -> None:
-    code, out, _ = run(capsys, "--layers", "100,50,10", "--batch", "8", "--json")
+def test_json_rows_add_up(run) -> None:
+    code, out, _ = run("--layers", "100,50,10", "--batch", "8", "--json")
     assert code == 0
     data = json.loads(out)
     rows = {r["name"]: r["bytes"] for r in data["rows"]}
@@ -75,8 +63,8 @@ def test_json_rows_add_up(capsys) -> None:
     ["--params", "1e6", "--gpu", "12XB"], ["--params", "1e6", "--input", "3x32"],
     ["--params", "1e6", "--measure"], ["--no-such-option"], [],
 ])
-def test_bad_input_is_one_line_and_exit_2(capsys, args: list[str]) -> None:
-    code, out, err = run(capsys, *args)
+def test_bad_input_is_one_line_and_exit_2(run, args: list[str]) -> None:
+    code, out, err = run(*args)
     assert code == 2
     assert out == ""
     lines = err.strip().splitlines()
@@ -84,24 +72,24 @@ def test_bad_input_is_one_line_and_exit_2(capsys, args: list[str]) -> None:
     assert "Traceback" not in err
 
 
-def test_input_channels_map_is_batch_c_h_w_bytes(capsys) -> None:
-    code, out, _ = run(capsys, "--params", "1e6", "--batch", "32", "--input", "1x28x28",
+def test_input_channels_map_is_batch_c_h_w_bytes(run) -> None:
+    code, out, _ = run("--params", "1e6", "--batch", "32", "--input", "1x28x28",
                        "--channels", "32", "--json")
     assert code == 0
     rows = {r["name"]: r for r in json.loads(out)["rows"]}
     assert rows["activation map"]["bytes"] == 32 * 32 * 28 * 28 * 4 == 3_211_264
-    code, out, _ = run(capsys, "--params", "1e6", "--batch", "8", "--input", "3x32x32",
+    code, out, _ = run("--params", "1e6", "--batch", "8", "--input", "3x32x32",
                        "--channels", "16", "--dtype", "amp-bf16", "--json")
     rows = {r["name"]: r for r in json.loads(out)["rows"]}
     assert rows["activation map"]["bytes"] == 8 * 16 * 32 * 32 * 2
 
 
-def test_gpu_search_finds_the_edge(capsys) -> None:
+def test_gpu_search_finds_the_edge(run, flat) -> None:
     from dlprep.memcalc.config import Config
     from dlprep.memcalc.estimate import estimate
     from dlprep.memcalc.gpus import CUDA_CONTEXT, GIB
 
-    code, out, _ = run(capsys, "--layers", "784,4096,4096,10", "--gpu", "24GiB", "--json")
+    code, out, _ = run("--layers", "784,4096,4096,10", "--gpu", "24GiB", "--json")
     assert code == 0
     gpu = json.loads(out)["gpu"]
     best = gpu["largest_batch"]
@@ -110,17 +98,17 @@ def test_gpu_search_finds_the_edge(capsys) -> None:
     for batch, fits in ((best, True), (best + 1, False)):
         peak = estimate(Config(batch=batch, layers=(784, 4096, 4096, 10), device="cuda")).peak
         assert peak is not None and (peak <= usable) is fits
-    code, out, _ = run(capsys, "--layers", "784,4096,4096,10", "--gpu", "A100-80GB")
+    code, out, _ = run("--layers", "784,4096,4096,10", "--gpu", "A100-80GB")
     assert "largest batch" in flat(out) and "dominate" in out
 
 
-def test_gpu_too_small_says_so(capsys) -> None:
-    code, out, _ = run(capsys, "--layers", "50000,50000,10", "--gpu", "1GB")
+def test_gpu_too_small_says_so(run) -> None:
+    code, out, _ = run("--layers", "50000,50000,10", "--gpu", "1GB")
     assert code == 0
     assert "even batch 1" in out
 
 
-def test_cuda_rules_round_to_512_and_use_a_bool_mask(capsys) -> None:
+def test_cuda_rules_round_to_512_and_use_a_bool_mask(run, flat) -> None:
     from dlprep.memcalc.config import Config
     from dlprep.memcalc.estimate import estimate
 
@@ -130,7 +118,7 @@ def test_cuda_rules_round_to_512_and_use_a_bool_mask(capsys) -> None:
     assert cuda.weights == 4 * 512  # four tensors, each rounded up to 512 bytes
     assert cuda.optimizer_state == 8 * 512  # no CPU step counters on the device
     assert cuda.peak is not None and cuda.peak % 512 == 0
-    code, out, _ = run(capsys, "--layers", "5,7,2", "--dropout", "0.5", "--device", "cuda")
+    code, out, _ = run("--layers", "5,7,2", "--dropout", "0.5", "--device", "cuda")
     assert "not calibrated" in flat(out)
     assert "bool" in out
 
@@ -145,23 +133,23 @@ def test_estimate_mode_imports_no_torch() -> None:
     assert not modules & {"torch", "numpy", "textual"}
 
 
-def test_measure_on_cpu_matches_to_the_byte(capsys) -> None:
+def test_measure_on_cpu_matches_to_the_byte(run) -> None:
     pytest.importorskip("torch")
-    code, out, _ = run(capsys, "--layers", "20,16,4", "--batch", "5", "--dropout", "0.2",
+    code, out, _ = run("--layers", "20,16,4", "--batch", "5", "--dropout", "0.2",
                        "--norm", "layernorm", "--measure", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["measured"]["device"] == "cpu"
     assert data["measured"]["peak"] > data["measured"]["weights"] > 0
     assert all(v == 0 for v in data["error_bytes"].values()), data["error_bytes"]
-    code, out, _ = run(capsys, "--layers", "20,16,4", "--batch", "5", "--measure")
+    code, out, _ = run("--layers", "20,16,4", "--batch", "5", "--measure")
     assert "Estimate vs measured (cpu" in out
     assert "+0.000%" in out
 
 
-def test_measure_on_meta_runs_a_model_too_big_for_ram(capsys) -> None:
+def test_measure_on_meta_runs_a_model_too_big_for_ram(run) -> None:
     pytest.importorskip("torch")
-    code, out, _ = run(capsys, "--layers", "65536,65536,10", "--batch", "64", "--measure",
+    code, out, _ = run("--layers", "65536,65536,10", "--batch", "64", "--measure",
                        "--device", "meta", "--json")
     assert code == 0
     data = json.loads(out)
