@@ -114,6 +114,11 @@ class DemoInfo:
     cpu_seconds: float
     metric: str
     params: dict[str, ParamSpec] = field(default_factory=dict)
+    # The --set overrides that remove the demo's cause (its control experiment).
+    control: dict[str, ParamValue] = field(default_factory=dict)
+    # Per-layer quantity the claim is about: {"prefix": "grad_norm/", "label": ...,
+    # "label_ko": ...}; metrics "<prefix>1".."<prefix>L" are drawn as one bar per layer.
+    layers: dict[str, str] = field(default_factory=dict)
 
     @property
     def module_name(self) -> str:
@@ -174,9 +179,18 @@ def _info(path: Path, meta: dict[str, Any]) -> DemoInfo:
             cpu_seconds=float(meta.get("cpu_seconds", 0)),
             metric=meta.get("metric", "loss"),
             params=params,
+            control=dict(meta.get("control", {})),
+            layers=dict(meta.get("layers", {})),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path.name}: malformed META ({exc!r})") from None
+
+
+def _check_control(info: DemoInfo) -> None:
+    try:
+        info.resolve(dict(info.control))
+    except ParamError as exc:
+        raise RegistryError(f"{info.path.name}: META control: {exc}") from None
 
 
 def scan(directory: Path) -> dict[str, DemoInfo]:
@@ -191,6 +205,7 @@ def scan(directory: Path) -> dict[str, DemoInfo]:
         if meta is None:
             continue
         info = _info(path, meta)
+        _check_control(info)
         if info.name in demos:
             raise RegistryError(f"{path.name}: demo name {info.name!r} is used twice")
         demos[info.name] = info

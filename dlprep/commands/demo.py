@@ -60,7 +60,8 @@ def list_demos(lang: str, as_json: bool) -> None:
     if as_json:
         rows = [{"name": d.name, "claim": d.claim, "claim_ko": d.claim_ko,
                  "cpu_seconds": d.cpu_seconds, "metric": d.metric,
-                 "params": {k: p.default for k, p in d.params.items()}}
+                 "params": {k: p.default for k, p in d.params.items()},
+                 "control": d.control}
                 for d in demos.values()]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -88,8 +89,10 @@ def list_demos(lang: str, as_json: bool) -> None:
               help="Write a standalone Python script (needs only torch) and exit.")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
               help="Language of the claim and the verdict.")
+@click.option("--control", is_flag=True, help="Run the control experiment: the demo's "
+              "cause removed (its META control settings; --set still applies on top).")
 def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, plain: bool,
-         settings: tuple[str, ...], save_script: Path | None, lang: str) -> None:
+         settings: tuple[str, ...], save_script: Path | None, lang: str, control: bool) -> None:
     """Run a live PyTorch experiment that proves an interview answer with numbers.
 
     `dlprep demo list` shows the demos. Exit codes: 0 done, 2 bad input, 130 interrupted.
@@ -101,6 +104,8 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
         return
     params = parse_settings(settings)
     try:
+        if control:
+            params = control_params(name) | params
         info, _ = check_request(name, params, device, seed, steps)
         if save_script is not None:
             from dlprep.engine.script import save_script as write_script
@@ -115,6 +120,19 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
     except OSError as exc:
         fail(f"cannot write {save_script}: {exc.strerror or exc}")
     sys.exit(code)
+
+
+def control_params(name: str) -> dict[str, str]:
+    """The settings of ``name``'s control run, as if typed with --set."""
+    from dlprep.engine.runner import DemoError
+    from dlprep.registry import registry
+
+    info = registry().get(name)
+    if info is None:
+        return {}  # check_request reports the unknown name
+    if not info.control:
+        raise DemoError(f"{name} declares no control experiment")
+    return {key: str(value) for key, value in info.control.items()}
 
 
 def run_demo(name: str, claim: str, metric: str, params: dict[str, str], device: str,

@@ -87,3 +87,18 @@ def test_shipped_registry_has_the_required_demos() -> None:
     for info in demos.values():
         assert info.claim and info.claim_ko != info.claim and info.cpu_seconds > 0
         assert info.resolve({}) == info.defaults()
+
+
+def test_control_and_layers_are_read_and_checked(tmp_path: Path) -> None:
+    text = DEMO.replace('"metric": "loss",', '"metric": "loss", "control": {"depth": 2, '
+                        '"activation": "tanh"}, "layers": {"prefix": "grad_norm/"},')
+    write(tmp_path, "toy.py", text)
+    info = scan(tmp_path)["toy"]
+    assert info.control == {"depth": 2, "activation": "tanh"}
+    assert info.layers == {"prefix": "grad_norm/"}
+    write(tmp_path, "toy.py", text.replace('"depth": 2', '"depth": 1'))
+    with pytest.raises(RegistryError, match="control: depth: 1 is below the minimum 2"):
+        scan(tmp_path)
+    write(tmp_path, "toy.py", text.replace('"depth": 2', '"width": 2'))
+    with pytest.raises(RegistryError, match="control: toy has no parameter 'width'"):
+        scan(tmp_path)
