@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bank": ("dlprep.commands.bank", "Validate, list and count the question bank."),
     "stats": ("dlprep.commands.stats", "Show your review statistics and what to study next."),
     "progress": ("dlprep.commands.progress", "Export or import your progress as JSON."),
+    "export": ("dlprep.commands.export", "Export the cards as an Anki deck (.apkg)."),
 }
 
 USAGE = "Usage: dlprep [--version] [--help] COMMAND [ARGS]..."

@@ -87,12 +87,16 @@ def list_demos(lang: str, as_json: bool) -> None:
               help="Override a demo parameter (repeatable: --set depth=12 lr=0.5).")
 @click.option("--save-script", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a standalone Python script (needs only torch) and exit.")
+@click.option("--save-notebook", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a Jupyter notebook (.ipynb) of this run, needing only torch, and exit.")
+@click.option("--force", is_flag=True, help="Let --save-script/--save-notebook replace a file.")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
               help="Language of the claim and the verdict.")
 @click.option("--control", is_flag=True, help="Run the control experiment: the demo's "
               "cause removed (its META control settings; --set still applies on top).")
 def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, plain: bool,
-         settings: tuple[str, ...], save_script: Path | None, lang: str, control: bool) -> None:
+         settings: tuple[str, ...], save_script: Path | None, save_notebook: Path | None,
+         force: bool, lang: str, control: bool) -> None:
     """Run a live PyTorch experiment that proves an interview answer with numbers.
 
     `dlprep demo list` shows the demos. Exit codes: 0 done, 2 bad input, 130 interrupted.
@@ -107,6 +111,9 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
         if control:
             params = control_params(name) | params
         info, _ = check_request(name, params, device, seed, steps)
+        if save_notebook is not None:
+            write_notebook(save_notebook, name, params, seed, steps, device, lang, force)
+            return
         if save_script is not None:
             from dlprep.engine.script import save_script as write_script
 
@@ -120,6 +127,21 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
     except OSError as exc:
         fail(f"cannot write {save_script}: {exc.strerror or exc}")
     sys.exit(code)
+
+
+def write_notebook(path: Path, name: str, params: dict[str, str], seed: int,
+                   steps: int | None, device: str, lang: str, force: bool) -> None:
+    from dlprep.export.files import ExportError
+    from dlprep.export.notebook import save_notebook
+
+    if path.suffix.lower() != ".ipynb":
+        fail(f"{path}: a notebook must end in .ipynb")
+    try:
+        save_notebook(path, name, params, force=force, seed=seed, steps=steps, device=device,
+                      lang=lang)
+    except ExportError as exc:
+        fail(str(exc))
+    click.echo(f"Saved {path} (open it in Jupyter and run all cells)", err=True)
 
 
 def control_params(name: str) -> dict[str, str]:

@@ -1,0 +1,187 @@
+"""`dlprep demo NAME --save-notebook FILE.ipynb`: a demo as a Jupyter notebook.
+
+The notebook runs top to bottom in plain Jupyter with only torch installed (matplotlib for
+the plot, guarded): the claim and what is measured, the demo's helpers, its parameters as
+one editable cell, the experiment itself, a plot of the loss and of the per-layer quantity
+the claim is about, and the verdict computed from this run's numbers. It is built from the
+demo's source text and ``META`` literal, so saving one imports no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from pprint import pformat
+from typing import Any
+
+from dlprep import __version__
+from dlprep.engine.loader import helper_names
+from dlprep.engine.runner import check_request
+from dlprep.engine.script import _strip
+from dlprep.registry import DemoInfo, _read_meta
+
+TITLE = {"en": "dlprep demo", "ko": "dlprep 데모"}
+TEXT = {
+    "en": {
+        "claim": "Claim", "measured": "What is measured",
+        "metric": "The chart's main quantity is `{metric}`, logged about 100 times per run.",
+        "layers": "Per layer: {label} (`{prefix}1` … `{prefix}L`), shown as one bar per layer.",
+        "control": "The control experiment removes the cause: set {settings} in the "
+                   "parameters cell and run all cells again; the verdict then says whether "
+                   "the effect is gone.",
+        "params": "## Parameters\nEdit and run all cells again. `DEVICE` may be auto, cpu, "
+                  "cuda or mps.",
+        "helpers": "## Helpers\nData sets, the MLP and measurements shared by the demos.",
+        "demo": "## The experiment", "run": "## Run it",
+        "plot": "## Plot", "verdict": "## Verdict (computed from this run's numbers)",
+        "saved": "Saved by dlprep {version}. Runs with only torch; matplotlib draws the plot.",
+    },
+    "ko": {
+        "claim": "주장", "measured": "무엇을 측정하나",
+        "metric": "차트의 주요 값은 `{metric}`이며 실행마다 약 100번 기록합니다.",
+        "layers": "층별 값: {label} (`{prefix}1` … `{prefix}L`), 층마다 막대 하나로 그립니다.",
+        "control": "대조 실험은 원인을 없앱니다. 매개변수 셀에서 {settings}로 바꾸고 모든 셀을 "
+                   "다시 실행하면, 판정이 효과가 사라졌는지 알려 줍니다.",
+        "params": "## 매개변수\n값을 바꾼 뒤 모든 셀을 다시 실행하세요. `DEVICE`는 auto, cpu, "
+                  "cuda, mps 중 하나입니다.",
+        "helpers": "## 도우미 코드\n데모들이 함께 쓰는 데이터셋, MLP, 측정 함수입니다.",
+        "demo": "## 실험", "run": "## 실행",
+        "plot": "## 그래프", "verdict": "## 판정 (이번 실행의 수치로 계산)",
+        "saved": "dlprep {version}이 저장했습니다. torch만 있으면 실행되고, 그래프는 "
+                 "matplotlib으로 그립니다.",
+    },
+}
+
+RUN = '''torch.set_num_threads(CPU_THREADS)  # tiny nets: more threads only add contention
+records = []  # every logged step: run, step, total, metrics
+numbers = drain(run(dict(PARAMS), NUM_STEPS, SEED, pick_device(DEVICE)), echo=records.append)
+for name in dict.fromkeys(r.run for r in records):
+    last = [r for r in records if r.run == name][-1]
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in list(last.metrics.items())[:4])
+    print(f"{name:>12}  step {last.step}/{last.total}  {shown}")'''
+
+PLOT = '''try:
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+    print("matplotlib is not installed, so there is no plot: pip install matplotlib "
+          "(the numbers above and the verdict below do not need it).")
+
+if plt is not None:
+    runs = list(dict.fromkeys(r.run for r in records))
+    curves = [m for m in dict.fromkeys(["loss", METRIC]) if any(m in r.metrics for r in records)]
+    layer_keys = [k for k in records[-1].metrics if LAYER_PREFIX and k.startswith(LAYER_PREFIX)]
+    panels = len(curves) + bool(layer_keys)
+    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
+    for ax, metric in zip(axes[0], curves):
+        for name in runs:
+            rows = [r for r in records if r.run == name and metric in r.metrics]
+            ax.plot([r.step for r in rows], [r.metrics[metric] for r in rows], label=name)
+        finite = [abs(r.metrics[metric]) for r in records
+                  if 0 < abs(r.metrics.get(metric, 0)) < float("inf")]
+        if finite and max(finite) / min(finite) > 10:
+            ax.set_yscale("log")  # the series spans more than 10x
+        ax.set(xlabel="step", title=metric)
+        ax.legend()
+    if layer_keys:  # the per-layer quantity at each run's last logged step
+        ax, width = axes[0][-1], 0.8 / len(runs)
+        for i, name in enumerate(runs):
+            last = [r for r in records if r.run == name][-1].metrics
+            heights = [abs(last.get(k, float("nan"))) for k in layer_keys]
+            ax.bar([j + i * width for j in range(len(layer_keys))], heights, width, label=name)
+        ax.set_yscale("log")
+        ax.set(xlabel="layer", title=f"{LAYER_LABEL} (last logged step)")
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(layer_keys))],
+                      [k[len(LAYER_PREFIX):] for k in layer_keys])
+        ax.legend()
+    plt.tight_layout()
+    plt.show()'''
+
+
+def _markdown(text: str) -> dict[str, Any]:
+    import nbformat
+
+    return nbformat.v4.new_markdown_cell(text)
+
+
+def _code(text: str) -> dict[str, Any]:
+    import nbformat
+
+    return nbformat.v4.new_code_cell(text.strip() + "\n")
+
+
+def _doc(source: str) -> str:
+    """The demo's docstring, the explanation of the phenomenon."""
+    import ast
+
+    return (ast.get_docstring(ast.parse(source)) or "").strip()
+
+
+def _what(info: DemoInfo, meta: Mapping[str, Any], lang: str) -> str:
+    text = TEXT[lang]
+    lines = [f"### {text['measured']}", text["metric"].format(metric=info.metric)]
+    if info.layers:
+        label = info.layers.get("label_ko" if lang == "ko" else "label") or info.layers["prefix"]
+        lines.append(text["layers"].format(label=label, prefix=info.layers["prefix"]))
+    if info.control:
+        settings = ", ".join(f"`PARAMS[{k!r}] = {v!r}`" for k, v in info.control.items())
+        lines.append(text["control"].format(settings=settings))
+    return "\n\n".join(lines)
+
+
+def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int = 0,
+             steps: int | None = None, device: str = "auto", lang: str = "en") -> Any:
+    """The notebook for demo ``name`` with validated ``params`` (raises DemoError)."""
+    import nbformat
+
+    info, values = check_request(name, params, device, seed, steps)
+    source = info.path.read_text(encoding="utf-8")
+    meta = _read_meta(info.path) or {}
+    num_steps = steps if steps is not None else int(meta.get("steps", 100))
+    text = TEXT[lang]
+    claim = info.claim_ko if lang == "ko" else info.claim
+    helpers = helper_names(source)
+    if "_kit" not in helpers:
+        helpers.append("_kit")  # pick_device and drain live there
+    helper_code = "\n\n".join(
+        _strip((info.path.parent / f"{h}.py").read_text(encoding="utf-8"), keep_docstring=False)
+        for h in helpers)
+    layers = info.layers
+    label = layers.get("label_ko" if lang == "ko" else "label", "") if layers else ""
+    settings = (f"PARAMS = {pformat(dict(values), sort_dicts=False)}\n"
+                f"SEED = {seed}\nNUM_STEPS = {num_steps}\nDEVICE = {device!r}\n"
+                f"LANG = {lang!r}  # language of the verdict: en or ko\n"
+                f"CPU_THREADS = {int(meta.get('cpu_threads', 1))}\n"
+                f"METRIC = {info.metric!r}  # the demo's main quantity, plotted beside the loss\n"
+                f"LAYER_PREFIX = {layers.get('prefix', '')!r}\n"
+                f"LAYER_LABEL = {label!r}")
+    cells = [
+        _markdown(f"# {TITLE[lang]}: {info.name}\n\n**{text['claim']}:** {claim}\n\n"
+                  f"_{text['saved'].format(version=__version__)}_"),
+        _markdown(_doc(source) + "\n\n" + _what(info, meta, lang)),
+        _markdown(text["params"]), _code(settings),
+        _markdown(text["helpers"]), _code(helper_code),
+        _markdown(text["demo"]), _code(_strip(source, keep_docstring=False)),
+        _markdown(text["run"]), _code(RUN),
+        _markdown(text["plot"]), _code(PLOT),
+        _markdown(text["verdict"]), _code("print(verdict(numbers, LANG))"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def save_notebook(path: Path, name: str, params: Mapping[str, object] | None = None, *,
+                  force: bool = False, **request: Any) -> Path:
+    """Write the notebook atomically; refuses an existing file unless ``force``."""
+    import nbformat
+
+    from dlprep.export.files import check_target, write_atomically
+
+    check_target(path, force)
+    nb = notebook(name, params, **request)
+    nbformat.validate(nb)
+    write_atomically(path, lambda temp: temp.write_text(nbformat.writes(nb), encoding="utf-8"))
+    return path
