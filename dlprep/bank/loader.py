@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dlprep.bank.cards import CARD_TYPES, Card
+from dlprep.bank.lint import lint_card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
 
@@ -324,6 +325,8 @@ def _add(bank: Bank, card: Card, origin: Origin) -> None:
         bank.problems.append(
             Problem(*here, "topic", f"{card.topic!r} is not in the topic map", "warning")
         )
+    for name, message in lint_card(card):
+        bank.problems.append(Problem(*here, name, message, "warning"))
     first = bank.origins.get(card.id)
     if first is None:
         if card.override and not origin.builtin:
