@@ -58,11 +58,12 @@ def lint_card(card: Card) -> list[tuple[str, str]]:
         named = _named_items(sentence, items)
         if named:
             which = ", ".join(repr(i) for i in named)
+            said = " ".join(phrase.group(0).split())
             found.append(
                 (
                     "explain",
-                    f"says {which} may move ({' '.join(phrase.group(0).split())!r}); an order card needs exactly "
-                    "one defensible order: merge, drop or pin the movable item",
+                    f"says {which} may move ({said!r}); an order card needs exactly one "
+                    "defensible order: merge, drop or pin the movable item",
                 )
             )
     return found
