@@ -78,11 +78,18 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+# YAML files in a bank directory that hold no cards (the terminology glossary, issue 13).
+NOT_CARD_FILES = frozenset({"glossary.yaml", "glossary.yml"})
+
+
 def card_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+        return sorted(
+            p for p in path.rglob("*")
+            if p.suffix in {".yaml", ".yml"} and p.name not in NOT_CARD_FILES and p.is_file()
+        )
     raise BankPathError(f"no such file or directory: {path}")
 
 
