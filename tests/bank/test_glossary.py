@@ -60,6 +60,7 @@ def card(en: str, ko: str, *, predict: Text | None = None) -> Recall:
         ("z is the pre-activation.", "z는 사전 활성화다.", "사전 활성화"),
         ("tanh has slope 1 at the origin.", "tanh는 원점 기울기가 1이다.", "원점 기울기"),
         ("Leaky ReLU, slope 0.01.", "음수 쪽 기울기가 0.01이다.", "음수 쪽 기울기"),
+        ("nn.LeakyReLU (negative slope 0.01)", "기본 음수 기울기 0.01", "음수 기울기 0.0"),
         ("Activation values shrink.", "활성화 값이 줄어든다.", "활성화 값"),
         ("Gradient checkpointing.", "그래디언트 체크포인팅을 쓴다.", "그래디언트 체크포인팅"),
         ("The weight's shape.", "가중치의 형상은?", "형상"),
@@ -94,6 +95,8 @@ def test_every_korean_field_is_searched(glossary: Glossary) -> None:
         ("Large batches buy little.", "배치를 키워도 얻는 이득이 작다."),  # no gain: a benefit
         ("Memory use", "메모리를 많이 먹는다."),
         ("The gradient is zero.", "기울기가 0이다."),
+        ("Step along the negative gradient.", "음수 기울기 방향의 반대로 움직인다."),
+        ("ReLU's derivative at 0", "입력 0에서 기울기가 정의되지 않는다."),
         ("Batch normalisation", "배치 정규화와 층 정규화"),
         ("A model checkpoint on disk", "모델 체크포인트를 디스크에 저장한다."),
         ("Training runs faster.", "학습 속도가 빨라진다."),
