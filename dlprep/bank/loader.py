@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dlprep.bank.cards import CARD_TYPES, Card
+from dlprep.bank.lint import lint_card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
 
@@ -77,11 +78,18 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+# YAML files in a bank directory that hold no cards (the terminology glossary, issue 13).
+NOT_CARD_FILES = frozenset({"glossary.yaml", "glossary.yml"})
+
+
 def card_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+        return sorted(
+            p for p in path.rglob("*")
+            if p.suffix in {".yaml", ".yml"} and p.name not in NOT_CARD_FILES and p.is_file()
+        )
     raise BankPathError(f"no such file or directory: {path}")
 
 
@@ -324,6 +332,8 @@ def _add(bank: Bank, card: Card, origin: Origin) -> None:
         bank.problems.append(
             Problem(*here, "topic", f"{card.topic!r} is not in the topic map", "warning")
         )
+    for name, message in lint_card(card):
+        bank.problems.append(Problem(*here, name, message, "warning"))
     first = bank.origins.get(card.id)
     if first is None:
         if card.override and not origin.builtin:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from dlprep.bank.loader import NOT_CARD_FILES
 from dlprep.bank.schema import build_schema, render_schema
 from dlprep.paths import schema_path
 
@@ -24,6 +25,8 @@ def test_schema_describes_a_list_of_every_card_type() -> None:
 
 
 def test_bank_files_carry_the_modeline() -> None:
-    for path in schema_path().parent.glob("*.yaml"):
+    card_files = [p for p in schema_path().parent.glob("*.yaml") if p.name not in NOT_CARD_FILES]
+    assert len(card_files) >= 11
+    for path in card_files:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=./schema.json", path.name
