@@ -24,6 +24,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "gpu": ("GPUs and performance", "GPU와 성능"),
     "memory": ("GPU memory estimation", "GPU 메모리 추정"),
     "beyond-mlp": ("Beyond MLPs", "MLP 너머"),
+    "normalization": ("Normalisation layers", "정규화 층"),
 }
 
 
