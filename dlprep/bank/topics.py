@@ -25,6 +25,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "memory": ("GPU memory estimation", "GPU 메모리 추정"),
     "beyond-mlp": ("Beyond MLPs", "MLP 너머"),
     "normalization": ("Normalisation layers", "정규화 층"),
+    "attention": ("Attention and transformers", "어텐션과 트랜스포머"),
 }
 
 
