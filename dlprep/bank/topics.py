@@ -26,6 +26,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "beyond-mlp": ("Beyond MLPs", "MLP 너머"),
     "normalization": ("Normalisation layers", "정규화 층"),
     "attention": ("Attention and transformers", "어텐션과 트랜스포머"),
+    "sequence": ("Sequence models", "시퀀스 모델"),
 }
 
 
