@@ -27,6 +27,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "normalization": ("Normalisation layers", "정규화 층"),
     "attention": ("Attention and transformers", "어텐션과 트랜스포머"),
     "sequence": ("Sequence models", "시퀀스 모델"),
+    "cnn": ("Convolutional networks", "합성곱 신경망"),
 }
 
 
