@@ -28,6 +28,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "attention": ("Attention and transformers", "어텐션과 트랜스포머"),
     "sequence": ("Sequence models", "시퀀스 모델"),
     "cnn": ("Convolutional networks", "합성곱 신경망"),
+    "metrics": ("Losses, outputs and metrics", "손실, 출력, 평가 지표"),
 }
 
 
