@@ -30,6 +30,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "cnn": ("Convolutional networks", "합성곱 신경망"),
     "metrics": ("Losses, outputs and metrics", "손실, 출력, 평가 지표"),
     "transfer": ("Regularisation and transfer, continued", "규제와 전이 학습 심화"),
+    "scale": ("Training at scale", "대규모 학습"),
 }
 
 
