@@ -24,6 +24,13 @@ TOPICS: dict[str, tuple[str, str]] = {
     "gpu": ("GPUs and performance", "GPU와 성능"),
     "memory": ("GPU memory estimation", "GPU 메모리 추정"),
     "beyond-mlp": ("Beyond MLPs", "MLP 너머"),
+    "normalization": ("Normalisation layers", "정규화 층"),
+    "attention": ("Attention and transformers", "어텐션과 트랜스포머"),
+    "sequence": ("Sequence models", "시퀀스 모델"),
+    "cnn": ("Convolutional networks", "합성곱 신경망"),
+    "metrics": ("Losses, outputs and metrics", "손실, 출력, 평가 지표"),
+    "transfer": ("Regularisation and transfer, continued", "규제와 전이 학습 심화"),
+    "scale": ("Training at scale", "대규모 학습"),
 }
 
 

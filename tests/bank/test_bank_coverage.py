@@ -49,12 +49,21 @@ def bank() -> Bank:
 
 
 def test_size_and_sections(bank: Bank) -> None:
-    assert len(bank.cards) >= 200
+    assert len(bank.cards) >= 420
     per_topic = Counter(card.topic for card in bank.cards.values())
     assert set(per_topic) == set(TOPICS)
     assert min(per_topic.values()) >= 12, per_topic
     files = {Path(origin.file).stem for origin in bank.origins.values()}
     assert files == set(TOPICS), "one file per topic section"
+
+
+def test_map_sections_are_the_topics() -> None:
+    """docs/topics.md has one numbered section per topic slug, in the same order."""
+    headings = re.findall(r"^## (\d+)\. (.+)$", MAP.read_text(encoding="utf-8"), re.M)
+    assert [int(n) for n, _ in headings] == list(range(1, len(TOPICS) + 1))
+    titles = [title for _, title in headings]
+    for (slug, (en, _ko)), title in zip(TOPICS.items(), titles, strict=True):
+        assert en.split(" (")[0] in title or title.split(" (")[0] in en, (slug, en, title)
 
 
 def test_every_bullet_and_myth_is_covered(bank: Bank) -> None:

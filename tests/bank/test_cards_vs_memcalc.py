@@ -42,6 +42,19 @@ def master_states(billions: float) -> float:
     return (e.weights + e.master_weights + e.gradients - e.master_grads + e.optimizer_state) / 1e9
 
 
+def zero_states(billions: float, gpus: float, stage: int) -> float:
+    """GB of model states per GPU under ZeRO stage 1, 2 or 3, built from memcalc's rows:
+    the half-precision weights and gradients, fp32 masters and Adam moments, each either
+    replicated or split `gpus` ways (the paper's K = 12 bytes are masters + m + v)."""
+    e = estimate(Config(batch=1, params=int(billions * 1e9), optimizer="adam",
+                        dtype="fp16-master"))
+    half_weights, half_grads = e.weights, e.gradients - e.master_grads
+    optimizer = e.master_weights + e.optimizer_state
+    sharded = {1: optimizer, 2: optimizer + half_grads, 3: optimizer + half_grads + half_weights}
+    whole = half_weights + half_grads + optimizer - sharded[stage]
+    return (whole + sharded[stage] / gpus) / 1e9
+
+
 # card id -> what memcalc says for the card's variables (in the card's unit)
 MEMCALC: dict[str, Callable[..., float]] = {
     "mlp-param-count-784-512-10": lambda: params_of((784, 512, 10)),
@@ -53,6 +66,9 @@ MEMCALC: dict[str, Callable[..., float]] = {
     "mem-adam-fp32-model-states": adam_states,
     "mem-mlp-relu-saved-bytes": relu_saves,
     "mem-mixed-precision-adam-gb": master_states,
+    "sc-zero-stage1-memory": lambda: zero_states(7.5, 64, 1),
+    "sc-zero-stage2-memory": lambda: zero_states(7.5, 64, 2),
+    "sc-zero-stage3-memory": lambda billions, gpus: zero_states(billions, gpus, 3),
 }
 
 
