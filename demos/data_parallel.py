@@ -41,7 +41,7 @@ META = {
                 "배치로 구한 기울기와 동일) 가중치도 똑같이 유지된다. 빼면 서로 멀어진다.",
     "cpu_seconds": 6,
     "metric": "drift",
-    "steps": 60,
+    "steps": 40,
     "params": {
         "allreduce": {"default": True, "help": "average the gradients across replicas"},
         "lr": {"default": 0.2, "help": "SGD learning rate", "min": 0, "max": 5},
@@ -54,7 +54,7 @@ META = {
 WORLD = 2
 START_TIMEOUT = 120.0  # seconds for both workers to import torch and report a first step
 STEP_TIMEOUT = 60.0  # seconds of silence after that before the workers count as hung
-POINTS = 30  # records per replica: each carries its gradients and weights
+POINTS = 20  # records per replica: each carries its gradients and weights
 SAME = 1e-6  # relative gradient difference that counts as "the same" (float32 rounding)
 
 

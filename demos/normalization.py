@@ -161,9 +161,9 @@ def verdict(n: dict, lang: str = "en") -> str:
     accs = " / ".join(f"{n[k]['test_acc']:.0%}" for k in NORMS)
     if ko:
         head = (f"깊이 {n['depth']}, {n['steps']}스텝 뒤 학습 손실(정규화 없음 / BatchNorm / "
-                f"LayerNorm): {losses}, 테스트 정확도 {accs}. 학습 시작 시 마지막 은닉층에서 예제 간 "
-                f"활성값 퍼짐은 첫 층의 {none['shrink']:.1e}배(정규화 없음), {bn['shrink']:.2g}배"
-                f"(BatchNorm), {ln['shrink']:.2g}배(LayerNorm)입니다. ")
+                f"LayerNorm): {losses}, 테스트 정확도 {accs}. 학습 시작 시 마지막 은닉층에서 "
+                f"예제 간 활성값 퍼짐은 첫 층의 {none['shrink']:.1e}배(정규화 없음), "
+                f"{bn['shrink']:.2g}배(BatchNorm), {ln['shrink']:.2g}배(LayerNorm)입니다. ")
         main = _main(n, ko=True)
         one = ("PyTorch가 거부합니다(값 하나로는 분산이 없음)" if pit["batch_of_one"] == "refused"
                else "실행은 되지만 통계가 무의미합니다")
@@ -174,7 +174,8 @@ def verdict(n: dict, lang: str = "en") -> str:
             f"예측의 {pit['changed']:.0%}가 바뀝니다. train 모드에서 배치 1은 {one}.")
     head = (f"Depth {n['depth']}, after {n['steps']} steps, training loss (none / BatchNorm / "
             f"LayerNorm): {losses}; test accuracy {accs}. At init the last hidden layer's "
-            f"spread of activations across examples is {none['shrink']:.1e} of the first's without normalisation, "
+            f"spread of activations across examples is {none['shrink']:.1e} of the first's "
+            f"without normalisation, "
             f"{bn['shrink']:.2g} with BatchNorm and {ln['shrink']:.2g} with LayerNorm. ")
     main = _main(n, ko=False)
     one = ("PyTorch refuses (one value has no variance)" if pit["batch_of_one"] == "refused"
