@@ -36,7 +36,7 @@ META = {
     "params": {
         "depth": {"default": 16, "help": "hidden layers", "min": 1, "max": 48},
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 256},
-        "lr": {"default": 0.05, "help": "SGD learning rate (momentum 0.9)", "min": 0,
+        "lr": {"default": 0.02, "help": "SGD learning rate (momentum 0.9)", "min": 0,
                "max": 10},
         "eval_batch": {"default": 2, "help": "batch size of the train-mode evaluation",
                        "min": 2, "max": 256},
@@ -146,10 +146,14 @@ def _main(n: dict, ko: bool) -> str:
         return (f"Without normalisation the net is stuck at chance (ln 2 = {CHANCE:.3f}); "
                 f"BatchNorm trains it to {bn:.3f}. {ln_en}. ")
     if abs(none - CHANCE) >= 0.02:
-        return (f"정규화 없이도 우연 수준에 멈추지 않았습니다({none:.3f}, BatchNorm {bn:.3f}): "
-                f"이 깊이에서는 고칠 실패가 없습니다. " if ko else
-                f"Without normalisation the net is not stuck at chance ({none:.3f}; BatchNorm "
-                f"{bn:.3f}): at this depth there is no failure to fix. ")
+        slower = bn < none - GAP
+        if ko:
+            return (f"정규화 없이도 우연 수준에 멈추지 않고 학습합니다({none:.3f})"
+                    + (f". 다만 BatchNorm({bn:.3f})보다 느립니다. " if slower else
+                       f". BatchNorm({bn:.3f})과 비슷합니다. "))
+        return (f"Without normalisation the net is not stuck at chance: it learns ({none:.3f})"
+                + (f", only more slowly than with BatchNorm ({bn:.3f}). " if slower else
+                   f", about as well as with BatchNorm ({bn:.3f}). "))
     return (f"BatchNorm도 학습하지 못했습니다({bn:.3f}, 우연 수준 {CHANCE:.3f}). " if ko else
             f"BatchNorm did not train either ({bn:.3f}; chance is {CHANCE:.3f}). ")
 
