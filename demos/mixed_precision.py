@@ -51,7 +51,7 @@ META = {
 }
 
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
-WORSE = 1.5  # final loss / fp32's above this: training suffered
+WORSE = 1.25  # final loss / fp32's above this: training suffered
 
 
 def backward_low(net32, net_low, X, y, dtype, weight: float, scaled=lambda loss: loss):
@@ -182,7 +182,8 @@ def verdict(n: dict, lang: str = "en") -> str:
 
     if ko:
         return (f"{n['steps']}스텝 뒤 손실: fp32 {base:.3g}, 스케일링 없는 {low} {loss(plain)} "
-                f"(마지막 스텝에서 층마다 평균 {plain['flushed']:.0%}의 가중치 기울기가 0으로 사라짐), 정적 스케일 "
+                f"(마지막 스텝에서 층마다 평균 {plain['flushed']:.0%}의 가중치 기울기가 0으로 "
+                f"사라짐), 정적 스케일 "
                 f"{n['static_scale']:g}의 {low} {loss(static)}(사라짐 {static['flushed']:.0%}, "
                 f"넘침으로 건너뛴 스텝 {static['overflows']}), 동적 스케일러 {loss(dyn)}(사라짐 "
                 f"{dyn['flushed']:.0%}, 건너뛴 스텝 {dyn['overflows']}, 현재 스케일 "
@@ -191,8 +192,8 @@ def verdict(n: dict, lang: str = "en") -> str:
                 f"되고, bf16의 반올림 오차는 중앙값 {rng['bf16_rel_err']:.1e}입니다. "
                 + _conclusion(n, True))
     return (f"Loss after {n['steps']} steps: fp32 {base:.3g}; {low} without scaling "
-            f"{loss(plain)} (on average {plain['flushed']:.0%} of a layer's weight gradients flushed "
-            f"to zero at the last step); "
+            f"{loss(plain)} (on average {plain['flushed']:.0%} of a layer's weight gradients "
+            f"flushed to zero at the last step); "
             f"{low} with a static scale of {n['static_scale']:g} {loss(static)} ("
             f"{static['flushed']:.0%} flushed, {static['overflows']} steps skipped on overflow); "
             f"dynamic scaler {loss(dyn)} ({dyn['flushed']:.0%} flushed, {dyn['overflows']} steps "
