@@ -188,8 +188,8 @@ def verdict(n: dict, lang: str = "en") -> str:
                 f"넘침으로 건너뛴 스텝 {static['overflows']}), 동적 스케일러 {loss(dyn)}(사라짐 "
                 f"{dyn['flushed']:.0%}, 건너뛴 스텝 {dyn['overflows']}, 현재 스케일 "
                 f"{dyn['final_scale']:g}). fp32 학습 끝의 기울기(중앙값 {rng['median']:.2g})를 "
-                f"바꾸면 fp16에서 {rng['fp16_zero']:.0%}, bf16에서 {rng['bf16_zero']:.0%}가 0이 "
-                f"되고, bf16의 반올림 오차는 중앙값 {rng['bf16_rel_err']:.1e}입니다. "
+                f"fp16으로 바꾸면 {rng['fp16_zero']:.0%}, bf16으로 바꾸면 {rng['bf16_zero']:.0%}가 "
+                f"0이 되고, bf16의 반올림 오차는 중앙값 {rng['bf16_rel_err']:.1e}입니다. "
                 + _conclusion(n, True))
     return (f"Loss after {n['steps']} steps: fp32 {base:.3g}; {low} without scaling "
             f"{loss(plain)} (on average {plain['flushed']:.0%} of a layer's weight gradients "
