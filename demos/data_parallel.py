@@ -52,7 +52,7 @@ META = {
 }
 
 WORLD = 2
-START_TIMEOUT = 120.0  # seconds for both workers to import torch and report a first step
+START_TIMEOUT = 300.0  # seconds for both workers to import torch and report (busy machines)
 STEP_TIMEOUT = 60.0  # seconds of silence after that before the workers count as hung
 POINTS = 20  # records per replica: each carries its gradients and weights
 SAME = 1e-6  # relative gradient difference that counts as "the same" (float32 rounding)
@@ -197,9 +197,12 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             except queue.Empty:
                 if stop_requested():  # hand control to the engine, which then ends the run
                     yield last or Log("rank0", 0, num_steps, {}, 0, WORLD)
-                dead = [q.name for q in procs if q.exitcode is not None]
-                if dead or time.monotonic() > deadline:
-                    error = f"{', '.join(dead) or 'the workers'} stopped without reporting"
+                dead = [q.name for rank, q in enumerate(procs)
+                        if q.exitcode is not None and rank not in done]
+                if dead:
+                    error = f"{', '.join(dead)} exited without reporting"
+                elif time.monotonic() > deadline:
+                    error = "no report from the workers in time (a very busy machine?)"
                 continue
             deadline = time.monotonic() + STEP_TIMEOUT
             if msg[0] == "done":
