@@ -122,7 +122,9 @@ def verdict(n: dict, lang: str = "en") -> str:
                  if ko else f"lr x wd = {per:g}: with no decay all three are the same Adam.")
                 + tail)
     spread = l2["decay_spread"]
-    rel = f"{l2['decay_p10'] / per:.2g}x ~ {l2['decay_p90'] / per:.2g}x"
+    rel = f"{l2['decay_p10'] / per:.2g}x"
+    rel_en = f"{rel} to {l2['decay_p90'] / per:.2g}x"
+    rel += f" ~ {l2['decay_p90'] / per:.2g}x"
     if ko:
         head = (f"AdamW는 모든 가중치를 스텝마다 {per:.2g}(학습률 x 감쇠)만큼 줄입니다. Adam+L2의 "
                 f"실효 감쇠는 가중치마다 그 {rel}(10번째~90번째 백분위, 차이 {spread:.3g}배)로 ")
@@ -130,7 +132,7 @@ def verdict(n: dict, lang: str = "en") -> str:
                  f"{SPREAD:g}배 미만이라 거의 균일합니다.")
         return head + tail
     head = (f"AdamW shrinks every weight by {per:.2g} (lr x wd) per step. Adam+L2's effective "
-            f"decay is {rel} that (10th to 90th percentile over the weights, a {spread:.3g}x "
+            f"decay is {rel_en} that (10th to 90th percentile over the weights, a {spread:.3g}x "
             f"spread): ")
     head += ("one decay rate per weight, smallest where the gradient is largest." if n["effect"]
              else f"less than a {SPREAD:g}x spread, nearly uniform here.")

@@ -12,7 +12,7 @@ arrives from above (the upstream gradient) is multiplied by the node's local der
 
 The first records step through these nodes one at a time (run "backward"); each checks the
 hand result against autograd and against central finite differences in float64, where
-all three agree to about 1e-9 or better. Then the net trains on its hand-made gradients
+all three agree to about 1e-8 or better. Then the net trains on its hand-made gradients
 (run "sgd"), checked against autograd at every step. `--set bug=relu_grad` forgets the
 ReLU's local derivative: the check fails at dL/dh and at every node below it, not above.
 """
@@ -27,10 +27,10 @@ from _kit import Log, blobs, is_log_step
 META = {
     "name": "backprop",
     "claim": "Backprop is the chain rule, node by node: gradients written out by hand equal "
-             "autograd's and finite differences' (to about 1e-9 in float64), and a wrong local "
+             "autograd's and finite differences' (to about 1e-8 in float64), and a wrong local "
              "derivative breaks the check exactly from that node down.",
     "claim_ko": "역전파는 노드마다 적용하는 연쇄 법칙이다. 손으로 쓴 기울기는 autograd와 "
-                "유한 차분의 기울기와 (float64에서 약 1e-9까지) 같고, 국소 미분 하나가 틀리면 "
+                "유한 차분의 기울기와 (float64에서 약 1e-8까지) 같고, 국소 미분 하나가 틀리면 "
                 "바로 그 노드부터 아래쪽 검사가 실패한다.",
     "cpu_seconds": 0.5,
     "metric": "rel_err",
@@ -49,7 +49,7 @@ META = {
                "per layer (W and b)", "label_ko": "층별 손 계산 대 autograd 최대 상대 오차(W, b)"},
 }
 
-TOL = 1e-6  # float64 central differences agree to ~1e-9; a real bug is off by far more
+TOL = 1e-6  # float64 central differences agree to ~1e-8; a real bug is off by far more
 NODES = ["dL/dz", "dL/dW2", "dL/db2", "dL/da", "dL/dh", "dL/dW1", "dL/db1"]
 WHAT = {"dL/dz": "softmax-cross-entropy", "dL/dW2": "z = a W2 + b2", "dL/db2": "z = a W2 + b2",
         "dL/da": "z = a W2 + b2", "dL/dh": "a = relu(h)", "dL/dW1": "h = X W1 + b1",

@@ -39,7 +39,7 @@ META = {
              "without it they drift apart.",
     "claim_ko": "all-reduce를 하면 두 데이터 병렬 복제본의 기울기가 같아지고(한 프로세스가 합친 "
                 "배치로 구한 기울기와 동일) 가중치도 똑같이 유지된다. 빼면 서로 멀어진다.",
-    "cpu_seconds": 6,
+    "cpu_seconds": 8,
     "metric": "drift",
     "steps": 40,
     "params": {
@@ -275,15 +275,17 @@ def verdict(n: dict, lang: str = "en") -> str:
         if ko:
             return head_ko + (
                 f"all-reduce 뒤에는 {same_ko}, 합친 배치로 한 프로세스가 구한 기울기와의 차이는 "
-                f"{single:.1e}입니다. {steps}스텝 뒤 두 복제본의 가중치 최대 차이는 {drift:.2g}, "
-                f"단일 프로세스 학습과의 차이는 {n['vs_single_final']:.1e}입니다. "
+                f"{single:.1e}입니다. {steps}스텝 뒤 두 복제본의 가중치는 "
+                + ("비트 단위까지 같고" if drift == 0 else f"최대 {drift:.2g} 차이 나고")
+                + f", 단일 프로세스 학습과의 차이는 {n['vs_single_final']:.1e}입니다. "
                 + (still_ko + "." if still_ko else
                    ("복제본은 동일하게 유지됩니다." if n["effect"] else
                     "하지만 복제본이 완전히 같지는 않습니다.")))
         return head + (
             f"After all-reduce {same}, within {single:.1e} of one process's gradient on the "
-            f"combined batch. After {steps} steps the replicas' weights differ by at most "
-            f"{drift:.2g} and from single-process training by {n['vs_single_final']:.1e}. "
+            f"combined batch. After {steps} steps the replicas' weights "
+            + ("are bit-for-bit identical" if drift == 0 else f"differ by at most {drift:.2g}")
+            + f" and differ from single-process training by {n['vs_single_final']:.1e}. "
             + (still[0].upper() + still[1:] + "." if still else
                ("The replicas stay identical." if n["effect"] else
                 "Yet the replicas are not exactly identical.")))
