@@ -1,0 +1,87 @@
+"""backprop: hand-written chain rule = autograd = finite differences; a planted bug is found."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import pytest
+
+from dlprep.engine import Result, Step, final_result, stream
+
+run = partial(final_result, "backprop", device="cpu")
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", text))
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def default(request: pytest.FixtureRequest) -> Result:
+    return run(seed=request.param)
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def control(request: pytest.FixtureRequest) -> Result:
+    return run(seed=request.param, params={"bug": "relu_grad"})
+
+
+def test_three_ways_agree_in_float64(default: Result) -> None:
+    n = default.numbers
+    assert n["effect"] is True and n["first_bad"] is None
+    assert n["max_hand_vs_autograd"] < 1e-12  # the same maths, only rounding differs
+    assert 1e-13 < n["max_hand_vs_numeric"] < 1e-6  # central differences: ~1e-9
+    assert n["worst_during_training"] < 1e-12
+    assert n["loss_end"] < n["loss_start"] / 10
+    assert "All 7 nodes agree" in default.verdict and "fell" in default.verdict
+    assert f"{n['max_hand_vs_numeric']:.1e}" in default.verdict
+
+
+def test_wrong_relu_derivative_fails_at_the_relu_node(control: Result) -> None:
+    n = control.numbers
+    assert n["effect"] is False and n["first_bad"] == "dL/dh"
+    assert n["bad"] == ["dL/dh", "dL/dW1", "dL/db1"]
+    above = [x for x in n["nodes"] if x["node"] in ("dL/dz", "dL/dW2", "dL/db2", "dL/da")]
+    assert all(x["hand_vs_autograd"] < 1e-12 for x in above)
+    assert "FAILED" in control.verdict and "is dL/dh (a = relu(h))" in control.verdict
+    assert n["max_autograd_vs_numeric"] < 1e-6  # the reference methods still agree
+
+
+def test_other_bugs_are_located() -> None:
+    assert run(seed=0, steps=3, params={"bug": "no_mean"}).numbers["first_bad"] == "dL/dz"
+    bias = run(seed=0, steps=3, params={"bug": "bias_mean"}).numbers
+    assert bias["bad"] == ["dL/db2", "dL/db1"]
+
+
+def test_step_through_yields_one_record_per_node() -> None:
+    events = list(stream("backprop", device="cpu", seed=0, steps=5))
+    nodes = [e for e in events if isinstance(e, Step) and e.run == "backward"]
+    assert [e.step for e in nodes] == list(range(1, 8))
+    assert all("upstream_norm" in e.metrics and "hand_vs_numeric" in e.metrics for e in nodes)
+    sgd = [e for e in events if isinstance(e, Step) and e.run == "sgd"]
+    assert {"rel_err/1", "rel_err/2"} <= set(sgd[-1].metrics)
+
+
+def test_zero_lr_says_the_loss_stayed() -> None:
+    result = run(seed=0, steps=20, params={"lr": 0})
+    assert "left the loss at" in result.verdict and "fell" not in result.verdict
+    assert result.numbers["loss_start"] == result.numbers["loss_end"]
+
+
+def test_bug_without_inactive_units_is_reported_as_harmless() -> None:
+    # One hidden unit that is active on every example: forgetting relu' changes nothing.
+    for seed in range(30):
+        result = run(seed=seed, steps=2, params={"bug": "relu_grad", "num_hiddens": 1})
+        if result.numbers["inactive"] == 0:
+            assert result.numbers["effect"] is True
+            assert "changed nothing here" in result.verdict
+            return
+    pytest.skip("no seed with an always-active unit")
+
+
+@pytest.mark.parametrize("params", [{}, {"bug": "relu_grad"}, {"lr": 0}, {"bug": "no_mean"}])
+def test_korean_verdict_has_the_same_numbers(params: dict) -> None:
+    en = run(seed=0, steps=10, params=params)
+    ko = run(seed=0, steps=10, params=params, lang="ko")
+    assert numbers_in(en.verdict) == numbers_in(ko.verdict)
+    assert not any(word in ko.verdict for word in ("first node", "agree", "loss", "steps"))

@@ -1,0 +1,68 @@
+"""normalization: a deep MLP trains with BatchNorm, not without; BatchNorm's eval-mode pitfall."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import partial
+
+import pytest
+
+from dlprep.engine import Result, Step, final_result, stream
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
+
+run = partial(final_result, "normalization", device="cpu")
+verdict = load_demo(registry()["normalization"].path).verdict
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", text))
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def default(request: pytest.FixtureRequest) -> Result:
+    return run(seed=request.param)
+
+
+def test_deep_net_trains_only_with_batchnorm(default: Result) -> None:
+    n = default.numbers
+    assert n["effect"] is True
+    assert abs(n["none"]["final_loss"] - math.log(2)) < 0.02
+    assert n["batchnorm"]["final_loss"] < 0.4 and n["batchnorm"]["test_acc"] > 0.75
+    assert n["none"]["shrink"] < 1e-4 and n["batchnorm"]["shrink"] > 0.3  # the signal kept
+    assert "stuck at chance" in default.verdict
+
+
+def test_batchnorm_in_train_mode_depends_on_the_batch(default: Result) -> None:
+    pit = default.numbers["pitfall"]
+    assert pit["alone_diff"] < 1e-4  # eval mode: an example alone = in a batch
+    assert pit["changed"] > 0.2 and pit["train_mode_acc"] < pit["eval_acc"] - 0.1
+    assert pit["batch_of_one"] == "refused"
+    assert f"{pit['changed']:.0%} of the predictions change" in default.verdict
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_control_shallow_net_trains_without_a_norm(seed: int) -> None:
+    result = run(seed=seed, params=dict(registry()["normalization"].control))
+    assert result.numbers["effect"] is False
+    assert abs(result.numbers["none"]["final_loss"] - math.log(2)) >= 0.02
+    assert "not stuck at chance" in result.verdict
+
+
+def test_per_layer_spread_is_streamed() -> None:
+    events = list(stream("normalization", device="cpu", seed=0, steps=3))
+    step = next(e for e in events if isinstance(e, Step) and e.run == "none")
+    assert [k for k in step.metrics if k.startswith("act_std/")] == [
+        f"act_std/{i}" for i in range(1, 17)]
+
+
+def test_zero_lr_nothing_trains() -> None:
+    result = run(seed=0, steps=5, params={"lr": 0})
+    assert result.numbers["effect"] is False and "did not train either" in result.verdict
+
+
+@pytest.mark.parametrize("params", [{}, {"depth": 2}, {"lr": 0}])
+def test_korean_has_the_same_numbers(params: dict) -> None:
+    result = run(seed=0, steps=10, params=params)
+    assert numbers_in(verdict(result.numbers, lang="ko")) == numbers_in(result.verdict)

@@ -1,0 +1,63 @@
+"""residual: a deep plain MLP stops training; the same depth with identity skips trains."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import partial
+
+import pytest
+
+from dlprep.engine import Result, Step, final_result, stream
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
+
+run = partial(final_result, "residual", device="cpu")
+verdict = load_demo(registry()["residual"].path).verdict
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", text))
+
+
+@pytest.fixture(scope="module", params=[0, 1])
+def default(request: pytest.FixtureRequest) -> Result:
+    return run(seed=request.param)
+
+
+def test_plain_net_degrades_with_depth_residual_does_not(default: Result) -> None:
+    n = default.numbers
+    assert n["depths"] == [2, 6, 20] and n["effect"] is True
+    assert abs(n["plain-20"]["final_loss"] - math.log(2)) < 0.01
+    assert n["plain-2"]["final_loss"] < 0.2
+    assert n["residual-20"]["final_loss"] < n["plain-20"]["final_loss"] - 0.1
+    assert n["plain-20"]["first_last_at_init"] < 1e-4  # the gradient never reaches layer 1
+    assert n["residual-20"]["first_last_at_init"] > 1e-2  # the identity path carries it
+    assert "depth itself degrades it" in default.verdict
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_control_shallow_both_train(seed: int) -> None:
+    result = run(seed=seed, params=dict(registry()["residual"].control))
+    n = result.numbers
+    assert n["depths"] == [1, 2] and n["effect"] is False
+    assert "No degradation here" in result.verdict
+
+
+def test_per_layer_gradient_norms_are_streamed() -> None:
+    events = list(stream("residual", device="cpu", seed=0, steps=2))
+    deep = next(e for e in events if isinstance(e, Step) and e.run == "plain-20")
+    assert len([k for k in deep.metrics if k.startswith("grad_norm/")]) == 22
+
+
+def test_zero_lr_and_single_depth() -> None:
+    still = run(seed=0, steps=3, params={"lr": 0})
+    assert still.numbers["effect"] is False and "No degradation" in still.verdict
+    one = run(seed=0, steps=3, params={"depth": 1})
+    assert one.numbers["depths"] == [1] and "Only depth 1 ran" in one.verdict
+
+
+@pytest.mark.parametrize("params", [{"depth": 1}, {"depth": 2}, {"lr": 0}])
+def test_korean_has_the_same_numbers(params: dict, default: Result) -> None:
+    for numbers in (run(seed=0, steps=3, params=params).numbers, default.numbers):
+        assert numbers_in(verdict(numbers, lang="ko")) == numbers_in(verdict(numbers))
