@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.optim import state_tensors, step
-from dlprep.memcalc.replay import backward, forward
+from dlprep.memcalc.models import replay_of
 from dlprep.memcalc.timeline import Peak, Timeline
 
 # cuBLAS + cuBLASLt workspace from the caching allocator. Version-dependent and
@@ -56,17 +56,7 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     weights = sum(t.size(s) for s in sizes)
     masters = sum(t.size(n * 4) for n in cfg.param_shapes) if cfg.master else 0
     state = sum(t.size(s) for n in cfg.param_shapes for s in state_tensors(cfg, n))
-    buffers = inputs = 0
-    if cfg.layers is not None:
-        if cfg.norm == "batchnorm":
-            for b in cfg.layers[1:-1]:
-                buffers += 2 * t.size(b * cfg.param_bytes) + t.size(8)
-        x_bytes = 2 if cfg.half else 4
-        inputs = t.size(cfg.batch * cfg.layers[0] * x_bytes)
-        if cfg.loss == "cross_entropy":
-            inputs += t.size(cfg.batch * 8)
-        else:
-            inputs += t.size(cfg.batch * cfg.layers[-1] * x_bytes)
+    buffers, inputs = replay_of(cfg).static(cfg, t) if cfg.layers or cfg.gpt else (0, 0)
     return weights, masters, buffers, inputs, weights, state
 
 
@@ -74,7 +64,7 @@ def estimate(cfg: Config) -> Estimate:
     """Every row, the peak and where it happens; activations need ``cfg.layers``."""
     weights, masters, buffers, inputs, grads, state = static_parts(cfg)
     rounding = CUDA_ROUNDING if cfg.device == "cuda" else 1
-    if cfg.layers is None:
+    if cfg.layers is None and cfg.gpt is None:
         # Without shapes only the step is known, and only for foreach kernels (their
         # temporaries are one list as large as the weights, however they are split).
         t = Timeline(weights + masters + grads + state, rounding)
@@ -86,9 +76,10 @@ def estimate(cfg: Config) -> Estimate:
                         master_weights=masters, master_grads=copies)
     workspace = CUBLAS_WORKSPACE if cfg.device == "cuda" else 0
     t = Timeline(weights + masters + buffers + inputs + state + workspace, rounding)
-    graph = forward(t, cfg)
+    family = replay_of(cfg)
+    graph = family.forward(t, cfg)
     saved = t.saved_total  # the recompute's saves in backward are transient, not these
-    grad_keys = backward(t, cfg, graph)
+    grad_keys = family.backward(t, cfg, graph)
     start = t.cur
     copy_keys = step(t, cfg)
     copies = sum(t.tensors[k].nbytes for k in copy_keys)

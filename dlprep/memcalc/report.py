@@ -8,17 +8,10 @@ from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, Fit
+from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
 from dlprep.memcalc.trade import trade
 
 WIDTH = 80
-STATE_FORMULA = {
-    "sgd": "none (plain SGD keeps no state)",
-    "momentum": "N x {pb} B momentum buffer",
-    "adam": "2 x N x {pb} B (exp_avg, exp_avg_sq){step}",
-    "adamw": "2 x N x {pb} B (exp_avg, exp_avg_sq){step}",
-    "rmsprop": "N x {pb} B square_avg{step}",
-    "adagrad": "N x {pb} B sum{step}",
-}
 
 
 @dataclass
@@ -43,9 +36,6 @@ def rows(est: Estimate) -> list[Row]:
     cfg = est.cfg
     pb = cfg.param_bytes
     n = cfg.n_params
-    step = "" if cfg.optimizer == "sgd" or cfg.device == "cuda" else " + 4 B step per tensor"
-    if cfg.optimizer == "momentum":
-        step = ""
     out = [Row("weights", est.weights, f"{n:,} params x {pb} B"
                + (" (fp32 under autocast)" if cfg.amp else "")
                + (" (the half model the forward uses)" if cfg.master else ""))]
@@ -67,7 +57,8 @@ def rows(est: Estimate) -> list[Row]:
     out.append(Row("gradients", est.gradients, grads))
     over = "over the fp32 masters: " if cfg.master and cfg.optimizer != "sgd" else ""
     out.append(Row("optimizer state", est.optimizer_state,
-                   over + STATE_FORMULA[cfg.optimizer].format(pb=cfg.state_bytes, step=step)))
+                   over + state_formula(OPTIMIZERS[cfg.optimizer], cfg.state_bytes,
+                                          cfg.device != "cuda")))
     if est.saved_activations is None:
         hint = ("about one activation map (below) per conv+ReLU layer; exact with --layers"
                 if cfg.input_chw else "give --layers 784,512,10 (MLP widths) or --input "

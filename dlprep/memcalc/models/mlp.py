@@ -1,4 +1,4 @@
-"""Forward and backward of the MLP replayed tensor by tensor (pure Python).
+"""The MLP family: forward and backward replayed tensor by tensor (pure Python).
 
 Every rule below was read off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)``
 (see docs/memory.md); the grid tests hold the replay to the byte against the real thing.
@@ -27,6 +27,22 @@ class Graph:
     # Checkpointed blocks: the block input their frame keeps (None for X).
     frames: dict[int, str | None] = field(default_factory=dict)
     recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
+
+
+def static(cfg: Config, t: Timeline) -> tuple[int, int]:
+    """(buffers, input batch) in bytes: BatchNorm's running stats, X and y."""
+    assert cfg.layers is not None
+    buffers = 0
+    if cfg.norm == "batchnorm":
+        for b in cfg.layers[1:-1]:
+            buffers += 2 * t.size(b * cfg.param_bytes) + t.size(8)
+    x_bytes = 2 if cfg.half else 4
+    inputs = t.size(cfg.batch * cfg.layers[0] * x_bytes)
+    if cfg.loss == "cross_entropy":
+        inputs += t.size(cfg.batch * 8)
+    else:
+        inputs += t.size(cfg.batch * cfg.layers[-1] * x_bytes)
+    return buffers, inputs
 
 
 def loss_scaled(cfg: Config) -> bool:
