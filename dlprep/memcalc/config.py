@@ -78,7 +78,7 @@ class GPT:
     def param_shapes(self) -> list[int]:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
         d = self.d_model
-        norm = [d, d] if self.norm == "layernorm" else [d]
+        norm = [d, d] if self.norm == "layernorm" and self.bias else [d]
         out = [self.vocab * d]
         if self.max_pos:
             out.append(self.max_pos * d)
@@ -250,6 +250,9 @@ def check_gpt(cfg: Config, g: GPT) -> None:
     if g.n_kv_head < 0 or g.n_head % g.kv_heads:
         raise ConfigError(f"--n-head {g.n_head} must be a multiple of --n-kv-head "
                           f"{g.n_kv_head} (grouped-query attention shares each K/V head)")
+    if g.kv_heads == 1 and g.n_head > 1:
+        raise ConfigError("--n-kv-head 1 (multi-query attention) is not modelled: its K/V "
+                          "repeat is a view, not a copy; use 2 or more")
     if g.d_ff < 0 or g.max_pos < 0:
         raise ConfigError("--d-ff and the position table must not be negative")
     if g.max_pos and cfg.seq > g.max_pos:

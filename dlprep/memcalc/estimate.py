@@ -60,7 +60,7 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     return weights, masters, buffers, inputs, weights, state
 
 
-def estimate(cfg: Config) -> Estimate:
+def estimate(cfg: Config, log: list[str] | None = None) -> Estimate:
     """Every row, the peak and where it happens; activations need ``cfg.layers``."""
     weights, masters, buffers, inputs, grads, state = static_parts(cfg)
     rounding = CUDA_ROUNDING if cfg.device == "cuda" else 1
@@ -76,6 +76,7 @@ def estimate(cfg: Config) -> Estimate:
                         master_weights=masters, master_grads=copies)
     workspace = CUBLAS_WORKSPACE if cfg.device == "cuda" else 0
     t = Timeline(weights + masters + buffers + inputs + state + workspace, rounding)
+    t.log = log
     family = replay_of(cfg)
     graph = family.forward(t, cfg)
     saved = t.saved_total  # the recompute's saves in backward are transient, not these

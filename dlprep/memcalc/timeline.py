@@ -42,6 +42,7 @@ class Timeline:
         self.phase_peaks: dict[str, int] = {}
         self.saved_total = 0
         self._n = 0
+        self.log: list[str] | None = None  # set to [] to record every event (debugging)
 
     def size(self, nbytes: int) -> int:
         """Bytes an allocation really takes (the CUDA allocator rounds up to 512)."""
@@ -59,6 +60,8 @@ class Timeline:
         size = self.size(nbytes)
         self.tensors[key] = _Tensor(size, 1, label)
         self.cur += size
+        if self.log is not None:
+            self.log.append(f"+{size} {label} = {self.cur}")
         if self.cur > self.phase_peaks.get(self.phase, 0):
             self.phase_peaks[self.phase] = self.cur
         if self.cur > self.peak.bytes:
@@ -96,7 +99,13 @@ class Timeline:
         t.refs -= 1
         if t.refs == 0:
             self.cur -= t.nbytes
+            if self.log is not None:
+                self.log.append(f"-{t.nbytes} {t.label} = {self.cur}")
             del self.tensors[key]
+
+    def share(self, key: str) -> None:
+        """One more holder (a gradient sent down two branches)."""
+        self.tensors[key].refs += 1
 
     def keep_as_grad(self, key: str) -> None:
         """AccumulateGrad steals the tensor: it lives on as ``param.grad``."""
