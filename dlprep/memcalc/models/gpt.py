@@ -43,6 +43,7 @@ class _Sizes:
         self.pb = cfg.param_bytes
         self.bt = self.B * self.T
         self.N = self.bt * g.d_model * self.e
+        self.N32 = self.bt * g.d_model * 4
         self.kv = self.bt * g.kv_heads * g.head_dim * self.e
         self.F = self.bt * g.ff * self.e
         self.S = self.B * g.n_head * self.T * self.T * self.e
@@ -61,19 +62,26 @@ def _norm_fwd(t: Timeline, z: _Sizes, x: str, name: str) -> tuple[str, list[str]
         t.drop(mean)
         t.drop(rstd)
         return out, [x, mean, rstd]
-    # RMSNorm is composite on CPU: x.pow(2).mean(-1) -> rsqrt -> x * rstd -> * weight.
-    sq = t.alloc(z.N, f"{name} x^2")
-    mean = t.alloc(z.stat, f"{name} mean(x^2)")
-    rstd = t.alloc(z.stat, f"{name} rstd")
+    # RMSNorm is composite on CPU, computed in fp32 (a half input is cast up first):
+    # x.pow(2).mean(-1) -> rsqrt -> x * rstd -> * weight (-> cast back to half).
+    up = z.e != 4
+    src = t.alloc(z.N32, f"{name} x.float()") if up else x
+    sq = t.alloc(z.N32, f"{name} x^2")
+    mean = t.alloc(z.bt * 4, f"{name} mean(x^2)")
+    rstd = t.alloc(z.bt * 4, f"{name} rstd")
     t.drop(mean)
     t.drop(sq)
-    xr = t.alloc(z.N, f"{name} x * rstd")
-    out = t.alloc(z.N, f"{name} output")
-    for k in (x, x, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
+    xr = t.alloc(z.N32, f"{name} x * rstd")
+    out = t.alloc(z.N32, f"{name} output")
+    if up:
+        half = t.alloc(z.N, f"{name} output cast to half")
+        t.drop(out)
+        out = half
+    for k in (src, src, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
         t.save(k)
-    t.drop(rstd)
-    t.drop(xr)
-    return out, [x, rstd, xr]
+    for k in (rstd, xr, *([src] if up else [])):
+        t.drop(k)
+    return out, [src, rstd, xr]
 
 
 def _norm_bwd(t: Timeline, z: _Sizes, grad: str, saved: list[str], name: str,
@@ -91,36 +99,52 @@ def _norm_bwd(t: Timeline, z: _Sizes, grad: str, saved: list[str], name: str,
             t.release(k)
         return new if acc is None else _sum(t, acc, new, z.N, f"{name} grads added")
     x, rstd, xr = saved
-    a = t.alloc(z.N, f"{name} grad x weight")
-    b = t.alloc(z.N, f"{name} grad x (x * rstd)")
-    grads.append(t.alloc(d * z.pb, f"{name} weight grad"))
+    up = z.e != 4
+    if up:
+        g32 = t.alloc(z.N32, f"{name} grad cast to float32")
+        t.drop(grad)
+        grad = g32
+    a = t.alloc(z.N32, f"{name} grad x weight")
+    b = t.alloc(z.N32, f"{name} grad x (x * rstd)")
+    wg = t.alloc(d * 4, f"{name} weight grad")
     t.drop(b)
+    if up:
+        w16 = t.alloc(d * z.pb, f"{name} weight grad cast to half")
+        t.drop(wg)
+        wg = w16
+    grads.append(wg)
     t.drop(grad)
     t.release(xr)
-    c = t.alloc(z.N, f"{name} grad x rstd")
-    dd = t.alloc(z.N, f"{name} grad x x")
-    s = t.alloc(z.stat, f"{name} rstd grad")
+    c = t.alloc(z.N32, f"{name} grad x rstd")
+    dd = t.alloc(z.N32, f"{name} grad x x")
+    s = t.alloc(z.bt * 4, f"{name} rstd grad")
     t.drop(dd)
     t.drop(a)
     t.release(x)
     t.release(rstd)
-    if acc is not None:
+    if acc is not None and not up:
         c = _sum(t, acc, c, z.N, f"{name} grads added")
-    p = t.alloc(z.stat, f"{name} rstd^3")
-    m1 = t.alloc(z.stat, f"{name} -rstd^3 / 2")
-    m2 = t.alloc(z.stat, f"{name} mean(x^2) grad")
+        acc = None
+    p = t.alloc(z.bt * 4, f"{name} rstd^3")
+    m1 = t.alloc(z.bt * 4, f"{name} -rstd^3 / 2")
+    m2 = t.alloc(z.bt * 4, f"{name} mean(x^2) grad")
     for k in (m1, p, s):
         t.drop(k)
     t.release(rstd)
-    dv = t.alloc(z.N, f"{name} mean backward")
+    dv = t.alloc(z.N32, f"{name} mean backward")
     t.drop(m2)
-    pw = t.alloc(z.N, f"{name} pow backward x")
-    ms = t.alloc(z.N, f"{name} pow backward 2x")
-    pg = t.alloc(z.N, f"{name} x^2 grad")
+    pw = t.alloc(z.N32, f"{name} pow backward x")
+    ms = t.alloc(z.N32, f"{name} pow backward 2x")
+    pg = t.alloc(z.N32, f"{name} x^2 grad")
     for k in (ms, pw, dv):
         t.drop(k)
     t.release(x)
-    return _sum(t, c, pg, z.N, f"{name} input grads summed")
+    out = _sum(t, c, pg, z.N32, f"{name} input grads summed")
+    if up:
+        half = t.alloc(z.N, f"{name} input grad cast to half")
+        t.drop(out)
+        out = half
+    return out if acc is None else _sum(t, acc, out, z.N, f"{name} grads added")
 
 
 def _sum(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
@@ -164,14 +188,15 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(h)
         r = t.alloc(z.N, f"block {i + 1} residual after attention")
         t.drop(o)
-        t.drop(x)
         h, L["norm2"] = _norm_fwd(t, z, r, f"block {i + 1} norm 2")
         L["h2"] = [h]
         y = _mlp(t, z, h, L, i)
         t.drop(h)
-        x = t.alloc(z.N, f"block {i + 1} residual after MLP")
+        out = t.alloc(z.N, f"block {i + 1} residual after MLP")
         t.drop(y)
         t.drop(r)
+        t.drop(x)  # the caller's reference to the block input goes when the block returns
+        x = out
         gr.layers.append(L)
     h, final = _norm_fwd(t, z, x, "final norm")
     gr.layers.append({"final": final})
@@ -187,6 +212,10 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     t.drop(tw)
     t.drop(ls)
     t.drop(logits)
+    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
+        scaled = t.alloc(z.e, "loss x scale")
+        t.drop(loss)
+        loss = scaled
     gr.keys.update({"ls": ls, "tw": tw, "loss": loss, "head_in": h})
     return gr
 
@@ -280,7 +309,10 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     t.start("backward")
     grads: list[str] = []
     root = t.alloc(z.e, "root gradient (ones_like(loss))")
+    first = t.alloc(z.e, "root gradient x scale") if cfg.dtype == "fp16-master" else None
     g1 = t.alloc(z.bt * z.V * z.e, "nll_loss backward")
+    if first is not None:
+        t.drop(first)
     t.release(gr.keys["tw"])
     grad = t.alloc(z.bt * z.V * z.e, "log_softmax backward")
     t.drop(g1)
