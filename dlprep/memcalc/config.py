@@ -54,6 +54,7 @@ class GPT:
     token_types: int = 0  # BERT's segment embedding rows
     embed_norm: bool = False  # BERT's LayerNorm on the embeddings
     pooler: bool = False  # BERT's d x d pooler (counted, not trained by a LM loss)
+    final_norm: bool = True  # a norm before the head (pre-norm models; BERT has none)
 
     @property
     def kv_heads(self) -> int:
@@ -91,7 +92,8 @@ class GPT:
                 if i in (0, 4):
                     out += norm  # the pre-norm before attention and before the MLP
                 out += [a * b, b] if self.bias else [a * b]
-        out += norm
+        if self.final_norm:
+            out += norm
         if self.pooler:
             out += [d * d, d]
         if not self.tied:

@@ -198,9 +198,12 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(x)  # the caller's reference to the block input goes when the block returns
         x = out
         gr.layers.append(L)
-    h, final = _norm_fwd(t, z, x, "final norm")
-    gr.layers.append({"final": final})
-    t.drop(x)
+    if g.final_norm:
+        h, final = _norm_fwd(t, z, x, "final norm")
+        gr.layers.append({"final": final})
+        t.drop(x)
+    else:
+        h = x
     logits = t.alloc(z.bt * z.V * z.e, "logits")
     t.save(h)
     t.drop(h)
@@ -320,10 +323,12 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     head = t.alloc(z.V * g.d_model * z.pb, "output head weight grad")
     if not g.tied:
         grads.append(head)
-    new = t.alloc(z.N, "final norm output grad")
+    new = t.alloc(z.N, "head input grad")
     t.drop(grad)
     t.release(gr.keys["head_in"])
-    grad = _norm_bwd(t, z, new, gr.layers[-1]["final"], "final norm", grads)
+    grad = new
+    if g.final_norm:
+        grad = _norm_bwd(t, z, grad, gr.layers[-1]["final"], "final norm", grads)
     for i in range(g.n_layer - 1, -1, -1):
         L = gr.layers[i]
         grad = _block_bwd(t, z, cfg, grad, L, i, grads)
@@ -336,6 +341,13 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     if g.tied:
         emb = _sum(t, head, emb, g.vocab * g.d_model * z.pb, "tied embedding grads summed")
     grads.append(emb)
+    # BERT's extras (presets only; the rig has none): the segment embedding's and the
+    # embedding norm's gradients. Its pooler is unused by a language-model loss: no grad.
+    if g.token_types:
+        grads.append(t.alloc(g.token_types * g.d_model * z.pb, "segment embedding grad"))
+    if g.embed_norm:
+        grads += [t.alloc(g.d_model * z.pb, f"embedding norm {w} grad") for w in ("weight",
+                                                                                  "bias")]
     for k in grads:
         t.keep_as_grad(k)
     t.drop(root)

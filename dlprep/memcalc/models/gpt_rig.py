@@ -79,7 +79,7 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
             if shape.max_pos:
                 self.wpe = nn.Embedding(shape.max_pos, d, **kw)
             self.blocks = nn.ModuleList(Block() for _ in range(shape.n_layer))
-            self.norm_f = norm()
+            self.norm_f = norm() if shape.final_norm else nn.Identity()
             if not shape.tied:
                 self.head = nn.Linear(d, shape.vocab, bias=False, **kw)
 
