@@ -40,6 +40,8 @@ class Estimate:
     # Checkpointing: bytes each hidden block's recompute saves again (live only while
     # that block's backward runs).
     recomputed: dict[int, int] = field(default_factory=dict)
+    phase_parts: dict[str, dict[str, int]] = field(default_factory=dict)  # live at each peak
+    saved_per_block: int = 0  # GPT: what one block saves for backward
 
     @property
     def temporaries(self) -> int | None:
@@ -89,4 +91,5 @@ def estimate(cfg: Config, log: list[str] | None = None) -> Estimate:
                     t.peak.bytes, dict(t.phase_peaks), t.peak,
                     t.phase_peaks["step"] - start - copies, workspace,
                     master_weights=masters, master_grads=copies,
-                    recomputed=dict(graph.recomputed))
+                    recomputed=dict(graph.recomputed), phase_parts=dict(t.phase_parts),
+                    saved_per_block=getattr(graph, "per_block", 0))

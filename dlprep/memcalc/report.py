@@ -33,123 +33,119 @@ def human(n: int | None) -> str:
 
 
 def rows(est: Estimate) -> list[Row]:
+    """The table: what is held, each with a short formula; the last row is the answer."""
     cfg = est.cfg
     pb = cfg.param_bytes
     n = cfg.n_params
-    out = [Row("weights", est.weights, f"{n:,} params x {pb} B"
-               + (" (fp32 under autocast)" if cfg.amp else "")
-               + (" (the half model the forward uses)" if cfg.master else ""))]
+    out = [Row("weights", est.weights, f"{n:,} x {pb} B" + (" (fp32, autocast)" if cfg.amp
+                                                             else ""))]
     if cfg.master:
-        out.append(Row("master weights", est.master_weights,
-                       f"{n:,} x 4 B fp32 copy owned by the optimiser; updated, then cast "
-                       "back into the half weights in place"))
+        out.append(Row("master weights", est.master_weights, f"{n:,} x 4 B fp32 copy"))
     if est.buffers:
-        out.append(Row("buffers", est.buffers, "BatchNorm running mean/var + int64 counter"))
-    if cfg.layers is not None:
+        out.append(Row("buffers", est.buffers, "causal mask T x T x 1 B per block"
+                       if cfg.gpt else "BatchNorm running mean/var + counter"))
+    if cfg.gpt is not None:
+        out.append(Row("input batch", est.inputs, f"ids + targets {cfg.batch}x{cfg.seq}x8 B"))
+    elif cfg.layers is not None:
         xb = 2 if cfg.half else 4
-        y = (f"y {cfg.batch}x8 B" if cfg.loss == "cross_entropy"
-             else f"y {cfg.batch}x{cfg.layers[-1]}x{xb} B")
-        out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} B + {y}"))
-    grads = f"one per weight: N x {pb} B"
+        y = (f"y {cfg.batch}x8" if cfg.loss == "cross_entropy"
+             else f"y {cfg.batch}x{cfg.layers[-1]}x{xb}")
+        out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} + {y} B"))
+    grads = f"N x {pb} B, one per weight"
     if cfg.master:
-        grads = ("N x 2 B half (backward) + N x 4 B fp32 copies the step reads "
-                 f"({est.master_grads:,} B)")
+        grads = "N x 2 B + N x 4 B fp32 copies"
     out.append(Row("gradients", est.gradients, grads))
-    over = "over the fp32 masters: " if cfg.master and cfg.optimizer != "sgd" else ""
+    over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
     out.append(Row("optimizer state", est.optimizer_state,
                    over + state_formula(OPTIMIZERS[cfg.optimizer], cfg.state_bytes,
-                                          cfg.device != "cuda")))
+                                        cfg.device != "cuda")))
     if est.saved_activations is None:
-        hint = ("about one activation map (below) per conv+ReLU layer; exact with --layers"
-                if cfg.input_chw else "give --layers 784,512,10 (MLP widths) or --input "
-                "CxHxW --channels C")
-        out.append(Row("saved activations", None,
-                       f"cannot be known from a parameter count: {hint}"))
+        out.append(Row("saved activations", None, "unknown from a count: see the range "
+                       "below" if cfg.input_chw is None else "see the activation map"))
     else:
         out.append(Row("saved activations", est.saved_activations, saved_formula(est)))
     if est.recomputed:
-        tr = trade(est)
-        out.append(Row("recomputed saves", tr.recomputed,
-                       "the largest block's saves, rebuilt in backward and alive only while "
-                       f"its backward runs; costs one more forward of the hidden Linears "
-                       f"(+{tr.extra_pct:.0f}% matmul FLOPs)"))
+        out.append(Row("recomputed saves", trade(est).recomputed,
+                       "largest block's saves, rebuilt in backward"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw
         e = cfg.act_bytes
         out.append(Row("activation map", cfg.batch * cfg.channels * h * w * e,
-                       f"one conv output: {cfg.batch} x {cfg.channels} x {h} x {w} x {e} B "
-                       f"(input {c}x{h}x{w}); each conv+ReLU saves about one"))
-    temps = est.temporaries
-    label = est.at_peak.label if est.at_peak else ""
-    out.append(Row("temporaries at peak", temps,
-                   f"live at the peak besides the rows above ({label})" if temps is not None
-                   else "unknown without layer shapes"))
+                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B, one conv output"))
+    if est.temporaries is not None:
+        out.append(Row("temporaries at peak", est.temporaries, TEMPS.get(
+            est.at_peak.phase if est.at_peak else "", "")))
     if est.workspace:
-        out.append(Row("cuBLAS workspace", est.workspace,
-                       "2 x 4 MiB + 8 x 16 KiB, assumed: NOT calibrated on a GPU yet"))
-    known = [r.bytes for r in out if r.name != "activation map"]
-    total = None if any(b is None for b in known) else sum(b for b in known if b is not None)
-    out.append(Row("total of rows", total, "upper bound: not all of it is live at once"
-                   if total is not None else "unknown: activations missing"))
+        out.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
     if est.peak is None:
-        step_part = " + foreach step temporaries" if est.step_temporaries else ""
-        masters = " + master weights" if cfg.master else ""
-        out.append(Row("peak", None, f"at least {est.peak_floor:,} B (weights{masters} + "
-                       f"gradients + state{step_part}); the rest needs layer shapes"))
+        out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; range below"))
     else:
-        out.append(Row("peak", est.peak, f"in {est.at_peak.phase if est.at_peak else '?'}"))
+        phase = est.at_peak.phase if est.at_peak else "?"
+        out.append(Row("PEAK", est.peak, f"in {phase}: what must fit"))
     return out
+
+
+TEMPS = {"backward": "activation gradients in flight",
+         "step": "the optimiser step's temporaries",
+         "forward": "intermediates of the forward"}
 
 
 def saved_formula(est: Estimate) -> str:
     cfg = est.cfg
+    if cfg.gpt is not None:
+        return gpt_saved_formula(est)
     if cfg.checkpointing and cfg.layers is not None:
-        # Every hidden block's output is kept once: as the next block's checkpointed
-        # input, or as the last Linear's input.
-        widths = " + ".join(map(str, cfg.layers[1:-1]))
-        parts = [f"block outputs B x ({widths}) x {cfg.act_bytes} B"]
-        if cfg.amp:
-            parts.append("last Linear's half weight copy")
-        parts.append("log_softmax output + total_weight" if cfg.loss == "cross_entropy"
-                     else "loss input")
-        return " + ".join(parts) + "; a checkpointed block keeps only its input"
+        widths = "+".join(map(str, cfg.layers[1:-1]))
+        return f"block outputs B x ({widths}) x {cfg.act_bytes} B + loss"
     parts = ["Linear inputs"]
     if cfg.layers is not None and len(cfg.layers) > 2:
         if cfg.norm != "none":
-            parts.append(f"{cfg.norm} input + 2 stats")
-        which = "output" if cfg.activation in ("relu", "sigmoid", "tanh") else "input"
-        parts.append(f"{cfg.activation} {which}")
+            parts.append("norm in+stats")
+        parts.append("act " + ("out" if cfg.activation in ("relu", "sigmoid", "tanh")
+                               else "in"))
         if cfg.dropout > 0:
-            parts.append("dropout mask (" + ("bool" if cfg.device == "cuda" else "float") + ")")
+            parts.append("mask")
     if cfg.amp:
-        parts.append("half weight copies")
-    parts.append("log_softmax output" if cfg.loss == "cross_entropy" else "loss input")
-    return "B x (" + " + ".join(parts) + ")"
+        parts.append("half W")
+    parts.append("log_softmax" if cfg.loss == "cross_entropy" else "logits")
+    return "B x (" + ", ".join(parts) + ")"
+
+
+def gpt_saved_formula(est: Estimate) -> str:
+    g = est.cfg.gpt
+    assert g is not None and est.saved_activations is not None
+    per = est.saved_per_block
+    if not per:
+        return ""
+    rest = est.saved_activations - per * g.n_layer
+    return f"{g.n_layer} blocks x {human(per)} + {human(rest)} head/loss"
 
 
 def why(est: Estimate) -> str:
+    """What the peak is made of and why it lands in its phase (no internal labels)."""
     if est.at_peak is None or est.peak is None:
         return ""
     p = est.at_peak
     phases = ", ".join(f"{k} {human(v)}" for k, v in est.phase_peaks.items())
+    fixed = est.peak - sum(p.parts.values())
+    held = [f"{human(fixed)} weights, state and batch",
+            f"{human(p.parts.get('grad', 0))} gradients so far",
+            f"{human(p.parts.get('saved', 0))} saved activations",
+            f"{human(p.parts.get('temp', 0))} {TEMPS.get(p.phase, 'temporaries')}"]
     if p.phase == "step":
-        copies = (f"the fp32 gradient copies ({human(est.master_grads)}) and "
-                  if est.master_grads else "")
-        reason = (f"{copies}the optimiser step's temporaries ({human(est.step_temporaries)}, "
-                  f"{p.label}) sit on top of weights, gradients and state; small batches "
-                  "peak here")
+        reason = "the optimiser's temporaries sit on top of everything kept; small batches " \
+            "peak here"
     elif p.phase == "backward":
-        held = ("saved activations (block inputs + the recomputed block's saves)"
-                if est.cfg.checkpointing else "saved activations")
-        reason = (f"{human(p.parts.get('saved', 0))} of {held} are still held "
-                  f"while gradients flow ({p.label}); large batches peak here")
+        reason = "saved activations are still held while gradients flow; large batches " \
+            "peak here"
     else:
-        reason = f"all saved activations are live at the end of the forward ({p.label})"
-    return f"Peak by phase: {phases}. Peak in {p.phase}: {reason}."
+        reason = "every saved activation is live at the end of the forward"
+    return (f"The peak, {human(est.peak)} in {p.phase}, is {', '.join(held)}: {reason}. "
+            f"Peak by phase: {phases}.")
 
 
 def table(items: list[Row]) -> str:
-    name_w, bytes_w, human_w = 20, 15, 10
+    name_w, bytes_w, human_w = 19, 15, 9
     formula_w = WIDTH - name_w - bytes_w - human_w - 3
     head = f"{'row':<{name_w}} {'bytes':>{bytes_w}} {'':>{human_w}} formula"
     lines = [head, "-" * WIDTH]
@@ -165,6 +161,8 @@ def table(items: list[Row]) -> str:
 
 def heading(est: Estimate) -> str:
     cfg = est.cfg
+    if cfg.gpt is not None:
+        return gpt_heading(est)
     what = ("MLP " + "-".join(map(str, cfg.layers))) if cfg.layers else f"{cfg.n_params:,} params"
     extras = [cfg.activation] if cfg.layers and len(cfg.layers) > 2 else []
     if cfg.layers and len(cfg.layers) > 2 and cfg.norm != "none":
@@ -177,6 +175,20 @@ def heading(est: Estimate) -> str:
     line = (f"{what}, batch {cfg.batch}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
             f"{cfg.device} rules")
     return "\n".join(textwrap.wrap(line, WIDTH))
+
+
+def gpt_heading(est: Estimate) -> str:
+    cfg = est.cfg
+    g = cfg.gpt
+    assert g is not None
+    heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
+    kind = ("encoder" if not g.causal else "GPT")
+    line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
+            f"({cfg.n_params:,} params), batch {cfg.batch} x seq {cfg.seq}, {g.norm}, "
+            f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
+            f"{cfg.optimizer}{'' if cfg.foreach else ' (per-tensor)'}, {cfg.dtype}"
+            f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
+    return wrap(line)
 
 
 def wrap(text: str) -> str:

@@ -20,6 +20,7 @@ class Graph:
     layers: list[dict[str, list[str]]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
     recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
+    per_block: int = 0  # bytes one block saves for backward
 
 
 def shape(cfg: Config) -> GPT:
@@ -91,9 +92,9 @@ def _norm_bwd(t: Timeline, z: _Sizes, grad: str, saved: list[str], name: str,
     d = z.g.d_model
     if z.g.norm == "layernorm":
         new = t.alloc(z.N, f"{name} backward")
-        grads.append(t.alloc(d * z.pb, f"{name} weight grad"))
+        _keep(t, grads, t.alloc(d * z.pb, f"{name} weight grad"))
         if z.g.bias:
-            grads.append(t.alloc(d * z.pb, f"{name} bias grad"))
+            _keep(t, grads, t.alloc(d * z.pb, f"{name} bias grad"))
         t.drop(grad)
         for k in saved:
             t.release(k)
@@ -112,7 +113,7 @@ def _norm_bwd(t: Timeline, z: _Sizes, grad: str, saved: list[str], name: str,
         w16 = t.alloc(d * z.pb, f"{name} weight grad cast to half")
         t.drop(wg)
         wg = w16
-    grads.append(wg)
+    _keep(t, grads, wg)
     t.drop(grad)
     t.release(xr)
     c = t.alloc(z.N32, f"{name} grad x rstd")
@@ -147,6 +148,12 @@ def _norm_bwd(t: Timeline, z: _Sizes, grad: str, saved: list[str], name: str,
     return out if acc is None else _sum(t, acc, out, z.N, f"{name} grads added")
 
 
+def _keep(t: Timeline, grads: list[str], key: str) -> None:
+    """A parameter's gradient: AccumulateGrad keeps it as ``.grad`` at once."""
+    grads.append(key)
+    t.keep_as_grad(key)
+
+
 def _sum(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
     out = t.alloc(nbytes, label)
     t.drop(a)
@@ -159,10 +166,10 @@ def _linear_bwd(t: Timeline, z: _Sizes, grad: str, a: int, b: int, saved: str | 
     """addmm: input, weight, bias grads; mm (no bias): weight grad first, then input."""
     if z.g.bias:
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
-        grads.append(t.alloc(a * b * z.pb, f"{name} weight grad"))
-        grads.append(t.alloc(b * z.pb, f"{name} bias grad"))
+        _keep(t, grads, t.alloc(a * b * z.pb, f"{name} weight grad"))
+        _keep(t, grads, t.alloc(b * z.pb, f"{name} bias grad"))
     else:
-        grads.append(t.alloc(a * b * z.pb, f"{name} weight grad"))
+        _keep(t, grads, t.alloc(a * b * z.pb, f"{name} weight grad"))
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
     t.drop(grad)
     if saved is not None:
@@ -181,6 +188,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(x)
         x = pos
     for i in range(g.n_layer):
+        before = t.saved_total
         L: dict[str, list[str]] = {}
         h, L["norm1"] = _norm_fwd(t, z, x, f"block {i + 1} norm 1")
         L["h1"] = [h]
@@ -198,6 +206,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(x)  # the caller's reference to the block input goes when the block returns
         x = out
         gr.layers.append(L)
+        gr.per_block = t.saved_total - before
     if g.final_norm:
         h, final = _norm_fwd(t, z, x, "final norm")
         gr.layers.append({"final": final})
@@ -207,6 +216,8 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     logits = t.alloc(z.bt * z.V * z.e, "logits")
     t.save(h)
     t.drop(h)
+    if t.no_grad:  # inference: the logits are the answer, no loss
+        return gr
     ls = t.alloc(z.bt * z.V * z.e, "log_softmax output")
     loss = t.alloc(z.e, "loss")
     tw = t.alloc(z.e, "nll_loss total_weight")
@@ -322,7 +333,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     t.release(gr.keys["ls"])
     head = t.alloc(z.V * g.d_model * z.pb, "output head weight grad")
     if not g.tied:
-        grads.append(head)
+        _keep(t, grads, head)
     new = t.alloc(z.N, "head input grad")
     t.drop(grad)
     t.release(gr.keys["head_in"])
@@ -334,20 +345,20 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
         grad = _block_bwd(t, z, cfg, grad, L, i, grads)
     if g.max_pos:
         s = t.alloc(z.T * g.d_model * z.e, "position grad summed over the batch")
-        grads.append(t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
+        _keep(t, grads, t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
         t.drop(s)
     emb = t.alloc(g.vocab * g.d_model * z.pb, "token embedding grad")
     t.drop(grad)
     if g.tied:
         emb = _sum(t, head, emb, g.vocab * g.d_model * z.pb, "tied embedding grads summed")
-    grads.append(emb)
+    _keep(t, grads, emb)
     # BERT's extras (presets only; the rig has none): the segment embedding's and the
     # embedding norm's gradients. Its pooler is unused by a language-model loss: no grad.
     if g.token_types:
-        grads.append(t.alloc(g.token_types * g.d_model * z.pb, "segment embedding grad"))
+        _keep(t, grads, t.alloc(g.token_types * g.d_model * z.pb, "segment embedding grad"))
     if g.embed_norm:
-        grads += [t.alloc(g.d_model * z.pb, f"embedding norm {w} grad") for w in ("weight",
-                                                                                  "bias")]
+        for w in ("weight", "bias"):
+            _keep(t, grads, t.alloc(g.d_model * z.pb, f"embedding norm {w} grad"))
     for k in grads:
         t.keep_as_grad(k)
     t.drop(root)

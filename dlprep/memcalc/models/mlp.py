@@ -253,6 +253,8 @@ def backward(t: Timeline, cfg: Config, g: Graph) -> list[str]:
                 if part == "norm":
                     grads += [t.alloc(b * pb, f"norm {i + 1} weight grad"),
                               t.alloc(b * pb, f"norm {i + 1} bias grad")]
+                    for k in grads[-2:]:
+                        t.keep_as_grad(k)
                 t.drop(grad)
                 for k in blk[part]:
                     t.release(k)
@@ -280,7 +282,12 @@ def backward(t: Timeline, cfg: Config, g: Graph) -> list[str]:
             b32 = t.alloc(b * 4, f"Linear {i + 1} bias grad to float32")
             t.drop(gb)
             gw, gb = w32, b32
+            t.keep_as_grad(gw)
+            t.keep_as_grad(gb)
         grads += [gw, gb]
+        if not amp:  # under autocast they become .grad once cast to float32, below
+            t.keep_as_grad(gw)
+            t.keep_as_grad(gb)
         grad = new
     for k in grads:
         t.keep_as_grad(k)
