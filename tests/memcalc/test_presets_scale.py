@@ -1,0 +1,103 @@
+"""Presets, inference (KV cache) and ZeRO/FSDP: published numbers, reproduced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.estimate import estimate
+from dlprep.memcalc.inference import inference, kv_cache_bytes
+from dlprep.memcalc.presets import preset, presets
+from dlprep.memcalc.zero import shard
+
+PUBLISHED = {"gpt2": 124_439_808, "llama-2-7b": 6_738_415_616,
+             "llama-3-8b": 8_030_261_248, "mistral-7b": 7_241_732_096,
+             "gpt2-medium": 354_823_168, "gpt2-xl": 1_557_611_200,
+             "llama-2-13b": 13_015_864_320, "llama-3-70b": 70_553_706_496,
+             "bert-base": 109_482_240}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_parameter_counts_equal_the_published_ones(name: str) -> None:
+    p = preset(name)
+    assert sum(p.shape.param_shapes()) == PUBLISHED[name]
+    assert p.source and f"{PUBLISHED[name]:,}" in p.published
+
+
+def test_every_preset_has_a_source_and_is_listed(run) -> None:
+    assert len(presets()) >= 9
+    code, out, _ = run("--list-models")
+    assert code == 0
+    for name, p in presets().items():
+        assert name in out and p.source
+    assert "8,030,261,248" in out and all(len(x) <= 80 for x in out.splitlines())
+
+
+def test_kv_cache_bytes_of_llama() -> None:
+    assert kv_cache_bytes(preset("llama-2-7b").shape, 4096, 1, 2) == 2_147_483_648
+    assert kv_cache_bytes(preset("llama-3-8b").shape, 8192, 1, 2) == 1_073_741_824
+    cfg = Config(batch=1, seq=4096, gpt=preset("llama-2-7b").shape, dtype="fp16")
+    inf = inference(cfg)
+    assert inf.kv_cache == 2_147_483_648 and inf.weights == 6_738_415_616 * 2
+    assert inf.peak == inf.weights + inf.kv_cache + inf.activations > inf.weights
+
+
+def test_inference_cli_and_json(run, flat) -> None:
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "8192", "--batch", "1",
+                       "--dtype", "bf16", "--inference", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kv_cache"] == 1_073_741_824
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "8192", "--batch", "1",
+                       "--dtype", "bf16", "--inference")
+    assert "1,073,741,824" in out and "4x less cache" in flat(out)
+    assert all(len(x) <= 80 for x in out.splitlines())
+
+
+def test_zero_paper_example_7_5b_on_64_gpus(run) -> None:
+    """Rajbhandari et al. 2020, figure 1: 120, 31.4, 16.6 and 1.88 GB per GPU (K = 12)."""
+    est = estimate(Config(batch=1, params=7_500_000_000, dtype="bf16-master",
+                          optimizer="adam", device="cuda"))
+    got = [f"{shard(est, 64, stage, 0).model_states / 1e9:.3g}" for stage in range(4)]
+    assert got == ["120", "31.4", "16.6", "1.88"]
+    code, out, _ = run("--params", "7.5e9", "--dtype", "bf16-master", "--device", "cuda",
+                       "--gpus", "64", "--fsdp", "--json")
+    assert code == 0
+    assert json.loads(out)["gpus"]["model_states"] == 1_875_000_000
+
+
+def test_zero_peak_per_gpu_falls_with_the_stage(run) -> None:
+    peaks = []
+    for stage in range(4):
+        code, out, _ = run("--model", "gpt2", "--seq", "256", "--batch", "2", "--dtype",
+                           "bf16-master", "--gpus", "8", "--zero", str(stage), "--json")
+        assert code == 0
+        data = json.loads(out)
+        peaks.append(data["gpus"]["peak"])
+        assert data["gpus"]["not_modelled"]
+    assert peaks[0] == json.loads(out)["peak"]  # stage 0 on 8 GPUs is one GPU's step
+    assert peaks == sorted(peaks, reverse=True) and peaks[3] < peaks[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["--model", "gpt-5"], ["--model", "gpt2", "--n-layer", "3"],
+    ["--arch", "gpt", "--n-layer", "2"], ["--model", "gpt2", "--seq", "2048"],
+    ["--params", "1e6", "--inference"], ["--model", "gpt2", "--zero", "2"],
+    ["--model", "gpt2", "--gpus", "0"], ["--model", "gpt2", "--gpus", "2", "--fsdp",
+                                         "--zero", "1"],
+    ["--model", "gpt2", "--dtype", "bf16-master", "--inference"],
+    ["--arch", "gpt", "--n-layer", "2", "--d-model", "10", "--n-head", "3", "--vocab", "5"],
+    ["--model", "gpt2", "--layers", "4,5"], ["--layers", "4,5", "--norm", "rmsnorm"],
+])
+def test_bad_transformer_input_is_one_line(run, args: list[str]) -> None:
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+
+
+def test_unknown_model_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="llama-3-8b"):
+        preset("llama-9")
