@@ -14,8 +14,8 @@ from dlprep.commands._click import run
 from dlprep.memcalc.config import (
     ACTIVATIONS,
     ATTENTIONS,
-    GPT_MLPS,
     DTYPES,
+    GPT_MLPS,
     LOSSES,
     NORMS,
     OPTIMIZERS,
@@ -146,7 +146,8 @@ def memcalc(**opts: Any) -> None:
         raise _fail(str(exc)) from None
     from dlprep.memcalc.estimate import estimate
 
-    est = estimate(cfg)
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found.
+    est = fit.estimate if fit is not None and fit.batch is not None else estimate(cfg)
     sharded = _shard(cfg, est, opts["gpus"], stage) if opts["gpus"] > 1 else None
     meas = _measure(cfg, opts["device"], est.peak) if opts["measure"] else None
     if opts["as_json"]:
@@ -262,6 +263,13 @@ def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
         click.echo(report_scale.inference_text(cfg, inf))
 
 
+def _range(est: Any) -> str:
+    from dlprep.memcalc.guess import peak_range, range_text
+
+    r = peak_range(est.cfg) if est.peak is None else None
+    return range_text(est.cfg, r) if r is not None else ""
+
+
 def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc import report
     from dlprep.memcalc.trade import trade_text
@@ -269,7 +277,7 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     click.echo(report.heading(est))
     click.echo()
     click.echo(report.table(report.rows(est)))
-    for text in (report.why(est), trade_text(est), report.cuda_notes(est)):
+    for text in (report.why(est), _range(est), trade_text(est), report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))

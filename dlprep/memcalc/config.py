@@ -259,10 +259,10 @@ def check_gpt(cfg: Config, g: GPT) -> None:
         raise ConfigError("--d-ff and the position table must not be negative")
     if g.max_pos and cfg.seq > g.max_pos:
         raise ConfigError(f"--seq {cfg.seq} is longer than the {g.max_pos} learned positions")
-    for name, value, allowed in (("norm", g.norm, GPT_NORMS), ("mlp", g.mlp, GPT_MLPS),
-                                 ("attention", cfg.attention, ATTENTIONS)):
-        if value not in allowed:
-            raise ConfigError(f"unknown {name} {value!r}; choose from {', '.join(allowed)}")
+    for what, choice, allowed in (("norm", g.norm, GPT_NORMS), ("mlp", g.mlp, GPT_MLPS),
+                                  ("attention", cfg.attention, ATTENTIONS)):
+        if choice not in allowed:
+            raise ConfigError(f"unknown {what} {choice!r}; choose from {', '.join(allowed)}")
     if cfg.layers is not None or cfg.params is not None:
         raise ConfigError("a GPT is sized from its shape: drop --layers and --params")
     if cfg.dropout:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.optim import state_tensors, step
 from dlprep.memcalc.models import replay_of
+from dlprep.memcalc.optim import state_tensors, step
 from dlprep.memcalc.timeline import Peak, Timeline
 
 # cuBLAS + cuBLASLt workspace from the caching allocator. Version-dependent and
@@ -62,7 +62,8 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     return weights, masters, buffers, inputs, weights, state
 
 
-def estimate(cfg: Config, log: list[str] | None = None) -> Estimate:
+def estimate(cfg: Config, log: list[str] | None = None,
+             curve: list[int] | None = None) -> Estimate:
     """Every row, the peak and where it happens; activations need ``cfg.layers``."""
     weights, masters, buffers, inputs, grads, state = static_parts(cfg)
     rounding = CUDA_ROUNDING if cfg.device == "cuda" else 1
@@ -78,7 +79,7 @@ def estimate(cfg: Config, log: list[str] | None = None) -> Estimate:
                         master_weights=masters, master_grads=copies)
     workspace = CUBLAS_WORKSPACE if cfg.device == "cuda" else 0
     t = Timeline(weights + masters + buffers + inputs + state + workspace, rounding)
-    t.log = log
+    t.log, t.curve = log, curve
     family = replay_of(cfg)
     graph = family.forward(t, cfg)
     saved = t.saved_total  # the recompute's saves in backward are transient, not these

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
-from dlprep.memcalc.gpus import CUDA_CONTEXT, Fit
+from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
 from dlprep.memcalc.trade import trade
 
@@ -104,7 +104,7 @@ def saved_formula(est: Estimate) -> str:
         parts.append("act " + ("out" if cfg.activation in ("relu", "sigmoid", "tanh")
                                else "in"))
         if cfg.dropout > 0:
-            parts.append("mask")
+            parts.append("mask" + (" (bool)" if cfg.device == "cuda" else ""))
     if cfg.amp:
         parts.append("half W")
     parts.append("log_softmax" if cfg.loss == "cross_entropy" else "logits")
@@ -204,15 +204,17 @@ def cuda_notes(est: Estimate) -> str:
 
 
 def fit_text(fit: Fit) -> str:
+    budget = (f"{human(fit.capacity)} as the card reports it, less {MARGIN:.0%} kept free "
+              f"for the caching allocator and an assumed {human(CUDA_CONTEXT)} CUDA context: "
+              f"{human(fit.usable)} usable")
     if fit.batch is None:
-        return wrap(f"GPU {fit.gpu} ({human(fit.capacity)}): {fit.reason}.")
+        return wrap(f"GPU {fit.gpu}: {budget}. {fit.reason[0].upper()}{fit.reason[1:]}.")
     est = fit.estimate
     assert est is not None and est.peak is not None
     verb = "dominate" if fit.dominant.split(" (")[0].endswith("s") else "dominates"
-    return wrap(f"GPU {fit.gpu} ({human(fit.capacity)}, {human(fit.usable)} after an assumed "
-                f"{human(CUDA_CONTEXT)} CUDA context): largest batch {fit.batch:,} "
-                f"(peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}); "
-                f"{fit.dominant} {verb}.")
+    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,} (the table above): "
+                f"peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}, "
+                f"{human(fit.headroom)} of headroom left; {fit.dominant} {verb}.")
 
 
 def compare(est: Estimate, meas: Any) -> str:
@@ -251,6 +253,14 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
     }
+    if est.peak is None:
+        from dlprep.memcalc.guess import ASSUMPTION, peak_range
+
+        r = peak_range(cfg)
+        if r is not None:
+            out["peak_range"] = {"low": r.low.peak, "high": r.high.peak,
+                                 "low_layers": r.low.cfg.layers, "high_layers": r.high.cfg.layers,
+                                 "assumption": ASSUMPTION, "fixed": r.fixed}
     if est.recomputed:
         tr = trade(est)
         out["checkpointing"] = {
@@ -262,8 +272,9 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                        "calibrated": False}
     if fit is not None:
         out["gpu"] = {"name": fit.gpu, "capacity": fit.capacity, "usable": fit.usable,
+                      "margin": MARGIN, "cuda_context_assumed": CUDA_CONTEXT,
                       "largest_batch": fit.batch, "dominant": fit.dominant,
-                      "peak": fit.estimate.peak if fit.estimate else None,
+                      "headroom": fit.headroom,
                       "note": fit.reason or None}
     if meas is not None:
         keys = ("weights", "master_weights", "buffers", "inputs", "gradients",

@@ -6,7 +6,7 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.inference import Inference
-from dlprep.memcalc.report import Row, human, table, wrap
+from dlprep.memcalc.report import Row, table, wrap
 from dlprep.memcalc.zero import NOT_MODELLED, Sharded
 
 STAGES = {0: "plain data parallel (every GPU holds everything)",

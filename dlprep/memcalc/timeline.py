@@ -50,6 +50,7 @@ class Timeline:
         self._kinds = dict.fromkeys(KINDS, 0)
         self._n = 0
         self.log: list[str] | None = None  # set to [] to record every event (debugging)
+        self.curve: list[int] | None = None  # set to [] to record live bytes after allocs
 
     def size(self, nbytes: int) -> int:
         """Bytes an allocation really takes (the CUDA allocator rounds up to 512)."""
@@ -71,6 +72,8 @@ class Timeline:
         self._kinds["temp"] += size
         if self.log is not None:
             self.log.append(f"+{size} {label} = {self.cur}")
+        if self.curve is not None:
+            self.curve.append(self.cur)
         if self.cur > self.phase_peaks.get(self.phase, 0):
             self.phase_peaks[self.phase] = self.cur
             self.phase_parts[self.phase] = self.parts()

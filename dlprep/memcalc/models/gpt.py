@@ -406,7 +406,7 @@ def _block_bwd(t: Timeline, z: _Sizes, cfg: Config, grad: str, L: dict[str, list
             raw = c
         outs.append(_linear_bwd(t, z, raw, d, width, h, f"{n} {name}", grads))
         if len(outs) == 2:
-            outs = [_sum(t, *outs, z.N, f"{n} {name} input grad added")]
+            outs = [_sum(t, outs[0], outs[1], z.N, f"{n} {name} input grad added")]
     return _norm_bwd(t, z, outs[0], L["norm1"], f"{n} norm 1", grads, acc=grad)
 
 

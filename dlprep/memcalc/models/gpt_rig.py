@@ -19,8 +19,8 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
     import torch.nn.functional as F
     from torch import nn
 
-    g = cfg.gpt
-    assert g is not None
+    assert cfg.gpt is not None
+    g: GPT = cfg.gpt
     d, H, KV, hd, T = g.d_model, g.n_head, g.kv_heads, g.head_dim, cfg.seq
 
     def norm() -> nn.Module:
