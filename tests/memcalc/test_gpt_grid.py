@@ -1,9 +1,10 @@
-"""The GPT replay equals a measured training step to the byte, over a 160-config grid.
+"""The GPT replay equals a measured training step to the byte, over a 180-config grid.
 
 Tiny odd sizes keep it cheap (one thread, CPU): every row and every phase peak must
 match for both attention forms, grouped-query heads, both norms, both MLPs, tied and
 untied heads, biases or none, learned positions or none, an encoder (no causal mask),
-fp32, pure bf16 and half models with fp32 master weights, under four optimisers.
+fp32, pure bf16, autocast (bf16 and fp16) and half models with fp32 master weights,
+under four optimisers.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ BLOCKS = [  # (norm, mlp, tied, bias, max_pos, causal)
     ("layernorm", "swiglu", True, False, 0, True),
     ("rmsnorm", "gelu", False, True, 8, False),
 ]
-DTYPES = ["fp32", "bf16", "bf16-master", "fp16-master"]
+DTYPES = ["fp32", "bf16", "amp-bf16", "amp-fp16", "bf16-master", "fp16-master"]
 OPTIMIZERS = [("sgd", True), ("adam", True), ("adam", False), ("adamw", True)]
 
 
 def grid() -> list[Config]:
     out = []
-    combos = itertools.product(range(len(SHAPES)), range(len(BLOCKS)), DTYPES,
-                               ("math", "sdpa"))
+    combos = itertools.product(range(len(SHAPES)), range(3), DTYPES, ("math", "sdpa"))
     for n, (s, b, dtype, attention) in enumerate(combos):
         L, d, H, KV, ff, V, T = SHAPES[s]
         norm, mlp, tied, bias, pos, causal = BLOCKS[(b + n) % len(BLOCKS)]
