@@ -245,18 +245,17 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         x = pos
     for i in range(g.n_layer):
         before = t.saved_total
-        L: dict[str, Any] = {}
-        h, L["norm1"] = _norm_fwd(t, z, x, f"block {i + 1} norm 1")
-        o = _attention(t, z, cfg, gr, h, L, f"block {i + 1}")
-        t.drop(h)
-        r = t.alloc(z.N, f"block {i + 1} residual after attention")
-        t.drop(o)
-        h, L["norm2"] = _norm_fwd(t, z, r, f"block {i + 1} norm 2")
-        y = _mlp(t, z, gr, h, L, f"block {i + 1}")
-        t.drop(h)
-        out = t.alloc(z.N, f"block {i + 1} residual after MLP")
-        t.drop(y)
-        t.drop(r)
+        L: dict[str, Any] = {"in": x}
+        if cfg.checkpointing:
+            # checkpoint() keeps the block input; inside, its hooks swap every saved
+            # tensor for an empty holder: each tensor dies when Python lets go of it.
+            t.save(x)
+            mode, t.no_grad = t.no_grad, True
+            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+            t.no_grad = mode
+        else:
+            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+        assert out is not None
         t.drop(x)  # the caller's reference to the block input goes when the block returns
         x = out
         gr.layers.append(L)
@@ -293,6 +292,28 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
+def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: dict[str, Any],
+           i: int, stop: bool) -> str | None:
+    """One pre-norm block. ``stop``: checkpoint's recompute in backward, which ends at
+    the block's last saved tensor (the down projection's input) and makes no output."""
+    n = f"block {i + 1}" + (" (recomputed)" if stop else "")
+    h, L["norm1"] = _norm_fwd(t, z, x, f"{n} norm 1")
+    o = _attention(t, z, cfg, gr, h, L, n)
+    t.drop(h)
+    r = t.alloc(z.N, f"{n} residual after attention")
+    t.drop(o)
+    h, L["norm2"] = _norm_fwd(t, z, r, f"{n} norm 2")
+    y = _mlp(t, z, gr, h, L, n, stop)
+    t.drop(h)
+    if y is None:
+        t.drop(r)
+        return None
+    out = t.alloc(z.N, f"{n} residual after MLP")
+    t.drop(y)
+    t.drop(r)
+    return out
+
+
 def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[str, Any],
                n: str) -> str:
     g = z.g
@@ -312,10 +333,11 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
         lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
         for key in (q, k, v, out, lse):
             t.save(key)
+        t.drop(lse)  # an internal output: only autograd keeps it
         L["attn"] = [q, k, v, out, lse]
         o, L["o"] = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
                            cast=False)
-        for key in (lse, out, q, k, v):
+        for key in (out, q, k, v):
             t.drop(key)
         return o
     qc = t.alloc(z.NL, f"{n} q copied for matmul")
@@ -323,6 +345,9 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
     t.save(qc)
     t.save(kc)
     scores = t.alloc(z.S, f"{n} scores q @ k^T")
+    t.drop(qc)  # matmul's copies: only autograd keeps them
+    if not gqa:
+        t.drop(kc)
     scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
     t.drop(scores)
     if g.causal:
@@ -335,37 +360,47 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
     for key in (p, p, vc):
         t.save(key)
     y = t.alloc(z.NL, f"{n} attention output")
+    if not gqa:
+        t.drop(vc)
     c = t.alloc(z.NL, f"{n} heads merged")
     o, L["o"] = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
                        cast=False)
-    for key in dict.fromkeys((q, k, v, y, c, qc, kc, vc, p)):
+    t.drop(c)
+    for key in (q, k, v, y, p):
         t.drop(key)
     L["attn"] = [qc, kc, p, vc]
     return o
 
 
-def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str) -> str:
+def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
+         stop: bool = False) -> str | None:
+    """``down(gelu(up(h)))`` or ``down(silu(gate(h)) * up(h))``; temporaries die as
+    Python lets go of them (kept only if autograd saved them)."""
     g = z.g
     if g.mlp == "gelu":
         u, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
         a = t.alloc(z.F, f"{n} GELU")
         t.save(u)
-        d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
         t.drop(u)
-        t.drop(a)
         L["act"] = [u]
-        return d
-    gate, L["gate"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
-    act = t.alloc(z.F, f"{n} SiLU(gate)")
-    t.save(gate)
-    up, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
-    m = t.alloc(z.F, f"{n} SiLU(gate) * up")
-    for key in (act, up):
-        t.save(key)
-    d, L["down"] = linear(t, z, gr, m, g.ff, g.d_model, f"{n} MLP down", cast=False)
-    for key in (gate, act, up, m):
-        t.drop(key)
-    L["act"] = [gate, act, up]
+    else:
+        gate, L["gate"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
+        act = t.alloc(z.F, f"{n} SiLU(gate)")
+        t.save(gate)
+        t.drop(gate)
+        up, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        a = t.alloc(z.F, f"{n} SiLU(gate) * up")
+        for key in (act, up):
+            t.save(key)
+            t.drop(key)
+        L["act"] = [gate, act, up]
+    if stop:  # the recompute stops once the down projection's input is saved
+        t.save(a)
+        t.drop(a)
+        L["down"] = dict(L["down"], **{"in": a})
+        return None
+    d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
+    t.drop(a)
     return d
 
 
