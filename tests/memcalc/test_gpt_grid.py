@@ -4,7 +4,7 @@ Tiny odd sizes keep it cheap (one thread, CPU): every row and every phase peak m
 match for both attention forms, grouped-query heads, both norms, both MLPs, tied and
 untied heads, biases or none, learned positions or none, an encoder (no causal mask),
 fp32, pure bf16, autocast (bf16 and fp16) and half models with fp32 master weights,
-under four optimisers.
+under four optimisers, half of them with every block checkpointed.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def grid() -> list[Config]:
         g = GPT(n_layer=L, d_model=d, n_head=H, n_kv_head=KV, d_ff=ff, vocab=V,
                 max_pos=pos, norm=norm, mlp=mlp, tied=tied, bias=bias, causal=causal)
         out.append(Config(batch=1 + n % 3, seq=T, gpt=g, attention=attention, dtype=dtype,
-                          optimizer=opt, foreach=foreach,
+                          optimizer=opt, foreach=foreach, checkpointing=n // 2 % 2 == 1,
                           weight_decay=0.01 if n % 5 == 0 else 0.0))
     return out
 

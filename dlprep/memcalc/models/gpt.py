@@ -82,19 +82,21 @@ def _norm_fwd(t: Timeline, z: Sizes, x: str, name: str) -> tuple[str, list[str]]
     t.drop(sq)
     xr = t.alloc(z.N32, f"{name} x * rstd")
     out = t.alloc(z.N32, f"{name} output")
+    for k in (src, src, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
+        t.save(k)
+    t.drop(xr)
     if up:
+        t.drop(src)
         half = t.alloc(z.N, f"{name} output cast to half")
         t.drop(out)
         out = half
-    for k in (src, src, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
-        t.save(k)
-    for k in (rstd, xr, *([src] if up else [])):
-        t.drop(k)
+    t.drop(rstd)
     return out, [src, rstd, xr]
 
 
 def _norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
-              grads: list[str], acc: str | None = None) -> str:
+              grads: list[str], acc: str | None = None, frame: str | None = None,
+              recomputed: bool = False) -> str:
     """The norm's backward; ``acc`` is a gradient already waiting for its input ``x``
     (the residual branch), to which each input gradient is added as it arrives."""
     d = z.g.d_model
@@ -106,6 +108,8 @@ def _norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
         t.drop(grad)
         for k in saved:
             t.release(k)
+        if frame is not None:  # checkpoint's hold on the block input goes with its first op
+            t.release(frame)
         return new if acc is None else _sum(t, acc, new, z.N, f"{name} grads added")
     x, rstd, xr = saved
     up = z.er != 4
@@ -115,6 +119,8 @@ def _norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
         grad = g32
     a = t.alloc(z.N32, f"{name} grad x weight")
     b = t.alloc(z.N32, f"{name} grad x (x * rstd)")
+    if recomputed:  # what only the recompute holds dies before the weight grad's sum
+        t.release(xr)
     wg = t.alloc(d * 4, f"{name} weight grad")
     t.drop(b)
     if up:
@@ -123,7 +129,8 @@ def _norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
         wg = w16
     keep(t, grads, wg)
     t.drop(grad)
-    t.release(xr)
+    if not recomputed:
+        t.release(xr)
     c = t.alloc(z.N32, f"{name} grad x rstd")
     dd = t.alloc(z.N32, f"{name} grad x x")
     s = t.alloc(z.bt * 4, f"{name} rstd grad")
@@ -148,6 +155,8 @@ def _norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
     for k in (ms, pw, dv):
         t.drop(k)
     t.release(x)
+    if frame is not None:
+        t.release(frame)
     out = _sum(t, c, pg, z.N32, f"{name} input grads summed")
     if up:
         half = t.alloc(z.N, f"{name} input grad cast to half")
@@ -193,7 +202,8 @@ def linear(t: Timeline, z: Sizes, gr: Graph, x: str, a: int, b: int, name: str,
 
 
 def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
-               grads: list[str] | None, acc: str | None = None) -> tuple[str, str]:
+               grads: list[str] | None, acc: str | None = None,
+               recomputed: bool = False) -> tuple[str, str]:
     """(input grad, weight grad). addmm: input, weight, bias grads; mm (no bias): weight
     grad first. Under autocast each half grad is then cast to fp32: the input's first
     (where it meets ``acc``, a gradient already waiting for the same input), then the
@@ -202,17 +212,21 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
     a, b, bias = rec["a"], rec["b"], rec["bias"]
     wb = 2 if z.amp else z.pb
     gb = None
+    saved = [k for k in (rec["in"], rec["w"]) if k is not None]
     if bias:
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
         gw = t.alloc(a * b * wb, f"{name} weight grad")
+        if recomputed:  # what only the recompute holds dies before the bias grad's sum
+            for k in saved:
+                t.release(k)
+            saved = []
         gb = t.alloc(b * wb, f"{name} bias grad")
     else:
         gw = t.alloc(a * b * wb, f"{name} weight grad")
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
     t.drop(grad)
-    t.release(rec["in"])
-    if rec["w"] is not None:
-        t.release(rec["w"])
+    for k in saved:
+        t.release(k)
     if rec["cast"]:
         n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
         t.drop(new)
@@ -394,10 +408,17 @@ def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
             t.save(key)
             t.drop(key)
         L["act"] = [gate, act, up]
-    if stop:  # the recompute stops once the down projection's input is saved
+    if stop:  # the recompute stops once the down projection's last input is saved
+        w = None
+        if z.amp:  # autocast casts the bias and weight before the matmul could run
+            if g.bias:
+                gr.cache.append(t.alloc(g.d_model * 2, f"{n} MLP down bias cast"))
+            w = t.alloc(g.ff * g.d_model * 2, f"{n} MLP down weight cast")
+            gr.cache.append(w)
+            t.save(w)
         t.save(a)
         t.drop(a)
-        L["down"] = dict(L["down"], **{"in": a})
+        L["down"] = dict(L["down"], **{"in": a, "w": w})
         return None
     d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
     t.drop(a)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt import Graph, Sizes, _norm_bwd, _sum, keep, linear_bwd
+from dlprep.memcalc.models.gpt import Graph, Sizes, _block, _norm_bwd, _sum, keep, linear_bwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -37,7 +37,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     if g.final_norm:
         grad = _norm_bwd(t, z, grad, gr.keys["final"], "final norm", grads)
     for i in range(g.n_layer - 1, -1, -1):
-        grad = _block_bwd(t, z, cfg, grad, gr.layers[i], f"block {i + 1}", grads)
+        grad = _block_bwd(t, z, cfg, gr, grad, i, grads)
     if g.max_pos:
         s = t.alloc(z.T * g.d_model * z.er, "position grad summed over the batch")
         keep(t, grads, t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
@@ -66,16 +66,25 @@ def _branch(t: Timeline, z: Sizes, grad: str, n: str) -> str:
     return grad
 
 
-def _block_bwd(t: Timeline, z: Sizes, cfg: Config, grad: str, L: dict[str, Any], n: str,
+def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
                grads: list[str]) -> str:
-    g = z.g
-    gm, _ = linear_bwd(t, z, _branch(t, z, grad, n), L["down"], f"{n} MLP down", grads)
+    g, L, n = z.g, gr.layers[i], f"block {i + 1}"
+    branch = _branch(t, z, grad, n)
+    ck = cfg.checkpointing
+    if ck:  # the first unpack reruns the block from its kept input, saving this time
+        before, cached = t.saved_total, len(gr.cache)
+        _block(t, z, cfg, gr, L["in"], L, i, stop=True)
+        for k in gr.cache[cached:]:  # the recompute's own autocast cache goes at the stop
+            t.drop(k)
+        del gr.cache[cached:]
+        gr.recomputed[i] = t.saved_total - before
+    gm, _ = linear_bwd(t, z, branch, L["down"], f"{n} MLP down", grads, recomputed=ck)
     if g.mlp == "gelu":
         (u,) = L["act"]
         ga = t.alloc(z.F, f"{n} GELU backward")
         t.drop(gm)
         t.release(u)
-        gh, _ = linear_bwd(t, z, ga, L["up"], f"{n} MLP up", grads)
+        gh, _ = linear_bwd(t, z, ga, L["up"], f"{n} MLP up", grads, recomputed=ck)
     else:
         gate, act, up = L["act"]
         gs = t.alloc(z.F, f"{n} grad x up")
@@ -83,14 +92,15 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, grad: str, L: dict[str, Any],
         t.drop(gm)
         t.release(up)
         t.release(act)
-        h1, _ = linear_bwd(t, z, gup, L["up"], f"{n} MLP up", grads)
+        h1, _ = linear_bwd(t, z, gup, L["up"], f"{n} MLP up", grads, recomputed=ck)
         gg = t.alloc(z.F, f"{n} SiLU backward")
         t.drop(gs)
         t.release(gate)
-        gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1)
-    grad = _norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad)
+        gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1,
+                           recomputed=ck)
+    grad = _norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
     go, _ = linear_bwd(t, z, _branch(t, z, grad, n), L["o"], f"{n} attention projection",
-                       grads)
+                       grads, recomputed=ck)
     dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
     kvd = g.kv_heads * g.head_dim
     acc: str | None = None
@@ -100,9 +110,11 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, grad: str, L: dict[str, Any],
             c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
             t.drop(raw)
             raw = c
-        acc, _ = linear_bwd(t, z, raw, L[name], f"{n} {name}", grads, acc=acc)
+        acc, _ = linear_bwd(t, z, raw, L[name], f"{n} {name}", grads, acc=acc,
+                            recomputed=ck)
     assert acc is not None
-    return _norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", grads, acc=grad)
+    return _norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", grads, acc=grad,
+                     frame=L["in"] if ck else None, recomputed=ck)
 
 
 def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: dict[str, Any],
