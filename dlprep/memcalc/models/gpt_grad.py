@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt import Graph, Sizes, _block, _norm_bwd, _sum, keep, linear_bwd
+from dlprep.memcalc.models.gpt import _block
+from dlprep.memcalc.models.gpt_ops import Graph, Sizes, add_grads, keep, linear_bwd, norm_bwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -35,7 +36,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     grad, head = linear_bwd(t, z, grad, gr.keys["head"], "output head",
                             grads if not g.tied else None)
     if g.final_norm:
-        grad = _norm_bwd(t, z, grad, gr.keys["final"], "final norm", grads)
+        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm", grads)
     for i in range(g.n_layer - 1, -1, -1):
         grad = _block_bwd(t, z, cfg, gr, grad, i, grads)
     if g.max_pos:
@@ -45,7 +46,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     emb = t.alloc(g.vocab * g.d_model * z.pb, "token embedding grad")
     t.drop(grad)
     if g.tied:
-        emb = _sum(t, head, emb, g.vocab * g.d_model * z.pb, "tied embedding grads summed")
+        emb = add_grads(t, head, emb, g.vocab * g.d_model * z.pb, "tied embedding grads summed")
     keep(t, grads, emb)
     # BERT's extras (presets only; the rig has none): the segment embedding's and the
     # embedding norm's gradients. Its pooler is unused by a language-model loss: no grad.
@@ -98,7 +99,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         t.release(gate)
         gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1,
                            recomputed=ck)
-    grad = _norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
+    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
     go, _ = linear_bwd(t, z, _branch(t, z, grad, n), L["o"], f"{n} attention projection",
                        grads, recomputed=ck)
     dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
@@ -113,7 +114,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         acc, _ = linear_bwd(t, z, raw, L[name], f"{n} {name}", grads, acc=acc,
                             recomputed=ck)
     assert acc is not None
-    return _norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", grads, acc=grad,
+    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", grads, acc=grad,
                      frame=L["in"] if ck else None, recomputed=ck)
 
 
