@@ -105,6 +105,13 @@ def _fail(message: str) -> BadInput:
               "recompute in backward.")
 @click.option("--inference", is_flag=True,
               help="GPT: weights + KV cache + a no-grad forward over the whole sequence.")
+@click.option("--lora-rank", type=int, default=0,
+              help="GPT: train rank-R LoRA adapters; the base weights are frozen.")
+@click.option("--lora-targets", default="q,v", show_default=True,
+              help="Linears that get adapters: q,k,v,o,gate,up,down.")
+@click.option("--base-dtype", type=click.Choice(("same", "nf4")), default="same",
+              show_default=True, help="Frozen base weights: the model's dtype, or QLoRA's "
+              "4-bit NF4 with double-quantised constants.")
 @click.option("--gpus", type=int, default=1, show_default=True,
               help="Data-parallel GPUs (model states per GPU with --zero).")
 @click.option("--zero", type=click.IntRange(0, 3), default=None,
@@ -133,6 +140,9 @@ def memcalc(**opts: Any) -> None:
             raise ConfigError("--gpus must be at least 1")
         if stage and opts["gpus"] == 1:
             raise ConfigError("ZeRO partitions across GPUs: give --gpus N with N > 1")
+        if opts["lora_rank"] or opts["base_dtype"] != "same":
+            _emit_lora(cfg, opts)
+            return
         if opts["inference"]:
             from dlprep.memcalc.inference import inference
 
@@ -252,6 +262,22 @@ def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
     from dlprep.memcalc.zero import block_weights, shard
 
     return shard(est, gpus, stage, block_weights(cfg))
+
+
+def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
+    from dlprep.memcalc import report_scale
+    from dlprep.memcalc.estimate import estimate
+    from dlprep.memcalc.lora import lora, parse_targets
+
+    if not o["lora_rank"]:
+        raise ConfigError("--base-dtype nf4 is QLoRA: give --lora-rank R too")
+    adapted = lora(cfg, o["lora_rank"], parse_targets(o["lora_targets"]),
+                   "nf4" if o["base_dtype"] == "nf4" else cfg.dtype)
+    full = estimate(cfg)
+    if o["as_json"]:
+        click.echo(json.dumps(report_scale.lora_json(cfg, adapted, full), indent=2))
+    else:
+        click.echo(report_scale.lora_text(cfg, adapted, full))
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:

@@ -101,3 +101,48 @@ def test_bad_transformer_input_is_one_line(run, args: list[str]) -> None:
 def test_unknown_model_names_the_choices() -> None:
     with pytest.raises(ConfigError, match="llama-3-8b"):
         preset("llama-9")
+
+
+def test_lora_adapters_and_frozen_base() -> None:
+    from dlprep.memcalc.lora import lora
+
+    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16",
+                 optimizer="adamw", device="cuda")
+    lo = lora(cfg, 8, ("q", "v"), "bf16")
+    assert lo.adapter_params == 4_194_304  # 32 layers x 2 x 8 x (4096 + 4096)
+    assert lo.base_bytes == 6_738_415_616 * 2
+    assert lo.gradients == 4_194_304 * 2  # the frozen base has none
+    assert lo.optimizer_state == 2 * 4_194_304 * 2  # AdamW moments, adapters only
+    full = lora(Config(batch=1, seq=1024, gpt=preset("llama-3-8b").shape),
+                16, ("q", "k", "v", "o", "gate", "up", "down"), "fp32")
+    assert full.adapter_params == 41_943_040
+
+
+def test_qlora_nf4_costs_4_127_bits_per_quantised_weight() -> None:
+    from dlprep.memcalc.lora import lora, nf4_bytes
+
+    assert nf4_bytes(64 * 256) == 64 * 256 // 2 + 256 + 4  # codes, 8-bit absmax, one fp32
+    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16")
+    lo = lora(cfg, 8, ("q", "v"), "nf4")
+    rest = (6_738_415_616 - lo.quantised_params) * 2
+    bits = (lo.base_bytes - rest) * 8 / lo.quantised_params
+    assert abs(bits - 4.127) < 0.001
+    assert lo.quantised_params == 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008)
+
+
+def test_lora_cli_says_what_is_not_replayed(run, flat) -> None:
+    code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--batch", "1", "--dtype",
+                       "bf16", "--lora-rank", "8", "--base-dtype", "nf4")
+    assert code == 0 and "QLoRA rank 8" in out and "4,194,304" in out
+    assert "not replayed for LoRA" in flat(out)
+    assert all(len(x) <= 80 for x in out.splitlines())
+    code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--json")
+    data = json.loads(out)
+    assert data["model_states"] < data["full_finetune_peak"]
+    for bad in (["--lora-rank", "8", "--lora-targets", "q,x"], ["--base-dtype", "nf4"],
+                ["--lora-rank", "0", "--base-dtype", "nf4"], ["--lora-rank", "-3"]):
+        code, out, err = run("--model", "gpt2", "--seq", "64", *bad)
+        assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    code, out, err = run("--model", "gpt2", "--seq", "64", "--lora-rank", "4",
+                         "--lora-targets", "gate")
+    assert code == 2 and "no gate projection" in err
