@@ -1,6 +1,7 @@
 """`dlprep memcalc` wall time as a ratio to `python -c pass`, measured in the same run.
 
-Targets (issue 4): estimate mode under 200 ms wall, the --gpu batch search under 300 ms.
+Targets (issues 4 and 12): estimate mode (any preset, any --gpus) under 200 ms wall, the
+--gpu batch search under 300 ms.
 The ratios say how much of that is memcalc rather than this machine's Python start-up.
 
 On a CUDA machine, ``python bench/memcalc.py --cuda-grid`` calibrates the cuBLAS
@@ -33,6 +34,22 @@ CASES = [
                                    "--norm", "layernorm", "--checkpointing"], 0.200),
     ("--gpu, bf16-master + ckpt", ["--layers", "784,4096,4096,4096,10", "--gpu", "T4",
                                    "--dtype", "bf16-master", "--checkpointing"], 0.300),
+    ("--model gpt2", ["--model", "gpt2", "--seq", "1024", "--batch", "8"], 0.200),
+    ("--model llama-3-8b", ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1",
+                            "--optimizer", "adamw", "--dtype", "bf16-master"], 0.200),
+    ("--model llama-3-70b, ckpt", ["--model", "llama-3-70b", "--seq", "8192", "--batch", "1",
+                                   "--dtype", "bf16-master", "--checkpointing"], 0.200),
+    ("llama-3-70b --gpus 64 --zero 3", ["--model", "llama-3-70b", "--seq", "4096",
+                                        "--batch", "1", "--dtype", "bf16-master",
+                                        "--gpus", "64", "--zero", "3"], 0.200),
+    ("llama-3-8b --inference", ["--model", "llama-3-8b", "--seq", "8192", "--dtype",
+                                "bf16", "--inference"], 0.200),
+    ("llama-2-7b QLoRA", ["--model", "llama-2-7b", "--seq", "2048", "--dtype", "bf16",
+                          "--lora-rank", "8", "--base-dtype", "nf4"], 0.200),
+    ("--gpu H100, llama-3-8b", ["--model", "llama-3-8b", "--seq", "2048", "--dtype",
+                                "bf16-master", "--checkpointing", "--gpu", "H100"], 0.300),
+    ("--gpu 80GB, gpt2-xl amp", ["--model", "gpt2-xl", "--seq", "1024", "--dtype",
+                                 "amp-bf16", "--gpu", "80GB"], 0.300),
 ]
 
 

@@ -63,7 +63,7 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
 
 
 def estimate(cfg: Config, log: list[str] | None = None,
-             curve: list[int] | None = None) -> Estimate:
+             curve: list[int] | None = None, exact_sizes: bool = False) -> Estimate:
     """Every row, the peak and where it happens; activations need ``cfg.layers``."""
     weights, masters, buffers, inputs, grads, state = static_parts(cfg)
     rounding = CUDA_ROUNDING if cfg.device == "cuda" else 1
@@ -78,6 +78,8 @@ def estimate(cfg: Config, log: list[str] | None = None,
                         step_temporaries=temps, peak_floor=t.base + copies + temps,
                         master_weights=masters, master_grads=copies)
     workspace = CUBLAS_WORKSPACE if cfg.device == "cuda" else 0
+    if exact_sizes:  # no 512-byte rounding: every size is then linear in the batch
+        rounding = 1
     t = Timeline(weights + masters + buffers + inputs + state + workspace, rounding)
     t.log, t.curve = log, curve
     family = replay_of(cfg)

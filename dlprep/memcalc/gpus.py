@@ -114,11 +114,12 @@ def _peak(cfg: Config, batch: int) -> int:
 
 def _envelope(cfg: Config, low: int) -> list[tuple[int, int]]:
     """Live bytes after every allocation are linear in the batch (the same tensors, each
-    B-proportional or fixed): two replays give each line; the peak is their maximum."""
+    B-proportional or fixed) before the allocator's rounding: two replays give each
+    line; the peak is their maximum."""
     a: list[int] = []
     b: list[int] = []
-    estimate(_cuda(cfg, low), curve=a)
-    estimate(_cuda(cfg, low + 1), curve=b)
+    estimate(_cuda(cfg, low), curve=a, exact_sizes=True)
+    estimate(_cuda(cfg, low + 1), curve=b, exact_sizes=True)
     lines = sorted({(y1 - y0, y0) for y0, y1 in zip(a, b, strict=True)})
     hull: list[tuple[int, int]] = []  # keep the lines that are ever on top for B >= low
     for s, c in lines:
@@ -166,11 +167,23 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
             high = mid
         else:
             top = mid
-    # The 512-byte rounding makes the lines only nearly straight: settle on the replay.
-    while high > low and _peak(cfg, high) > usable:
-        high -= 1
-    while high < MAX_BATCH and _peak(cfg, high + 1) <= usable:
-        high += 1
+    # The 512-byte rounding adds a little to every tensor: settle on the exact replay,
+    # galloping down to a batch that fits, then bisecting to the edge.
+    step = 1
+    fits = high
+    while fits > low and _peak(cfg, fits) > usable:
+        fits = max(low, high - step)
+        step *= 2
+    top = min(fits + max(step // 2, 1), MAX_BATCH + 1)
+    while top <= MAX_BATCH and _peak(cfg, top) <= usable:
+        fits, top = top, min(top + (top - fits) * 2, MAX_BATCH + 1)
+    while top - fits > 1:
+        mid = (fits + top) // 2
+        if _peak(cfg, mid) <= usable:
+            fits = mid
+        else:
+            top = mid
+    high = fits
     est = estimate(_cuda(cfg, high))
     return Fit(gpu, capacity, usable, high, est, dominant(est), "")
 

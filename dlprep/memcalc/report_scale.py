@@ -74,7 +74,9 @@ def zero_rows(s: Sharded) -> list[Row]:
 
 
 def zero_text(s: Sharded) -> str:
-    head = wrap(f"Across {s.gpus} GPUs, ZeRO stage {s.stage}: {STAGES[s.stage]}. Per GPU:")
+    head = wrap(f"Across {s.gpus} GPUs, ZeRO stage {s.stage}: {STAGES[s.stage]}. Model "
+                f"states per GPU: {s.model_states / 1e9:.3g} GB (10^9 B, the ZeRO paper's "
+                "unit). Per GPU:")
     note = wrap("The per-GPU peak applies the partitioning to the single-GPU replay; "
                 f"not modelled: {NOT_MODELLED}.")
     return "\n\n".join([head, table(zero_rows(s)), note])
