@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 
@@ -78,6 +79,9 @@ class GPT:
 
     def param_shapes(self) -> list[int]:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
+        return list(_gpt_shapes(self))
+
+    def _shapes(self) -> tuple[int, ...]:
         d = self.d_model
         norm = [d, d] if self.norm == "layernorm" and self.bias else [d]
         out = [self.vocab * d]
@@ -98,7 +102,13 @@ class GPT:
             out += [d * d, d]
         if not self.tied:
             out.append(self.vocab * d)
-        return out
+        return tuple(out)
+
+
+@cache
+def _gpt_shapes(g: GPT) -> tuple[int, ...]:
+    # A preset has hundreds of tensors and every row asks: compute them once per shape.
+    return g._shapes()
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,7 @@ class Config:
     @property
     def n_params(self) -> int:
         if self.gpt is not None:
-            return sum(self.gpt.param_shapes())
+            return sum(_gpt_shapes(self.gpt))
         if self.layers is None:
             assert self.params is not None
             return self.params

@@ -146,3 +146,25 @@ def test_lora_cli_says_what_is_not_replayed(run, flat) -> None:
     code, out, err = run("--model", "gpt2", "--seq", "64", "--lora-rank", "4",
                          "--lora-targets", "gate")
     assert code == 2 and "no gate projection" in err
+
+
+@pytest.mark.parametrize("args", [
+    ["--model", "llama-3-70b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
+     "--gpus", "64", "--zero", "3", "--checkpointing"],
+    ["--model", "llama-3-8b", "--seq", "8192", "--dtype", "bf16", "--inference"],
+    ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+    ["--model", "gpt2", "--seq", "512", "--gpu", "RTX 4090", "--json"],
+    ["--params", "1e6", "--batch", "32"], ["--list-models"],
+])
+def test_transformer_estimates_import_no_torch(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, json; from dlprep.cli import main; "
+             f"code = main(['memcalc', *{args!r}]); "
+             "print('@@' + json.dumps([code, sorted(sys.modules)]))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    code, modules = json.loads(result.stdout.rsplit("@@", 1)[1])
+    assert code == 0
+    assert not {m.split(".")[0] for m in modules} & {"torch", "numpy", "textual"}
