@@ -153,8 +153,12 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
     low = 2 if cfg.norm == "batchnorm" and cfg.layers and len(cfg.layers) > 2 else 1
     if _peak(cfg, low) > usable:
         est = estimate(_cuda(cfg, low))
+        states = est.weights + est.master_weights + est.gradients + est.optimizer_state
+        hint = (f"; weights, gradients and optimiser state alone take {states:,} B: "
+                "shard them (--gpus N --zero 3) or train adapters (--lora-rank)"
+                if states > usable // 2 else "")
         return Fit(gpu, capacity, usable, None, est, dominant(est),
-                   f"even batch {low} needs more than the {usable:,} usable bytes")
+                   f"even batch {low} needs more than the {usable:,} usable bytes{hint}")
     hull = _envelope(cfg, low)
 
     def predicted(batch: int) -> int:
