@@ -188,6 +188,9 @@ def _measure(cfg: Config, device: str, peak: int | None) -> Any:
     if device == "cpu" and peak is not None and peak > _ram() // 2:
         raise _fail(f"measuring needs about {peak:,} B, over half this machine's memory; "
                     "use --device meta")
+    if device == "meta" and g is not None and cfg.attention == "sdpa":
+        raise _fail("on the meta device scaled_dot_product_attention runs a different "
+                    "kernel than on CPU: measure on cpu, or use --attention math")
     from dlprep.memcalc.measure import measure
 
     if device == "cuda":
