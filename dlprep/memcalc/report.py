@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
@@ -245,7 +245,9 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                    "batch": cfg.batch, "activation": cfg.activation, "dropout": cfg.dropout,
                    "norm": cfg.norm, "loss": cfg.loss, "optimizer": cfg.optimizer,
                    "foreach": cfg.foreach, "dtype": cfg.dtype, "device": cfg.device,
-                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing},
+                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing,
+                   "gpt": asdict(cfg.gpt) if cfg.gpt else None, "seq": cfg.seq or None,
+                   "attention": cfg.attention if cfg.gpt else None},
         "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula} for r in rows(est)],
         "peak": est.peak,
         "peak_at_least": est.peak_floor if est.peak is None else est.peak,
