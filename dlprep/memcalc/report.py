@@ -97,14 +97,14 @@ def saved_formula(est: Estimate) -> str:
     if cfg.checkpointing and cfg.layers is not None:
         widths = "+".join(map(str, cfg.layers[1:-1]))
         return f"block outputs B x ({widths}) x {cfg.act_bytes} B + loss"
-    parts = ["Linear inputs"]
+    parts = ["Linear in"]
     if cfg.layers is not None and len(cfg.layers) > 2:
         if cfg.norm != "none":
             parts.append("norm in+stats")
         parts.append("act " + ("out" if cfg.activation in ("relu", "sigmoid", "tanh")
                                else "in"))
         if cfg.dropout > 0:
-            parts.append("mask" + (" (bool)" if cfg.device == "cuda" else ""))
+            parts.append("mask")
     if cfg.amp:
         parts.append("half W")
     parts.append("log_softmax" if cfg.loss == "cross_entropy" else "logits")
@@ -200,7 +200,8 @@ def cuda_notes(est: Estimate) -> str:
         return ""
     return wrap(f"CUDA context: about {human(CUDA_CONTEXT)} more per process, outside "
                 "max_memory_allocated (an assumption, not calibrated on a GPU yet). "
-                "Allocations are rounded up to 512 B each.")
+                "Allocations are rounded up to 512 B each; dropout masks are bool "
+                "(1 B per element).")
 
 
 def fit_text(fit: Fit) -> str:

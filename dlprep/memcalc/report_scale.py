@@ -25,8 +25,7 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
         Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
             f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B"),
-        Row("activations", inf.activations, "largest no-grad forward transient (logits "
-            "for every position included); an estimate"),
+        Row("activations", inf.activations, "no-grad forward's peak (estimate)"),
         Row("PEAK", inf.peak, "weights + KV cache + activations"),
     ]
 

@@ -168,3 +168,28 @@ def test_transformer_estimates_import_no_torch(args: list[str]) -> None:
     code, modules = json.loads(result.stdout.rsplit("@@", 1)[1])
     assert code == 0
     assert not {m.split(".")[0] for m in modules} & {"torch", "numpy", "textual"}
+
+
+@pytest.mark.parametrize("args", [
+    ["--layers", "784,512,512,10", "--norm", "layernorm", "--dropout", "0.1", "--activation",
+     "gelu", "--dtype", "amp-bf16", "--device", "cuda"],
+    ["--layers", "784,512,512,10", "--checkpointing", "--dtype", "bf16-master"],
+    ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
+     "--checkpointing"],
+    ["--params", "1e6", "--input", "1x28x28", "--channels", "32"],
+    ["--model", "mistral-7b", "--seq", "8192", "--batch", "1", "--dtype", "bf16",
+     "--inference"],
+    ["--model", "gpt2", "--seq", "512", "--gpus", "8", "--zero", "2"],
+    ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+])
+def test_tables_read_at_80_columns(run, args: list[str]) -> None:
+    """Item 8: no row wraps past two lines, no internal labels, PEAK is the last row."""
+    code, out, _ = run(*args)
+    assert code == 0
+    lines = out.splitlines()
+    assert all(len(x) <= 80 for x in lines)
+    pad = " " * 46
+    for above, line in zip(lines, lines[1:], strict=False):
+        assert not (above.startswith(pad) and line.startswith(pad)), line
+    assert "total of rows" not in out and "(denominator)" not in out
+    assert "(act " not in out and "PEAK" in out
