@@ -72,6 +72,13 @@ GRID = [
     "--layers 1024,4096,4096,1000 --batch 1024 --activation gelu --norm layernorm "
     "--dropout 0.1 --checkpointing",
     "--layers 1024,4096,4096,1000 --batch 256 --dtype bf16-master --optimizer adam",
+] + [  # transformers (issue 12): both attentions, GQA, autocast, checkpointing
+    "--model gpt2 --seq 1024 --batch 4 --dtype amp-bf16 --attention sdpa",
+    "--model gpt2 --seq 512 --batch 8 --dtype amp-bf16 --attention math",
+    "--model gpt2-medium --seq 1024 --batch 2 --dtype bf16-master --checkpointing",
+    "--arch gpt --n-layer 4 --d-model 1024 --n-head 16 --n-kv-head 4 --d-ff 2816 "
+    "--vocab 32000 --seq 2048 --batch 2 --norm rmsnorm --mlp swiglu --no-bias --untied "
+    "--dtype bf16-master --optimizer adamw",
 ]
 WORKSPACE_PROBE = """
 import torch
