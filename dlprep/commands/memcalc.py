@@ -242,9 +242,18 @@ def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
 
 def _range(est: Any) -> str:
     from dlprep.memcalc.guess import peak_range, range_text
+    from dlprep.memcalc.report import human
 
-    r = peak_range(est.cfg) if est.peak is None else None
-    return range_text(est.cfg, r) if r is not None else ""
+    cfg = est.cfg
+    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
+        _, h, w = cfg.input_chw
+        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
+        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
+                f"activation map ({human(fmap)} here), so the peak is at least "
+                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
+                "exact answer for a conv net.")
+    r = peak_range(cfg) if est.peak is None else None
+    return range_text(cfg, r) if r is not None else ""
 
 
 def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:

@@ -78,7 +78,8 @@ def rows(est: Estimate) -> list[Row]:
     if est.workspace:
         out.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
     if est.peak is None:
-        out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; range below"))
+        more = "+ maps, below" if cfg.input_chw else "range below"
+        out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; {more}"))
     else:
         phase = est.at_peak.phase if est.at_peak else "?"
         out.append(Row("PEAK", est.peak, f"in {phase}: what must fit"))
@@ -256,7 +257,7 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
     }
-    if est.peak is None:
+    if est.peak is None and cfg.input_chw is None:
         from dlprep.memcalc.guess import ASSUMPTION, peak_range
 
         r = peak_range(cfg)

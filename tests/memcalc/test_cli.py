@@ -170,3 +170,11 @@ def test_measure_on_meta_runs_a_model_too_big_for_ram(run) -> None:
     assert data["measured"]["device"] == "meta"
     assert data["measured"]["weights"] > 16 * 1024**3
     assert all(v == 0 for v in data["error_bytes"].values())
+
+
+def test_input_channels_hint_promises_no_exactness(run, flat) -> None:
+    code, out, _ = run("--params", "1e6", "--batch", "32", "--input", "1x28x28",
+                       "--channels", "32")
+    assert code == 0
+    assert "exact with --layers" not in flat(out) and "Peak range" not in out
+    assert "not replayed" in flat(out) and "3.06 MiB" in out
