@@ -54,9 +54,8 @@ def _fail(message: str) -> BadInput:
     "  dlprep memcalc --params 1e6 --batch 32\n"
     "  dlprep memcalc --layers 784,512,10 --batch 64 --measure\n"
     "  dlprep memcalc --layers 784,4096,4096,10 --gpu 'RTX 4090'\n"
-    "  dlprep memcalc --arch gpt --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
-    "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --optimizer adamw "
-    "--dtype bf16-master\n"
+    "  dlprep memcalc --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
+    "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --dtype bf16-master\n"
     "  dlprep memcalc --model llama-3-8b --seq 8192 --batch 1 --dtype bf16 --inference\n"
     "  dlprep memcalc --params 7.5e9 --dtype bf16-master --gpus 64 --zero 3\n"
     "  dlprep memcalc --list-models"))
