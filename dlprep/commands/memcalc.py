@@ -56,7 +56,7 @@ def _fail(message: str) -> BadInput:
     "  dlprep memcalc --layers 784,4096,4096,10 --gpu 'RTX 4090'\n"
     "  dlprep memcalc --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
     "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --dtype bf16-master\n"
-    "  dlprep memcalc --model llama-3-8b --seq 8192 --batch 1 --dtype bf16 --inference\n"
+    "  dlprep memcalc --model llama-3-8b --seq 8192 --dtype bf16 --inference\n"
     "  dlprep memcalc --params 7.5e9 --dtype bf16-master --gpus 64 --zero 3\n"
     "  dlprep memcalc --list-models"))
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
