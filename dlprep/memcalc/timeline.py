@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 KINDS = ("grad", "saved", "temp")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tensor:
     nbytes: int
     refs: int
@@ -66,19 +66,21 @@ class Timeline:
     def alloc(self, nbytes: int, label: str) -> str:
         self._n += 1
         key = f"{self._n}:{label}"
-        size = self.size(nbytes)
+        size = nbytes if self.rounding == 1 else self.size(nbytes)
         self.tensors[key] = _Tensor(size, 1, label)
-        self.cur += size
-        self._kinds["temp"] += size
+        cur = self.cur = self.cur + size
+        kinds = self._kinds
+        kinds["temp"] += size
         if self.log is not None:
-            self.log.append(f"+{size} {label} = {self.cur}")
+            self.log.append(f"+{size} {label} = {cur}")
         if self.curve is not None:
-            self.curve.append(self.cur)
-        if self.cur > self.phase_peaks.get(self.phase, 0):
-            self.phase_peaks[self.phase] = self.cur
-            self.phase_parts[self.phase] = self.parts()
-        if self.cur > self.peak.bytes:
-            self.peak = Peak(self.cur, self.phase, label, self.parts())
+            self.curve.append(cur)
+        phase = self.phase
+        if cur > self.phase_peaks.get(phase, 0):
+            self.phase_peaks[phase] = cur
+            self.phase_parts[phase] = dict(kinds)
+            if cur > self.peak.bytes:
+                self.peak = Peak(cur, phase, label, dict(kinds))
         return key
 
     def parts(self) -> dict[str, int]:
