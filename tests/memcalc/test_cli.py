@@ -178,3 +178,14 @@ def test_input_channels_hint_promises_no_exactness(run, flat) -> None:
     assert code == 0
     assert "exact with --layers" not in flat(out) and "Peak range" not in out
     assert "not replayed" in flat(out) and "3.06 MiB" in out
+
+
+def test_help_fits_80_columns() -> None:
+    import os
+
+    env = {**os.environ, "COLUMNS": "80"}
+    probe = "from dlprep.cli import main; main(['memcalc', '--help'])"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env=env)
+    assert "--lora-rank" in result.stdout and "--list-models" in result.stdout
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
