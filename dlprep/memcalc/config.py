@@ -176,6 +176,18 @@ class Config:
         return "gpt" if self.gpt is not None else "mlp"
 
     @property
+    def trained_shapes(self) -> list[int]:
+        """Parameters that get a gradient, so optimiser state: all but BERT's pooler,
+        which a language-model loss never reaches (torch skips params without grad)."""
+        shapes = self.param_shapes
+        if self.gpt is not None and self.gpt.pooler:
+            d = self.gpt.d_model
+            i = len(shapes) - (1 if not self.gpt.tied else 0) - 2
+            assert shapes[i:i + 2] == [d * d, d]
+            shapes = shapes[:i] + shapes[i + 2:]
+        return shapes
+
+    @property
     def n_params(self) -> int:
         if self.gpt is not None:
             return sum(_gpt_shapes(self.gpt))

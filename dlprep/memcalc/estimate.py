@@ -57,7 +57,7 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
     weights = sum(t.size(s) for s in sizes)
     masters = sum(t.size(n * 4) for n in cfg.param_shapes) if cfg.master else 0
-    state = sum(t.size(s) for n in cfg.param_shapes for s in state_tensors(cfg, n))
+    state = sum(t.size(s) for n in cfg.trained_shapes for s in state_tensors(cfg, n))
     buffers, inputs = replay_of(cfg).static(cfg, t) if cfg.layers or cfg.gpt else (0, 0)
     return weights, masters, buffers, inputs, weights, state
 

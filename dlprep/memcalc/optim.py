@@ -22,7 +22,7 @@ def step(t: Timeline, cfg: Config) -> list[str]:
     one tensor per parameter, kept as the masters' ``.grad``: their keys are returned.
     """
     t.start("step")
-    copies = [t.alloc(n * 4, "fp32 copy of a half gradient") for n in cfg.param_shapes
+    copies = [t.alloc(n * 4, "fp32 copy of a half gradient") for n in cfg.trained_shapes
               if cfg.master]
     for k in copies:
         t.keep_as_grad(k)
@@ -31,7 +31,7 @@ def step(t: Timeline, cfg: Config) -> list[str]:
 
 
 def _update(t: Timeline, cfg: Config) -> None:
-    sizes = [n * cfg.state_bytes for n in cfg.param_shapes]
+    sizes = [n * cfg.state_bytes for n in cfg.trained_shapes]
     opt, wd = OPTIMIZERS[cfg.optimizer], cfg.weight_decay > 0
     name = opt.name
     if cfg.foreach:

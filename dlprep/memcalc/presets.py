@@ -51,6 +51,8 @@ def preset(name: str) -> Preset:
 
 
 def listing() -> str:
+    import textwrap
+
     """One line per preset: name, parameters, shape, context, for ``--list-models``."""
     lines = [f"{'model':<12} {'parameters':>15}  shape"]
     for p in presets().values():
@@ -59,5 +61,8 @@ def listing() -> str:
         lines.append(f"{p.name:<12} {sum(g.param_shapes()):>15,}  {g.n_layer} x {g.d_model}, "
                      f"{heads}, ctx {p.context}")
     lines.append("")
+    for p in presets().values():
+        if p.note:
+            lines += textwrap.wrap(f"{p.name}: {p.note}.", 80)
     lines.append("Sources: dlprep/memcalc/presets.json ('source' of each entry).")
     return "\n".join(lines)

@@ -52,6 +52,9 @@ def rows(est: Estimate) -> list[Row]:
              else f"y {cfg.batch}x{cfg.layers[-1]}x{xb}")
         out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} + {y} B"))
     grads = f"N x {pb} B, one per weight"
+    trained = sum(cfg.trained_shapes) if cfg.gpt is not None else n
+    if trained != n:
+        grads = f"{trained:,} x {pb} B (the pooler gets none)"
     if cfg.master:
         grads = "N x 2 B + N x 4 B fp32 copies"
     out.append(Row("gradients", est.gradients, grads))
