@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from dlprep.memcalc.config import GPT, ConfigError
+from dlprep.paths import memcalc_presets_path
 
 SHAPE_FIELDS = ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab", "max_pos",
                 "norm", "mlp", "tied", "bias", "causal", "token_types", "embed_norm", "pooler",
@@ -24,13 +24,9 @@ class Preset:
     note: str = ""
 
 
-def presets_path() -> Path:
-    return Path(__file__).with_name("presets.json")
-
-
 @cache
 def presets() -> dict[str, Preset]:
-    raw = json.loads(presets_path().read_text(encoding="utf-8"))
+    raw = json.loads(memcalc_presets_path().read_text(encoding="utf-8"))
     out = {}
     for name, entry in raw.items():
         if name.startswith("_"):
