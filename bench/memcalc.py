@@ -1,6 +1,7 @@
 """`dlprep memcalc` wall time as a ratio to `python -c pass`, measured in the same run.
 
-Targets (issue 4): estimate mode under 200 ms wall, the --gpu batch search under 300 ms.
+Targets (issues 4 and 12): estimate mode (any preset, any --gpus) under 200 ms wall, the
+--gpu batch search under 300 ms.
 The ratios say how much of that is memcalc rather than this machine's Python start-up.
 
 On a CUDA machine, ``python bench/memcalc.py --cuda-grid`` calibrates the cuBLAS
@@ -33,6 +34,22 @@ CASES = [
                                    "--norm", "layernorm", "--checkpointing"], 0.200),
     ("--gpu, bf16-master + ckpt", ["--layers", "784,4096,4096,4096,10", "--gpu", "T4",
                                    "--dtype", "bf16-master", "--checkpointing"], 0.300),
+    ("--model gpt2", ["--model", "gpt2", "--seq", "1024", "--batch", "8"], 0.200),
+    ("--model llama-3-8b", ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1",
+                            "--optimizer", "adamw", "--dtype", "bf16-master"], 0.200),
+    ("--model llama-3-70b, ckpt", ["--model", "llama-3-70b", "--seq", "8192", "--batch", "1",
+                                   "--dtype", "bf16-master", "--checkpointing"], 0.200),
+    ("llama-3-70b --gpus 64 --zero 3", ["--model", "llama-3-70b", "--seq", "4096",
+                                        "--batch", "1", "--dtype", "bf16-master",
+                                        "--gpus", "64", "--zero", "3"], 0.200),
+    ("llama-3-8b --inference", ["--model", "llama-3-8b", "--seq", "8192", "--dtype",
+                                "bf16", "--inference"], 0.200),
+    ("llama-2-7b QLoRA", ["--model", "llama-2-7b", "--seq", "2048", "--dtype", "bf16",
+                          "--lora-rank", "8", "--base-dtype", "nf4"], 0.200),
+    ("--gpu H100, llama-3-8b", ["--model", "llama-3-8b", "--seq", "2048", "--dtype",
+                                "bf16-master", "--checkpointing", "--gpu", "H100"], 0.300),
+    ("--gpu 80GB, gpt2-xl amp", ["--model", "gpt2-xl", "--seq", "1024", "--dtype",
+                                 "amp-bf16", "--gpu", "80GB"], 0.300),
 ]
 
 
@@ -55,6 +72,13 @@ GRID = [
     "--layers 1024,4096,4096,1000 --batch 1024 --activation gelu --norm layernorm "
     "--dropout 0.1 --checkpointing",
     "--layers 1024,4096,4096,1000 --batch 256 --dtype bf16-master --optimizer adam",
+] + [  # transformers (issue 12): both attentions, GQA, autocast, checkpointing
+    "--model gpt2 --seq 1024 --batch 4 --dtype amp-bf16 --attention sdpa",
+    "--model gpt2 --seq 512 --batch 8 --dtype amp-bf16 --attention math",
+    "--model gpt2-medium --seq 1024 --batch 2 --dtype bf16-master --checkpointing",
+    "--arch gpt --n-layer 4 --d-model 1024 --n-head 16 --n-kv-head 4 --d-ff 2816 "
+    "--vocab 32000 --seq 2048 --batch 2 --norm rmsnorm --mlp swiglu --no-bias --untied "
+    "--dtype bf16-master --optimizer adamw",
 ]
 WORKSPACE_PROBE = """
 import torch

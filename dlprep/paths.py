@@ -30,6 +30,11 @@ def demos_dir() -> Path:
     return _shipped("demos")
 
 
+def memcalc_presets_path() -> Path:
+    """Shapes of published models for ``dlprep memcalc --model`` (ships in the package)."""
+    return _PKG / "memcalc" / "presets.json"
+
+
 def schema_path() -> Path:
     return builtin_bank_dir() / "schema.json"
 

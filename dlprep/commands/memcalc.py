@@ -13,16 +13,16 @@ import click
 from dlprep.commands._click import run
 from dlprep.memcalc.config import (
     ACTIVATIONS,
+    ATTENTIONS,
     DTYPES,
+    GPT_MLPS,
     LOSSES,
     NORMS,
     OPTIMIZERS,
     Config,
     ConfigError,
-    parse_chw,
-    parse_count,
-    parse_layers,
 )
+from dlprep.memcalc.options import config_from, one_question
 
 
 class OneLineCommand(click.Command):
@@ -49,21 +49,44 @@ def _fail(message: str) -> BadInput:
 @click.command(cls=OneLineCommand, help=(
     "Compute the memory one training step needs: weights, gradients, optimiser state, "
     "activations saved for backward, temporaries and the peak (by phase), each with its "
-    "formula. Exact on CPU for the MLPs it describes; --measure checks it against a real "
-    "run. Rules and a worked example: docs/memory.md.\n\n\b\nExamples:\n"
+    "formula. Exact on CPU for the MLPs and GPTs it describes; --measure checks it against "
+    "a real run. Rules and worked examples: docs/memory.md.\n\n\b\nExamples:\n"
     "  dlprep memcalc --params 1e6 --batch 32\n"
     "  dlprep memcalc --layers 784,512,10 --batch 64 --measure\n"
     "  dlprep memcalc --layers 784,4096,4096,10 --gpu 'RTX 4090'\n"
-    "  dlprep memcalc --layers 784,2048,2048,10 --batch 512 --checkpointing\n"
-    "  dlprep memcalc --layers 784,512,10 --dtype bf16-master --measure\n"
-    "  dlprep memcalc --params 1e6 --input 1x28x28 --channels 32"))
+    "  dlprep memcalc --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
+    "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --dtype bf16-master\n"
+    "  dlprep memcalc --model llama-3-8b --seq 8192 --dtype bf16 --inference\n"
+    "  dlprep memcalc --params 7.5e9 --dtype bf16-master --gpus 64 --zero 3\n"
+    "  dlprep memcalc --list-models"))
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
 @click.option("--layers", help="MLP widths, e.g. 784,512,512,10 (parameters computed).")
-@click.option("--batch", default="32", show_default=True, help="Batch size.")
+@click.option("--model", help="A published transformer (see --list-models).")
+@click.option("--list-models", is_flag=True, help="List --model presets with their sources.")
+@click.option("--arch", type=click.Choice(("mlp", "gpt")), default=None,
+              help="Model family (default: gpt with --model or GPT options, else mlp).")
+@click.option("--batch", default="32", show_default=True, help="Batch size (per GPU).")
+@click.option("--seq", help="GPT: tokens per sequence (default: the model's context, or 128).")
+@click.option("--n-layer", type=int, help="GPT: blocks.")
+@click.option("--d-model", type=int, help="GPT: width of the residual stream.")
+@click.option("--n-head", type=int, help="GPT: attention heads.")
+@click.option("--n-kv-head", type=int, default=0, help="GPT: K/V heads (grouped-query).")
+@click.option("--d-ff", type=int, default=0, help="GPT: MLP width (default 4 x d-model).")
+@click.option("--vocab", type=int, help="GPT: vocabulary size.")
+@click.option("--positions", type=int, default=0,
+              help="GPT: rows of a learned position embedding (default none).")
+@click.option("--mlp", type=click.Choice(GPT_MLPS), default="gelu", show_default=True,
+              help="GPT: MLP kind.")
+@click.option("--untied", is_flag=True, help="GPT: an output head of its own (not tied).")
+@click.option("--no-bias", is_flag=True, help="GPT: Linears (and LayerNorm) without bias.")
+@click.option("--encoder", is_flag=True, help="GPT: no causal mask (BERT-style encoder).")
+@click.option("--attention", type=click.Choice(ATTENTIONS), default="sdpa", show_default=True,
+              help="GPT: explicit matmul-softmax (keeps the T x T scores) or fused SDPA.")
 @click.option("--activation", type=click.Choice(ACTIVATIONS), default="relu", show_default=True)
 @click.option("--dropout", type=float, default=0.0, show_default=True,
-              help="Dropout probability after each hidden activation.")
-@click.option("--norm", type=click.Choice(NORMS), default="none", show_default=True)
+              help="Dropout probability after each hidden activation (MLP).")
+@click.option("--norm", type=click.Choice((*NORMS, "rmsnorm")), default=None,
+              help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm.")
 @click.option("--loss", type=click.Choice(LOSSES), default="cross_entropy", show_default=True)
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True)
 @click.option("--foreach/--no-foreach", default=None,
@@ -75,8 +98,22 @@ def _fail(message: str) -> BadInput:
               "weights/state; fp16-master/bf16-master: half model and gradients, fp32 master "
               "weights and state in the optimiser (fp16 with a static loss scale).")
 @click.option("--checkpointing", is_flag=True,
-              help="Activation checkpointing of each hidden block (Linear + norm + activation "
-              "+ dropout): keep only block inputs, recompute in backward.")
+              help="Activation checkpointing of each hidden block: keep only block inputs, "
+              "recompute in backward.")
+@click.option("--inference", is_flag=True,
+              help="GPT: weights + KV cache + a no-grad forward over the whole sequence.")
+@click.option("--lora-rank", type=int, default=0,
+              help="GPT: train rank-R LoRA adapters; the base weights are frozen.")
+@click.option("--lora-targets", default="q,v", show_default=True,
+              help="Linears that get adapters: q,k,v,o,gate,up,down.")
+@click.option("--base-dtype", type=click.Choice(("same", "nf4")), default="same",
+              show_default=True, help="Frozen base weights: the model's dtype, or QLoRA's "
+              "4-bit NF4 with double-quantised constants.")
+@click.option("--gpus", type=int, default=1, show_default=True,
+              help="Data-parallel GPUs (model states per GPU with --zero).")
+@click.option("--zero", type=click.IntRange(0, 3), default=None,
+              help="ZeRO stage 0-3 across --gpus (default 0).")
+@click.option("--fsdp", is_flag=True, help="FSDP full sharding: the same as --zero 3.")
 @click.option("--device", type=click.Choice(("cpu", "cuda", "meta")), default="cpu",
               show_default=True, help="Rules to apply; meta measures without running.")
 @click.option("--input", "input_chw", help="Image size CxHxW for a conv activation map.")
@@ -84,39 +121,54 @@ def _fail(message: str) -> BadInput:
 @click.option("--gpu", help="Find the largest batch for a GPU: 24GB, 80GiB, T4, A100-80GB, ...")
 @click.option("--measure", is_flag=True, help="Run real training steps and compare.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def memcalc(params: str | None, layers: str | None, batch: str, activation: str,
-            dropout: float, norm: str, loss: str, optimizer: str, foreach: bool | None,
-            weight_decay: float, dtype: str, device: str, input_chw: str | None,
-            channels: int | None, checkpointing: bool, gpu: str | None, measure: bool,
-            as_json: bool) -> None:
+def memcalc(**opts: Any) -> None:
+    if opts["list_models"]:
+        from dlprep.memcalc.presets import listing
+
+        click.echo(listing())
+        return
+    foreach = opts["foreach"]
     try:
-        cfg = Config(
-            batch=parse_count(batch, "--batch"),
-            layers=parse_layers(layers) if layers else None,
-            params=parse_count(params, "--params") if params and not layers else None,
-            activation=activation, dropout=dropout, norm=norm, loss=loss,
-            optimizer=optimizer, foreach=device == "cuda" if foreach is None else foreach,
-            dtype=dtype,
-            weight_decay=weight_decay, device="cuda" if device == "cuda" else "cpu",
-            input_chw=parse_chw(input_chw) if input_chw else None, channels=channels,
-            checkpointing=checkpointing,
-        )
-        if params and layers:
-            raise ConfigError("give --params or --layers, not both (--layers sets the count)")
+        cfg = config_from(opts)
+        if opts["fsdp"] and opts["zero"] not in (None, 3):
+            raise ConfigError("--fsdp is full sharding, ZeRO stage 3: drop --zero")
+        stage = 3 if opts["fsdp"] else opts["zero"] or 0
+        if opts["gpus"] < 1:
+            raise ConfigError("--gpus must be at least 1")
+        if stage and opts["gpus"] == 1:
+            raise ConfigError("ZeRO partitions across GPUs: give --gpus N with N > 1")
+        one_question(opts)
+        if opts["lora_rank"] or opts["base_dtype"] != "same":
+            _emit_lora(cfg, opts)
+            return
+        if opts["inference"]:
+            from dlprep.memcalc.inference import inference
+
+            inf = inference(cfg)
+            _emit_inference(cfg, inf, opts["as_json"])
+            return
+        gpu = opts["gpu"]
         # A GPU question gets torch's CUDA default unless the user chose.
         fit = _fit(replace(cfg, foreach=True) if foreach is None else cfg, gpu) if gpu else None
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     from dlprep.memcalc.estimate import estimate
 
-    est = estimate(cfg)
-    meas = _measure(cfg, device, est.peak) if measure else None
-    if as_json:
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found.
+    est = fit.estimate if fit is not None and fit.batch is not None else estimate(cfg)
+    sharded = _shard(cfg, est, opts["gpus"], stage) if opts["gpus"] > 1 else None
+    meas = _measure(cfg, opts["device"], est.peak) if opts["measure"] else None
+    if opts["as_json"]:
         from dlprep.memcalc.report import to_json
 
-        click.echo(json.dumps(to_json(est, fit, meas), indent=2))
+        out = to_json(est, fit, meas)
+        if sharded is not None:
+            from dlprep.memcalc.report_scale import zero_json
+
+            out["gpus"] = zero_json(sharded)
+        click.echo(json.dumps(out, indent=2))
         return
-    _print(est, fit, meas)
+    _print(est, fit, meas, sharded)
 
 
 def _fit(cfg: Config, gpu: str) -> Any:
@@ -126,11 +178,18 @@ def _fit(cfg: Config, gpu: str) -> Any:
 
 
 def _measure(cfg: Config, device: str, peak: int | None) -> Any:
-    if cfg.layers is None:
-        raise _fail("--measure needs --layers (it builds and trains that MLP)")
+    if cfg.layers is None and cfg.gpt is None:
+        raise _fail("--measure needs --layers or a GPT shape (it builds and trains that model)")
+    g = cfg.gpt
+    if g is not None and (g.token_types or g.embed_norm or g.pooler or not g.final_norm):
+        raise _fail("--measure builds pre-norm GPT blocks; this preset's extras (BERT's "
+                    "segment embedding, embedding norm, pooler, post-norm) are not in the rig")
     if device == "cpu" and peak is not None and peak > _ram() // 2:
         raise _fail(f"measuring needs about {peak:,} B, over half this machine's memory; "
                     "use --device meta")
+    if device == "meta" and g is not None and cfg.attention == "sdpa":
+        raise _fail("on the meta device scaled_dot_product_attention runs a different "
+                    "kernel than on CPU: measure on cpu, or use --attention math")
     from dlprep.memcalc.measure import measure
 
     if device == "cuda":
@@ -149,20 +208,72 @@ def _ram() -> int:
         return 8 * 1024**3
 
 
-def _print(est: Any, fit: Any, meas: Any) -> None:
+def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
+    from dlprep.memcalc.zero import block_weights, shard
+
+    return shard(est, gpus, stage, block_weights(cfg))
+
+
+def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
+    from dlprep.memcalc import report_scale
+    from dlprep.memcalc.estimate import estimate
+    from dlprep.memcalc.lora import lora, parse_targets
+
+    if not o["lora_rank"]:
+        raise ConfigError("--base-dtype nf4 is QLoRA: give --lora-rank R too")
+    adapted = lora(cfg, o["lora_rank"], parse_targets(o["lora_targets"]),
+                   "nf4" if o["base_dtype"] == "nf4" else cfg.dtype)
+    full = estimate(cfg)
+    if o["as_json"]:
+        click.echo(json.dumps(report_scale.lora_json(cfg, adapted, full), indent=2))
+    else:
+        click.echo(report_scale.lora_text(cfg, adapted, full))
+
+
+def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
+    from dlprep.memcalc import report_scale
+
+    if as_json:
+        click.echo(json.dumps(report_scale.inference_json(cfg, inf), indent=2))
+    else:
+        click.echo(report_scale.inference_text(cfg, inf))
+
+
+def _range(est: Any) -> str:
+    from dlprep.memcalc.guess import peak_range, range_text
+    from dlprep.memcalc.report import human
+
+    cfg = est.cfg
+    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
+        _, h, w = cfg.input_chw
+        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
+        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
+                f"activation map ({human(fmap)} here), so the peak is at least "
+                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
+                "exact answer for a conv net.")
+    r = peak_range(cfg) if est.peak is None else None
+    return range_text(cfg, r) if r is not None else ""
+
+
+def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc import report
     from dlprep.memcalc.trade import trade_text
 
     click.echo(report.heading(est))
     click.echo()
     click.echo(report.table(report.rows(est)))
-    for text in (report.why(est), trade_text(est), report.cuda_notes(est)):
+    for text in (report.why(est), _range(est), trade_text(est), report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))
     if fit is not None:
         click.echo()
         click.echo(report.fit_text(fit))
+    if sharded is not None:
+        from dlprep.memcalc.report_scale import zero_text
+
+        click.echo()
+        click.echo(zero_text(sharded))
     if meas is not None:
         click.echo()
         click.echo(f"Estimate vs measured ({meas.device}, one warmed-up training step):")

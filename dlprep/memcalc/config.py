@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+
+from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")
 NORMS = ("none", "batchnorm", "layernorm")
 LOSSES = ("cross_entropy", "mse")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
+OPTIMIZERS = tuple(OPTIMIZER_TABLE)
 DTYPES = ("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16", "fp16-master", "bf16-master")
 DEVICES = ("cpu", "cuda")
+GPT_NORMS = ("layernorm", "rmsnorm")
+GPT_MLPS = ("gelu", "swiglu")
+ATTENTIONS = ("math", "sdpa")
 
 # Bytes per element of each storage dtype used below.
 ITEMSIZE = {"fp32": 4, "fp16": 2, "bf16": 2, "int64": 8, "bool": 1}
@@ -26,6 +32,86 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class GPT:
+    """A decoder-only (or, with ``causal`` False, encoder) transformer's shape.
+
+    Blocks are pre-norm: ``x + attn(norm(x))`` then ``x + mlp(norm(x))``; a final norm
+    and the output head (tied to the token embedding or its own matrix) feed
+    cross-entropy over the vocabulary.
+    """
+
+    n_layer: int
+    d_model: int
+    n_head: int
+    vocab: int
+    n_kv_head: int = 0  # 0: as many as n_head (multi-head); fewer: grouped-query
+    d_ff: int = 0  # 0: 4 x d_model
+    max_pos: int = 0  # rows of a learned position embedding; 0: none (RoPE, not sized)
+    norm: str = "layernorm"
+    mlp: str = "gelu"
+    tied: bool = True
+    bias: bool = True  # biases in every Linear (and LayerNorm)
+    causal: bool = True
+    token_types: int = 0  # BERT's segment embedding rows
+    embed_norm: bool = False  # BERT's LayerNorm on the embeddings
+    pooler: bool = False  # BERT's d x d pooler (counted, not trained by a LM loss)
+    final_norm: bool = True  # a norm before the head (pre-norm models; BERT has none)
+
+    @property
+    def kv_heads(self) -> int:
+        return self.n_kv_head or self.n_head
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_head
+
+    @property
+    def ff(self) -> int:
+        return self.d_ff or 4 * self.d_model
+
+    def linears(self) -> list[tuple[str, int, int]]:
+        """(name, d_in, d_out) of one block's Linears, in forward order."""
+        d, kv = self.d_model, self.kv_heads * self.head_dim
+        mlp = ([("gate", d, self.ff), ("up", d, self.ff)] if self.mlp == "swiglu"
+               else [("up", d, self.ff)])
+        return [("q", d, d), ("k", d, kv), ("v", d, kv), ("o", d, d), *mlp,
+                ("down", self.ff, d)]
+
+    def param_shapes(self) -> list[int]:
+        """Element count of every parameter tensor, in ``net.parameters()`` order."""
+        return list(_gpt_shapes(self))
+
+    def _shapes(self) -> tuple[int, ...]:
+        d = self.d_model
+        norm = [d, d] if self.norm == "layernorm" and self.bias else [d]
+        out = [self.vocab * d]
+        if self.max_pos:
+            out.append(self.max_pos * d)
+        if self.token_types:
+            out.append(self.token_types * d)
+        if self.embed_norm:
+            out += norm
+        for _ in range(self.n_layer):
+            for i, (_, a, b) in enumerate(self.linears()):
+                if i in (0, 4):
+                    out += norm  # the pre-norm before attention and before the MLP
+                out += [a * b, b] if self.bias else [a * b]
+        if self.final_norm:
+            out += norm
+        if self.pooler:
+            out += [d * d, d]
+        if not self.tied:
+            out.append(self.vocab * d)
+        return tuple(out)
+
+
+@cache
+def _gpt_shapes(g: GPT) -> tuple[int, ...]:
+    # A preset has hundreds of tensors and every row asks: compute them once per shape.
+    return g._shapes()
+
+
+@dataclass(frozen=True)
 class Config:
     """One training step of an MLP ``layers[0] -> ... -> layers[-1]`` (or just a count).
 
@@ -37,6 +123,9 @@ class Config:
     batch: int
     layers: tuple[int, ...] | None = None
     params: int | None = None
+    gpt: GPT | None = None
+    seq: int = 0  # tokens per sequence (GPT)
+    attention: str = "math"  # GPT: explicit matmul-softmax, or fused SDPA
     activation: str = "relu"
     dropout: float = 0.0
     norm: str = "none"
@@ -83,7 +172,25 @@ class Config:
         return 4 if self.dtype == "fp32" else 2
 
     @property
+    def arch(self) -> str:
+        return "gpt" if self.gpt is not None else "mlp"
+
+    @property
+    def trained_shapes(self) -> list[int]:
+        """Parameters that get a gradient, so optimiser state: all but BERT's pooler,
+        which a language-model loss never reaches (torch skips params without grad)."""
+        shapes = self.param_shapes
+        if self.gpt is not None and self.gpt.pooler:
+            d = self.gpt.d_model
+            i = len(shapes) - (1 if not self.gpt.tied else 0) - 2
+            assert shapes[i:i + 2] == [d * d, d]
+            shapes = shapes[:i] + shapes[i + 2:]
+        return shapes
+
+    @property
     def n_params(self) -> int:
+        if self.gpt is not None:
+            return sum(_gpt_shapes(self.gpt))
         if self.layers is None:
             assert self.params is not None
             return self.params
@@ -95,6 +202,8 @@ class Config:
     @property
     def param_shapes(self) -> list[int]:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
+        if self.gpt is not None:
+            return self.gpt.param_shapes()
         if self.layers is None:
             return [self.n_params]
         sizes: list[int] = []
@@ -111,7 +220,9 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"batch must be a positive integer, got {cfg.batch!r}")
     if cfg.batch > MAX_BATCH:
         raise ConfigError(f"batch {cfg.batch} is absurdly large (limit {MAX_BATCH:.0e})")
-    if cfg.layers is None and cfg.params is None:
+    if cfg.gpt is not None:
+        check_gpt(cfg, cfg.gpt)
+    elif cfg.layers is None and cfg.params is None:
         raise ConfigError("give --layers (MLP widths) or --params (a parameter count)")
     if cfg.layers is not None:
         if len(cfg.layers) < 2:
@@ -146,9 +257,43 @@ def check(cfg: Config) -> None:
         raise ConfigError("--channels C needs --input CxHxW (the image the conv layer sees)")
     if cfg.channels is not None and cfg.channels <= 0:
         raise ConfigError("--channels must be a positive integer")
-    if cfg.checkpointing and (cfg.layers is None or len(cfg.layers) < 3):
+    if cfg.checkpointing and cfg.gpt is None and (cfg.layers is None or len(cfg.layers) < 3):
         raise ConfigError("--checkpointing recomputes hidden blocks: give --layers with at "
                           "least one hidden width, e.g. 784,512,10")
+
+
+def check_gpt(cfg: Config, g: GPT) -> None:
+    for name, value in (("--n-layer", g.n_layer), ("--d-model", g.d_model),
+                        ("--n-head", g.n_head), ("--vocab", g.vocab), ("--seq", cfg.seq)):
+        if not isinstance(value, int) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if value > MAX_WIDTH:
+            raise ConfigError(f"{name} {value} is absurd (limit {MAX_WIDTH:.0e})")
+    if g.d_model % g.n_head:
+        raise ConfigError(f"--d-model {g.d_model} must be a multiple of --n-head {g.n_head}")
+    if g.n_kv_head < 0 or g.n_head % g.kv_heads:
+        raise ConfigError(f"--n-head {g.n_head} must be a multiple of --n-kv-head "
+                          f"{g.n_kv_head} (grouped-query attention shares each K/V head)")
+    if g.kv_heads == 1 and g.n_head > 1:
+        raise ConfigError("--n-kv-head 1 (multi-query attention) is not modelled: its K/V "
+                          "repeat is a view, not a copy; use 2 or more")
+    if g.d_ff < 0 or g.max_pos < 0:
+        raise ConfigError("--d-ff and the position table must not be negative")
+    if g.max_pos and cfg.seq > g.max_pos:
+        raise ConfigError(f"--seq {cfg.seq} is longer than the {g.max_pos} learned positions")
+    for what, choice, allowed in (("norm", g.norm, GPT_NORMS), ("mlp", g.mlp, GPT_MLPS),
+                                  ("attention", cfg.attention, ATTENTIONS)):
+        if choice not in allowed:
+            raise ConfigError(f"unknown {what} {choice!r}; choose from {', '.join(allowed)}")
+    if cfg.layers is not None or cfg.params is not None:
+        raise ConfigError("a GPT is sized from its shape: drop --layers and --params")
+    if cfg.dropout:
+        raise ConfigError("--dropout is not modelled for GPT blocks (modern LLMs train "
+                          "without it)")
+    if cfg.loss != "cross_entropy":
+        raise ConfigError("a GPT is trained with cross-entropy over the vocabulary")
+    if sum(g.param_shapes()) > MAX_ELEMENTS:
+        raise ConfigError(f"{sum(g.param_shapes()):.3g} parameters is absurd")
 
 
 def parse_count(text: str, what: str) -> int:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models import replay_of
 from dlprep.memcalc.optim import state_tensors, step
-from dlprep.memcalc.replay import backward, forward
 from dlprep.memcalc.timeline import Peak, Timeline
 
 # cuBLAS + cuBLASLt workspace from the caching allocator. Version-dependent and
@@ -40,6 +40,8 @@ class Estimate:
     # Checkpointing: bytes each hidden block's recompute saves again (live only while
     # that block's backward runs).
     recomputed: dict[int, int] = field(default_factory=dict)
+    phase_parts: dict[str, dict[str, int]] = field(default_factory=dict)  # live at each peak
+    saved_per_block: int = 0  # GPT: what one block saves for backward
 
     @property
     def temporaries(self) -> int | None:
@@ -55,26 +57,17 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
     weights = sum(t.size(s) for s in sizes)
     masters = sum(t.size(n * 4) for n in cfg.param_shapes) if cfg.master else 0
-    state = sum(t.size(s) for n in cfg.param_shapes for s in state_tensors(cfg, n))
-    buffers = inputs = 0
-    if cfg.layers is not None:
-        if cfg.norm == "batchnorm":
-            for b in cfg.layers[1:-1]:
-                buffers += 2 * t.size(b * cfg.param_bytes) + t.size(8)
-        x_bytes = 2 if cfg.half else 4
-        inputs = t.size(cfg.batch * cfg.layers[0] * x_bytes)
-        if cfg.loss == "cross_entropy":
-            inputs += t.size(cfg.batch * 8)
-        else:
-            inputs += t.size(cfg.batch * cfg.layers[-1] * x_bytes)
+    state = sum(t.size(s) for n in cfg.trained_shapes for s in state_tensors(cfg, n))
+    buffers, inputs = replay_of(cfg).static(cfg, t) if cfg.layers or cfg.gpt else (0, 0)
     return weights, masters, buffers, inputs, weights, state
 
 
-def estimate(cfg: Config) -> Estimate:
+def estimate(cfg: Config, log: list[str] | None = None,
+             curve: list[int] | None = None, exact_sizes: bool = False) -> Estimate:
     """Every row, the peak and where it happens; activations need ``cfg.layers``."""
     weights, masters, buffers, inputs, grads, state = static_parts(cfg)
     rounding = CUDA_ROUNDING if cfg.device == "cuda" else 1
-    if cfg.layers is None:
+    if cfg.layers is None and cfg.gpt is None:
         # Without shapes only the step is known, and only for foreach kernels (their
         # temporaries are one list as large as the weights, however they are split).
         t = Timeline(weights + masters + grads + state, rounding)
@@ -85,10 +78,14 @@ def estimate(cfg: Config) -> Estimate:
                         step_temporaries=temps, peak_floor=t.base + copies + temps,
                         master_weights=masters, master_grads=copies)
     workspace = CUBLAS_WORKSPACE if cfg.device == "cuda" else 0
+    if exact_sizes:  # no 512-byte rounding: every size is then linear in the batch
+        rounding = 1
     t = Timeline(weights + masters + buffers + inputs + state + workspace, rounding)
-    graph = forward(t, cfg)
+    t.log, t.curve = log, curve
+    family = replay_of(cfg)
+    graph = family.forward(t, cfg)
     saved = t.saved_total  # the recompute's saves in backward are transient, not these
-    grad_keys = backward(t, cfg, graph)
+    grad_keys = family.backward(t, cfg, graph)
     start = t.cur
     copy_keys = step(t, cfg)
     copies = sum(t.tensors[k].nbytes for k in copy_keys)
@@ -97,4 +94,5 @@ def estimate(cfg: Config) -> Estimate:
                     t.peak.bytes, dict(t.phase_peaks), t.peak,
                     t.phase_peaks["step"] - start - copies, workspace,
                     master_weights=masters, master_grads=copies,
-                    recomputed=dict(graph.recomputed))
+                    recomputed=dict(graph.recomputed), phase_parts=dict(t.phase_parts),
+                    saved_per_block=getattr(graph, "per_block", 0))

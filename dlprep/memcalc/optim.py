@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.optimizers import OPTIMIZERS
 from dlprep.memcalc.timeline import Timeline
 
 
 def state_tensors(cfg: Config, n: int) -> list[int]:
     """Bytes of each optimiser-state tensor kept for a parameter of ``n`` elements."""
-    pb = cfg.state_bytes
+    opt = OPTIMIZERS[cfg.optimizer]
     # The scalar step counter stays a float32 CPU tensor (unless capturable/fused).
-    step = [] if cfg.device == "cuda" else [4]
-    return {
-        "sgd": [],
-        "momentum": [n * pb],
-        "adam": [n * pb, n * pb, *step],
-        "adamw": [n * pb, n * pb, *step],
-        "rmsprop": [n * pb, *step],
-        "adagrad": [n * pb, *step],
-    }[cfg.optimizer]
+    step = [4] if opt.step_counter and cfg.device != "cuda" else []
+    return [n * cfg.state_bytes for _ in opt.state] + step
 
 
 def step(t: Timeline, cfg: Config) -> list[str]:
@@ -28,7 +22,7 @@ def step(t: Timeline, cfg: Config) -> list[str]:
     one tensor per parameter, kept as the masters' ``.grad``: their keys are returned.
     """
     t.start("step")
-    copies = [t.alloc(n * 4, "fp32 copy of a half gradient") for n in cfg.param_shapes
+    copies = [t.alloc(n * 4, "fp32 copy of a half gradient") for n in cfg.trained_shapes
               if cfg.master]
     for k in copies:
         t.keep_as_grad(k)
@@ -37,22 +31,23 @@ def step(t: Timeline, cfg: Config) -> list[str]:
 
 
 def _update(t: Timeline, cfg: Config) -> None:
-    sizes = [n * cfg.state_bytes for n in cfg.param_shapes]
-    opt, wd = cfg.optimizer, cfg.weight_decay > 0
+    sizes = [n * cfg.state_bytes for n in cfg.trained_shapes]
+    opt, wd = OPTIMIZERS[cfg.optimizer], cfg.weight_decay > 0
+    name = opt.name
     if cfg.foreach:
-        if opt in ("adam", "adamw", "rmsprop", "adagrad"):
+        if opt.foreach_sqrt:
             t.drop(t.alloc(4, "optimiser scalar constant"))
         lists: list[str] = []
-        if wd and opt != "adamw":
+        if wd and not opt.decoupled:
             lists = [t.alloc(s, "grad + weight_decay * param") for s in sizes]
-            if opt == "adam":  # Adam lerps the decayed gradients in, then lets them go
+            if opt.drops_decayed_early:  # Adam lerps the decayed grads in, then lets go
                 for k in lists:
                     t.drop(k)
                 lists = []
-        if opt in ("adam", "adamw", "rmsprop", "adagrad"):
-            lists += [t.alloc(s, f"{opt} foreach sqrt") for s in sizes]
-        if opt == "adagrad" and not wd:  # with weight decay the product is in place
-            lists += [t.alloc(s, "adagrad foreach grad * -lr") for s in sizes]
+        if opt.foreach_sqrt:
+            lists += [t.alloc(s, f"{name} foreach sqrt") for s in sizes]
+        if opt.foreach_neg_lr_list and not wd:  # with weight decay it is made in place
+            lists += [t.alloc(s, f"{name} foreach grad * -lr") for s in sizes]
         for k in lists:
             t.drop(k)
         return
@@ -63,11 +58,11 @@ def _update(t: Timeline, cfg: Config) -> None:
         if prev_grad is not None:
             t.drop(prev_grad)
             prev_grad = None
-        if wd and opt != "adamw":
+        if wd and not opt.decoupled:
             prev_grad = t.alloc(s, "grad + weight_decay * param")
-        if opt in ("sgd", "momentum"):
+        if not opt.per_tensor:
             continue
-        if opt in ("adam", "adamw"):
+        if opt.per_tensor == "sqrt+den":
             sq = t.alloc(s, "sqrt(exp_avg_sq)")
             den = t.alloc(s, "denominator")
             t.drop(sq)

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
-from dlprep.memcalc.gpus import CUDA_CONTEXT, Fit
+from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
+from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
 from dlprep.memcalc.trade import trade
 
 WIDTH = 80
-STATE_FORMULA = {
-    "sgd": "none (plain SGD keeps no state)",
-    "momentum": "N x {pb} B momentum buffer",
-    "adam": "2 x N x {pb} B (exp_avg, exp_avg_sq){step}",
-    "adamw": "2 x N x {pb} B (exp_avg, exp_avg_sq){step}",
-    "rmsprop": "N x {pb} B square_avg{step}",
-    "adagrad": "N x {pb} B sum{step}",
-}
 
 
 @dataclass
@@ -40,125 +33,123 @@ def human(n: int | None) -> str:
 
 
 def rows(est: Estimate) -> list[Row]:
+    """The table: what is held, each with a short formula; the last row is the answer."""
     cfg = est.cfg
     pb = cfg.param_bytes
     n = cfg.n_params
-    step = "" if cfg.optimizer == "sgd" or cfg.device == "cuda" else " + 4 B step per tensor"
-    if cfg.optimizer == "momentum":
-        step = ""
-    out = [Row("weights", est.weights, f"{n:,} params x {pb} B"
-               + (" (fp32 under autocast)" if cfg.amp else "")
-               + (" (the half model the forward uses)" if cfg.master else ""))]
+    out = [Row("weights", est.weights, f"{n:,} x {pb} B" + (" (fp32, autocast)" if cfg.amp
+                                                             else ""))]
     if cfg.master:
-        out.append(Row("master weights", est.master_weights,
-                       f"{n:,} x 4 B fp32 copy owned by the optimiser; updated, then cast "
-                       "back into the half weights in place"))
+        out.append(Row("master weights", est.master_weights, f"{n:,} x 4 B fp32 copy"))
     if est.buffers:
-        out.append(Row("buffers", est.buffers, "BatchNorm running mean/var + int64 counter"))
-    if cfg.layers is not None:
+        out.append(Row("buffers", est.buffers, "causal mask T x T x 1 B per block"
+                       if cfg.gpt else "BatchNorm running mean/var + counter"))
+    if cfg.gpt is not None:
+        out.append(Row("input batch", est.inputs, f"ids + targets {cfg.batch}x{cfg.seq}x8 B"))
+    elif cfg.layers is not None:
         xb = 2 if cfg.half else 4
-        y = (f"y {cfg.batch}x8 B" if cfg.loss == "cross_entropy"
-             else f"y {cfg.batch}x{cfg.layers[-1]}x{xb} B")
-        out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} B + {y}"))
-    grads = f"one per weight: N x {pb} B"
+        y = (f"y {cfg.batch}x8" if cfg.loss == "cross_entropy"
+             else f"y {cfg.batch}x{cfg.layers[-1]}x{xb}")
+        out.append(Row("input batch", est.inputs, f"X {cfg.batch}x{cfg.layers[0]}x{xb} + {y} B"))
+    grads = f"N x {pb} B, one per weight"
+    trained = sum(cfg.trained_shapes) if cfg.gpt is not None else n
+    if trained != n:
+        grads = f"{trained:,} x {pb} B (the pooler gets none)"
     if cfg.master:
-        grads = ("N x 2 B half (backward) + N x 4 B fp32 copies the step reads "
-                 f"({est.master_grads:,} B)")
+        grads = "N x 2 B + N x 4 B fp32 copies"
     out.append(Row("gradients", est.gradients, grads))
-    over = "over the fp32 masters: " if cfg.master and cfg.optimizer != "sgd" else ""
+    over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
     out.append(Row("optimizer state", est.optimizer_state,
-                   over + STATE_FORMULA[cfg.optimizer].format(pb=cfg.state_bytes, step=step)))
+                   over + state_formula(OPTIMIZERS[cfg.optimizer], cfg.state_bytes,
+                                        cfg.device != "cuda")))
     if est.saved_activations is None:
-        hint = ("about one activation map (below) per conv+ReLU layer; exact with --layers"
-                if cfg.input_chw else "give --layers 784,512,10 (MLP widths) or --input "
-                "CxHxW --channels C")
-        out.append(Row("saved activations", None,
-                       f"cannot be known from a parameter count: {hint}"))
+        out.append(Row("saved activations", None, "unknown from a count: see the range "
+                       "below" if cfg.input_chw is None else "see the activation map"))
     else:
         out.append(Row("saved activations", est.saved_activations, saved_formula(est)))
     if est.recomputed:
-        tr = trade(est)
-        out.append(Row("recomputed saves", tr.recomputed,
-                       "the largest block's saves, rebuilt in backward and alive only while "
-                       f"its backward runs; costs one more forward of the hidden Linears "
-                       f"(+{tr.extra_pct:.0f}% matmul FLOPs)"))
+        out.append(Row("recomputed saves", trade(est).recomputed,
+                       "largest block's saves, rebuilt in backward"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw
         e = cfg.act_bytes
         out.append(Row("activation map", cfg.batch * cfg.channels * h * w * e,
-                       f"one conv output: {cfg.batch} x {cfg.channels} x {h} x {w} x {e} B "
-                       f"(input {c}x{h}x{w}); each conv+ReLU saves about one"))
-    temps = est.temporaries
-    label = est.at_peak.label if est.at_peak else ""
-    out.append(Row("temporaries at peak", temps,
-                   f"live at the peak besides the rows above ({label})" if temps is not None
-                   else "unknown without layer shapes"))
+                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B, one conv output"))
+    if est.temporaries is not None:
+        out.append(Row("temporaries at peak", est.temporaries, TEMPS.get(
+            est.at_peak.phase if est.at_peak else "", "")))
     if est.workspace:
-        out.append(Row("cuBLAS workspace", est.workspace,
-                       "2 x 4 MiB + 8 x 16 KiB, assumed: NOT calibrated on a GPU yet"))
-    known = [r.bytes for r in out if r.name != "activation map"]
-    total = None if any(b is None for b in known) else sum(b for b in known if b is not None)
-    out.append(Row("total of rows", total, "upper bound: not all of it is live at once"
-                   if total is not None else "unknown: activations missing"))
+        out.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
     if est.peak is None:
-        step_part = " + foreach step temporaries" if est.step_temporaries else ""
-        masters = " + master weights" if cfg.master else ""
-        out.append(Row("peak", None, f"at least {est.peak_floor:,} B (weights{masters} + "
-                       f"gradients + state{step_part}); the rest needs layer shapes"))
+        more = "+ maps, below" if cfg.input_chw else "range below"
+        out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; {more}"))
     else:
-        out.append(Row("peak", est.peak, f"in {est.at_peak.phase if est.at_peak else '?'}"))
+        phase = est.at_peak.phase if est.at_peak else "?"
+        out.append(Row("PEAK", est.peak, f"in {phase}: what must fit"))
     return out
+
+
+TEMPS = {"backward": "activation gradients in flight",
+         "step": "the optimiser step's temporaries",
+         "forward": "intermediates of the forward"}
 
 
 def saved_formula(est: Estimate) -> str:
     cfg = est.cfg
+    if cfg.gpt is not None:
+        return gpt_saved_formula(est)
     if cfg.checkpointing and cfg.layers is not None:
-        # Every hidden block's output is kept once: as the next block's checkpointed
-        # input, or as the last Linear's input.
-        widths = " + ".join(map(str, cfg.layers[1:-1]))
-        parts = [f"block outputs B x ({widths}) x {cfg.act_bytes} B"]
-        if cfg.amp:
-            parts.append("last Linear's half weight copy")
-        parts.append("log_softmax output + total_weight" if cfg.loss == "cross_entropy"
-                     else "loss input")
-        return " + ".join(parts) + "; a checkpointed block keeps only its input"
-    parts = ["Linear inputs"]
+        widths = "+".join(map(str, cfg.layers[1:-1]))
+        return f"block outputs B x ({widths}) x {cfg.act_bytes} B + loss"
+    parts = ["Linear in"]
     if cfg.layers is not None and len(cfg.layers) > 2:
         if cfg.norm != "none":
-            parts.append(f"{cfg.norm} input + 2 stats")
-        which = "output" if cfg.activation in ("relu", "sigmoid", "tanh") else "input"
-        parts.append(f"{cfg.activation} {which}")
+            parts.append("norm in+stats")
+        parts.append("act " + ("out" if cfg.activation in ("relu", "sigmoid", "tanh")
+                               else "in"))
         if cfg.dropout > 0:
-            parts.append("dropout mask (" + ("bool" if cfg.device == "cuda" else "float") + ")")
+            parts.append("mask")
     if cfg.amp:
-        parts.append("half weight copies")
-    parts.append("log_softmax output" if cfg.loss == "cross_entropy" else "loss input")
-    return "B x (" + " + ".join(parts) + ")"
+        parts.append("half W")
+    parts.append("log_softmax" if cfg.loss == "cross_entropy" else "logits")
+    return "B x (" + ", ".join(parts) + ")"
+
+
+def gpt_saved_formula(est: Estimate) -> str:
+    g = est.cfg.gpt
+    assert g is not None and est.saved_activations is not None
+    per = est.saved_per_block
+    if not per:
+        return ""
+    rest = est.saved_activations - per * g.n_layer
+    return f"{g.n_layer} blocks x {human(per)} + {human(rest)} head/loss"
 
 
 def why(est: Estimate) -> str:
+    """What the peak is made of and why it lands in its phase (no internal labels)."""
     if est.at_peak is None or est.peak is None:
         return ""
     p = est.at_peak
     phases = ", ".join(f"{k} {human(v)}" for k, v in est.phase_peaks.items())
+    fixed = est.peak - sum(p.parts.values())
+    held = [f"{human(fixed)} weights, state and batch",
+            f"{human(p.parts.get('grad', 0))} gradients so far",
+            f"{human(p.parts.get('saved', 0))} saved activations",
+            f"{human(p.parts.get('temp', 0))} {TEMPS.get(p.phase, 'temporaries')}"]
     if p.phase == "step":
-        copies = (f"the fp32 gradient copies ({human(est.master_grads)}) and "
-                  if est.master_grads else "")
-        reason = (f"{copies}the optimiser step's temporaries ({human(est.step_temporaries)}, "
-                  f"{p.label}) sit on top of weights, gradients and state; small batches "
-                  "peak here")
+        reason = "the optimiser's temporaries sit on top of everything kept; small batches " \
+            "peak here"
     elif p.phase == "backward":
-        held = ("saved activations (block inputs + the recomputed block's saves)"
-                if est.cfg.checkpointing else "saved activations")
-        reason = (f"{human(p.parts.get('saved', 0))} of {held} are still held "
-                  f"while gradients flow ({p.label}); large batches peak here")
+        reason = "saved activations are still held while gradients flow; large batches " \
+            "peak here"
     else:
-        reason = f"all saved activations are live at the end of the forward ({p.label})"
-    return f"Peak by phase: {phases}. Peak in {p.phase}: {reason}."
+        reason = "every saved activation is live at the end of the forward"
+    return (f"The peak, {human(est.peak)} in {p.phase}, is {', '.join(held)}: {reason}. "
+            f"Peak by phase: {phases}.")
 
 
 def table(items: list[Row]) -> str:
-    name_w, bytes_w, human_w = 20, 15, 10
+    name_w, bytes_w, human_w = 19, 15, 9
     formula_w = WIDTH - name_w - bytes_w - human_w - 3
     head = f"{'row':<{name_w}} {'bytes':>{bytes_w}} {'':>{human_w}} formula"
     lines = [head, "-" * WIDTH]
@@ -174,6 +165,8 @@ def table(items: list[Row]) -> str:
 
 def heading(est: Estimate) -> str:
     cfg = est.cfg
+    if cfg.gpt is not None:
+        return gpt_heading(est)
     what = ("MLP " + "-".join(map(str, cfg.layers))) if cfg.layers else f"{cfg.n_params:,} params"
     extras = [cfg.activation] if cfg.layers and len(cfg.layers) > 2 else []
     if cfg.layers and len(cfg.layers) > 2 and cfg.norm != "none":
@@ -188,6 +181,20 @@ def heading(est: Estimate) -> str:
     return "\n".join(textwrap.wrap(line, WIDTH))
 
 
+def gpt_heading(est: Estimate) -> str:
+    cfg = est.cfg
+    g = cfg.gpt
+    assert g is not None
+    heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
+    kind = ("encoder" if not g.causal else "GPT")
+    line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
+            f"({cfg.n_params:,} params), batch {cfg.batch} x seq {cfg.seq}, {g.norm}, "
+            f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
+            f"{cfg.optimizer}{'' if cfg.foreach else ' (per-tensor)'}, {cfg.dtype}"
+            f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
+    return wrap(line)
+
+
 def wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, WIDTH))
 
@@ -197,19 +204,22 @@ def cuda_notes(est: Estimate) -> str:
         return ""
     return wrap(f"CUDA context: about {human(CUDA_CONTEXT)} more per process, outside "
                 "max_memory_allocated (an assumption, not calibrated on a GPU yet). "
-                "Allocations are rounded up to 512 B each.")
+                "Allocations are rounded up to 512 B each; dropout masks are bool "
+                "(1 B per element).")
 
 
 def fit_text(fit: Fit) -> str:
+    budget = (f"{human(fit.capacity)} as the card reports it, less {MARGIN:.0%} kept free "
+              f"for the caching allocator and an assumed {human(CUDA_CONTEXT)} CUDA context: "
+              f"{human(fit.usable)} usable")
     if fit.batch is None:
-        return wrap(f"GPU {fit.gpu} ({human(fit.capacity)}): {fit.reason}.")
+        return wrap(f"GPU {fit.gpu}: {budget}. {fit.reason[0].upper()}{fit.reason[1:]}.")
     est = fit.estimate
     assert est is not None and est.peak is not None
     verb = "dominate" if fit.dominant.split(" (")[0].endswith("s") else "dominates"
-    return wrap(f"GPU {fit.gpu} ({human(fit.capacity)}, {human(fit.usable)} after an assumed "
-                f"{human(CUDA_CONTEXT)} CUDA context): largest batch {fit.batch:,} "
-                f"(peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}); "
-                f"{fit.dominant} {verb}.")
+    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,} (the table above): "
+                f"peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}, "
+                f"{human(fit.headroom)} of headroom left; {fit.dominant} {verb}.")
 
 
 def compare(est: Estimate, meas: Any) -> str:
@@ -240,7 +250,9 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                    "batch": cfg.batch, "activation": cfg.activation, "dropout": cfg.dropout,
                    "norm": cfg.norm, "loss": cfg.loss, "optimizer": cfg.optimizer,
                    "foreach": cfg.foreach, "dtype": cfg.dtype, "device": cfg.device,
-                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing},
+                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing,
+                   "gpt": asdict(cfg.gpt) if cfg.gpt else None, "seq": cfg.seq or None,
+                   "attention": cfg.attention if cfg.gpt else None},
         "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula} for r in rows(est)],
         "peak": est.peak,
         "peak_at_least": est.peak_floor if est.peak is None else est.peak,
@@ -248,6 +260,14 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
     }
+    if est.peak is None and cfg.input_chw is None:
+        from dlprep.memcalc.guess import ASSUMPTION, peak_range
+
+        r = peak_range(cfg)
+        if r is not None:
+            out["peak_range"] = {"low": r.low.peak, "high": r.high.peak,
+                                 "low_layers": r.low.cfg.layers, "high_layers": r.high.cfg.layers,
+                                 "assumption": ASSUMPTION, "fixed": r.fixed}
     if est.recomputed:
         tr = trade(est)
         out["checkpointing"] = {
@@ -259,8 +279,9 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                        "calibrated": False}
     if fit is not None:
         out["gpu"] = {"name": fit.gpu, "capacity": fit.capacity, "usable": fit.usable,
+                      "margin": MARGIN, "cuda_context_assumed": CUDA_CONTEXT,
                       "largest_batch": fit.batch, "dominant": fit.dominant,
-                      "peak": fit.estimate.peak if fit.estimate else None,
+                      "headroom": fit.headroom,
                       "note": fit.reason or None}
     if meas is not None:
         keys = ("weights", "master_weights", "buffers", "inputs", "gradients",

@@ -1,7 +1,8 @@
-"""The MLP, optimiser and training step that ``measure`` runs (imports torch when called).
+"""The optimiser and training step that ``measure`` runs (imports torch when called).
 
-Each option of the estimator is done for real here: checkpointed hidden blocks, autocast,
-pure half, and half with fp32 master weights owned by the optimiser.
+The model comes from its family's rig (``models/mlp_rig.py``, ``models/gpt_rig.py``).
+Each option of the estimator is done for real here: checkpointing, autocast, pure half,
+and half with fp32 master weights owned by the optimiser.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.optimizers import OPTIMIZERS
 
 
 @dataclass
@@ -30,70 +32,25 @@ HALF = {"fp16": "float16", "bf16": "bfloat16"}
 
 
 def build(cfg: Config, device: str) -> Rig:
-    """The MLP, its optimiser and one batch, exactly as the estimator describes them."""
+    """The model, its optimiser and one batch, exactly as the estimator describes them."""
     import torch
-    from torch import nn
 
-    assert cfg.layers is not None, "measuring needs --layers"
-    acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
-            "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU}
+    from dlprep.memcalc.models import rig_of
+
     name = HALF.get(cfg.dtype.removesuffix("-master"))
     half = getattr(torch, name) if name else None
     kw: dict[str, Any] = {"device": device, "dtype": half}
     torch.manual_seed(0)
-    layers: list[nn.Module] = []
-    pairs = list(zip(cfg.layers, cfg.layers[1:], strict=False))
-    for i, (a, b) in enumerate(pairs):
-        block: list[nn.Module] = [nn.Linear(a, b, **kw)]
-        if i < len(pairs) - 1:
-            if cfg.norm == "batchnorm":
-                block.append(nn.BatchNorm1d(b, **kw))
-            elif cfg.norm == "layernorm":
-                block.append(nn.LayerNorm(b, **kw))
-            block.append(acts[cfg.activation]())
-            if cfg.dropout > 0:
-                block.append(nn.Dropout(cfg.dropout))
-        if cfg.checkpointing and i < len(pairs) - 1:
-            layers.append(checkpointed(nn.Sequential(*block)))
-        else:
-            layers += block
-    net = nn.Sequential(*layers)
-    X = torch.randn(cfg.batch, cfg.layers[0], device=device, dtype=half)
-    if cfg.loss == "cross_entropy":
-        y = torch.randint(0, cfg.layers[-1], (cfg.batch,), device=device)
-    else:
-        y = torch.randn(cfg.batch, cfg.layers[-1], device=device, dtype=half)
+    family = rig_of(cfg)
+    net = family.build_net(cfg, kw)
+    X, y = family.batch(cfg, device, half)
     masters = [p.detach().float() for p in net.parameters()] if cfg.master else None
     # With master weights the optimiser owns and updates the fp32 copies, not the model.
     params = masters if masters is not None else list(net.parameters())
-    wd = cfg.weight_decay
-    fe = cfg.foreach
-    opt = {
-        "sgd": lambda: torch.optim.SGD(params, lr=0.01, weight_decay=wd, foreach=fe),
-        "momentum": lambda: torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=wd,
-                                            foreach=fe),
-        "adam": lambda: torch.optim.Adam(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "adamw": lambda: torch.optim.AdamW(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=1e-3, weight_decay=wd, foreach=fe),
-        "adagrad": lambda: torch.optim.Adagrad(params, lr=1e-2, weight_decay=wd, foreach=fe),
-    }[cfg.optimizer]()
+    spec = OPTIMIZERS[cfg.optimizer]
+    opt = getattr(torch.optim, spec.torch_class)(params, weight_decay=cfg.weight_decay,
+                                                 foreach=cfg.foreach, **spec.kwargs)
     return Rig(net, opt, X, y, masters)
-
-
-def checkpointed(block: Any) -> Any:
-    """``block`` whose activations are recomputed in backward instead of saved."""
-    from torch import nn
-    from torch.utils.checkpoint import checkpoint
-
-    class _Checkpointed(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.block = block
-
-        def forward(self, x: Any) -> Any:
-            return checkpoint(self.block, x, use_reentrant=False)
-
-    return _Checkpointed()
 
 
 def train_step(cfg: Config, rig: Rig, mark: Any) -> None:

@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 KINDS = ("grad", "saved", "temp")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tensor:
     nbytes: int
     refs: int
     label: str
     saves: int = 0
     grad: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "grad" if self.grad else "saved" if self.saves else "temp"
 
 
 @dataclass
@@ -40,8 +44,13 @@ class Timeline:
         self.tensors: dict[str, _Tensor] = {}
         self.peak = Peak(base)
         self.phase_peaks: dict[str, int] = {}
+        self.phase_parts: dict[str, dict[str, int]] = {}  # what was live at each phase peak
         self.saved_total = 0
+        self.no_grad = False  # inference: nothing is saved for backward
+        self._kinds = dict.fromkeys(KINDS, 0)
         self._n = 0
+        self.log: list[str] | None = None  # set to [] to record every event (debugging)
+        self.curve: list[int] | None = None  # set to [] to record live bytes after allocs
 
     def size(self, nbytes: int) -> int:
         """Bytes an allocation really takes (the CUDA allocator rounds up to 512)."""
@@ -52,41 +61,56 @@ class Timeline:
     def start(self, phase: str) -> None:
         self.phase = phase
         self.phase_peaks[phase] = self.cur
+        self.phase_parts[phase] = self.parts()
 
     def alloc(self, nbytes: int, label: str) -> str:
         self._n += 1
         key = f"{self._n}:{label}"
-        size = self.size(nbytes)
+        size = nbytes if self.rounding == 1 else self.size(nbytes)
         self.tensors[key] = _Tensor(size, 1, label)
-        self.cur += size
-        if self.cur > self.phase_peaks.get(self.phase, 0):
-            self.phase_peaks[self.phase] = self.cur
-        if self.cur > self.peak.bytes:
-            self.peak = Peak(self.cur, self.phase, label, self.parts())
+        cur = self.cur = self.cur + size
+        kinds = self._kinds
+        kinds["temp"] += size
+        if self.log is not None:
+            self.log.append(f"+{size} {label} = {cur}")
+        if self.curve is not None:
+            self.curve.append(cur)
+        phase = self.phase
+        if cur > self.phase_peaks.get(phase, 0):
+            self.phase_peaks[phase] = cur
+            self.phase_parts[phase] = dict(kinds)
+            if cur > self.peak.bytes:
+                self.peak = Peak(cur, phase, label, dict(kinds))
         return key
 
     def parts(self) -> dict[str, int]:
-        out = dict.fromkeys(KINDS, 0)
-        for t in self.tensors.values():
-            out["grad" if t.grad else "saved" if t.saves else "temp"] += t.nbytes
-        return out
+        return dict(self._kinds)
+
+    def _move(self, t: _Tensor, before: str) -> None:
+        if t.kind != before:
+            self._kinds[before] -= t.nbytes
+            self._kinds[t.kind] += t.nbytes
 
     def save(self, key: str) -> None:
         """A reference kept by the autograd graph (inputs and parameters are not keys)."""
         t = self.tensors.get(key)
-        if t is None:
+        if t is None or self.no_grad:
             return
         if not t.saves:
             self.saved_total += t.nbytes
+        before = t.kind
         t.saves += 1
         t.refs += 1
+        self._move(t, before)
 
     def release(self, key: str) -> None:
         """The graph node that saved ``key`` has run and dropped it."""
         t = self.tensors.get(key)
         if t is None:
             return
+        before = t.kind
         t.saves -= 1
+        self._move(t, before)
         self.drop(key)
 
     def drop(self, key: str) -> None:
@@ -96,8 +120,18 @@ class Timeline:
         t.refs -= 1
         if t.refs == 0:
             self.cur -= t.nbytes
+            self._kinds[t.kind] -= t.nbytes
+            if self.log is not None:
+                self.log.append(f"-{t.nbytes} {t.label} = {self.cur}")
             del self.tensors[key]
+
+    def share(self, key: str) -> None:
+        """One more holder (a gradient sent down two branches)."""
+        self.tensors[key].refs += 1
 
     def keep_as_grad(self, key: str) -> None:
         """AccumulateGrad steals the tensor: it lives on as ``param.grad``."""
-        self.tensors[key].grad = True
+        t = self.tensors[key]
+        before = t.kind
+        t.grad = True
+        self._move(t, before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate, estimate
 
 
@@ -33,12 +34,31 @@ def matmul_flops(layers: tuple[int, ...], batch: int) -> tuple[int, int]:
     return step, sum(forward[:-1])
 
 
+def gpt_flops(cfg: Config) -> tuple[int, int]:
+    """(the step's matmul FLOPs, the recompute's) for a GPT: projections, the two
+    attention matmuls (q k^T and p v) and the head; backward costs twice the forward.
+    The recompute reruns every block but stops before its down projection."""
+    g = cfg.gpt
+    assert g is not None
+    bt = cfg.batch * cfg.seq
+    linears = 2 * bt * sum(a * b for _, a, b in g.linears())
+    attention = 2 * 2 * cfg.batch * g.n_head * cfg.seq * cfg.seq * g.head_dim
+    block = linears + attention
+    down = 2 * bt * g.ff * g.d_model
+    forward = g.n_layer * block + 2 * bt * g.d_model * g.vocab
+    return 3 * forward, g.n_layer * (block - down)
+
+
 def trade(est: Estimate) -> Trade:
     cfg = est.cfg
-    assert cfg.layers is not None and est.saved_activations is not None
+    assert est.saved_activations is not None
     plain = estimate(replace(cfg, checkpointing=False))
     assert plain.saved_activations is not None and plain.peak is not None
-    step, extra = matmul_flops(cfg.layers, cfg.batch)
+    if cfg.gpt is not None:
+        step, extra = gpt_flops(cfg)
+    else:
+        assert cfg.layers is not None
+        step, extra = matmul_flops(cfg.layers, cfg.batch)
     return Trade(plain.saved_activations, plain.peak, max(est.recomputed.values(), default=0),
                  extra, step)
 
@@ -54,5 +74,6 @@ def trade_text(est: Estimate) -> str:
     return (f"Checkpointing: saved activations {est.saved_activations:,} B instead of "
             f"{tr.saved_without:,} B ({less:,} B less); peak {est.peak:,} B instead of "
             f"{tr.peak_without:,} B ({change}). The price is "
-            f"one more forward of the hidden blocks in backward, {tr.extra_flops:,} FLOPs "
+            f"one more forward of the {'blocks' if est.cfg.gpt else 'hidden blocks'} in "
+            f"backward, {tr.extra_flops:,} FLOPs "
             f"(+{tr.extra_pct:.0f}% of the step's {tr.step_flops:,} matmul FLOPs).")

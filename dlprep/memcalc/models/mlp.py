@@ -1,4 +1,4 @@
-"""Forward and backward of the MLP replayed tensor by tensor (pure Python).
+"""The MLP family: forward and backward replayed tensor by tensor (pure Python).
 
 Every rule below was read off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)``
 (see docs/memory.md); the grid tests hold the replay to the byte against the real thing.
@@ -27,6 +27,22 @@ class Graph:
     # Checkpointed blocks: the block input their frame keeps (None for X).
     frames: dict[int, str | None] = field(default_factory=dict)
     recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
+
+
+def static(cfg: Config, t: Timeline) -> tuple[int, int]:
+    """(buffers, input batch) in bytes: BatchNorm's running stats, X and y."""
+    assert cfg.layers is not None
+    buffers = 0
+    if cfg.norm == "batchnorm":
+        for b in cfg.layers[1:-1]:
+            buffers += 2 * t.size(b * cfg.param_bytes) + t.size(8)
+    x_bytes = 2 if cfg.half else 4
+    inputs = t.size(cfg.batch * cfg.layers[0] * x_bytes)
+    if cfg.loss == "cross_entropy":
+        inputs += t.size(cfg.batch * 8)
+    else:
+        inputs += t.size(cfg.batch * cfg.layers[-1] * x_bytes)
+    return buffers, inputs
 
 
 def loss_scaled(cfg: Config) -> bool:
@@ -94,7 +110,11 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(ls)
         g.loss = {"ls": ls, "tw": tw}
     else:
+        # Under autocast mse_loss also fills a B x C fp32 buffer of its own, inside the
+        # op: only the allocator sees it (tests/memcalc/test_allocator.py).
+        hidden = t.alloc(B * C * 4, "mse_loss internal buffer (autocast)") if amp else ""
         loss = t.alloc(B * C * es, "loss (elementwise storage)")
+        t.drop(hidden)
         t.save(src)
         g.loss = {"src": src}
     if amp:
@@ -237,6 +257,8 @@ def backward(t: Timeline, cfg: Config, g: Graph) -> list[str]:
                 if part == "norm":
                     grads += [t.alloc(b * pb, f"norm {i + 1} weight grad"),
                               t.alloc(b * pb, f"norm {i + 1} bias grad")]
+                    for k in grads[-2:]:
+                        t.keep_as_grad(k)
                 t.drop(grad)
                 for k in blk[part]:
                     t.release(k)
@@ -264,7 +286,12 @@ def backward(t: Timeline, cfg: Config, g: Graph) -> list[str]:
             b32 = t.alloc(b * 4, f"Linear {i + 1} bias grad to float32")
             t.drop(gb)
             gw, gb = w32, b32
+            t.keep_as_grad(gw)
+            t.keep_as_grad(gb)
         grads += [gw, gb]
+        if not amp:  # under autocast they become .grad once cast to float32, below
+            t.keep_as_grad(gw)
+            t.keep_as_grad(gb)
         grad = new
     for k in grads:
         t.keep_as_grad(k)

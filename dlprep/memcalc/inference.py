@@ -1,0 +1,45 @@
+"""Inference memory of a transformer: weights, the KV cache and a no-grad forward.
+
+KV cache = 2 (K and V) x layers x kv_heads x head_dim x seq x batch x bytes: exact
+arithmetic. The forward's transient tensors come from the training replay run without
+autograd (nothing saved, no loss), over the whole prompt at once (a prefill that
+scores every position); that part is an estimate, not checked against a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlprep.memcalc.config import GPT, Config, ConfigError
+from dlprep.memcalc.timeline import Timeline
+
+
+@dataclass
+class Inference:
+    weights: int
+    kv_cache: int
+    activations: int  # the prefill's transient peak on top of weights and the cache
+    peak: int
+    element: int  # bytes per weight, cache and activation element
+
+
+def kv_cache_bytes(g: GPT, seq: int, batch: int, element: int) -> int:
+    return 2 * g.n_layer * g.kv_heads * g.head_dim * seq * batch * element
+
+
+def inference(cfg: Config) -> Inference:
+    if cfg.gpt is None:
+        raise ConfigError("--inference sizes a transformer's KV cache: give --model or "
+                          "--arch gpt")
+    if cfg.amp or cfg.master:
+        raise ConfigError("--inference runs the model in one dtype: choose --dtype fp32, "
+                          "fp16 or bf16")
+    from dlprep.memcalc.models import gpt
+
+    e = 4 if cfg.dtype == "fp32" else 2
+    weights = sum(cfg.param_shapes) * e
+    cache = kv_cache_bytes(cfg.gpt, cfg.seq, cfg.batch, e)
+    t = Timeline(0)
+    t.no_grad = True
+    gpt.forward(t, cfg)
+    return Inference(weights, cache, t.peak.bytes, weights + cache + t.peak.bytes, e)

@@ -1,0 +1,207 @@
+"""The GPT family: forward and backward of ``gpt_rig``'s model replayed tensor by tensor.
+
+Every event below was read off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)``
+(docs/memory.md, "Transformers"). ``N`` is one ``B x T x d`` activation; attention
+scores are ``B x H x T x T``. Autograd runs nodes in reverse creation order; where two
+gradients meet (the residual stream, q/k/v's shared input, a tied embedding) they are
+summed out of place: a new tensor, both inputs freed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.models.gpt_ops import Graph, Sizes, linear, norm_fwd, shape
+from dlprep.memcalc.timeline import Timeline
+
+
+def static(cfg: Config, t: Timeline) -> tuple[int, int]:
+    """(buffers, input batch): the causal mask (math attention) and int64 ids/targets."""
+    g = shape(cfg)
+    mask = t.size(cfg.seq * cfg.seq) if g.causal and cfg.attention == "math" else 0
+    return mask * g.n_layer, 2 * t.size(cfg.batch * cfg.seq * 8)
+
+
+def forward(t: Timeline, cfg: Config) -> Graph:
+    z = Sizes(cfg)
+    g = z.g
+    t.start("forward")
+    gr = Graph()
+    x = t.alloc(z.N, "token embedding")
+    if g.max_pos:
+        pos = t.alloc(z.N, "token + position embedding")
+        t.drop(x)
+        x = pos
+    for i in range(g.n_layer):
+        before = t.saved_total
+        L: dict[str, Any] = {"in": x}
+        if cfg.checkpointing:
+            # checkpoint() keeps the block input; inside, its hooks swap every saved
+            # tensor for an empty holder: each tensor dies when Python lets go of it.
+            t.save(x)
+            mode, t.no_grad = t.no_grad, True
+            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+            t.no_grad = mode
+        else:
+            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+        assert out is not None
+        t.drop(x)  # the caller's reference to the block input goes when the block returns
+        x = out
+        gr.layers.append(L)
+        gr.per_block = t.saved_total - before
+    if g.final_norm:
+        h, final = norm_fwd(t, z, x, "final norm")
+        gr.keys["final"] = final
+        t.drop(x)
+    else:
+        h = x
+    logits, gr.keys["head"] = linear(t, z, gr, h, g.d_model, g.vocab, "output head",
+                                     cast=True, bias=False)
+    t.drop(h)
+    if t.no_grad:  # inference: the logits are the answer, no loss
+        return gr
+    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
+    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
+    loss = t.alloc(z.er, "loss")
+    tw = t.alloc(z.er, "nll_loss total_weight")
+    t.save(ls)
+    t.save(tw)
+    t.drop(tw)
+    t.drop(ls)
+    if z.amp:
+        t.drop(src)
+    t.drop(logits)
+    for k in gr.cache:  # leaving autocast: only the saved weight casts live on
+        t.drop(k)
+    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
+        scaled = t.alloc(z.er, "loss x scale")
+        t.drop(loss)
+        loss = scaled
+    gr.keys.update({"ls": ls, "tw": tw, "loss": loss})
+    return gr
+
+
+def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: dict[str, Any],
+           i: int, stop: bool) -> str | None:
+    """One pre-norm block. ``stop``: checkpoint's recompute in backward, which ends at
+    the block's last saved tensor (the down projection's input) and makes no output."""
+    n = f"block {i + 1}" + (" (recomputed)" if stop else "")
+    h, L["norm1"] = norm_fwd(t, z, x, f"{n} norm 1")
+    o = _attention(t, z, cfg, gr, h, L, n)
+    t.drop(h)
+    r = t.alloc(z.N, f"{n} residual after attention")
+    t.drop(o)
+    h, L["norm2"] = norm_fwd(t, z, r, f"{n} norm 2")
+    y = _mlp(t, z, gr, h, L, n, stop)
+    t.drop(h)
+    if y is None:
+        t.drop(r)
+        return None
+    out = t.alloc(z.N, f"{n} residual after MLP")
+    t.drop(y)
+    t.drop(r)
+    return out
+
+
+def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[str, Any],
+               n: str) -> str:
+    g = z.g
+    gqa = g.kv_heads != g.n_head
+    kvd = g.kv_heads * g.head_dim
+    q, L["q"] = linear(t, z, gr, h, g.d_model, g.d_model, f"{n} q", cast=True)
+    k, L["k"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} k", cast=True)
+    v, L["v"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} v", cast=True)
+    if gqa:  # expand + reshape copies each K/V head to the heads that share it
+        kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
+        t.drop(k)
+        vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
+        t.drop(v)
+        k, v = kr, vr
+    if cfg.attention == "sdpa":
+        out = t.alloc(z.NL, f"{n} attention output")
+        lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
+        for key in (q, k, v, out, lse):
+            t.save(key)
+        t.drop(lse)  # an internal output: only autograd keeps it
+        L["attn"] = [q, k, v, out, lse]
+        o, L["o"] = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
+                           cast=False)
+        for key in (out, q, k, v):
+            t.drop(key)
+        return o
+    qc = t.alloc(z.NL, f"{n} q copied for matmul")
+    kc = k if gqa else t.alloc(z.NL, f"{n} k transposed copy for matmul")
+    t.save(qc)
+    t.save(kc)
+    scores = t.alloc(z.S, f"{n} scores q @ k^T")
+    t.drop(qc)  # matmul's copies: only autograd keeps them
+    if not gqa:
+        t.drop(kc)
+    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
+    t.drop(scores)
+    if g.causal:
+        masked = t.alloc(z.S, f"{n} masked scores")
+        t.drop(scaled)
+        scaled = masked
+    p = t.alloc(z.S, f"{n} attention probabilities")
+    t.drop(scaled)
+    vc = v if gqa else t.alloc(z.NL, f"{n} v copied for matmul")
+    for key in (p, p, vc):
+        t.save(key)
+    y = t.alloc(z.NL, f"{n} attention output")
+    if not gqa:
+        t.drop(vc)
+    c = t.alloc(z.NL, f"{n} heads merged")
+    o, L["o"] = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
+                       cast=False)
+    t.drop(c)
+    for key in (q, k, v, y, p):
+        t.drop(key)
+    L["attn"] = [qc, kc, p, vc]
+    return o
+
+
+def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
+         stop: bool = False) -> str | None:
+    """``down(gelu(up(h)))`` or ``down(silu(gate(h)) * up(h))``; temporaries die as
+    Python lets go of them (kept only if autograd saved them)."""
+    g = z.g
+    if g.mlp == "gelu":
+        u, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        a = t.alloc(z.F, f"{n} GELU")
+        t.save(u)
+        t.drop(u)
+        L["act"] = [u]
+    else:
+        gate, L["gate"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
+        act = t.alloc(z.F, f"{n} SiLU(gate)")
+        t.save(gate)
+        t.drop(gate)
+        up, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        a = t.alloc(z.F, f"{n} SiLU(gate) * up")
+        for key in (act, up):
+            t.save(key)
+            t.drop(key)
+        L["act"] = [gate, act, up]
+    if stop:  # the recompute stops once the down projection's last input is saved
+        w = None
+        if z.amp:  # autocast casts the bias and weight before the matmul could run
+            if g.bias:
+                gr.cache.append(t.alloc(g.d_model * 2, f"{n} MLP down bias cast"))
+            w = t.alloc(g.ff * g.d_model * 2, f"{n} MLP down weight cast")
+            gr.cache.append(w)
+            t.save(w)
+        t.save(a)
+        t.drop(a)
+        L["down"] = dict(L["down"], **{"in": a, "w": w})
+        return None
+    d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
+    t.drop(a)
+    return d
+
+
+def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
+    from dlprep.memcalc.models.gpt_grad import backward as run
+
+    return run(t, cfg, gr)

@@ -1,0 +1,234 @@
+"""Shared pieces of the GPT replay: sizes, the graph record, Linear and norm forward and
+backward, tensor by tensor as torch 2.13 on CPU allocates and frees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlprep.memcalc.config import GPT, Config
+from dlprep.memcalc.timeline import Timeline
+
+
+@dataclass
+class Graph:
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    keys: dict[str, Any] = field(default_factory=dict)
+    cache: list[str] = field(default_factory=list)  # autocast's casts, freed when it exits
+    recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
+    per_block: int = 0  # bytes one block saves for backward
+
+
+def shape(cfg: Config) -> GPT:
+    assert cfg.gpt is not None
+    return cfg.gpt
+
+
+class Sizes:
+    """Bytes of the tensors one step makes. ``er``: the residual stream, norms and loss
+    (fp32 under autocast); ``e``: Linear outputs and attention (half under autocast)."""
+
+    def __init__(self, cfg: Config) -> None:
+        g = shape(cfg)
+        self.g = g
+        self.amp = cfg.amp
+        self.B, self.T = cfg.batch, cfg.seq
+        self.er = 2 if cfg.half else 4
+        self.e = 2 if cfg.half or cfg.amp else 4
+        self.pb = cfg.param_bytes
+        self.bt = self.B * self.T
+        self.N = self.bt * g.d_model * self.er
+        self.NL = self.bt * g.d_model * self.e
+        self.N32 = self.bt * g.d_model * 4
+        self.kv = self.bt * g.kv_heads * g.head_dim * self.e
+        self.F = self.bt * g.ff * self.e
+        self.S = self.B * g.n_head * self.T * self.T * self.e
+        self.stat = self.bt * (2 if cfg.half else 4)
+        self.V = g.vocab
+
+
+def norm_fwd(t: Timeline, z: Sizes, x: str, name: str) -> tuple[str, list[str]]:
+    """Pre-norm of ``x``: returns (output, the tensors its backward releases)."""
+    if z.g.norm == "layernorm":
+        out = t.alloc(z.N, f"{name} output")
+        mean = t.alloc(z.stat, f"{name} mean")
+        rstd = t.alloc(z.stat, f"{name} rstd")
+        for k in (x, mean, rstd):
+            t.save(k)
+        t.drop(mean)
+        t.drop(rstd)
+        return out, [x, mean, rstd]
+    # RMSNorm is composite on CPU, computed in fp32 (a half input is cast up first):
+    # x.pow(2).mean(-1) -> rsqrt -> x * rstd -> * weight (-> cast back to half).
+    up = z.er != 4
+    src = t.alloc(z.N32, f"{name} x.float()") if up else x
+    sq = t.alloc(z.N32, f"{name} x^2")
+    mean = t.alloc(z.bt * 4, f"{name} mean(x^2)")
+    rstd = t.alloc(z.bt * 4, f"{name} rstd")
+    t.drop(mean)
+    t.drop(sq)
+    xr = t.alloc(z.N32, f"{name} x * rstd")
+    out = t.alloc(z.N32, f"{name} output")
+    for k in (src, src, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
+        t.save(k)
+    t.drop(xr)
+    if up:
+        t.drop(src)
+        half = t.alloc(z.N, f"{name} output cast to half")
+        t.drop(out)
+        out = half
+    t.drop(rstd)
+    return out, [src, rstd, xr]
+
+
+def norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
+              grads: list[str], acc: str | None = None, frame: str | None = None,
+              recomputed: bool = False) -> str:
+    """The norm's backward; ``acc`` is a gradient already waiting for its input ``x``
+    (the residual branch), to which each input gradient is added as it arrives."""
+    d = z.g.d_model
+    if z.g.norm == "layernorm":
+        new = t.alloc(z.N, f"{name} backward")
+        keep(t, grads, t.alloc(d * z.pb, f"{name} weight grad"))
+        if z.g.bias:
+            keep(t, grads, t.alloc(d * z.pb, f"{name} bias grad"))
+        t.drop(grad)
+        for k in saved:
+            t.release(k)
+        if frame is not None:  # checkpoint's hold on the block input goes with its first op
+            t.release(frame)
+        return new if acc is None else add_grads(t, acc, new, z.N, f"{name} grads added")
+    x, rstd, xr = saved
+    up = z.er != 4
+    if up:
+        g32 = t.alloc(z.N32, f"{name} grad cast to float32")
+        t.drop(grad)
+        grad = g32
+    a = t.alloc(z.N32, f"{name} grad x weight")
+    b = t.alloc(z.N32, f"{name} grad x (x * rstd)")
+    if recomputed:  # what only the recompute holds dies before the weight grad's sum
+        t.release(xr)
+    wg = t.alloc(d * 4, f"{name} weight grad")
+    t.drop(b)
+    if up:
+        w16 = t.alloc(d * z.pb, f"{name} weight grad cast to half")
+        t.drop(wg)
+        wg = w16
+    keep(t, grads, wg)
+    t.drop(grad)
+    if not recomputed:
+        t.release(xr)
+    c = t.alloc(z.N32, f"{name} grad x rstd")
+    dd = t.alloc(z.N32, f"{name} grad x x")
+    s = t.alloc(z.bt * 4, f"{name} rstd grad")
+    t.drop(dd)
+    t.drop(a)
+    t.release(x)
+    t.release(rstd)
+    if acc is not None and not up:
+        c = add_grads(t, acc, c, z.N, f"{name} grads added")
+        acc = None
+    p = t.alloc(z.bt * 4, f"{name} rstd^3")
+    m1 = t.alloc(z.bt * 4, f"{name} -rstd^3 / 2")
+    m2 = t.alloc(z.bt * 4, f"{name} mean(x^2) grad")
+    for k in (m1, p, s):
+        t.drop(k)
+    t.release(rstd)
+    dv = t.alloc(z.N32, f"{name} mean backward")
+    t.drop(m2)
+    pw = t.alloc(z.N32, f"{name} pow backward x")
+    ms = t.alloc(z.N32, f"{name} pow backward 2x")
+    pg = t.alloc(z.N32, f"{name} x^2 grad")
+    for k in (ms, pw, dv):
+        t.drop(k)
+    t.release(x)
+    if frame is not None:
+        t.release(frame)
+    out = add_grads(t, c, pg, z.N32, f"{name} input grads summed")
+    if up:
+        half = t.alloc(z.N, f"{name} input grad cast to half")
+        t.drop(out)
+        out = half
+    return out if acc is None else add_grads(t, acc, out, z.N, f"{name} grads added")
+
+
+def keep(t: Timeline, grads: list[str], key: str) -> None:
+    """A parameter's gradient: AccumulateGrad keeps it as ``.grad`` at once."""
+    grads.append(key)
+    t.keep_as_grad(key)
+
+
+def add_grads(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
+    out = t.alloc(nbytes, label)
+    t.drop(a)
+    t.drop(b)
+    return out
+
+
+def linear(t: Timeline, z: Sizes, gr: Graph, x: str, a: int, b: int, name: str,
+           cast: bool, bias: bool | None = None) -> tuple[str, dict[str, Any]]:
+    """``x @ W.T + b``: (output, what its backward needs). Under autocast the bias and
+    weight are cast to half (kept in autocast's cache) and so is an fp32 input
+    (``cast``); the half input and weight copies are what it saves."""
+    bias = z.g.bias if bias is None else bias
+    rec: dict[str, Any] = {"in": x, "w": None, "cast": False, "a": a, "b": b, "bias": bias}
+    if z.amp:
+        if bias:
+            gr.cache.append(t.alloc(b * 2, f"{name} bias cast"))
+        w = t.alloc(a * b * 2, f"{name} weight cast")
+        gr.cache.append(w)
+        if cast:
+            rec.update({"in": t.alloc(z.bt * a * 2, f"{name} input cast"), "cast": True})
+        rec["w"] = w
+        t.save(w)
+    out = t.alloc(z.bt * b * z.e, f"{name} output")
+    t.save(rec["in"])
+    if rec["cast"]:
+        t.drop(rec["in"])
+    return out, rec
+
+
+def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
+               grads: list[str] | None, acc: str | None = None,
+               recomputed: bool = False) -> tuple[str, str]:
+    """(input grad, weight grad). addmm: input, weight, bias grads; mm (no bias): weight
+    grad first. Under autocast each half grad is then cast to fp32: the input's first
+    (where it meets ``acc``, a gradient already waiting for the same input), then the
+    weight's and the bias's, which become ``.grad``. ``grads`` None: the weight grad is
+    not a ``.grad`` yet (a tied embedding sums it later)."""
+    a, b, bias = rec["a"], rec["b"], rec["bias"]
+    wb = 2 if z.amp else z.pb
+    gb = None
+    saved = [k for k in (rec["in"], rec["w"]) if k is not None]
+    if bias:
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+        gw = t.alloc(a * b * wb, f"{name} weight grad")
+        if recomputed:  # what only the recompute holds dies before the bias grad's sum
+            for k in saved:
+                t.release(k)
+            saved = []
+        gb = t.alloc(b * wb, f"{name} bias grad")
+    else:
+        gw = t.alloc(a * b * wb, f"{name} weight grad")
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+    t.drop(grad)
+    for k in saved:
+        t.release(k)
+    if rec["cast"]:
+        n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
+        t.drop(new)
+        new = n32
+    if acc is not None:
+        new = add_grads(t, acc, new, t.tensors[new].nbytes, f"{name} input grads added")
+    if z.amp:
+        w32 = t.alloc(a * b * 4, f"{name} weight grad to float32")
+        t.drop(gw)
+        gw = w32
+        if gb is not None:
+            b32 = t.alloc(b * 4, f"{name} bias grad to float32")
+            t.drop(gb)
+            gb = b32
+    for k in (gw, gb):
+        if k is not None and (grads is not None or k is gb):
+            keep(t, grads if grads is not None else [], k)
+    return new, gw

@@ -1,0 +1,111 @@
+"""The small GPT that ``measure`` trains (imports torch when called).
+
+Written with plain ops in a fixed order so that every tensor it allocates is one the
+replay in ``gpt.py`` names: separate q/k/v projections, grouped-query K/V repeated with
+``expand + reshape`` (as Hugging Face's ``repeat_kv``), a causal mask kept as a bool
+buffer, and either explicit matmul-softmax or ``scaled_dot_product_attention``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dlprep.memcalc.config import GPT, Config
+
+
+def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    assert cfg.gpt is not None
+    g: GPT = cfg.gpt
+    d, H, KV, hd, T = g.d_model, g.n_head, g.kv_heads, g.head_dim, cfg.seq
+
+    def norm() -> nn.Module:
+        if g.norm == "layernorm":
+            return nn.LayerNorm(d, bias=g.bias, **kw)
+        return nn.RMSNorm(d, eps=1e-6, **kw)
+
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm1 = norm()
+            self.q = nn.Linear(d, d, bias=g.bias, **kw)
+            self.k = nn.Linear(d, KV * hd, bias=g.bias, **kw)
+            self.v = nn.Linear(d, KV * hd, bias=g.bias, **kw)
+            self.o = nn.Linear(d, d, bias=g.bias, **kw)
+            self.norm2 = norm()
+            if g.mlp == "swiglu":
+                self.gate = nn.Linear(d, g.ff, bias=g.bias, **kw)
+            self.up = nn.Linear(d, g.ff, bias=g.bias, **kw)
+            self.down = nn.Linear(g.ff, d, bias=g.bias, **kw)
+            if g.causal and cfg.attention == "math":
+                mask = torch.ones(T, T, dtype=torch.bool, device=kw["device"]).triu(1)
+                self.register_buffer("mask", mask)
+
+        def attend(self, x: Any) -> Any:
+            B = x.shape[0]
+            q = self.q(x).view(B, T, H, hd).transpose(1, 2)
+            k = self.k(x).view(B, T, KV, hd).transpose(1, 2)
+            v = self.v(x).view(B, T, KV, hd).transpose(1, 2)
+            if KV != H:
+                k = k[:, :, None].expand(B, KV, H // KV, T, hd).reshape(B, H, T, hd)
+                v = v[:, :, None].expand(B, KV, H // KV, T, hd).reshape(B, H, T, hd)
+            if cfg.attention == "sdpa":
+                y = F.scaled_dot_product_attention(q, k, v, is_causal=g.causal)
+            else:
+                att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hd))
+                if g.causal:
+                    att = att.masked_fill(self.mask, float("-inf"))
+                att = F.softmax(att, dim=-1)
+                y = att @ v
+            return self.o(y.transpose(1, 2).reshape(B, T, d))
+
+        def feed(self, x: Any) -> Any:
+            if g.mlp == "swiglu":
+                return self.down(F.silu(self.gate(x)) * self.up(x))
+            return self.down(F.gelu(self.up(x)))
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.attend(self.norm1(x))
+            return x + self.feed(self.norm2(x))
+
+    class Net(nn.Module):
+        def __init__(self, shape: GPT) -> None:
+            super().__init__()
+            self.wte = nn.Embedding(shape.vocab, d, **kw)
+            if shape.max_pos:
+                self.wpe = nn.Embedding(shape.max_pos, d, **kw)
+            self.blocks = nn.ModuleList(Block() for _ in range(shape.n_layer))
+            self.norm_f = norm() if shape.final_norm else nn.Identity()
+            if not shape.tied:
+                self.head = nn.Linear(d, shape.vocab, bias=False, **kw)
+
+        def forward(self, idx: Any) -> Any:
+            x = self.wte(idx)
+            if g.max_pos:
+                x = x + self.wpe.weight[:T]
+            for block in self.blocks:
+                if cfg.checkpointing:
+                    from torch.utils.checkpoint import checkpoint
+
+                    x = checkpoint(block, x, use_reentrant=False)
+                else:
+                    x = block(x)
+            x = self.norm_f(x)
+            w = self.wte.weight if g.tied else self.head.weight
+            return F.linear(x, w).view(-1, g.vocab)
+
+    return Net(g)
+
+
+def batch(cfg: Config, device: str, half: Any) -> tuple[Any, Any]:
+    """Token ids and next-token targets, both int64 ``B x T``."""
+    import torch
+
+    assert cfg.gpt is not None
+    X = torch.randint(0, cfg.gpt.vocab, (cfg.batch, cfg.seq), device=device)
+    y = torch.randint(0, cfg.gpt.vocab, (cfg.batch * cfg.seq,), device=device)
+    return X, y

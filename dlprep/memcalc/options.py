@@ -1,0 +1,70 @@
+"""Command-line options -> a Config (pure Python; the click command lives in
+``dlprep/commands/memcalc.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlprep.memcalc.config import Config, ConfigError, parse_chw, parse_count, parse_layers
+
+
+def one_question(o: dict[str, Any]) -> None:
+    """Combinations memcalc cannot answer together are refused, not half-answered."""
+    modes = [name for name, on in (("--inference", o["inference"]),
+                                   ("--lora-rank", bool(o["lora_rank"])),
+                                   ("--gpus", o["gpus"] > 1), ("--gpu", bool(o["gpu"])),
+                                   ("--measure", o["measure"])) if on]
+    if len(modes) > 1:
+        raise ConfigError(f"{' and '.join(modes)} cannot be combined (one question at a "
+                          "time: each sizes a different setting)")
+
+
+def config_from(o: dict[str, Any]) -> Config:
+    from dlprep.memcalc.config import GPT
+
+    device, foreach = o["device"], o["foreach"]
+    shape_opts = ("n_layer", "d_model", "n_head", "vocab")
+    given = [k for k in shape_opts if o[k] is not None]
+    arch = o["arch"] or ("gpt" if o["model"] or given else "mlp")
+    common: dict[str, Any] = dict(
+        batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
+        foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
+        weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
+        checkpointing=o["checkpointing"])
+    if arch == "mlp":
+        if o["params"] and o["layers"]:
+            raise ConfigError("give --params or --layers, not both (--layers sets the count)")
+        if o["norm"] == "rmsnorm":
+            raise ConfigError("--norm rmsnorm is for GPT blocks; an MLP takes none, "
+                              "batchnorm or layernorm")
+        return Config(
+            layers=parse_layers(o["layers"]) if o["layers"] else None,
+            params=parse_count(o["params"], "--params") if o["params"] else None,
+            activation=o["activation"], dropout=o["dropout"], norm=o["norm"] or "none",
+            loss=o["loss"], input_chw=parse_chw(o["input_chw"]) if o["input_chw"] else None,
+            channels=o["channels"], **common)
+    for flag in ("params", "layers", "input_chw", "channels"):
+        if o[flag]:
+            raise ConfigError(f"--{flag.replace('_chw', '')} is for MLPs; a GPT is sized "
+                              "from its shape")
+    if o["model"]:
+        if given:
+            raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
+                              "--vocab")
+        from dlprep.memcalc.presets import preset
+
+        p = preset(o["model"])
+        shape, default_seq = p.shape, p.context
+    else:
+        missing = [f"--{k.replace('_', '-')}" for k in shape_opts if o[k] is None]
+        if missing:
+            raise ConfigError(f"--arch gpt needs {', '.join(missing)}")
+        if o["norm"] not in (None, "layernorm", "rmsnorm"):
+            raise ConfigError("a GPT's --norm is layernorm or rmsnorm")
+        shape = GPT(n_layer=o["n_layer"], d_model=o["d_model"], n_head=o["n_head"],
+                    vocab=o["vocab"], n_kv_head=o["n_kv_head"], d_ff=o["d_ff"],
+                    max_pos=o["positions"], norm=o["norm"] or "layernorm", mlp=o["mlp"],
+                    tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"])
+        default_seq = min(o["positions"] or 128, 128)
+    seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
+    return Config(gpt=shape, seq=seq, attention=o["attention"], **common)

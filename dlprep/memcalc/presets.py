@@ -1,0 +1,64 @@
+"""Published model shapes (``presets.json``, shipped with the package; pure Python)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from dlprep.memcalc.config import GPT, ConfigError
+from dlprep.paths import memcalc_presets_path
+
+SHAPE_FIELDS = ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab", "max_pos",
+                "norm", "mlp", "tied", "bias", "causal", "token_types", "embed_norm", "pooler",
+                "final_norm")
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    shape: GPT
+    context: int
+    published: str
+    source: str
+    note: str = ""
+
+
+@cache
+def presets() -> dict[str, Preset]:
+    raw = json.loads(memcalc_presets_path().read_text(encoding="utf-8"))
+    out = {}
+    for name, entry in raw.items():
+        if name.startswith("_"):
+            continue
+        shape = GPT(**{k: entry[k] for k in SHAPE_FIELDS if k in entry})
+        out[name] = Preset(name, shape, entry["context"], entry["published"],
+                           entry["source"], entry.get("note", ""))
+    return out
+
+
+def preset(name: str) -> Preset:
+    table = presets()
+    key = name.strip().lower()
+    if key not in table:
+        raise ConfigError(f"unknown model {name!r}; choose from {', '.join(table)} "
+                          "(dlprep memcalc --list-models)")
+    return table[key]
+
+
+def listing() -> str:
+    import textwrap
+
+    """One line per preset: name, parameters, shape, context, for ``--list-models``."""
+    lines = [f"{'model':<12} {'parameters':>15}  shape"]
+    for p in presets().values():
+        g = p.shape
+        heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
+        lines.append(f"{p.name:<12} {sum(g.param_shapes()):>15,}  {g.n_layer} x {g.d_model}, "
+                     f"{heads}, ctx {p.context}")
+    lines.append("")
+    for p in presets().values():
+        if p.note:
+            lines += textwrap.wrap(f"{p.name}: {p.note}.", 80)
+    lines.append("Sources: dlprep/memcalc/presets.json ('source' of each entry).")
+    return "\n".join(lines)

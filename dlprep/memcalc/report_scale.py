@@ -1,0 +1,138 @@
+"""Tables for inference (KV cache) and for ZeRO/FSDP across GPUs (pure Python)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.estimate import Estimate
+from dlprep.memcalc.inference import Inference
+from dlprep.memcalc.lora import Lora
+from dlprep.memcalc.report import Row, table, wrap
+from dlprep.memcalc.zero import NOT_MODELLED, Sharded
+
+STAGES = {0: "plain data parallel (every GPU holds everything)",
+          1: "optimiser states partitioned",
+          2: "optimiser states and gradients partitioned",
+          3: "weights, gradients and optimiser states partitioned (= FSDP full sharding)"}
+
+
+def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
+    g = cfg.gpt
+    assert g is not None
+    e = inf.element
+    return [
+        Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
+        Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
+            f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B"),
+        Row("activations", inf.activations, "no-grad forward's peak (estimate)"),
+        Row("PEAK", inf.peak, "weights + KV cache + activations"),
+    ]
+
+
+def inference_text(cfg: Config, inf: Inference) -> str:
+    g = cfg.gpt
+    assert g is not None
+    head = wrap(f"Inference: {g.n_layer}-layer GPT ({cfg.n_params:,} params), batch "
+                f"{cfg.batch} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention")
+    gqa = (f" Grouped-query attention keeps {g.kv_heads} of {g.n_head} heads' K/V: "
+           f"{g.n_head // g.kv_heads}x less cache than multi-head.") if g.kv_heads != g.n_head \
+        else ""
+    notes = wrap("The KV cache is exact arithmetic; the activation row replays the training "
+                 "forward without autograd over the whole prompt (a prefill) and is not "
+                 "checked against a run." + gqa)
+    return "\n\n".join([head, table(inference_rows(cfg, inf)), notes])
+
+
+def inference_json(cfg: Config, inf: Inference) -> dict[str, Any]:
+    return {"config": {"params": cfg.n_params, "batch": cfg.batch, "seq": cfg.seq,
+                       "dtype": cfg.dtype},
+            "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
+                     for r in inference_rows(cfg, inf)],
+            "weights": inf.weights, "kv_cache": inf.kv_cache,
+            "activations": inf.activations, "peak": inf.peak}
+
+
+def zero_rows(s: Sharded) -> list[Row]:
+    n = s.gpus
+    part = {True: f"/ {n} GPUs", False: "whole on every GPU"}
+    rows = [Row("weights", s.weights, part[s.stage >= 3]),
+            Row("gradients", s.gradients, part[s.stage >= 2])]
+    if s.master_weights:
+        rows.append(Row("master weights", s.master_weights, part[s.stage >= 1]))
+    rows.append(Row("optimizer state", s.optimizer_state, part[s.stage >= 1]))
+    rows.append(Row("model states", s.model_states, "the ZeRO paper's sum (per GPU)"))
+    if s.grad_copies:
+        rows.append(Row("fp32 grad copies", s.grad_copies, "made for the step; " +
+                        part[s.stage >= 1]))
+    if s.gathered:
+        rows.append(Row("gathered block", s.gathered, "one block's full weights while it runs"))
+    rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
+                    if s.peak is not None else "unknown: activations need shapes"))
+    return rows
+
+
+def zero_text(s: Sharded) -> str:
+    head = wrap(f"Across {s.gpus} GPUs, ZeRO stage {s.stage}: {STAGES[s.stage]}. Model "
+                f"states per GPU: {s.model_states / 1e9:.3g} GB (10^9 B, the ZeRO paper's "
+                "unit). Per GPU:")
+    note = wrap("The per-GPU peak applies the partitioning to the single-GPU replay; "
+                f"not modelled: {NOT_MODELLED}.")
+    return "\n\n".join([head, table(zero_rows(s)), note])
+
+
+def zero_json(s: Sharded) -> dict[str, Any]:
+    return {"gpus": s.gpus, "zero_stage": s.stage, "weights": s.weights,
+            "gradients": s.gradients, "master_weights": s.master_weights,
+            "optimizer_state": s.optimizer_state, "model_states": s.model_states,
+            "grad_copies": s.grad_copies, "gathered_block": s.gathered, "peak": s.peak,
+            "not_modelled": NOT_MODELLED}
+
+
+def lora_bound(full: Estimate, lo: Lora) -> int | None:
+    """Model states of LoRA + the full fine-tune's activations and temporaries at its
+    peak: an upper bound (frozen layers save less, the optimiser steps far fewer)."""
+    if full.at_peak is None:
+        return None
+    parts = full.at_peak.parts
+    return lo.model_states + full.inputs + full.buffers + parts["saved"] + parts["temp"]
+
+
+def lora_rows(cfg: Config, lo: Lora, full: Estimate) -> list[Row]:
+    base = ("frozen; Linears in NF4 (4.127 bits)" if lo.base_dtype == "nf4"
+            else f"frozen, {cfg.param_bytes} B each")
+    rows = [Row("base weights", lo.base_bytes, base),
+            Row("adapters", lo.adapter_bytes, f"{lo.adapter_params:,} = L x r x (d_in + "
+                f"d_out) over {','.join(lo.targets)}")]
+    if lo.master_weights:
+        rows.append(Row("master weights", lo.master_weights, "fp32 copy of the adapters"))
+    rows += [Row("gradients", lo.gradients, "adapters only"),
+             Row("optimizer state", lo.optimizer_state, "adapters only"),
+             Row("model states", lo.model_states, "all of the above"),
+             Row("PEAK (at most)", lora_bound(full, lo), "+ full fine-tuning's activations "
+                 "and temporaries")]
+    return rows
+
+
+def lora_text(cfg: Config, lo: Lora, full: Estimate) -> str:
+    head = wrap(f"{'QLoRA' if lo.base_dtype == 'nf4' else 'LoRA'} rank {lo.rank} on "
+                f"{','.join(lo.targets)}: {cfg.n_params:,} params frozen, "
+                f"{lo.adapter_params:,} trained "
+                f"({100 * lo.adapter_params / cfg.n_params:.2f}%), batch {cfg.batch} x seq "
+                f"{cfg.seq}, {cfg.optimizer}, {cfg.dtype}")
+    full_states = full.weights + full.master_weights + full.gradients + full.optimizer_state
+    note = wrap(f"Full fine-tuning holds {full_states:,} B of model states; LoRA "
+                f"{lo.model_states:,} B. The model states are exact arithmetic; activations "
+                "are not replayed for LoRA yet: the peak is bounded by full fine-tuning's "
+                "activations and temporaries (frozen layers save less).")
+    return "\n\n".join([head, table(lora_rows(cfg, lo, full)), note])
+
+
+def lora_json(cfg: Config, lo: Lora, full: Estimate) -> dict[str, Any]:
+    return {"rank": lo.rank, "targets": list(lo.targets), "base_dtype": lo.base_dtype,
+            "base_bytes": lo.base_bytes, "quantised_params": lo.quantised_params,
+            "adapter_params": lo.adapter_params, "adapter_bytes": lo.adapter_bytes,
+            "master_weights": lo.master_weights, "gradients": lo.gradients,
+            "optimizer_state": lo.optimizer_state, "model_states": lo.model_states,
+            "peak_at_most": lora_bound(full, lo),
+            "full_finetune_peak": full.peak}

@@ -1,0 +1,195 @@
+"""Presets, inference (KV cache) and ZeRO/FSDP: published numbers, reproduced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.estimate import estimate
+from dlprep.memcalc.inference import inference, kv_cache_bytes
+from dlprep.memcalc.presets import preset, presets
+from dlprep.memcalc.zero import shard
+
+PUBLISHED = {"gpt2": 124_439_808, "llama-2-7b": 6_738_415_616,
+             "llama-3-8b": 8_030_261_248, "mistral-7b": 7_241_732_096,
+             "gpt2-medium": 354_823_168, "gpt2-xl": 1_557_611_200,
+             "llama-2-13b": 13_015_864_320, "llama-3-70b": 70_553_706_496,
+             "bert-base": 109_482_240}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_parameter_counts_equal_the_published_ones(name: str) -> None:
+    p = preset(name)
+    assert sum(p.shape.param_shapes()) == PUBLISHED[name]
+    assert p.source and f"{PUBLISHED[name]:,}" in p.published
+
+
+def test_every_preset_has_a_source_and_is_listed(run) -> None:
+    assert len(presets()) >= 9
+    code, out, _ = run("--list-models")
+    assert code == 0
+    for name, p in presets().items():
+        assert name in out and p.source
+    assert "8,030,261,248" in out and all(len(x) <= 80 for x in out.splitlines())
+
+
+def test_kv_cache_bytes_of_llama() -> None:
+    assert kv_cache_bytes(preset("llama-2-7b").shape, 4096, 1, 2) == 2_147_483_648
+    assert kv_cache_bytes(preset("llama-3-8b").shape, 8192, 1, 2) == 1_073_741_824
+    cfg = Config(batch=1, seq=4096, gpt=preset("llama-2-7b").shape, dtype="fp16")
+    inf = inference(cfg)
+    assert inf.kv_cache == 2_147_483_648 and inf.weights == 6_738_415_616 * 2
+    assert inf.peak == inf.weights + inf.kv_cache + inf.activations > inf.weights
+
+
+def test_inference_cli_and_json(run, flat) -> None:
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "8192", "--batch", "1",
+                       "--dtype", "bf16", "--inference", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kv_cache"] == 1_073_741_824
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "8192", "--batch", "1",
+                       "--dtype", "bf16", "--inference")
+    assert "1,073,741,824" in out and "4x less cache" in flat(out)
+    assert all(len(x) <= 80 for x in out.splitlines())
+
+
+def test_zero_paper_example_7_5b_on_64_gpus(run) -> None:
+    """Rajbhandari et al. 2020, figure 1: 120, 31.4, 16.6 and 1.88 GB per GPU (K = 12)."""
+    est = estimate(Config(batch=1, params=7_500_000_000, dtype="bf16-master",
+                          optimizer="adam", device="cuda"))
+    got = [f"{shard(est, 64, stage, 0).model_states / 1e9:.3g}" for stage in range(4)]
+    assert got == ["120", "31.4", "16.6", "1.88"]
+    code, out, _ = run("--params", "7.5e9", "--dtype", "bf16-master", "--device", "cuda",
+                       "--gpus", "64", "--fsdp", "--json")
+    assert code == 0
+    assert json.loads(out)["gpus"]["model_states"] == 1_875_000_000
+
+
+def test_zero_peak_per_gpu_falls_with_the_stage(run) -> None:
+    peaks = []
+    for stage in range(4):
+        code, out, _ = run("--model", "gpt2", "--seq", "256", "--batch", "2", "--dtype",
+                           "bf16-master", "--gpus", "8", "--zero", str(stage), "--json")
+        assert code == 0
+        data = json.loads(out)
+        peaks.append(data["gpus"]["peak"])
+        assert data["gpus"]["not_modelled"]
+    assert peaks[0] == json.loads(out)["peak"]  # stage 0 on 8 GPUs is one GPU's step
+    assert peaks == sorted(peaks, reverse=True) and peaks[3] < peaks[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["--model", "gpt-5"], ["--model", "gpt2", "--n-layer", "3"],
+    ["--arch", "gpt", "--n-layer", "2"], ["--model", "gpt2", "--seq", "2048"],
+    ["--params", "1e6", "--inference"], ["--model", "gpt2", "--zero", "2"],
+    ["--model", "gpt2", "--gpus", "0"], ["--model", "gpt2", "--gpus", "2", "--fsdp",
+                                         "--zero", "1"],
+    ["--model", "gpt2", "--dtype", "bf16-master", "--inference"],
+    ["--arch", "gpt", "--n-layer", "2", "--d-model", "10", "--n-head", "3", "--vocab", "5"],
+    ["--model", "gpt2", "--layers", "4,5"], ["--layers", "4,5", "--norm", "rmsnorm"],
+])
+def test_bad_transformer_input_is_one_line(run, args: list[str]) -> None:
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+
+
+def test_unknown_model_names_the_choices() -> None:
+    with pytest.raises(ConfigError, match="llama-3-8b"):
+        preset("llama-9")
+
+
+def test_lora_adapters_and_frozen_base() -> None:
+    from dlprep.memcalc.lora import lora
+
+    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16",
+                 optimizer="adamw", device="cuda")
+    lo = lora(cfg, 8, ("q", "v"), "bf16")
+    assert lo.adapter_params == 4_194_304  # 32 layers x 2 x 8 x (4096 + 4096)
+    assert lo.base_bytes == 6_738_415_616 * 2
+    assert lo.gradients == 4_194_304 * 2  # the frozen base has none
+    assert lo.optimizer_state == 2 * 4_194_304 * 2  # AdamW moments, adapters only
+    full = lora(Config(batch=1, seq=1024, gpt=preset("llama-3-8b").shape),
+                16, ("q", "k", "v", "o", "gate", "up", "down"), "fp32")
+    assert full.adapter_params == 41_943_040
+
+
+def test_qlora_nf4_costs_4_127_bits_per_quantised_weight() -> None:
+    from dlprep.memcalc.lora import lora, nf4_bytes
+
+    assert nf4_bytes(64 * 256) == 64 * 256 // 2 + 256 + 4  # codes, 8-bit absmax, one fp32
+    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16")
+    lo = lora(cfg, 8, ("q", "v"), "nf4")
+    rest = (6_738_415_616 - lo.quantised_params) * 2
+    bits = (lo.base_bytes - rest) * 8 / lo.quantised_params
+    assert abs(bits - 4.127) < 0.001
+    assert lo.quantised_params == 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008)
+
+
+def test_lora_cli_says_what_is_not_replayed(run, flat) -> None:
+    code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--batch", "1", "--dtype",
+                       "bf16", "--lora-rank", "8", "--base-dtype", "nf4")
+    assert code == 0 and "QLoRA rank 8" in out and "4,194,304" in out
+    assert "not replayed for LoRA" in flat(out)
+    assert all(len(x) <= 80 for x in out.splitlines())
+    code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--json")
+    data = json.loads(out)
+    assert data["model_states"] < data["full_finetune_peak"]
+    for bad in (["--lora-rank", "8", "--lora-targets", "q,x"], ["--base-dtype", "nf4"],
+                ["--lora-rank", "0", "--base-dtype", "nf4"], ["--lora-rank", "-3"]):
+        code, out, err = run("--model", "gpt2", "--seq", "64", *bad)
+        assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    code, out, err = run("--model", "gpt2", "--seq", "64", "--lora-rank", "4",
+                         "--lora-targets", "gate")
+    assert code == 2 and "no gate projection" in err
+
+
+@pytest.mark.parametrize("args", [
+    ["--model", "llama-3-70b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
+     "--gpus", "64", "--zero", "3", "--checkpointing"],
+    ["--model", "llama-3-8b", "--seq", "8192", "--dtype", "bf16", "--inference"],
+    ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+    ["--model", "gpt2", "--seq", "512", "--gpu", "RTX 4090", "--json"],
+    ["--params", "1e6", "--batch", "32"], ["--list-models"],
+])
+def test_transformer_estimates_import_no_torch(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, json; from dlprep.cli import main; "
+             f"code = main(['memcalc', *{args!r}]); "
+             "print('@@' + json.dumps([code, sorted(sys.modules)]))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    code, modules = json.loads(result.stdout.rsplit("@@", 1)[1])
+    assert code == 0
+    assert not {m.split(".")[0] for m in modules} & {"torch", "numpy", "textual"}
+
+
+@pytest.mark.parametrize("args", [
+    ["--layers", "784,512,512,10", "--norm", "layernorm", "--dropout", "0.1", "--activation",
+     "gelu", "--dtype", "amp-bf16", "--device", "cuda"],
+    ["--layers", "784,512,512,10", "--checkpointing", "--dtype", "bf16-master"],
+    ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
+     "--checkpointing"],
+    ["--params", "1e6", "--input", "1x28x28", "--channels", "32"],
+    ["--model", "mistral-7b", "--seq", "8192", "--batch", "1", "--dtype", "bf16",
+     "--inference"],
+    ["--model", "gpt2", "--seq", "512", "--gpus", "8", "--zero", "2"],
+    ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+])
+def test_tables_read_at_80_columns(run, args: list[str]) -> None:
+    """Item 8: no row wraps past two lines, no internal labels, PEAK is the last row."""
+    code, out, _ = run(*args)
+    assert code == 0
+    lines = out.splitlines()
+    assert all(len(x) <= 80 for x in lines)
+    pad = " " * 46
+    for above, line in zip(lines, lines[1:], strict=False):
+        assert not (above.startswith(pad) and line.startswith(pad)), line
+    assert "total of rows" not in out and "(denominator)" not in out
+    assert "(act " not in out and "PEAK" in out
