@@ -64,8 +64,11 @@ FLOP_LIMIT = {"cpu": 2e11, "cuda": 2e14}  # a few seconds of matmuls in all
 SCALE = (1, 2, 4)  # act 2: the batch times these
 
 
-def configure(p: dict, device: torch.device) -> Config:
-    """The memcalc configuration of this run; a bad --set is one DemoError line."""
+def check(p: dict, device: torch.device) -> Config:
+    """The memcalc configuration of this run; a bad --set is one DemoError line.
+
+    The engine calls it before the run starts, so the error comes before any output.
+    """
     try:
         layers = parse_layers(str(p["layers"]).replace("-", ","))
         cfg = Config(batch=p["batch"], layers=layers, optimizer=p["optimizer"],
@@ -91,7 +94,7 @@ def configure(p: dict, device: torch.device) -> Config:
 
 
 def run(p: dict, num_steps: int, seed: int, device: torch.device):
-    cfg = configure(p, device)
+    cfg = check(p, device)
     if num_steps < 2:
         raise DemoError("gpu-memory needs --steps 2 or more: the second step is the "
                         "warmed-up one memcalc sizes")
@@ -133,6 +136,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     name = HALF.get(cfg.dtype.removesuffix("-master"))
     half = getattr(torch, name) if name else None
     sizes = [cfg.batch] * num_steps + [cfg.batch * k for k in SCALE[1:]]
+    expected = {size: _estimated(replace(cfg, batch=size)) for size in set(sizes)}
     for index, size in enumerate(sizes, 1):
         current["step"] = index
         live.label = (f"step {index}: batch {size}" if size != cfg.batch
@@ -144,12 +148,18 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             train_step(cfg, rig, mark)
         if not live.record:
             live.points = [(live.label, live.parts())]
-        yield from _logs(live, min(index, total - 1), total)
-    numbers.update(_compare(cfg, phases, sizes, num_steps, numbers["setup"]["state"]))
-    for index, key in enumerate(sorted(phases)):
-        at, top = phases[key]["at"], phases[key]["estimate"]
-        if at:
-            yield Log("memcalc estimate", at, at, {"live_MB": top / 1e6}, total - 1, total)
+        part = min(index, total - 1)
+        yield from _logs(live, part, total)
+        e = expected[size]
+        for ph in PHASES:
+            top = e["phase_peaks"][ph]
+            if index == 1 and ph != "step" and not numbers["setup"]["state"]:
+                top -= e["state"]  # memcalc sizes a warmed-up step: no state before step 1
+            phases[(index, ph)]["estimate"] = top
+            if phases[(index, ph)]["at"]:
+                x = phases[(index, ph)]["at"]
+                yield Log("memcalc estimate", x, x, {"live_MB": top / 1e6}, part, total)
+    numbers.update(_compare(cfg, phases, sizes, num_steps, numbers["setup"]["state"], expected))
     if device.type == "cuda":
         free, whole = torch.cuda.mem_get_info()
         numbers["cuda"] = {"reserved": torch.cuda.max_memory_reserved(),
@@ -209,27 +219,20 @@ def _errors(m: dict, e: dict) -> dict:
     return out
 
 
-def _compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int,
-             built: int) -> dict:
-    """Measured against estimated: step 2, the first step, and act 2's larger batches.
+def _compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int, built: int,
+             expected: dict) -> dict:
+    """Measured against estimated: every step, and act 2's larger batches in detail.
 
     ``built`` is the state the optimizer made when it was constructed (Adagrad's ``sum``);
     the others make theirs in the first step.
     """
-    steady = _estimated(cfg)
-    for ph in PHASES:  # memcalc sizes a warmed-up step; before step 1 there is no state yet
-        late = steady["state"] if ph != "step" and not built else 0
-        first = steady["phase_peaks"][ph] - late
-        phases[(1, ph)]["estimate"] = first
-        phases[(2, ph)]["estimate"] = steady["phase_peaks"][ph]
     first_step = {ph: dict(phases[(1, ph)]["end"]) for ph in PHASES}
-    first_error = {ph: phases[(1, ph)]["bytes"] - phases[(1, ph)]["estimate"] for ph in PHASES}
+    step_errors = {f"{i}/{ph}": phases[(i, ph)]["bytes"] - phases[(i, ph)]["estimate"]
+                   for i in range(1, len(sizes) + 1) for ph in PHASES}
     sweep = []
     for index in [2, *range(num_steps + 1, len(sizes) + 1)]:
         size = sizes[index - 1]
-        m, e = _measured(phases, index), _estimated(replace(cfg, batch=size))
-        for ph in PHASES:
-            phases[(index, ph)]["estimate"] = e["phase_peaks"][ph]
+        m, e = _measured(phases, index), expected[size]
         sweep.append({"batch": size, "measured": m, "estimate": e, "error": _errors(m, e)})
     base = sweep[0]
     grows = [row for row in ROWS if len({s["measured"][row] for s in sweep}) > 1]
@@ -241,10 +244,10 @@ def _compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int,
     grads_before = phases[(1, "forward")]["end"]["gradients"]
     grads_after = phases[(1, "backward")]["end"]["gradients"]
     errors = [abs(v) for s in sweep for v in s["error"].values()]
-    errors += [abs(v) for v in first_error.values()]
+    errors += [abs(v) for v in step_errors.values()]
     return {
         "measured": base["measured"], "estimate": base["estimate"], "error": base["error"],
-        "max_abs_error": max(errors), "first_step": first_step, "first_step_error": first_error,
+        "max_abs_error": max(errors), "first_step": first_step, "phase_peak_errors": step_errors,
         "sweep": sweep, "grows_with_batch": grows,
         "fixed": [row for row in ROWS if row not in grows and lo[row]],
         "per_example": {row: (mid[row] - lo[row]) / b for row in grows},
