@@ -7,7 +7,7 @@ and its peak (``max_memory_allocated``) per phase. A ``saved_tensors_hooks`` pai
 storages autograd holds for backward, for as long as it holds them. Everything live is
 sorted into components: weights, fp32 master weights, the input batch, gradients, optimizer
 state, saved activations, and temporaries (the rest: activation gradients, the optimizer's
-scratch lists, the loss).
+scratch lists, the loss). ``compare`` sets the measured rows beside memcalc's estimate.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from typing import Any
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.estimate import estimate
 
 PARTS = ("weights", "masters", "inputs", "gradients", "state", "saved", "temp")
 CUDA_BLOCK = 512  # the caching allocator rounds every allocation up to 512 bytes
@@ -152,3 +155,76 @@ class LiveBytes(TorchDispatchMode):
         """Entered around each step only: a demo must not yield inside a dispatch mode."""
         with self, torch.autograd.graph.saved_tensors_hooks(self.pack, lambda t: t):
             yield self
+
+
+# -- measured against memcalc's estimate ------------------------------------------------
+
+ROWS = ("weights", "masters", "inputs", "gradients", "state", "saved")
+PHASES = ("forward", "backward", "step")
+
+
+def _measured(phases: dict, step: int) -> dict:
+    """The rows memcalc sizes, read off one measured step."""
+    end = phases[(step, "step")]["end"]
+    top = max(PHASES, key=lambda ph: phases[(step, ph)]["bytes"])
+    return {"weights": end["weights"], "masters": end["masters"], "inputs": end["inputs"],
+            "gradients": end["gradients"], "state": end["state"],
+            "saved": phases[(step, "forward")]["end"]["saved"],
+            "phase_peaks": {ph: phases[(step, ph)]["bytes"] for ph in PHASES},
+            "peak": phases[(step, top)]["bytes"], "peak_phase": top,
+            "temp_at_peak": phases[(step, top)]["parts"].get("temp", 0)}
+
+
+def estimated(cfg: Config) -> dict:
+    e = estimate(cfg)
+    top = e.at_peak.phase if e.at_peak is not None else "step"
+    return {"weights": e.weights, "masters": e.master_weights, "inputs": e.inputs,
+            "gradients": e.gradients, "state": e.optimizer_state, "saved": e.saved_activations,
+            "phase_peaks": {ph: e.phase_peaks[ph] for ph in PHASES}, "peak": e.peak,
+            "peak_phase": top, "temp_at_peak": e.temporaries}
+
+
+def _errors(m: dict, e: dict) -> dict:
+    out = {row: m[row] - e[row] for row in (*ROWS, "peak")}
+    out.update({f"{ph}_peak": m["phase_peaks"][ph] - e["phase_peaks"][ph] for ph in PHASES})
+    return out
+
+
+def compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int, built: int,
+             expected: dict) -> dict:
+    """Measured against estimated: every step, and act 2's larger batches in detail.
+
+    ``built`` is the state the optimizer made when it was constructed (Adagrad's ``sum``);
+    the others make theirs in the first step.
+    """
+    first_step = {ph: dict(phases[(1, ph)]["end"]) for ph in PHASES}
+    step_errors = {f"{i}/{ph}": phases[(i, ph)]["bytes"] - phases[(i, ph)]["estimate"]
+                   for i in range(1, len(sizes) + 1) for ph in PHASES}
+    sweep = []
+    for index in [2, *range(num_steps + 1, len(sizes) + 1)]:
+        size = sizes[index - 1]
+        m, e = _measured(phases, index), expected[size]
+        sweep.append({"batch": size, "measured": m, "estimate": e, "error": _errors(m, e)})
+    base = sweep[0]
+    grows = [row for row in ROWS if len({s["measured"][row] for s in sweep}) > 1]
+    lo, mid, hi = (s["measured"] for s in sweep)
+    b = cfg.batch
+    linear = all(hi[row] - mid[row] == 2 * (mid[row] - lo[row]) for row in ROWS)
+    state_before = phases[(1, "backward")]["end"]["state"]
+    state_after = phases[(1, "step")]["end"]["state"]
+    grads_before = phases[(1, "forward")]["end"]["gradients"]
+    grads_after = phases[(1, "backward")]["end"]["gradients"]
+    errors = [abs(v) for s in sweep for v in s["error"].values()]
+    errors += [abs(v) for v in step_errors.values()]
+    return {
+        "measured": base["measured"], "estimate": base["estimate"], "error": base["error"],
+        "max_abs_error": max(errors), "first_step": first_step, "phase_peak_errors": step_errors,
+        "sweep": sweep, "grows_with_batch": grows,
+        "fixed": [row for row in ROWS if row not in grows and lo[row]],
+        "per_example": {row: (mid[row] - lo[row]) / b for row in grows},
+        "linear": linear, "state_created_at_step_1": state_after - state_before,
+        "grads_created_in_backward": grads_after - grads_before,
+        "state_at_construction": built,
+        "effect": base["measured"]["state"] > 0,
+        "only_batch_parts_grow": set(grows) <= {"saved", "inputs"} and linear,
+    }

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import torch
 from _kit import Log
-from _memlive import LiveBytes
+from _memlive import PHASES, ROWS, LiveBytes, compare, estimated
 
 from dlprep.engine import DemoError
 from dlprep.memcalc.config import Config, ConfigError, parse_layers
@@ -34,10 +34,10 @@ META = {
              "(created by the first step; Adam: twice the weights) + activations saved for "
              "backward + temporaries; only the activations and the input batch grow with the "
              "batch size, and memcalc's estimate matches the measurement to the byte on CPU.",
-    "claim_ko": "학습 메모리는 가중치 + 기울기(역전파에서 생김) + 옵티마이저 상태(첫 스텝에서 생김, "
-                "Adam은 가중치의 두 배) + 역전파용으로 저장된 활성값 + 임시 버퍼다. 배치 크기에 따라 "
-                "커지는 것은 활성값과 입력 배치뿐이며, memcalc의 추정은 CPU에서 측정값과 바이트 "
-                "단위까지 같다.",
+    "claim_ko": "학습 메모리는 가중치 + 기울기(역전파에서 생김) + 옵티마이저 상태"
+                "(첫 스텝에서 생김, Adam은 가중치의 두 배) + 역전파용으로 저장된 활성값 + "
+                "임시 버퍼다. 배치 크기에 따라 커지는 것은 활성값과 입력 배치뿐이며, "
+                "memcalc의 추정은 CPU에서 측정값과 바이트 단위까지 같다.",
     "cpu_seconds": 1,
     "metric": "live_MB",
     "steps": 2,
@@ -45,7 +45,8 @@ META = {
         "layers": {"default": "784,512,512,10", "help": "MLP widths, input to output"},
         "batch": {"default": 512, "help": "examples per batch (act 2 runs 2x and 4x)",
                   "min": 1, "max": 65536},
-        "optimizer": {"default": "adam", "choices": ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"],
+        "optimizer": {"default": "adam",
+                      "choices": ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"],
                       "help": "sgd keeps no state; momentum, rmsprop and adagrad one tensor "
                               "per weight; adam and adamw two"},
         "dtype": {"default": "fp32", "choices": ["fp32", "bf16", "amp-bf16", "bf16-master",
@@ -136,7 +137,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     name = HALF.get(cfg.dtype.removesuffix("-master"))
     half = getattr(torch, name) if name else None
     sizes = [cfg.batch] * num_steps + [cfg.batch * k for k in SCALE[1:]]
-    expected = {size: _estimated(replace(cfg, batch=size)) for size in set(sizes)}
+    expected = {size: estimated(replace(cfg, batch=size)) for size in set(sizes)}
     for index, size in enumerate(sizes, 1):
         current["step"] = index
         live.label = (f"step {index}: batch {size}" if size != cfg.batch
@@ -158,8 +159,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             phases[(index, ph)]["estimate"] = top
             if phases[(index, ph)]["at"]:
                 x = phases[(index, ph)]["at"]
-                yield Log("memcalc estimate", x, x, {"live_MB": top / 1e6}, part, total)
-    numbers.update(_compare(cfg, phases, sizes, num_steps, numbers["setup"]["state"], expected))
+                yield Log("memcalc estimate", x, live.shown, {"live_MB": top / 1e6}, part,
+                          total)
+    numbers.update(compare(cfg, phases, sizes, num_steps, numbers["setup"]["state"], expected))
     if device.type == "cuda":
         free, whole = torch.cuda.mem_get_info()
         numbers["cuda"] = {"reserved": torch.cuda.max_memory_reserved(),
@@ -186,77 +188,6 @@ def _logs(live: LiveBytes, part: int, parts: int):
             metrics["masters_MB"] = parts_now["masters"] / 1e6
         yield Log(label, offset + i + 1, ends[label], metrics, part, parts)
     live.shown = offset + len(points)
-
-
-ROWS = ("weights", "masters", "inputs", "gradients", "state", "saved")
-PHASES = ("forward", "backward", "step")
-
-
-def _measured(phases: dict, step: int) -> dict:
-    """The rows memcalc sizes, read off one measured step."""
-    end = phases[(step, "step")]["end"]
-    top = max(PHASES, key=lambda ph: phases[(step, ph)]["bytes"])
-    return {"weights": end["weights"], "masters": end["masters"], "inputs": end["inputs"],
-            "gradients": end["gradients"], "state": end["state"],
-            "saved": phases[(step, "forward")]["end"]["saved"],
-            "phase_peaks": {ph: phases[(step, ph)]["bytes"] for ph in PHASES},
-            "peak": phases[(step, top)]["bytes"], "peak_phase": top,
-            "temp_at_peak": phases[(step, top)]["parts"].get("temp", 0)}
-
-
-def _estimated(cfg: Config) -> dict:
-    e = estimate(cfg)
-    top = e.at_peak.phase if e.at_peak is not None else "step"
-    return {"weights": e.weights, "masters": e.master_weights, "inputs": e.inputs,
-            "gradients": e.gradients, "state": e.optimizer_state, "saved": e.saved_activations,
-            "phase_peaks": {ph: e.phase_peaks[ph] for ph in PHASES}, "peak": e.peak,
-            "peak_phase": top, "temp_at_peak": e.temporaries}
-
-
-def _errors(m: dict, e: dict) -> dict:
-    out = {row: m[row] - e[row] for row in (*ROWS, "peak")}
-    out.update({f"{ph}_peak": m["phase_peaks"][ph] - e["phase_peaks"][ph] for ph in PHASES})
-    return out
-
-
-def _compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int, built: int,
-             expected: dict) -> dict:
-    """Measured against estimated: every step, and act 2's larger batches in detail.
-
-    ``built`` is the state the optimizer made when it was constructed (Adagrad's ``sum``);
-    the others make theirs in the first step.
-    """
-    first_step = {ph: dict(phases[(1, ph)]["end"]) for ph in PHASES}
-    step_errors = {f"{i}/{ph}": phases[(i, ph)]["bytes"] - phases[(i, ph)]["estimate"]
-                   for i in range(1, len(sizes) + 1) for ph in PHASES}
-    sweep = []
-    for index in [2, *range(num_steps + 1, len(sizes) + 1)]:
-        size = sizes[index - 1]
-        m, e = _measured(phases, index), expected[size]
-        sweep.append({"batch": size, "measured": m, "estimate": e, "error": _errors(m, e)})
-    base = sweep[0]
-    grows = [row for row in ROWS if len({s["measured"][row] for s in sweep}) > 1]
-    lo, mid, hi = (s["measured"] for s in sweep)
-    b = cfg.batch
-    linear = all(hi[row] - mid[row] == 2 * (mid[row] - lo[row]) for row in ROWS)
-    state_before = phases[(1, "backward")]["end"]["state"]
-    state_after = phases[(1, "step")]["end"]["state"]
-    grads_before = phases[(1, "forward")]["end"]["gradients"]
-    grads_after = phases[(1, "backward")]["end"]["gradients"]
-    errors = [abs(v) for s in sweep for v in s["error"].values()]
-    errors += [abs(v) for v in step_errors.values()]
-    return {
-        "measured": base["measured"], "estimate": base["estimate"], "error": base["error"],
-        "max_abs_error": max(errors), "first_step": first_step, "phase_peak_errors": step_errors,
-        "sweep": sweep, "grows_with_batch": grows,
-        "fixed": [row for row in ROWS if row not in grows and lo[row]],
-        "per_example": {row: (mid[row] - lo[row]) / b for row in grows},
-        "linear": linear, "state_created_at_step_1": state_after - state_before,
-        "grads_created_in_backward": grads_after - grads_before,
-        "state_at_construction": built,
-        "effect": base["measured"]["state"] > 0,
-        "only_batch_parts_grow": set(grows) <= {"saved", "inputs"} and linear,
-    }
 
 
 ACTIVATION = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "gelu": "GELU", "silu": "SiLU"}
@@ -335,15 +266,16 @@ def verdict(n: dict, lang: str = "en") -> str:
                  if n["state_created_at_step_1"] else
                  f"옵티마이저 상태 {f['built']}({f['state_names']}, 가중치의 {f['times']}배)는 "
                  "이미 있었다: 이 옵티마이저는 생성될 때, 첫 스텝 전에 상태를 만든다"
-                 if n["effect"] else "옵티마이저 스텝이 상태를 만들지 않았다(0 B: 일반 SGD는 상태가 "
-                 "없다). 따라서 Adam에서 보이는 효과는 사라졌다")
+                 if n["effect"] else "옵티마이저 스텝이 상태를 만들지 않았다"
+                 "(0 B: 일반 SGD는 상태가 없다). 따라서 Adam에서 보이는 효과는 사라졌다")
         error = ("모든 항목과 모든 단계 최고점에서 오차 0 B" if f["err"] == "0 B" else
                  f"최대 오차 {f['err']}(최고점의 {f['err_pct']}, 배치 {f['err_batch']}의 "
                  f"{ROW_KO[f['err_row']]})")
         scale = ("정확히 비례해 커지고" if n["only_batch_parts_grow"]
                  else "커지며(배치에 정확히 비례하지 않거나 다른 항목도 변함)")
         text = (f"{f['opt']}, {f['net']}(파라미터 {f['params']}개), 배치 {f['batch']}, "
-                f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, {n['device']}에서 측정. 1스텝: 순전파가 역전파용 활성값 "
+                f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, {n['device']}에서 측정. "
+                f"1스텝: 순전파가 역전파용 활성값 "
                 f"{f['saved1']}를 저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}를 "
                 f"만들었고, {state}. 2스텝(상태가 있는 스텝): 가중치 {f['weights']}{master}, "
                 f"기울기 {f['gradients']}, 옵티마이저 상태 {f['state']}, 저장된 활성값 "
@@ -371,7 +303,8 @@ def verdict(n: dict, lang: str = "en") -> str:
     scale = ("grow in exact proportion" if n["only_batch_parts_grow"]
              else "grow (not in exact proportion, or other rows changed too)")
     text = (f"{f['opt']} on {f['net']} ({f['params']} parameters), batch {f['batch']}, "
-            f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, measured on {n['device']}. Step 1: the forward pass saved "
+            f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, measured on {n['device']}. "
+            f"Step 1: the forward pass saved "
             f"{f['saved1']} of activations for backward; backward freed them and created "
             f"{f['grads1']} of gradients; {state}. Step 2 (warmed up): weights "
             f"{f['weights']}{master}, gradients {f['gradients']}, optimizer state {f['state']}, "
