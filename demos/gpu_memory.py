@@ -127,6 +127,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
 
     with live.tracking():
         rig = build(cfg, device.type)  # the weights and the batch, before any step
+    live.points = [("setup", live.parts())]  # sorted only now that the rig exists
     numbers: dict = {"layers": list(cfg.layers or ()), "batch": cfg.batch, "device": device.type,
                      "optimizer": cfg.optimizer, "dtype": cfg.dtype,
                      "checkpointing": cfg.checkpointing, "activation": cfg.activation,
@@ -140,8 +141,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     expected = {size: estimated(replace(cfg, batch=size)) for size in set(sizes)}
     for index, size in enumerate(sizes, 1):
         current["step"] = index
-        live.label = (f"step {index}: batch {size}" if size != cfg.batch
-                      else "step 2" if num_steps == 2 else f"steps 2-{num_steps}")
+        live.label = ("forward" if index == 1 else f"step {index}: batch {size}"
+                      if size != cfg.batch else "step 2" if num_steps == 2
+                      else f"steps 2-{num_steps}")
         live.record = index <= 2 or size != cfg.batch  # later equal steps: phase peaks only
         with live.tracking():
             if size != rig.X.shape[0]:  # the next batch replaces the last one
