@@ -215,31 +215,39 @@ def mb(x: float) -> str:
     return f"{x / 1e3:,.1f} kB" if abs(x) >= 1e4 else f"{int(x):,} B"
 
 
+def _chain(values: list[int]) -> str:
+    """``2.12 → 4.24 → 8.47 MB``: one unit at the end when every value is in MB."""
+    shown = [mb(v) for v in values]
+    if all(x.endswith(" MB") for x in shown):
+        return " → ".join(x[:-3] for x in shown) + " MB"
+    return " → ".join(shown)
+
+
 def _figures(n: dict) -> dict:
     """Every number the verdict states, formatted once for both languages."""
     m, sweep = n["measured"], n["sweep"]
-    fixed = sum(m[row] for row in n["fixed"])
     worst = max(((abs(v), row, s["batch"]) for s in sweep for row, v in s["error"].items()),
                 default=(0, "peak", n["batch"]))
     return {
         "opt": NAMES[n["optimizer"]], "net": "-".join(map(str, n["layers"])),
         "params": f"{n['params']:,}", "batch": f"{n['batch']:,}", "dtype": n["dtype"],
+        "act": ACTIVATION[n["activation"]],
         "saved1": mb(n["first_step"]["forward"]["saved"]),
         "grads1": mb(n["grads_created_in_backward"]),
-        "state1": mb(n["state_created_at_step_1"]),
-        "built": mb(n["state_at_construction"]),
+        "state1": mb(n["state_created_at_step_1"]), "built": mb(n["state_at_construction"]),
         "times": f"{m['state'] / m['weights']:.2f}",
         "state_names": ", ".join(OPTIMIZERS[n["optimizer"]].state),
         **{row: mb(m[row]) for row in ROWS},
         "peak": mb(m["peak"]), "temp": mb(m["temp_at_peak"]),
-        "est_peak": mb(n["estimate"]["peak"]), "fixed_sum": mb(fixed),
+        "est_peak": mb(n["estimate"]["peak"]),
+        "fixed_sum": mb(sum(m[row] for row in n["fixed"])),
         "err": f"{worst[0]:,} B", "err_pct": f"{100 * worst[0] / m['peak']:.2g}%",
         "err_row": worst[1], "err_batch": f"{worst[2]:,}",
         "sizes": " → ".join(f"{s['batch']:,}" for s in sweep),
-        "grow": {row: " → ".join(mb(s["measured"][row]) for s in sweep)
+        "grow": {row: _chain([s["measured"][row] for s in sweep])
                  for row in n["grows_with_batch"]},
         "per_ex": {row: f"{v:,.0f} B" for row, v in n["per_example"].items()},
-        "peaks": " → ".join(mb(s["measured"]["peak"]) for s in sweep),
+        "peaks": _chain([s["measured"]["peak"] for s in sweep]),
         "cuda": {k: mb(v) for k, v in n.get("cuda", {}).items()},
     }
 
@@ -253,69 +261,64 @@ def _join(items: list[str], ko: bool) -> str:
 def verdict(n: dict, lang: str = "en") -> str:
     f = _figures(n)
     ko = lang == "ko"
-    phase = PHASE["ko" if ko else "en"]
+    rows, phase = (ROW_KO, PHASE["ko"]) if ko else (ROW_EN, PHASE["en"])
     where = ", ".join(phase[s["measured"]["peak_phase"]] for s in n["sweep"])
     top = phase[n["measured"]["peak_phase"]]
     ckpt = (", 체크포인팅" if ko else ", checkpointed") if n["checkpointing"] else ""
-    master = f", {ROW_KO['masters'] if ko else ROW_EN['masters']} {f['masters']}" \
-        if n["measured"]["masters"] else ""
-    fixed_names = _join([(ROW_KO if ko else ROW_EN)[row] for row in n["fixed"]], ko)
+    setup = f"{f['opt']}, {f['net']}"
+    master = f", {rows['masters']} {f['masters']}" if n["measured"]["masters"] else ""
+    copies = n["measured"]["gradients"] != n["grads_created_in_backward"]
+    fixed_names = _join([rows[row] for row in n["fixed"]], ko)
     if ko:
-        grow = _join([f"{ROW_KO[r]} {f['grow'][r]}(예제당 {f['per_ex'][r]})"
-                      for r in f["grow"]], ko)
-        state = (f"옵티마이저 스텝이 상태 {f['state1']}({f['state_names']}, 가중치의 "
-                 f"{f['times']}배)를 만들어 이후 계속 유지한다"
-                 if n["state_created_at_step_1"] else
-                 f"옵티마이저 상태 {f['built']}({f['state_names']}, 가중치의 {f['times']}배)는 "
-                 "이미 있었다: 이 옵티마이저는 생성될 때, 첫 스텝 전에 상태를 만든다"
-                 if n["effect"] else "옵티마이저 스텝이 상태를 만들지 않았다"
-                 "(0 B: 일반 SGD는 상태가 없다). 따라서 Adam에서 보이는 효과는 사라졌다")
-        error = ("모든 항목과 모든 단계 최고점에서 오차 0 B" if f["err"] == "0 B" else
+        grow = _join([f"{rows[r]} {f['grow'][r]}(예제당 {f['per_ex'][r]})" for r in f["grow"]],
+                     ko)
+        grads = f"(스텝의 fp32 사본까지 {f['gradients']})" if copies else ""
+        state = (f"옵티마이저 스텝이 상태 {f['state1']}({f['state_names']}: 가중치의 "
+                 f"{f['times']}배)를 만들어 계속 유지한다" if n["state_created_at_step_1"] else
+                 f"옵티마이저 상태 {f['built']}({f['state_names']}: 가중치의 {f['times']}배)는 "
+                 "이미 있었다(이 옵티마이저는 생성될 때 만든다)" if n["effect"] else
+                 "옵티마이저 스텝은 상태를 만들지 않았다(0 B: 일반 SGD는 상태가 없다). Adam에서 "
+                 "보이는 효과는 사라졌다")
+        error = ("모든 항목과 단계별 최고점의 오차 0 B" if f["err"] == "0 B" else
                  f"최대 오차 {f['err']}(최고점의 {f['err_pct']}, 배치 {f['err_batch']}의 "
-                 f"{ROW_KO[f['err_row']]})")
+                 f"{rows[f['err_row']]})")
         scale = ("정확히 비례해 커지고" if n["only_batch_parts_grow"]
-                 else "커지며(배치에 정확히 비례하지 않거나 다른 항목도 변함)")
-        text = (f"{f['opt']}, {f['net']}(파라미터 {f['params']}개), 배치 {f['batch']}, "
-                f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, {n['device']}에서 측정. "
-                f"1스텝: 순전파가 역전파용 활성값 "
-                f"{f['saved1']}를 저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}를 "
-                f"만들었고, {state}. 2스텝(상태가 있는 스텝): 가중치 {f['weights']}{master}, "
-                f"기울기 {f['gradients']}, 옵티마이저 상태 {f['state']}, 저장된 활성값 "
-                f"{f['saved']}, 입력 배치 {f['inputs']}. 최고점 {f['peak']}는 {top}에서 "
-                f"나왔고 그중 임시 버퍼가 {f['temp']}다. memcalc 추정: 최고점 {f['est_peak']}, "
-                f"{error}. 배치 {f['sizes']}: {grow} {scale}, {fixed_names}는 합계 "
-                f"{f['fixed_sum']}로 그대로다. 최고점은 {f['peaks']}({where}).")
+                 else "커지며(정확한 비례가 아니거나 다른 항목도 변함)")
+        text = (f"{setup}(파라미터 {f['params']}개), 배치 {f['batch']}, {f['act']}, "
+                f"{f['dtype']}{ckpt}, {n['device']}. 1스텝: 순전파가 활성값 {f['saved1']}를 "
+                f"저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}{grads}를 만들었고, "
+                f"{state}. 가중치 {f['weights']}{master}, 입력 배치 {f['inputs']}. 2스텝 최고점 "
+                f"{f['peak']}({top}, 임시 버퍼 {f['temp']}); memcalc 추정 {f['est_peak']}, "
+                f"{error}. 배치 {f['sizes']}: {grow} {scale}, {fixed_names}는 {f['fixed_sum']}로 "
+                f"그대로다. 최고점 {f['peaks']}({where}).")
         if f["cuda"]:
-            text += (f" CUDA에서는 할당자 카운터(torch.cuda.max_memory_allocated)로 쟀다. CUDA "
-                     f"컨텍스트와 라이브러리가 그 밖에 {f['cuda']['outside_allocator']}를 더 쓰고, "
+            text += (f" CUDA: 할당자 카운터(torch.cuda.max_memory_allocated)로 쟀다. CUDA "
+                     f"컨텍스트와 라이브러리가 그 밖에 {f['cuda']['outside_allocator']}를 쓰고, "
                      f"할당자는 최대 {f['cuda']['reserved']}를 예약했다.")
         return text
-    grow = _join([f"{ROW_EN[r]} {f['grow'][r]} ({f['per_ex'][r]} per example)"
+    grow = _join([f"{rows[r]} {f['grow'][r]} ({f['per_ex'][r]} per example)"
                   for r in f["grow"]], ko)
-    state = (f"the optimizer step created {f['state1']} of state ({f['state_names']}), "
-             f"{f['times']}x the weights, kept from then on" if n["state_created_at_step_1"]
-             else f"the optimizer's {f['built']} of state ({f['state_names']}), {f['times']}x "
-             "the weights, was already there: this optimizer makes it when it is constructed, "
-             "before any step" if n["effect"] else
-             "the optimizer step created no state (0 B: plain SGD keeps none), so the effect "
-             "Adam shows is gone")
-    error = ("error 0 B on every row and every phase peak" if f["err"] == "0 B" else
-             f"off by at most {f['err']} ({f['err_pct']} of the peak, {ROW_EN[f['err_row']]} "
+    grads = f" ({f['gradients']} with the step's fp32 copies)" if copies else ""
+    state = (f"the optimizer step made {f['state1']} of state ({f['state_names']}: "
+             f"{f['times']}x the weights), kept from then on" if n["state_created_at_step_1"]
+             else f"the optimizer's {f['built']} of state ({f['state_names']}: {f['times']}x "
+             "the weights) was already there (made when it is constructed)" if n["effect"] else
+             "the optimizer step made no state (0 B: plain SGD keeps none), so the effect Adam "
+             "shows is gone")
+    error = ("error 0 B on every row and phase peak" if f["err"] == "0 B" else
+             f"off by at most {f['err']} ({f['err_pct']} of the peak, {rows[f['err_row']]} "
              f"at batch {f['err_batch']})")
     scale = ("grow in exact proportion" if n["only_batch_parts_grow"]
              else "grow (not in exact proportion, or other rows changed too)")
-    text = (f"{f['opt']} on {f['net']} ({f['params']} parameters), batch {f['batch']}, "
-            f"{ACTIVATION[n['activation']]}, {f['dtype']}{ckpt}, measured on {n['device']}. "
-            f"Step 1: the forward pass saved "
-            f"{f['saved1']} of activations for backward; backward freed them and created "
-            f"{f['grads1']} of gradients; {state}. Step 2 (warmed up): weights "
-            f"{f['weights']}{master}, gradients {f['gradients']}, optimizer state {f['state']}, "
-            f"saved activations {f['saved']}, input batch {f['inputs']}; peak {f['peak']} in the "
-            f"{top}, {f['temp']} of it temporaries. memcalc's estimate: peak {f['est_peak']}, "
-            f"{error}. Batch {f['sizes']}: {grow} {scale}, while {fixed_names} stay at "
-            f"{f['fixed_sum']} together; the peak goes {f['peaks']} ({where}).")
+    text = (f"{setup} ({f['params']} parameters), batch {f['batch']}, {f['act']}, "
+            f"{f['dtype']}{ckpt}, {n['device']}. Step 1: forward saved {f['saved1']} of "
+            f"activations; backward freed them and made {f['grads1']} of gradients{grads}; "
+            f"{state}. Weights {f['weights']}{master}, input batch {f['inputs']}. Step 2 peak: "
+            f"{f['peak']} in the {top} ({f['temp']} of temporaries); memcalc's estimate "
+            f"{f['est_peak']}, {error}. Batch {f['sizes']}: {grow} {scale}; {fixed_names} stay "
+            f"at {f['fixed_sum']}; peak {f['peaks']} ({where}).")
     if f["cuda"]:
-        text += (f" On CUDA these are the allocator's counters (torch.cuda.max_memory_allocated); "
-                 f"the CUDA context and libraries hold another {f['cuda']['outside_allocator']} "
-                 f"outside them, and the allocator reserved up to {f['cuda']['reserved']}.")
+        text += (f" CUDA: allocator counters (torch.cuda.max_memory_allocated); the CUDA "
+                 f"context and libraries hold another {f['cuda']['outside_allocator']} outside "
+                 f"them, and the allocator reserved up to {f['cuda']['reserved']}.")
     return text
