@@ -118,6 +118,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     names = {"forward": "forward", "backward": "backward", "step": "optimizer step"}
 
     def mark(phase: str | None) -> None:
+        live.point()  # the phase's last point is its end state (e.g. the last .grad set)
         if live.phase in names:
             phases[(current["step"], live.phase)] = {**live.phase_peak(), "end": live.parts()}
         live.phase = phase or ""
