@@ -9,6 +9,11 @@ then stays for good. ``dlprep memcalc`` replays the same step without torch; the
 its estimate beside the measurement (on CPU they agree to the byte). A second act feeds the
 same model batches twice and four times as large: weights, gradients and optimizer state
 do not move, while saved activations and the input batch grow in proportion.
+Components are not layers, so there is no META "layers" (bars numbered 1..L): the
+breakdown is in the metrics (saved_MB, grads_MB, state_MB, weights_MB, inputs_MB, temp_MB)
+that the table and the verdict show. On CUDA the totals are the caching allocator's
+counters (``torch.cuda.max_memory_allocated`` per phase, 512-byte blocks); that path has not
+been run on a GPU yet. Any other device (MPS) is measured on the CPU.
 This demo imports ``dlprep.memcalc`` (the estimator and the model it measures): a saved
 script needs dlprep installed (``pip install dlprep``), not only torch.
 """
@@ -78,8 +83,6 @@ def check(p: dict, device: torch.device) -> Config:
                      else "cpu")
     except ConfigError as exc:
         raise DemoError(f"gpu-memory: {str(exc).replace('--', '')}") from None
-    if device.type not in ("cpu", "cuda"):
-        raise DemoError(f"gpu-memory measures on cpu or cuda, not {device.type}")
     biggest = replace(cfg, batch=cfg.batch * SCALE[-1])
     flops = 6 * biggest.batch * sum(a * b for a, b in zip(layers, layers[1:], strict=False))
     peak = estimate(biggest).peak or 0
@@ -95,6 +98,8 @@ def check(p: dict, device: torch.device) -> Config:
 
 
 def run(p: dict, num_steps: int, seed: int, device: torch.device):
+    if device.type not in ("cpu", "cuda"):  # e.g. MPS: no per-tensor counters to read
+        device = torch.device("cpu")
     cfg = check(p, device)
     if num_steps < 2:
         raise DemoError("gpu-memory needs --steps 2 or more: the second step is the "
@@ -293,9 +298,10 @@ def verdict(n: dict, lang: str = "en") -> str:
                 f"{error}. 배치 {f['sizes']}: {grow} {scale}, {fixed_names}는 {f['fixed_sum']}로 "
                 f"그대로다. 최고점 {f['peaks']}({where}).")
         if f["cuda"]:
-            text += (f" CUDA: 할당자 카운터(torch.cuda.max_memory_allocated)로 쟀다. CUDA "
-                     f"컨텍스트와 라이브러리가 그 밖에 {f['cuda']['outside_allocator']}를 쓰고, "
-                     f"할당자는 최대 {f['cuda']['reserved']}를 예약했다.")
+            text += (f" CUDA: 할당자 카운터(torch.cuda.max_memory_allocated)로 쟀다. GPU에는 그 "
+                     f"밖에 {f['cuda']['outside_allocator']}가 더 쓰이고 있고(CUDA 컨텍스트, "
+                     f"라이브러리, 같은 GPU의 다른 프로세스), 할당자는 최대 "
+                     f"{f['cuda']['reserved']}를 예약했다.")
         return text
     grow = _join([f"{rows[r]} {f['grow'][r]} ({f['per_ex'][r]} per example)"
                   for r in f["grow"]], ko)
@@ -319,7 +325,8 @@ def verdict(n: dict, lang: str = "en") -> str:
             f"{f['est_peak']}, {error}. Batch {f['sizes']}: {grow} {scale}; {fixed_names} stay "
             f"at {f['fixed_sum']}; peak {f['peaks']} ({where}).")
     if f["cuda"]:
-        text += (f" CUDA: allocator counters (torch.cuda.max_memory_allocated); the CUDA "
-                 f"context and libraries hold another {f['cuda']['outside_allocator']} outside "
-                 f"them, and the allocator reserved up to {f['cuda']['reserved']}.")
+        text += (f" CUDA: allocator counters (torch.cuda.max_memory_allocated); the GPU shows "
+                 f"another {f['cuda']['outside_allocator']} in use outside the allocator (CUDA "
+                 f"context, libraries, other processes on it), and the allocator reserved up "
+                 f"to {f['cuda']['reserved']}.")
     return text
