@@ -194,3 +194,17 @@ def test_saved_script_says_it_needs_dlprep_and_runs(tmp_path: Path) -> None:
     assert "error 0 B on every row and phase peak" in done.stdout
     other = save_script(tmp_path / "other.py", "linear-collapse", device="cpu")
     assert "needs only torch" in other.read_text(encoding="utf-8").splitlines()[1]
+
+
+def test_cuda_sentence_names_what_lies_outside_the_allocator_in_both_languages() -> None:
+    """The CUDA path itself is unverified (no GPU here); its verdict sentence is checked."""
+    from dlprep.engine.loader import load_demo
+    from dlprep.registry import registry
+
+    module = load_demo(registry()["gpu-memory"].path)
+    numbers = dict(run(params=SMALL).numbers)
+    numbers["cuda"] = {"reserved": 20_971_520, "outside_allocator": 523_239_424}
+    en, ko = module.verdict(numbers), module.verdict(numbers, "ko")
+    assert "torch.cuda.max_memory_allocated" in en and "523.24 MB in use outside" in en
+    assert "CUDA 컨텍스트" in ko and "523.24 MB" in ko
+    assert sorted(NUMBER.findall(en)) == sorted(NUMBER.findall(ko))
