@@ -77,6 +77,10 @@ def check(p: dict, device: torch.device) -> Config:
     """
     try:
         layers = parse_layers(str(p["layers"]).replace("-", ","))
+    except ConfigError:
+        raise DemoError(f"gpu-memory: layers must be positive widths like 784,512,10 (or "
+                        f"784-512-10), got {p['layers']!r}") from None
+    try:
         cfg = Config(batch=p["batch"], layers=layers, optimizer=p["optimizer"],
                      dtype=p["dtype"], checkpointing=p["checkpointing"],
                      activation=p["activation"], device="cuda" if device.type == "cuda"
@@ -280,7 +284,8 @@ def verdict(n: dict, lang: str = "en") -> str:
                      ko)
         grads = f"(스텝의 fp32 사본까지 {f['gradients']})" if copies else ""
         state = (f"옵티마이저 스텝이 상태 {f['state1']}({f['state_names']}: 가중치의 "
-                 f"{f['times']}배)를 만들어 계속 유지한다" if n["state_created_at_step_1"] else
+                 f"{f['times']}배)를 만들었으며 이 상태는 이후 계속 남는다"
+                 if n["state_created_at_step_1"] else
                  f"옵티마이저 상태 {f['built']}({f['state_names']}: 가중치의 {f['times']}배)는 "
                  "이미 있었다(이 옵티마이저는 생성될 때 만든다)" if n["effect"] else
                  "옵티마이저 스텝은 상태를 만들지 않았다(0 B: 일반 SGD는 상태가 없다). Adam에서 "

@@ -167,7 +167,8 @@ def test_an_estimate_error_is_reported_not_hidden() -> None:
 
 
 @pytest.mark.parametrize(("params", "steps", "message"), [
-    ({"layers": "784,,10"}, None, "layers must be comma-separated widths"),
+    ({"layers": "784,,10"}, None, "layers must be positive widths like 784,512,10"),
+    ({"layers": "784,-5,10"}, None, "got .784,-5,10."),
     ({"layers": "784,100000,100000,10"}, None, "the demo stops at 2 GB"),
     ({"layers": "784,10", "checkpointing": True}, None, "checkpointing recomputes hidden"),
     ({}, 1, "needs --steps 2 or more"),
@@ -181,7 +182,7 @@ def test_cli_bad_layers_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert main(["gpu-memory", "--plain", "--device", "cpu", "--set", "layers=784,x,10"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1
-    assert captured.err.startswith("Error: gpu-memory: layers must be")
+    assert captured.err.startswith("Error: gpu-memory: layers must be positive widths")
 
 
 def test_saved_script_says_it_needs_dlprep_and_runs(tmp_path: Path) -> None:
