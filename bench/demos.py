@@ -28,7 +28,7 @@ from _timing import verdict  # noqa: E402
 
 DEMOS = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init", "activations",
          "linear-collapse", "optimizers", "learning-rate", "batch-size", "overfitting",
-         "vectorization", "gpu-speedup"]
+         "vectorization", "gpu-speedup", "gpu-memory"]
 SLOW_OK = {"vectorization": 10.0, "gpu-speedup": 10.0}
 
 

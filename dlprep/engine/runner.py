@@ -81,6 +81,9 @@ def stream(
         chosen = kit.pick_device(device)
     except ValueError as exc:
         raise DemoError(str(exc)) from None
+    validate = getattr(module, "check", None)
+    if validate is not None:  # a demo's own checks of its settings (raise DemoError)
+        validate(dict(values), chosen)
     num_steps = steps if steps is not None else int(module.META.get("steps", 100))
     set_threads(module)
     watch = getattr(kit, "watch_cancel", None)

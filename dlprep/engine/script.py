@@ -3,7 +3,8 @@
 The file is the demo's helpers (``demos/_kit.py`` and any other ``_`` helper it imports),
 then the demo itself, then the settings and seed used and a ``__main__`` that prints the
 verdict. Import lines of the helpers and ``from __future__`` lines are dropped because the
-pasted code now defines those names in the same file.
+pasted code now defines those names in the same file. A demo that imports dlprep itself
+(gpu-memory, built on memcalc) says in the header that the script needs dlprep installed.
 """
 
 from __future__ import annotations
@@ -62,6 +63,16 @@ def _strip(source: str, keep_docstring: bool) -> str:
     return "\n".join(comment + kept).strip() + "\n"
 
 
+def uses_dlprep(source: str) -> bool:
+    """Whether a demo or helper imports dlprep itself (gpu-memory is built on memcalc)."""
+    for node in ast.parse(source).body:
+        names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0
+                 else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        if any(name == "dlprep" or name.startswith("dlprep.") for name in names):
+            return True
+    return False
+
+
 def script_text(name: str, params: Mapping[str, object] | None = None, *, seed: int = 0,
                 steps: int | None = None, device: str = "auto") -> str:
     """The standalone script for ``name`` with validated ``params`` (raises DemoError)."""
@@ -74,9 +85,14 @@ def script_text(name: str, params: Mapping[str, object] | None = None, *, seed: 
     helpers = helper_names(source)
     if "_kit" not in helpers:
         helpers.append("_kit")  # pick_device and drain live there
+    texts = [source] + [(info.path.parent / f"{h}.py").read_text(encoding="utf-8")
+                        for h in helpers]
+    needs = ("a standalone copy that needs torch and dlprep (it imports dlprep; "
+             "pip install dlprep)" if any(uses_dlprep(t) for t in texts)
+             else "a standalone copy that needs only torch")
     parts = [
         "#!/usr/bin/env python3",
-        f'"""dlprep demo {info.name}: a standalone copy that needs only torch.\n\n'
+        f'"""dlprep demo {info.name}: {needs}.\n\n'
         f"Claim: {info.claim}\n\nSaved by dlprep {__version__}. Run: python THIS_FILE\n\"\"\"",
         "",
         "from __future__ import annotations",
