@@ -81,11 +81,6 @@ def test_every_bullet_and_myth_is_covered(bank: Bank) -> None:
         assert all("myth" in c.tags for c in cards)
 
 
-# Demos whose cards carry a `# demo: NAME` marker that the integrator turns into a `demo:`
-# field after merging (COMMON.md); remove a name once its cards link it.
-LINKED_AT_MERGE = {"gpu-memory"}
-
-
 def test_types_difficulty_and_demo_links(bank: Bank) -> None:
     stats = bank_stats(bank)
     assert all(n > 0 for n in stats.by_type.values()), stats.by_type
@@ -93,13 +88,12 @@ def test_types_difficulty_and_demo_links(bank: Bank) -> None:
     assert 0.30 <= shares[1] <= 0.50 and 0.30 <= shares[2] <= 0.50, shares
     assert 0.12 <= shares[3] <= 0.28, shares
     links = Counter(c.demo.name for c in bank.cards.values() if c.demo is not None)
-    demos = [name for name in registry() if name not in LINKED_AT_MERGE]
-    for name in demos:
+    for name in registry():
         assert links[name] >= 3, f"demo {name} is linked from {links[name]} cards"
     with_predict = sum(
         1 for c in bank.cards.values() if c.demo is not None and c.demo.predict is not None
     )
-    assert with_predict >= len(demos) * 2
+    assert with_predict >= len(registry()) * 2
     templated = [c for c in bank.cards.values() if getattr(c, "template", None) is not None]
     assert len(templated) >= 5
 
