@@ -17,7 +17,7 @@ from typing import Any
 from dlprep import __version__
 from dlprep.engine.loader import helper_names
 from dlprep.engine.runner import check_request
-from dlprep.engine.script import _strip
+from dlprep.engine.script import _strip, uses_dlprep
 from dlprep.registry import DemoInfo, _read_meta
 
 TITLE = {"en": "dlprep demo", "ko": "dlprep 데모"}
@@ -35,6 +35,9 @@ TEXT = {
         "demo": "## The experiment", "run": "## Run it",
         "plot": "## Plot", "verdict": "## Verdict (computed from this run's numbers)",
         "saved": "Saved by dlprep {version}. Runs with only torch; matplotlib draws the plot.",
+        "saved_dlprep": "Saved by dlprep {version}. This demo is built on dlprep's own code, "
+                        "so it needs torch and dlprep (pip install dlprep); matplotlib draws "
+                        "the plot.",
     },
     "ko": {
         "claim": "주장", "measured": "무엇을 측정하나",
@@ -49,6 +52,9 @@ TEXT = {
         "plot": "## 그래프", "verdict": "## 판정 (이번 실행의 수치로 계산)",
         "saved": "dlprep {version}이 저장했습니다. torch만 있으면 실행되고, 그래프는 "
                  "matplotlib으로 그립니다.",
+        "saved_dlprep": "dlprep {version}이 저장했습니다. 이 데모는 dlprep의 코드 위에 만들어져 "
+                        "torch와 dlprep이 모두 필요합니다(pip install dlprep). 그래프는 "
+                        "matplotlib으로 그립니다.",
     },
 }
 
@@ -143,9 +149,9 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
     helpers = helper_names(source)
     if "_kit" not in helpers:
         helpers.append("_kit")  # pick_device and drain live there
-    helper_code = "\n\n".join(
-        _strip((info.path.parent / f"{h}.py").read_text(encoding="utf-8"), keep_docstring=False)
-        for h in helpers)
+    helper_texts = [(info.path.parent / f"{h}.py").read_text(encoding="utf-8") for h in helpers]
+    helper_code = "\n\n".join(_strip(t, keep_docstring=False) for t in helper_texts)
+    saved = "saved_dlprep" if any(uses_dlprep(t) for t in [source, *helper_texts]) else "saved"
     layers = info.layers
     label = layers.get("label_ko" if lang == "ko" else "label", "") if layers else ""
     settings = (f"PARAMS = {pformat(dict(values), sort_dicts=False)}\n"
@@ -157,7 +163,7 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
                 f"LAYER_LABEL = {label!r}")
     cells = [
         _markdown(f"# {TITLE[lang]}: {info.name}\n\n**{text['claim']}:** {claim}\n\n"
-                  f"_{text['saved'].format(version=__version__)}_"),
+                  f"_{text[saved].format(version=__version__)}_"),
         _markdown(_doc(source) + "\n\n" + _what(info, meta, lang)),
         _markdown(text["params"]), _code(settings),
         _markdown(text["helpers"]), _code(helper_code),

@@ -72,6 +72,12 @@ def test_cells_in_order_with_claim_parameters_and_no_dlprep_import() -> None:
     assert "except ImportError" in code and "pip install matplotlib" in code
 
 
+def test_a_demo_built_on_dlprep_says_so() -> None:
+    title = notebook("gpu-memory").cells[0].source
+    assert "needs torch and dlprep" in title
+    assert "needs torch and dlprep" not in notebook("dying-relu").cells[0].source
+
+
 def test_save_refuses_existing_file_and_leaves_no_partial_file(tmp_path: Path) -> None:
     from dlprep.export.files import ExportError
 
