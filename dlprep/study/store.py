@@ -1,14 +1,20 @@
 """Progress in SQLite: card state keyed by card id and an append-only review log.
 
 Every review is its own committed transaction (WAL, busy timeout), so a killed process
-loses at most the answer being typed and two dlprep processes lose nothing. A file that
-is not ours is moved aside; an unwritable data dir gives an in-memory store and a notice.
+loses at most the answer being typed and two dlprep processes lose nothing. A file that is
+not SQLite or not ours is moved aside (to a name no other move can take); an unwritable
+data dir gives an in-memory store and a notice. A file of ours that is damaged or written
+by a newer dlprep is refused with :class:`StoreError`: it holds the learner's history, so
+the learner decides (``dlprep progress move-aside``), never a silent fresh start.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -23,7 +29,7 @@ from dlprep.study.schedule import dump_state, load_state
 
 APPLICATION_ID = 0x646C7072  # "dlpr": marks the file as ours, so foreign files are caught
 SCHEMA_VERSION = 2
-EXPORT_FORMAT = "dlprep-progress"
+EXPORT_FORMAT = "dlprep-progress"  # progress_file.FORMAT
 BUSY_TIMEOUT_MS = 10_000
 
 # Index i upgrades schema version i to i + 1. Never edit a shipped step; append a new one.
@@ -47,7 +53,41 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 class StoreError(RuntimeError):
-    """A progress file that cannot be read or an import file that is not ours."""
+    """A progress file that cannot be used, or an import file that is not ours."""
+
+
+class StoreLocked(StoreError, sqlite3.OperationalError):
+    """Another process held the database lock past the busy timeout; nothing was written.
+
+    Also an ``sqlite3.OperationalError``, so code that catches ``sqlite3.Error`` still does.
+    The write can be retried later.
+    """
+
+
+class StoreDamaged(StoreError):
+    """Our progress file is damaged (a malformed page): refused, not replaced."""
+
+
+class StoreTooNew(StoreError):
+    """Our progress file was written by a newer dlprep: refused, not replaced."""
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+        or "locked" in str(exc) or "busy" in str(exc))
+
+
+def _locked(path: Path | None, exc: sqlite3.Error) -> StoreLocked:
+    where = f"{path}" if path else "the progress store"
+    return StoreLocked(f"{where} is locked by another process ({exc}); nothing was written")
+
+
+def _damaged(path: Path | None, why: object) -> StoreDamaged:
+    return StoreDamaged(
+        f"{path or 'the progress file'} is damaged ({why}); nothing was changed. Restore it "
+        "from a backup (dlprep progress import FILE), or move it aside and start fresh with: "
+        "dlprep progress move-aside")
 
 
 @dataclass(frozen=True)
@@ -78,13 +118,22 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """A write transaction; a lock held past the busy timeout raises :class:`StoreLocked`."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise _locked(self.path, exc) from exc
+            raise
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+                raise _locked(self.path, exc) from exc
             raise
-        self.conn.execute("COMMIT")
 
     def states(self) -> dict[str, fsrs.Card]:
         rows = self.conn.execute("SELECT card_id, state FROM cards").fetchall()
@@ -140,22 +189,30 @@ class Store:
                 "cards": cards, "reviews": reviews}
 
     def import_data(self, data: Any) -> tuple[int, int]:
-        """Merge an export: new reviews are appended, a card's newer state wins.
+        """Merge an export (an ``ExportFile`` or the same as plain data), checked whole first.
+
+        New reviews are appended (one with the same card, time and rating as one already
+        present, or earlier in the file, is not added twice); a card's newer state wins.
         Returns (reviews added, card states taken)."""
-        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise StoreError(f"not a dlprep progress export (expected format {EXPORT_FORMAT!r})")
+        from dlprep.study.progress_file import ExportError, ExportFile, parse_python
+
+        if not isinstance(data, ExportFile):
+            try:
+                data = parse_python(data, SCHEMA_VERSION)
+            except ExportError as exc:
+                raise StoreError(str(exc)) from None
         try:
-            incoming = [Review(**{**r, "at": datetime.fromisoformat(r["at"])})
-                        for r in data.get("reviews", [])]
-            states = {c["card_id"]: fsrs.Card.from_dict(c["state"]) for c in data.get("cards", [])}
+            states = {cid: fsrs.Card.from_dict(d) for cid, d in data.state_dicts().items()}
         except (TypeError, KeyError, ValueError) as exc:
-            raise StoreError(f"malformed progress export: {exc}") from None
+            raise StoreError(f"$.cards: malformed card state: {exc}") from None
         with self._tx() as conn:
-            seen = {(r.card_id, _iso(r.at), r.kind, r.rating) for r in self.reviews()}
+            seen = {(r.card_id, _iso(r.at), r.rating) for r in self.reviews()}
             added = 0
-            for r in incoming:
-                if (r.card_id, _iso(r.at), r.kind, r.rating) in seen:
+            for r in data.reviews:
+                key = (r.card_id, _iso(r.at), r.rating)
+                if key in seen:
                     continue
+                seen.add(key)
                 conn.execute(
                     "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind,"
                     " correct, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -185,16 +242,23 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+class _NotOurs(Exception):
+    """A SQLite file with another program's tables: moved aside, since it is not history."""
+
+
+def _migrate(conn: sqlite3.Connection, where: Path | None = None) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         app = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app != APPLICATION_ID and tables:
-            raise StoreError("it has tables but is not a dlprep progress file")
+            raise _NotOurs("it has tables but is not a dlprep progress file")
         if version > SCHEMA_VERSION:
-            raise StoreError(f"schema {version} is newer than this dlprep ({SCHEMA_VERSION})")
+            raise StoreTooNew(
+                f"{where or 'the progress file'} was written by a newer dlprep (progress "
+                f"schema {version}; this one knows up to {SCHEMA_VERSION}). Upgrade dlprep "
+                "to use it; nothing was changed.")
         for step in MIGRATIONS[version:]:
             for statement in step:
                 conn.execute(statement)
@@ -217,9 +281,27 @@ def _unsaved(path: Path, why: str) -> Store:
                         "this session runs without saving.")
 
 
+def _location_problem(path: Path) -> str:
+    """Why ``path`` cannot hold a progress file, in words a learner can act on ('' if it can)."""
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"{path.parent} is a file, not a directory; DLPREP_HOME must name a folder"
+    if path.is_dir():
+        return f"{path} is a directory, not a progress file"
+    return ""
+
+
 def open_store(path: Path | None = None) -> Store:
-    """Open (creating or upgrading) the progress store; never raises for a bad file."""
+    """Open (creating or upgrading) the progress store.
+
+    Where nothing can be written, the store lives in memory and says so in ``notice``; a
+    file that is not a dlprep progress file is moved aside. Raises :class:`StoreError` for
+    one of ours that is damaged (:class:`StoreDamaged`), written by a newer dlprep
+    (:class:`StoreTooNew`) or locked past the busy timeout (:class:`StoreLocked`).
+    """
     path = path or progress_db_path()
+    problem = _location_problem(path)
+    if problem:
+        return _unsaved(path, problem)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -228,12 +310,14 @@ def open_store(path: Path | None = None) -> Store:
         return _unsaved(path, "read-only")
     try:
         return Store(_open_checked(path), path)
+    except StoreError:
+        raise
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise StoreError(f"{path} is locked by another process: {exc}") from None
+        if _is_locked(exc):
+            raise _locked(path, exc) from None
         return _unsaved(path, str(exc))
-    except (sqlite3.DatabaseError, StoreError) as exc:
-        moved = _move_aside(path)
+    except (sqlite3.DatabaseError, _NotOurs) as exc:
+        moved = move_aside(path)
         notice = (f"{path} could not be used as a progress file ({exc}); moved it to "
                   f"{moved.name} and started a fresh store.")
         return Store(_open_checked(path), path, notice)
@@ -242,21 +326,122 @@ def open_store(path: Path | None = None) -> Store:
 def _open_checked(path: Path) -> sqlite3.Connection:
     conn = _connect(path)
     try:
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":  # e.g. a filesystem without shared memory: still safe, just slower
-            conn.execute("PRAGMA journal_mode = DELETE")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn)  # reads the header and schema: a file that is not SQLite fails here
+        with _classified(path):
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":  # e.g. a filesystem without shared memory: still safe, slower
+                conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _check_pages(conn, path)
+            _migrate(conn, path)  # reads the header and schema
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _move_aside(path: Path) -> Path:
+@contextmanager
+def _classified(path: Path) -> Iterator[None]:
+    """A malformed page becomes :class:`StoreDamaged`; a file that is not SQLite at all
+    stays ``sqlite3.DatabaseError`` (it is moved aside: there is no history in it)."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise
+        raise _damaged(path, exc) from None
+
+
+def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
+    # Every page, once per open (milliseconds for a learner's file): a damaged page found
+    # now is one clear message, not a crash in the middle of a session.
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    if rows != [("ok",)]:
+        raise _damaged(path, rows[0][0] if rows else "no answer from the integrity check")
+
+
+def read_only_store(path: Path | None = None, *, missing_ok: bool = False) -> Store:
+    """A snapshot in memory of the progress file, read without writing a byte (for export
+    and statistics, which must see the real file even where it cannot be written).
+
+    Raises :class:`StoreError` when there is no file (unless ``missing_ok``: an empty store)
+    or it cannot be used; never moves or changes anything.
+    """
+    path = path or progress_db_path()
+    problem = _location_problem(path)
+    if problem:
+        raise StoreError(problem)
+    if not path.exists():
+        if missing_ok:
+            return memory_store()
+        raise StoreError(f"there is no progress file at {path} yet (nothing has been saved)")
+    conn = _connect(":memory:")
+    try:
+        with _classified(path):
+            try:
+                _copy_read_only(path, conn)
+            except sqlite3.OperationalError as exc:
+                if _is_locked(exc):
+                    raise _locked(path, exc) from None
+                raise StoreError(f"cannot read {path}: {exc}") from None
+            except sqlite3.DatabaseError as exc:
+                if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+                    raise StoreError(f"{path} is not a dlprep progress file ({exc})") from None
+                raise
+            _check_pages(conn, path)
+            _migrate(conn, path)
+    except _NotOurs as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a dlprep progress file ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    return Store(conn, None)
+
+
+def _copy_read_only(path: Path, into: sqlite3.Connection) -> None:
+    try:
+        src = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
+                              timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            src.backup(into)
+        finally:
+            src.close()
+        return
+    except sqlite3.OperationalError as exc:
+        if _is_locked(exc):
+            raise
+    # A read-only folder where SQLite cannot create the WAL index: read a private copy.
+    with tempfile.TemporaryDirectory(prefix="dlprep-read-") as tmp:
+        for suffix in ("", "-wal"):
+            if Path(f"{path}{suffix}").exists():
+                shutil.copyfile(f"{path}{suffix}", Path(tmp) / f"copy{suffix}")
+        src = sqlite3.connect(Path(tmp) / "copy")
+        try:
+            src.backup(into)
+        finally:
+            src.close()
+
+
+def move_aside(path: Path | None = None) -> Path:
+    """Rename the progress file (and its WAL files) to a ``.bad-`` name no other move can
+    take, even two in the same second; returns the new path."""
+    path = path or progress_db_path()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    moved = path.with_name(f"{path.name}.bad-{stamp}")
-    path.replace(moved)
+    for n in itertools.count(1):
+        moved = path.with_name(f"{path.name}.bad-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, moved)  # fails if the name is taken, unlike a rename
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network and FAT filesystems)
+            if moved.exists() or Path(f"{moved}-wal").exists():
+                continue
+            path.replace(moved)
+            break
+        path.unlink(missing_ok=True)
+        break
     for suffix in ("-wal", "-shm"):
         extra = path.with_name(path.name + suffix)
         if extra.exists():
