@@ -87,12 +87,14 @@ def list_demos(lang: str, as_json: bool) -> None:
               help="Override a demo parameter (repeatable: --set depth=12 lr=0.5).")
 @click.option("--save-script", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a standalone Python script (needs only torch) and exit.")
+@click.option("--force", is_flag=True, help="With --save-script, replace an existing file.")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
               help="Language of the claim and the verdict.")
 @click.option("--control", is_flag=True, help="Run the control experiment: the demo's "
               "cause removed (its META control settings; --set still applies on top).")
 def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, plain: bool,
-         settings: tuple[str, ...], save_script: Path | None, lang: str, control: bool) -> None:
+         settings: tuple[str, ...], save_script: Path | None, force: bool, lang: str,
+         control: bool) -> None:
     """Run a live PyTorch experiment that proves an interview answer with numbers.
 
     `dlprep demo list` shows the demos. Exit codes: 0 done, 2 bad input, 130 interrupted.
@@ -109,6 +111,10 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
         info, _ = check_request(name, params, device, seed, steps)
         if save_script is not None:
             from dlprep.engine.script import save_script as write_script
+
+            if save_script.exists() and not force:  # a learner's edited copy is not ours
+                fail(f"{save_script} already exists; not overwritten (add --force to "
+                     "replace it)")
 
             write_script(save_script, name, params, seed=seed, steps=steps, device=device)
             click.echo(f"Saved {save_script} (run it with: python {save_script})", err=True)

@@ -129,6 +129,9 @@ def _describe(exc: ValidationError) -> str:
     for err in errors:
         if err["type"] == "json_invalid":  # no path: the text is not JSON at all
             return f"not valid JSON: {err['msg'].removeprefix('Invalid JSON: ')}"
+    wrong_kind = [err for err in errors if tuple(err["loc"])[:1] in ((), ("format",))]
+    if wrong_kind:  # not an export at all: its other fields are beside the point
+        errors = wrong_kind[:1]
     lines = [f"{json_path(tuple(err['loc']))}: {_message(err)}" for err in errors[:MAX_PROBLEMS]]
     more = len(errors) - MAX_PROBLEMS
     if more > 0:
@@ -137,12 +140,12 @@ def _describe(exc: ValidationError) -> str:
 
 
 def _message(err: Any) -> str:
+    if tuple(err["loc"])[:1] in ((), ("format",)):
+        return f"not a dlprep progress export (expected \"format\": \"{FORMAT}\")"
     if err["type"] == "missing":
         return "required field is missing"
     if err["type"] == "extra_forbidden":
         return "unknown field"
-    if err["type"] == "literal_error" and err["loc"] == ("format",):
-        return f"not a dlprep progress export (expected format {FORMAT!r})"
     shown = repr(err.get("input"))
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     return f"{err['msg']} (got {shown})"

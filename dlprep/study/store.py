@@ -84,10 +84,11 @@ def _locked(path: Path | None, exc: sqlite3.Error) -> StoreLocked:
 
 
 def _damaged(path: Path | None, why: object) -> StoreDamaged:
+    why = " ".join(str(why).replace("*** in database main ***", "").split())  # one line
     return StoreDamaged(
-        f"{path or 'the progress file'} is damaged ({why}); nothing was changed. Restore it "
-        "from a backup (dlprep progress import FILE), or move it aside and start fresh with: "
-        "dlprep progress move-aside")
+        f"{path or 'the progress file'} is damaged ({why}); restore it from a backup "
+        "(dlprep progress import FILE) or move it aside and start fresh (dlprep progress "
+        "move-aside)")
 
 
 @dataclass(frozen=True)
@@ -257,8 +258,8 @@ def _migrate(conn: sqlite3.Connection, where: Path | None = None) -> None:
         if version > SCHEMA_VERSION:
             raise StoreTooNew(
                 f"{where or 'the progress file'} was written by a newer dlprep (progress "
-                f"schema {version}; this one knows up to {SCHEMA_VERSION}). Upgrade dlprep "
-                "to use it; nothing was changed.")
+                f"schema {version}; this one knows up to {SCHEMA_VERSION}); upgrade dlprep "
+                "to use it")
         for step in MIGRATIONS[version:]:
             for statement in step:
                 conn.execute(statement)
