@@ -156,6 +156,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     line = mark.line + 1 if mark else 1
     if start is not None and context and "end of stream" in problem:
         return start.line + 1, f"{context} that starts here, {problem} (line {line})"
+    if start is not None and context and start.line + 1 != line:
+        return line, f"{context} (from line {start.line + 1}): {problem}"
     return line, f"{context}: {problem}" if context else problem
 
 
