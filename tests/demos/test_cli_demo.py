@@ -124,6 +124,19 @@ def test_save_script_to_a_missing_folder_is_an_error(
     assert capsys.readouterr().err.startswith("Error: cannot write")
 
 
+def test_save_script_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine.py"
+    mine.write_text("# my own edits\n")
+    assert main(["dying-relu", "--save-script", str(mine)]) == 2
+    assert capsys.readouterr().err == (
+        f"Error: {mine} already exists; not overwritten (add --force to replace it)\n")
+    assert mine.read_text() == "# my own edits\n"
+    assert main(["dying-relu", "--save-script", str(mine), "--force"]) == 0
+    assert "def main" in mine.read_text() or "torch" in mine.read_text()
+
+
 class Lines:
     """A child's stdout read by a thread, so every wait has a timeout: a child that never
     prints (or never stops printing) fails the test at once instead of blocking the suite."""
