@@ -34,7 +34,8 @@ def progress() -> None:
               "export (or is not a dlprep export).")
 def export(file: str, force: bool) -> None:
     from dlprep.study.schedule import utc_now
-    from dlprep.study.store import StoreError, read_only_store
+    from dlprep.study.snapshot import read_only_store
+    from dlprep.study.store import StoreError
 
     try:
         store = read_only_store()

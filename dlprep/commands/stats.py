@@ -22,7 +22,8 @@ def stats(lang: str | None, bank_paths: tuple[str, ...], as_json: bool) -> None:
     from dlprep.commands.quiz import load_cards
     from dlprep.study import stats as study_stats
     from dlprep.study.schedule import Scheduler
-    from dlprep.study.store import StoreError, read_only_store
+    from dlprep.study.snapshot import read_only_store
+    from dlprep.study.store import StoreError
     from dlprep.study.strings import default_lang
 
     language = lang or default_lang()

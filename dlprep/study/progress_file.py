@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from dlprep.study.store import Store
 
 FORMAT = "dlprep-progress"
 MAX_IMPORT_BYTES = 256 * 2**20  # about two million reviews
@@ -69,7 +72,7 @@ class ExportFile(_Strict):
     cards: Annotated[list[CardIn], Field(max_length=1_000_000)]
     reviews: Annotated[list[ReviewIn], Field(max_length=10_000_000)]
 
-    def state_dicts(self) -> dict[str, dict[str, Any]]:
+    def state_dicts(self) -> dict[str, Any]:
         """Card states in the form ``fsrs.Card.from_dict`` reads."""
         return {c.card_id: c.state.model_dump(mode="json") for c in self.cards}
 
@@ -150,3 +153,48 @@ def _message(err: Any) -> str:
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     return f"{err['msg']} (got {shown})"
 
+
+
+def merge(store: Store, data: ExportFile | Any) -> tuple[int, int]:
+    """Merge an export (an ``ExportFile`` or the same as plain data) into ``store``.
+
+    New reviews are appended (one with the same card, time and rating as one already present,
+    or earlier in the file, is not added twice); a card's newer state wins. One transaction:
+    nothing is written unless all of it is. Returns (reviews added, card states taken).
+    """
+    import fsrs
+
+    from dlprep.study.store import SCHEMA_VERSION, StoreError, iso
+
+    if not isinstance(data, ExportFile):
+        try:
+            data = parse_python(data, SCHEMA_VERSION)
+        except ExportError as exc:
+            raise StoreError(str(exc)) from None
+    try:
+        states = {cid: fsrs.Card.from_dict(d) for cid, d in data.state_dicts().items()}
+    except (TypeError, KeyError, ValueError) as exc:
+        raise StoreError(f"$.cards: malformed card state: {exc}") from None
+    with store.transaction() as conn:
+        seen = {(r.card_id, iso(r.at), r.rating) for r in store.reviews()}
+        added = 0
+        for r in data.reviews:
+            key = (r.card_id, iso(r.at), r.rating)
+            if key in seen:
+                continue
+            seen.add(key)
+            conn.execute(
+                "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind,"
+                " correct, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.card_id, iso(r.at), r.rating, r.answer, r.duration_ms, r.kind,
+                 None if r.correct is None else int(r.correct), r.topic),
+            )
+            added += 1
+        mine = store.states()
+        taken = 0
+        for cid, state in states.items():
+            old = mine.get(cid)
+            if old is None or (state.last_review or state.due) > (old.last_review or old.due):
+                store.put_state(cid, state, state.last_review or state.due)
+                taken += 1
+    return added, taken

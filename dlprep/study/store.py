@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -103,7 +101,7 @@ class Review:
     topic: str = ""
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -118,7 +116,7 @@ class Store:
         return self.path is not None
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; a lock held past the busy timeout raises :class:`StoreLocked`."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -145,29 +143,29 @@ class Store:
     ) -> fsrs.Card | None:
         """Append ``review``; with ``update``, reschedule from the state read in the same
         transaction (another process may have reviewed the card meanwhile)."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             new = None
             if update is not None:
                 row = conn.execute(
                     "SELECT state FROM cards WHERE card_id = ?", (review.card_id,)
                 ).fetchone()
                 new = update(load_state(row[0]) if row else None)
-                self._put_state(review.card_id, new, review.at)
+                self.put_state(review.card_id, new, review.at)
             conn.execute(
                 "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind, correct,"
                 " topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (review.card_id, _iso(review.at), review.rating, review.answer,
+                (review.card_id, iso(review.at), review.rating, review.answer,
                  review.duration_ms, review.kind,
                  None if review.correct is None else int(review.correct), review.topic),
             )
         return new
 
-    def _put_state(self, card_id: str, state: fsrs.Card, at: datetime) -> None:
+    def put_state(self, card_id: str, state: fsrs.Card, at: datetime) -> None:
         self.conn.execute(
             "INSERT INTO cards (card_id, state, due, updated) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (card_id) DO UPDATE SET state = excluded.state,"
             " due = excluded.due, updated = excluded.updated",
-            (card_id, dump_state(state), _iso(state.due), _iso(at)),
+            (card_id, dump_state(state), iso(state.due), iso(at)),
         )
 
     def reviews(self) -> list[Review]:
@@ -185,52 +183,16 @@ class Store:
         cards = [
             {"card_id": cid, "state": state.to_dict()} for cid, state in self.states().items()
         ]
-        reviews = [{**asdict(r), "at": _iso(r.at)} for r in self.reviews()]
-        return {"format": EXPORT_FORMAT, "schema": SCHEMA_VERSION, "exported": _iso(now),
+        reviews = [{**asdict(r), "at": iso(r.at)} for r in self.reviews()]
+        return {"format": EXPORT_FORMAT, "schema": SCHEMA_VERSION, "exported": iso(now),
                 "cards": cards, "reviews": reviews}
 
     def import_data(self, data: Any) -> tuple[int, int]:
-        """Merge an export (an ``ExportFile`` or the same as plain data), checked whole first.
-
-        New reviews are appended (one with the same card, time and rating as one already
-        present, or earlier in the file, is not added twice); a card's newer state wins.
+        """Merge an export, checked whole first; see :func:`dlprep.study.progress_file.merge`.
         Returns (reviews added, card states taken)."""
-        from dlprep.study.progress_file import ExportError, ExportFile, parse_python
+        from dlprep.study.progress_file import merge
 
-        if not isinstance(data, ExportFile):
-            try:
-                data = parse_python(data, SCHEMA_VERSION)
-            except ExportError as exc:
-                raise StoreError(str(exc)) from None
-        try:
-            states = {cid: fsrs.Card.from_dict(d) for cid, d in data.state_dicts().items()}
-        except (TypeError, KeyError, ValueError) as exc:
-            raise StoreError(f"$.cards: malformed card state: {exc}") from None
-        with self._tx() as conn:
-            seen = {(r.card_id, _iso(r.at), r.rating) for r in self.reviews()}
-            added = 0
-            for r in data.reviews:
-                key = (r.card_id, _iso(r.at), r.rating)
-                if key in seen:
-                    continue
-                seen.add(key)
-                conn.execute(
-                    "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind,"
-                    " correct, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.card_id, _iso(r.at), r.rating, r.answer, r.duration_ms, r.kind,
-                     None if r.correct is None else int(r.correct), r.topic),
-                )
-                added += 1
-            mine = self.states()
-            taken = 0
-            for cid, state in states.items():
-                old = mine.get(cid)
-                newer = old is None or (state.last_review or state.due) > (
-                    old.last_review or old.due)
-                if newer:
-                    self._put_state(cid, state, state.last_review or state.due)
-                    taken += 1
-        return added, taken
+        return merge(self, data)
 
     def close(self) -> None:
         self.conn.close()
@@ -360,69 +322,6 @@ def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
     rows = conn.execute("PRAGMA quick_check(1)").fetchall()
     if rows != [("ok",)]:
         raise _damaged(path, rows[0][0] if rows else "no answer from the integrity check")
-
-
-def read_only_store(path: Path | None = None, *, missing_ok: bool = False) -> Store:
-    """A snapshot in memory of the progress file, read without writing a byte (for export
-    and statistics, which must see the real file even where it cannot be written).
-
-    Raises :class:`StoreError` when there is no file (unless ``missing_ok``: an empty store)
-    or it cannot be used; never moves or changes anything.
-    """
-    path = path or progress_db_path()
-    problem = _location_problem(path)
-    if problem:
-        raise StoreError(problem)
-    if not path.exists():
-        if missing_ok:
-            return memory_store()
-        raise StoreError(f"there is no progress file at {path} yet (nothing has been saved)")
-    conn = _connect(":memory:")
-    try:
-        with _classified(path):
-            try:
-                _copy_read_only(path, conn)
-            except sqlite3.OperationalError as exc:
-                if _is_locked(exc):
-                    raise _locked(path, exc) from None
-                raise StoreError(f"cannot read {path}: {exc}") from None
-            except sqlite3.DatabaseError as exc:
-                if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-                    raise StoreError(f"{path} is not a dlprep progress file ({exc})") from None
-                raise
-            _check_pages(conn, path)
-            _migrate(conn, path)
-    except _NotOurs as exc:
-        conn.close()
-        raise StoreError(f"{path} is not a dlprep progress file ({exc})") from None
-    except BaseException:
-        conn.close()
-        raise
-    return Store(conn, None)
-
-
-def _copy_read_only(path: Path, into: sqlite3.Connection) -> None:
-    try:
-        src = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
-                              timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            src.backup(into)
-        finally:
-            src.close()
-        return
-    except sqlite3.OperationalError as exc:
-        if _is_locked(exc):
-            raise
-    # A read-only folder where SQLite cannot create the WAL index: read a private copy.
-    with tempfile.TemporaryDirectory(prefix="dlprep-read-") as tmp:
-        for suffix in ("", "-wal"):
-            if Path(f"{path}{suffix}").exists():
-                shutil.copyfile(f"{path}{suffix}", Path(tmp) / f"copy{suffix}")
-        src = sqlite3.connect(Path(tmp) / "copy")
-        try:
-            src.backup(into)
-        finally:
-            src.close()
 
 
 def move_aside(path: Path | None = None) -> Path:

@@ -172,7 +172,7 @@ def _empty_home(tmp: Path, home: Path) -> Run:
 def _fuller_backup(tmp: Path, home: Path) -> Run:
     import json
 
-    from dlprep.study.store import read_only_store
+    from dlprep.study.snapshot import read_only_store
 
     fuller = seed_progress(tmp, reviews=40)
     store = read_only_store(fuller)

@@ -16,6 +16,7 @@ import pytest
 from dlprep.paths import progress_db_path
 from dlprep.study.grading import Rating
 from dlprep.study.schedule import ManualClock, Scheduler
+from dlprep.study.snapshot import read_only_store
 from dlprep.study.store import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -27,7 +28,6 @@ from dlprep.study.store import (
     StoreTooNew,
     move_aside,
     open_store,
-    read_only_store,
 )
 
 from .conftest import START
