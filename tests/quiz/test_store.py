@@ -281,3 +281,25 @@ def test_import_refuses_bad_data_by_path_and_adds_a_review_once(clock: ManualClo
     twice = {**data, "reviews": data["reviews"] * 2}
     assert other.import_data(twice) == (1, 0)
     assert other.import_data(data) == (0, 0)
+
+
+def test_snapshot_falls_back_to_a_private_copy_where_sqlite_cannot_open_read_only(
+    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dlprep.study.snapshot as snapshot
+
+    writer = open_store()
+    writer.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.record(_review("a", clock), None)  # only in the WAL so far
+    real_connect = sqlite3.connect
+
+    def no_read_only(*args, **kwargs):  # what a read-only folder without a WAL index does
+        if kwargs.get("uri"):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot.sqlite3, "connect", no_read_only)
+    snap = read_only_store()
+    assert [r.card_id for r in snap.reviews()] == ["a"]
+    snap.close()
+    writer.close()
