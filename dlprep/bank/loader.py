@@ -92,13 +92,15 @@ class _Raw:
 
     def line_at(self, loc: Sequence[int | str]) -> int:
         node = self.file.node(self.index)
-        return self.line if node is None else _line_at(node, loc)
+        from dlprep.bank.yamlsafe import line_at
+
+        return self.line if node is None else line_at(node, loc)
 
 
 def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     import yaml
 
-    from dlprep.bank.yamlsafe import Builder, Refused, compose, line_of
+    from dlprep.bank.yamlsafe import Builder, Refused, compose, line_of, syntax_error
 
     name = display_path(path)
     try:
@@ -114,7 +116,7 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
                                 f"not UTF-8 text (byte {exc.start}: {exc.reason})"))
         return []
     except yaml.MarkedYAMLError as exc:
-        line, what = _syntax_error(exc)
+        line, what = syntax_error(exc)
         problems.append(Problem(name, line, NO_ID, "yaml", f"syntax error: {what}"))
         return []
     except yaml.YAMLError as exc:
@@ -148,19 +150,6 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     return raws
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
-    """Where to look and what is wrong: an unclosed quote or bracket is reported where it
-    opens, not at the end of the file where libyaml notices."""
-    problem, context = exc.problem or "invalid YAML", exc.context
-    mark, start = exc.problem_mark, exc.context_mark
-    line = mark.line + 1 if mark else 1
-    if start is not None and context and "end of stream" in problem:
-        return start.line + 1, f"{context} that starts here, {problem} (line {line})"
-    if start is not None and context and start.line + 1 != line:
-        return line, f"{context} (from line {start.line + 1}): {problem}"
-    return line, f"{context}: {problem}" if context else problem
-
-
 def _scalar_id(source: _File, index: int) -> str:
     import yaml
 
@@ -170,31 +159,6 @@ def _scalar_id(source: _File, index: int) -> str:
             if key.value == "id" and isinstance(value, yaml.ScalarNode) and value.value:
                 return str(value.value)
     return NO_ID
-
-
-def _line_at(node: yaml.Node, loc: Sequence[int | str]) -> int:
-    """The line of a validation error's location: the key of the deepest field found.
-
-    A missing field points at the key of the mapping that lacks it (or at the card).
-    """
-    import yaml
-
-    line = node.start_mark.line + 1
-    for step in loc:
-        nxt = None
-        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            for key, value in node.value:
-                if key.value == step:
-                    line, nxt = key.start_mark.line + 1, value
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if 0 <= step < len(node.value):
-                nxt = node.value[step]
-                line = nxt.start_mark.line + 1
-        if nxt is None:
-            break
-        node = nxt
-    return line
 
 
 def _field_path(loc: Sequence[int | str]) -> str:

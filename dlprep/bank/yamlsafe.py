@@ -10,7 +10,7 @@ parsing the file again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,3 +142,39 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     except (ValueError, OverflowError) as exc:  # a 5,000-digit int, a 30th of February
         why = str(exc).split(";")[0]
         raise Refused(f"cannot read the value {node.value:.20}: {why}", line_of(node)) from None
+
+
+def syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """Where to look and what is wrong: an unclosed quote or bracket is reported where it
+    opens, not at the end of the file where libyaml notices."""
+    problem, context = exc.problem or "invalid YAML", exc.context
+    mark, start = exc.problem_mark, exc.context_mark
+    line = mark.line + 1 if mark else 1
+    if start is not None and context and "end of stream" in problem:
+        return start.line + 1, f"{context} that starts here, {problem} (line {line})"
+    if start is not None and context and start.line + 1 != line:
+        return line, f"{context} (from line {start.line + 1}): {problem}"
+    return line, f"{context}: {problem}" if context else problem
+
+
+def line_at(node: yaml.Node, loc: Sequence[int | str]) -> int:
+    """The line of a validation error's location: the key of the deepest field found.
+
+    A missing field points at the key of the mapping that lacks it (or at the card).
+    """
+    line = node.start_mark.line + 1
+    for step in loc:
+        nxt = None
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            for key, value in node.value:
+                if key.value == step:
+                    line, nxt = key.start_mark.line + 1, value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if 0 <= step < len(node.value):
+                nxt = node.value[step]
+                line = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        node = nxt
+    return line
