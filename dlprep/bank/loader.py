@@ -128,6 +128,11 @@ def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     if not isinstance(root, yaml.SequenceNode):
         problems.append(Problem(name, line_of(root), NO_ID, "file", "must be a list of cards"))
         return []
+    if len(root.value) > MAX_CARDS:  # e.g. a million "- 1" lines: one line, not a million
+        problems.append(Problem(name, line_of(root), NO_ID, "file",
+                                f"{len(root.value)} entries, more than the {MAX_CARDS} cards a "
+                                "bank may hold; not loaded"))
+        return []
     source = _File(name, list(root.value))
     builder = Builder(text)
     raws = []

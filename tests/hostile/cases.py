@@ -104,6 +104,12 @@ def _too_many(tmp: Path, home: Path) -> Run:
     return Run(["bank", "validate", "-q", str(folder)], "more than 10000 cards", exit_code=1)
 
 
+@case("hundreds-of-thousands-of-tiny-entries")
+def _tiny_entries(tmp: Path, home: Path) -> Run:
+    (tmp / "tiny.yaml").write_text("- 1\n" * 400_000)  # 1.6 MB, under the size cap
+    return Run(["bank", "validate", "-q", str(tmp / "tiny.yaml")], "tiny.yaml", exit_code=1)
+
+
 @case("empty-folder")
 def _empty(tmp: Path, home: Path) -> Run:
     (tmp / "nothing-here").mkdir()
