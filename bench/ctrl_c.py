@@ -21,8 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import command_time, verdict  # noqa: E402
 
-ARGS = [sys.executable, "-m", "dlprep", "demo", "weight-init", "--plain", "--device", "cpu",
-        "--steps", "100000"]
+# SIGINT restored to Python's default first: a background job starts with it ignored.
+ARGS = [sys.executable, "-c",
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " sys.argv[0] = 'dlprep'; runpy.run_module('dlprep', run_name='__main__')",
+        "demo", "weight-init", "--plain", "--device", "cpu", "--steps", "100000"]
 
 
 def latency() -> float:

@@ -177,9 +177,17 @@ class Lines:
 START_S, STOP_S = 300.0, 120.0
 
 
+# Run as a user at a terminal would, whatever launched the tests: a shell starts background
+# jobs (and so make, CI and pytest-xdist under them) with SIGINT ignored, and a Python started
+# that way never turns Ctrl-C into KeyboardInterrupt.
+WITH_CTRL_C = ("import runpy, signal, sys;"
+               " signal.signal(signal.SIGINT, signal.default_int_handler);"
+               " sys.argv[0] = 'dlprep'; runpy.run_module('dlprep', run_name='__main__')")
+
+
 def test_ctrl_c_stops_the_run_and_prints_the_partial_result() -> None:
-    args = [sys.executable, "-m", "dlprep", "demo", "weight-init", "--plain", "--device", "cpu",
-            "--steps", "100000"]
+    args = [sys.executable, "-c", WITH_CTRL_C, "demo", "weight-init", "--plain", "--device",
+            "cpu", "--steps", "100000"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         lines = Lines(proc)
