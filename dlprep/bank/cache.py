@@ -26,6 +26,7 @@ from pathlib import Path
 
 from dlprep import __version__
 from dlprep.bank import loader
+from dlprep.bank.files import CardFileError, read_card_file
 from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import demos_dir
 
@@ -65,7 +66,7 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
     for source in sources:
         digest.update(b"\0source\0" + str(source).encode())
         for path in card_files(source):
-            _add_file(digest, path)
+            _add_card_file(digest, path)
     code = sorted(_CODE.glob("*.py")) + [_CODE.parent / "registry.py"]
     for path in code + sorted(demos_dir().glob("*.py")):
         _add_file(digest, path)
@@ -90,6 +91,15 @@ def _add_file(digest: hashlib.blake2b, path: Path) -> None:
         digest.update(path.read_bytes())
     except OSError as exc:  # the loader reports unreadable files; the key just records it
         digest.update(f"unreadable: {exc.errno}".encode())
+
+
+def _add_card_file(digest: hashlib.blake2b, path: Path) -> None:
+    # Read as the loader reads it: capped, and never blocking on a FIFO named *.yaml.
+    digest.update(b"\0card\0" + str(path).encode() + b"\0")
+    try:
+        digest.update(read_card_file(path))
+    except CardFileError as exc:  # the loader reports it; the key just records it
+        digest.update(str(exc).encode())
 
 
 def read_cache(key: str, path: Path | None = None) -> Bank | None:

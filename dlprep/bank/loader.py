@@ -8,13 +8,20 @@ and kept as their plain twins (:mod:`dlprep.bank.cards`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dlprep.bank.cards import CARD_TYPES, Card
+from dlprep.bank.files import (
+    MAX_CARDS,
+    CardFileError,
+    card_files,
+    display_path,
+    read_card_file,
+)
+from dlprep.bank.files import BankPathError as BankPathError  # callers catch it from here
 from dlprep.bank.lint import lint_card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
@@ -24,10 +31,6 @@ if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank need
 
 Severity = Literal["error", "warning"]
 NO_ID = "-"
-
-
-class BankPathError(OSError):
-    """A bank path that does not exist (a usage error, not a card problem)."""
 
 
 @dataclass(frozen=True)
@@ -71,41 +74,14 @@ class Bank:
         return [c for c in self.cards.values() if c.topic == topic]
 
 
-def display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-
-
-# YAML files in a bank directory that hold no cards (the terminology glossary, issue 13).
-NOT_CARD_FILES = frozenset({"glossary.yaml", "glossary.yml"})
-
-
-def card_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(
-            p for p in path.rglob("*")
-            if p.suffix in {".yaml", ".yml"} and p.name not in NOT_CARD_FILES and p.is_file()
-        )
-    raise BankPathError(f"no such file or directory: {path}")
-
-
 class _File:
-    """A card file being loaded; its node tree is composed only if a card needs lines."""
+    """A card file being loaded, with its item nodes: they locate a card's problems."""
 
-    def __init__(self, name: str, text: str) -> None:
-        self.name, self.text = name, text
-        self._nodes: list[yaml.Node] | None = None
+    def __init__(self, name: str, nodes: list[yaml.Node]) -> None:
+        self.name, self.nodes = name, nodes
 
     def node(self, index: int) -> yaml.Node | None:
-        if self._nodes is None:
-            from dlprep.bank.yamlfast import compose_nodes
-
-            self._nodes = compose_nodes(self.text)
-        return self._nodes[index] if index < len(self._nodes) else None
+        return self.nodes[index] if index < len(self.nodes) else None
 
 
 @dataclass
@@ -117,58 +93,66 @@ class _Raw:
 
     def line_at(self, loc: Sequence[int | str]) -> int:
         node = self.file.node(self.index)
-        return self.line if node is None else _line_at(node, loc)
+        from dlprep.bank.yamlsafe import line_at
+
+        return self.line if node is None else line_at(node, loc)
 
 
 def _parse_file(path: Path, problems: list[Problem]) -> list[_Raw]:
     import yaml
 
-    from dlprep.bank.yamlfast import load_items
+    from dlprep.bank.yamlsafe import Builder, Refused, compose, line_of, syntax_error
 
     name = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(name, 1, NO_ID, "file", f"cannot read: {exc}"))
+        data = read_card_file(path)
+        text = data.decode("utf-8")
+        root = compose(text)
+    except CardFileError as exc:
+        problems.append(Problem(name, 1, NO_ID, "file", str(exc)))
         return []
-    try:
-        root, root_line, items = load_items(text)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(name, line, NO_ID, "file",
+                                f"not UTF-8 text (byte {exc.start}: {exc.reason})"))
+        return []
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problems.append(Problem(name, line, NO_ID, "yaml", f"syntax error: {exc.problem}"))
+        line, what = syntax_error(exc)
+        problems.append(Problem(name, line, NO_ID, "yaml", f"syntax error: {what}"))
         return []
     except yaml.YAMLError as exc:
         problems.append(Problem(name, 1, NO_ID, "yaml", f"syntax error: {exc}"))
         return []
-    if root == "empty":
-        problems.append(Problem(name, root_line, NO_ID, "file", "no cards", "warning"))
+    if root is None:
+        problems.append(Problem(name, 1, NO_ID, "file", "no cards", "warning"))
         return []
-    if root != "seq":
-        problems.append(Problem(name, root_line, NO_ID, "file", "must be a list of cards"))
+    if not isinstance(root, yaml.SequenceNode):
+        problems.append(Problem(name, line_of(root), NO_ID, "file", "must be a list of cards"))
         return []
-    source = _File(name, text)
+    if len(root.value) > MAX_CARDS:  # e.g. a million "- 1" lines: one line, not a million
+        problems.append(Problem(name, line_of(root), NO_ID, "file",
+                                f"{len(root.value)} entries, more than the {MAX_CARDS} cards a "
+                                "bank may hold; not loaded"))
+        return []
+    source = _File(name, list(root.value))
+    builder = Builder(text)
     raws = []
-    for index, item in enumerate(items):
-        data = item.data
-        card_id = str(data.get("id") or NO_ID) if isinstance(data, dict) else NO_ID
-        if item.bad_tag is not None:
-            tag = item.bad_tag.tag.replace("tag:yaml.org,2002:", "!!")
-            problems.append(
-                Problem(
-                    name, item.bad_tag.line, _scalar_id(source, index), "yaml",
-                    f"unsafe or unknown tag {tag} is rejected (cards are plain YAML)",
-                )
-            )
+    for index, node in enumerate(source.nodes):
+        if not isinstance(node, yaml.MappingNode):
+            problems.append(Problem(name, line_of(node), NO_ID, "card",
+                                    "must be a mapping of fields"))
             continue
-        if not isinstance(data, dict):
-            problems.append(Problem(name, item.line, NO_ID, "card", "must be a mapping of fields"))
+        card_id = _scalar_id(source, index)
+        try:
+            fields = builder.build(node)
+        except Refused as exc:
+            problems.append(Problem(name, exc.line, card_id, "yaml", exc.message))
             continue
-        if item.duplicate_keys:
-            for key, line in item.duplicate_keys:
+        if builder.duplicates:
+            for key, line in builder.duplicates:
                 problems.append(Problem(name, line, card_id, key, "field given twice"))
             continue
-        raws.append(_Raw(data, source, index, item.line))
+        raws.append(_Raw(fields, source, index, line_of(node)))
     return raws
 
 
@@ -181,31 +165,6 @@ def _scalar_id(source: _File, index: int) -> str:
             if key.value == "id" and isinstance(value, yaml.ScalarNode) and value.value:
                 return str(value.value)
     return NO_ID
-
-
-def _line_at(node: yaml.Node, loc: Sequence[int | str]) -> int:
-    """The line of a validation error's location: the key of the deepest field found.
-
-    A missing field points at the key of the mapping that lacks it (or at the card).
-    """
-    import yaml
-
-    line = node.start_mark.line + 1
-    for step in loc:
-        nxt = None
-        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            for key, value in node.value:
-                if key.value == step:
-                    line, nxt = key.start_mark.line + 1, value
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-            if 0 <= step < len(node.value):
-                nxt = node.value[step]
-                line = nxt.start_mark.line + 1
-        if nxt is None:
-            break
-        node = nxt
-    return line
 
 
 def _field_path(loc: Sequence[int | str]) -> str:
@@ -309,21 +268,41 @@ def load_paths(
     sources: list[tuple[Path, bool]] = []
     if builtin is not None:
         sources += [(f, True) for f in card_files(builtin)]
-    seen_files = {f.resolve() for f, _ in sources}
+    seen_files = {_resolved(f) for f, _ in sources}
     for path in paths:
         for f in card_files(path):
-            if f.resolve() not in seen_files:
-                seen_files.add(f.resolve())
+            if _resolved(f) not in seen_files:
+                seen_files.add(_resolved(f))
                 sources.append((f, False))
-    for path, is_builtin in sources:
+    read = 0
+    for number, (path, is_builtin) in enumerate(sources):
         problems: list[Problem] = []
-        for raw in _parse_file(path, problems):
+        raws = _parse_file(path, problems)
+        full = read + len(raws) > MAX_CARDS
+        if full:  # a 50 MB bank would take minutes and gigabytes: stop with one clear line
+            first, rest = raws[MAX_CARDS - read], len(sources) - number - 1
+            problems.append(Problem(
+                first.file.name, first.line, NO_ID, "bank",
+                f"more than {MAX_CARDS} cards in the bank; this card, the rest of this file "
+                f"and {rest} later file(s) were not loaded"))
+            raws = raws[: MAX_CARDS - read]
+        read += len(raws)
+        for raw in raws:
             card = _validate(raw, problems)
             demo_ok = _check_demo(raw, problems)
             if card is not None and demo_ok:
                 _add(bank, card, Origin(raw.file.name, raw.line, is_builtin))
         bank.problems += sorted(problems, key=lambda p: p.line)
+        if full:
+            break
     return bank
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        return path.absolute()
 
 
 def _add(bank: Bank, card: Card, origin: Origin) -> None:

@@ -38,14 +38,22 @@ def _load(paths: Sequence[str]) -> Bank:
 @click.option("--strict", is_flag=True, help="Count warnings as problems too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary.")
 def validate(paths: tuple[str, ...], strict: bool, quiet: bool) -> None:
+    from dlprep.paths import user_bank_paths
+
     loaded = _load(paths)
     for problem in loaded.problems:
         click.echo(str(problem))
     errors = len(loaded.errors)
     warnings = len(loaded.problems) - errors
     if not quiet:
+        # Say how many came from the paths given: the built-in cards alone must not read as
+        # if the learner's files had been checked.
+        builtin = sum(origin.builtin for origin in loaded.origins.values())
+        theirs = f" ({len(loaded.cards) - builtin} from your files, {builtin} built-in)"
         click.echo(
-            f"{len(loaded.cards)} valid cards; {errors} error(s), {warnings} warning(s)",
+            f"{len(loaded.cards)} valid cards{theirs if user_bank_paths(paths) else ''}; "
+            f"{errors} error(s), "
+            f"{warnings} warning(s)",
             err=bool(errors),
         )
     if errors or (strict and warnings):

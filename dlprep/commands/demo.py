@@ -117,6 +117,10 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
         if save_script is not None:
             from dlprep.engine.script import save_script as write_script
 
+            if save_script.exists() and not force:  # a learner's edited copy is not ours
+                fail(f"{save_script} already exists; not overwritten (add --force to "
+                     "replace it)")
+
             write_script(save_script, name, params, seed=seed, steps=steps, device=device)
             click.echo(f"Saved {save_script} (run it with: python {save_script})", err=True)
             return

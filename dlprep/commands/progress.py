@@ -1,9 +1,20 @@
-"""`dlprep progress export FILE` / `import FILE`: move or back up review history as JSON."""
+"""`dlprep progress export FILE` / `import FILE` / `move-aside`: back up, move or set aside
+the review history.
+
+Export reads the progress file without writing to it, writes a temporary file and renames
+it over FILE, and never replaces a backup holding more than it would write without
+``--force``. Import checks the whole file against the declared format before writing.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,51 +26,127 @@ def progress() -> None:
     pass
 
 
-@progress.command("export", help="Write all progress to FILE ('-' for stdout).")
+@progress.command("export", help="Write all progress to FILE ('-' for stdout). An existing "
+                  "FILE holding more card states or reviews than this export is not replaced "
+                  "unless --force is given.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-def export(file: str) -> None:
+@click.option("--force", is_flag=True, help="Replace FILE even if it holds more than this "
+              "export (or is not a dlprep export).")
+def export(file: str, force: bool) -> None:
     from dlprep.study.schedule import utc_now
-    from dlprep.study.store import open_store
+    from dlprep.study.snapshot import read_only_store
+    from dlprep.study.store import StoreError
 
-    store = open_store()
-    if store.notice:
-        click.echo(store.notice, err=True)
-    data = store.export_data(utc_now())
-    store.close()
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    with click.open_file(file, "w", encoding="utf-8") as out:
-        out.write(text + "\n")
-    if file != "-":
-        click.echo(f"exported {len(data['cards'])} card state(s) and {len(data['reviews'])} "
-                   f"review(s) to {file}")
+    try:
+        store = read_only_store()
+    except StoreError as exc:
+        raise click.ClickException(f"{exc}; nothing exported") from None
+    try:
+        data = store.export_data(utc_now())
+    finally:
+        store.close()
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    if file == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(file)
+    if not force:
+        _refuse_to_shrink(target, data)
+    try:
+        _replace(target, text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}; "
+                                   "nothing was changed") from None
+    click.echo(f"exported {len(data['cards'])} card state(s) and {len(data['reviews'])} "
+               f"review(s) to {file}")
+
+
+def _refuse_to_shrink(target: Path, data: dict[str, Any]) -> None:
+    """Stop before a backup is replaced by one holding less (a wrong DLPREP_HOME, say)."""
+    try:
+        if target.stat().st_size == 0:
+            return
+        with target.open("rb") as src:
+            old = json.loads(src.read(256 * 2**20))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        old = None
+    if not (isinstance(old, dict) and old.get("format") == data["format"]
+            and isinstance(old.get("cards"), list) and isinstance(old.get("reviews"), list)):
+        raise click.ClickException(f"{target} exists and is not a dlprep progress export; "
+                                   "not replaced (use --force to replace it)")
+    had, has = (len(old["cards"]), len(old["reviews"])), (len(data["cards"]),
+                                                           len(data["reviews"]))
+    if has[0] < had[0] or has[1] < had[1]:
+        raise click.ClickException(
+            f"{target} holds {had[0]} card state(s) and {had[1]} review(s); this export has "
+            f"only {has[0]} and {has[1]}. Not replaced (use --force to replace it)")
+
+
+def _replace(target: Path, text: str) -> None:
+    # A temporary file in the same folder, renamed over the target: a crash or a full disk
+    # leaves the old backup whole, never half a new one.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @progress.command("import", help="Merge FILE into your progress: new reviews are added, the "
-                  "newer state of each card wins; importing twice changes nothing.")
+                  "newer state of each card wins; importing twice changes nothing. The whole "
+                  "file is checked first; nothing is written if any part of it is wrong.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def import_(file: str) -> None:
-    from dlprep.study.store import StoreError, open_store
+    from dlprep.study.progress_file import MAX_IMPORT_BYTES, ExportError, parse_export
+    from dlprep.study.store import SCHEMA_VERSION, StoreError, open_store
 
     try:
-        with click.open_file(file, "r", encoding="utf-8") as src:
-            data = json.load(src)
+        with click.open_file(file, "rb") as src:
+            raw = src.read(MAX_IMPORT_BYTES + 1)
     except OSError as exc:
-        raise click.FileError(file, exc.strerror) from None
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"{file} is not JSON: {exc}") from None
-    store = open_store()
+        raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        data = parse_export(raw, SCHEMA_VERSION)
+    except ExportError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing imported") from None
+    try:
+        store = open_store()
+    except StoreError as exc:
+        raise click.ClickException(f"{exc}; nothing imported") from None
     if store.notice:
         click.echo(store.notice, err=True)
-    if not store.saving:
-        store.close()
-        raise click.ClickException("progress cannot be saved here, nothing imported")
     try:
+        if not store.saving:
+            raise click.ClickException("progress cannot be saved here, nothing imported")
         added, taken = store.import_data(data)
     except StoreError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+        raise click.ClickException(f"{file}: {exc}; nothing imported") from None
     finally:
         store.close()
     click.echo(f"imported {added} new review(s) and {taken} card state(s) from {file}")
+
+
+@progress.command("move-aside", help="Rename a damaged progress file to progress.sqlite3.bad-"
+                  "DATE (kept, never deleted) so that the next session starts fresh.")
+def move_aside_() -> None:
+    from dlprep.paths import progress_db_path
+    from dlprep.study.store import move_aside
+
+    path = progress_db_path()
+    if not path.is_file():
+        raise click.ClickException(f"there is no progress file at {path}; nothing moved")
+    try:
+        moved = move_aside(path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot move {path}: {exc.strerror or exc}") from None
+    click.echo(f"moved {path} to {moved}; the next session starts a fresh progress file")
 
 
 def main(args: Sequence[str], prog_name: str = "dlprep progress") -> int:

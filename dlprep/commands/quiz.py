@@ -92,9 +92,12 @@ def quiz(lang: str | None, until: str | None, topics: tuple[str, ...], cram: boo
     mode = "mock" if mock else "cram" if cram else "due"
     spec = Spec(mode=mode, topics=topics, length=length, mock_cards=mock or 10, until=interview)
     language = lang or default_lang()
-    from dlprep.study.store import open_store
+    from dlprep.study.store import StoreError, open_store
 
-    store = open_store()
+    try:  # damaged, newer or locked: one clear line and exit 1, before any screen appears
+        store = open_store()
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     if store.notice:
         click.echo(store.notice, err=True)
     try:

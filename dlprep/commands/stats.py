@@ -22,18 +22,22 @@ def stats(lang: str | None, bank_paths: tuple[str, ...], as_json: bool) -> None:
     from dlprep.commands.quiz import load_cards
     from dlprep.study import stats as study_stats
     from dlprep.study.schedule import Scheduler
-    from dlprep.study.store import open_store
+    from dlprep.study.snapshot import read_only_store
+    from dlprep.study.store import StoreError
     from dlprep.study.strings import default_lang
 
     language = lang or default_lang()
     bank = load_cards(bank_paths, strict=False)
-    store = open_store()
-    if store.notice:
-        click.echo(store.notice, err=True)
+    try:  # read-only: statistics must show the real file even where it cannot be written
+        store = read_only_store(missing_ok=True)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
     scheduler = Scheduler()
-    result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler,
-                                 scheduler.now())
-    store.close()
+    try:
+        result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler,
+                                     scheduler.now())
+    finally:
+        store.close()
     if as_json:
         data = asdict(result)
         data["forecast"] = [[day.isoformat(), n] for day, n in result.forecast]

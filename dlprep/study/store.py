@@ -1,12 +1,16 @@
 """Progress in SQLite: card state keyed by card id and an append-only review log.
 
 Every review is its own committed transaction (WAL, busy timeout), so a killed process
-loses at most the answer being typed and two dlprep processes lose nothing. A file that
-is not ours is moved aside; an unwritable data dir gives an in-memory store and a notice.
+loses at most the answer being typed and two dlprep processes lose nothing. A file that is
+not SQLite or not ours is moved aside (to a name no other move can take); an unwritable
+data dir gives an in-memory store and a notice. A file of ours that is damaged or written
+by a newer dlprep is refused with :class:`StoreError`: it holds the learner's history, so
+the learner decides (``dlprep progress move-aside``), never a silent fresh start.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -23,7 +27,7 @@ from dlprep.study.schedule import dump_state, load_state
 
 APPLICATION_ID = 0x646C7072  # "dlpr": marks the file as ours, so foreign files are caught
 SCHEMA_VERSION = 2
-EXPORT_FORMAT = "dlprep-progress"
+EXPORT_FORMAT = "dlprep-progress"  # progress_file.FORMAT
 BUSY_TIMEOUT_MS = 10_000
 
 # Index i upgrades schema version i to i + 1. Never edit a shipped step; append a new one.
@@ -47,7 +51,42 @@ assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
 class StoreError(RuntimeError):
-    """A progress file that cannot be read or an import file that is not ours."""
+    """A progress file that cannot be used, or an import file that is not ours."""
+
+
+class StoreLocked(StoreError, sqlite3.OperationalError):
+    """Another process held the database lock past the busy timeout; nothing was written.
+
+    Also an ``sqlite3.OperationalError``, so code that catches ``sqlite3.Error`` still does.
+    The write can be retried later.
+    """
+
+
+class StoreDamaged(StoreError):
+    """Our progress file is damaged (a malformed page): refused, not replaced."""
+
+
+class StoreTooNew(StoreError):
+    """Our progress file was written by a newer dlprep: refused, not replaced."""
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
+        or "locked" in str(exc) or "busy" in str(exc))
+
+
+def _locked(path: Path | None, exc: sqlite3.Error) -> StoreLocked:
+    where = f"{path}" if path else "the progress store"
+    return StoreLocked(f"{where} is locked by another process ({exc}); nothing was written")
+
+
+def _damaged(path: Path | None, why: object) -> StoreDamaged:
+    why = " ".join(str(why).replace("*** in database main ***", "").split())  # one line
+    return StoreDamaged(
+        f"{path or 'the progress file'} is damaged ({why}); restore it from a backup "
+        "(dlprep progress import FILE) or move it aside and start fresh (dlprep progress "
+        "move-aside)")
 
 
 @dataclass(frozen=True)
@@ -62,7 +101,7 @@ class Review:
     topic: str = ""
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -77,14 +116,23 @@ class Store:
         return self.path is not None
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; a lock held past the busy timeout raises :class:`StoreLocked`."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise _locked(self.path, exc) from exc
+            raise
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+                raise _locked(self.path, exc) from exc
             raise
-        self.conn.execute("COMMIT")
 
     def states(self) -> dict[str, fsrs.Card]:
         rows = self.conn.execute("SELECT card_id, state FROM cards").fetchall()
@@ -95,29 +143,29 @@ class Store:
     ) -> fsrs.Card | None:
         """Append ``review``; with ``update``, reschedule from the state read in the same
         transaction (another process may have reviewed the card meanwhile)."""
-        with self._tx() as conn:
+        with self.transaction() as conn:
             new = None
             if update is not None:
                 row = conn.execute(
                     "SELECT state FROM cards WHERE card_id = ?", (review.card_id,)
                 ).fetchone()
                 new = update(load_state(row[0]) if row else None)
-                self._put_state(review.card_id, new, review.at)
+                self.put_state(review.card_id, new, review.at)
             conn.execute(
                 "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind, correct,"
                 " topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (review.card_id, _iso(review.at), review.rating, review.answer,
+                (review.card_id, iso(review.at), review.rating, review.answer,
                  review.duration_ms, review.kind,
                  None if review.correct is None else int(review.correct), review.topic),
             )
         return new
 
-    def _put_state(self, card_id: str, state: fsrs.Card, at: datetime) -> None:
+    def put_state(self, card_id: str, state: fsrs.Card, at: datetime) -> None:
         self.conn.execute(
             "INSERT INTO cards (card_id, state, due, updated) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (card_id) DO UPDATE SET state = excluded.state,"
             " due = excluded.due, updated = excluded.updated",
-            (card_id, dump_state(state), _iso(state.due), _iso(at)),
+            (card_id, dump_state(state), iso(state.due), iso(at)),
         )
 
     def reviews(self) -> list[Review]:
@@ -135,44 +183,16 @@ class Store:
         cards = [
             {"card_id": cid, "state": state.to_dict()} for cid, state in self.states().items()
         ]
-        reviews = [{**asdict(r), "at": _iso(r.at)} for r in self.reviews()]
-        return {"format": EXPORT_FORMAT, "schema": SCHEMA_VERSION, "exported": _iso(now),
+        reviews = [{**asdict(r), "at": iso(r.at)} for r in self.reviews()]
+        return {"format": EXPORT_FORMAT, "schema": SCHEMA_VERSION, "exported": iso(now),
                 "cards": cards, "reviews": reviews}
 
     def import_data(self, data: Any) -> tuple[int, int]:
-        """Merge an export: new reviews are appended, a card's newer state wins.
+        """Merge an export, checked whole first; see :func:`dlprep.study.progress_file.merge`.
         Returns (reviews added, card states taken)."""
-        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise StoreError(f"not a dlprep progress export (expected format {EXPORT_FORMAT!r})")
-        try:
-            incoming = [Review(**{**r, "at": datetime.fromisoformat(r["at"])})
-                        for r in data.get("reviews", [])]
-            states = {c["card_id"]: fsrs.Card.from_dict(c["state"]) for c in data.get("cards", [])}
-        except (TypeError, KeyError, ValueError) as exc:
-            raise StoreError(f"malformed progress export: {exc}") from None
-        with self._tx() as conn:
-            seen = {(r.card_id, _iso(r.at), r.kind, r.rating) for r in self.reviews()}
-            added = 0
-            for r in incoming:
-                if (r.card_id, _iso(r.at), r.kind, r.rating) in seen:
-                    continue
-                conn.execute(
-                    "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind,"
-                    " correct, topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r.card_id, _iso(r.at), r.rating, r.answer, r.duration_ms, r.kind,
-                     None if r.correct is None else int(r.correct), r.topic),
-                )
-                added += 1
-            mine = self.states()
-            taken = 0
-            for cid, state in states.items():
-                old = mine.get(cid)
-                newer = old is None or (state.last_review or state.due) > (
-                    old.last_review or old.due)
-                if newer:
-                    self._put_state(cid, state, state.last_review or state.due)
-                    taken += 1
-        return added, taken
+        from dlprep.study.progress_file import merge
+
+        return merge(self, data)
 
     def close(self) -> None:
         self.conn.close()
@@ -185,16 +205,23 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+class _NotOurs(Exception):
+    """A SQLite file with another program's tables: moved aside, since it is not history."""
+
+
+def _migrate(conn: sqlite3.Connection, where: Path | None = None) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         app = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app != APPLICATION_ID and tables:
-            raise StoreError("it has tables but is not a dlprep progress file")
+            raise _NotOurs("it has tables but is not a dlprep progress file")
         if version > SCHEMA_VERSION:
-            raise StoreError(f"schema {version} is newer than this dlprep ({SCHEMA_VERSION})")
+            raise StoreTooNew(
+                f"{where or 'the progress file'} was written by a newer dlprep (progress "
+                f"schema {version}; this one knows up to {SCHEMA_VERSION}); upgrade dlprep "
+                "to use it")
         for step in MIGRATIONS[version:]:
             for statement in step:
                 conn.execute(statement)
@@ -217,9 +244,27 @@ def _unsaved(path: Path, why: str) -> Store:
                         "this session runs without saving.")
 
 
+def _location_problem(path: Path) -> str:
+    """Why ``path`` cannot hold a progress file, in words a learner can act on ('' if it can)."""
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"{path.parent} is a file, not a directory; DLPREP_HOME must name a folder"
+    if path.is_dir():
+        return f"{path} is a directory, not a progress file"
+    return ""
+
+
 def open_store(path: Path | None = None) -> Store:
-    """Open (creating or upgrading) the progress store; never raises for a bad file."""
+    """Open (creating or upgrading) the progress store.
+
+    Where nothing can be written, the store lives in memory and says so in ``notice``; a
+    file that is not a dlprep progress file is moved aside. Raises :class:`StoreError` for
+    one of ours that is damaged (:class:`StoreDamaged`), written by a newer dlprep
+    (:class:`StoreTooNew`) or locked past the busy timeout (:class:`StoreLocked`).
+    """
     path = path or progress_db_path()
+    problem = _location_problem(path)
+    if problem:
+        return _unsaved(path, problem)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -228,12 +273,14 @@ def open_store(path: Path | None = None) -> Store:
         return _unsaved(path, "read-only")
     try:
         return Store(_open_checked(path), path)
+    except StoreError:
+        raise
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc):
-            raise StoreError(f"{path} is locked by another process: {exc}") from None
+        if _is_locked(exc):
+            raise _locked(path, exc) from None
         return _unsaved(path, str(exc))
-    except (sqlite3.DatabaseError, StoreError) as exc:
-        moved = _move_aside(path)
+    except (sqlite3.DatabaseError, _NotOurs) as exc:
+        moved = move_aside(path)
         notice = (f"{path} could not be used as a progress file ({exc}); moved it to "
                   f"{moved.name} and started a fresh store.")
         return Store(_open_checked(path), path, notice)
@@ -242,21 +289,59 @@ def open_store(path: Path | None = None) -> Store:
 def _open_checked(path: Path) -> sqlite3.Connection:
     conn = _connect(path)
     try:
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":  # e.g. a filesystem without shared memory: still safe, just slower
-            conn.execute("PRAGMA journal_mode = DELETE")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn)  # reads the header and schema: a file that is not SQLite fails here
+        with _classified(path):
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":  # e.g. a filesystem without shared memory: still safe, slower
+                conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            _check_pages(conn, path)
+            _migrate(conn, path)  # reads the header and schema
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _move_aside(path: Path) -> Path:
+@contextmanager
+def _classified(path: Path) -> Iterator[None]:
+    """A malformed page becomes :class:`StoreDamaged`; a file that is not SQLite at all
+    stays ``sqlite3.DatabaseError`` (it is moved aside: there is no history in it)."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise
+        raise _damaged(path, exc) from None
+
+
+def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
+    # Every page, once per open (milliseconds for a learner's file): a damaged page found
+    # now is one clear message, not a crash in the middle of a session.
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    if rows != [("ok",)]:
+        raise _damaged(path, rows[0][0] if rows else "no answer from the integrity check")
+
+
+def move_aside(path: Path | None = None) -> Path:
+    """Rename the progress file (and its WAL files) to a ``.bad-`` name no other move can
+    take, even two in the same second; returns the new path."""
+    path = path or progress_db_path()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    moved = path.with_name(f"{path.name}.bad-{stamp}")
-    path.replace(moved)
+    for n in itertools.count(1):
+        moved = path.with_name(f"{path.name}.bad-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, moved)  # fails if the name is taken, unlike a rename
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network and FAT filesystems)
+            if moved.exists() or Path(f"{moved}-wal").exists():
+                continue
+            path.replace(moved)
+            break
+        path.unlink(missing_ok=True)
+        break
     for suffix in ("-wal", "-shm"):
         extra = path.with_name(path.name + suffix)
         if extra.exists():

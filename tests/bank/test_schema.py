@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from dlprep.bank.loader import NOT_CARD_FILES
+from dlprep.bank.files import NOT_CARD_FILES
 from dlprep.bank.schema import build_schema, render_schema
 from dlprep.paths import schema_path
 

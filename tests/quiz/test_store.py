@@ -16,7 +16,19 @@ import pytest
 from dlprep.paths import progress_db_path
 from dlprep.study.grading import Rating
 from dlprep.study.schedule import ManualClock, Scheduler
-from dlprep.study.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Review, open_store
+from dlprep.study.snapshot import read_only_store
+from dlprep.study.store import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Review,
+    StoreDamaged,
+    StoreError,
+    StoreLocked,
+    StoreTooNew,
+    move_aside,
+    open_store,
+)
 
 from .conftest import START
 
@@ -162,3 +174,132 @@ def test_export_import_round_trip(tmp_path: Path, clock: ManualClock) -> None:
     assert other.states()["a"].due == store.states()["a"].due
     assert [r.answer for r in other.reviews()] == ["4 MB", "4 MB"]
     assert START + timedelta(seconds=60) == other.reviews()[1].at
+
+
+def _seed(clock: ManualClock, n: int = 30) -> Path:
+    store = open_store()
+    for i in range(n):
+        store.record(Review(f"c{i % 3}", clock(), 3, "y" * 300, 10, "due", True, "memory"), None)
+        clock.advance(60)
+    store.close()
+    return progress_db_path()
+
+
+def test_two_files_moved_aside_in_the_same_second_keep_both(clock: ManualClock) -> None:
+    path = progress_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for text in (b"first bad file " * 50, b"second bad file " * 50):
+        path.write_bytes(text)
+        moved.append(move_aside(path))
+    assert moved[0] != moved[1]
+    assert [m.read_bytes()[:6] for m in moved] == [b"first ", b"second"]
+    assert not path.exists()
+
+
+def test_a_newer_file_is_refused_not_moved_aside(clock: ManualClock) -> None:
+    path = _seed(clock)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    before = path.read_bytes()
+    for opener in (open_store, read_only_store):
+        with pytest.raises(StoreTooNew, match="written by a newer dlprep"):
+            opener()
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.bad-*"))
+
+
+def test_a_damaged_page_is_refused_everywhere_and_left_alone(clock: ManualClock) -> None:
+    path = _seed(clock)
+    data = bytearray(path.read_bytes())
+    data[3 * 4096 + 8: 3 * 4096 + 2048] = b"\x5a" * (2048 - 8)  # page 4; the header is intact
+    path.write_bytes(bytes(data))
+    for opener in (open_store, read_only_store):
+        with pytest.raises(StoreDamaged, match="is damaged .*progress move-aside"):
+            opener()
+    assert path.read_bytes() == bytes(data)
+    assert not list(path.parent.glob("*.bad-*"))
+
+
+def test_a_lock_held_past_the_busy_timeout_is_store_locked(
+    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store()
+    store.conn.execute("PRAGMA busy_timeout = 50")  # the other process holds on past this
+    holder = sqlite3.connect(progress_db_path(), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreLocked, match="locked by another process") as caught:
+            store.record(_review("a", clock), None)
+        assert isinstance(caught.value, sqlite3.OperationalError)  # old handlers still catch it
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store.record(_review("a", clock), None)  # once released, the same answer is written
+    assert [r.card_id for r in store.reviews()] == ["a"]
+
+
+def test_read_only_snapshot_sees_uncheckpointed_reviews_and_writes_nothing(
+    clock: ManualClock,
+) -> None:
+    writer = open_store()
+    writer.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.record(_review("a", clock), None)
+    path = progress_db_path()
+    wal = path.with_name(path.name + "-wal")
+    before = path.read_bytes(), wal.read_bytes()
+    assert len(before[1]) > 0  # the review is still only in the WAL
+    snap = read_only_store()
+    assert [r.card_id for r in snap.reviews()] == ["a"] and not snap.saving
+    snap.close()
+    assert (path.read_bytes(), wal.read_bytes()) == before
+    writer.close()
+
+
+def test_missing_file_and_home_that_is_a_file(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(StoreError, match="no progress file"):
+        read_only_store()
+    assert read_only_store(missing_ok=True).reviews() == []
+    blocker = tmp_path / "home-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("DLPREP_HOME", str(blocker))
+    assert "is a file, not a directory" in open_store().notice
+    with pytest.raises(StoreError, match="is a file, not a directory"):
+        read_only_store()
+
+
+def test_import_refuses_bad_data_by_path_and_adds_a_review_once(clock: ManualClock) -> None:
+    store = open_store()
+    store.record(_review("a", clock), None)
+    data = json.loads(json.dumps(store.export_data(clock())))
+    bad = {**data, "reviews": [{**data["reviews"][0], "rating": 7}]}
+    with pytest.raises(StoreError, match=r"\$\.reviews\[0\]\.rating: .*less than or equal to 4"):
+        store.import_data(bad)
+    other = open_store(progress_db_path().with_name("other.sqlite3"))
+    twice = {**data, "reviews": data["reviews"] * 2}
+    assert other.import_data(twice) == (1, 0)
+    assert other.import_data(data) == (0, 0)
+
+
+def test_snapshot_falls_back_to_a_private_copy_where_sqlite_cannot_open_read_only(
+    clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dlprep.study.snapshot as snapshot
+
+    writer = open_store()
+    writer.conn.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.record(_review("a", clock), None)  # only in the WAL so far
+    real_connect = sqlite3.connect
+
+    def no_read_only(*args, **kwargs):  # what a read-only folder without a WAL index does
+        if kwargs.get("uri"):
+            raise sqlite3.OperationalError("unable to open database file")
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot.sqlite3, "connect", no_read_only)
+    snap = read_only_store()
+    assert [r.card_id for r in snap.reviews()] == ["a"]
+    snap.close()
+    writer.close()
