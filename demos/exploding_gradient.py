@@ -129,7 +129,7 @@ def verdict(n: dict, lang: str = "en") -> str:
         left = (f"클리핑 없이(SGD 학습률 {n['lr']:g}) {at['unclipped']}번째 스텝에서 손실이 "
                 f"inf/NaN이 됐습니다. 추정 원인: {n.get('cause_ko')}. "
                 if "unclipped" in at else
-                f"클리핑 없이도 {u['steps_run']}스텝 동안 유한했습니다"
+                f"클리핑 없이도(SGD 학습률 {n['lr']:g}) {u['steps_run']}스텝 동안 유한했습니다"
                 f"(손실 {u['first_loss']:.3g} -> {u['last_finite_loss']:.3g}). ")
         right = (f"클리핑(최대 노름 {n['max_norm']:g})해도 {at['clipped']}번째 스텝에서 "
                  f"발산했습니다." if "clipped" in at else

@@ -129,7 +129,8 @@ def verdict(n: dict, lang: str = "en") -> str:
     if stuck:
         text += (f"On {where} the linear net's loss {losses} is about ln 2 = {n['ln2']:.3f}, "
                  f"the loss of saying 50/50 for every point: it learned nothing. ")
-    text += f"The product of the linear layers, one matrix, {check} (largest difference {gap:.1e}). "
+    text += (f"The product of the linear layers, one matrix, {check} (largest difference "
+             f"{gap:.1e}). ")
     return text + ("The effect appeared: ReLU fits what the linear stack cannot." if n["effect"]
                    else "No effect: ReLU did not beat the linear stack by 20 points on every "
                    "task.")

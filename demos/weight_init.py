@@ -86,12 +86,12 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                 loss = loss_fn(net(X), y)
                 trainer.zero_grad()
                 loss.backward()
-                trainer.step()
                 if is_log_step(step, num_steps, points=25):  # 10 runs: keep the log light
-                    metrics = {"loss": loss.item()}
+                    metrics = {"loss": loss.item()}  # measured before this step's update
                     metrics.update({f"act_std/{k + 1}": v
                                     for k, v in enumerate(layer_stds(net, X))})
                     yield Log(name, step, num_steps, metrics, i * len(SCHEMES) + j, parts)
+                trainer.step()
             numbers[activation][scheme] = {
                 "activation_std_at_init": stds,
                 "final_loss": loss_fn(net(X), y).item(),
@@ -181,7 +181,7 @@ def verdict(n: dict, lang: str = "en") -> str:
                + ("두 실패(대칭이 깨지지 않음, 작은 초기화에서 신호 소멸)가 모두 나타났습니다."
                   if n["effect"] else _missing(n, ko)))
         return sym + vanish + keep + end
-    sym = (f"Zero/constant init{jit}: in {len(n['identical'])} of 4 runs every hidden unit is "
+    sym = (f"Zero (0)/constant init{jit}: in {len(n['identical'])} of 4 runs every hidden unit is "
            f"still identical after training (largest relative difference {worst:.1e}); final "
            f"loss (tanh/ReLU) zero {losses('zero')}, constant {losses('constant')}. ")
     vanish = (f"Small normal (weight std {n['std']:g}, at init): {small('tanh')}; "

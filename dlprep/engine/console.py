@@ -11,6 +11,7 @@ import json
 import math
 import os
 import queue
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -105,9 +106,12 @@ class JsonPrinter:
         self.out.flush()
 
 
+PER_LAYER = re.compile(r"/\d+$")  # "grad_norm/3": one of a per-layer series
+
+
 def _shown(metrics: Mapping[str, float], limit: int = 4) -> str:
     # The first few metrics are the headline ones; per-layer lists would drown the line.
-    items = [(k, v) for k, v in metrics.items() if "/" not in k or k == "first/last"][:limit]
+    items = [(k, v) for k, v in metrics.items() if not PER_LAYER.search(k)][:limit]
     return "  ".join(f"{k} {v:.4g}" for k, v in items)
 
 
