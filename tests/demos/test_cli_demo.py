@@ -115,6 +115,26 @@ def test_saved_script_runs_with_only_torch_and_reproduces_the_verdict(tmp_path: 
     assert ran.stdout.splitlines()[-1] == result.verdict  # type: ignore[union-attr]
 
 
+def test_saved_script_prints_a_run_that_diverges_at_once_and_only_used_helpers(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "explode.py"
+    assert main(["exploding-gradient", "--device", "cpu", "--steps", "5", "--save-script",
+                 str(script)]) == 0
+    text = script.read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env python3\n\"\"\"dlprep demo exploding-gradient, saved")
+    assert "def teacher_regression" in text and "def forward_keeping_grads" in text
+    for unused in ("def spirals", "def xor", "def accuracy", "def fmt", "def blobs", "Iterable"):
+        assert unused not in text, unused
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0].split()[:3] == ["unclipped", "step", "2/5"]
+    assert lines[0].endswith("(inf/NaN: stopped)")
+    assert lines[1].split()[:3] == ["clipped", "step", "5/5"]
+
+
 def test_save_script_to_a_missing_folder_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
