@@ -69,13 +69,24 @@ def numbers_in(text: str) -> set[str]:
     return set(NUMBER.findall(text))
 
 
-@pytest.mark.parametrize("control", [False, True], ids=["default", "control"])
-@pytest.mark.parametrize("name", sorted(DEMOS))
+# activations (part B's file) says one number in Korean that its English leaves out; its
+# rework on branch rigour-b is expected to fix it: drop the mark when this XPASSes.
+PARITY_PENDING = {"activations"}
+
+
+def _parity_cases() -> list:
+    cases = []
+    for name in sorted(DEMOS):
+        for control in (False, True) if DEMOS[name].control else (False,):
+            marks = [pytest.mark.xfail(strict=True, reason="issue 9 part B rework")] \
+                if name in PARITY_PENDING and not control else []
+            cases.append(pytest.param(name, control, marks=marks,
+                                      id=f"{name}-{'control' if control else 'default'}"))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "control"), _parity_cases())
 def test_korean_verdict_states_the_same_numbers(name: str, control: bool) -> None:
-    if control and not DEMOS[name].control:
-        pytest.skip(f"{name} has no control yet")
-    if name in PENDING and not DEMOS[name].control:
-        pytest.skip(f"{name}: Korean parity comes with its rework (issue 9 part B)")
     numbers = dict(outcome(name, 0, control).numbers)
     module = load_demo(DEMOS[name].path)
     english, korean = module.verdict(numbers, lang="en"), module.verdict(numbers, lang="ko")
