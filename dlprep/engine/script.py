@@ -94,7 +94,7 @@ def _prune(source: str, wanted: set[str]) -> str:
                 needed |= new
                 todo |= new
     lines = source.splitlines()
-    head = []
+    head: list[str] = []
     for node in imports:
         names = [a for a in node.names if (a.asname or a.name).split(".")[0] in needed]
         if not names:
