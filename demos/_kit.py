@@ -195,8 +195,9 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 def grad_norms(net: nn.Module) -> list[float]:
     """L2 norm of each Linear layer's weight gradient, input layer first."""
-    return [layer.weight.grad.norm().item() if layer.weight.grad is not None else 0.0
-            for layer in linears(net)]
+    norms = [layer.weight.grad.norm() if layer.weight.grad is not None
+             else torch.zeros((), device=layer.weight.device) for layer in linears(net)]
+    return torch.stack(norms).tolist()  # one conversion, not one .item() per layer
 
 
 def activation_stats(net: nn.Sequential, X: torch.Tensor) -> list[torch.Tensor]:
