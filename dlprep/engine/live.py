@@ -115,10 +115,12 @@ def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, heig
                     eighths = int(min(8, max(0, level - (rows - 1 - r) * 8)))
                     char, style = BLOCKS[eighths], _style(index)
                 grid[r].append(char * cell, style)
+        # The name may run wider than its bars, up to this run's share of the width.
+        tag = f"{run}@{step.step}"
+        block = max(cell * len(values), min(len(tag), width // max(1, len(runs)) - 2))
         for r in range(rows):
-            grid[r].append("  ")
-        tag = f"{run}@{step.step}"[: max(1, cell * len(values))]
-        names.append(tag.ljust(cell * len(values) + 2), _style(index))
+            grid[r].append(" " * (block - cell * len(values) + 2))
+        names.append(tag[:block].ljust(block + 2), _style(index))
     for line in grid:
         out.append_text(line)
         out.append("\n")
@@ -200,7 +202,7 @@ class LiveView:
         runs = [r for r in runs if r[2]]
         if not runs:
             return None
-        per_run = 2 * max(len(r[2]) for r in runs) + 2
+        per_run = max(max(2 * len(r[2]), len(r[0]) + 4) + 2 for r in runs)
         runs = runs[-max(1, width // per_run):]  # the most recent runs that fit
         label = self.layers.get("label_ko" if self.lang == "ko" else "label") or prefix
         return bars(runs, label, width, height, self.lang)
