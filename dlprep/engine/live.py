@@ -210,14 +210,16 @@ class LiveView:
     def render(self) -> RenderableType:
         width, height = self.console.width, self.console.height
         claim = Text.assemble((self.name, "bold"), "  ", self.claim)
-        claim.truncate(width * 2 - 1, overflow="ellipsis")
-        top: list[RenderableType] = [claim]
         bottom: list[RenderableType] = [self.progress]
         if self.result is not None:
             style = "yellow" if self.result.cancelled else "green"
             bottom.append(Panel(Text(summary(self.result, self.lang)), border_style=style,
                                 title="verdict" if self.lang == "en" else "판정"))
-        used = sum(self._lines(part, width) for part in top + bottom)
+        below = sum(self._lines(part, width) for part in bottom)
+        if self._lines(claim, width) + below > height - 2:  # the verdict needs the room
+            claim.truncate(width * 2 - 1, overflow="ellipsis")
+        top: list[RenderableType] = [claim]
+        used = self._lines(claim, width) + below
         room = max(0, height - used - 2)  # the cursor line under the live area
         middle: list[RenderableType] = []
         # The per-layer bars are the phenomenon: they get room before the table and chart.
