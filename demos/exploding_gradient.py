@@ -82,8 +82,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             losses.append(loss.item())
             blown = not finite(losses[-1]) or not finite(total_norm)
             if blown or is_log_step(step, num_steps):
-                metrics = {"loss": losses[-1], "|dL/dW| total": total_norm,
-                           "dL/dh first/last": ratio(norms[0], norms[-1])}
+                metrics = {"loss": losses[-1], "|dL/dW|": total_norm,
+                           "dh 1st/last": ratio(norms[0], norms[-1])}
                 metrics.update({f"dL_dh/{i + 1}": g for i, g in enumerate(norms)})
                 yield Log(name, step, num_steps, metrics, part, 2)
             if blown:
