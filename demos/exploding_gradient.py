@@ -181,6 +181,12 @@ def _after_clipping(n: dict, c: dict, at: dict, lang: str) -> str:
     if n["lr"] == 0:
         return (" 학습률이 0이라 어느 쪽도 학습하지 않았습니다." if lang == "ko"
                 else " With lr 0 neither run trained.")
+    if 0.9 <= times <= 1.1:
+        if lang == "ko":
+            return (f" 손실은 평균값 예측({n['mean_baseline']:.3g})의 {times:.2g}배로, 평균만 "
+                    f"맞히는 수준에 머물렀습니다.")
+        return (f" Its loss is {times:.2g}x that of predicting the mean "
+                f"({n['mean_baseline']:.3g}): it learned no more than the mean.")
     if times > 1:
         if lang == "ko":
             return (f" 다만 클리핑은 스텝 크기만 제한할 뿐이라, 손실은 여전히 평균값 예측"

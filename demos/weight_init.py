@@ -67,7 +67,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     X, y = X.to(device), y.to(device)
     loss_fn = nn.CrossEntropyLoss()
     numbers: dict = {"depth": p["depth"], "num_hiddens": p["num_hiddens"], "std": p["std"],
-                     "jitter": p["jitter"]}
+                     "jitter": p["jitter"], "lr": p["lr"], "steps": num_steps}
     parts = len(NETS) * len(SCHEMES)
     for i, activation in enumerate(NETS):
         numbers[activation] = {}
@@ -103,7 +103,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     numbers["vanished"] = [a for a in NETS if _shrink(numbers[a]["normal"]) < VANISHED]
     # He et al. (2015): Xavier on ReLU keeps only half the variance per layer.
     numbers["xavier_relu_per_layer"] = _per_layer(numbers["relu"]["xavier"])
-    numbers["effect"] = len(same) == 2 * len(SYMMETRIC) and len(numbers["vanished"]) == 2
+    # "Identical for ever" is a claim about training: with lr 0 it is not tested.
+    numbers["effect"] = (p["lr"] > 0 and len(same) == 2 * len(SYMMETRIC)
+                         and len(numbers["vanished"]) == 2)
     return numbers
 
 
@@ -167,8 +169,12 @@ def verdict(n: dict, lang: str = "en") -> str:
         return f"{a} {'/'.join(names)}{tie} {low:.3f}"
 
     last = _shrink(r["xavier"])
+    still = (("학습 후에도" if ko else "after training") if n["lr"] > 0 else
+             (f"학습률 0이라 {n['steps']}스텝 동안 아무것도 학습하지 않았으니 초기화 그대로"
+              if ko else f"with lr 0 (nothing trained in {n['steps']} steps, so not a test "
+              f"of training)"))
     if ko:
-        sym = (f"0/상수 초기화{jit}: 4개 설정 중 {len(n['identical'])}개에서 학습 후에도 모든 은닉 "
+        sym = (f"0/상수 초기화{jit}: 4개 설정 중 {len(n['identical'])}개에서 {still} 모든 은닉 "
                f"유닛이 같습니다(최대 상대 차이 {worst:.1e}). 최종 손실(tanh/ReLU)은 0 초기화 "
                f"{losses('zero')}, 상수 초기화 {losses('constant')}입니다. ")
         vanish = (f"작은 정규분포(가중치 std {n['std']:g}, 초기화 시점): {small('tanh')}. "
@@ -182,7 +188,7 @@ def verdict(n: dict, lang: str = "en") -> str:
                   if n["effect"] else _missing(n, ko)))
         return sym + vanish + keep + end
     sym = (f"Zero (0)/constant init{jit}: in {len(n['identical'])} of 4 runs every hidden unit is "
-           f"still identical after training (largest relative difference {worst:.1e}); final "
+           f"still identical {still} (largest relative difference {worst:.1e}); final "
            f"loss (tanh/ReLU) zero {losses('zero')}, constant {losses('constant')}. ")
     vanish = (f"Small normal (weight std {n['std']:g}, at init): {small('tanh')}; "
               f"{small('relu')}. ")
@@ -199,6 +205,8 @@ def verdict(n: dict, lang: str = "en") -> str:
 def _missing(n: dict, ko: bool) -> str:
     """Which half of the claim did not appear in this run."""
     parts = []
+    if n["lr"] == 0:
+        parts.append("학습률 0이라 학습이 없었습니다" if ko else "nothing trained (lr 0)")
     if len(n["identical"]) < 2 * len(SYMMETRIC):
         parts.append("대칭이 깨졌습니다" if ko else "the symmetry was broken")
     if len(n["vanished"]) < len(NETS):

@@ -64,6 +64,14 @@ def test_large_gain_clipping_only_caps_the_step() -> None:
     assert "Clipping only caps each step" in result.verdict
 
 
+def test_a_small_gain_shrinks_the_gradient_and_nothing_is_called_trained() -> None:
+    result = run(params={"gain": 0.5}, steps=20)
+    assert result.numbers["unclipped"]["growth_per_layer"] < 0.8
+    assert "shrinks to about 0.5x per layer" in result.verdict
+    assert "it learned no more than the mean" in result.verdict
+    assert "It trained" not in result.verdict and result.numbers["effect"] is False
+
+
 def test_same_seed_same_numbers() -> None:
     first = run(steps=4).numbers
     assert run(steps=4).numbers == first

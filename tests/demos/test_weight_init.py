@@ -57,11 +57,14 @@ def test_jitter_breaks_the_symmetry() -> None:
     assert "in 0 of 4 runs" in result.verdict and "the symmetry was broken" in result.verdict
 
 
-def test_zero_learning_rate_ties_are_named() -> None:
+def test_zero_learning_rate_is_not_a_test_of_training_and_ties_are_named() -> None:
     result = run(params={"lr": 0.0}, steps=3)
-    # zero and constant both sit at ln 2 for ReLU: named as a tie, not a winner
-    assert result.numbers["relu"]["zero"]["final_loss"] == pytest.approx(math.log(2), abs=1e-6)
-    assert "Lowest final loss:" in result.verdict
+    assert result.numbers["effect"] is False
+    assert "with lr 0 (nothing trained in 3 steps" in result.verdict
+    assert "after training" not in result.verdict
+    # ReLU's zero, constant, normal and Xavier runs all sit at ln 2: a tie, not a winner
+    assert "relu zero/constant/normal/xavier (tied) 0.693" in result.verdict
+    assert result.verdict.endswith("nothing trained (lr 0).")
 
 
 def test_same_seed_same_numbers() -> None:
