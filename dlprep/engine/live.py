@@ -179,16 +179,18 @@ class LiveView:
 
     def _table(self, limit: int) -> Table:
         table = Table(box=None, pad_edge=False, show_header=True, padding=(0, 1))
-        table.add_column("run")
-        table.add_column("at step", justify="right")
-        table.add_column("metrics")
+        ko = self.lang == "ko"
+        table.add_column("실행" if ko else "run")
+        table.add_column("스텝" if ko else "at step", justify="right")
+        table.add_column("지표" if ko else "metrics")
         shown = list(self.latest.items())[-limit:]
         offset = len(self.latest) - len(shown)
         for index, (run, step) in enumerate(shown, offset):
             at = self.diverged.get(run)
             metrics = Text(_shown(step.metrics))
             if at is not None:
-                metrics = Text(f"✗ diverged at step {at}  ", style="bold red") + metrics
+                mark = f"✗ {at}번째 스텝에서 발산  " if ko else f"✗ diverged at step {at}  "
+                metrics = Text(mark, style="bold red") + metrics
             table.add_row(Text(run, style=_style(index)), f"{step.step}/{step.total}", metrics)
         return table
 
