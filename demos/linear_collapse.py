@@ -65,7 +65,8 @@ def tasks(labels: str, seed: int) -> dict:
 def run(p: dict, num_steps: int, seed: int, device: torch.device):
     data = tasks(p["labels"], seed)
     loss_fn = nn.CrossEntropyLoss()
-    numbers: dict = {"depth": p["depth"], "tasks": list(data), "ln2": math.log(2)}
+    numbers: dict = {"depth": p["depth"], "tasks": list(data), "ln2": math.log(2),
+                     "steps": num_steps}
     runs = [(d, a) for d in data for a in ("identity", "relu")]
     for part, (dataset, activation) in enumerate(runs):
         name = f"{dataset}/{'linear' if activation == 'identity' else 'relu'}"
@@ -117,7 +118,8 @@ def verdict(n: dict, lang: str = "en") -> str:
     where = (", " if ko else " and ").join(NAMES[t][1 if ko else 0] for t in stuck)
     if ko:
         check = "같은" if same else "다른"
-        text = (f"은닉층 {n['depth']}개, 정확도: " + "; ".join(parts) + ". ")
+        text = (f"은닉층 {n['depth']}개, {n['steps']}스텝 학습 후 정확도: "
+                + "; ".join(parts) + ". ")
         if stuck:
             text += (f"{where}에서 선형 신경망의 손실 {losses}은 ln 2 = {n['ln2']:.3f}, 모든 "
                      f"점에 50/50을 말하는 손실과 거의 같으니 아무것도 배우지 못했습니다. ")
@@ -125,7 +127,8 @@ def verdict(n: dict, lang: str = "en") -> str:
         return text + ("ReLU는 맞히고 선형은 못 맞히는 효과가 나타났습니다." if n["effect"] else
                        "효과 없음: 모든 과제에서 ReLU가 선형보다 20%p 이상 낫지는 않았습니다.")
     check = "gives the same outputs" if same else "does NOT give the same outputs"
-    text = f"With {n['depth']} hidden layers, accuracy: " + "; ".join(parts) + ". "
+    text = (f"With {n['depth']} hidden layers, accuracy after {n['steps']} steps: "
+            + "; ".join(parts) + ". ")
     if stuck:
         text += (f"On {where} the linear net's loss {losses} is about ln 2 = {n['ln2']:.3f}, "
                  f"the loss of saying 50/50 for every point: it learned nothing. ")

@@ -91,7 +91,7 @@ def test_plain_prints_steps_then_the_verdict(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("linear-collapse: Stacked linear layers")
     assert any("xor/relu" in line and "step    30/30" in line for line in out)
-    assert out[-2].startswith("With 2 hidden layers, accuracy: XOR: linear")
+    assert out[-2].startswith("With 2 hidden layers, accuracy after 30 steps: XOR: linear")
     assert out[-1].startswith("[linear-collapse · device cpu · seed 0 ·")
 
 
