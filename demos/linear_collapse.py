@@ -80,7 +80,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             trainer.zero_grad()
             loss.backward()
             trainer.step()
-            if is_log_step(step, num_steps):
+            if is_log_step(step, num_steps) and step < num_steps:  # before this update
                 yield Log(name, step, num_steps, {"acc": accuracy(y_hat, y),
                                                   "loss": loss.item()}, part, len(runs))
         with torch.no_grad():
@@ -89,6 +89,10 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             gap = (y_hat - (X @ W.T + b)).abs().max().item()
         numbers[name] = {"accuracy": accuracy(y_hat, y), "final_loss": loss_fn(y_hat, y).item(),
                          "single_matrix_gap": gap if activation == "identity" else None}
+        # The last record is the trained net: the figures the verdict quotes.
+        yield Log(name, num_steps, num_steps, {"acc": numbers[name]["accuracy"],
+                                               "loss": numbers[name]["final_loss"]},
+                  part, len(runs))
     numbers["effect"] = all(
         numbers[f"{t}/relu"]["accuracy"] - numbers[f"{t}/linear"]["accuracy"] >= FITS
         for t in data)

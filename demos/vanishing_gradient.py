@@ -80,11 +80,12 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             bad = not math.isfinite(loss.item())
             if step == 1:
                 first_norms, first_loss = grad_norms(net), loss.item()
-            if bad or is_log_step(step, num_steps):
+            if bad or step == num_steps or is_log_step(step, num_steps):
                 norms = grad_norms(net)
                 metrics = {"loss": loss.item(), "first/last": ratio(norms[0], norms[-1])}
                 metrics.update({f"grad_norm/{i + 1}": g for i, g in enumerate(norms)})
-                yield Log(name, step, num_steps, metrics, part, len(setups))
+                if step < num_steps or bad:  # the last record comes after the last update
+                    yield Log(name, step, num_steps, metrics, part, len(setups))
             if bad:
                 numbers["diverged"][name] = step
                 break
@@ -93,6 +94,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             final_loss = loss_fn(net(X), y).item()
             moved = [ratio((layer.weight - w0).norm().item(), w0.norm().item())
                      for layer, w0 in zip(linears(net), start, strict=True)]
+        if not bad:  # the trained net's loss: the figure the verdict quotes
+            yield Log(name, num_steps, num_steps, {**metrics, "loss": final_loss},
+                      part, len(setups))
         numbers[key] = {"name": name, "layers": depth + 1, "grad_norms_at_init": first_norms,
                         "first_last_ratio": ratio(first_norms[0], first_norms[-1]),
                         "first_loss": first_loss, "final_loss": final_loss,

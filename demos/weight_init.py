@@ -53,6 +53,12 @@ def layer_stds(net: nn.Sequential, X: torch.Tensor) -> list[float]:
         return [h.std().item() for h in activation_stats(net, X)]
 
 
+def _metrics(loss: float, net: nn.Sequential, X: torch.Tensor) -> dict[str, float]:
+    metrics = {"loss": loss}
+    metrics.update({f"act_std/{k + 1}": v for k, v in enumerate(layer_stds(net, X))})
+    return metrics
+
+
 def unit_spread(net: nn.Sequential, X: torch.Tensor) -> float:
     """Largest difference between any hidden unit and the first unit of its layer, relative
     to the layer's largest activation: 0 means all units compute the same thing."""
@@ -86,17 +92,21 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                 loss = loss_fn(net(X), y)
                 trainer.zero_grad()
                 loss.backward()
-                if is_log_step(step, num_steps, points=25):  # 10 runs: keep the log light
-                    metrics = {"loss": loss.item()}  # measured before this step's update
-                    metrics.update({f"act_std/{k + 1}": v
-                                    for k, v in enumerate(layer_stds(net, X))})
-                    yield Log(name, step, num_steps, metrics, i * len(SCHEMES) + j, parts)
+                # 10 runs: keep the log light; measured before this step's update
+                if is_log_step(step, num_steps, points=25) and step < num_steps:
+                    yield Log(name, step, num_steps, _metrics(loss.item(), net, X),
+                              i * len(SCHEMES) + j, parts)
                 trainer.step()
+            with torch.no_grad():
+                final_loss = loss_fn(net(X), y).item()
             numbers[activation][scheme] = {
                 "activation_std_at_init": stds,
-                "final_loss": loss_fn(net(X), y).item(),
+                "final_loss": final_loss,
                 "unit_spread": unit_spread(net, X),
             }
+            # The last record is the trained net: the loss the verdict quotes.
+            yield Log(name, num_steps, num_steps, _metrics(final_loss, net, X),
+                      i * len(SCHEMES) + j, parts)
     same = [f"{a}/{s}" for a in NETS for s in SYMMETRIC
             if numbers[a][s]["unit_spread"] < IDENTICAL]
     numbers["identical"] = same
