@@ -225,7 +225,7 @@ class LiveView:
         room = max(0, height - used - 2)  # the cursor line under the live area
         middle: list[RenderableType] = []
         # The per-layer bars are the phenomenon: they get room before the table and chart.
-        drawn = self._bars(width, min(8, max(5, room - 10))) if room >= 5 else None
+        drawn = self._bars(width, min(8, max(5, room - 12))) if room >= 5 else None
         if drawn is not None:
             middle.append(drawn)
             room -= self._lines(drawn, width)
