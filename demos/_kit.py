@@ -195,8 +195,9 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 def grad_norms(net: nn.Module) -> list[float]:
     """L2 norm of each Linear layer's weight gradient, input layer first."""
-    return [layer.weight.grad.norm().item() if layer.weight.grad is not None else 0.0
-            for layer in linears(net)]
+    norms = [layer.weight.grad.norm() if layer.weight.grad is not None
+             else torch.zeros((), device=layer.weight.device) for layer in linears(net)]
+    return torch.stack(norms).tolist()  # one conversion, not one .item() per layer
 
 
 def activation_stats(net: nn.Sequential, X: torch.Tensor) -> list[torch.Tensor]:
@@ -229,16 +230,18 @@ def ratio(a: float, b: float) -> float:
     return a / b
 
 
-def explain_divergence(norms: list[float], lr: float, lang: str = "en") -> str:
+def explain_divergence(norms: list[float], lr: float, lang: str = "en",
+                       grows: float = 1.5) -> str:
     """Name the likely cause of an inf/NaN loss from per-layer gradient norms (input layer
-    first; weight or activation gradients) measured on the last finite step."""
+    first; weight or activation gradients) measured on the last finite step; a growth per
+    layer above ``grows`` counts as exploding."""
     ko = lang == "ko"
     if not norms or not all(math.isfinite(g) for g in norms):
         return ("기울기 자체가 넘쳤습니다(기울기 폭발)" if ko
                 else "the gradients themselves overflowed (exploding gradients)")
     biggest = max(norms)
     growth = ratio(norms[0], norms[-1]) ** (1 / max(1, len(norms) - 1))
-    if growth > 1.5:
+    if growth > grows:
         if ko:
             return (f"기울기 폭발(입력 쪽으로 층마다 {growth:.2g}배 커져 {biggest:.2g}에 "
                     f"이름). 초기화 크기를 줄이거나 기울기 노름을 클리핑하세요")

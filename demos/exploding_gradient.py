@@ -1,11 +1,15 @@
 """Exploding gradients: a deep MLP whose initial weights are too large, with and without clipping.
 
 With He initialisation scaled by a gain g, every ReLU layer multiplies the signal, forward
-and backward, by about g. Twelve layers at g = 2.5 make the gradient reaching the first
-layer thousands of times larger than the last layer's; one SGD step with such a gradient
-throws the weights so far that the next forward pass overflows to inf, and inf - inf
-gives NaN. `clip_grad_norm_` rescales the whole gradient to a maximum norm before the
-step, so the same network from the same seed stays finite.
+and backward, by about g. Twelve layers at g = 1.5 make the gradient with respect to the
+first hidden layer's activations (dL/dh) about 1.5^11 = 86 times the last one's; one SGD
+step with such a gradient throws the weights so far that the loss overflows to inf at the
+next step. `clip_grad_norm_` rescales the whole gradient to a maximum norm before the step
+(Pascanu, Mikolov & Bengio 2013), so the same network from the same seed stays finite and,
+once its early huge gradients are tamed, trains. The control is plain He init (gain 1):
+the gradient keeps its size across layers and nothing explodes at this learning rate.
+The per-layer quantity is dL/dh, the activation gradient that backpropagation multiplies
+up, not the weight gradient dL/dW that vanishing-gradient shows.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from _kit import (
 )
 from torch import nn
 
+GROWS = 1.25  # dL/dh growth per layer (towards the input) that counts as exploding
+
 META = {
     "name": "exploding-gradient",
     "claim": "With too-large initial weights, gradient norms grow layer by layer and the loss "
@@ -34,12 +40,15 @@ META = {
     "cpu_seconds": 1.5,
     "metric": "loss",
     "steps": 200,
+    "control": {"gain": 1.0},
+    "layers": {"prefix": "dL_dh/", "label": "activation-gradient norm |dL/dh| per hidden layer "
+               "(input first)", "label_ko": "은닉층별 활성값 기울기 노름 |dL/dh| (입력 쪽부터)"},
     "params": {
-        "gain": {"default": 2.5, "help": "multiplier on He init (1 = He)", "min": 0.1, "max": 10},
+        "gain": {"default": 1.5, "help": "multiplier on He init (1 = He)", "min": 0.1, "max": 10},
         "depth": {"default": 12, "help": "hidden layers", "min": 2, "max": 40},
         "num_hiddens": {"default": 64, "help": "units per hidden layer", "min": 2, "max": 512},
         "lr": {"default": 0.01, "help": "SGD learning rate", "min": 0, "max": 10},
-        "max_norm": {"default": 1.0, "help": "clip_grad_norm_ threshold of the clipped run",
+        "max_norm": {"default": 20.0, "help": "clip_grad_norm_ threshold of the clipped run",
                      "min": 0.001, "max": 1000},
     },
 }
@@ -50,6 +59,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     X, y = X.to(device), y.to(device)
     loss_fn = nn.MSELoss()
     numbers: dict = {"gain": p["gain"], "depth": p["depth"], "max_norm": p["max_norm"],
+                     "lr": p["lr"],
                      "diverged": {},
                      # the MSE of always predicting the mean: what "learned something" must beat
                      "mean_baseline": y.var(unbiased=False).item()}
@@ -72,13 +82,14 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             losses.append(loss.item())
             blown = not finite(losses[-1]) or not finite(total_norm)
             if blown or is_log_step(step, num_steps):
-                yield Log(name, step, num_steps,
-                          {"loss": losses[-1], "grad_norm": total_norm,
-                           "first/last": ratio(norms[0], norms[-1])}, part, 2)
+                metrics = {"loss": losses[-1], "|dL/dW|": total_norm,
+                           "dh 1st/last": ratio(norms[0], norms[-1])}
+                metrics.update({f"dL_dh/{i + 1}": g for i, g in enumerate(norms)})
+                yield Log(name, step, num_steps, metrics, part, 2)
             if blown:
                 numbers["diverged"][name] = step
-                numbers["cause"] = explain_divergence(last_norms or norms, p["lr"])
-                numbers["cause_ko"] = explain_divergence(last_norms or norms, p["lr"], "ko")
+                numbers["cause"] = explain_divergence(last_norms or norms, p["lr"], grows=GROWS)
+                numbers["cause_ko"] = explain_divergence(last_norms or norms, p["lr"], "ko", GROWS)
                 break
             last_norms = norms
             if clip:
@@ -92,37 +103,74 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             "last_finite_loss": finite_losses[-1] if finite_losses else None,
             "steps_run": step,
         }
+    growth = numbers["unclipped"]["growth_per_layer"]
+    numbers["effect"] = bool(growth >= GROWS and "unclipped" in numbers["diverged"])
     return numbers
 
 
+def _growth(g: float, ko: bool) -> str:
+    if g >= GROWS:
+        return f"층마다 약 {g:.2g}배 커집니다" if ko else f"grows about {g:.2g}x per layer"
+    if g <= 1 / GROWS:
+        return f"층마다 약 {g:.2g}배로 줄어듭니다" if ko else f"shrinks to about {g:.2g}x per layer"
+    return (f"층마다 약 {g:.2g}배로 거의 그대로입니다" if ko
+            else f"stays about level ({g:.2g}x per layer)")
+
+
 def verdict(n: dict, lang: str = "en") -> str:
+    ko = lang == "ko"
     u, c, at = n["unclipped"], n["clipped"], n["diverged"]
-    growth = u["growth_per_layer"]
-    if lang == "ko":
-        head = (f"게인 {n['gain']:g}의 He 초기화 직후 기울기 노름은 출력층에서 입력층으로 갈수록 "
-                f"층마다 약 {growth:.2g}배 커집니다. ")
-        left = (f"클리핑 없음: {at['unclipped']}번째 스텝에서 손실이 inf/NaN이 됐습니다. "
-                f"추정 원인: {n.get('cause_ko')}."
-                if "unclipped" in at else f"클리핑 없음: {u['steps_run']}스텝 동안 유한했습니다.")
-        right = (f" 클리핑(최대 노름 {n['max_norm']:g}): {at['clipped']}번째 스텝에서 발산했습니다."
-                 if "clipped" in at else
-                 f" 클리핑(최대 노름 {n['max_norm']:g}): {c['steps_run']}스텝 내내 유한했습니다"
-                 f"(손실 {c['first_loss']:.3g} -> {c['last_finite_loss']:.3g}).")
-        return head + left + right + _after_clipping(n, c, at, lang)
-    head = (f"With He init times {n['gain']:g}, the gradient norm at initialisation grows about "
-            f"{growth:.2g}x per layer from the output back to the input. ")
+    norms = u["grad_norms_at_init"]
+    overall = ratio(norms[0], norms[-1])
+    if ko:
+        head = (f"게인 {n['gain']:g}의 He 초기화({n['depth']}개 은닉층) 직후, 활성값 기울기 "
+                f"|dL/dh|의 노름은 출력 쪽에서 입력 쪽으로 {_growth(u['growth_per_layer'], ko)}"
+                f"(첫 층/마지막 층 {overall:.2g}배). ")
+        left = (f"클리핑 없이(SGD 학습률 {n['lr']:g}) {at['unclipped']}번째 스텝에서 손실이 "
+                f"inf/NaN이 됐습니다. 추정 원인: {n.get('cause_ko')}. "
+                if "unclipped" in at else
+                f"클리핑 없이도(SGD 학습률 {n['lr']:g}) {u['steps_run']}스텝 동안 유한했습니다"
+                f"(손실 {u['first_loss']:.3g} -> {u['last_finite_loss']:.3g}). ")
+        right = (f"클리핑(최대 노름 {n['max_norm']:g})해도 {at['clipped']}번째 스텝에서 "
+                 f"발산했습니다." if "clipped" in at else
+                 f"클리핑(최대 노름 {n['max_norm']:g})하면 {c['steps_run']}스텝 내내 "
+                 f"유한했습니다(손실 {c['first_loss']:.3g} -> {c['last_finite_loss']:.3g}).")
+        return head + left + right + _after_clipping(n, c, at, lang) + _conclusion(n, ko)
+    head = (f"With He init times {n['gain']:g} ({n['depth']} hidden layers), the activation "
+            f"gradient |dL/dh| at initialisation {_growth(u['growth_per_layer'], ko)} from the "
+            f"output back to the input (first/last {overall:.2g}x). ")
     if "unclipped" in at:
-        left = (f"Unclipped, the loss hit inf/NaN at step {at['unclipped']}. "
-                f"Likely cause: {n['cause']}.")
+        left = (f"Unclipped (SGD, lr {n['lr']:g}), the loss hit inf/NaN at step "
+                f"{at['unclipped']}. Likely cause: {n['cause']}. ")
     else:
-        left = f"Unclipped, the loss stayed finite for all {u['steps_run']} steps."
+        left = (f"Unclipped (SGD, lr {n['lr']:g}), the loss stayed finite for all "
+                f"{u['steps_run']} steps ({u['first_loss']:.3g} -> {u['last_finite_loss']:.3g}). ")
     if "clipped" in at:
-        right = f" Clipped to norm {n['max_norm']:g}, it still diverged at step {at['clipped']}."
+        right = f"Clipped to norm {n['max_norm']:g}, it still diverged at step {at['clipped']}."
     else:
-        right = (f" Clipped to norm {n['max_norm']:g}, it stayed finite for all "
+        right = (f"Clipped to norm {n['max_norm']:g}, it stayed finite for all "
                  f"{c['steps_run']} steps (loss {c['first_loss']:.3g} -> "
                  f"{c['last_finite_loss']:.3g}).")
-    return head + left + right + _after_clipping(n, c, at, lang)
+    return head + left + right + _after_clipping(n, c, at, lang) + _conclusion(n, ko)
+
+
+def _conclusion(n: dict, ko: bool) -> str:
+    grew = n["unclipped"]["growth_per_layer"] >= GROWS
+    if n["effect"]:
+        return (" 기울기 폭발이 나타났습니다: 층마다 커진 기울기가 손실을 inf/NaN으로 "
+                "만들었습니다." if ko else " Exploding gradients appeared: the gradient grew "
+                "layer by layer and blew the loss up to inf/NaN.")
+    if grew:
+        return (f" 기울기는 층마다 커졌지만 클리핑 없는 학습이 발산하지 않았습니다(학습률 "
+                f"{n['lr']:g})." if ko else f" The gradient grew layer by layer, but the "
+                f"unclipped run did not blow up (lr {n['lr']:g}).")
+    cause = ((f" 발산은 업데이트가 시작된 뒤에 일어났으니(학습률 {n['lr']:g}) 초기화가 아니라 "
+              f"학습률 탓입니다." if ko else f" The divergence began with the updates (lr "
+              f"{n['lr']:g}), so the learning rate, not the init, caused it.")
+             if "unclipped" in n["diverged"] else "")
+    return (" 초기화 시점의 기울기 폭발 없음: 기울기가 층마다 커지지 않았습니다." if ko else
+            " No exploding gradients at initialisation: the gradient did not grow layer by "
+            "layer.") + cause
 
 
 def _after_clipping(n: dict, c: dict, at: dict, lang: str) -> str:
@@ -130,7 +178,16 @@ def _after_clipping(n: dict, c: dict, at: dict, lang: str) -> str:
     if "clipped" in at or c["last_finite_loss"] is None:
         return ""
     times = c["last_finite_loss"] / n["mean_baseline"]
-    if times > 2:
+    if n["lr"] == 0:
+        return (" 학습률이 0이라 어느 쪽도 학습하지 않았습니다." if lang == "ko"
+                else " With lr 0 neither run trained.")
+    if 0.9 <= times <= 1.1:
+        if lang == "ko":
+            return (f" 손실은 평균값 예측({n['mean_baseline']:.3g})의 {times:.2g}배로, 평균만 "
+                    f"맞히는 수준에 머물렀습니다.")
+        return (f" Its loss is {times:.2g}x that of predicting the mean "
+                f"({n['mean_baseline']:.3g}): it learned no more than the mean.")
+    if times > 1:
         if lang == "ko":
             return (f" 다만 클리핑은 스텝 크기만 제한할 뿐이라, 손실은 여전히 평균값 예측"
                     f"({n['mean_baseline']:.3g})의 {times:.3g}배입니다. 근본 해결책은 적절한 "
@@ -139,6 +196,7 @@ def _after_clipping(n: dict, c: dict, at: dict, lang: str) -> str:
                 f"predicting the mean ({n['mean_baseline']:.3g}); the cure for the cause is a "
                 f"sane init (gain 1 = He).")
     if lang == "ko":
-        return (f" 손실은 평균값 예측({n['mean_baseline']:.3g})의 {times:.2g}배까지 내려왔습니다.")
-    return (f" Its loss came down to {times:.2g}x that of predicting the mean "
+        return (f" 손실은 평균값 예측({n['mean_baseline']:.3g})의 {times:.2g}배까지 내려와, "
+                f"실제로 학습했습니다.")
+    return (f" It trained: its loss came down to {times:.2g}x that of predicting the mean "
             f"({n['mean_baseline']:.3g}).")

@@ -125,7 +125,7 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
             click.echo(f"Saved {save_script} (run it with: python {save_script})", err=True)
             return
         code = run_demo(info.name, info.claim_ko if lang == "ko" else info.claim, info.metric,
-                        params, device, seed, steps, lang, as_json, plain)
+                        params, device, seed, steps, lang, as_json, plain, info.layers)
     except DemoError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -162,7 +162,8 @@ def control_params(name: str) -> dict[str, str]:
 
 
 def run_demo(name: str, claim: str, metric: str, params: dict[str, str], device: str,
-             seed: int, steps: int | None, lang: str, as_json: bool, plain: bool) -> int:
+             seed: int, steps: int | None, lang: str, as_json: bool, plain: bool,
+             layers: dict[str, str] | None = None) -> int:
     from dlprep.engine.console import INTERRUPTED, JsonPrinter, PlainPrinter, consume
     from dlprep.engine.runner import stream
 
@@ -179,7 +180,7 @@ def run_demo(name: str, claim: str, metric: str, params: dict[str, str], device:
     else:
         from dlprep.engine.live import LiveView
 
-        view = LiveView(name, claim, metric, lang=lang)
+        view = LiveView(name, claim, metric, lang=lang, layers=layers)
         with view.live:
             result = consume(events, cancel, view)
     if result is None or result.cancelled:

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import queue
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -105,10 +106,19 @@ class JsonPrinter:
         self.out.flush()
 
 
+PER_LAYER = re.compile(r"/\d+$")  # "grad_norm/3": one of a per-layer series
+
+
 def _shown(metrics: Mapping[str, float], limit: int = 4) -> str:
     # The first few metrics are the headline ones; per-layer lists would drown the line.
-    items = [(k, v) for k, v in metrics.items() if "/" not in k or k == "first/last"][:limit]
-    return "  ".join(f"{k} {v:.4g}" for k, v in items)
+    items = [(k, v) for k, v in metrics.items() if not PER_LAYER.search(k)][:limit]
+    return "  ".join(f"{k} {short(v)}" for k, v in items)
+
+
+def short(value: float) -> str:
+    """Four significant digits in compact notation: 2.635e4, 1.5e-7 (not 2.635e+04)."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2],
+                  f"{value:.4g}")
 
 
 class PlainPrinter:

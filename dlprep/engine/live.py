@@ -1,10 +1,17 @@
-"""The Rich live view of `dlprep demo NAME`: a chart of the demo's metric, a table, a bar."""
+"""The Rich live view of `dlprep demo NAME`: claim, metric chart, per-layer bars, table, verdict.
+
+Everything is sized to the terminal: at 80x24 the claim and the whole verdict stay on
+screen, and the chart, the bars and the table take what is left, in that order of
+sacrifice (the chart first). Values that span more than 10x are drawn on a log scale with
+compact labels (1.5e10); a run whose metric turned inf/NaN is marked, not dropped.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 import time
-from typing import Any
+from collections.abc import Mapping
 
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
@@ -13,50 +20,140 @@ from rich.table import Table
 from rich.text import Text
 
 from dlprep.engine.console import COLORS, _shown, summary
-from dlprep.engine.records import Event, Result
+from dlprep.engine.records import Event, Result, Step
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+LOG_SPAN = 10.0  # a series spanning more than this factor is drawn on a log scale
+
+
+def compact(value: float) -> str:
+    """A short label: 1.5e10, 0.003, 42, inf, nan."""
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    text = f"{value:.2g}"
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+
+
+def _style(index: int) -> str:
+    return COLORS[index % len(COLORS)].replace("orange", "dark_orange")
 
 
 def chart(series: dict[str, tuple[list[float], list[float]]], metric: str, width: int,
-          height: int) -> Text:
-    """A plotext line chart of ``metric`` against the step, one coloured line per run."""
+          height: int, diverged: Mapping[str, int] | None = None) -> Text:
+    """A plotext line chart of ``metric`` per step, one line per run, log scale when the
+    values span more than 10x, compact y labels, an ✗ where a run diverged."""
     import plotext as plt
 
     plt.clf()
-    plt.plotsize(max(30, width), max(8, height))
+    plt.plotsize(max(30, width), max(6, height))
     plt.theme("clear")
     values = [v for _, ys in series.values() for v in ys]
+    log = bool(values) and min(values) > 0 and max(values) / min(values) > LOG_SPAN
+    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
     for index, (run, (xs, ys)) in enumerate(series.items()):
+        label = run + (f" ✗{diverged[run]}" if diverged and run in diverged else "")
         if xs:
-            plt.plot(xs, ys, label=run, color=COLORS[index % len(COLORS)], marker="braille")
-    # Exploding losses span many decades: a log axis keeps the small ones visible.
-    if values and min(values) > 0 and max(values) / min(values) > 100:
-        plt.yscale("log")
-    plt.title(f"{metric} per step")
+            plt.plot(xs, [scale(v) for v in ys], label=label,
+                     color=COLORS[index % len(COLORS)], marker="braille")
+        if diverged and run in diverged and values:  # where it blew up, at the top edge
+            plt.scatter([diverged[run]], [scale(max(values))], marker="✗", color="red")
+    if values:
+        low, high = scale(min(values)), scale(max(values))
+        ticks = [low + (high - low) * k / 3 for k in range(4)] if high > low else [low]
+        plt.yticks(ticks, [compact(10 ** t if log else t) for t in ticks])
+    plt.title(f"{metric} per step" + (" (log scale)" if log else ""))
     return Text.from_ansi(plt.build())
+
+
+def layer_values(metrics: Mapping[str, float], prefix: str) -> list[float]:
+    found = {int(k[len(prefix):]): v for k, v in metrics.items()
+             if k.startswith(prefix) and k[len(prefix):].isdigit()}
+    return [found[i] for i in sorted(found)]
+
+
+def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, height: int,
+         lang: str = "en") -> Text:
+    """One vertical bar per layer for each run, side by side on one shared scale."""
+    finite = [abs(v) for _, _, vs in runs for v in vs if math.isfinite(v)]
+    positive = [v for v in finite if v > 0]
+    log = bool(positive) and max(positive) / min(positive) > LOG_SPAN
+    top = max(finite, default=0.0)
+    floor = min(positive, default=1.0)
+    rows = max(2, height - 2)
+
+    def fill(v: float) -> float:  # 0..1 of the bar's height
+        if not math.isfinite(v) or top <= 0:
+            return 0.0
+        if log:
+            return 0.0 if v <= 0 else (math.log10(abs(v) / floor) + 0.3) / (
+                math.log10(top / floor) + 0.3)
+        return abs(v) / top
+
+    steps = {step.step for _, step, _ in runs}
+    ko = lang == "ko"
+    if steps == {1}:
+        when = "초기화 시점(1스텝)" if ko else "at init (step 1)"
+    elif len(steps) == 1:
+        when = f"{next(iter(steps))}스텝 시점" if ko else f"at step {next(iter(steps))}"
+    else:
+        when = "실행마다 표시된 스텝" if ko else "at each run's step shown"
+    scale = ("로그" if log else "선형") if ko else ("log" if log else "linear")
+    out = Text(f"{label} · {when} · {scale}{' 척도' if ko else ' scale'}, "
+               f"{compact(floor if log else 0)}..{compact(top)}\n", style="bold")
+    grid = [Text() for _ in range(rows)]
+    names = Text()
+    for index, (run, step, values) in enumerate(runs):
+        cell = 2 if 2 * len(values) + 1 <= width // max(1, len(runs)) else 1
+        for v in values:
+            level = fill(v) * rows * 8
+            for r in range(rows):
+                if not math.isfinite(v):  # inf/NaN: a red column, not an empty one
+                    char, style = ("!" if r == 0 else "│"), "bold red"
+                elif v == 0 and r == rows - 1:  # a zero is shown, not left blank
+                    char, style = "·", _style(index)
+                else:
+                    eighths = int(min(8, max(0, level - (rows - 1 - r) * 8)))
+                    char, style = BLOCKS[eighths], _style(index)
+                grid[r].append(char * cell, style)
+        # The name may run wider than its bars, up to this run's share of the width.
+        tag = f"{run}@{step.step}"
+        block = max(cell * len(values), min(len(tag), width // max(1, len(runs)) - 2))
+        for r in range(rows):
+            grid[r].append(" " * (block - cell * len(values) + 2))
+        names.append(tag[:block].ljust(block + 2), _style(index))
+    for line in grid:
+        out.append_text(line)
+        out.append("\n")
+    out.append_text(names)
+    return out
 
 
 class LiveView:
     """Call it with each event inside ``with view.live:``; it redraws at most ~6 times a second."""
 
     def __init__(self, name: str, claim: str, metric: str, console: Console | None = None,
-                 lang: str = "en") -> None:
+                 lang: str = "en", layers: Mapping[str, str] | None = None) -> None:
         from rich.live import Live
 
         self.name, self.claim, self.metric, self.lang = name, claim, metric, lang
+        self.layers = dict(layers or {})
         self.console = console or Console()
         self.series: dict[str, tuple[list[float], list[float]]] = {}
-        self.latest: dict[str, Any] = {}
+        self.latest: dict[str, Step] = {}
+        self.first: dict[str, Step] = {}  # each run's first record: the net at init
+        self.diverged: dict[str, int] = {}
         self.result: Result | None = None
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  TaskProgressColumn(), TimeElapsedColumn(), console=self.console)
         self.task = self.progress.add_task(name, total=1.0)
         self.drawn = 0.0
         self.live = Live(self.render(), console=self.console, refresh_per_second=6,
-                         transient=False)
+                         transient=False, vertical_overflow="crop")
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Result):
             self.result = event
+            self.diverged.update(event.diverged)
             self.progress.update(self.task, completed=1.0 if not event.cancelled else None)
             self.live.update(self.render(), refresh=True)
             return
@@ -65,7 +162,10 @@ class LiveView:
         if value is not None and math.isfinite(value):
             xs.append(event.step)
             ys.append(value)
+        elif value is not None:
+            self.diverged.setdefault(event.run, event.step)
         self.latest[event.run] = event
+        self.first.setdefault(event.run, event)
         self.progress.update(self.task, completed=event.progress,
                              description=f"{self.name} · {event.run}")
         now = time.monotonic()
@@ -73,25 +173,70 @@ class LiveView:
             self.drawn = now
             self.live.update(self.render())
 
+    def _lines(self, renderable: RenderableType, width: int) -> int:
+        return len(self.console.render_lines(renderable, self.console.options.update(
+            width=width), pad=False))
+
+    def _table(self, limit: int) -> Table:
+        table = Table(box=None, pad_edge=False, show_header=True, padding=(0, 1))
+        ko = self.lang == "ko"
+        table.add_column("실행" if ko else "run")
+        table.add_column("스텝" if ko else "at step", justify="right")
+        table.add_column("지표" if ko else "metrics")
+        shown = list(self.latest.items())[-limit:]
+        offset = len(self.latest) - len(shown)
+        for index, (run, step) in enumerate(shown, offset):
+            at = self.diverged.get(run)
+            metrics = Text(_shown(step.metrics))
+            if at is not None:
+                mark = f"✗ {at}번째 스텝에서 발산  " if ko else f"✗ diverged at step {at}  "
+                metrics = Text(mark, style="bold red") + metrics
+            table.add_row(Text(run, style=_style(index)), f"{step.step}/{step.total}", metrics)
+        return table
+
+    def _bars(self, width: int, height: int) -> Text | None:
+        prefix = self.layers.get("prefix")
+        if not prefix or height < 4:
+            return None
+        # Finished: the verdicts speak of the nets at init, so the bars show that moment.
+        source = self.first if self.result is not None else self.latest
+        runs = [(run, step, layer_values(step.metrics, prefix)) for run, step in source.items()]
+        runs = [r for r in runs if r[2]]
+        if not runs:
+            return None
+        per_run = max(max(2 * len(r[2]), len(r[0]) + 4) + 2 for r in runs)
+        runs = runs[-max(1, width // per_run):]  # the most recent runs that fit
+        label = self.layers.get("label_ko" if self.lang == "ko" else "label") or prefix
+        return bars(runs, label, width, height, self.lang)
+
     def render(self) -> RenderableType:
-        width = self.console.width
-        parts: list[RenderableType] = [Text.assemble((self.name, "bold"), "  ", self.claim)]
-        if self.series:
-            parts.append(chart(self.series, self.metric, width - 2,
-                               min(16, max(8, self.console.height - 12))))
-        if self.latest:
-            table = Table(box=None, pad_edge=False, show_header=True)
-            table.add_column("run")
-            table.add_column("step", justify="right")
-            table.add_column("metrics")
-            for index, (run, step) in enumerate(self.latest.items()):
-                table.add_row(Text(run, style=COLORS[index % len(COLORS)].replace("orange",
-                                                                                 "dark_orange")),
-                              f"{step.step}/{step.total}", _shown(step.metrics))
-            parts.append(table)
-        parts.append(self.progress)
+        width, height = self.console.width, self.console.height
+        claim = Text.assemble((self.name, "bold"), "  ", self.claim)
+        bottom: list[RenderableType] = [self.progress]
         if self.result is not None:
             style = "yellow" if self.result.cancelled else "green"
-            parts.append(Panel(Text(summary(self.result, self.lang)), border_style=style,
-                               title="verdict" if self.lang == "en" else "판정"))
-        return Group(*parts)
+            bottom.append(Panel(Text(summary(self.result, self.lang)), border_style=style,
+                                title="verdict" if self.lang == "en" else "판정"))
+        below = sum(self._lines(part, width) for part in bottom)
+        if self._lines(claim, width) + below > height - 2:  # the verdict needs the room
+            claim.truncate(width * 2 - 1, overflow="ellipsis")
+        top: list[RenderableType] = [claim]
+        used = self._lines(claim, width) + below
+        room = max(0, height - used - 2)  # the cursor line under the live area
+        middle: list[RenderableType] = []
+        # The per-layer bars are the phenomenon: they get room before the table and chart.
+        drawn = self._bars(width, min(8, max(5, room - 12))) if room >= 5 else None
+        if drawn is not None:
+            middle.append(drawn)
+            room -= self._lines(drawn, width)
+        for limit in range(len(self.latest), 0, -1):  # as many runs as fit, latest last
+            table = self._table(limit)
+            lines = self._lines(table, width)
+            if lines <= room:
+                middle.append(table)
+                room -= lines
+                break
+        if self.series and room >= 6:
+            middle.insert(0, chart(self.series, self.metric, width - 2, min(16, room),
+                                   self.diverged))
+        return Group(*top, *middle, *bottom)

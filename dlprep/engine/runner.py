@@ -86,6 +86,9 @@ def stream(
         validate(dict(values), chosen)
     num_steps = steps if steps is not None else int(module.META.get("steps", 100))
     set_threads(module)
+    from dlprep.engine.lean import defer_dynamo
+
+    defer_dynamo()  # torch.optim's lazy torch._dynamo import costs about as much as torch's
     watch = getattr(kit, "watch_cancel", None)
     return _events(info, module, values, chosen, seed, num_steps, cancel, lang, watch)
 

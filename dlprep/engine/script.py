@@ -1,7 +1,9 @@
 """`--save-script`: one standalone Python file that reruns a demo with only torch installed.
 
-The file is the demo's helpers (``demos/_kit.py`` and any other ``_`` helper it imports),
-then the demo itself, then the settings and seed used and a ``__main__`` that prints the
+The file is a short header (what it is, how to run it), then only the helper code the demo
+uses (from ``demos/_kit.py`` and any other ``_`` helper it imports: the definitions the demo
+and the script's ``__main__`` name, and what those need in turn), then the demo itself,
+then the settings and seed used and a ``__main__`` that prints one line per run and the
 verdict. Import lines of the helpers and ``from __future__`` lines are dropped because the
 pasted code now defines those names in the same file. A demo that imports dlprep itself
 (gpu-memory, built on memcalc) says in the header that the script needs dlprep installed.
@@ -26,17 +28,95 @@ DEVICE = {device!r}  # auto picks cuda, then mps, then cpu
 CPU_THREADS = {threads}  # tiny nets: more threads only add contention
 
 
+_last: list[Log] = []  # the latest record of the run under way
+
+
+def _print_run(entry: Log) -> None:
+    """One line per run, where it ended: its last step, or the step where it blew up."""
+    shown = [(k, v) for k, v in entry.metrics.items() if not k.rsplit("/", 1)[-1].isdigit()]
+    text = ", ".join(f"{{k}}={{v:.4g}}" for k, v in shown[:4])
+    blown = any(v != v or v in (float("inf"), float("-inf")) for v in entry.metrics.values())
+    print(f"{{entry.run:>12}}  step {{entry.step}}/{{entry.total}}  {{text}}"
+          + ("  (inf/NaN: stopped)" if blown else ""))
+
+
 def _echo(entry: Log) -> None:
-    if entry.step == entry.total:  # one line per run: where it ended
-        shown = ", ".join(f"{{k}}={{v:.4g}}" for k, v in list(entry.metrics.items())[:4])
-        print(f"{{entry.run:>12}}  step {{entry.step}}/{{entry.total}}  {{shown}}")
+    if _last and _last[0].run != entry.run:  # the previous run is over, however early
+        _print_run(_last[0])
+    _last[:] = [entry]
 
 
 if __name__ == "__main__":
     torch.set_num_threads(CPU_THREADS)
     numbers = drain(run(dict(PARAMS), NUM_STEPS, SEED, pick_device(DEVICE)), echo=_echo)
+    if _last:
+        _print_run(_last[0])
     print(verdict(numbers))
 '''
+
+# Names the __main__ above uses from the helpers, besides what the demo imports.
+MAIN_NEEDS = {"Log", "drain", "pick_device", "torch"}
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """Top-level names a statement defines."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _used(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.value.id for n in ast.walk(node)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+
+
+def _prune(source: str, wanted: set[str]) -> str:
+    """Only what a helper must define for ``wanted`` names: the top-level statements that
+    bind them and, transitively, what those use; import lines cut to the names needed."""
+    body = [node for node in ast.parse(source).body
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    imports = [node for node in body if isinstance(node, ast.Import | ast.ImportFrom)]
+    code = [node for node in body if node not in imports]
+    needed, keep, todo = set(wanted), set(), set(wanted)
+    while todo:
+        name = todo.pop()
+        for index, node in enumerate(code):
+            if index not in keep and name in _bound(node):
+                keep.add(index)
+                new = _used(node) - needed
+                needed |= new
+                todo |= new
+    lines = source.splitlines()
+    head: list[str] = []
+    for node in imports:
+        names = [a for a in node.names if (a.asname or a.name).split(".")[0] in needed]
+        if not names:
+            continue
+        listed = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in names)
+        module = node.module if isinstance(node, ast.ImportFrom) else names[0].name
+        if (module or "").split(".")[0] == "torch" and head and "torch" not in head[-1]:
+            head.append("")  # third-party imports after the standard library's
+        head.append(f"from {node.module} import {listed}" if isinstance(node, ast.ImportFrom)
+                    else f"import {listed}")
+    chunks = []
+    for index in sorted(keep):
+        node = code[index]
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        chunks.append("\n".join(lines[first - 1:node.end_lineno]))
+    return "\n".join(head) + "\n\n\n" + "\n\n\n".join(chunks)
+
+
+def _imported_from(source: str, helper: str) -> set[str]:
+    return {a.asname or a.name for node in ast.parse(source).body
+            if isinstance(node, ast.ImportFrom) and node.module == helper for a in node.names}
 
 
 def _strip(source: str, keep_docstring: bool) -> str:
@@ -87,21 +167,24 @@ def script_text(name: str, params: Mapping[str, object] | None = None, *, seed: 
         helpers.append("_kit")  # pick_device and drain live there
     texts = [source] + [(info.path.parent / f"{h}.py").read_text(encoding="utf-8")
                         for h in helpers]
-    needs = ("a standalone copy that needs torch and dlprep (it imports dlprep; "
-             "pip install dlprep)" if any(uses_dlprep(t) for t in texts)
-             else "a standalone copy that needs only torch")
+    needs = ("a script that needs torch and dlprep (it imports dlprep; pip install dlprep)"
+             if any(uses_dlprep(t) for t in texts)
+             else "a standalone script (needs only torch)")
     parts = [
         "#!/usr/bin/env python3",
-        f'"""dlprep demo {info.name}: {needs}.\n\n'
-        f"Claim: {info.claim}\n\nSaved by dlprep {__version__}. Run: python THIS_FILE\n\"\"\"",
+        f'"""dlprep demo {info.name}, saved as {needs}.\n\n'
+        f"Claim: {info.claim}\n\nIt reruns the demo with the settings and seed below, prints "
+        f"one line per run and the verdict.\nSaved by dlprep {__version__}. Run: python "
+        f"THIS_FILE\n\"\"\"",
         "",
         "from __future__ import annotations",
         "",
     ]
     for helper in helpers:
         text = (info.path.parent / f"{helper}.py").read_text(encoding="utf-8")
-        parts += [f"# ---- helpers from dlprep demos/{helper}.py " + "-" * 40,
-                  _strip(text, keep_docstring=False)]
+        wanted = _imported_from(source, helper) | (MAIN_NEEDS if helper == "_kit" else set())
+        parts += [f"# ---- from dlprep demos/{helper}.py: only what this demo uses " + "-" * 20,
+                  _prune(_strip(text, keep_docstring=False), wanted) + "\n"]
     parts += [f"# ---- the demo: dlprep demos/{info.path.name} " + "-" * 40,
               _strip(source, keep_docstring=True)]
     parts.append(MAIN.format(params=repr(dict(values)), seed=seed, steps=num_steps,

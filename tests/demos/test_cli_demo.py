@@ -84,7 +84,7 @@ def test_json_lines_schema(capsys: pytest.CaptureFixture[str]) -> None:
                             "params", "cancelled", "diverged"}
     assert summary["type"] == "result" and summary["device"] == "cpu"
     assert summary["diverged"] == {"unclipped": 2} and summary["cancelled"] is False
-    assert summary["params"]["gain"] == 2.5
+    assert summary["params"]["gain"] == 1.5
 
 
 def test_plain_prints_steps_then_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +93,7 @@ def test_plain_prints_steps_then_the_verdict(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("linear-collapse: Stacked linear layers")
     assert any("xor/relu" in line and "step    30/30" in line for line in out)
-    assert out[-2].startswith("Without an activation, 2 hidden layers reach")
+    assert out[-2].startswith("With 2 hidden layers, accuracy after 30 steps: XOR: linear")
     assert out[-1].startswith("[linear-collapse · device cpu · seed 0 ·")
 
 
@@ -115,6 +115,26 @@ def test_saved_script_runs_with_only_torch_and_reproduces_the_verdict(tmp_path: 
     *_, result = stream("linear-collapse", device="cpu", seed=5, steps=40,
                         params={"num_hiddens": 16})
     assert ran.stdout.splitlines()[-1] == result.verdict  # type: ignore[union-attr]
+
+
+def test_saved_script_prints_a_run_that_diverges_at_once_and_only_used_helpers(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "explode.py"
+    assert main(["exploding-gradient", "--device", "cpu", "--steps", "5", "--save-script",
+                 str(script)]) == 0
+    text = script.read_text(encoding="utf-8")
+    assert text.startswith("#!/usr/bin/env python3\n\"\"\"dlprep demo exploding-gradient, saved")
+    assert "def teacher_regression" in text and "def forward_keeping_grads" in text
+    for unused in ("def spirals", "def xor", "def accuracy", "def fmt", "def blobs", "Iterable"):
+        assert unused not in text, unused
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0].split()[:3] == ["unclipped", "step", "2/5"]
+    assert lines[0].endswith("(inf/NaN: stopped)")
+    assert lines[1].split()[:3] == ["clipped", "step", "5/5"]
 
 
 def test_save_script_to_a_missing_folder_is_an_error(
@@ -213,3 +233,37 @@ def test_listing_and_input_errors_do_not_import_torch(args: list[str]) -> None:
     ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     code, torch_loaded = ran.stdout.split()[-2:]
     assert torch_loaded == "False" and code in ("0", "2"), ran.stdout + ran.stderr
+
+
+def test_control_runs_the_demo_with_its_cause_removed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["linear-collapse", "--control", "--plain", "--device", "cpu", "--steps",
+                 "40"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.strip().startswith("halves/linear  step    40/40") for line in out)
+    assert "the sign of x1" in out[-2] and out[-2].endswith("on every task.")
+    # --set still applies on top of the control settings
+    assert main(["linear-collapse", "--control", "--json", "--device", "cpu", "--steps", "3",
+                 "--set", "depth=2"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["params"]["labels"] == "linear" and summary["params"]["depth"] == 2
+    assert summary["numbers"]["effect"] is False
+
+
+def test_control_of_a_demo_without_one_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dlprep.engine.runner as runner
+    import dlprep.registry as registry
+    from dlprep.registry import scan
+
+    (tmp_path / "bare.py").write_text(
+        'META = {"name": "bare", "claim": "No control.", "params": {}}\n'
+        "def run(p, num_steps, seed, device):\n    return {}\n"
+        "def verdict(n, lang='en'):\n    return ''\n", encoding="utf-8")
+    demos = scan(tmp_path)
+    monkeypatch.setattr(registry, "registry", lambda: demos)
+    monkeypatch.setattr(runner, "registry", lambda: demos)
+    assert main(["bare", "--control"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "Error: bare declares no control experiment\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import pytest
@@ -19,9 +20,11 @@ def result() -> Result:
 
 def test_linear_only_cannot_fit_xor_relu_can(result: Result) -> None:
     n = result.numbers
-    assert n["xor/linear"]["accuracy"] <= 0.6
+    assert n["xor/linear"]["final_loss"] == pytest.approx(math.log(2), abs=0.02)
     assert n["xor/relu"]["accuracy"] >= 0.95
     assert n["spirals/relu"]["accuracy"] >= n["spirals/linear"]["accuracy"] + 0.2
+    assert n["effect"] is True
+    assert "is about ln 2 = 0.693" in result.verdict
 
 
 def test_stacked_linear_layers_equal_one_matrix(result: Result) -> None:
@@ -30,6 +33,24 @@ def test_stacked_linear_layers_equal_one_matrix(result: Result) -> None:
     assert n["spirals/linear"]["single_matrix_gap"] < 1e-4
     assert n["xor/relu"]["single_matrix_gap"] is None
     assert "gives the same outputs" in result.verdict
+
+
+def test_seed_4_low_accuracy_is_explained_by_the_loss() -> None:
+    result = run(seed=4)
+    xl = result.numbers["xor/linear"]
+    assert xl["accuracy"] < 0.5 and abs(xl["final_loss"] - math.log(2)) < 0.02
+    assert f"loss {xl['final_loss']:.3f} is about ln 2" in result.verdict
+
+
+def test_linearly_separable_labels_are_fitted_by_the_linear_stack() -> None:
+    result = run(params={"labels": "linear"}, steps=60)
+    assert result.numbers["halves/linear"]["accuracy"] >= 0.95
+    assert result.numbers["effect"] is False and "No effect" in result.verdict
+
+
+def test_zero_learning_rate_claims_no_fit() -> None:
+    result = run(params={"lr": 0.0}, steps=5)
+    assert result.numbers["effect"] is False and "No effect" in result.verdict
 
 
 def test_same_seed_same_numbers() -> None:

@@ -25,18 +25,46 @@ def test_zero_and_constant_init_keep_every_hidden_unit_identical(result: Result)
         for scheme in ("normal", "xavier", "he"):
             assert result.numbers[net][scheme]["unit_spread"] > 1e-2, (net, scheme)
         assert result.numbers[net]["zero"]["final_loss"] == pytest.approx(math.log(2), abs=1e-3)
+    assert "4 of 4 runs every hidden unit is still identical" in result.verdict
 
 
 def test_small_init_vanishes_xavier_and_he_keep_the_scale(result: Result) -> None:
     for net in ("tanh", "relu"):
         small = result.numbers[net]["normal"]["activation_std_at_init"]
         assert small[-1] < 1e-6 * small[0]
+        assert f"{net} activation std falls from" in result.verdict
     assert min(result.numbers["tanh"]["xavier"]["activation_std_at_init"]) > 0.05
     assert min(result.numbers["relu"]["he"]["activation_std_at_init"]) > 0.2
-    for net in ("tanh", "relu"):
-        good = min(result.numbers[net][s]["final_loss"] for s in ("xavier", "he"))
-        assert good < 0.5 * result.numbers[net]["zero"]["final_loss"]
-    assert "4 of 4 runs every hidden unit is still identical" in result.verdict
+    assert result.numbers["effect"] is True
+
+
+def test_xavier_on_relu_loses_a_factor_of_about_root_two_per_layer(result: Result) -> None:
+    per = result.numbers["xavier_relu_per_layer"]
+    assert per == pytest.approx(1 / math.sqrt(2), abs=0.06)
+    assert f"multiplies the std by {per:.2f} per layer" in result.verdict
+
+
+def test_the_verb_comes_from_the_numbers() -> None:
+    result = run(params={"std": 0.3}, steps=3)
+    assert "tanh activation std rises from" in result.verdict and "falls" not in result.verdict
+    assert result.numbers["effect"] is False
+    assert "did not vanish 100-fold in tanh/relu" in result.verdict
+
+
+def test_jitter_breaks_the_symmetry() -> None:
+    result = run(params={"jitter": 0.01}, steps=3)
+    assert result.numbers["identical"] == [] and result.numbers["effect"] is False
+    assert "in 0 of 4 runs" in result.verdict and "the symmetry was broken" in result.verdict
+
+
+def test_zero_learning_rate_is_not_a_test_of_training_and_ties_are_named() -> None:
+    result = run(params={"lr": 0.0}, steps=3)
+    assert result.numbers["effect"] is False
+    assert "with lr 0 (nothing trained in 3 steps" in result.verdict
+    assert "after training" not in result.verdict
+    # ReLU's zero, constant, normal and Xavier runs all sit at ln 2: a tie, not a winner
+    assert "relu zero/constant/normal/xavier (tied) 0.693" in result.verdict
+    assert result.verdict.endswith("nothing trained (lr 0).")
 
 
 def test_same_seed_same_numbers() -> None:

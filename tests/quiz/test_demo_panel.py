@@ -99,5 +99,5 @@ def test_real_cpu_demo_and_no_torch_until_it_starts() -> None:
     assert lines["torch_before_demo"] == "False"
     assert lines["textual_loaded"] == "True"
     assert lines["torch_after_demo"] == "True"
-    assert "first layer's gradient norm" in lines["verdict"]
+    assert "first layer's weight gradient" in lines["verdict"]
     assert lines["cancelled"] == "False" and float(lines["progress"]) == 1.0
