@@ -32,7 +32,7 @@ def test_too_large_lr_kills_relu_units_and_the_verdict_says_so(seed: int) -> Non
     r, k = n["relu"], n["leaky_relu"]
     assert n["effect"] and r["stuck"] > 0.6 and r["stuck"] - r["stuck_at_init"] > 0.5
     assert k["stuck"] < r["stuck"]  # Leaky units are pushed below zero too, but fewer
-    assert f"killed ReLU units: the share stuck below zero" in result.verdict
+    assert "killed ReLU units: the share stuck below zero" in result.verdict
     assert f"to {r['stuck']:.0%} after 300 steps" in result.verdict
     alive = round(n["units"] * (1 - r["stuck"]))
     assert f"leaving {alive} of 256 at work" in result.verdict
