@@ -132,7 +132,7 @@ def verdict(n: dict, lang: str = "en") -> str:
         return head + (" 어떤 옵티마이저도 어느 학습률에서도 목표에 도달하지 못했습니다." if ko else
                        " No optimizer reached the target at any learning rate tried.")
     best = done[0][0]
-    first = " = ".join(LABELS[k] for s, k in done if s == best)  # ties share first place
+    first = " = ".join(LABELS[k] for k in SWEEP if n[k]["steps"] == best)  # ties share it
     sgd = n["sgd"]["steps"]
     ratio = (budget if sgd is None else sgd) / max(1, best)
     bound = "" if sgd is not None else (" 이상" if ko else "at least ")
