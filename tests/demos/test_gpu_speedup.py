@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from functools import partial
+from types import ModuleType
 
 import pytest
 import torch
@@ -20,7 +21,7 @@ HAS_GPU = torch.cuda.is_available()
 run = partial(final_result, "gpu-speedup", device="cpu", seed=0)
 
 
-def module():  # noqa: ANN201 - a demo module loaded by path
+def module() -> ModuleType:
     return load_demo(registry()["gpu-speedup"].path)
 
 
