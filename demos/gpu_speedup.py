@@ -30,7 +30,7 @@ META = {
                 "빠르다. GPU가 없으면 CPU 수치만 보여 준다.",
     "cpu_seconds": 3,
     "metric": "gflops",
-    "steps": 10,
+    "steps": 5,
     "control": {"n": 16, "batch_size": 8, "num_hiddens": 16},
     "params": {
         # Capped so one CPU call stays around a second: Ctrl-C waits for it.
