@@ -146,6 +146,9 @@ def verdict(n: dict, lang: str = "en") -> str:
     if n["effect"]:
         race = (f"일반 SGD는 그 {ratio:.1f}배{bound}의 스텝이 필요했습니다" if ko
                 else f"plain SGD needed {bound}{ratio:.1f}x as many")
+    elif n["sgd"]["steps"] == best:
+        race = ("일반 SGD가 바로 가장 빨라 옵티마이저의 이점이 없습니다" if ko
+                else "plain SGD was itself the fastest, so no optimizer advantage here")
     else:
         race = (f"일반 SGD({steps(n['sgd'])})는 {SLOWER:g}배 안에 들어 옵티마이저의 이점이 "
                 f"없습니다" if ko else f"plain SGD ({steps(n['sgd'])}) stayed within "

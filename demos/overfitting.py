@@ -1,16 +1,14 @@
 """Overfitting: a big MLP on a few noisy points memorises them; dropout and early stopping help.
 
-With 48 training points and ~17k weights the network can fit every point, noise included:
-the training loss keeps falling towards zero while the validation loss, after a short
-dip, climbs, because the confident predictions that fit the noise are wrong on new data.
-Dropout randomly zeroes half the hidden units at each training step, so no unit can rely
-on a few others to memorise a point; the learned function is smoother and the gap between
-validation and training loss is narrower. Early stopping watches the validation loss,
-stops once it has not improved for ``patience`` epochs, and restores the weights from the
-best epoch. Because that epoch was *chosen* on the validation set, its validation loss is
-flattering; every setup is therefore scored on a separate held-out test set, and the gap
-is test loss minus training loss (both in eval mode, dropout off).
-The control is more data (1024 points): then the validation loss barely turns up.
+With 48 training points and ~17k weights the network fits every point, noise included:
+the training loss keeps falling towards zero while the validation loss, after a short dip,
+climbs, because confident predictions that fit the noise are wrong on new data. Dropout
+zeroes half the hidden units at each step, so no unit can rely on others to memorise a
+point. Early stopping stops once the validation loss has not improved for ``patience``
+epochs and restores the best epoch's weights. That epoch was *chosen* on validation, so
+its validation loss flatters it: every setup is scored on a separate test set, and the gap
+is test loss minus training loss (eval mode, dropout off). The control is more data
+(1024 points): then the validation loss barely turns up.
 """
 
 from __future__ import annotations

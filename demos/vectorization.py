@@ -1,13 +1,11 @@
 """Vectorization: a dense layer's forward pass as a Python loop, with NumPy, and with torch.
 
-The layer computes ``Y = X @ W + b``. The Python loop does every multiply-add itself, each
-costing the interpreter dozens of bytecode operations and boxed floats. NumPy and torch
-hand the whole product to one compiled kernel (BLAS) that uses SIMD instructions and
-keeps blocks of the matrices in cache. All three must compute the same numbers (the loop
-sums in double precision, the kernels in float32, so they agree to float32 rounding); we
-check that, then keep the best of several timed repeats, which drops one-off first-call
-costs and the noise of a shared machine. (NumPy's BLAS may start threads that stall on a
-busy machine; the demos run torch on one thread.) The control is a 1x1 layer: one
+``Y = X @ W + b``: the Python loop does every multiply-add itself, each costing dozens of
+bytecode operations and boxed floats; NumPy and torch hand the product to one compiled
+(BLAS) kernel using SIMD and cache blocking. All three must agree (the loop sums in double,
+the kernels in float32); then we keep the best of several timed repeats, which drops
+first-call costs and the noise of a shared machine (NumPy's BLAS threads may stall on a
+busy one; the demos run torch on one thread). The control is a 1x1 layer: one
 multiply-add, where the microseconds of calling into a kernel cost more than the loop.
 """
 
@@ -91,23 +89,20 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                       part, len(methods))
             if done:
                 break
-    Y_loop = np.array(outputs["loop"], dtype=np.float64)
-    Y_np = outputs["numpy"].astype(np.float64)
+    Y_loop, Y_np = np.array(outputs["loop"], dtype=np.float64), outputs["numpy"].astype(float)
     Y_torch = outputs["torch"].cpu().double().numpy()
     best = {name: 1000 * min(ts) for name, ts in times.items()}
     speedup = {"numpy": best["loop"] / best["numpy"], "torch": best["loop"] / best["torch"]}
     return {
-        "shape": [p["batch_size"], p["num_inputs"], p["num_outputs"]],
+        "shape": [p["batch_size"], p["num_inputs"], p["num_outputs"]], "device": str(device),
         "multiply_adds": p["batch_size"] * p["num_inputs"] * p["num_outputs"],
-        "device": str(device),
         "max_diff": {"numpy": float(np.abs(Y_np - Y_loop).max()),
                      "torch": float(np.abs(Y_torch - Y_loop).max())},
         "allclose": {"numpy": bool(np.allclose(Y_np, Y_loop, rtol=RTOL, atol=ATOL)),
                      "torch": bool(np.allclose(Y_torch, Y_loop, rtol=RTOL, atol=ATOL))},
-        "best_ms": best,
+        "best_ms": best, "speedup": speedup, "effect": min(speedup.values()) >= FASTER,
         "median_ms": {name: 1000 * sorted(ts)[len(ts) // 2] for name, ts in times.items()},
         "repeats": {name: len(ts) for name, ts in times.items()},
-        "speedup": speedup, "effect": min(speedup.values()) >= FASTER,
     }
 
 
