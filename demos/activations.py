@@ -113,14 +113,14 @@ def verdict(n: dict, lang: str = "en") -> str:
     if ko:
         gap = (f"다른 함수들의 중앙값의 {n['behind']:.1f}배로, 은닉층 {n['depth']}개에서 크게 "
                f"뒤처졌습니다" if n["effect"] else f"손실이 다른 함수들의 중앙값의 "
-               f"{n['behind']:.1f}배뿐이라, 이 깊이에서는 시그모이드의 큰 불리함이 없습니다")
+               f"{n['behind']:.1f}배뿐이라, 이번 실행에서는 시그모이드의 큰 불리함이 없습니다")
         return head + (f"경주(은닉층 {n['depth']}개, 목표 손실 {n['target']:g}): 우승 {first} "
                        f"손실 {low:.3f}({where(n['ranking'][0])}), 꼴찌 {last} 손실 "
                        f"{n[last]['final_loss']:.3f}({where(last)}). 시그모이드는 "
                        f"{len(NAMES)}개 중 {place}위이고 {gap}.")
     gap = (f"its loss is {n['behind']:.1f}x the others' median: far behind at this depth"
            if n["effect"] else f"its loss is only "
-           f"{n['behind']:.1f}x the others' median: no large sigmoid handicap at this depth")
+           f"{n['behind']:.1f}x the others' median: no large sigmoid handicap in this run")
     layers = "hidden layer" if n["depth"] == 1 else "hidden layers"
     return head + (f"Race with {n['depth']} {layers} to loss {n['target']:g}: {first} won "
                    f"with loss {low:.3f} ({where(n['ranking'][0])}), {last} came last with "

@@ -139,7 +139,8 @@ def verdict(n: dict, lang: str = "en") -> str:
     elif len(runs) > 1:
         acc = (f" 테스트 정확도 최고: {_names(best, ko)}." if ko
                else f" Best test accuracy: {_names(best, ko)}.")
-        if full not in best and full["train_loss"] > lead["train_loss"] + 0.05:
+        stable = full["train_loss"] <= full["start_loss"]  # a blow-up is not under-training
+        if full not in best and stable and full["train_loss"] > lead["train_loss"] + 0.05:
             acc += (f" 전체 배치는 갱신이 {full['updates']}번뿐이라 학습 손실도 "
                     f"{full['train_loss']:.3g}로 배치 {lead['batch_size']}"
                     f"({lead['train_loss']:.3g})보다 높습니다: 낮은 정확도는 덜 학습된 탓이지, "

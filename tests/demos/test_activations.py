@@ -51,7 +51,7 @@ def test_one_hidden_layer_is_the_control(seed: int) -> None:
     result = run(seed, **registry()["activations"].control)
     n = result.numbers
     assert n["depth"] == 1 and not n["effect"] and n["behind"] < 1.5
-    assert "no large sigmoid handicap at this depth" in result.verdict
+    assert "no large sigmoid handicap in this run" in result.verdict
     assert "Race with 1 hidden layer to" in result.verdict and "far behind" not in result.verdict
 
 
