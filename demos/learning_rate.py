@@ -126,9 +126,9 @@ def verdict(n: dict, lang: str = "en") -> str:
                  f"튀어 오르거나 발산했습니다." if ko else f" Same weights, same data, only the "
                  f"rate differs: at lr={failed} the loss jumped up or diverged.")
     else:
-        cause = (" 수렴한 실행과 실패한 실행이 함께 있지 않아, 이 학습률들 사이에서는 학습률 "
-                 "효과가 없습니다." if ko else " No run converged while another failed: no "
-                 "learning-rate effect among these rates.")
+        cause = (" 수렴한 실행과 실패한 실행이 함께 있지 않아, 적당한 학습률과 너무 큰 학습률의 "
+                 "대비가 없습니다." if ko else " No run converged while another failed: the "
+                 "good-versus-too-large contrast is absent here.")
     if ko:
         return text + f" 최종 손실이 가장 낮은 학습률: {best}." + cause
     return text + f" The lowest final loss came from lr={best}." + cause

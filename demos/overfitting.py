@@ -109,6 +109,8 @@ def evaluate(net: nn.Module, loss_fn: nn.Module, *sets: tuple) -> list[tuple[flo
 def _share(gap: float, plain_gap: float, ko: bool) -> str:
     if plain_gap < 0.1:  # no real gap to narrow: a share of it would mean nothing
         return ""
+    if gap <= 0:
+        return ", 격차 없음" if ko else ", none left"
     return f", 일반 MLP의 {gap / plain_gap:.0%}" if ko else f", {gap / plain_gap:.0%} of plain's"
 
 

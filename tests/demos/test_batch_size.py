@@ -92,6 +92,7 @@ def test_too_large_scaled_rate_is_flagged_in_both_languages() -> None:
     full = en.numbers["runs"]["full"]
     assert full["lr"] == 5.0 and not full["train_loss"] <= full["start_loss"]
     assert "the scaled rate was too large and the loss went up" in en.verdict
+    assert "under-trained" not in en.verdict  # a blow-up is not under-training
     ko = verdict(en.numbers, "ko")
     assert "선형 스케일링 규칙이 깨짐" in ko and numbers_in(ko) == numbers_in(en.verdict)
 

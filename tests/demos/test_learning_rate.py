@@ -55,7 +55,7 @@ def test_one_good_rate_for_all_four_is_the_control(seed: int) -> None:
     assert not result.numbers["effect"] and not result.diverged
     assert len({r["final_loss"] for r in runs.values()}) == 1
     assert result.verdict.startswith("lr=0.1 (×4): ")
-    assert "no learning-rate effect among these rates" in result.verdict
+    assert "the good-versus-too-large contrast is absent here" in result.verdict
 
 
 def test_zero_rates_claim_no_best() -> None:
