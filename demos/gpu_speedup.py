@@ -161,8 +161,9 @@ def verdict(n: dict, lang: str = "en") -> str:
     cuda = n["cuda_build"]
     if n["cuda_available"] or n["mps_available"]:
         gpu = "CUDA" if n["cuda_available"] else "MPS"
-        why = (f"{gpu}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았습니다" if ko else
-               f"{gpu} is available but --device cpu was chosen, so there is no comparison")
+        why = (f"{gpu}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았고, GPU 속도 향상도 "
+               f"측정되지 않았습니다" if ko else f"{gpu} is available but --device cpu was "
+               f"chosen: there is no comparison and no GPU speed-up was measured")
     elif ko:
         build = "CPU 전용 빌드" if cuda is None else f"CUDA {cuda} 빌드"
         why = (f"GPU가 없습니다(torch {n['torch']}: {build}, CUDA·MPS 장치 없음). 비교할 GPU가 "
