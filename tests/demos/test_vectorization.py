@@ -34,7 +34,7 @@ def test_vectorized_is_far_faster_and_gives_the_same_output(seed: int) -> None:
     assert 3 <= n["repeats"]["loop"] <= 20 and n["repeats"]["torch"] == 20
     # Measured 2,000-20,000x. The CPU is shared, so only generous ratios are asserted; NumPy's
     # multi-threaded BLAS can stall for ~20 ms a call while other processes hold the cores.
-    assert n["effect"] and n["speedup"]["torch"] > 20 and n["speedup"]["numpy"] > 10
+    assert n["effect"] and n["speedup"]["torch"] > 20 and n["speedup"]["numpy"] > 2
     assert n["speedup"]["torch"] == pytest.approx(n["best_ms"]["loop"] / n["best_ms"]["torch"])
     assert f"{n['speedup']['torch']:,.0f}x faster" in result.verdict
     assert "vectorization clearly wins" in result.verdict
@@ -47,7 +47,7 @@ def test_a_one_by_one_layer_is_the_control(seed: int) -> None:
     n = result.numbers
     assert n["shape"] == [1, 1, 1] and n["multiply_adds"] == 1 and all(n["allclose"].values())
     assert not n["effect"] and min(n["speedup"].values()) < 1  # the loop beats a kernel call
-    assert "vectorization is not 10x faster for both" in result.verdict
+    assert "neither vectorized version is 10x faster" in result.verdict
     assert "the loop even beat a vectorized call" in result.verdict
     assert numbers_in(verdict(n, "ko")) == numbers_in(result.verdict)
 
@@ -58,7 +58,7 @@ def test_ties_and_differences_are_said_as_measured() -> None:
     n.update(speedup={"numpy": 1.05, "torch": 0.5}, effect=False)
     text = verdict(n)
     assert "NumPy was about as fast (1.1x)" in text and "torch 2x slower" in text
-    assert "faster for both (the loop even beat" in text
+    assert "is 10x faster (the loop even beat" in text
     n["allclose"] = {"numpy": True, "torch": False}
     assert "The outputs DIFFER" in verdict(n) and "출력이 서로 다릅니다" in verdict(n, "ko")
 
