@@ -41,8 +41,7 @@ SWEEP = {  # name -> (optimizer, extra arguments, learning rates tried)
     "rmsprop": (torch.optim.RMSprop, {}, (0.001, 0.003, 0.01)),
     "adam": (torch.optim.Adam, {}, (0.01, 0.03, 0.1)),
 }
-LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "rmsprop": "RMSprop", "adam": "Adam",
-          "adamw": "AdamW"}
+LABELS = {"sgd": "SGD", "momentum": "SGD+momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 SLOWER = 2.0  # tuned SGD must need this many times the fastest one's steps to count
 
 
@@ -134,11 +133,10 @@ def verdict(n: dict, lang: str = "en") -> str:
              {"spirals": "MLP on two spirals", "quadratic": "linear regression, whitened inputs"})
     head = (f"{where[n['problem']]}, 손실 {n['target_loss']:g}까지 걸린 스텝: {tried}." if ko
             else f"{where[n['problem']]}, steps to loss {n['target_loss']:g}: {tried}.")
-    done = sorted((n[k]["steps"], k) for k in SWEEP if n[k]["steps"] is not None)
-    if not done:
+    if all(n[k]["steps"] is None for k in SWEEP):
         return head + (" 어떤 옵티마이저도 어느 학습률에서도 목표에 도달하지 못했습니다." if ko else
                        " No optimizer reached the target at any learning rate tried.")
-    best = done[0][0]
+    best = min(n[k]["steps"] for k in SWEEP if n[k]["steps"] is not None)
     first = " = ".join(LABELS[k] for k in SWEEP if n[k]["steps"] == best)  # ties share it
     sgd = n["sgd"]["steps"]
     ratio = (budget if sgd is None else sgd) / max(1, best)
@@ -159,13 +157,12 @@ def verdict(n: dict, lang: str = "en") -> str:
     same = (a["steps"] is None) == (w["steps"] is None) and abs(
         (a["steps"] or 0) - (w["steps"] or 0)) <= max(2, 0.1 * (a["steps"] or 0))
     decay = w["best_lr"] * 0.01
-    if ko:
-        return head + race + (f" 경주 밖의 AdamW(가중치 감쇠 0.01, Adam의 학습률 {w['best_lr']:g})"
-                              f"는 {steps(w)}스텝으로 Adam({steps(a)})과 "
-                              f"{'같은 수준입니다' if same else '달랐습니다'}. 한 스텝에 가중치를 "
-                              f"{decay:.2g}만큼만 줄이니, AdamW의 목적은 속도가 아니라 규제입니다.")
-    return head + race + (f" Outside the race, AdamW (weight decay 0.01 at Adam's lr "
-                          f"{w['best_lr']:g}) took {steps(w)} steps, "
-                          f"{'about the same as' if same else 'unlike'} Adam's {steps(a)}: it "
-                          f"shrinks each weight by only {decay:.2g} of itself per step; its "
-                          f"point is regularisation, not speed.")
+    alike = ("비슷합니다" if same else "다릅니다") if ko else ("about the same" if same
+                                                        else "different")
+    return head + race + (
+        f" 경주 밖의 AdamW(가중치 감쇠 0.01, Adam의 학습률 {w['best_lr']:g}), 목표까지 스텝: "
+        f"AdamW {steps(w)}, Adam {steps(a)}로 {alike}. 한 스텝에 가중치를 {decay:.2g}만큼만 "
+        f"줄이니, AdamW의 목적은 속도가 아니라 규제입니다." if ko
+        else f" Outside the race, AdamW (weight decay 0.01, Adam's lr {w['best_lr']:g}), steps "
+        f"to the target: AdamW {steps(w)}, Adam {steps(a)}, {alike}; it shrinks each weight by "
+        f"only {decay:.2g} of itself per step: its point is regularisation, not speed.")
