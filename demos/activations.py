@@ -5,7 +5,9 @@ The derivative is what backpropagation multiplies by at every layer. Sigmoid's i
 ReLU passes a derivative of exactly 1 for positive inputs and 0 for negative ones; Leaky
 ReLU, ELU, GELU and SiLU (Swish) keep a little gradient on the negative side too. The
 derivatives here come from autograd on a grid, and the race trains the same MLP, from the
-same initial weights, once per activation.
+same initial weights, once per activation. Backpropagation multiplies one derivative per
+layer, so sigmoid's handicap grows with depth; the control is a single hidden layer,
+where sigmoid ends close to the others.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from torch import nn
 META = {
     "name": "activations",
     "claim": "Sigmoid's derivative never exceeds 0.25 and vanishes for large |x|, while ReLU-like "
-             "activations pass gradients of about 1; in a race on the same MLP sigmoid learns "
-             "slowest.",
+             "activations pass gradients of about 1; in a race on the same deep MLP sigmoid "
+             "falls far behind.",
     "claim_ko": "시그모이드의 도함수는 최대 0.25이고 |x|가 크면 사라지지만, ReLU 계열은 약 1의 "
-                "기울기를 전달한다. 같은 MLP로 경주하면 시그모이드가 가장 느리게 배운다.",
+                "기울기를 전달한다. 같은 깊은 MLP로 경주하면 시그모이드가 크게 뒤처진다.",
     "cpu_seconds": 2,
     "metric": "loss",
     "steps": 150,
+    "control": {"depth": 1},
     "params": {
         "depth": {"default": 4, "help": "hidden layers of the race MLP", "min": 1, "max": 20},
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 256},
@@ -34,6 +37,7 @@ META = {
 }
 
 NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
+BEHIND = 2.0  # sigmoid's final loss over the others' median that counts as "far behind"
 
 
 def curves(name: str, x: torch.Tensor) -> tuple[list[float], list[float]]:
@@ -65,6 +69,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         for step in range(1, num_steps + 1):
             y_hat = net(X)
             loss = loss_fn(y_hat, y)
+            if step == 1:
+                numbers[name]["initial_loss"] = loss.item()
             trainer.zero_grad()
             loss.backward()
             trainer.step()
@@ -78,28 +84,45 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         numbers[name].update(final_loss=loss_fn(y_hat, y).item(),
                              accuracy=accuracy(y_hat, y), steps_to_target=reached)
     numbers["ranking"] = sorted(NAMES, key=lambda a: numbers[a]["final_loss"])
+    others = sorted(numbers[a]["final_loss"] for a in NAMES if a != "sigmoid")
+    numbers["behind"] = numbers["sigmoid"]["final_loss"] / others[len(others) // 2]
+    numbers["effect"] = numbers["ranking"][-1] == "sigmoid" and numbers["behind"] >= BEHIND
     return numbers
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    s = n["sigmoid"]
+    s, ko = n["sigmoid"], lang == "ko"
     slopes = ", ".join(f"{a} {n[a]['max_derivative']:.2f}" for a in NAMES)
-    first, last = n["ranking"][0], n["ranking"][-1]
+    head = (f"최대 도함수: {slopes}. 시그모이드의 도함수는 x=4에서 {s['derivative_at_4']:.3f}로 "
+            f"포화됩니다. " if ko else f"Largest derivative: {slopes}. Sigmoid's derivative is "
+            f"{s['derivative_at_4']:.3f} at x=4 (saturated). ")
+    if all(n[a]["final_loss"] >= n[a]["initial_loss"] - 0.01 for a in NAMES):
+        return head + ("경주에서는 어떤 활성화 함수도 손실을 낮추지 못해(학습 안 됨) 순위가 "
+                       "없습니다." if ko else "In the race no activation lowered its loss "
+                       "(nothing trained), so there is no ranking.")
+    low, last = n[n["ranking"][0]]["final_loss"], n["ranking"][-1]
+    first = " = ".join(a for a in n["ranking"] if n[a]["final_loss"] <= 1.01 * low)  # ties
 
     def where(a: str) -> str:
         got = n[a]["steps_to_target"]
-        if lang == "ko":
+        if ko:
             return f"{got}스텝에 도달" if got else "미도달"
         return f"reached at step {got}" if got else "not reached"
 
-    if lang == "ko":
-        return (f"최대 도함수: {slopes}. 시그모이드의 도함수는 x=4에서 {s['derivative_at_4']:.3f}"
-                f"로 포화됩니다. 경주({n['depth']}개 은닉층, 목표 손실 {n['target']:g}): 1위 "
-                f"{first} 손실 {n[first]['final_loss']:.3f}({where(first)}), 꼴찌 {last} 손실 "
-                f"{n[last]['final_loss']:.3f}({where(last)}); 시그모이드는 "
-                f"{n['ranking'].index('sigmoid') + 1}위.")
-    return (f"Largest derivative: {slopes}. Sigmoid's derivative is {s['derivative_at_4']:.3f} at "
-            f"x=4 (saturated). Race with {n['depth']} hidden layers to loss {n['target']:g}: "
-            f"{first} won with loss {n[first]['final_loss']:.3f} ({where(first)}), {last} came "
-            f"last with {n[last]['final_loss']:.3f} ({where(last)}); sigmoid placed "
-            f"{n['ranking'].index('sigmoid') + 1} of {len(NAMES)}.")
+    place = n["ranking"].index("sigmoid") + 1
+    if ko:
+        gap = (f"다른 함수들의 중앙값의 {n['behind']:.1f}배로, 은닉층 {n['depth']}개에서 크게 "
+               f"뒤처졌습니다" if n["effect"] else f"손실이 다른 함수들의 중앙값의 "
+               f"{n['behind']:.1f}배뿐이라, 이번 실행에서는 시그모이드의 큰 불리함이 없습니다")
+        return head + (f"경주(은닉층 {n['depth']}개, 목표 손실 {n['target']:g}): 우승 {first} "
+                       f"손실 {low:.3f}({where(n['ranking'][0])}), 꼴찌 {last} 손실 "
+                       f"{n[last]['final_loss']:.3f}({where(last)}). 시그모이드는 "
+                       f"{len(NAMES)}개 중 {place}위이고 {gap}.")
+    gap = (f"its loss is {n['behind']:.1f}x the others' median: far behind at this depth"
+           if n["effect"] else f"its loss is only "
+           f"{n['behind']:.1f}x the others' median: no large sigmoid handicap in this run")
+    layers = "hidden layer" if n["depth"] == 1 else "hidden layers"
+    return head + (f"Race with {n['depth']} {layers} to loss {n['target']:g}: {first} won "
+                   f"with loss {low:.3f} ({where(n['ranking'][0])}), {last} came last with "
+                   f"{n[last]['final_loss']:.3f} ({where(last)}); sigmoid placed {place} of "
+                   f"{len(NAMES)} and {gap}.")

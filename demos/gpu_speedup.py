@@ -6,7 +6,10 @@ as every kernel launch costs a few microseconds whatever its size. We time a flo
 ``n x n`` matmul (2 n^3 FLOPs) and a training step (forward, backward, SGD update) of a
 784-H-H-10 MLP on the CPU, then on CUDA or Apple's MPS when the chosen device is one.
 GPU work is asynchronous: each timing waits for the device and repeats the operation
-until a timed block lasts 10 ms. Without a GPU the demo says so and reports the CPU.
+until a timed block lasts 10 ms. The control is a tiny size (a 16x16 matmul, a 784-16-16-10
+MLP on 8 examples), where launch costs swamp the arithmetic and the GPU wins nothing.
+Without a GPU there is nothing to compare: the effect cannot appear, the verdict says so
+and shows the CPU figures a GPU would be measured against.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ META = {
                 "빠르다. GPU가 없으면 CPU 수치만 보여 준다.",
     "cpu_seconds": 3,
     "metric": "gflops",
-    "steps": 10,
+    "steps": 5,
+    "control": {"n": 16, "batch_size": 8, "num_hiddens": 16},
     "params": {
         # Capped so one CPU call stays around a second: Ctrl-C waits for it.
         "n": {"default": 1024, "help": "matmul size (n x n times n x n)", "min": 16, "max": 4096},
@@ -35,6 +39,14 @@ META = {
         "num_hiddens": {"default": 1024, "help": "units per hidden layer", "min": 16, "max": 4096},
     },
 }
+
+
+FASTER = 3.0  # the GPU must beat the CPU by this factor at both jobs to count
+
+
+def effect(speedup: dict | None) -> bool:
+    """Whether a GPU was measured and beat the CPU at both the matmul and the training step."""
+    return speedup is not None and min(speedup.values()) >= FASTER
 
 
 def _seconds(fn, device: torch.device, inner: int) -> float:
@@ -117,6 +129,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                                              len(tried), parts)
         numbers["speedup"] = {job: cpu[job]["ms"] / numbers["gpu"][job]["ms"]
                               for job in ("matmul", "train")}
+    numbers["effect"] = effect(numbers.get("speedup"))
     return numbers
 
 
@@ -137,21 +150,36 @@ def verdict(n: dict, lang: str = "en") -> str:
     cpu = f"CPU ({threads}): {_figures(n['cpu'], n, ko)}"
     if acc is not None:
         up, gpu = n["speedup"], f"{acc['name']} ({acc['type']}): {_figures(n['gpu'], n, ko)}"
-        return f"{gpu}. {cpu}. " + (
-            f"GPU가 행렬 곱에서 {up['matmul']:,.1f}배, 학습 스텝에서 {up['train']:,.1f}배 "
-            f"빨랐습니다." if ko else f"The GPU was {up['matmul']:,.1f}x faster at the matmul "
-            f"and {up['train']:,.1f}x at the training step.")
+        mm, tr = _times(up["matmul"], ko), _times(up["train"], ko)
+        if ko:
+            return f"{gpu}. {cpu}. GPU 속도: 행렬 곱 {mm}, 학습 스텝 {tr}. " + (
+                f"이 크기에서는 GPU가 둘 다 {FASTER:g}배 이상 빠릅니다." if n["effect"] else
+                f"이 크기에서는 둘 다 {FASTER:g}배 이상 빠르지 않아 GPU의 이점이 없습니다.")
+        return f"{gpu}. {cpu}. The GPU was {mm} at the matmul and {tr} at the training step. " + (
+            f"At this size the GPU is at least {FASTER:g}x faster at both." if n["effect"] else
+            f"At this size it is not {FASTER:g}x faster at both: no GPU speed-up here.")
     cuda = n["cuda_build"]
     if n["cuda_available"] or n["mps_available"]:
         gpu = "CUDA" if n["cuda_available"] else "MPS"
-        why = (f"{gpu}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았습니다" if ko else
-               f"{gpu} is available but --device cpu was chosen, so there is no comparison")
+        why = (f"{gpu}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았고, GPU 속도 향상도 "
+               f"측정되지 않았습니다" if ko else f"{gpu} is available but --device cpu was "
+               f"chosen: there is no comparison and no GPU speed-up was measured")
     elif ko:
         build = "CPU 전용 빌드" if cuda is None else f"CUDA {cuda} 빌드"
-        why = (f"GPU가 없습니다(torch {n['torch']}: {build}, CUDA·MPS 장치 없음). "
+        why = (f"GPU가 없습니다(torch {n['torch']}: {build}, CUDA·MPS 장치 없음). 비교할 GPU가 "
+               f"없으니 GPU 속도 향상은 여기서 나타날 수 없고, 측정되지도 않았습니다. GPU와 비교될 "
                f"CPU 수치만 보여 줍니다")
     else:
         build = "a CPU-only build" if cuda is None else f"built for CUDA {cuda}"
-        why = (f"No GPU here (torch {n['torch']} is {build}; no CUDA or Apple MPS device), "
-               f"so only CPU figures are shown")
+        why = (f"No GPU here (torch {n['torch']} is {build}; no CUDA or Apple MPS device): "
+               f"with nothing to compare, no GPU speed-up can appear or was measured. Only the "
+               f"CPU figures a GPU would be compared with are shown")
     return f"{why}. {cpu}."
+
+
+def _times(x: float, ko: bool) -> str:
+    if 0.9 <= x <= 1.1:
+        return f"거의 같음({x:.2g}배)" if ko else f"about as fast as the CPU ({x:.2g}x)"
+    if x > 1:
+        return f"{x:,.1f}배 빠름" if ko else f"{x:,.1f}x faster"
+    return f"{1 / x:,.1f}배 느림" if ko else f"{1 / x:,.1f}x slower"

@@ -1,24 +1,32 @@
-"""activations: derivative curves from autograd and a training race."""
+"""activations: derivative curves from autograd, and a race sigmoid loses far behind when deep."""
 
 from __future__ import annotations
 
-from functools import partial
+import re
+from functools import cache
 
 import pytest
 
 from dlprep.engine import Result, final_result
-
-# Each test may override the request, e.g. run(seed=1) or run(steps=3).
-run = partial(final_result, "activations", device="cpu", seed=0)
-
-
-@pytest.fixture(scope="module")
-def result() -> Result:
-    return run()
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
 
 
-def test_derivatives_match_the_textbook(result: Result) -> None:
-    n = result.numbers
+@cache
+def run(seed: int = 0, steps: int | None = None, **params: float) -> Result:
+    return final_result("activations", device="cpu", seed=seed, steps=steps, params=params)
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def verdict(numbers: dict, lang: str = "en") -> str:
+    return str(load_demo(registry()["activations"].path).verdict(numbers, lang=lang))
+
+
+def test_derivatives_match_the_textbook() -> None:
+    n = run(0, steps=3).numbers
     assert n["sigmoid"]["max_derivative"] == pytest.approx(0.25, abs=1e-3)
     assert n["tanh"]["max_derivative"] == pytest.approx(1.0, abs=1e-3)
     assert n["relu"]["max_derivative"] == 1.0 and n["relu"]["derivative_at_-4"] == 0.0
@@ -28,13 +36,41 @@ def test_derivatives_match_the_textbook(result: Result) -> None:
     assert len(n["grid"]) == len(n["sigmoid"]["values"]) == len(n["sigmoid"]["derivatives"])
 
 
-def test_sigmoid_loses_the_race(result: Result) -> None:
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sigmoid_falls_far_behind_in_a_deep_net(seed: int) -> None:
+    result = run(seed)
     n = result.numbers
-    assert n["ranking"][-1] == "sigmoid"
-    assert n["sigmoid"]["final_loss"] > 2 * n["relu"]["final_loss"]
-    assert n["sigmoid"]["steps_to_target"] is None and n["relu"]["steps_to_target"]
-    assert "sigmoid placed 7 of 7" in result.verdict
+    assert n["effect"] and n["ranking"][-1] == "sigmoid" and n["behind"] > 3
+    assert n["sigmoid"]["steps_to_target"] is None
+    assert "sigmoid placed 7 of 7" in result.verdict and "far behind" in result.verdict
+    assert numbers_in(verdict(n, "ko")) == numbers_in(result.verdict)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_hidden_layer_is_the_control(seed: int) -> None:
+    result = run(seed, **registry()["activations"].control)
+    n = result.numbers
+    assert n["depth"] == 1 and not n["effect"] and n["behind"] < 1.5
+    assert "no large sigmoid handicap in this run" in result.verdict
+    assert "Race with 1 hidden layer to" in result.verdict and "far behind" not in result.verdict
+
+
+def test_nothing_trained_gives_no_ranking() -> None:
+    result = run(0, steps=5, lr=0.0)
+    assert not result.numbers["effect"]
+    assert "no activation lowered its loss (nothing trained), so there is no ranking" in (
+        result.verdict)
+    assert "won" not in result.verdict and "placed" not in result.verdict
+    assert numbers_in(verdict(result.numbers, "ko")) == numbers_in(result.verdict)
+
+
+def test_a_tie_for_first_is_shared() -> None:
+    n = {k: dict(v) if isinstance(v, dict) else v for k, v in run(0).numbers.items()}
+    second = n["ranking"][1]
+    n[second]["final_loss"] = n[n["ranking"][0]]["final_loss"]
+    assert f"{n['ranking'][0]} = {second} won with loss" in verdict(n)
 
 
 def test_same_seed_same_numbers() -> None:
-    assert run(steps=3).numbers == run(steps=3).numbers
+    first = final_result("activations", device="cpu", seed=0, steps=3)
+    assert first.numbers == run(0, steps=3).numbers

@@ -1,55 +1,86 @@
-"""learning-rate: too small barely moves, good converges, too large jumps up, divergent explodes."""
+"""learning-rate: too small barely moves, good converges, too large jumps up, beyond diverges."""
 
 from __future__ import annotations
 
 import math
-from functools import partial
+import re
+from functools import cache
 
 import pytest
 
 from dlprep.engine import Result, final_result
-
-# Each test may override the request, e.g. run(seed=1) or run(steps=3).
-run = partial(final_result, "learning-rate", device="cpu", seed=0)
-
-
-@pytest.fixture(scope="module")
-def result() -> Result:
-    return run(steps=60)
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
 
 
-def test_divergent_rate_is_a_result_with_its_step(result: Result) -> None:
+@cache
+def run(seed: int = 0, steps: int | None = 60, lang: str = "en", **params: float) -> Result:
+    return final_result("learning-rate", device="cpu", seed=seed, steps=steps, params=params,
+                        lang=lang)
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def test_param_names_do_not_give_the_answer_away() -> None:
+    info = registry()["learning-rate"]
+    assert list(info.params)[:4] == ["lr1", "lr2", "lr3", "lr4"]
+    for spec in info.params.values():
+        assert not re.search(r"small|good|large|diverg", spec.help)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_each_rate_does_what_its_curve_shows(seed: int) -> None:
+    result = run(seed)
     runs = result.numbers["runs"]
-    divergent = runs["lr_divergent"]
-    assert divergent["outcome"] == "diverged" and not math.isfinite(divergent["final_loss"])
-    assert result.diverged == {divergent["name"]: divergent["diverged_at"]}
-    assert divergent["diverged_at"] <= 10
-    assert f"at step {divergent['diverged_at']}" in result.verdict
+    small, good, large, big = (runs[k] for k in ("lr1", "lr2", "lr3", "lr4"))
+    assert result.numbers["effect"]
+    assert small["outcome"] == "barely moved" and good["outcome"] == "converged"
+    assert good["final_loss"] < 0.1 * good["initial_loss"]
+    assert large["outcome"] == "went up" and large["max_loss"] > 2 * large["initial_loss"]
+    assert big["outcome"] == "diverged" and not math.isfinite(big["final_loss"])
+    assert result.diverged == {big["name"]: big["diverged_at"]} and big["diverged_at"] <= 10
+    assert f"at step {big['diverged_at']}" in result.verdict
+    assert "The lowest final loss came from lr=0.1." in result.verdict
+    assert "at lr=0.7, 3 the loss jumped up or diverged" in result.verdict
+    assert all(f"#{i}" in runs[f"lr{i}"]["name"] for i in range(1, 5))  # names are neutral
+    assert not re.search(r"small|good|large|diverg", " ".join(r["name"] for r in runs.values()))
 
 
-def test_good_rate_reaches_a_low_loss_and_the_small_one_barely_moves(result: Result) -> None:
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_good_rate_for_all_four_is_the_control(seed: int) -> None:
+    result = run(seed, **registry()["learning-rate"].control)
     runs = result.numbers["runs"]
-    good, small = runs["lr_good"], runs["lr_small"]
-    assert good["outcome"] == "converged" and good["final_loss"] < 0.1 * good["initial_loss"]
-    assert small["outcome"] == "barely moved" and small["final_loss"] > 0.5 * small["initial_loss"]
-    assert "lowest final loss came from lr=0.1" in result.verdict
+    assert not result.numbers["effect"] and not result.diverged
+    assert len({r["final_loss"] for r in runs.values()}) == 1
+    assert result.verdict.startswith("lr=0.1 (×4): ")
+    assert "the good-versus-too-large contrast is absent here" in result.verdict
 
 
-def test_too_large_rate_makes_the_loss_jump_up(result: Result) -> None:
-    runs = result.numbers["runs"]
-    large = runs["lr_large"]
-    assert large["outcome"] == "went up" and math.isfinite(large["final_loss"])
-    assert large["max_loss"] > 2 * large["initial_loss"]
-    assert large["final_loss"] > 3 * runs["lr_good"]["final_loss"]
-    assert f"up to {large['max_loss']:.3g}" in result.verdict
+def test_zero_rates_claim_no_best() -> None:
+    result = run(0, steps=5, lr1=0.0, lr2=0.0, lr3=0.0, lr4=0.0)
+    assert all(r["outcome"] == "unchanged" for r in result.numbers["runs"].values())
+    assert not result.numbers["effect"]
+    assert "No run lowered its loss, so there is no best rate." in result.verdict
+    assert "lowest" not in result.verdict
+
+
+def test_ties_and_korean_carry_the_same_numbers() -> None:
+    result = run(0, steps=10, lr3=0.1, lr4=0.05)
+    assert "The lowest final loss came from lr=0.1." in result.verdict
+    assert not result.diverged and "diverg" not in result.verdict.split(".")[-2]
+    module = load_demo(registry()["learning-rate"].path)
+    for numbers in (run(0).numbers, result.numbers, run(0, steps=5, lr1=0.0).numbers):
+        assert numbers_in(module.verdict(numbers)) == numbers_in(
+            module.verdict(numbers, lang="ko"))
+    n = run(0).numbers
+    runs = {k: dict(v) for k, v in n["runs"].items()}
+    runs["lr1"]["final_loss"] = runs["lr2"]["final_loss"]  # a tie for the lowest loss
+    runs["lr1"]["outcome"] = "converged"
+    assert "came from lr=0.001, 0.1." in module.verdict({**n, "runs": runs})
 
 
 def test_same_seed_same_numbers() -> None:
-    assert run(steps=8).numbers == run(steps=8).numbers
-
-
-def test_set_rates_change_the_outcome_and_korean_verdict() -> None:
-    result = run(steps=10, params={"lr_divergent": 0.05, "lr_large": 0.2}, lang="ko")
-    assert not result.diverged
-    assert result.numbers["runs"]["lr_divergent"]["outcome"] != "diverged"
-    assert "divergent lr=0.05" in result.verdict and "발산" not in result.verdict
+    first = final_result("learning-rate", device="cpu", seed=0, steps=8)
+    assert str(first.numbers) == str(run(0, steps=8).numbers)  # str: NaN != NaN

@@ -1,50 +1,81 @@
-"""overfitting: validation loss rises while training loss falls; dropout and early stopping help."""
+"""overfitting: with 48 points validation loss turns up; dropout and early stopping help on test."""
 
 from __future__ import annotations
 
-from functools import partial
+import re
+from functools import cache
 
 import pytest
 
 from dlprep.engine import Result, final_result
-
-# Each test may override the request, e.g. run(seed=1) or run(steps=3).
-run = partial(final_result, "overfitting", device="cpu", seed=0)
-
-
-@pytest.fixture(scope="module")
-def result() -> Result:
-    return run()
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
 
 
-def test_plain_mlp_memorises_and_validation_loss_rises(result: Result) -> None:
-    plain = result.numbers["plain"]
-    assert plain["train_loss"] < 0.1 and plain["train_acc"] >= 0.95
-    assert plain["val_loss"] > 2 * plain["best_val_loss"]
-    assert plain["best_epoch"] < 100 and plain["gap"] > 1.0
+@cache
+def run(seed: int = 0, steps: int | None = None, lang: str = "en", **params: float) -> Result:
+    return final_result("overfitting", device="cpu", seed=seed, steps=steps, params=params,
+                        lang=lang)
 
 
-def test_dropout_and_early_stopping_each_narrow_the_gap(result: Result) -> None:
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_little_data_overfits_and_both_remedies_narrow_the_test_gap(seed: int) -> None:
+    result = run(seed)
     n = result.numbers
-    assert n["dropout"]["gap"] < 0.5 * n["plain"]["gap"]
-    assert n["early stopping"]["gap"] < 0.3 * n["plain"]["gap"]
-    assert n["early stopping"]["val_acc"] >= n["plain"]["val_acc"]
+    plain, drop, early = n["plain"], n["dropout"], n["early stopping"]
+    assert n["effect"] and plain["train_acc"] >= 0.95 and plain["gap"] > 1.0
+    assert plain["val_loss"] > 2 * plain["best_val_loss"]
+    assert drop["gap"] < 0.5 * plain["gap"] and early["gap"] < 0.3 * plain["gap"]
+    assert early["test_acc"] >= plain["test_acc"]
+    assert "it overfits" in result.verdict
+    assert f"gap {drop['gap']:.3g}, {drop['gap'] / plain['gap']:.0%} of plain's" in result.verdict
 
 
-def test_early_stopping_restores_the_best_validation_weights(result: Result) -> None:
+@pytest.mark.parametrize("seed", [0, 1])
+def test_more_data_is_the_control(seed: int) -> None:
+    result = run(seed, **registry()["overfitting"].control)
+    plain = result.numbers["plain"]
+    assert result.numbers["num_train"] == 1024 and not result.numbers["effect"]
+    assert plain["val_loss"] < 1.25 * plain["best_val_loss"] and plain["gap"] < 0.1
+    assert "not enough to call it overfitting" in result.verdict
+    assert "of plain's" not in result.verdict  # no gap, so no share of it is claimed
+
+
+def test_early_stopping_picks_on_validation_and_is_scored_on_test() -> None:
+    result = run(0)
     n, early = result.numbers, result.numbers["early stopping"]
-    assert early["epochs_run"] < n["num_epochs"]
     assert early["epochs_run"] - early["best_epoch"] == 20  # the default patience
     assert early["val_loss"] == pytest.approx(early["best_val_loss"], abs=1e-6)
+    assert early["test_loss"] != pytest.approx(early["val_loss"], abs=1e-6)  # another set
+    assert early["gap"] == pytest.approx(early["test_loss"] - early["train_loss"])
     assert f"halted at epoch {early['epochs_run']}" in result.verdict
-    assert f"restored epoch {early['best_epoch']}'s weights" in result.verdict
+    assert f"restored epoch {early['best_epoch']}'s weights, chosen on validation" in (
+        result.verdict)
+    assert f"test loss {early['test_loss']:.3g}" in result.verdict
+    assert n["plain"]["best_epoch"] < 100
+
+
+def test_zero_learning_rate_is_no_overfitting() -> None:
+    result = run(0, steps=25, lr=0.0)
+    plain = result.numbers["plain"]
+    assert not result.numbers["effect"] and plain["val_loss"] == plain["best_val_loss"]
+    assert "stayed near its minimum" in result.verdict and "it overfits" not in result.verdict
+
+
+def test_korean_says_the_same_numbers() -> None:
+    module = load_demo(registry()["overfitting"].path)
+    for numbers in (run(0).numbers, run(0, steps=10, patience=50).numbers):
+        en, ko = module.verdict(numbers), module.verdict(numbers, lang="ko")
+        assert numbers_in(en) == numbers_in(ko)
+    short = run(0, steps=10, lang="ko", patience=50)
+    assert short.numbers["early stopping"]["epochs_run"] == 10
+    assert "10에폭을 모두 돈 뒤" in short.verdict
 
 
 def test_same_seed_same_numbers() -> None:
-    assert run(steps=5).numbers == run(steps=5).numbers
-
-
-def test_korean_verdict_when_training_is_too_short_to_stop() -> None:
-    result = run(steps=10, params={"patience": 50}, lang="ko")
-    assert result.numbers["early stopping"]["epochs_run"] == 10
-    assert "10에폭을 모두 돈 뒤" in result.verdict
+    first = final_result("overfitting", device="cpu", seed=0, steps=5)
+    assert first.numbers == run(0, steps=5).numbers
