@@ -14,7 +14,8 @@ from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review
 
 FORECAST_DAYS = 14
-MIN_REVIEWS_FOR_WEAKEST = 3
+MIN_REVIEWS_FOR_WEAKEST = 1  # a topic answered wrong once is already worth suggesting
+SUGGESTED_LENGTH = 15
 
 
 @dataclass(frozen=True)
@@ -124,4 +125,4 @@ def _suggest(weakest: Sequence[str]) -> list[str]:
     args: list[str] = []
     for topic in weakest:
         args += ["--topic", topic]
-    return args + ["--length", "15"]
+    return args + ["--length", str(SUGGESTED_LENGTH)]

@@ -9,17 +9,10 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
+from dlprep.study.strings import label
+
 if TYPE_CHECKING:
     from dlprep.tui.app import QuizApp
-
-
-# Footer labels in Korean (binding descriptions are written in English in the code).
-FOOTER_KO = {
-    "Start": "시작", "Stats": "통계", "Quit": "종료", "Help": "도움말", "Theme": "테마",
-    "Home": "홈", "Next": "다음", "Predict & run demo": "예측 후 데모", "Show answer": "정답 보기",
-    "Submit": "제출", "Move up": "위로", "Move down": "아래로", "Run / re-run": "실행/재실행",
-    "Cancel / back": "취소/뒤로", "Back": "뒤로", "Close": "닫기", "Toggle option": "선택/해제",
-}
 
 
 def localize(node: DOMNode, lang: str) -> None:
@@ -38,7 +31,7 @@ def localize(node: DOMNode, lang: str) -> None:
 
 def _label(binding: Binding, lang: str) -> Binding:
     english = getattr(binding, "_english", None) or binding.description
-    translated = FOOTER_KO.get(english, english) if lang == "ko" else english
+    translated = label(english, lang)
     if translated == binding.description:
         return binding
     new = replace(binding, description=translated)

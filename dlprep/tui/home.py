@@ -28,6 +28,7 @@ from dlprep.study import stats as study_stats
 from dlprep.study.plan import MODES, Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
+from dlprep.tui.messages import ShowStats, StartSession, SwitchLanguage
 from dlprep.tui.render import pct
 
 TITLE_CELLS = 20  # what an 80-column terminal leaves for a topic's title
@@ -160,16 +161,10 @@ class HomeScreen(QuizScreen):
     def action_start(self) -> None:
         spec = self._spec()
         if spec is not None:
-            self.quiz.start_session(spec)
+            self.post_message(StartSession(spec))
 
     def action_stats(self) -> None:
-        self.quiz.show_stats()
+        self.post_message(ShowStats())
 
     def action_language(self) -> None:
-        app = self.quiz
-        spec = self._spec()
-        if spec is not None:
-            app.spec = spec
-        app.lang = "en" if app.lang == "ko" else "ko"
-        app.title = t("app_title", app.lang)
-        app.go_home()
+        self.post_message(SwitchLanguage(self._spec()))

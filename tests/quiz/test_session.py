@@ -29,7 +29,7 @@ def _right_answer(session: Session) -> object:
         return f"{shown.expected} {card.unit}"
     if kind == "order":
         return [i if isinstance(i, str) else i.en for i in card.items]
-    return Rating.EASY
+    return Rating.Easy
 
 
 def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Scheduler,
@@ -45,13 +45,13 @@ def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Sch
     session.current()
     clock.advance(2)
     fast = session.answer(_right_answer(session))
-    assert fast.grade.correct and fast.rating is Rating.EASY and fast.next_due is not None
+    assert fast.grade.correct and fast.rating is Rating.Easy and fast.next_due is not None
     session.current()
     clock.advance(60)
     slow = session.answer(_right_answer(session))
-    assert slow.rating is Rating.GOOD
+    assert slow.rating is Rating.Good
     wrong = session.answer(["ReLU"] if session.current().kind == "multi" else True)
-    assert wrong.rating is Rating.AGAIN and session.done
+    assert wrong.rating is Rating.Again and session.done
     logged = store.reviews()
     assert [(r.card_id, r.rating, r.kind) for r in logged] == [
         ("t-mcq", 4, "due"), ("t-myth", 3, "due"), ("t-multi", 1, "due")]

@@ -59,7 +59,7 @@ def test_stats(snap_compare, make_app, bank, clock: ManualClock) -> None:
     while (shown := session.current()) is not None:
         clock.advance(20)
         card = shown.card
-        given = {"t-mcq": "[0, ∞)", "t-multi": ["tanh"], "t-myth": True, "t-recall": Rating.GOOD,
+        given = {"t-mcq": "[0, ∞)", "t-multi": ["tanh"], "t-myth": True, "t-recall": Rating.Good,
                  "t-numeric": "4 MB", "t-template": "1 B", "t-order": [], "t-demo": True}
         session.answer(given[card.id])
     assert snap_compare(make_app(store=store), press=["v"])

@@ -78,7 +78,11 @@ async def test_answer_each_card_type(make_app, card_id: str, right: bool) -> Non
             assert ("Good" if right else "Again") in line
         else:
             assert ("✓ Right" if right else "✗ Wrong") in line
-        assert "Answer:" in line
+        if card_id == "t-multi":  # each choice marked: chosen and right, missed, wrong
+            assert "(chosen, right)" in line
+            assert ("(missed)" in line) is not right
+        else:
+            assert "Answer:" in line
         assert len(seen) == 1
     [review] = open_store().reviews()
     assert review.card_id == card_id and review.kind == "due"
@@ -125,21 +129,76 @@ async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> 
         status = app.screen.query_one("#card-status", Static)
         assert "Time left 1:00" in text_of(status)
         clock.advance(12)
+        app.tick()  # the app owns the countdown; tests drive it instead of waiting for it
+        await pilot.pause()
+        assert "Time left 0:48" in text_of(app.screen.query_one("#card-status", Static))
         await pilot.press(*_keys_for(app.screen, True))
         await pilot.pause()
         assert isinstance(app.screen, CardScreen)  # no feedback in a mock interview
         clock.advance(50)
-        app.screen.tick()
+        app.tick()
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
+        assert app.countdown is None  # stopped with the interview: nothing ticks any more
         text = text_of(app.screen.query_one("#summary-text", Static))
         assert "Mock interview report" in text and "1 of 1 right" in text
         # no feedback came during the interview, so the report lists every answer with its key
         first = app.session.outcomes[0]
-        assert "Your answers" in text and "✓" in text and "12" in text
-        assert first.shown.expected_text() in text
+        answers = app.screen.query_one("#answers").source
+        assert "Your answers" in answers and "✓" in answers and "12 s" in answers
+        assert first.shown.expected_text() in answers
+        app.tick()  # a late tick changes nothing
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
     [review] = open_store().reviews()
     assert review.kind == "mock" and review.duration_ms == 12_000
+
+
+async def test_escape_on_the_mock_report_goes_home_and_nothing_crashes(make_app, clock) -> None:
+    # issue 14: the first card's timer kept firing under the report, and Escape crashed the
+    # app with NoMatches. Started from the command line, as `dlprep quiz --mock 2` does.
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.press(*_keys_for(app.screen, True))
+            await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen) and len(app.screen_stack) == 1
+        clock.advance(600)
+        await pilot.pause(0.6)  # a real tick or two, had any timer survived
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and len(app.screen_stack) == 1
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    assert app.return_code in (None, 0)
+
+
+async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, clock) -> None:
+    from dlprep.tui.info import ConfirmScreen
+
+    spec = Spec(mode="mock", mock_cards=3, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: back to the same card
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.position == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert "1 of 1 right" in text_of(app.screen.query_one("#summary-text", Static))
 
 
 async def test_tiny_terminal_and_resize_do_not_crash(make_app) -> None:
@@ -173,18 +232,20 @@ async def test_language_switch_and_read_only_store(make_app, monkeypatch, tmp_pa
         assert "저장되지 않습니다" in text_of(app.screen.query_one("#home-notice", Static))
 
 
-async def test_first_screen_is_the_base_and_the_stack_stays_small(make_app) -> None:
-    # The first card is the stack's base (no blank screen under it, which speeds start-up);
-    # later screens switch over it, so the stack does not grow per card.
+async def test_no_screen_stays_below_and_the_stack_stays_small(make_app) -> None:
+    # The first card is built as the app's first screen (no blank screen under it, which
+    # speeds start-up), and is replaced like any other: one screen on the stack throughout.
     app = make_app(only=("t-mcq", "t-myth", "t-numeric"), start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
+        first = app.screen
+        assert isinstance(first, CardScreen) and len(app.screen_stack) == 1
         for _ in range(3):
             await pilot.press(*_keys_for(app.screen, True), "enter")
             await pilot.pause()
-            assert len(app.screen_stack) == 2
+            assert len(app.screen_stack) == 1
         assert isinstance(app.screen, SummaryScreen)
+        assert not first.is_attached  # the first card is gone, not waiting underneath
 
 
 async def test_footer_labels_follow_the_language_there_and_back(make_app) -> None:
