@@ -171,7 +171,7 @@ def test_real_cpu_demo_and_no_torch_until_it_starts() -> None:
                             timeout=240, env=os.environ.copy())
     assert result.returncode == 0, result.stdout + result.stderr
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    assert lines["torch_before_demo"] == "False"
+    assert lines["torch_on_first_card"] == "False"
     assert lines["textual_loaded"] == "True"
     assert lines["torch_after_demo"] == "True"
     assert "first layer's gradient norm" in lines["verdict"]

@@ -277,3 +277,51 @@ def test_resume_gc_turns_the_paused_collector_back_on() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+async def test_unreadable_number_is_asked_again_not_graded(make_app) -> None:
+    app = make_app(only=("t-numeric",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"four", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.outcomes == []
+        assert "answer again" in text_of(app.screen.query_one("#hint", Static))
+        app.screen.query_one("#answer").value = ""
+        await pilot.press(*"4 MB", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+    assert len(open_store().reviews()) == 1
+
+
+async def test_extra_enter_after_feedback_does_not_answer_the_next_card(make_app) -> None:
+    app = make_app(only=("t-myth", "t-mcq"), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("enter", "enter")  # one Enter too many
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.position == 1
+        assert app.screen.query_one("#answer").highlighted is None
+
+
+async def test_rating_keys_show_intervals_override_and_undo(make_app) -> None:
+    app = make_app(only=("t-mcq", "t-myth"), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.screen.shown
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        line = text_of(app.screen.query_one("#rerate", Static))
+        assert "1 Again 1m  2 Hard 6m  3 Good 10m  4 Easy 8d  u Undo" in line
+        assert app.session.outcomes[-1].rating == 4  # answered at once: Easy
+        await pilot.press("2")  # the learner knows it was a guess: Hard
+        await pilot.pause()
+        assert app.session.outcomes[-1].rating == 2
+        [review] = open_store().reviews()
+        assert review.rating == 2
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.screen.shown is first
+        assert open_store().reviews() == [] and app.session.position == 0
