@@ -6,6 +6,8 @@ Session (grading, scheduler, store) as the TUI; only the rendering differs.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TextIO
 
 from dlprep.bank.cards import TrueFalse
@@ -21,8 +23,10 @@ class _Quit(Exception):
 
 
 class PlainQuiz:
-    def __init__(self, session: Session, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(self, session: Session, stdin: TextIO, stdout: TextIO,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
+        self.sleep = sleep
         self.stdin = stdin
         self.stdout = stdout
         self.lang = session.lang
@@ -64,7 +68,16 @@ class PlainQuiz:
         except _Quit:
             pass
         self._summary()
+        self._save_pending()
         return 0
+
+    def _save_pending(self) -> None:
+        """Answers the locked progress file refused are retried until they are written:
+        the session never ends claiming a save that did not happen."""
+        if self.session.flush():
+            self.say(t("not_saved_yet", self.lang))
+        while self.session.flush():
+            self.sleep(1.0)
 
     def _read_answer(self, shown: Presented) -> Given:
         kind = kind_of(shown.card)
