@@ -159,7 +159,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "forecast": ("Due in the next 14 days", "앞으로 14일 복습 예정"),
     "weakest": ("Weakest topics", "약한 주제"),
     "suggest": ("Suggested next session", "다음 추천 세션"),
-    "suggest_due": ("dlprep quiz (your due cards)", "dlprep quiz (복습할 카드)"),
+    "suggest_due": ("your due cards", "복습할 카드"),
     "not_saving": ("Progress is not being saved", "진행 상황이 저장되지 않습니다"),
     "keys": ("Keys", "단축키"),
     # the help screen: one row per key that exists
@@ -199,7 +199,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "time_taken": ("Time", "걸린 시간"),
     "mock_end": ("End the interview now? The report covers the cards answered so far.",
                  "면접을 지금 끝낼까요? 지금까지 답한 카드로 결과를 보여 줍니다."),
-    "new_cards": ("New", "새 카드"),
+    "new_short": ("New", "신규"),
     "suggest_key": ("press c to start it", "c를 누르면 시작합니다"),
     # footer labels: bindings are written in English; localize() looks them up here
     "Start": ("Start", "시작"),

@@ -30,7 +30,8 @@ class StatsScreen(QuizScreen):
                                           app.store.reviews(), app.scheduler, now)
         yield Header()
         with VerticalScroll(id="stats"):
-            yield Static(Group(*stats_renderables(self.result, self.lang)), id="stats-body")
+            yield Static(Group(*stats_renderables(self.result, self.lang, key=True)),
+                         id="stats-body")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def load_test_bank() -> Bank:
 @pytest.fixture(autouse=True)
 def _test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dlprep.registry, "registry", fake_registry)
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch):
+    # Times are shown in the learner's zone; tests and snapshots pin it to UTC.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture
