@@ -49,7 +49,7 @@ class DemoScreen(QuizScreen):
     def compose(self) -> ComposeResult:
         lang = self.lang
         yield Header()
-        with VerticalScroll(id="demo"):
+        with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
             prompt = self.link.predict.get(lang) if self.link.predict else ""
             yield Static(f"[b]{t('demo', lang)}: {self.link.name}[/b]  {escape(prompt)}",
                          id="demo-title")
@@ -63,7 +63,8 @@ class DemoScreen(QuizScreen):
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
                                         compact=True, tooltip=spec.help or None)
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
-            yield Static(t("claim_hidden", lang), id="demo-verdict")
+            with VerticalScroll(id="verdict-box"):
+                yield Static(t("claim_hidden", lang), id="demo-verdict")
             with Horizontal(id="charts"):
                 yield PlotextPlot(id="chart")
                 if self.info is not None and self.info.layers.get("prefix"):
@@ -78,9 +79,9 @@ class DemoScreen(QuizScreen):
         if spec.min is not None or spec.max is not None:
             lo = "" if spec.min is None else compact(float(spec.min))
             hi = "" if spec.max is None else compact(float(spec.max))
-            bounds = f" [{lo}–{hi}]"
-        help_text = f" {spec.help}" if spec.help else ""
-        return f"[b]{escape(name)}[/b][dim]{escape(help_text)}{escape(bounds)}[/dim]"
+            bounds = f" {lo}–{hi}"
+        help_text = f" · {spec.help}" if spec.help else ""
+        return f"[b]{escape(name)}[/b]{escape(bounds)}[dim]{escape(help_text)}[/dim]"
 
     def _defaults(self) -> dict[str, object]:
         assert self.info is not None
@@ -115,7 +116,8 @@ class DemoScreen(QuizScreen):
             return
         self.prediction = text
         event.input.disabled = True  # the prediction is locked in before the demo speaks
-        self.query_one("#demo").focus()
+        event.input.display = False  # the verdict repeats it; the room goes to the chart
+        self.query_one("#verdict-box").focus()
         self.action_run()
 
     def action_run(self) -> None:

@@ -66,14 +66,14 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         assert screen.query_one(ProgressBar).progress == 1.0
         assert calls == [{"name": "toy", "params": {"lr": 0.5, "num_epochs": 3}, "seed": 0}]
         screen.query_one("#param-lr", Input).value = "0.05"
-        screen.query_one("#demo").focus()
+        screen.query_one("#verdict-box").focus()
         await pilot.press("r")
         await _until_idle(pilot, app)
         assert calls[-1]["params"]["lr"] == 0.05
         verdict = text_of(screen.query_one("#demo-verdict", Static))
         assert "✗ your prediction was wrong (the effect did not appear)" in verdict
         screen.query_one("#param-lr", Input).value = "fast"
-        screen.query_one("#demo").focus()
+        screen.query_one("#verdict-box").focus()
         await pilot.press("r")
         await pilot.pause()
         assert len(calls) == 2  # a bad value is reported, nothing runs
@@ -101,7 +101,7 @@ async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None
         await _to_demo(pilot, app)
         screen = app.screen
         label = text_of(screen.query(".param-name").first())
-        assert "lr" in label and "learning rate" in label and "[1e-4–10]" in label
+        assert "lr" in label and "learning rate" in label and "lr 1e-4–10 · learning rate" in label
         await pilot.press("y", "enter")
         await _until_idle(pilot, app)
         bars = text_of(screen.query_one("#layers", Static))
