@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from rich.console import Group
 from rich.text import Text
 
 from dlprep.study.strings import t
@@ -70,7 +71,7 @@ def legend(runs: Sequence[str], diverged: Mapping[str, int], lang: str) -> Text:
 
 
 def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
-               lang: str) -> Text:
+               lang: str) -> Group:
     """The latest per-layer values of each run as vertical bars, layer by layer; a log
     scale when they span more than 10x; a non-finite value is a red ✗ above its layer."""
     height = max(3, height)
@@ -79,9 +80,10 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
     log = wants_log(finite)
     head = t("latest_per_layer", lang, label=label) + (f" ({t('log_scale', lang)})"
                                                       if log else "")
-    text = Text(head + "\n", style="bold")
+    title = Text(head, style="bold", no_wrap=True, overflow="ellipsis")
+    text = Text(no_wrap=True)
     if not finite:
-        return text
+        return Group(title)
     hi = max(finite)
     lo = min(finite) if log else min(0.0, min(finite))
 
@@ -117,4 +119,4 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
     axis = "".join(str(layer + 1).ljust(len(runs) + 1)[: len(runs) + 1]
                    for layer in range(depth))
     text.append(" " * (pad + 2) + axis, style="dim")
-    return text
+    return Group(title, text)

@@ -158,12 +158,17 @@ class DemoScreen(QuizScreen):
                 self._verdict(t("demo_step", self.lang, name=self.info.name, run=run.run,
                                 step=run.step, total=run.total))
             return
-        self._draw(run)
         self.refresh_bindings()
         if what == "failed":
             self._verdict(t("demo_failed", self.lang, error=escape(run.error)))
-            return
-        self._finished(run)
+        else:
+            self._finished(run)
+        # drawn once the verdict has taken its room, so the bars fit what is left
+        self.call_after_refresh(self._draw, run)
+
+    def on_resize(self) -> None:
+        if self.run is not None:
+            self.call_after_refresh(self._draw, self.run)
 
     def _draw(self, run: DemoRun) -> None:
         widget = self.query_one(PlotextPlot)
@@ -189,7 +194,7 @@ class DemoScreen(QuizScreen):
             label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
-            height = max(3, layers.size.height - 2)
+            height = max(3, layers.size.height - 2)  # the title and the layer numbers
             layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
                                      height, self.lang))
 

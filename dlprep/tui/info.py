@@ -81,7 +81,7 @@ class HelpScreen(QuizModal):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        table = Table(title=t("keys", lang), header_style="bold", expand=True, box=box.SIMPLE)
+        table = Table(header_style="bold", expand=True, box=box.SIMPLE)
         table.add_column("", style="dim", no_wrap=True)
         table.add_column(t("keys", lang), style="bold", no_wrap=True)
         table.add_column("")
