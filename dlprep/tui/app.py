@@ -57,7 +57,10 @@ def real_demos() -> Mapping[str, DemoInfo]:
 
 def warm_torch() -> None:
     """Import the demo engine (and torch) in the background, so pressing run on a demo
-    panel shows its first point at once instead of after a multi-second import."""
+    panel shows its first point at once instead of after a multi-second import. The first
+    optimizer would import torch._dynamo lazily (1-2 s): that is done here too."""
+    import torch._dynamo  # noqa: F401
+
     import dlprep.engine  # noqa: F401
 
 

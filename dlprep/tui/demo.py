@@ -27,7 +27,7 @@ from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
 from dlprep.tui.demo_run import DemoRun
 
-DRAW_EVERY = 0.25  # seconds between chart redraws while a demo runs
+DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
 
 
 class DemoScreen(QuizScreen):
@@ -148,15 +148,19 @@ class DemoScreen(QuizScreen):
         if run is not self.run:
             return
         if what == "progress":
+            # A plotext build holds the GIL for tens of ms, which the demo's thread then
+            # waits for: the chart is rebuilt at most once a DRAW_EVERY (the first point at
+            # once, the last with the result); the progress bar follows every message.
             now = time.monotonic()
-            if now - self.drawn < DRAW_EVERY and self.drawn:
-                return  # the final draw comes with the result
-            self.drawn = now
-            self._draw(run)
+            if not self.drawn or now - self.drawn >= DRAW_EVERY:
+                self.drawn = now
+                self._draw(run)
             self.query_one(ProgressBar).update(progress=run.progress)
             if run.total and self.info is not None:
-                self._verdict(t("demo_step", self.lang, name=self.info.name, run=run.run,
-                                step=run.step, total=run.total))
+                # one line replacing one line: no layout pass (and no CSS re-application)
+                self.query_one("#demo-verdict", Static).update(
+                    t("demo_step", self.lang, name=self.info.name, run=run.run,
+                      step=run.step, total=run.total), layout=False)
             return
         self.refresh_bindings()
         if what == "failed":

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dlprep.engine.records import Event, Result
     from dlprep.registry import DemoInfo
 
-POST_EVERY = 0.1  # seconds between progress messages from the worker
+POST_EVERY = 0.25  # seconds between progress messages from the worker
 
 
 @dataclass
