@@ -131,6 +131,7 @@ class PlainQuiz:
                 shown = outcome.shown
                 mark = "✓" if outcome.grade.correct else "✗"
                 self.say(f"  {i}. {mark} {shown.question.strip().splitlines()[0]}")
-                self.say(f"     {t('you_said', self.lang)}: {outcome.grade.answer or '—'} · "
+                given = kind_of(shown.card).given_text(shown, outcome.given)
+                self.say(f"     {t('you_said', self.lang)}: {given} · "
                          f"{t('answer_was', self.lang)}: {shown.expected_text()} · "
                          f"{outcome.seconds:.0f} {t('seconds', self.lang)}")
