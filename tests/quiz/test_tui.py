@@ -325,3 +325,28 @@ async def test_rating_keys_show_intervals_override_and_undo(make_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CardScreen) and app.screen.shown is first
         assert open_store().reviews() == [] and app.session.position == 0
+
+
+async def test_stats_suggested_session_is_a_key(make_app, bank, clock) -> None:
+    from dlprep.study.kinds import kind_of
+    from dlprep.study.schedule import Scheduler
+    from dlprep.study.session import Session
+    from dlprep.tui.info import StatsScreen
+
+    store = open_store()
+    session = Session(bank.cards, store, Scheduler(clock, fuzz=False), Spec(length=50))
+    while (shown := session.current()) is not None:
+        clock.advance(20)
+        session.answer(kind_of(shown.card).example(shown, shown.card.topic != "memory"))
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, StatsScreen)
+        body = text_of(app.screen.query_one("#stats-body", Static))
+        assert "press c to start it" in body and "dlprep quiz" not in body
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
+        assert app.session.spec.topics == ("memory",) and app.session.kind == "cram"
