@@ -110,7 +110,9 @@ class PlainQuiz:
             self.say(f"  ({outcome.grade.note.text(lang)})")
         self.say(unwrap(shown.card.explain.get(lang)))
         self.say(f"{t('refs', lang)}: " + "; ".join(shown.card.refs))
-        if outcome.saved and outcome.at is not None:
+        if outcome.error:
+            self.say(t("not_saved", lang, error=outcome.error))
+        elif outcome.saved and outcome.at is not None:
             self.say(schedule_text(outcome.next_due, int(outcome.rating), outcome.at, lang))
         else:
             self.say(t("not_saved_yet", lang))

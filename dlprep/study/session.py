@@ -39,6 +39,7 @@ class Outcome:
     saved: bool = True
     previous: fsrs.Card | None = None  # the card's state before this answer (undo, re-rate)
     given: Given = ""  # as the learner gave it (the feedback marks each choice from it)
+    error: str = ""  # why it could not be saved at all (not a lock: retrying cannot help)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class Session:
                 return False
             # Not a lock: retrying will not help. Say so; the session goes on unsaved.
             self.save_error = f"Could not save progress: {exc}"
+            self.outcomes[item.index] = replace(self.outcomes[item.index], error=str(exc))
             return True
         outcome = self.outcomes[item.index]
         self.outcomes[item.index] = replace(

@@ -50,6 +50,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rated_cram": ("Cram: the schedule was not changed", "벼락치기: 복습 일정은 바뀌지 않았습니다"),
     "not_saved_yet": ("Not saved yet: another dlprep holds the progress file; retrying…",
                       "아직 저장되지 않음: 다른 dlprep이 진행 파일을 쓰고 있어 다시 시도하는 중…"),
+    "not_saved": ("Not saved: {error}", "저장하지 못했습니다: {error}"),
     "saved_after_retry": ("Saved after the progress file was freed",
                           "진행 파일이 풀려서 저장했습니다"),
     "pending_quit": ("{n} answer(s) not saved yet (the progress file is locked); "

@@ -118,6 +118,8 @@ class FeedbackScreen(QuizScreen):
 
     def _schedule(self) -> Text:
         outcome, lang = self.outcome, self.lang
+        if outcome.error:
+            return Text(f"⚠ {t('not_saved', lang, error=outcome.error)}", style="bold red")
         if not outcome.saved:
             return Text(f"⚠ {t('not_saved_yet', lang)}", style="bold yellow")
         if not self.revealed:

@@ -92,3 +92,30 @@ async def test_feedback_says_not_saved_until_the_retry_writes_it(make_app, tmp_p
         assert "next review" in schedule and "Not saved" not in schedule
         assert app.retry is None
     assert len(open_store(path).reviews()) == 1
+
+
+async def test_quit_with_an_unsaved_answer_asks_for_a_second_ctrl_q(make_app, tmp_path) -> None:
+    path = tmp_path / "p.sqlite3"
+    store = open_store(path)
+    store.conn.execute("PRAGMA busy_timeout = 20")
+    app = make_app(only=("t-mcq",), start=True, store=store)
+    blocker = _locked(path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and app.session.pending == 1  # warned, not gone
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    blocker.execute("COMMIT")
+
+
+def test_an_error_other_than_a_lock_is_said_not_retried(bank, scheduler, tmp_path) -> None:
+    store = open_store(tmp_path / "p.sqlite3")
+    session = Session(bank.cards, store, scheduler, Spec(mode="cram", length=3))
+    store.conn.execute("DROP TABLE reviews")  # a damaged file: retrying cannot help
+    outcome = _answer(session)
+    assert session.pending == 0 and outcome.error and not outcome.saved
+    assert "no such table" in session.save_error
