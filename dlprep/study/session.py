@@ -59,6 +59,12 @@ def is_locked(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
+# What a failed write may raise: SQLite's errors, the store's own, and a distinct "locked"
+# type if the store declares one (it may not derive from either).
+_SAVE_ERRORS: tuple[type[BaseException], ...] = tuple(
+    {sqlite3.Error, store_module.StoreError, getattr(store_module, "StoreLocked", sqlite3.Error)})
+
+
 @dataclass
 class _Pending:
     index: int  # into outcomes
@@ -180,7 +186,7 @@ class Session:
 
         try:
             new = self.store.record(review, None if self.kind == "cram" else reschedule)
-        except sqlite3.Error as exc:
+        except _SAVE_ERRORS as exc:
             if is_locked(exc):
                 return False
             # Not a lock: retrying will not help. Say so; the session goes on unsaved.
