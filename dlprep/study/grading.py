@@ -1,28 +1,58 @@
-"""Grade an answer to a presented card, and rate it for the scheduler.
+"""Grading's vocabulary (what was given, the grade, an unreadable answer) and the one rule
+that turns a grade and the time taken into an FSRS rating.
 
-What differs per card type lives in :mod:`dlprep.study.kinds`; this is the one rule that
-turns a grade and the time taken into an FSRS rating.
+What differs per card type lives in :mod:`dlprep.study.kinds`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from fsrs import Rating
 
-from dlprep.study.kinds import Given, Grade, kind_of, parse_bool
-from dlprep.study.present import Presented
+from dlprep.study.strings import Note
 
-__all__ = ["Given", "Grade", "Rating", "auto_rating", "grade", "parse_bool"]
+if TYPE_CHECKING:
+    from dlprep.study.present import Presented
+
+__all__ = ["Given", "Grade", "Rating", "Unreadable", "auto_rating", "grade", "parse_bool"]
+
+# What the learner gave, per card type:
+#   mcq: the chosen key; multi: the chosen keys; truefalse: bool;
+#   numeric: the typed text; order: keys in the learner's order; recall: the self-rating.
+Given = str | bool | Sequence[str] | Rating
+
+
+class Unreadable(ValueError):
+    """An answer that cannot be read at all ("four" for a number): ask again, don't grade."""
+
+    def __init__(self, note: Note) -> None:
+        super().__init__(note.text("en"))
+        self.note = note
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool
+    answer: str  # what was given, as stored in the review log
+    note: Note | None = None  # how a typed answer was read
 
 
 def grade(shown: Presented, given: Given) -> Grade:
-    """Grade ``given``; raises :class:`dlprep.study.kinds.Unreadable` for an answer that
-    cannot be read at all (the caller asks again instead of rating it Again)."""
+    """Grade ``given``; raises :class:`Unreadable` for an answer that cannot be read at all
+    (the caller asks again instead of rating it Again)."""
+    from dlprep.study.kinds import kind_of
+
     return kind_of(shown.card).grade(shown, given)
 
 
 def auto_rating(shown: Presented, grade: Grade, seconds: float, given: Given) -> Rating:
     """Objective cards rate themselves (fast and right: Easy); recall cards use the
     learner's own rating."""
+    from dlprep.study.kinds import kind_of
+
     kind = kind_of(shown.card)
     if kind.self_rated:
         return Rating(int(given))  # type: ignore[arg-type]
@@ -31,3 +61,16 @@ def auto_rating(shown: Presented, grade: Grade, seconds: float, given: Given) ->
     if kind.fast_seconds is not None and seconds <= kind.fast_seconds:
         return Rating.Easy
     return Rating.Good
+
+
+_TRUE = {"t", "true", "y", "yes", "1", "o", "참", "맞다", "예", "네", "fact", "사실"}
+_FALSE = {"f", "false", "n", "no", "0", "x", "거짓", "틀리다", "아니오", "아니요", "myth", "미신"}
+
+
+def parse_bool(text: str) -> bool | None:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from fsrs import Rating
 
@@ -25,29 +24,10 @@ from dlprep.bank.cards import (
     item_text,
 )
 from dlprep.bank.template import compile_formula, draw, evaluate, fill, format_number
+from dlprep.study.grading import Given, Grade, Unreadable, parse_bool
 from dlprep.study.present import Choice, Presented, bool_word, unwrap
 from dlprep.study.strings import Note, t
 from dlprep.study.units import UnitError, parse_quantity
-
-# What the learner gave, per card type:
-#   mcq: the chosen key; multi: the chosen keys; truefalse: bool;
-#   numeric: the typed text; order: keys in the learner's order; recall: the self-rating.
-Given = str | bool | Sequence[str] | Rating
-
-
-class Unreadable(ValueError):
-    """An answer that cannot be read at all ("four" for a number): ask again, don't grade."""
-
-    def __init__(self, note: Note) -> None:
-        super().__init__(note.text("en"))
-        self.note = note
-
-
-@dataclass(frozen=True)
-class Grade:
-    correct: bool
-    answer: str  # what was given, as stored in the review log
-    note: Note | None = None  # how a typed answer was read
 
 
 class Kind:
@@ -381,16 +361,3 @@ KINDS: dict[str, Kind] = {k.name: k for k in (McqKind(), MultiKind(), TrueFalseK
 
 def kind_of(card: Card) -> Kind:
     return KINDS[card.type]
-
-
-_TRUE = {"t", "true", "y", "yes", "1", "o", "참", "맞다", "예", "네", "fact", "사실"}
-_FALSE = {"f", "false", "n", "no", "0", "x", "거짓", "틀리다", "아니오", "아니요", "myth", "미신"}
-
-
-def parse_bool(text: str) -> bool | None:
-    word = text.strip().lower()
-    if word in _TRUE:
-        return True
-    if word in _FALSE:
-        return False
-    return None

@@ -12,7 +12,8 @@ from typing import TextIO
 
 from dlprep.bank.cards import TrueFalse
 from dlprep.bank.topics import topic_title
-from dlprep.study.kinds import Given, Unreadable, kind_of
+from dlprep.study.grading import Given, Unreadable
+from dlprep.study.kinds import kind_of
 from dlprep.study.present import Presented, unwrap
 from dlprep.study.session import Outcome, Session
 from dlprep.study.strings import schedule_text, t

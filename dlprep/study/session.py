@@ -20,8 +20,8 @@ from fsrs import Rating
 
 from dlprep.bank.cards import Card
 from dlprep.study import store as store_module
-from dlprep.study.grading import auto_rating, grade
-from dlprep.study.kinds import Given, Grade, kind_of
+from dlprep.study.grading import Given, Grade, auto_rating, grade
+from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec, plan
 from dlprep.study.present import Presented, present
 from dlprep.study.schedule import Scheduler

@@ -10,7 +10,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from dlprep.bank.topics import topic_title
-from dlprep.study.kinds import Unreadable, kind_of
+from dlprep.study.grading import Unreadable
+from dlprep.study.kinds import kind_of
 from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
 from dlprep.study.strings import t

@@ -21,7 +21,7 @@ from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
 from dlprep.registry import DemoInfo, ParamError
-from dlprep.study.kinds import parse_bool
+from dlprep.study.grading import parse_bool
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log

@@ -7,8 +7,7 @@ import random
 import pytest
 
 from dlprep.bank.loader import Bank
-from dlprep.study.grading import Rating, auto_rating, grade, parse_bool
-from dlprep.study.kinds import Unreadable
+from dlprep.study.grading import Rating, Unreadable, auto_rating, grade, parse_bool
 from dlprep.study.present import present
 from dlprep.study.units import UnitError, parse_quantity
 
@@ -114,7 +113,7 @@ def test_auto_rating(bank: Bank) -> None:
 
 
 def test_unreadable_numbers_are_not_graded(bank: Bank) -> None:
-    from dlprep.study.kinds import Unreadable
+    from dlprep.study.grading import Unreadable
 
     shown = present(bank.cards["t-numeric"], "en", random.Random(0))
     with pytest.raises(Unreadable) as caught:
