@@ -50,8 +50,9 @@ def _rjust(text: str, cells: int) -> str:
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
     names = (t("cards", lang), t("new_short", lang), t("due_short", lang), t("retention", lang))
-    # the list's border and padding (2) and selection box (4) come before each row's title
-    head = set_cell_size(t("topics", lang), cells + 6)
+    # the list's border and padding (2) and selection box (4) come before each row's title;
+    # the header's own left padding (1) is already before it
+    head = set_cell_size(t("topics", lang), cells + 5)
     return head + "".join(_rjust(n, c) for n, c in zip(names, COLUMN_CELLS, strict=True))
 
 

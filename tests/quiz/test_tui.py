@@ -350,3 +350,34 @@ async def test_stats_suggested_session_is_a_key(make_app, bank, clock) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
         assert app.session.spec.topics == ("memory",) and app.session.kind == "cram"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_home_column_headers_line_up_in_terminal_cells(make_app, lang: str) -> None:
+    from rich.cells import cell_len
+
+    from dlprep.study.strings import t
+
+    app = make_app(lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        strips = app.screen._compositor.render_strips()
+
+    def ends(row: int) -> list[int]:
+        """The cell just after each word of a screen row (Korean syllables are 2 cells)."""
+        line = "".join(seg.text for seg in strips[row])
+        out, cells, inside = [], 0, False
+        for ch in line:
+            if cells >= 50:  # the topics pane only
+                break
+            word = ch not in " │╭╮─"
+            if inside and not word:
+                out.append(cells)
+            inside = word
+            cells += cell_len(ch)
+        return out
+
+    header, first_row = ends(1), ends(3)
+    names = [t(k, lang) for k in ("cards", "new_short", "due_short", "retention")]
+    # the last four words of each line are the four columns: they end in the same cell
+    assert header[-4:] == first_row[-4:], (names, header, first_row)
