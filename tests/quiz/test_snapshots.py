@@ -33,20 +33,17 @@ def test_home(snap_compare, make_app, lang: str) -> None:
     assert snap_compare(make_app(lang=lang))
 
 
+@LANGS
 @pytest.mark.parametrize(
     "card_id", ["t-mcq", "t-multi", "t-myth", "t-recall", "t-numeric", "t-template", "t-order"]
 )
-def test_card(snap_compare, make_app, card_id: str) -> None:
-    assert snap_compare(make_app(only=(card_id,), start=True))
+def test_card(snap_compare, make_app, card_id: str, lang: str) -> None:
+    assert snap_compare(make_app(only=(card_id,), start=True, lang=lang))
 
 
 @LANGS
-def test_card_korean_and_english_multi(snap_compare, make_app, lang: str) -> None:
-    assert snap_compare(make_app(only=("t-multi",), start=True, lang=lang))
-
-
-def test_recall_revealed(snap_compare, make_app) -> None:
-    assert snap_compare(make_app(only=("t-recall",), start=True), press=["space"])
+def test_recall_revealed(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), press=["space"])
 
 
 @LANGS
