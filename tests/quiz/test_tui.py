@@ -381,3 +381,23 @@ async def test_home_column_headers_line_up_in_terminal_cells(make_app, lang: str
     names = [t(k, lang) for k in ("cards", "new_short", "due_short", "retention")]
     # the last four words of each line are the four columns: they end in the same cell
     assert header[-4:] == first_row[-4:], (names, header, first_row)
+
+
+async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank) -> None:
+    import dataclasses
+
+    long = ("tanh, because its output is centred on zero and so the next layer's inputs "
+            "keep both signs instead of all being positive")
+    card = bank.cards["t-multi"]
+    bank.cards["t-multi"] = dataclasses.replace(
+        card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    app = make_app(only=("t-multi",), start=True)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        rows = ["".join(seg.text for seg in strip)
+                for strip in app.screen._compositor.render_strips()]
+    first = next(i for i, row in enumerate(rows) if "tanh, because" in row)
+    text_at = rows[first].index("tanh, because")
+    follow = rows[first + 1]
+    assert "…" not in rows[first]
+    assert follow[:text_at].strip(" ▊") == "" and follow[text_at] != " "  # hanging indent
