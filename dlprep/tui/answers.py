@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from dlprep.study.kinds import kind_of
 from dlprep.study.present import Choice, Presented
 from dlprep.study.strings import t
+from dlprep.tui.base import relabel
 from dlprep.tui.messages import Answered
 
 WidgetFactory = Callable[[Presented, str], Widget]
@@ -33,7 +34,9 @@ def widget_for(kind: str) -> Callable[[WidgetFactory], WidgetFactory]:
 
 
 def answer_widget(shown: Presented, lang: str) -> Widget:
-    return WIDGETS[kind_of(shown.card).name](shown, lang)
+    widget = WIDGETS[kind_of(shown.card).name](shown, lang)
+    relabel(widget, lang)  # footer labels right from the first frame
+    return widget
 
 
 def choice_prompt(number: int, text: str, mark: str = "") -> Table:
@@ -195,7 +198,9 @@ class OrderPanel(Vertical):
         self.lang = lang
 
     def compose(self) -> ComposeResult:
-        yield OrderAnswer(self.choices)
+        answer = OrderAnswer(self.choices)
+        relabel(answer, self.lang)
+        yield answer
         with Horizontal(classes="buttons"):
             yield Button(f"▲ {t('move_up', self.lang)}", id="up")
             yield Button(f"▼ {t('move_down', self.lang)}", id="down")

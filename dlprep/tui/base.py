@@ -15,17 +15,23 @@ if TYPE_CHECKING:
     from dlprep.tui.app import QuizApp
 
 
+def relabel(node: DOMNode, lang: str) -> bool:
+    """Give ``node``'s own bindings footer labels in ``lang``; True if any changed. Done
+    before a screen is composed, so its first footer is already in the right language."""
+    changed = False
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        labelled = [_label(b, lang) for b in items]
+        if any(new is not old for new, old in zip(labelled, items, strict=True)):
+            bindings[key] = labelled
+            changed = True
+    return changed
+
+
 def localize(node: DOMNode, lang: str) -> None:
     """Give ``node`` and its children footer labels in ``lang`` (English is the default)."""
-    changed = False
-    for each in [node, *node.query("*")]:
-        bindings = each._bindings.key_to_bindings
-        for key, items in bindings.items():
-            labelled = [_label(b, lang) for b in items]
-            if any(new is not old for new, old in zip(labelled, items, strict=True)):
-                bindings[key] = labelled
-                changed = True
-    if changed:  # a refresh recomposes the footer: worth skipping when nothing changed
+    changed = [relabel(each, lang) for each in [node, *node.query("*")]]
+    if any(changed):  # a refresh recomposes the footer: worth skipping when nothing changed
         node.refresh_bindings()
 
 
@@ -52,11 +58,20 @@ class _InQuiz:
 
 
 class QuizScreen(_InQuiz, Screen[Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        relabel(self, self.lang)
+        relabel(self.app, self.lang)
+
     def localize(self) -> None:
         localize(self, self.lang)
         localize(self.app, self.lang)
 
 
 class QuizModal(_InQuiz, ModalScreen[Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        relabel(self, self.lang)
+
     def localize(self) -> None:
         localize(self, self.lang)

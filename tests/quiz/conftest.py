@@ -38,6 +38,15 @@ def _test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An Input's cursor blinks every 0.5 s: on a loaded machine a snapshot could catch it
+    # either way. In tests it stays as it is drawn first (visible).
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
 def _utc(monkeypatch: pytest.MonkeyPatch):
     # Times are shown in the learner's zone; tests and snapshots pin it to UTC.
     monkeypatch.setenv("TZ", "UTC")
