@@ -14,11 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-# Shared with the runtime cards, which the app uses; re-exported for older imports.
-from dlprep.bank.cards import CARD_TYPES as CARD_TYPES
-from dlprep.bank.cards import LANGS as LANGS
-from dlprep.bank.cards import item_key as item_key
-from dlprep.bank.cards import item_text as item_text
+from dlprep.bank.cards import item_key
 from dlprep.bank.template import FormulaError, assignments, compile_formula, evaluate, placeholders
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]

@@ -6,15 +6,17 @@ Session (grading, scheduler, store) as the TUI; only the rendering differs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TextIO
 
-from dlprep.bank.cards import Numeric, TrueFalse
+from dlprep.bank.cards import TrueFalse
 from dlprep.bank.topics import topic_title
-from dlprep.study.grading import Given, Rating, parse_bool
+from dlprep.study.grading import Given, Unreadable
+from dlprep.study.kinds import kind_of
 from dlprep.study.present import Presented, unwrap
 from dlprep.study.session import Outcome, Session
-from dlprep.study.strings import t, type_label
+from dlprep.study.strings import schedule_text, t
 
 
 class _Quit(Exception):
@@ -22,8 +24,10 @@ class _Quit(Exception):
 
 
 class PlainQuiz:
-    def __init__(self, session: Session, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(self, session: Session, stdin: TextIO, stdout: TextIO,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
+        self.sleep = sleep
         self.stdin = stdin
         self.stdout = stdout
         self.lang = session.lang
@@ -53,7 +57,7 @@ class PlainQuiz:
                 left = session.seconds_left()
                 clock = f" · {t('time_left', self.lang, t=f'{left:.0f}s')}" if left else ""
                 topic = topic_title(shown.card.topic, self.lang)
-                kind = type_label(shown.kind, getattr(shown.card, "myth", False), self.lang)
+                kind = t(kind_of(shown.card).label_key(shown.card), self.lang)
                 self.say(f"\n[{session.position + 1}/{n}] {topic} · {kind}{clock}")
                 self.say(shown.question)
                 outcome = session.answer(self._read_answer(shown))
@@ -65,53 +69,35 @@ class PlainQuiz:
         except _Quit:
             pass
         self._summary()
+        self._save_pending()
         return 0
 
+    def _save_pending(self) -> None:
+        """Answers the locked progress file refused are retried until they are written:
+        the session never ends claiming a save that did not happen."""
+        if self.session.flush():
+            self.say(t("not_saved_yet", self.lang))
+        while self.session.flush():
+            self.sleep(1.0)
+
     def _read_answer(self, shown: Presented) -> Given:
-        card = shown.card
+        kind = kind_of(shown.card)
         lang = self.lang
-        if shown.kind in ("mcq", "multi", "order"):
+        if shown.choices and not isinstance(shown.card, TrueFalse):
             for i, choice in enumerate(shown.choices, 1):
                 self.say(f"  {i}) {choice.text}")
-        n = len(shown.choices)
-        if shown.kind == "mcq":
-            return self._retry(f"1-{n}", lambda s: shown.choices[_index(s, shown)].key)
-        if shown.kind == "multi":
-            return self._retry(t("multi_prompt", lang, n=n),
-                               lambda s: [shown.choices[i].key for i in _indices(s, shown)])
-        if shown.kind == "order":
-            def order(s: str) -> list[str]:
-                picks = _indices(s, shown)
-                if sorted(picks) != list(range(len(shown.choices))):
-                    raise ValueError(s)
-                return [shown.choices[i].key for i in picks]
-            example = " ".join(str(i) for i in range(n, 0, -1))
-            return self._retry(t("order_prompt", lang, n=n, example=example), order)
-        if isinstance(card, TrueFalse):
-            words = ("fact", "myth") if card.myth else ("true", "false")
-            hint = f"{t(words[0], lang)}/{t(words[1], lang)} (t/f)"
-
-            def boolean(s: str) -> bool:
-                value = parse_bool(s)
-                if value is None:
-                    raise ValueError(s)
-                return value
-            return self._retry(hint, boolean)
-        if isinstance(card, Numeric):
-            prompt = (t("type_answer", lang, example=f"4 {card.unit}") if card.unit
-                      else t("type_number", lang, example="0.25"))
-            return self.ask(f"{prompt}> ")
-        self.ask(f"({t('reveal', lang)}: Enter)> ")
-        self.say(f"{t('model_answer', lang)}: {shown.expected_text()}")
-        return self._retry("1-4", lambda s: Rating(int(s)))
-
-    def _retry(self, expected: str, parse: Callable[[str], Given]) -> Given:
+        if kind.self_rated:
+            self.ask(f"({t('reveal', lang)}: Enter)> ")
+            self.say(f"{t('model_answer', lang)}: {shown.expected_text()}")
+        expected = kind.plain_prompt(shown, lang)
         while True:
             text = self.ask(f"{expected}> ")
             try:
-                return parse(text)
+                return kind.plain_parse(shown, text)
+            except Unreadable as exc:  # "four" for a number: ask again, never rate it Again
+                self.say(t("ask_again", lang, note=exc.note.text(lang)))
             except (ValueError, IndexError):
-                self.say(t("invalid_choice", self.lang, expected=expected))
+                self.say(t("invalid_choice", lang, expected=expected))
 
     def _feedback(self, outcome: Outcome) -> None:
         lang = self.lang
@@ -125,7 +111,12 @@ class PlainQuiz:
             self.say(f"  ({outcome.grade.note.text(lang)})")
         self.say(unwrap(shown.card.explain.get(lang)))
         self.say(f"{t('refs', lang)}: " + "; ".join(shown.card.refs))
-        self.say(_schedule_line(outcome, lang))
+        if outcome.error:
+            self.say(t("not_saved", lang, error=outcome.error))
+        elif outcome.saved and outcome.at is not None:
+            self.say(schedule_text(outcome.next_due, int(outcome.rating), outcome.at, lang))
+        else:
+            self.say(t("not_saved_yet", lang))
 
     def _summary(self) -> None:
         outcomes = self.session.outcomes
@@ -143,27 +134,7 @@ class PlainQuiz:
                 shown = outcome.shown
                 mark = "✓" if outcome.grade.correct else "✗"
                 self.say(f"  {i}. {mark} {shown.question.strip().splitlines()[0]}")
-                self.say(f"     {t('you_said', self.lang)}: {outcome.grade.answer or '—'} · "
+                given = kind_of(shown.card).given_text(shown, outcome.given)
+                self.say(f"     {t('you_said', self.lang)}: {given} · "
                          f"{t('answer_was', self.lang)}: {shown.expected_text()} · "
                          f"{outcome.seconds:.0f} {t('seconds', self.lang)}")
-
-
-def _schedule_line(outcome: Outcome, lang: str) -> str:
-    if outcome.next_due is None:
-        return t("rated_cram", lang)
-    due = outcome.next_due.strftime("%Y-%m-%d %H:%M UTC")
-    return t("rated", lang, rating=t(f"rating_{int(outcome.rating)}", lang), due=due)
-
-
-def _index(text: str, shown: Presented) -> int:
-    number = int(text)
-    if not 1 <= number <= len(shown.choices):
-        raise ValueError(text)
-    return number - 1
-
-
-def _indices(text: str, shown: Presented) -> list[int]:
-    parts = text.replace(",", " ").split()
-    if not parts:
-        raise ValueError(text)
-    return [_index(p, shown) for p in parts]

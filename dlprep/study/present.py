@@ -1,13 +1,19 @@
-"""Turn a bank card into what the learner sees: shuffled choices, fresh template values."""
+"""What the learner sees of a card: shuffled choices, fresh template values.
+
+How each card type is presented lives in :mod:`dlprep.study.kinds`; this module holds the
+shown card itself and the text helpers every type shares.
+"""
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from dlprep.bank.cards import Card, Mcq, Multi, Numeric, Order, item_key, item_text
-from dlprep.bank.template import compile_formula, draw, evaluate, fill, format_number
+from dlprep.bank.cards import Card
+
+if TYPE_CHECKING:
+    import random
 
 
 @dataclass(frozen=True)
@@ -37,57 +43,31 @@ class Presented:
 
     def expected_text(self) -> str:
         """The correct answer, written for the feedback screen."""
-        card = self.card
-        if isinstance(card, Mcq):
-            return self._text_of(card.answer)
-        if isinstance(card, Multi):
-            return "; ".join(self._text_of(a) for a in card.answers)
-        if isinstance(card, Order):
-            return " → ".join(item_text(i, self.lang) for i in card.items)
-        if isinstance(card, Numeric):
-            unit = f" {card.unit}" if card.unit else ""
-            return f"{format_number(self.expected)}{unit}"
-        if card.type == "truefalse":
-            return _bool_word(card.answer, self.lang)
-        return unwrap(card.answer.get(self.lang))
+        from dlprep.study.kinds import kind_of
 
-    def _text_of(self, key: str) -> str:
+        return kind_of(self.card).expected_text(self)
+
+    def text_of(self, key: str) -> str:
         for choice in self.choices:
             if choice.key == key:
                 return choice.text
         return key
 
 
-def _bool_word(value: bool, lang: str) -> str:
-    if lang == "ko":
-        return "참" if value else "거짓"
-    return "True" if value else "False"
-
-
 def present(card: Card, lang: str, rng: random.Random) -> Presented:
     """Shuffle choices (or order items) and draw template values with ``rng``."""
-    question = card.q.get(lang)
-    if isinstance(card, Mcq | Multi):
-        choices = [Choice(item_key(c), item_text(c, lang)) for c in card.choices]
-        rng.shuffle(choices)
-        return Presented(card, lang, question, tuple(choices))
-    if isinstance(card, Order):
-        items = [Choice(item_key(i), item_text(i, lang)) for i in card.items]
-        # A shuffle that happens to be the answer would be a free point.
-        for _ in range(10):
-            rng.shuffle(items)
-            if [c.key for c in items] != [item_key(i) for i in card.items]:
-                break
-        return Presented(card, lang, question, tuple(items))
-    if isinstance(card, Numeric):
-        if card.template is None:
-            assert card.answer is not None  # the model requires one of the two
-            return Presented(card, lang, question, expected=card.answer)
-        values = draw(card.template.vars, rng)
-        tree = compile_formula(card.template.formula, frozenset(card.template.vars))
-        expected = evaluate(tree, values)
-        return Presented(card, lang, fill(question, values), values=values, expected=expected)
-    return Presented(card, lang, question)
+    from dlprep.study.kinds import kind_of
+
+    return kind_of(card).present(card, lang, rng)
+
+
+def bool_word(value: bool, lang: str, myth: bool = False) -> str:
+    """True/False, or Fact/Myth for a myth card, in ``lang``."""
+    from dlprep.study.strings import t
+
+    if myth:
+        return t("fact" if value else "myth", lang)
+    return t("true" if value else "false", lang)
 
 
 # Whatever Markdown (markdown-it "gfm-like", as Textual parses it) could show differently

@@ -1,20 +1,27 @@
 """A study session: the planned queue, the card on screen, and every answer recorded.
 
 Shared by the TUI and ``--plain`` so both grade, rate, schedule and save the same way.
+An answer that cannot be written because another process holds the progress file stays
+pending (in order) until :meth:`Session.flush` writes it; nothing claims it was saved
+before it was.
 """
 
 from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import fsrs
+from fsrs import Rating
 
 from dlprep.bank.cards import Card
-from dlprep.study.grading import Given, Grade, Rating, auto_rating, grade
+from dlprep.study import store as store_module
+from dlprep.study.grading import Given, Grade, auto_rating, grade
+from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec, plan
 from dlprep.study.present import Presented, present
 from dlprep.study.schedule import Scheduler
@@ -27,7 +34,12 @@ class Outcome:
     grade: Grade
     rating: Rating
     seconds: float
-    next_due: datetime | None  # None in cram mode: the schedule was not touched
+    next_due: datetime | None  # None in cram mode, or while the answer is not saved yet
+    at: datetime | None = None  # when it was answered
+    saved: bool = True
+    previous: fsrs.Card | None = None  # the card's state before this answer (undo, re-rate)
+    given: Given = ""  # as the learner gave it (the feedback marks each choice from it)
+    error: str = ""  # why it could not be saved at all (not a lock: retrying cannot help)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,28 @@ class TopicReport:
     answered: int
     correct: int
     mean_seconds: float
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Another process holds the database: worth retrying (anything else is not)."""
+    locked = getattr(store_module, "StoreLocked", None)
+    if locked is not None and isinstance(exc, locked):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+# What a failed write may raise: SQLite's errors, the store's own, and a distinct "locked"
+# type if the store declares one (it may not derive from either).
+_SAVE_ERRORS: tuple[type[BaseException], ...] = tuple(
+    {sqlite3.Error, store_module.StoreError, getattr(store_module, "StoreLocked", sqlite3.Error)})
+
+
+@dataclass
+class _Pending:
+    index: int  # into outcomes
+    review: Review
+    rating: Rating
 
 
 @dataclass
@@ -52,6 +86,8 @@ class Session:
     started: datetime | None = None
     _shown: Presented | None = None
     _shown_at: datetime | None = None
+    _pending: list[_Pending] = field(default_factory=list)
+    _writing: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not self.queue:
@@ -69,6 +105,11 @@ class Session:
     @property
     def position(self) -> int:
         return len(self.outcomes)
+
+    @property
+    def pending(self) -> int:
+        """Answers taken but not yet written (the progress file was locked)."""
+        return len(self._pending)
 
     def current(self) -> Presented | None:
         """The card to answer now; its clock starts the first time it is asked for."""
@@ -94,6 +135,13 @@ class Session:
         left = self.seconds_left()
         return left is not None and left <= 0
 
+    def check(self, given: Given) -> None:
+        """Raise :class:`dlprep.study.kinds.Unreadable` when ``given`` cannot be read at all,
+        so the screen asks again instead of recording a wrong answer."""
+        shown = self.current()
+        if shown is not None:
+            kind_of(shown.card).read(shown, given)
+
     def answer(self, given: Given) -> Outcome:
         shown = self.current()
         if shown is None or self._shown_at is None:
@@ -101,30 +149,91 @@ class Session:
         now = self.scheduler.now()
         seconds = max(0.0, (now - self._shown_at).total_seconds())
         result = grade(shown, given)
-        self_rating = Rating(int(given)) if shown.kind == "recall" else None  # type: ignore[arg-type]
-        rating = auto_rating(shown.kind, result, seconds, self_rating)
-        duration_ms = int(seconds * 1000)
-
-        def reschedule(state: fsrs.Card | None) -> fsrs.Card:
-            return self.scheduler.review(state, rating, now, duration_ms)
-
-        review = Review(shown.card_id, now, int(rating), result.answer, duration_ms,
-                        self.spec.mode, None if shown.kind == "recall" else result.correct,
-                        shown.card.topic)
-        new_state: fsrs.Card | None = None
-        try:
-            new_state = self.store.record(review, None if self.kind == "cram" else reschedule)
-        except sqlite3.Error as exc:
-            # Keep the session going; the learner is told once that saving stopped.
-            self.save_error = f"Could not save progress: {exc}"
-            if self.kind != "cram":
-                new_state = reschedule(None)
-        outcome = Outcome(shown, result, rating, seconds,
-                          new_state.due if new_state is not None else None)
-        self.outcomes.append(outcome)
+        rating = auto_rating(shown, result, seconds, given)
         self._shown = None
         self._shown_at = None
+        return self._record(shown, result, rating, seconds, now, given)
+
+    def _record(self, shown: Presented, result: Grade, rating: Rating, seconds: float,
+                now: datetime, given: Given) -> Outcome:
+        review = Review(shown.card_id, now, int(rating), result.answer, int(seconds * 1000),
+                        self.spec.mode, None if kind_of(shown.card).self_rated else result.correct,
+                        shown.card.topic)
+        self.outcomes.append(Outcome(shown, result, rating, seconds, None, now, saved=False,
+                                     given=given))
+        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating))
+        self.flush()
+        return self.outcomes[-1]
+
+    def flush(self) -> int:
+        """Write pending answers in order; stop at the first that cannot be written yet.
+        Returns how many are still pending. Safe to call from a worker thread."""
+        with self._writing:
+            while self._pending:
+                item = self._pending[0]
+                if not self._write(item):
+                    break
+                self._pending.pop(0)
+            return len(self._pending)
+
+    def _write(self, item: _Pending) -> bool:
+        review, rating = item.review, item.rating
+        before: list[fsrs.Card | None] = [None]
+
+        def reschedule(state: fsrs.Card | None) -> fsrs.Card:
+            before[0] = state
+            return self.scheduler.review(state, rating, review.at, review.duration_ms)
+
+        try:
+            new = self.store.record(review, None if self.kind == "cram" else reschedule)
+        except _SAVE_ERRORS as exc:
+            if is_locked(exc):
+                return False
+            # Not a lock: retrying will not help. Say so; the session goes on unsaved.
+            self.save_error = f"Could not save progress: {exc}"
+            self.outcomes[item.index] = replace(self.outcomes[item.index], error=str(exc))
+            return True
+        outcome = self.outcomes[item.index]
+        self.outcomes[item.index] = replace(
+            outcome, saved=True, previous=before[0],
+            next_due=new.due if new is not None else None)
+        return True
+
+    def undo(self) -> Outcome | None:
+        """Take back the last answer (written or pending); its card is asked again."""
+        with self._writing:
+            if not self.outcomes:
+                return None
+            index = len(self.outcomes) - 1
+            outcome = self.outcomes.pop()
+            if self._pending and self._pending[-1].index == index:
+                self._pending.pop()
+            elif outcome.saved and outcome.at is not None:
+                store_module.forget(self.store, outcome.shown.card_id, outcome.at,
+                                    outcome.previous if self.kind != "cram" else None,
+                                    reschedule=self.kind != "cram")
+        self._shown = outcome.shown
+        self._shown_at = self.scheduler.now()
         return outcome
+
+    def rerate(self, rating: Rating) -> Outcome | None:
+        """The learner overrides the automatic rating of the last answer."""
+        if not self.outcomes or self.outcomes[-1].rating == rating:
+            return None
+        last = self.outcomes[-1]
+        self.undo()
+        self._shown = None
+        self._shown_at = None
+        assert last.at is not None
+        return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given)
+
+    def preview(self, outcome: Outcome) -> dict[Rating, datetime]:
+        """When the card would be due again under each rating (shown on the rating keys)."""
+        if self.kind == "cram" or outcome.at is None or not outcome.saved:
+            return {}
+        ms = int(outcome.seconds * 1000)
+        return {r: self.scheduler.review(outcome.previous, r, outcome.at, ms).due
+                for r in Rating}
 
     def report(self) -> list[TopicReport]:
         """Per topic: answered, right, mean seconds per answer (the mock interview's end)."""

@@ -14,7 +14,9 @@ from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review
 
 FORECAST_DAYS = 14
-MIN_REVIEWS_FOR_WEAKEST = 3
+MATURE = timedelta(days=21)
+MIN_REVIEWS_FOR_WEAKEST = 1  # a topic answered wrong once is already worth suggesting
+SUGGESTED_LENGTH = 15
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,12 @@ class TopicStats:
     topic: str
     cards: int
     seen: int
-    due: int
+    new: int  # never reviewed: not due, just new
+    due: int  # reviewed cards whose next review has come
     reviews: int
     correct: int
     graded: int  # reviews with a right/wrong outcome (all but self-rated recall)
-    retention: float | None  # mean predicted recall of seen cards, now
+    retention: float | None  # share of mature reviews (21+ days since the last) recalled
 
     @property
     def accuracy(self) -> float | None:
@@ -65,28 +68,42 @@ def compute(
         ids = topics[topic]
         mine = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) == topic]
         seen = [states[c] for c in ids if c in states]
-        recall = [scheduler.retrievability(s, now) for s in seen]
         graded = [r for r in mine if r.correct is not None]
         per_topic.append(TopicStats(
-            topic=topic, cards=len(ids), seen=len(seen),
-            due=sum(1 for c in ids if c not in states or states[c].due <= now),
+            topic=topic, cards=len(ids), seen=len(seen), new=len(ids) - len(seen),
+            due=sum(1 for s in seen if s.due <= now),
             reviews=len(mine), correct=sum(1 for r in graded if r.correct), graded=len(graded),
-            retention=sum(recall) / len(recall) if recall else None,
+            retention=retention(mine),
         ))
     graded_all = [r for r in reviews if r.correct is not None]
     weakest = _weakest(per_topic)
     return Stats(
         topics=per_topic, reviews=len(reviews),
         correct=sum(1 for r in graded_all if r.correct), graded=len(graded_all),
-        streak=streak(reviews, now.date()),
+        streak=streak(reviews, now.astimezone().date()),
         forecast=forecast(states, now, set(cards)),
         weakest=weakest,
         suggestion=_suggest(weakest),
     )
 
 
+def retention(reviews: Sequence[Review]) -> float | None:
+    """The share of mature reviews (the card's previous review 21+ days before) that were
+    recalled (rated above Again), as Anki counts it; None before any review is mature."""
+    last: dict[str, datetime] = {}
+    mature = recalled = 0
+    for review in sorted(reviews, key=lambda r: r.at):
+        before = last.get(review.card_id)
+        if before is not None and review.at - before >= MATURE:
+            mature += 1
+            recalled += review.rating > 1
+        last[review.card_id] = review.at
+    return recalled / mature if mature else None
+
+
 def streak(reviews: Sequence[Review], today: date) -> int:
-    days = {r.at.date() for r in reviews}
+    """Consecutive days with a review, in the learner's own time zone."""
+    days = {r.at.astimezone().date() for r in reviews}
     day = today if today in days else today - timedelta(days=1)
     count = 0
     while day in days:
@@ -98,12 +115,12 @@ def streak(reviews: Sequence[Review], today: date) -> int:
 def forecast(
     states: Mapping[str, fsrs.Card], now: datetime, known: set[str]
 ) -> list[tuple[date, int]]:
-    today = now.date()
+    today = now.astimezone().date()  # days as the learner lives them, not UTC
     counts = [0] * FORECAST_DAYS
     for cid, state in states.items():
         if cid not in known:
             continue  # progress for a card no longer in the bank
-        offset = max(0, (state.due.date() - today).days)
+        offset = max(0, (state.due.astimezone().date() - today).days)
         if offset < FORECAST_DAYS:
             counts[offset] += 1
     return [(today + timedelta(days=i), n) for i, n in enumerate(counts)]
@@ -124,4 +141,4 @@ def _suggest(weakest: Sequence[str]) -> list[str]:
     args: list[str] = []
     for topic in weakest:
         args += ["--topic", topic]
-    return args + ["--length", "15"]
+    return args + ["--length", str(SUGGESTED_LENGTH)]

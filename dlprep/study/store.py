@@ -347,3 +347,25 @@ def move_aside(path: Path | None = None) -> Path:
         if extra.exists():
             extra.replace(moved.with_name(moved.name + suffix))
     return moved
+
+
+def forget(store: Store, card_id: str, at: datetime, previous: fsrs.Card | None, *,
+           reschedule: bool = True) -> None:
+    """Undo one answer: drop its review and give the card back the state it had before.
+
+    The state is put back only if it is still the one that answer wrote (another process
+    may have reviewed the card since; its answer wins).
+    """
+    with store.transaction() as conn:
+        conn.execute(
+            "DELETE FROM reviews WHERE id = (SELECT max(id) FROM reviews"
+            " WHERE card_id = ? AND at = ?)", (card_id, iso(at)))
+        if not reschedule:
+            return
+        row = conn.execute("SELECT state FROM cards WHERE card_id = ?", (card_id,)).fetchone()
+        if row is None or load_state(row[0]).last_review != at:
+            return
+        if previous is None:
+            conn.execute("DELETE FROM cards WHERE card_id = ?", (card_id,))
+        else:
+            store.put_state(card_id, previous, previous.last_review or at)

@@ -6,7 +6,9 @@ Pure data, shared by the TUI and ``--plain``; card text itself comes from the ba
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from datetime import datetime
 
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (English, Korean)
@@ -44,8 +46,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "you_said": ("You answered", "내 답"),
     "why": ("Why", "해설"),
     "refs": ("References", "참고 문헌"),
-    "rated": ("Rated {rating}; next review {due}", "평가: {rating} · 다음 복습 {due}"),
+    "rated": ("Rated {rating}; next review {when}", "평가: {rating} · 다음 복습 {when}"),
     "rated_cram": ("Cram: the schedule was not changed", "벼락치기: 복습 일정은 바뀌지 않았습니다"),
+    "not_saved_yet": ("Not saved yet: another dlprep holds the progress file; retrying…",
+                      "아직 저장되지 않음: 다른 dlprep이 진행 파일을 쓰고 있어 다시 시도하는 중…"),
+    "not_saved": ("Not saved: {error}", "저장하지 못했습니다: {error}"),
+    "saved_after_retry": ("Saved after the progress file was freed",
+                          "진행 파일이 풀려서 저장했습니다"),
+    "pending_quit": ("{n} answer(s) not saved yet (the progress file is locked); "
+                     "press Ctrl+Q again to quit without them",
+                     "아직 저장하지 못한 답 {n}개 (진행 파일이 잠겨 있음): 그래도 나가려면 "
+                     "Ctrl+Q를 한 번 더 누르세요"),
+    "rerate": ("Change the rating:", "평가 바꾸기:"),
+    "undone": ("Answer undone: the card is asked again", "답을 취소했습니다: 카드를 다시 묻습니다"),
+    "ask_again": ("Could not read that ({note}); answer again",
+                  "읽을 수 없는 답입니다 ({note}). 다시 답하세요"),
+    "predict_first": ("This card has a live demo: press d to predict what it will show "
+                      "before you see the answer, or Enter to see the answer now.",
+                      "이 카드에는 라이브 데모가 있습니다: 정답을 보기 전에 d를 눌러 결과를 "
+                      "예측해 보세요. Enter를 누르면 바로 정답을 봅니다."),
+    "result_hidden": ("Your answer is saved; the result is shown after the demo or with Enter.",
+                      "답은 저장했습니다. 결과는 데모 뒤에, 또는 Enter를 누르면 보입니다."),
     "rating_1": ("Again", "다시"),
     "rating_2": ("Hard", "어려움"),
     "rating_3": ("Good", "좋음"),
@@ -106,8 +127,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "question": ("Question", "문제"),
     "seconds": ("s", "초"),
     "predict": ("Your prediction", "내 예측"),
-    "predict_prompt": ("Type your prediction, then Enter runs the demo",
-                       "예측을 입력하고 Enter를 누르면 데모가 실행됩니다"),
+    "predict_prompt": ("Your prediction (y / n for a yes-no question); Enter runs the demo",
+                       "내 예측 (예/아니요 질문이면 y / n), Enter를 누르면 데모가 실행됩니다"),
+    "predict_choice": ("y: yes · n: no · or type below", "y: 예 · n: 아니요 · 또는 아래에 입력"),
+    "yes": ("yes", "예"),
+    "no": ("no", "아니요"),
+    "claim_hidden": ("The claim is shown when the run ends, so it cannot give the answer away.",
+                     "정답이 미리 보이지 않도록 주장은 실행이 끝난 뒤에 보여 줍니다."),
+    "claim": ("Claim", "주장"),
+    "prediction_right": ("your prediction was right", "예측이 맞았습니다"),
+    "prediction_wrong": ("your prediction was wrong", "예측이 틀렸습니다"),
+    "effect_seen": ("the effect appeared", "효과가 나타났습니다"),
+    "effect_gone": ("the effect did not appear", "효과가 나타나지 않았습니다"),
+    "measured": ("Measured", "측정 결과"),
+    "latest_per_layer": ("{label} per layer, latest", "층별 {label}, 최신값"),
+    "log_scale": ("log", "로그"),
+    "not_finite": ("not finite", "발산"),
     "run_demo": ("Run demo", "데모 실행"),
     "demo": ("Live demo", "라이브 데모"),
     "demo_running": ("Running {name}…", "{name} 실행 중…"),
@@ -125,9 +160,72 @@ STRINGS: dict[str, tuple[str, str]] = {
     "forecast": ("Due in the next 14 days", "앞으로 14일 복습 예정"),
     "weakest": ("Weakest topics", "약한 주제"),
     "suggest": ("Suggested next session", "다음 추천 세션"),
-    "suggest_due": ("dlprep quiz (your due cards)", "dlprep quiz (복습할 카드)"),
+    "suggest_due": ("your due cards", "복습할 카드"),
     "not_saving": ("Progress is not being saved", "진행 상황이 저장되지 않습니다"),
     "keys": ("Keys", "단축키"),
+    # the help screen: one row per key that exists
+    "h_any": ("anywhere", "어디서나"),
+    "h_help": ("this help", "이 도움말"),
+    "h_theme": ("light / dark theme", "밝은 / 어두운 테마"),
+    "h_quit": ("quit (answers are saved as you go)", "종료 (답은 그때그때 저장됨)"),
+    "h_topics": ("select topics (none = all)", "주제 선택 (선택 없음 = 전체)"),
+    "h_home": ("start / 한국어·English / stats / quit", "시작 / 한국어·English / 통계 / 종료"),
+    "h_mcq": ("answer", "답하기"),
+    "h_multi": ("toggle, submit", "선택/해제, 제출"),
+    "h_tf": ("true / false", "참 / 거짓"),
+    "h_myth": ("fact / myth", "사실 / 미신"),
+    "h_recall": ("show answer, rate Again/Hard/Good/Easy", "정답 보기, 다시/어려움/좋음/쉬움 평가"),
+    "h_numeric": ("submit a number with a unit (4 MB, 4e6 B, 3.8 MiB)",
+                  "단위와 함께 숫자 제출 (4 MB, 4e6 B, 3.8 MiB)"),
+    "h_order": ("pick, move, submit", "고르기, 옮기기, 제출"),
+    "h_card": ("home (a mock interview asks first, then shows the report)",
+               "홈으로 (모의 면접은 먼저 묻고 결과를 보여 줌)"),
+    "h_feedback": ("next card (or show the held result) / predict & run demo / home",
+                   "다음 카드 (또는 미뤄 둔 결과 보기) / 예측 후 데모 / 홈"),
+    "h_rate": ("change the rating (the next interval is shown), undo the answer",
+               "평가 바꾸기 (다음 간격 표시), 답 되돌리기"),
+    "h_demo": ("predict yes / no (or type and Enter), run / re-run, cancel or back",
+               "예/아니요 예측 (또는 입력 후 Enter), 실행/재실행, 취소 또는 뒤로"),
+    "h_stats": ("start the suggested session, back", "추천 세션 시작, 뒤로"),
+    "h_summary": ("home, stats", "홈, 통계"),
+    "s_home": ("Home", "홈"),
+    "s_card": ("Card", "카드"),
+    "s_feedback": ("Feedback", "피드백"),
+    "s_demo": ("Demo", "데모"),
+    "s_stats": ("Stats", "통계"),
+    "s_summary": ("Summary", "요약"),
+    "mark_chosen": ("chosen, right", "골랐음, 정답"),
+    "mark_missed": ("missed", "놓침"),
+    "mark_wrong": ("chosen, wrong", "골랐음, 오답"),
+    "time_taken": ("Time", "걸린 시간"),
+    "mock_end": ("End the interview now? The report covers the cards answered so far.",
+                 "면접을 지금 끝낼까요? 지금까지 답한 카드로 결과를 보여 줍니다."),
+    "new_short": ("New", "신규"),
+    "suggest_key": ("press c to start it", "c를 누르면 시작합니다"),
+    # footer labels: bindings are written in English; localize() looks them up here
+    "Start": ("Start", "시작"),
+    "Stats": ("Stats", "통계"),
+    "Quit": ("Quit", "종료"),
+    "Help": ("Help", "도움말"),
+    "Theme": ("Theme", "테마"),
+    "Home": ("Home", "홈"),
+    "Next": ("Next", "다음"),
+    "Predict & run demo": ("Predict & run demo", "예측 후 데모"),
+    "Show answer": ("Show answer", "정답 보기"),
+    "Submit": ("Submit", "제출"),
+    "Move up": ("Move up", "위로"),
+    "Move down": ("Move down", "아래로"),
+    "Run / re-run": ("Run / re-run", "실행/재실행"),
+    "Cancel / back": ("Cancel / back", "취소/뒤로"),
+    "Back": ("Back", "뒤로"),
+    "Close": ("Close", "닫기"),
+    "Toggle option": ("Toggle option", "선택/해제"),
+    "Undo": ("Undo", "되돌리기"),
+    "End interview": ("End interview", "면접 끝내기"),
+    "Yes": ("Yes", "예"),
+    "No": ("No", "아니요"),
+    "Suggested session": ("Suggested session", "추천 세션"),
+
     "quit_prompt": ("Type q to quit", "q를 입력하면 종료합니다"),
     "invalid_choice": ("Not understood. {expected}", "알아듣지 못했습니다. {expected}"),
 }
@@ -135,8 +233,84 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 def t(key: str, lang: str, **values: object) -> str:
     english, korean = STRINGS[key]
-    text = korean if lang == "ko" else english
-    return text.format(**values) if values else text
+    if lang != "ko":
+        return english.format(**values) if values else english
+    return josa(korean.format(**values)) if values else korean
+
+
+def label(english: str, lang: str) -> str:
+    """A footer label in ``lang``: bindings are written in English, keyed by that text."""
+    if lang != "ko" or english not in STRINGS:
+        return english
+    return STRINGS[english][1]
+
+
+# Korean particles depend on whether the word before ends in a consonant (받침); with a
+# number or a Latin letter, on how it is read aloud ("100으로", "4로", "MB로", "1로").
+_PAIRS = {"(으)로": ("으로", "로"), "은(는)": ("은", "는"), "이(가)": ("이", "가"),
+          "을(를)": ("을", "를"), "과(와)": ("과", "와"), "(이)라": ("이라", "라")}
+_JOSA = re.compile(r"(?P<word>[^\s]*?)(?P<pair>"
+                   r"\(으\)로|은\(는\)|이\(가\)|을\(를\)|과\(와\)|\(이\)라)")
+_DIGIT_FINAL = "ㅇㄹ_ㅁ__ㄱㄹㄹ_"  # 영 일 이 삼 사 오 육 칠 팔 구: the final sound, "_" none
+_LETTER_FINAL = {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ"}  # 엘 엠 엔 알; the rest end open
+
+
+def _final(word: str) -> str:
+    """The final consonant of how ``word`` is read ("" when it ends in a vowel)."""
+    for char in reversed(word):
+        if "가" <= char <= "힣":
+            index = (ord(char) - 0xAC00) % 28
+            return "" if index == 0 else ("ㄹ" if index == 8 else "ㅇ")
+        if char.isdigit():
+            final = _DIGIT_FINAL[int(char)]
+            return "" if final == "_" else final
+        if char.isascii() and char.isalpha():
+            return _LETTER_FINAL.get(char.lower(), "")
+    return ""
+
+
+def josa(text: str) -> str:
+    """Resolve "(으)로"-style particles after the word each follows."""
+
+    def pick(match: re.Match[str]) -> str:
+        word, pair = match.group("word"), match.group("pair")
+        with_final, without = _PAIRS[pair]
+        final = _final(word)
+        if pair == "(으)로":  # ㄹ takes 로 like a vowel: "1로", "서울로"
+            chosen = with_final if final and final != "ㄹ" else without
+        else:
+            chosen = with_final if final else without
+        return word + chosen
+
+    return _JOSA.sub(pick, text)
+
+
+def interval_text(seconds: float, lang: str) -> str:
+    """A review interval as Anki shows it: 10m, 3h, 4d, 2.5mo, 1.2y (분, 시간, 일, 개월, 년)."""
+    units = (("y", "년", 365 * 86400.0), ("mo", "개월", 30 * 86400.0), ("d", "일", 86400.0),
+             ("h", "시간", 3600.0), ("m", "분", 60.0))
+    for en, ko, size in units:
+        if seconds >= size * (0.95 if en in ("d", "h", "m") else 1):
+            value = seconds / size
+            number = f"{value:.1f}".rstrip("0").rstrip(".") if value < 10 and en in (
+                "y", "mo") else f"{round(value)}"
+            return f"{number}{ko if lang == 'ko' else en}"
+    return "<1분" if lang == "ko" else "<1m"
+
+
+def local_time(moment: datetime) -> str:
+    """``moment`` in the learner's own time zone (the store keeps UTC)."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def schedule_text(next_due: datetime | None, rating: int, now: datetime, lang: str) -> str:
+    """"Rated Good; next review in 4d (2026-03-06 09:00)" (cram: nothing changed)."""
+    if next_due is None:
+        return t("rated_cram", lang)
+    wait = interval_text((next_due - now).total_seconds(), lang)
+    return t("rated", lang, rating=t(f"rating_{rating}", lang),
+             when=f"{'' if lang == 'ko' else 'in '}{wait}{' 뒤' if lang == 'ko' else ''} "
+                  f"({local_time(next_due)})")
 
 
 def default_lang(environ: dict[str, str] | None = None) -> str:
@@ -147,11 +321,6 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
         if value:
             return "ko" if value.lower().startswith("ko") else "en"
     return "en"
-
-
-def type_label(card_type: str, myth: bool, lang: str) -> str:
-    """How the status line names a card's type ("myth or fact" for myth cards)."""
-    return t("type_myth" if myth else f"type_{card_type}", lang)
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,74 @@
-"""One answer widget per card type. Each posts :class:`Answered`; none grades or saves."""
+"""One answer widget per card type, registered by type name. Each posts :class:`Answered`;
+none grades or saves. A new card type adds its :class:`dlprep.study.kinds.Kind` and one
+widget here, registered with ``@widget_for("name")``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, OptionList, SelectionList
+from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList
 from textual.widgets.option_list import Option
 
-from dlprep.bank.cards import Numeric, TrueFalse
-from dlprep.study.grading import Rating
+from dlprep.study.kinds import kind_of
 from dlprep.study.present import Choice, Presented
 from dlprep.study.strings import t
+from dlprep.tui.base import relabel
 from dlprep.tui.messages import Answered
+
+WidgetFactory = Callable[[Presented, str], Widget]
+WIDGETS: dict[str, WidgetFactory] = {}
+
+
+def widget_for(kind: str) -> Callable[[WidgetFactory], WidgetFactory]:
+    def register(factory: WidgetFactory) -> WidgetFactory:
+        WIDGETS[kind] = factory
+        return factory
+
+    return register
+
+
+def answer_widget(shown: Presented, lang: str) -> Widget:
+    widget = WIDGETS[kind_of(shown.card).name](shown, lang)
+    relabel(widget, lang)  # footer labels right from the first frame
+    return widget
+
+
+def choice_prompt(number: int, text: str, mark: str = "") -> Table:
+    """``1. text`` where a long text wraps under itself, not under the number."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text(f"{mark}{number}."), Text(text))
+    return grid
+
 
 _DIGITS: list[BindingType] = [Binding(str(i), f"pick({i})", show=False) for i in range(1, 10)]
 
 
 class McqAnswer(OptionList):
-    """Keys 1-9 answer at once; arrows + Enter or a click work too."""
+    """Keys 1-9 answer at once; arrows + Enter or a click work too. Nothing is highlighted
+    at first, so an Enter meant for the previous screen cannot answer this card."""
 
     BINDINGS = _DIGITS
 
     def __init__(self, choices: tuple[Choice, ...]) -> None:
         self.choices = choices
-        super().__init__(*(Option(f"{i}. {c.text}", id=str(i - 1))
+        super().__init__(*(Option(choice_prompt(i, c.text), id=str(i - 1))
                            for i, c in enumerate(choices, 1)), id="answer")
+
+    def on_mount(self) -> None:
+        self.highlighted = None
+
+    def _on_focus(self, event: object) -> None:
+        # OptionList highlights its first option on focus; an answer needs a fresh key.
+        super()._on_focus(event)  # type: ignore[arg-type]
+        self.highlighted = None
 
     def action_pick(self, number: int) -> None:
         if number <= len(self.choices):
@@ -36,6 +79,11 @@ class McqAnswer(OptionList):
         self.post_message(Answered(self.choices[event.option_index].key))
 
 
+@widget_for("mcq")
+def _mcq(shown: Presented, lang: str) -> Widget:
+    return McqAnswer(shown.choices)
+
+
 class TrueFalseAnswer(McqAnswer):
     """t / f for true-false cards; for myth-or-fact cards 1 fact, 2 or m myth ("f" would be
     ambiguous between false and fact, so it is off there)."""
@@ -43,15 +91,13 @@ class TrueFalseAnswer(McqAnswer):
     BINDINGS = [Binding("t", "letter('t')", show=False), Binding("f", "letter('f')", show=False),
                 Binding("m", "letter('m')", show=False)]
 
-    def __init__(self, card: TrueFalse, lang: str) -> None:
-        words = ("fact", "myth") if card.myth else ("true", "false")
-        self.myth = card.myth
-        self.values = (True, False)
-        super().__init__((Choice("true", t(words[0], lang)), Choice("false", t(words[1], lang))))
+    def __init__(self, shown: Presented) -> None:
+        self.myth = bool(getattr(shown.card, "myth", False))
+        super().__init__(shown.choices)
 
     def action_pick(self, number: int) -> None:
         if number <= 2:
-            self.post_message(Answered(self.values[number - 1]))
+            self.post_message(Answered(number == 1))
 
     def action_letter(self, letter: str) -> None:
         if self.myth and letter == "m":
@@ -61,25 +107,56 @@ class TrueFalseAnswer(McqAnswer):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.post_message(Answered(self.values[event.option_index]))
+        self.post_message(Answered(event.option_index == 0))
 
 
-class MultiAnswer(SelectionList[str]):
-    """Space (or a digit, or a click) toggles; Enter submits."""
+@widget_for("truefalse")
+def _truefalse(shown: Presented, lang: str) -> Widget:
+    return TrueFalseAnswer(shown)
+
+
+class MultiAnswer(OptionList):
+    """Space (or a digit, or a click) toggles; Enter submits. Long choices wrap."""
 
     BINDINGS = [Binding("enter", "submit", "Submit"),
+                Binding("space", "toggle_highlighted", "Toggle option"),
                 *[Binding(str(i), f"toggle_nth({i})", show=False) for i in range(1, 10)]]
 
     def __init__(self, choices: tuple[Choice, ...]) -> None:
-        super().__init__(*((f"{i}. {c.text}", c.key) for i, c in enumerate(choices, 1)),
-                         id="answer")
+        self.choices = choices
+        self.chosen: set[int] = set()
+        super().__init__(*self._prompts(), id="answer")
+
+    def _prompts(self) -> list[Option]:
+        return [Option(choice_prompt(i, c.text, "[x] " if i - 1 in self.chosen else "[ ] "))
+                for i, c in enumerate(self.choices, 1)]
+
+    @property
+    def selected(self) -> list[str]:
+        return [self.choices[i].key for i in sorted(self.chosen)]
 
     def action_toggle_nth(self, number: int) -> None:
-        if number <= self.option_count:
-            self.toggle(self.get_option_at_index(number - 1).value)
+        if number <= len(self.choices):
+            self.chosen ^= {number - 1}
+            highlighted = self.highlighted
+            self.set_options(self._prompts())
+            self.highlighted = highlighted
+
+    def action_toggle_highlighted(self) -> None:
+        if self.highlighted is not None:
+            self.action_toggle_nth(self.highlighted + 1)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()  # a click toggles
+        self.action_toggle_nth(event.option_index + 1)
 
     def action_submit(self) -> None:
-        self.post_message(Answered(list(self.selected)))
+        self.post_message(Answered(self.selected))
+
+
+@widget_for("multi")
+def _multi(shown: Presented, lang: str) -> Widget:
+    return MultiAnswer(shown.choices)
 
 
 class OrderAnswer(OptionList):
@@ -94,7 +171,7 @@ class OrderAnswer(OptionList):
         super().__init__(*self._item_options(), id="answer")
 
     def _item_options(self) -> list[Option]:
-        return [Option(f"{i}. {c.text}") for i, c in enumerate(self.items, 1)]
+        return [Option(choice_prompt(i, c.text)) for i, c in enumerate(self.items, 1)]
 
     def action_move(self, delta: int) -> None:
         index = self.highlighted
@@ -121,7 +198,9 @@ class OrderPanel(Vertical):
         self.lang = lang
 
     def compose(self) -> ComposeResult:
-        yield OrderAnswer(self.choices)
+        answer = OrderAnswer(self.choices)
+        relabel(answer, self.lang)
+        yield answer
         with Horizontal(classes="buttons"):
             yield Button(f"▲ {t('move_up', self.lang)}", id="up")
             yield Button(f"▼ {t('move_down', self.lang)}", id="down")
@@ -137,16 +216,24 @@ class OrderPanel(Vertical):
         answer.focus()
 
 
+@widget_for("order")
+def _order(shown: Presented, lang: str) -> Widget:
+    return OrderPanel(shown.choices, lang)
+
+
 class NumericAnswer(Input):
-    def __init__(self, card: Numeric, lang: str) -> None:
-        hint = (t("type_answer", lang, example=f"4 {card.unit}") if card.unit
-                else t("type_number", lang, example="0.25"))
-        super().__init__(placeholder=hint, id="answer")
+    def __init__(self, shown: Presented, lang: str) -> None:
+        super().__init__(placeholder=kind_of(shown.card).plain_prompt(shown, lang), id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value.strip():
             self.post_message(Answered(event.value))
+
+
+@widget_for("numeric")
+def _numeric(shown: Presented, lang: str) -> Widget:
+    return NumericAnswer(shown, lang)
 
 
 class RecallAnswer(Vertical):
@@ -192,7 +279,7 @@ class RecallAnswer(Vertical):
 
     def action_rate(self, number: int) -> None:
         if self.revealed:
-            self.post_message(Answered(Rating(number)))
+            self.post_message(Answered(number))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -202,17 +289,6 @@ class RecallAnswer(Vertical):
             self.action_rate(int(event.button.id[-1]))
 
 
-def answer_widget(shown: Presented, lang: str) -> McqAnswer | MultiAnswer | OrderPanel | \
-        NumericAnswer | RecallAnswer:
-    card = shown.card
-    if isinstance(card, TrueFalse):
-        return TrueFalseAnswer(card, lang)
-    if isinstance(card, Numeric):
-        return NumericAnswer(card, lang)
-    if shown.kind == "mcq":
-        return McqAnswer(shown.choices)
-    if shown.kind == "multi":
-        return MultiAnswer(shown.choices)
-    if shown.kind == "order":
-        return OrderPanel(shown.choices, lang)
+@widget_for("recall")
+def _recall(shown: Presented, lang: str) -> Widget:
     return RecallAnswer(shown, lang)

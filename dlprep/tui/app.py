@@ -1,5 +1,10 @@
 """The quiz app and its one factory, used by ``dlprep quiz`` and by the tests.
 
+The app alone navigates: screens post requests (:mod:`dlprep.tui.messages`) or dismiss a
+result. It owns the session, the mock interview's countdown, the retry of unsaved
+answers, the language and the running demo. Only one full screen is on the stack at a
+time (each replaces the last); the demo panel, stats, help and confirmations go over it.
+
 Everything with side effects is injected (bank, store, clock, randomness, demo stream),
 so Pilot and snapshot tests are deterministic and need no torch.
 """
@@ -8,39 +13,31 @@ from __future__ import annotations
 
 import gc
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App
+from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 
 from dlprep.study.plan import Spec
 from dlprep.study.schedule import Scheduler, utc_now
 from dlprep.study.session import Session
 from dlprep.study.store import Store
 from dlprep.study.strings import t
+from dlprep.tui import messages as msg
+from dlprep.tui.demo_host import DemoHost, StreamFn, real_demos, real_stream, warm_torch
 
 if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first card
     from dlprep.bank.loader import Bank
-    from dlprep.engine.records import Event
     from dlprep.registry import DemoInfo
+    from dlprep.tui.demo_run import DemoRun
 
-StreamFn = Callable[..., Iterator["Event"]]
-
-
-def real_stream(name: str, **kwargs: Any) -> Iterator[Event]:
-    # Imported only here: dlprep.engine.stream is what imports torch, when a demo starts.
-    from dlprep.engine import stream
-
-    return stream(name, **kwargs)
-
-
-def real_demos() -> Mapping[str, DemoInfo]:
-    from dlprep.registry import registry
-
-    return registry()
+TICK_SECONDS = 0.5  # countdown redraw
+RETRY_SECONDS = 1.0  # how often an answer the locked progress file refused is retried
 
 
 def resume_gc() -> None:
@@ -53,7 +50,7 @@ def resume_gc() -> None:
         gc.enable()
 
 
-class QuizApp(App[None]):
+class QuizApp(DemoHost):
     CSS_PATH = "quiz.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
@@ -65,7 +62,7 @@ class QuizApp(App[None]):
     def __init__(self, *, bank: Bank, store: Store, spec: Spec, lang: str, start: bool,
                  scheduler: Scheduler, rng: random.Random, stream: StreamFn,
                  demos: Callable[[], Mapping[str, DemoInfo]], demo_seed: int,
-                 notices: Sequence[str] = ()) -> None:
+                 notices: Sequence[str] = (), warm: Callable[[], None] = warm_torch) -> None:
         super().__init__()
         self.bank = bank
         self.store = store
@@ -78,16 +75,28 @@ class QuizApp(App[None]):
         self.demos = demos
         self.demo_seed = demo_seed
         self.session: Session | None = None
-        self.demo_running = False
+        self.demo: DemoRun | None = None
         self.notices = list(notices)
+        self.warm = warm
+        self.warmed: threading.Thread | None = None
+        self.countdown: Timer | None = None
+        self.retry: Timer | None = None
+        self._quit_asked = False
+
+    # -- navigation -----------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
-        # The first screen (home, or the session's first card) is the base of the stack:
-        # pushing it over Textual's blank default screen would cost a second layout pass
-        # before the first card is painted (~20 ms of start-up).
+        # The first screen is built here rather than pushed over a blank one (a second
+        # layout pass before the first card costs ~20 ms). A result callback lets
+        # switch_screen replace it like any other screen: no screen stays below forever.
+        screen = self._first_screen()
+        screen._push_result_callback(screen, None)
+        return screen
+
+    def _first_screen(self) -> Screen[Any]:
         if self.start_now:
             self._new_session(self.spec)
-            return self._next_screen()
+            return self._session_screen()
         from dlprep.tui.home import HomeScreen
 
         return HomeScreen()
@@ -99,35 +108,26 @@ class QuizApp(App[None]):
             if notice:
                 self.notify(notice, severity="warning", timeout=15)
 
-    def go_home(self) -> None:
-        from dlprep.tui.home import HomeScreen
-
-        self._show(HomeScreen())
-
     def _show(self, screen: Screen[Any]) -> None:
-        # One screen over the base (plus modals): switching keeps the stack from growing per
-        # card. Textual cannot switch the base screen itself, so the first one stays below.
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        """Replace what is on screen (and anything over it) with ``screen``."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.switch_screen(screen)
 
     def _new_session(self, spec: Spec) -> None:
         self.spec = spec
+        self._stop_countdown()
         self.session = Session(self.bank.cards, self.store, self.scheduler, spec, self.lang,
                                self.rng)
+        if spec.mode == "mock":
+            self.session.current()  # the interview's clock starts with its first card
+            self.countdown = self.set_interval(TICK_SECONDS, self.tick, name="countdown")
 
-    def start_session(self, spec: Spec) -> None:
-        self._new_session(spec)
-        self.show_next()
-
-    def show_next(self) -> None:
-        self._show(self._next_screen())
-
-    def _next_screen(self) -> Screen[Any]:
+    def _session_screen(self) -> Screen[Any]:
         session = self.session
         assert session is not None
         if session.current() is None:
+            self._stop_countdown()
             from dlprep.tui.feedback import SummaryScreen
 
             return SummaryScreen(session)
@@ -135,19 +135,145 @@ class QuizApp(App[None]):
 
         return CardScreen(session)
 
-    def show_feedback(self) -> None:
-        from dlprep.tui.feedback import FeedbackScreen
+    def _stop_countdown(self) -> None:
+        if self.countdown is not None:
+            self.countdown.stop()
+            self.countdown = None
 
-        assert self.session is not None
-        if self.session.save_error:
-            self.notify(self.session.save_error, severity="error", timeout=15)
-            self.session.save_error = ""
-        self._show(FeedbackScreen(self.session, self.session.outcomes[-1]))
+    def tick(self) -> None:
+        """The mock interview's countdown: redraw it, and end the interview at zero."""
+        from dlprep.tui.card import CardScreen
 
-    def show_stats(self) -> None:
+        session = self.session
+        if session is None or self.countdown is None:
+            return
+        if session.out_of_time():
+            self._show(self._session_screen())
+        elif isinstance(self.screen, CardScreen):
+            self.screen.show_status()
+
+    def on_go_home(self, _: msg.GoHome) -> None:
+        from dlprep.tui.home import HomeScreen
+
+        self._stop_countdown()
+        self._show(HomeScreen())
+
+    def on_next_card(self, _: msg.NextCard) -> None:
+        self._show(self._session_screen())
+
+    def on_start_session(self, message: msg.StartSession) -> None:
+        self._new_session(message.spec)
+        self._show(self._session_screen())
+
+    def on_switch_language(self, message: msg.SwitchLanguage) -> None:
+        from dlprep.tui.home import HomeScreen
+
+        if message.spec is not None:
+            self.spec = message.spec
+        self.lang = "en" if self.lang == "ko" else "ko"
+        self.title = t("app_title", self.lang)
+        self._show(HomeScreen())
+
+    def on_show_stats(self, _: msg.ShowStats) -> None:
         from dlprep.tui.info import StatsScreen
 
-        self.push_screen(StatsScreen())
+        self.push_screen(StatsScreen(), self._after_stats)
+
+    def _after_stats(self, spec: Spec | None) -> None:
+        if spec is not None:  # the learner took the suggested session
+            self._new_session(spec)
+            self._show(self._session_screen())
+
+    def on_answer_card(self, message: msg.AnswerCard) -> None:
+        session = self.session
+        if session is None or session.current() is not message.shown:
+            return  # a second press after the answer was taken
+        outcome = session.answer(message.given)
+        self._after_answer()
+        if session.kind == "mock":
+            self._show(self._session_screen())  # no feedback until the report
+            return
+        from dlprep.tui.feedback import FeedbackScreen
+
+        if outcome.shown.card.demo is not None:
+            self.warm_demo()
+        self._show(FeedbackScreen(session, outcome))
+
+    def _after_answer(self) -> None:
+        session = self.session
+        assert session is not None
+        if session.save_error:
+            self.notify(session.save_error, severity="error", timeout=15)
+            session.save_error = ""
+        if session.pending and self.retry is None:
+            self.retry = self.set_interval(RETRY_SECONDS, self.retry_saving, name="retry")
+
+    def on_undo_answer(self, _: msg.UndoAnswer) -> None:
+        session = self.session
+        if session is None or session.undo() is None:
+            return
+        self.notify(t("undone", self.lang), timeout=4)
+        self._show(self._session_screen())
+
+    def on_rerate(self, message: msg.Rerate) -> None:
+        from dlprep.tui.feedback import FeedbackScreen
+
+        session = self.session
+        if session is None or session.rerate(message.rating) is None:
+            return
+        self._after_answer()
+        self._show(FeedbackScreen(session, session.outcomes[-1], revealed=True))
+
+    def on_end_interview(self, _: msg.EndInterview) -> None:
+        from dlprep.tui.info import ConfirmScreen
+
+        def end(yes: bool | None) -> None:
+            if yes and self.session is not None:
+                self.session.queue = self.session.queue[: self.session.position]
+                self._show(self._session_screen())
+
+        self.push_screen(ConfirmScreen(t("mock_end", self.lang)), end)
+
+    # -- saving what the locked progress file refused ---------------------------------
+
+    def retry_saving(self) -> None:
+        if self.session is None or not self.session.pending:
+            self._stop_retry()
+            return
+        self._save_pending(self.session)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _save_pending(self, session: Session) -> None:
+        # A thread: each attempt may wait out SQLite's busy timeout.
+        left = session.flush()
+        self.call_from_thread(self._saved, left)
+
+    def _saved(self, left: int) -> None:
+        from dlprep.tui.feedback import FeedbackScreen
+
+        if left:
+            return
+        self._stop_retry()
+        self.notify(t("saved_after_retry", self.lang), timeout=5)
+        screen = self.screen
+        if isinstance(screen, FeedbackScreen) and self.session is not None:
+            screen.saved(self.session.outcomes)
+
+    def _stop_retry(self) -> None:
+        if self.retry is not None:
+            self.retry.stop()
+            self.retry = None
+
+    async def action_quit(self) -> None:
+        session = self.session
+        if session is not None and session.pending and not self._quit_asked:
+            self._quit_asked = True  # a second Ctrl+Q leaves without them
+            self.notify(t("pending_quit", self.lang, n=session.pending), severity="error",
+                        timeout=10)
+            return
+        self.exit()
+
+    # -- app-wide keys -----------------------------------------------------------------
 
     def action_help(self) -> None:
         from dlprep.tui.info import HelpScreen
@@ -173,9 +299,10 @@ def build_app(
     fuzz: bool = True,
     demo_seed: int = 0,
     notices: Sequence[str] = (),
+    warm: Callable[[], None] = warm_torch,
 ) -> QuizApp:
     """The quiz app. Tests inject a fixed clock, a seeded rng and a fake demo stream."""
     return QuizApp(bank=bank, store=store, spec=spec or Spec(), lang=lang, start=start,
                    scheduler=Scheduler(clock, fuzz=fuzz), rng=rng or random.Random(),
                    stream=stream, demos=demos or real_demos, demo_seed=demo_seed,
-                   notices=notices)
+                   notices=notices, warm=warm)

@@ -9,36 +9,35 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 
+from dlprep.study.strings import label
+
 if TYPE_CHECKING:
     from dlprep.tui.app import QuizApp
 
 
-# Footer labels in Korean (binding descriptions are written in English in the code).
-FOOTER_KO = {
-    "Start": "시작", "Stats": "통계", "Quit": "종료", "Help": "도움말", "Theme": "테마",
-    "Home": "홈", "Next": "다음", "Predict & run demo": "예측 후 데모", "Show answer": "정답 보기",
-    "Submit": "제출", "Move up": "위로", "Move down": "아래로", "Run / re-run": "실행/재실행",
-    "Cancel / back": "취소/뒤로", "Back": "뒤로", "Close": "닫기", "Toggle option": "선택/해제",
-}
+def relabel(node: DOMNode, lang: str) -> bool:
+    """Give ``node``'s own bindings footer labels in ``lang``; True if any changed. Done
+    before a screen is composed, so its first footer is already in the right language."""
+    changed = False
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        labelled = [_label(b, lang) for b in items]
+        if any(new is not old for new, old in zip(labelled, items, strict=True)):
+            bindings[key] = labelled
+            changed = True
+    return changed
 
 
 def localize(node: DOMNode, lang: str) -> None:
     """Give ``node`` and its children footer labels in ``lang`` (English is the default)."""
-    changed = False
-    for each in [node, *node.query("*")]:
-        bindings = each._bindings.key_to_bindings
-        for key, items in bindings.items():
-            labelled = [_label(b, lang) for b in items]
-            if any(new is not old for new, old in zip(labelled, items, strict=True)):
-                bindings[key] = labelled
-                changed = True
-    if changed:  # a refresh recomposes the footer: worth skipping when nothing changed
+    changed = [relabel(each, lang) for each in [node, *node.query("*")]]
+    if any(changed):  # a refresh recomposes the footer: worth skipping when nothing changed
         node.refresh_bindings()
 
 
 def _label(binding: Binding, lang: str) -> Binding:
     english = getattr(binding, "_english", None) or binding.description
-    translated = FOOTER_KO.get(english, english) if lang == "ko" else english
+    translated = label(english, lang)
     if translated == binding.description:
         return binding
     new = replace(binding, description=translated)
@@ -59,11 +58,20 @@ class _InQuiz:
 
 
 class QuizScreen(_InQuiz, Screen[Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        relabel(self, self.lang)
+        relabel(self.app, self.lang)
+
     def localize(self) -> None:
         localize(self, self.lang)
         localize(self.app, self.lang)
 
 
 class QuizModal(_InQuiz, ModalScreen[Any]):
+    def __init__(self) -> None:
+        super().__init__()
+        relabel(self, self.lang)
+
     def localize(self) -> None:
         localize(self, self.lang)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -9,15 +10,14 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from dlprep.bank.topics import topic_title
+from dlprep.study.grading import Unreadable
+from dlprep.study.kinds import kind_of
 from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
-from dlprep.study.strings import t, type_label
-from dlprep.tui.answers import OrderPanel, answer_widget
+from dlprep.study.strings import t
+from dlprep.tui.answers import answer_widget
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.messages import Answered
-
-HINTS = {"mcq": "mcq_hint", "multi": "multi_hint", "order": "order_hint", "truefalse": "tf_hint",
-         "numeric": "numeric_hint", "recall": "grade_yourself"}
+from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome
 
 
 def question_widget(text: str) -> Widget:
@@ -35,7 +35,7 @@ def question_widget(text: str) -> Widget:
 
 
 class CardScreen(QuizScreen):
-    BINDINGS = [Binding("escape", "home", "Home")]
+    BINDINGS = [Binding("escape", "leave", "Home")]
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -58,8 +58,8 @@ class CardScreen(QuizScreen):
         session, lang = self.session, self.lang
         card = self.shown.card
         parts = [t("progress", lang, i=session.position + 1, n=len(session.queue)),
-                 topic_title(card.topic, lang),
-                 type_label(card.type, getattr(card, "myth", False), lang), "★" * card.difficulty]
+                 topic_title(card.topic, lang), t(kind_of(card).label_key(card), lang),
+                 "★" * card.difficulty]
         left = session.seconds_left()
         if left is not None:
             minutes, seconds = divmod(int(left), 60)
@@ -70,38 +70,30 @@ class CardScreen(QuizScreen):
 
     def _hint(self) -> str:
         card = self.shown.card
-        key = "myth_hint" if getattr(card, "myth", False) else HINTS.get(self.shown.kind)
-        if key is None:
-            return ""
-        return t(key, self.lang, n=len(self.shown.choices))
+        key = kind_of(card).hint_key(card)
+        return t(key, self.lang, n=len(self.shown.choices)) if key else ""
 
     def on_mount(self) -> None:
         self.localize()
         self.sub_title = t(f"mode_{self.session.kind}", self.lang)
-        target = self.query_one("#answer")
-        if isinstance(target.parent, OrderPanel):
-            target = target.parent.query_one("#answer")
-        target.focus()
-        if self.session.seconds_left() is not None:
-            self.set_interval(0.5, self.tick)
+        self.query_one("#answer").focus()
 
-    def tick(self) -> None:
-        """Refresh the countdown; when it runs out the interview ends (mock only)."""
-        if not self.is_current:
-            return
+    def show_status(self) -> None:
+        """The app's countdown asks for a redraw of the status line."""
         self.query_one("#card-status", Static).update(self._status())
-        if self.session.out_of_time():
-            self.quiz.show_next()
 
     def on_answered(self, message: Answered) -> None:
         message.stop()
-        if self.session.current() is not self.shown:
-            return  # a double press after the answer was taken
-        self.session.answer(message.given)
-        if self.session.kind == "mock":
-            self.quiz.show_next()  # no feedback until the report
-        else:
-            self.quiz.show_feedback()
+        try:
+            self.session.check(message.given)
+        except Unreadable as exc:  # "four" for a number: ask again, nothing is recorded
+            hint = self.query_one("#hint", Static)
+            hint.update(f"[b]{escape(t('ask_again', self.lang, note=exc.note.text(self.lang)))}"
+                        "[/b]")
+            hint.add_class("error")
+            return
+        self.post_message(AnswerCard(self.shown, message.given))
 
-    def action_home(self) -> None:
-        self.quiz.go_home()
+    def action_leave(self) -> None:
+        # A mock interview is not abandoned by one key: the app asks, then shows the report.
+        self.post_message(EndInterview() if self.session.kind == "mock" else GoHome())

@@ -1,17 +1,18 @@
 """Predict-then-run: the learner predicts, then a real demo streams into a live chart.
 
-The demo runs in a thread worker; records arrive as messages (progress messages replace
-pending ones, so a fast demo cannot flood the UI). Escape sets the cancel event, which the
-engine checks every step. Parameters can be edited and the demo re-run.
+The claim stays hidden until the run ends (it would give the answer away); afterwards the
+prediction is compared with what was measured. The app runs the demo (a thread worker)
+and hands this panel its :class:`DemoRun` to draw; Escape cancels, a second Escape goes
+back. The chart is redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
+import time
+from typing import Any
 
 from rich.markup import escape
-from textual import work
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,12 +20,14 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
-from dlprep.engine.records import Result, Step
 from dlprep.registry import DemoInfo, ParamError
 from dlprep.study.grading import parse_bool
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.messages import DemoFailed, DemoFinished, DemoProgress
+from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
+from dlprep.tui.demo_run import DemoRun
+
+DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
 
 
 class DemoScreen(QuizScreen):
@@ -33,44 +36,52 @@ class DemoScreen(QuizScreen):
         Binding("escape", "cancel_or_back", "Cancel / back"),
     ]
 
-    def __init__(self, card: Card) -> None:
+    def __init__(self, card: Card, info: DemoInfo | None) -> None:
         super().__init__()
         assert card.demo is not None
         self.card = card
         self.link = card.demo
-        self.info: DemoInfo | None = self.quiz_demos().get(self.link.name)
-        self.prediction: str | None = None  # free text: predict prompts are open questions
-        self.cancel: threading.Event | None = None
-        self.result: Result | None = None
-
-    def quiz_demos(self) -> Mapping[str, DemoInfo]:
-        return self.quiz.demos()
+        self.info = info
+        self.prediction: str | None = None
+        self.run: DemoRun | None = None
+        self.drawn = 0.0
 
     def compose(self) -> ComposeResult:
         lang = self.lang
         yield Header()
-        with VerticalScroll(id="demo"):
-            claim = ""
-            if self.info is not None:
-                claim = self.info.claim_ko if lang == "ko" else self.info.claim
-            yield Static(f"[b]{t('demo', lang)}: {self.link.name}[/b]\n{claim}", id="demo-title")
-            prompt = self.link.predict.get(lang) if self.link.predict else claim
-            yield Static(prompt, id="predict")
-            yield Input(placeholder=t("predict_prompt", lang), id="prediction")
+        with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
+            prompt = self.link.predict.get(lang) if self.link.predict else ""
+            yield Static(f"[b]{t('demo', lang)}: {self.link.name}[/b]  {escape(prompt)}",
+                         id="demo-title")
+            yield Input(placeholder=t("predict_prompt", lang), id="prediction", compact=True)
             if self.info is not None and self.info.params:
-                yield Label(t("params", lang))
                 values = self._defaults()
                 with Horizontal(id="params"):
                     for name, spec in self.info.params.items():
                         with Vertical(classes="param"):
-                            yield Label(name, classes="param-name")
+                            yield Label(self._param_label(name), classes="param-name")
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
-                                        tooltip=spec.help or None)
-            # Verdict above the chart so it is on screen at 80x24 without scrolling.
+                                        compact=True, tooltip=spec.help or None)
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
-            yield Static("", id="demo-verdict")
-            yield PlotextPlot(id="chart")
+            with VerticalScroll(id="verdict-box"):
+                yield Static(t("claim_hidden", lang), id="demo-verdict")
+            with Horizontal(id="charts"):
+                yield PlotextPlot(id="chart")
+                if self.info is not None and self.info.layers.get("prefix"):
+                    yield Static("", id="layers")
+            yield Static("", id="legend")
         yield Footer()
+
+    def _param_label(self, name: str) -> str:
+        assert self.info is not None
+        spec = self.info.params[name]
+        bounds = ""
+        if spec.min is not None or spec.max is not None:
+            lo = "" if spec.min is None else compact(float(spec.min))
+            hi = "" if spec.max is None else compact(float(spec.max))
+            bounds = f" {lo}–{hi}"
+        help_text = f" · {spec.help}" if spec.help else ""
+        return f"[b]{escape(name)}[/b]{escape(bounds)}[dim]{escape(help_text)}[/dim]"
 
     def _defaults(self) -> dict[str, object]:
         assert self.info is not None
@@ -84,15 +95,14 @@ class DemoScreen(QuizScreen):
         self.sub_title = t("demo", self.lang)
         self.query_one("#prediction").focus()
         plot = self.query_one(PlotextPlot).plt
-        metric = self.info.metric if self.info else "loss"
-        plot.title(metric)
+        plot.title(self.info.metric if self.info else "loss")
         plot.xlabel("step")
         if self.info is None:
             self._verdict(t("demo_failed", self.lang, error=f"unknown demo {self.link.name!r}"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.quiz.demo_running
         if action == "run":
+            running = self.run is not None and not self.run.finished
             return self.prediction is not None and not running and self.info is not None
         return True
 
@@ -106,102 +116,131 @@ class DemoScreen(QuizScreen):
             return
         self.prediction = text
         event.input.disabled = True  # the prediction is locked in before the demo speaks
-        self.query_one("#demo").focus()
+        event.input.display = False  # the verdict repeats it; the room goes to the chart
+        self.query_one("#verdict-box").focus()
         self.action_run()
 
     def action_run(self) -> None:
         if self.info is None or self.prediction is None:
             return
-        if self.quiz.demo_running:
+        if self.run is not None and not self.run.finished:
             self.notify(t("demo_busy", self.lang), severity="warning")
             return
         overrides: dict[str, object] = {name: self.query_one(f"#param-{name}", Input).value
-                     for name in self.info.params}
+                                        for name in self.info.params}
         try:
             params = self.info.resolve(overrides)
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.quiz.demo_running = True
-        self.cancel = threading.Event()
-        self.result = None
+        run = self.quiz.start_demo(self.info, dict(params))
+        if run is None:
+            self.notify(t("demo_busy", self.lang), severity="warning")
+            return
+        self.run = run
+        self.drawn = 0.0
         self.query_one(ProgressBar).update(progress=0.0)
         self._verdict(t("demo_running", self.lang, name=self.info.name))
         self.refresh_bindings()
-        self._stream(dict(params), self.cancel)
 
-    @work(thread=True, exclusive=True, group="demo")
-    def _stream(self, params: dict[str, object], cancel: threading.Event) -> None:
-        assert self.info is not None
-        metric = self.info.metric
-        series: dict[str, list[tuple[int, float]]] = {}
-        try:
-            events = self.quiz.stream(self.info.name, params=params, device="auto",
-                                      seed=self.quiz.demo_seed, cancel=cancel, lang=self.lang)
-            for event in events:
-                if isinstance(event, Step):
-                    value = event.metrics.get(metric, event.metrics.get("loss"))
-                    if value is not None:
-                        series.setdefault(event.run, []).append((event.step, float(value)))
-                    snapshot = {run: tuple(points) for run, points in series.items()}
-                    self.post_message(DemoProgress(snapshot, event.progress, event.run,
-                                                   event.step, event.total))
-                elif isinstance(event, Result):
-                    self.post_message(DemoFinished(event))
-                    return
-            self.post_message(DemoFailed("the demo ended without a result"))
-        except Exception as exc:  # shown to the learner; the app must keep running
-            self.post_message(DemoFailed(f"{type(exc).__name__}: {exc}"))
+    def show_run(self, run: DemoRun, what: str) -> None:
+        """The app passes on the worker's news; only this panel's own run is drawn."""
+        if run is not self.run:
+            return
+        if what == "progress":
+            # A plotext build holds the GIL for tens of ms, which the demo's thread then
+            # waits for: the chart is rebuilt at most once a DRAW_EVERY (the first point at
+            # once, the last with the result); the progress bar follows every message.
+            now = time.monotonic()
+            if not self.drawn or now - self.drawn >= DRAW_EVERY:
+                self.drawn = now
+                self._draw(run)
+            self.query_one(ProgressBar).update(progress=run.progress)
+            if run.total and self.info is not None:
+                # one line replacing one line: no layout pass (and no CSS re-application)
+                self.query_one("#demo-verdict", Static).update(
+                    t("demo_step", self.lang, name=self.info.name, run=run.run,
+                      step=run.step, total=run.total), layout=False)
+            return
+        self.refresh_bindings()
+        if what == "failed":
+            self._verdict(t("demo_failed", self.lang, error=escape(run.error)))
+        else:
+            self._finished(run)
+        # drawn once the verdict has taken its room, so the bars fit what is left
+        self.call_after_refresh(self._draw, run)
 
-    def on_demo_progress(self, message: DemoProgress) -> None:
+    def on_resize(self) -> None:
+        if self.run is not None:
+            self.call_after_refresh(self._draw, self.run)
+
+    def _draw(self, run: DemoRun) -> None:
         widget = self.query_one(PlotextPlot)
         plot = widget.plt
         plot.clear_data()
-        for run, points in message.series.items():
+        series = {name: list(points) for name, points in run.series.items()}
+        values = [v for points in series.values() for _, v in points]
+        log = wants_log(values)
+        for index, (name, points) in enumerate(series.items()):
+            color, marker, _ = style_of(index)
             if points:
-                plot.plot([p[0] for p in points], [p[1] for p in points], label=run)
+                plot.plot([p[0] for p in points], [p[1] for p in points], color=color,
+                          marker=marker)
+            if name in run.diverged:
+                plot.vline(run.diverged[name], "red")
+        plot.yscale("log" if log else "linear")
+        if values:
+            marks = ticks(min(values), max(values), log)
+            plot.yticks(marks, [compact(m) for m in marks])
         widget.refresh()
-        self.query_one(ProgressBar).update(progress=message.progress)
-        if self.info is not None and message.total:
-            self._verdict(t("demo_step", self.lang, name=self.info.name, run=message.run,
-                            step=message.step, total=message.total))
+        self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
+        if self.info is not None and self.info.layers.get("prefix") and run.layers:
+            label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
+                self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
+            layers = self.query_one("#layers", Static)
+            height = max(3, layers.size.height - 2)  # the title and the layer numbers
+            layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
+                                     height, self.lang))
 
-    def on_demo_finished(self, message: DemoFinished) -> None:
-        self._done()
-        result = message.result
-        self.result = result
+    def _finished(self, run: DemoRun) -> None:
+        result = run.result
+        assert result is not None and self.info is not None
         lang = self.lang
         if not result.cancelled:
             self.query_one(ProgressBar).update(progress=1.0)
         head = t("demo_cancelled", lang) if result.cancelled else t("verdict", lang)
-        lines = [f"[b]{head}[/b] ({result.device}, {result.seconds:.1f}s): {result.verdict}",
-                 f"{t('predict', lang)}: {escape(self.prediction or '')}"]
-        # A demo that reports whether its claim held lets a yes/no prediction be scored.
-        holds = result.numbers.get("holds")
-        said = parse_bool(self.prediction or "")
-        if isinstance(holds, bool) and said is not None and not result.cancelled:
-            lines[-1] += " ✓" if holds == said else " ✗"
-        self._verdict("\n".join(lines))
+        claim = self.info.claim_ko if lang == "ko" else self.info.claim
+        text = Text.assemble((f"{head} ", "bold"), (f"({result.device}, {result.seconds:.1f}s): ",
+                                                    "dim"), result.verdict)
+        text.append(f"\n{t('claim', lang)}: ", style="bold")
+        text.append(claim)
+        self._verdict(Text.assemble(text, "\n", self._compare(result.numbers,
+                                                               result.cancelled)))
 
-    def on_demo_failed(self, message: DemoFailed) -> None:
-        self._done()
-        self._verdict(t("demo_failed", self.lang, error=message.error))
+    def _compare(self, numbers: Any, cancelled: bool) -> Text:
+        """A yes/no prediction is graded against the demo's own judgement of whether the
+        effect appeared; free text is shown beside what was measured."""
+        lang, said = self.lang, self.prediction or ""
+        effect = numbers.get("effect", numbers.get("holds"))
+        guess = parse_bool(said)
+        text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
+        if cancelled or not isinstance(effect, bool):
+            return text
+        seen = t("effect_seen" if effect else "effect_gone", lang)
+        if guess is None:
+            text.append(f"   {t('measured', lang)}: ", style="bold")
+            text.append(seen)
+            return text
+        right = guess == effect
+        text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
+        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} ({seen})")
+        return text
 
-    def _done(self) -> None:
-        self.quiz.demo_running = False
-        self.cancel = None
-        self.refresh_bindings()
-
-    def _verdict(self, text: str) -> None:
+    def _verdict(self, text: str | Text) -> None:
         self.query_one("#demo-verdict", Static).update(text)
 
     def action_cancel_or_back(self) -> None:
-        if self.cancel is not None:
-            self.cancel.set()  # the engine stops at its next step; the Result says cancelled
+        if self.run is not None and not self.run.finished:
+            self.run.cancel.set()  # the engine stops at its next step; the Result says so
             return
-        self.quiz.pop_screen()
-
-    def on_unmount(self) -> None:
-        if self.cancel is not None:
-            self.cancel.set()
-            self.quiz.demo_running = False
+        self.dismiss(self.run.result if self.run is not None else None)

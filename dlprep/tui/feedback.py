@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from fsrs import Rating
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -10,24 +13,59 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Static
 
+from dlprep.bank.cards import Multi
 from dlprep.bank.topics import topic_title
+from dlprep.study.kinds import kind_of
 from dlprep.study.session import Outcome, Session
-from dlprep.study.strings import t
+from dlprep.study.strings import interval_text, schedule_text, t
 from dlprep.tui.base import QuizScreen
+from dlprep.tui.messages import GoHome, NextCard, OpenDemo, Rerate, ShowStats, UndoAnswer
+
+
+def given_text(outcome: Outcome) -> str:
+    return kind_of(outcome.shown.card).given_text(outcome.shown, outcome.given)
+
+
+def multi_marks(outcome: Outcome, lang: str) -> Text:
+    """Each choice of a select-all card: chosen and right, missed, or chosen but wrong."""
+    card = outcome.shown.card
+    assert isinstance(card, Multi)
+    given = outcome.given
+    chosen = {given} if isinstance(given, str) else {str(k) for k in given}  # type: ignore[union-attr]
+    text = Text()
+    for choice in outcome.shown.choices:
+        right = choice.key in card.answers
+        if right and choice.key in chosen:
+            mark, style, why = "✓", "green", t("mark_chosen", lang)
+        elif right:
+            mark, style, why = "○", "yellow", t("mark_missed", lang)
+        elif choice.key in chosen:
+            mark, style, why = "✗", "red", t("mark_wrong", lang)
+        else:
+            mark, style, why = " ", "dim", ""
+        text.append(f"\n  {mark} ", style=f"bold {style}")
+        text.append(choice.text)
+        if why:
+            text.append(f"  ({why})", style=f"italic {style}")
+    return text
 
 
 def result_text(outcome: Outcome, lang: str) -> Text:
     shown = outcome.shown
     text = Text()
-    if shown.kind == "recall":
+    self_rated = kind_of(shown.card).self_rated
+    if self_rated:
         text.append(f"● {t(f'rating_{int(outcome.rating)}', lang)}", style="bold")
     elif outcome.grade.correct:
         text.append(f"✓ {t('right', lang)}", style="bold green")
     else:
         text.append(f"✗ {t('wrong', lang)}", style="bold red")
-    if shown.kind != "recall":
+    if isinstance(shown.card, Multi):
+        text.append(multi_marks(outcome, lang))
+        return text
+    if not self_rated:
         text.append(f"\n{t('you_said', lang)}: ", style="bold")
-        text.append(outcome.grade.answer or "—")
+        text.append(given_text(outcome))
         if outcome.grade.note and not outcome.grade.correct:
             text.append(f"  ({outcome.grade.note.text(lang)})", style="italic")
     text.append(f"\n{t('answer_was', lang)}: ", style="bold")
@@ -35,32 +73,30 @@ def result_text(outcome: Outcome, lang: str) -> Text:
     return text
 
 
-def schedule_text(outcome: Outcome, lang: str) -> str:
-    if outcome.next_due is None:
-        return t("rated_cram", lang)
-    due = outcome.next_due.strftime("%Y-%m-%d %H:%M UTC")
-    return t("rated", lang, rating=t(f"rating_{int(outcome.rating)}", lang), due=due)
-
-
 class FeedbackScreen(QuizScreen):
     BINDINGS = [
         Binding("enter,space,n", "next", "Next"),
         Binding("d", "demo", "Predict & run demo"),
+        Binding("u", "undo", "Undo"),
+        *[Binding(str(i), f"rate({i})", show=False) for i in range(1, 5)],
         Binding("escape", "home", "Home"),
     ]
 
-    def __init__(self, session: Session, outcome: Outcome) -> None:
+    def __init__(self, session: Session, outcome: Outcome, *, revealed: bool = False) -> None:
         super().__init__()
         self.session = session
         self.outcome = outcome
+        # A card with a demo holds its result back: the learner predicts first (issue 14).
+        self.revealed = revealed or outcome.shown.card.demo is None
 
     def compose(self) -> ComposeResult:
         card, lang = self.outcome.shown.card, self.lang
         yield Header()
         with VerticalScroll(id="feedback"):
             # Verdict, schedule and the demo offer first: visible at 80x24 without scrolling.
-            yield Static(result_text(self.outcome, lang), id="verdict-line")
-            yield Static(schedule_text(self.outcome, lang), id="schedule")
+            yield Static(self._verdict(), id="verdict-line")
+            yield Static(self._schedule(), id="schedule")
+            yield Static(self._rerate(), id="rerate")
             if card.demo is not None:
                 prompt = card.demo.predict.get(lang) if card.demo.predict else card.demo.name
                 yield Static(f"▶ [b]d[/b] {t('run_demo', lang)}: {prompt}", id="demo-offer")
@@ -73,28 +109,92 @@ class FeedbackScreen(QuizScreen):
         self.localize()
         self.sub_title = t(f"mode_{self.session.kind}", self.lang)
         self.query_one("#feedback").focus()
+        self._show_revealed()
+
+    def _verdict(self) -> Text:
+        if not self.revealed:
+            return Text(t("result_hidden", self.lang), style="bold")
+        return result_text(self.outcome, self.lang)
+
+    def _schedule(self) -> Text:
+        outcome, lang = self.outcome, self.lang
+        if outcome.error:
+            return Text(f"⚠ {t('not_saved', lang, error=outcome.error)}", style="bold red")
+        if not outcome.saved:
+            return Text(f"⚠ {t('not_saved_yet', lang)}", style="bold yellow")
+        if not self.revealed:
+            return Text(t("predict_first", lang))
+        assert outcome.at is not None
+        return Text(schedule_text(outcome.next_due, int(outcome.rating), outcome.at, lang))
+
+    def _rerate(self) -> Text:
+        """The rating keys with the interval each would give (as Anki shows them)."""
+        lang = self.lang
+        text = Text()
+        preview = self.session.preview(self.outcome) if self.revealed else {}
+        if preview:
+            text.append(f"{t('rerate', lang)} ", style="dim")
+            at = self.outcome.at
+            assert at is not None
+            for rating in Rating:
+                wait = interval_text((preview[rating] - at).total_seconds(), lang)
+                style = "bold reverse" if rating == self.outcome.rating else ""
+                text.append(f"{int(rating)} {t(f'rating_{int(rating)}', lang)} {wait}", style)
+                text.append("  ")
+        text.append(f"u {t('Undo', lang)}", style="dim")
+        return text
+
+    def _show_revealed(self) -> None:
+        for widget_id in ("#explain", "#refs", "#rerate"):
+            self.query_one(widget_id).display = self.revealed
+
+    def reveal(self) -> None:
+        """Show the result (after the demo, or on Enter)."""
+        if self.revealed:
+            return
+        self.revealed = True
+        self.query_one("#verdict-line", Static).update(self._verdict())
+        self.query_one("#schedule", Static).update(self._schedule())
+        self.query_one("#rerate", Static).update(self._rerate())
+        self._show_revealed()
+        self.refresh_bindings()
+
+    def saved(self, outcomes: Sequence[Outcome]) -> None:
+        """The app wrote this answer after all (the progress file was freed)."""
+        for outcome in outcomes:
+            if outcome.at == self.outcome.at and outcome.shown is self.outcome.shown:
+                self.outcome = outcome
+        self.query_one("#schedule", Static).update(self._schedule())
+        self.query_one("#rerate", Static).update(self._rerate())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo":
             return self.outcome.shown.card.demo is not None  # footer shows only what works
+        if action == "rate":
+            return self.revealed and self.session.kind != "cram"
         return True
 
     def action_next(self) -> None:
-        self.quiz.show_next()
+        if not self.revealed:
+            self.reveal()
+            return
+        self.post_message(NextCard())
 
     def action_demo(self) -> None:
-        from dlprep.tui.demo import DemoScreen
+        self.post_message(OpenDemo(self.outcome.shown.card))
 
-        card = self.outcome.shown.card
-        if card.demo is not None:
-            self.quiz.push_screen(DemoScreen(card))
+    def action_undo(self) -> None:
+        self.post_message(UndoAnswer())
+
+    def action_rate(self, number: int) -> None:
+        self.post_message(Rerate(Rating(number)))
 
     def action_home(self) -> None:
-        self.quiz.go_home()
+        self.post_message(GoHome())
 
 
 class SummaryScreen(QuizScreen):
-    """Right/wrong per topic; for a mock interview also the mean time per answer."""
+    """Right/wrong per topic; for a mock interview also every answer with the key."""
 
     BINDINGS = [Binding("enter,escape,h", "home", "Home"), Binding("v", "stats", "Stats")]
 
@@ -106,6 +206,8 @@ class SummaryScreen(QuizScreen):
         yield Header()
         with VerticalScroll(id="summary"):
             yield Static(self._summary(), id="summary-text")
+            if self.session.kind == "mock" and self.session.outcomes:
+                yield Markdown(self._answers(), id="answers")
         yield Footer()
 
     def _summary(self) -> Group | Text:
@@ -116,40 +218,38 @@ class SummaryScreen(QuizScreen):
         right = sum(1 for o in outcomes if o.grade.correct)
         title = t("mock_report", lang) if session.kind == "mock" else t("session_done", lang)
         table = Table(title=f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
-                      header_style="bold")
+                      header_style="bold", title_justify="left")
         table.add_column(t("topic", lang))
         table.add_column(t("right", lang), justify="right")
         table.add_column(t("per_answer", lang), justify="right")
         for row in session.report():
             table.add_row(topic_title(row.topic, lang), f"{row.correct}/{row.answered}",
                           f"{row.mean_seconds:.0f}")
-        if session.kind != "mock":
-            return Group(table)  # feedback came after every card already
-        return Group(table, Text(), self._answers())
+        return Group(table)
 
-    def _answers(self) -> Table:
-        """A mock interview gave no feedback: every answer, right or wrong, with the key."""
+    def _answers(self) -> str:
+        """A mock interview gave no feedback: every answer, right or wrong, with the key,
+        as Markdown (questions and answers may hold code and emphasis)."""
         lang = self.lang
-        table = Table(title=t("your_answers", lang), header_style="bold", expand=True)
-        table.add_column("", width=2)
-        table.add_column(t("question", lang), ratio=3)
-        table.add_column(t("you_said", lang), ratio=2)
-        table.add_column(t("answer_was", lang), ratio=2)
-        table.add_column(t("seconds", lang), justify="right", width=4)
-        for outcome in self.session.outcomes:
+        lines = [f"## {t('your_answers', lang)}"]
+        for i, outcome in enumerate(self.session.outcomes, 1):
             shown = outcome.shown
-            mark = ("✓", "green") if outcome.grade.correct else ("✗", "red")
-            first_line = shown.question.strip().splitlines()[0]
-            table.add_row(Text(*mark), first_line, outcome.grade.answer or "—",
-                          shown.expected_text(), f"{outcome.seconds:.0f}")
-        return table
+            mark = "✓" if outcome.grade.correct else "✗"
+            question = " ".join(shown.question.strip().split())
+            lines += [f"**{i}. {mark}** {question}", "",
+                      f"- **{t('you_said', lang)}:** {given_text(outcome)}",
+                      f"- **{t('answer_was', lang)}:** {shown.expected_text()}",
+                      f"- **{t('time_taken', lang)}:** {outcome.seconds:.0f} "
+                      f"{t('seconds', lang)}", ""]
+        return "\n".join(lines)
 
     def on_mount(self) -> None:
         self.localize()
         self.sub_title = t(f"mode_{self.session.kind}", self.lang)
+        self.query_one("#summary").focus()
 
     def action_home(self) -> None:
-        self.quiz.go_home()
+        self.post_message(GoHome())
 
     def action_stats(self) -> None:
-        self.quiz.show_stats()
+        self.post_message(ShowStats())

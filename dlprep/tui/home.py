@@ -28,13 +28,14 @@ from dlprep.study import stats as study_stats
 from dlprep.study.plan import MODES, Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
+from dlprep.tui.messages import ShowStats, StartSession, SwitchLanguage
 from dlprep.tui.render import pct
 
-TITLE_CELLS = 20  # what an 80-column terminal leaves for a topic's title
-COLUMN_CELLS = (6, 6, 10)  # cards, due, retention
+TITLE_CELLS = 16  # what an 80-column terminal leaves for a topic's title
+COLUMN_CELLS = (6, 5, 5, 10)  # cards, new, due, retention
 # The options pane (30), the list's border, padding, selection box and scrollbar (8) and
-# the columns (22) take the rest of the width.
-OTHER_CELLS = 60
+# the columns (26) take the rest of the width.
+OTHER_CELLS = 64
 
 
 def title_cells(width: int) -> int:
@@ -48,9 +49,10 @@ def _rjust(text: str, cells: int) -> str:
 
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
-    names = (t("cards", lang), t("due_short", lang), t("retention", lang))
-    # the list's border and padding (2) and selection box (4) come before each row's title
-    head = set_cell_size(t("topics", lang), cells + 6)
+    names = (t("cards", lang), t("new_short", lang), t("due_short", lang), t("retention", lang))
+    # the list's border and padding (2) and selection box (4) come before each row's title;
+    # the header's own left padding (1) is already before it
+    head = set_cell_size(t("topics", lang), cells + 5)
     return head + "".join(_rjust(n, c) for n, c in zip(names, COLUMN_CELLS, strict=True))
 
 
@@ -99,8 +101,9 @@ class HomeScreen(QuizScreen):
             label = Text.assemble(
                 (title.plain, "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
-                (_rjust(str(row.due), COLUMN_CELLS[1]), "bold" if row.due else "dim"),
-                _rjust(pct(row.retention), COLUMN_CELLS[2]),
+                (_rjust(str(row.new), COLUMN_CELLS[1]), "dim"),
+                (_rjust(str(row.due), COLUMN_CELLS[2]), "bold" if row.due else "dim"),
+                _rjust(pct(row.retention), COLUMN_CELLS[3]),
             )
             rows.append(Selection(label, row.topic, row.topic in chosen))
         return rows
@@ -160,16 +163,10 @@ class HomeScreen(QuizScreen):
     def action_start(self) -> None:
         spec = self._spec()
         if spec is not None:
-            self.quiz.start_session(spec)
+            self.post_message(StartSession(spec))
 
     def action_stats(self) -> None:
-        self.quiz.show_stats()
+        self.post_message(ShowStats())
 
     def action_language(self) -> None:
-        app = self.quiz
-        spec = self._spec()
-        if spec is not None:
-            app.spec = spec
-        app.lang = "en" if app.lang == "ko" else "ko"
-        app.title = t("app_title", app.lang)
-        app.go_home()
+        self.post_message(SwitchLanguage(self._spec()))

@@ -1,4 +1,4 @@
-"""Stats and Help screens."""
+"""Stats, Help and a yes/no confirmation: screens that go over another and dismiss()."""
 
 from __future__ import annotations
 
@@ -7,26 +7,31 @@ from rich.console import Group
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from dlprep.study import stats as study_stats
+from dlprep.study.plan import Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizModal, QuizScreen
 from dlprep.tui.render import stats_renderables
 
 
 class StatsScreen(QuizScreen):
-    BINDINGS = [Binding("escape,v,q", "app.pop_screen", "Back")]
+    """Dismisses with the suggested session's Spec when the learner takes it (``c``)."""
+
+    BINDINGS = [Binding("escape,v,q", "back", "Back"),
+                Binding("c", "suggested", "Suggested session")]
 
     def compose(self) -> ComposeResult:
         app = self.quiz
         now = app.scheduler.now()
-        result = study_stats.compute(app.bank.cards, app.store.states(), app.store.reviews(),
-                                     app.scheduler, now)
+        self.result = study_stats.compute(app.bank.cards, app.store.states(),
+                                          app.store.reviews(), app.scheduler, now)
         yield Header()
         with VerticalScroll(id="stats"):
-            yield Static(Group(*stats_renderables(result, self.lang)), id="stats-body")
+            yield Static(Group(*stats_renderables(self.result, self.lang, key=True)),
+                         id="stats-body")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -34,46 +39,83 @@ class StatsScreen(QuizScreen):
         self.sub_title = t("stats", self.lang)
         self.query_one("#stats").focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "suggested":
+            return bool(self.result.weakest)
+        return True
 
-# (screen, keys, English, Korean)
-KEYS: list[tuple[str, str, str, str]] = [
-    ("*", "?", "this help", "이 도움말"),
-    ("*", "Ctrl+T", "light / dark theme", "밝은 / 어두운 테마"),
-    ("*", "Ctrl+Q", "quit (progress is already saved)", "종료 (진행 상황은 이미 저장됨)"),
-    ("Home", "Space", "select topics (none = all)", "주제 선택 (선택 없음 = 전체)"),
-    ("Home", "s / l / v / q", "start / 한국어·English / stats / quit",
-     "시작 / 한국어·English / 통계 / 종료"),
-    ("mcq", "1-9, ↑↓ Enter", "answer", "답하기"),
-    ("multi", "Space or 1-9, Enter", "toggle, submit", "선택/해제, 제출"),
-    ("true/false", "t / f", "true / false", "참 / 거짓"),
-    ("myth/fact", "1 / 2 or m", "fact / myth", "사실 / 미신"),
-    ("recall", "Space, 1-4", "show answer, rate Again/Hard/Good/Easy",
-     "정답 보기, 다시/어려움/좋음/쉬움 평가"),
-    ("numeric", "Enter", "submit a number with a unit (4 MB, 4e6 B, 3.8 MiB)",
-     "단위와 함께 숫자 제출 (4 MB, 4e6 B, 3.8 MiB)"),
-    ("order", "↑↓, Shift+↑↓ or u/d, Enter", "pick, move, submit", "고르기, 옮기기, 제출"),
-    ("Card", "Escape", "back home (answers so far are saved)", "홈으로 (지금까지 답은 저장됨)"),
-    ("Feedback", "Enter / d / Escape", "next card / predict & run demo / home",
-     "다음 카드 / 예측 후 데모 실행 / 홈"),
-    ("Demo", "y / n, r, Escape", "predict, re-run with edited params, cancel or back",
-     "예측, 파라미터 바꿔 다시 실행, 취소 또는 뒤로"),
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_suggested(self) -> None:
+        if self.result.weakest:
+            self.dismiss(Spec(mode="cram", topics=tuple(self.result.weakest),
+                              length=study_stats.SUGGESTED_LENGTH))
+
+
+# (screen, keys, what they do): only keys that exist; texts in the string table.
+HELP: list[tuple[str, str, str]] = [
+    ("h_any", "?", "h_help"),
+    ("h_any", "Ctrl+T", "h_theme"),
+    ("h_any", "Ctrl+Q", "h_quit"),
+    ("s_home", "Space", "h_topics"),
+    ("s_home", "s / l / v / q", "h_home"),
+    ("mcq", "1-9, ↑↓ Enter", "h_mcq"),
+    ("multi", "Space or 1-9, Enter", "h_multi"),
+    ("true/false", "t / f", "h_tf"),
+    ("myth/fact", "1 / 2 or m", "h_myth"),
+    ("recall", "Space, 1-4", "h_recall"),
+    ("numeric", "Enter", "h_numeric"),
+    ("order", "↑↓, Shift+↑↓ or u/d, Enter", "h_order"),
+    ("s_card", "Escape", "h_card"),
+    ("s_feedback", "Enter / d / Escape", "h_feedback"),
+    ("s_feedback", "1-4 / u", "h_rate"),
+    ("s_demo", "y / n, r, Escape", "h_demo"),
+    ("s_stats", "c / Escape", "h_stats"),
+    ("s_summary", "Enter / v", "h_summary"),
 ]
 
 
 class HelpScreen(QuizModal):
-    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        table = Table(title=t("keys", lang), header_style="bold", expand=True, box=box.SIMPLE)
+        table = Table(header_style="bold", expand=True, box=box.SIMPLE)
         table.add_column("", style="dim", no_wrap=True)
         table.add_column(t("keys", lang), style="bold", no_wrap=True)
         table.add_column("")
-        for screen, keys, english, korean in KEYS:
-            table.add_row(screen, keys, korean if lang == "ko" else english)
+        for screen, keys, what in HELP:
+            where = t(screen, lang) if screen.startswith(("h_", "s_")) else screen
+            table.add_row(where, keys, t(what, lang))
         with VerticalScroll(id="help"):
             yield Static(table)
         yield Footer()
 
     def on_mount(self) -> None:
         self.localize()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(QuizModal):
+    """A yes/no question; dismisses with True or False."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(self.question, id="confirm-text")
+            yield Static(f"[b]y[/b] {t('yes', self.lang)}   [b]n[/b] {t('no', self.lang)}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.localize()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

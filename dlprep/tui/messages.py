@@ -1,15 +1,23 @@
-"""Messages between widgets, screens and the demo worker thread (dataclasses)."""
+"""Messages between widgets, screens, the app and the demo worker thread (dataclasses).
+
+Screens never navigate: they post one of the requests below (or ``dismiss()`` a result),
+and the app, which owns the session, timers, language and the running demo, acts on it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-if TYPE_CHECKING:  # the engine package is only needed once a demo runs
+if TYPE_CHECKING:
+    from fsrs import Rating
+
+    from dlprep.bank.cards import Card
     from dlprep.engine.records import Result
+    from dlprep.study.plan import Spec
+    from dlprep.study.present import Presented
 
 
 @dataclass
@@ -20,15 +28,72 @@ class Answered(Message):
 
 
 @dataclass
-class DemoProgress(Message):
-    """The chart's data so far. Each carries the whole series, so a newer one may replace a
-    pending older one without losing points (a fast demo cannot flood the UI)."""
+class AnswerCard(Message):
+    """A card screen hands the app a readable answer to ``shown``."""
 
-    series: Mapping[str, Sequence[tuple[int, float]]] = field(default_factory=dict)
-    progress: float = 0.0
-    run: str = ""
-    step: int = 0
-    total: int = 0
+    shown: Presented
+    given: Any
+
+
+@dataclass
+class GoHome(Message):
+    pass
+
+
+@dataclass
+class NextCard(Message):
+    pass
+
+
+@dataclass
+class StartSession(Message):
+    spec: Spec
+
+
+@dataclass
+class ShowStats(Message):
+    pass
+
+
+@dataclass
+class SwitchLanguage(Message):
+    spec: Spec | None  # the home screen's choices, kept across the switch
+
+
+@dataclass
+class OpenDemo(Message):
+    card: Card
+
+
+@dataclass
+class UndoAnswer(Message):
+    pass
+
+
+@dataclass
+class Rerate(Message):
+    rating: Rating
+
+
+@dataclass
+class EndInterview(Message):
+    """Escape during a mock interview: the app asks to confirm, then shows the report."""
+
+
+@dataclass
+class RunDemo(Message):
+    params: dict[str, object]
+
+
+@dataclass
+class CancelDemo(Message):
+    pass
+
+
+@dataclass
+class DemoProgress(Message):
+    """New points are in the app's :class:`DemoRun`; one pending message stands for any
+    number of steps, so a fast demo cannot flood the UI."""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, DemoProgress)

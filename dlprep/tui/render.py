@@ -25,10 +25,10 @@ def topic_table(result: Stats, lang: str) -> Table:
     table = Table(title=t("topics", lang), expand=False, header_style="bold",
                   box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column(t("topic", lang), overflow="fold")
-    for key in ("cards", "due", "reviews", "accuracy", "retention"):
+    for key in ("cards", "new_short", "due", "reviews", "accuracy", "retention"):
         table.add_column(t(key, lang), justify="right")
     for row in result.topics:
-        table.add_row(topic_title(row.topic, lang), str(row.cards), str(row.due),
+        table.add_row(topic_title(row.topic, lang), str(row.cards), str(row.new), str(row.due),
                       str(row.reviews), pct(row.accuracy), pct(row.retention))
     return table
 
@@ -55,20 +55,24 @@ def summary_line(result: Stats, lang: str) -> Text:
     )
 
 
-def advice(result: Stats, lang: str) -> Text:
+def advice(result: Stats, lang: str, *, key: bool = False) -> Text:
+    """Weakest topics and the suggested session: a key in the TUI, a command in a shell."""
     text = Text()
     if result.weakest:
         names = ", ".join(topic_title(s, lang) for s in result.weakest)
         text.append(f"{t('weakest', lang)}: ", style="bold")
         text.append(names + "\n")
     text.append(f"{t('suggest', lang)}: ", style="bold")
-    if result.suggestion:
-        text.append("dlprep quiz " + " ".join(result.suggestion))
+    if result.suggestion and key:
+        names = ", ".join(topic_title(s, lang) for s in result.weakest)
+        text.append(f"{names} ({t('suggest_key', lang)})")
+    elif result.suggestion:
+        text.append("dlprep quiz --cram " + " ".join(result.suggestion))
     else:
-        text.append(t("suggest_due", lang))
+        text.append(t("suggest_due", lang) if key else "dlprep quiz")
     return text
 
 
-def stats_renderables(result: Stats, lang: str) -> list[RenderableType]:
+def stats_renderables(result: Stats, lang: str, *, key: bool = False) -> list[RenderableType]:
     return [summary_line(result, lang), topic_table(result, lang),
-            forecast_table(result, lang), advice(result, lang)]
+            forecast_table(result, lang), advice(result, lang, key=key)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +37,25 @@ def _test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dlprep.registry, "registry", fake_registry)
 
 
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An Input's cursor blinks every 0.5 s: on a loaded machine a snapshot could catch it
+    # either way. In tests it stays as it is drawn first (visible).
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch):
+    # Times are shown in the learner's zone; tests and snapshots pin it to UTC.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture
 def bank() -> Bank:
     return load_test_bank()
@@ -62,11 +83,13 @@ def rng() -> random.Random:
     return random.Random(7)
 
 
-def fake_stream(steps: int = 6, *, block: bool = False, calls: list[dict] | None = None):
-    """A demo stream without torch: two runs of a shrinking loss, then a Result.
+def fake_stream(steps: int = 6, *, block: bool = False, calls: list[dict] | None = None,
+                started: threading.Event | None = None):
+    """A demo stream without torch: two runs of a shrinking loss with per-layer gradient
+    norms (layer 1 smallest, spanning >10x), then a Result whose ``effect`` is lr > 0.1.
 
     With ``block`` it waits for the cancel event after the first step (a demo that is
-    still running when the learner presses Escape).
+    still running when the learner presses Escape); ``started`` is set at the first step.
     """
     from dlprep.engine.records import Result, Step
 
@@ -83,10 +106,13 @@ def fake_stream(steps: int = 6, *, block: bool = False, calls: list[dict] | None
                                  dict(params or {}), cancelled=True)
                     return
                 loss = 1.0 / (1.0 + rate * step)
-                yield Step(step, steps, run, {"loss": loss}, (part + step / steps) / 2)
+                norms = {f"grad_norm/{i}": rate * 10.0 ** (i - 3) for i in (1, 2, 3)}
+                yield Step(step, steps, run, {"loss": loss, **norms}, (part + step / steps) / 2)
+                if started is not None:
+                    started.set()
                 if block and cancel is not None:
-                    cancel.wait(5)
-        yield Result(name, f"lr={lr:g} reached a lower loss than lr=0.1", {"holds": lr > 0.1},
+                    cancel.wait(30)
+        yield Result(name, f"lr={lr:g} reached a lower loss than lr=0.1", {"effect": lr > 0.1},
                      "cpu", seed, 0.5, dict(params or {}))
 
     return stream
@@ -99,13 +125,15 @@ def make_app(bank: Bank, clock: ManualClock):
     from dlprep.tui.app import build_app
 
     def make(*, only: tuple[str, ...] = (), spec: Spec | None = None, start: bool = False,
-             lang: str = "en", stream=None, store: Store | None = None):
+             lang: str = "en", stream=None, store: Store | None = None,
+             warm=lambda: None):
         chosen = bank
         if only:
             chosen = Bank(cards={cid: bank.cards[cid] for cid in only})
         return build_app(bank=chosen, store=store or open_store(), spec=spec, lang=lang,
                          start=start, clock=clock, rng=random.Random(5),
-                         stream=stream or fake_stream(), demos=fake_registry, fuzz=False)
+                         stream=stream or fake_stream(), demos=fake_registry, fuzz=False,
+                         warm=warm)
 
     return make
 

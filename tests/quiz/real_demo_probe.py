@@ -1,5 +1,6 @@
-"""Run by test_demo_panel in a fresh interpreter: the quiz app must not import torch
-until a demo starts, and a real (tiny) CPU demo must run to its verdict inside the app."""
+"""Run by test_demo_panel in a fresh interpreter: the quiz app must not import torch while
+it shows a card (it starts importing it in the background once a demo card's feedback is
+shown), and a real (tiny) CPU demo must run to its verdict inside the app."""
 
 from __future__ import annotations
 
@@ -40,19 +41,19 @@ async def main() -> None:
                     stream=short_stream, fuzz=False)
     async with app.run_test(size=(100, 34)) as pilot:
         await pilot.pause()
+        print(f"torch_on_first_card={'torch' in sys.modules}")
+        print(f"textual_loaded={'textual' in sys.modules}")
         await pilot.press("t")
         await pilot.pause()
         await pilot.press("d")
         await pilot.pause()
-        print(f"torch_before_demo={'torch' in sys.modules}")
-        print(f"textual_loaded={'textual' in sys.modules}")
         await pilot.press(*"yes", "enter")
         deadline = time.monotonic() + 180
         await pilot.pause(0.2)
         while app.demo_running and time.monotonic() < deadline:
             await pilot.pause(0.1)
         screen = app.screen
-        result = screen.result  # type: ignore[attr-defined]
+        result = app.demo.result if app.demo else None
         print(f"torch_after_demo={'torch' in sys.modules}")
         print(f"verdict={result.verdict if result else None}")
         print(f"cancelled={result.cancelled if result else None}")

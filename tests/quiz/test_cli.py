@@ -49,6 +49,14 @@ def test_plain_session_through_stdin() -> None:
         "t-numeric", "4e6 B", "due", True)
 
 
+def test_plain_asks_again_for_an_unreadable_number() -> None:
+    result = dlprep("quiz", "--plain", "--topic", "memory", "--lang", "ko", stdin="넷\n4 MB\n")
+    assert result.returncode == 0, result.stderr
+    assert "읽을 수 없는 답입니다" in result.stdout and "다시 답하세요" in result.stdout
+    [review] = open_store().reviews()
+    assert review.answer == "4 MB" and review.correct is True
+
+
 def test_plain_wrong_answers_and_korean() -> None:
     # Three activations cards in random cram order (mcq, multi, true/false): "9" is out of
     # range for each and is asked again; "1" is a valid answer for each.

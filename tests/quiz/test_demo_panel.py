@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,18 +23,26 @@ async def _to_demo(pilot, app) -> None:
     await pilot.pause()
     await pilot.press("t")  # answer the demo card (true)
     await pilot.pause()
-    assert isinstance(app.screen, FeedbackScreen)
-    assert "Will lr=0.5 reach" in text_of(app.screen.query_one("#demo-offer", Static))
+    screen = app.screen
+    assert isinstance(screen, FeedbackScreen)
+    assert "Will lr=0.5 reach" in text_of(screen.query_one("#demo-offer", Static))
+    # the result is held back so the learner can predict first
+    assert not screen.revealed and "Right" not in text_of(screen.query_one("#verdict-line"))
     await pilot.press("d")
     await pilot.pause()
     assert isinstance(app.screen, DemoScreen)
 
 
-async def _until_idle(pilot, app, limit: float = 5.0) -> None:
-    deadline = time.monotonic() + limit
+async def _until_idle(pilot, app, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit  # generous: it only bounds a hang, never a speed
     while app.demo_running and time.monotonic() < deadline:
         await pilot.pause(0.02)
     await pilot.pause()
+    assert not app.demo_running
+
+
+def _screen_text(screen) -> str:
+    return " ".join(text_of(w) for w in screen.query(Static))
 
 
 async def test_predict_run_tweak_and_rerun(make_app) -> None:
@@ -43,6 +52,7 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         await _to_demo(pilot, app)
         screen = app.screen
         assert screen.query_one("#param-lr", Input).value == "0.5"  # the card's override
+        assert "higher learning rate" not in _screen_text(screen)  # the claim is hidden
         screen.action_run()  # nothing runs before a prediction
         await pilot.press("enter")  # nor on an empty one
         assert calls == [] and screen.prediction is None
@@ -50,42 +60,107 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         await _until_idle(pilot, app)
         assert screen.query_one("#prediction", Input).disabled
         verdict = text_of(screen.query_one("#demo-verdict", Static))
-        assert "lr=0.5 reached a lower loss" in verdict and "Your prediction: yes ✓" in verdict
+        assert "lr=0.5 reached a lower loss" in verdict
+        assert "Claim: A higher learning rate" in verdict  # shown once the run has ended
+        assert "Your prediction: yes" in verdict and "✓ your prediction was right" in verdict
         assert screen.query_one(ProgressBar).progress == 1.0
         assert calls == [{"name": "toy", "params": {"lr": 0.5, "num_epochs": 3}, "seed": 0}]
         screen.query_one("#param-lr", Input).value = "0.05"
-        screen.query_one("#demo").focus()
+        screen.query_one("#verdict-box").focus()
         await pilot.press("r")
         await _until_idle(pilot, app)
         assert calls[-1]["params"]["lr"] == 0.05
-        assert "✗" in text_of(screen.query_one("#demo-verdict", Static))
+        verdict = text_of(screen.query_one("#demo-verdict", Static))
+        assert "✗ your prediction was wrong (the effect did not appear)" in verdict
         screen.query_one("#param-lr", Input).value = "fast"
-        screen.query_one("#demo").focus()
+        screen.query_one("#verdict-box").focus()
         await pilot.press("r")
         await pilot.pause()
         assert len(calls) == 2  # a bad value is reported, nothing runs
         await pilot.press("escape")
         await pilot.pause()
-        assert isinstance(app.screen, FeedbackScreen)
+        feedback = app.screen
+        assert isinstance(feedback, FeedbackScreen) and feedback.revealed  # now the answer
+        assert "✓ Right" in text_of(feedback.query_one("#verdict-line", Static))
 
 
-async def test_escape_cancels_quickly_and_no_second_demo(make_app) -> None:
+async def test_free_text_prediction_is_shown_beside_the_measurement(make_app) -> None:
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_demo(pilot, app)
+        await pilot.press(*"loss halves", "enter")
+        await _until_idle(pilot, app)
+        verdict = text_of(app.screen.query_one("#demo-verdict", Static))
+        assert "Your prediction: loss halves" in verdict
+        assert "Measured: the effect appeared" in verdict and "✓" not in verdict
+
+
+async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None:
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        label = text_of(screen.query(".param-name").first())
+        assert "lr" in label and "learning rate" in label and "lr 1e-4–10 · learning rate" in label
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, app)
+        bars = text_of(screen.query_one("#layers", Static))
+        # per-layer norms span 100x: log scale, compact labels, one column per layer
+        assert "gradient norm per layer, latest (log)" in bars
+        assert "0.001 ┤" in bars and "0.5 ┤" in bars and "1  2  3" in bars
+        legend = text_of(screen.query_one("#legend", Static))
+        assert "lr=0.1" in legend and "lr=0.5" in legend
+        # at 80x24 the verdict and the chart are on screen without scrolling
+        for widget_id in ("#demo-verdict", "#chart"):
+            region = screen.query_one(widget_id).region
+            assert region.height > 0 and region.bottom <= 23, (widget_id, region)
+
+
+async def test_demo_card_feedback_warms_torch_in_the_background(make_app) -> None:
+    warmed = threading.Event()
+    app = make_app(only=("t-demo",), start=True, warm=warmed.set)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not warmed.is_set()
+        await pilot.press("t")
+        await pilot.pause()
+        assert warmed.wait(30)
+
+
+async def test_escape_cancels_and_no_second_demo(make_app) -> None:
     calls: list[dict] = []
-    app = make_app(only=("t-demo",), start=True, stream=fake_stream(block=True, calls=calls))
+    started = threading.Event()
+    app = make_app(only=("t-demo",), start=True,
+                   stream=fake_stream(block=True, calls=calls, started=started))
     async with app.run_test(size=SIZE) as pilot:
         await _to_demo(pilot, app)
         await pilot.press(*"no idea", "enter")
-        await pilot.pause(0.1)
+        assert started.wait(30)
         assert app.demo_running
         app.screen.action_run()  # the key is disabled while running; the action refuses too
         await pilot.pause()
         assert len(calls) == 1
-        started = time.monotonic()
         await pilot.press("escape")
         await _until_idle(pilot, app)
-        assert time.monotonic() - started < 1.0
         assert "Demo cancelled" in text_of(app.screen.query_one("#demo-verdict", Static))
         assert isinstance(app.screen, DemoScreen)  # the first Escape only cancels
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+
+
+async def test_closing_the_panel_while_running_cancels_the_demo(make_app) -> None:
+    started = threading.Event()
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream(block=True, started=started))
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_demo(pilot, app)
+        await pilot.press("y", "enter")
+        assert started.wait(30)
+        run = app.demo
+        app.screen.dismiss(None)  # e.g. the app navigated away
+        await pilot.pause()
+        assert run is not None and run.cancel.is_set()
+        await _until_idle(pilot, app)
 
 
 PROBE = Path(__file__).with_name("real_demo_probe.py")
@@ -96,7 +171,7 @@ def test_real_cpu_demo_and_no_torch_until_it_starts() -> None:
                             timeout=240, env=os.environ.copy())
     assert result.returncode == 0, result.stdout + result.stderr
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
-    assert lines["torch_before_demo"] == "False"
+    assert lines["torch_on_first_card"] == "False"
     assert lines["textual_loaded"] == "True"
     assert lines["torch_after_demo"] == "True"
     assert "first layer's weight gradient" in lines["verdict"]

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from dlprep.bank.loader import Bank
-from dlprep.study.grading import Rating, auto_rating, grade, parse_bool
+from dlprep.study.grading import Rating, Unreadable, auto_rating, grade, parse_bool
 from dlprep.study.present import present
 from dlprep.study.units import UnitError, parse_quantity
 
@@ -31,12 +31,12 @@ def test_quantities_convert_to_the_cards_unit(text: str, unit: str, value: float
     ("text", "unit", "en", "ko"),
     [
         ("4 params", "MB", "'params' is a unit of parameter counts; answer in MB",
-         "'params'은(는) 파라미터 개수 단위입니다. MB(으)로 답하세요"),
+         "'params'는 파라미터 개수 단위입니다. MB로 답하세요"),
         ("12 MB", "", "'MB' is a unit of bytes; answer in a plain number",
-         "'MB'은(는) 바이트 단위입니다. 단위 없는 숫자(으)로 답하세요"),
+         "'MB'는 바이트 단위입니다. 단위 없는 숫자로 답하세요"),
         ("four", "MB", "not a number: 'four'", "숫자가 아닙니다: 'four'"),
         ("4 apples", "B", "unknown unit 'apples'; answer in B",
-         "알 수 없는 단위 'apples'입니다. B(으)로 답하세요"),
+         "알 수 없는 단위 'apples'입니다. B로 답하세요"),
     ],
 )
 def test_bad_quantities_explain_themselves(text: str, unit: str, en: str, ko: str) -> None:
@@ -50,8 +50,11 @@ def test_numeric_within_tolerance(bank: Bank) -> None:
     shown = present(bank.cards["t-numeric"], "en", random.Random(0))
     for text in ("4 MB", "4e6 B", "3.8 MiB", "4,000,000 bytes", "4.1"):
         assert grade(shown, text).correct, text
-    for text in ("5 MB", "4 GB", "4 params", "", "lots"):
+    for text in ("5 MB", "4 GB", "4 params"):
         assert not grade(shown, text).correct, text
+    for text in ("", "lots", "four", "4 apples"):  # asked again, never graded
+        with pytest.raises(Unreadable):
+            grade(shown, text)
     assert shown.expected_text() == "4 MB"
 
 
@@ -96,16 +99,56 @@ def test_truefalse_and_order_and_recall(bank: Bank) -> None:
     assert grade(order, right).correct
     assert not grade(order, right[::-1]).correct
     recall = present(bank.cards["t-recall"], "en", random.Random(0))
-    assert grade(recall, Rating.GOOD).correct and not grade(recall, Rating.AGAIN).correct
+    assert grade(recall, Rating.Good).correct and not grade(recall, Rating.Again).correct
 
 
 def test_auto_rating(bank: Bank) -> None:
     shown = present(bank.cards["t-mcq"], "en", random.Random(0))
     right, wrong = grade(shown, "[0, ∞)"), grade(shown, "(-1, 1)")
-    assert auto_rating("mcq", wrong, 1.0, None) is Rating.AGAIN
-    assert auto_rating("mcq", right, 2.0, None) is Rating.EASY
-    assert auto_rating("mcq", right, 30.0, None) is Rating.GOOD
-    assert auto_rating("recall", right, 1.0, Rating.HARD) is Rating.HARD
+    assert auto_rating(shown, wrong, 1.0, "(-1, 1)") is Rating.Again
+    assert auto_rating(shown, right, 2.0, "[0, ∞)") is Rating.Easy
+    assert auto_rating(shown, right, 30.0, "[0, ∞)") is Rating.Good
+    recall = present(bank.cards["t-recall"], "en", random.Random(0))
+    assert auto_rating(recall, grade(recall, 2), 1.0, 2) is Rating.Hard
+
+
+def test_unreadable_numbers_are_not_graded(bank: Bank) -> None:
+    from dlprep.study.grading import Unreadable
+
+    shown = present(bank.cards["t-numeric"], "en", random.Random(0))
+    with pytest.raises(Unreadable) as caught:
+        grade(shown, "four")
+    assert "not a number" in caught.value.note.text("en")
+
+
+def test_every_card_type_has_one_home_with_everything_it_needs(bank: Bank) -> None:
+    from dlprep.bank.cards import CARD_TYPES
+    from dlprep.study.kinds import KINDS
+    from dlprep.tui.answers import WIDGETS
+
+    assert set(KINDS) == set(CARD_TYPES) == set(WIDGETS)
+    for card in bank.cards.values():
+        kind = KINDS[card.type]
+        shown = present(card, "en", random.Random(1))
+        assert grade(shown, kind.example(shown, True)).correct, card.id
+        assert not grade(shown, kind.example(shown, False)).correct, card.id
+        assert kind.expected_text(shown) and kind.plain_prompt(shown, "ko")
+
+
+@pytest.mark.parametrize(("template", "value", "expected"), [
+    ("{v}(으)로 읽음", "100", "100으로 읽음"), ("{v}(으)로 읽음", "4", "4로 읽음"),
+    ("{v}(으)로 읽음", "1", "1로 읽음"), ("{v}(으)로 읽음", "3.8 MiB", "3.8 MiB로 읽음"),
+    ("{v}(으)로 읽음", "서울", "서울로 읽음"), ("{v}(으)로 읽음", "손실", "손실로 읽음"),
+    ("{v}(으)로 읽음", "학습률", "학습률로 읽음"), ("{v}(으)로 읽음", "정답", "정답으로 읽음"),
+    ("{v}은(는) 이미 지났습니다", "2026-12-15", "2026-12-15는 이미 지났습니다"),
+    ("{v}은(는) 이미 지났습니다", "2026-12-13", "2026-12-13은 이미 지났습니다"),
+    ("{v}이(가) 맞다", "lr", "lr이 맞다"), ("{v}을(를) 봄", "'MB'", "'MB'를 봄"),
+])
+def test_korean_particles_agree_with_the_word_before(template: str, value: str,
+                                                      expected: str) -> None:
+    from dlprep.study.strings import josa
+
+    assert josa(template.format(v=value)) == expected
 
 
 def test_language_defaults_from_the_locale() -> None:

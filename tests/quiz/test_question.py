@@ -6,6 +6,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -106,6 +107,12 @@ async def _cells(make_app, bank: Bank, lang: str) -> tuple[str, list[list[tuple[
     bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=LONG)
     app = make_app(only=("t-mcq",), start=True, lang=lang)
     async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        # the footer composes its keys a frame or more later: wait for them (on a loaded
+        # machine one pause is not always enough), then for the frame that draws them
+        deadline = time.monotonic() + 30
+        while not app.screen.query("FooterKey") and time.monotonic() < deadline:
+            await pilot.pause(0.01)
         await pilot.pause()
         kind = type(app.screen.query_one("#question")).__name__
         # Cells rather than an SVG: the SVG also records how each row was cut into segments,

@@ -29,7 +29,7 @@ def _right_answer(session: Session) -> object:
         return f"{shown.expected} {card.unit}"
     if kind == "order":
         return [i if isinstance(i, str) else i.en for i in card.items]
-    return Rating.EASY
+    return Rating.Easy
 
 
 def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Scheduler,
@@ -45,13 +45,13 @@ def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Sch
     session.current()
     clock.advance(2)
     fast = session.answer(_right_answer(session))
-    assert fast.grade.correct and fast.rating is Rating.EASY and fast.next_due is not None
+    assert fast.grade.correct and fast.rating is Rating.Easy and fast.next_due is not None
     session.current()
     clock.advance(60)
     slow = session.answer(_right_answer(session))
-    assert slow.rating is Rating.GOOD
+    assert slow.rating is Rating.Good
     wrong = session.answer(["ReLU"] if session.current().kind == "multi" else True)
-    assert wrong.rating is Rating.AGAIN and session.done
+    assert wrong.rating is Rating.Again and session.done
     logged = store.reviews()
     assert [(r.card_id, r.rating, r.kind) for r in logged] == [
         ("t-mcq", 4, "due"), ("t-myth", 3, "due"), ("t-multi", 1, "due")]
@@ -147,3 +147,28 @@ def test_forecast_counts_due_days(bank: Bank, store: Store, scheduler: Scheduler
     forecast = study_stats.forecast(store.states(), clock(), set(bank.cards))
     assert sum(n for _, n in forecast) == len(bank.cards)
     assert forecast[0][1] == 0 and forecast[0][0] == date(2026, 3, 2)
+
+
+def test_stats_agree_new_is_not_due_and_retention_counts_mature_reviews(
+        bank: Bank, store: Store, scheduler: Scheduler, clock: ManualClock) -> None:
+    from dlprep.study.store import Review
+
+    start = clock()
+    # one card reviewed twice 30 days apart (a mature review, recalled), one wrong once
+    store.record(Review("t-mcq", start, 3, "x", 1000, "due", True, "activations"),
+                 lambda s: scheduler.review(s, Rating.Good, start, 1000))
+    later = start + timedelta(days=30)
+    store.record(Review("t-mcq", later, 3, "x", 1000, "due", True, "activations"),
+                 lambda s: scheduler.review(s, Rating.Good, later, 1000))
+    store.record(Review("t-numeric", later, 1, "9 MB", 1000, "due", False, "memory"),
+                 lambda s: scheduler.review(s, Rating.Again, later, 1000))
+    result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler,
+                                 later + timedelta(days=1))
+    by_topic = {t.topic: t for t in result.topics}
+    memory = by_topic["memory"]
+    assert memory.new == memory.cards - 1 and memory.due == 1  # new cards are not "due"
+    assert memory.accuracy == 0.0 and memory.retention is None  # nothing mature yet
+    assert by_topic["activations"].retention == 1.0  # one mature review, recalled
+    assert "memory" in result.weakest  # one wrong answer is enough to be suggested
+    due_today = result.forecast[0][1]
+    assert due_today == sum(t.due for t in result.topics)  # Home and forecast agree

@@ -11,62 +11,109 @@ import time
 
 import pytest
 
-from dlprep.study.grading import Rating
+from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec
 from dlprep.study.schedule import ManualClock, Scheduler
 from dlprep.study.session import Session
 from dlprep.study.store import open_store
 
+LANGS = pytest.mark.parametrize("lang", ["en", "ko"])
 
-@pytest.mark.parametrize("lang", ["en", "ko"])
+
+async def _until_idle(pilot) -> None:
+    deadline = time.monotonic() + 30  # bounds a hang only
+    await pilot.pause(0.05)
+    while pilot.app.demo_running and time.monotonic() < deadline:
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+@LANGS
 def test_home(snap_compare, make_app, lang: str) -> None:
     assert snap_compare(make_app(lang=lang))
 
 
+@LANGS
 @pytest.mark.parametrize(
     "card_id", ["t-mcq", "t-multi", "t-myth", "t-recall", "t-numeric", "t-template", "t-order"]
 )
-def test_card(snap_compare, make_app, card_id: str) -> None:
-    assert snap_compare(make_app(only=(card_id,), start=True))
+def test_card(snap_compare, make_app, card_id: str, lang: str) -> None:
+    assert snap_compare(make_app(only=(card_id,), start=True, lang=lang))
 
 
-def test_recall_revealed(snap_compare, make_app) -> None:
-    assert snap_compare(make_app(only=("t-recall",), start=True), press=["space"])
+@LANGS
+def test_recall_revealed(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), press=["space"])
 
 
-def test_feedback(snap_compare, make_app) -> None:
-    assert snap_compare(make_app(only=("t-numeric",), start=True),
+@LANGS
+def test_feedback(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-numeric",), start=True, lang=lang),
                         press=[*"3.8 MiB", "enter"])
 
 
-def test_demo_panel(snap_compare, make_app) -> None:
+@LANGS
+def test_feedback_multi_marks(snap_compare, make_app, lang: str) -> None:
+    # one right choice taken, one missed, one wrong taken
+    assert snap_compare(make_app(only=("t-multi",), start=True, lang=lang),
+                        press=["1", "2", "enter"])
+
+
+@LANGS
+def test_unreadable_number_asked_again(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-numeric",), start=True, lang=lang),
+                        press=[*"four", "enter"])
+
+
+@LANGS
+def test_feedback_held_for_the_demo(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-demo",), start=True, lang=lang), press=["t"])
+
+
+@LANGS
+def test_demo_panel_before_the_run(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-demo",), start=True, lang=lang), press=["t", "d"])
+
+
+@LANGS
+def test_demo_panel(snap_compare, make_app, lang: str) -> None:
     async def run_demo(pilot) -> None:
-        await pilot.press("t", "d", *"yes", "enter")
-        deadline = time.monotonic() + 5
-        await pilot.pause(0.05)
-        while pilot.app.demo_running and time.monotonic() < deadline:
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await pilot.press("t", "d", "y", "enter")
+        await _until_idle(pilot)
 
-    assert snap_compare(make_app(only=("t-demo",), start=True), run_before=run_demo,
-                        terminal_size=(100, 34))
+    assert snap_compare(make_app(only=("t-demo",), start=True, lang=lang),
+                        run_before=run_demo)
 
 
-def test_stats(snap_compare, make_app, bank, clock: ManualClock) -> None:
+@LANGS
+def test_mock_report(snap_compare, make_app, lang: str) -> None:
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
+                        press=["2", "m"])
+
+
+@LANGS
+def test_mock_confirm(snap_compare, make_app, lang: str) -> None:
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
+                        press=["escape"])
+
+
+@LANGS
+def test_stats(snap_compare, make_app, bank, clock: ManualClock, lang: str) -> None:
     store = open_store()
     session = Session(bank.cards, store, Scheduler(clock, fuzz=False), Spec(length=50),
                       rng=random.Random(3))
     while (shown := session.current()) is not None:
         clock.advance(20)
-        card = shown.card
-        given = {"t-mcq": "[0, ∞)", "t-multi": ["tanh"], "t-myth": True, "t-recall": Rating.GOOD,
-                 "t-numeric": "4 MB", "t-template": "1 B", "t-order": [], "t-demo": True}
-        session.answer(given[card.id])
-    assert snap_compare(make_app(store=store), press=["v"])
+        kind = kind_of(shown.card)
+        session.answer(kind.example(shown, shown.card.topic != "activations"))
+    assert snap_compare(make_app(store=store, lang=lang), press=["v"])
 
 
-def test_help(snap_compare, make_app) -> None:
-    assert snap_compare(make_app(), press=["question_mark"])
+@LANGS
+def test_help(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(lang=lang), press=["question_mark"])
 
 
 def test_feedback_light_theme(snap_compare, make_app) -> None:

@@ -44,7 +44,7 @@ tag, count = sys.argv[1], int(sys.argv[2])
 for i in range(count):
     now = datetime.now(UTC)
     review = Review(f"card-{i % 5}", now, 3, f"{tag}-{i}", 10, "due", True, "memory")
-    store.record(review, lambda s: sch.review(s, Rating.GOOD, now, 10))
+    store.record(review, lambda s: sch.review(s, Rating.Good, now, 10))
     print(i, flush=True)
 """
 
@@ -62,7 +62,7 @@ def test_review_is_committed_and_state_updated(clock: ManualClock) -> None:
     sch = Scheduler(clock, fuzz=False)
     store = open_store()
     state = store.record(_review("a", clock),
-                         lambda s: sch.review(s, Rating.GOOD, clock(), 1500))
+                         lambda s: sch.review(s, Rating.Good, clock(), 1500))
     assert state is not None and state.due > clock()
     other = sqlite3.connect(progress_db_path())  # a separate reader sees it: committed
     assert other.execute("SELECT card_id, answer, kind FROM reviews").fetchall() == [
@@ -165,7 +165,7 @@ def test_export_import_round_trip(tmp_path: Path, clock: ManualClock) -> None:
     sch = Scheduler(clock, fuzz=False)
     store = open_store()
     for card in ("a", "b"):
-        store.record(_review(card, clock), lambda s: sch.review(s, Rating.GOOD, clock(), 9))
+        store.record(_review(card, clock), lambda s: sch.review(s, Rating.Good, clock(), 9))
         clock.advance(60)
     data = json.loads(json.dumps(store.export_data(clock())))
     other = open_store(tmp_path / "other.sqlite3")

@@ -78,7 +78,11 @@ async def test_answer_each_card_type(make_app, card_id: str, right: bool) -> Non
             assert ("Good" if right else "Again") in line
         else:
             assert ("✓ Right" if right else "✗ Wrong") in line
-        assert "Answer:" in line
+        if card_id == "t-multi":  # each choice marked: chosen and right, missed, wrong
+            assert "(chosen, right)" in line
+            assert ("(missed)" in line) is not right
+        else:
+            assert "Answer:" in line
         assert len(seen) == 1
     [review] = open_store().reviews()
     assert review.card_id == card_id and review.kind == "due"
@@ -125,21 +129,76 @@ async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> 
         status = app.screen.query_one("#card-status", Static)
         assert "Time left 1:00" in text_of(status)
         clock.advance(12)
+        app.tick()  # the app owns the countdown; tests drive it instead of waiting for it
+        await pilot.pause()
+        assert "Time left 0:48" in text_of(app.screen.query_one("#card-status", Static))
         await pilot.press(*_keys_for(app.screen, True))
         await pilot.pause()
         assert isinstance(app.screen, CardScreen)  # no feedback in a mock interview
         clock.advance(50)
-        app.screen.tick()
+        app.tick()
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
+        assert app.countdown is None  # stopped with the interview: nothing ticks any more
         text = text_of(app.screen.query_one("#summary-text", Static))
         assert "Mock interview report" in text and "1 of 1 right" in text
         # no feedback came during the interview, so the report lists every answer with its key
         first = app.session.outcomes[0]
-        assert "Your answers" in text and "✓" in text and "12" in text
-        assert first.shown.expected_text() in text
+        answers = app.screen.query_one("#answers").source
+        assert "Your answers" in answers and "✓" in answers and "12 s" in answers
+        assert first.shown.expected_text() in answers
+        app.tick()  # a late tick changes nothing
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
     [review] = open_store().reviews()
     assert review.kind == "mock" and review.duration_ms == 12_000
+
+
+async def test_escape_on_the_mock_report_goes_home_and_nothing_crashes(make_app, clock) -> None:
+    # issue 14: the first card's timer kept firing under the report, and Escape crashed the
+    # app with NoMatches. Started from the command line, as `dlprep quiz --mock 2` does.
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(2):
+            await pilot.press(*_keys_for(app.screen, True))
+            await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen) and len(app.screen_stack) == 1
+        clock.advance(600)
+        await pilot.pause(0.6)  # a real tick or two, had any timer survived
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and len(app.screen_stack) == 1
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    assert app.return_code in (None, 0)
+
+
+async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, clock) -> None:
+    from dlprep.tui.info import ConfirmScreen
+
+    spec = Spec(mode="mock", mock_cards=3, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: back to the same card
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.position == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert "1 of 1 right" in text_of(app.screen.query_one("#summary-text", Static))
 
 
 async def test_tiny_terminal_and_resize_do_not_crash(make_app) -> None:
@@ -173,18 +232,20 @@ async def test_language_switch_and_read_only_store(make_app, monkeypatch, tmp_pa
         assert "저장되지 않습니다" in text_of(app.screen.query_one("#home-notice", Static))
 
 
-async def test_first_screen_is_the_base_and_the_stack_stays_small(make_app) -> None:
-    # The first card is the stack's base (no blank screen under it, which speeds start-up);
-    # later screens switch over it, so the stack does not grow per card.
+async def test_no_screen_stays_below_and_the_stack_stays_small(make_app) -> None:
+    # The first card is built as the app's first screen (no blank screen under it, which
+    # speeds start-up), and is replaced like any other: one screen on the stack throughout.
     app = make_app(only=("t-mcq", "t-myth", "t-numeric"), start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
+        first = app.screen
+        assert isinstance(first, CardScreen) and len(app.screen_stack) == 1
         for _ in range(3):
             await pilot.press(*_keys_for(app.screen, True), "enter")
             await pilot.pause()
-            assert len(app.screen_stack) == 2
+            assert len(app.screen_stack) == 1
         assert isinstance(app.screen, SummaryScreen)
+        assert not first.is_attached  # the first card is gone, not waiting underneath
 
 
 async def test_footer_labels_follow_the_language_there_and_back(make_app) -> None:
@@ -216,3 +277,127 @@ def test_resume_gc_turns_the_paused_collector_back_on() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+async def test_unreadable_number_is_asked_again_not_graded(make_app) -> None:
+    app = make_app(only=("t-numeric",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"four", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.outcomes == []
+        assert "answer again" in text_of(app.screen.query_one("#hint", Static))
+        app.screen.query_one("#answer").value = ""
+        await pilot.press(*"4 MB", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+    assert len(open_store().reviews()) == 1
+
+
+async def test_extra_enter_after_feedback_does_not_answer_the_next_card(make_app) -> None:
+    app = make_app(only=("t-myth", "t-mcq"), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("enter", "enter")  # one Enter too many
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.session.position == 1
+        assert app.screen.query_one("#answer").highlighted is None
+
+
+async def test_rating_keys_show_intervals_override_and_undo(make_app) -> None:
+    app = make_app(only=("t-mcq", "t-myth"), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        first = app.screen.shown
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        line = text_of(app.screen.query_one("#rerate", Static))
+        assert "1 Again 1m  2 Hard 6m  3 Good 10m  4 Easy 8d  u Undo" in line
+        assert app.session.outcomes[-1].rating == 4  # answered at once: Easy
+        await pilot.press("2")  # the learner knows it was a guess: Hard
+        await pilot.pause()
+        assert app.session.outcomes[-1].rating == 2
+        [review] = open_store().reviews()
+        assert review.rating == 2
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.screen.shown is first
+        assert open_store().reviews() == [] and app.session.position == 0
+
+
+async def test_stats_suggested_session_is_a_key(make_app, bank, clock) -> None:
+    from dlprep.study.kinds import kind_of
+    from dlprep.study.schedule import Scheduler
+    from dlprep.study.session import Session
+    from dlprep.tui.info import StatsScreen
+
+    store = open_store()
+    session = Session(bank.cards, store, Scheduler(clock, fuzz=False), Spec(length=50))
+    while (shown := session.current()) is not None:
+        clock.advance(20)
+        session.answer(kind_of(shown.card).example(shown, shown.card.topic != "memory"))
+    app = make_app(store=store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, StatsScreen)
+        body = text_of(app.screen.query_one("#stats-body", Static))
+        assert "press c to start it" in body and "dlprep quiz" not in body
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and len(app.screen_stack) == 1
+        assert app.session.spec.topics == ("memory",) and app.session.kind == "cram"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_home_column_headers_line_up_in_terminal_cells(make_app, lang: str) -> None:
+    from rich.cells import cell_len
+
+    from dlprep.study.strings import t
+
+    app = make_app(lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        strips = app.screen._compositor.render_strips()
+
+    def ends(row: int) -> list[int]:
+        """The cell just after each word of a screen row (Korean syllables are 2 cells)."""
+        line = "".join(seg.text for seg in strips[row])
+        out, cells, inside = [], 0, False
+        for ch in line:
+            if cells >= 50:  # the topics pane only
+                break
+            word = ch not in " │╭╮─"
+            if inside and not word:
+                out.append(cells)
+            inside = word
+            cells += cell_len(ch)
+        return out
+
+    header, first_row = ends(1), ends(3)
+    names = [t(k, lang) for k in ("cards", "new_short", "due_short", "retention")]
+    # the last four words of each line are the four columns: they end in the same cell
+    assert header[-4:] == first_row[-4:], (names, header, first_row)
+
+
+async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank) -> None:
+    import dataclasses
+
+    long = ("tanh, because its output is centred on zero and so the next layer's inputs "
+            "keep both signs instead of all being positive")
+    card = bank.cards["t-multi"]
+    bank.cards["t-multi"] = dataclasses.replace(
+        card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    app = make_app(only=("t-multi",), start=True)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        rows = ["".join(seg.text for seg in strip)
+                for strip in app.screen._compositor.render_strips()]
+    first = next(i for i, row in enumerate(rows) if "tanh, because" in row)
+    text_at = rows[first].index("tanh, because")
+    follow = rows[first + 1]
+    assert "…" not in rows[first]
+    assert follow[:text_at].strip(" ▊") == "" and follow[text_at] != " "  # hanging indent

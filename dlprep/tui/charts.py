@@ -1,0 +1,122 @@
+"""Drawing helpers for the demo panel: compact numbers, axis ticks and per-layer bars.
+
+Rich only (no Textual, no torch): the panel's widgets call these with what the app's
+:class:`dlprep.tui.demo_run.DemoRun` holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from rich.console import Group
+from rich.text import Text
+
+from dlprep.study.strings import t
+
+# Distinct per series: colour first, then the marker, so even 8+ runs stay apart.
+COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
+RICH_COLORS = ("cyan", "dark_orange", "green", "magenta", "blue", "red", "yellow", "white")
+MARKERS = ("braille", "dot", "x", "+", "o", "*", "#", "@")
+GLYPHS = ("⣿", "•", "x", "+", "o", "*", "#", "@")
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def compact(value: float) -> str:
+    """1.5e10, 3e-05 → 3e-5, 0.25, 120: short enough for an axis label."""
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def wants_log(values: Sequence[float]) -> bool:
+    """A log axis when the finite values are positive and span more than 10x."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 10
+
+
+def ticks(lo: float, hi: float, log: bool, count: int = 4) -> list[float]:
+    if log:
+        first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        step = max(1, math.ceil((last - first) / count))
+        return [10.0 ** e for e in range(first, last + 1, step)]
+    if hi == lo:
+        return [lo]
+    return [lo + (hi - lo) * i / count for i in range(count + 1)]
+
+
+def style_of(index: int) -> tuple[str, str, str]:
+    """(plotext colour, plotext marker, Rich colour) of the ``index``-th series."""
+    return (COLORS[index % len(COLORS)], MARKERS[(index // len(COLORS)) % len(MARKERS)],
+            RICH_COLORS[index % len(RICH_COLORS)])
+
+
+def legend(runs: Sequence[str], diverged: Mapping[str, int], lang: str) -> Text:
+    """One line under the chart (never over the curves): colour, marker and name per run."""
+    text = Text()
+    for index, run in enumerate(runs):
+        _, _, color = style_of(index)
+        glyph = GLYPHS[(index // len(COLORS)) % len(GLYPHS)]
+        text.append(f"{glyph}{glyph} ", style=f"bold {color}")
+        text.append(run)
+        if run in diverged:
+            text.append(f" ✗ {t('not_finite', lang)} @{diverged[run]}", style="bold red")
+        text.append("   ")
+    return text
+
+
+def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
+               lang: str) -> Group:
+    """The latest per-layer values of each run as vertical bars, layer by layer; a log
+    scale when they span more than 10x; a non-finite value is a red ✗ above its layer."""
+    height = max(3, height)
+    values = [v for vs in layers.values() for v in vs]
+    finite = [v for v in values if math.isfinite(v)]
+    log = wants_log(finite)
+    head = t("latest_per_layer", lang, label=label) + (f" ({t('log_scale', lang)})"
+                                                      if log else "")
+    title = Text(head, style="bold", no_wrap=True, overflow="ellipsis")
+    text = Text(no_wrap=True)
+    if not finite:
+        return Group(title)
+    hi = max(finite)
+    lo = min(finite) if log else min(0.0, min(finite))
+
+    def level(v: float) -> float:  # 0..1 of the bar's height
+        if hi == lo:
+            return 1.0
+        if log:
+            return (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+        return (v - lo) / (hi - lo)
+
+    runs = list(layers)
+    depth = max(len(vs) for vs in layers.values())
+    labels = {0: compact(hi), height - 1: compact(lo)}
+    pad = max(len(s) for s in labels.values())
+    for row in range(height):
+        text.append(labels.get(row, "").rjust(pad) + " ┤", style="dim")
+        for layer in range(depth):
+            for index, run in enumerate(runs):
+                vs = layers[run]
+                color = style_of(index)[2]
+                if layer >= len(vs):
+                    text.append(" ")
+                    continue
+                v = vs[layer]
+                if not math.isfinite(v):
+                    text.append("✗" if row == 0 else " ", style="bold red")
+                    continue
+                eighths = round(max(level(v), 0.02) * height * 8)  # a tiny value still shows
+                filled = eighths - (height - 1 - row) * 8
+                text.append(BLOCKS[max(0, min(8, filled))], style=color)
+            text.append(" ")
+        text.append("\n")
+    axis = "".join(str(layer + 1).ljust(len(runs) + 1)[: len(runs) + 1]
+                   for layer in range(depth))
+    text.append(" " * (pad + 2) + axis, style="dim")
+    return Group(title, text)

@@ -1,0 +1,49 @@
+"""The demo panel's drawing helpers: compact labels, log scale, visible divergence."""
+
+from __future__ import annotations
+
+import io
+import math
+
+from rich.console import Console
+
+from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
+
+
+def _plain(renderable) -> str:
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(renderable)
+    return out.getvalue()
+
+
+def test_compact_labels() -> None:
+    assert compact(15461467136.0) == "1.5e10"
+    assert compact(3e-05) == "3e-5" and compact(1e-4) == "1e-4"
+    assert compact(0.25) == "0.25" and compact(120) == "120" and compact(0) == "0"
+    assert compact(math.inf) == "inf" and compact(math.nan) == "nan"
+
+
+def test_log_scale_only_when_positive_values_span_more_than_10x() -> None:
+    assert wants_log([1e-5, 1e-1]) and not wants_log([0.2, 1.0])
+    assert not wants_log([0.0, 100.0]) and not wants_log([math.nan])
+    assert ticks(1e-5, 1e-1, log=True)[0] == 1e-5
+    assert ticks(0.0, 1.0, log=False) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_layer_bars_mark_non_finite_values_and_use_log_scale() -> None:
+    text = _plain(layer_bars({"sigmoid": [1e-6, 1e-3, 1.0], "relu": [0.5, 0.6, math.inf]},
+                             "gradient norm", 6, "en"))
+    lines = text.splitlines()
+    assert lines[0] == "gradient norm per layer, latest (log)"
+    assert lines[1].startswith("   1 ┤") and lines[6].startswith("1e-6 ┤")
+    assert "✗" in lines[1]  # the diverged layer is marked at the top, not left empty
+    assert lines[-1].split() == ["1", "2", "3"]
+    korean = _plain(layer_bars({"a": [1.0, 2.0]}, "기울기 노름", 4, "ko")).splitlines()
+    assert korean[0] == "층별 기울기 노름, 최신값"  # 2x apart: a linear scale
+
+
+def test_legend_keeps_many_series_apart_and_says_which_diverged() -> None:
+    styles = {style_of(i)[:2] for i in range(16)}
+    assert len(styles) == 16  # colour and marker together stay distinct
+    text = _plain(legend(["a", "b"], {"b": 12}, "en"))
+    assert "a" in text and "b ✗ not finite @12" in text
