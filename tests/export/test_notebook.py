@@ -63,7 +63,9 @@ def test_cells_in_order_with_claim_parameters_and_no_dlprep_import() -> None:
     nb = notebook("vanishing-gradient", {"depth": "6"}, seed=3, lang="ko")
     kinds = [c.cell_type for c in nb.cells]
     assert kinds[:2] == ["markdown", "markdown"] and kinds.count("code") == 6
-    assert "깊은 시그모이드" in nb.cells[0].source  # the claim in the chosen language
+    from dlprep.registry import registry
+
+    assert registry()["vanishing-gradient"].claim_ko in nb.cells[0].source  # chosen language
     params = next(c.source for c in nb.cells if c.source.startswith("PARAMS"))
     assert "'depth': 6" in params and "SEED = 3" in params and "LANG = 'ko'" in params
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
