@@ -110,8 +110,11 @@ def quiz(lang: str | None, until: str | None, topics: tuple[str, ...], cram: boo
         skipped = len({(p.file, p.card_id) for p in bank.errors})
         notices = [f"{skipped} invalid card(s) skipped; run 'dlprep bank validate' for details"
                    ] if skipped else []
-        build_app(bank=bank, store=store, spec=spec, lang=language, start=start,
-                  notices=notices).run()
+        app = build_app(bank=bank, store=store, spec=spec, lang=language, start=start,
+                        notices=notices)
+        app.run()
+        if app.return_code:  # an unhandled error: Textual printed it; never exit 0
+            raise SystemExit(app.return_code)
     finally:
         store.close()
 

@@ -140,7 +140,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "effect_seen": ("the effect appeared", "효과가 나타났습니다"),
     "effect_gone": ("the effect did not appear", "효과가 나타나지 않았습니다"),
     "measured": ("Measured", "측정 결과"),
-    "latest_per_layer": ("{label} per layer, latest", "층별 {label}, 최신값"),
+    "latest_per_layer": ("{label}, latest", "{label}, 최신값"),  # labels say "per layer"
     "log_scale": ("log", "로그"),
     "not_finite": ("not finite", "발산"),
     "run_demo": ("Run demo", "데모 실행"),

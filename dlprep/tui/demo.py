@@ -8,6 +8,7 @@ back. The chart is redrawn at most every ``DRAW_EVERY`` seconds, whatever the st
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -181,17 +182,24 @@ class DemoScreen(QuizScreen):
         series = {name: list(points) for name, points in run.series.items()}
         values = [v for points in series.values() for _, v in points]
         log = wants_log(values)
+        # The log axis is drawn by plotting log10 of the values on a linear axis: plotext's
+        # own log scale transforms its data in place, so a second build (a resize, a
+        # redraw) took the log of a log and crashed on negative numbers.
+        def y_of(v: float) -> float:
+            return math.log10(v) if log and math.isfinite(v) and v > 0 else v
+
         for index, (name, points) in enumerate(series.items()):
             color, marker, _ = style_of(index)
             if points:
-                plot.plot([p[0] for p in points], [p[1] for p in points], color=color,
+                plot.plot([p[0] for p in points], [y_of(p[1]) for p in points], color=color,
                           marker=marker)
             if name in run.diverged:
                 plot.vline(run.diverged[name], "red")
-        plot.yscale("log" if log else "linear")
-        if values:
-            marks = ticks(min(values), max(values), log)
-            plot.yticks(marks, [compact(m) for m in marks])
+        plot.yscale("linear")
+        finite = [v for v in values if math.isfinite(v)]
+        if finite:
+            marks = ticks(min(finite), max(finite), log)
+            plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and run.layers:

@@ -32,13 +32,14 @@ def test_log_scale_only_when_positive_values_span_more_than_10x() -> None:
 
 def test_layer_bars_mark_non_finite_values_and_use_log_scale() -> None:
     text = _plain(layer_bars({"sigmoid": [1e-6, 1e-3, 1.0], "relu": [0.5, 0.6, math.inf]},
-                             "gradient norm", 6, "en"))
+                             "gradient norm per layer", 6, "en"))
     lines = text.splitlines()
     assert lines[0] == "gradient norm per layer, latest (log)"
     assert lines[1].startswith("   1 ┤") and lines[6].startswith("1e-6 ┤")
     assert "✗" in lines[1]  # the diverged layer is marked at the top, not left empty
     assert lines[-1].split() == ["1", "2", "3"]
-    korean = _plain(layer_bars({"a": [1.0, 2.0]}, "기울기 노름", 4, "ko")).splitlines()
+    # demos' labels say "per layer" themselves, so the heading does not say it twice
+    korean = _plain(layer_bars({"a": [1.0, 2.0]}, "층별 기울기 노름", 4, "ko")).splitlines()
     assert korean[0] == "층별 기울기 노름, 최신값"  # 2x apart: a linear scale
 
 

@@ -176,3 +176,25 @@ def test_real_cpu_demo_and_no_torch_until_it_starts() -> None:
     assert lines["torch_after_demo"] == "True"
     assert "first layer's weight gradient" in lines["verdict"]
     assert lines["cancelled"] == "False" and float(lines["progress"]) == 1.0
+
+
+async def test_a_log_scale_chart_survives_resizes_and_redraws(make_app) -> None:
+    """plotext's own log scale rewrote its data in place, so a second build took the log of
+    a log and the app crashed on the first resize after a run spanning more than 10x."""
+    from textual_plotext import PlotextPlot
+
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream())
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        screen.query_one("#param-lr", Input).value = "9"  # loss falls from 0.91 to 0.018
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, app)
+        for size in ((80, 24), (120, 40), SIZE, (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            screen._draw(screen.run)
+            await pilot.pause()
+        chart = str(screen.query_one(PlotextPlot).render())
+        assert "1e-2" in chart or "0.01" in chart  # the log axis' labels, in compact form
+        assert app.is_running

@@ -7,7 +7,8 @@ META = {
     "cpu_seconds": 1,
     "metric": "loss",
     "control": {"lr": 0.1},
-    "layers": {"prefix": "grad_norm/", "label": "gradient norm", "label_ko": "기울기 노름"},
+    "layers": {"prefix": "grad_norm/", "label": "gradient norm per layer",
+               "label_ko": "층별 기울기 노름"},
     "params": {
         "lr": {"default": 0.1, "help": "learning rate", "min": 0.0001, "max": 10.0},
         "num_epochs": {"default": 3, "help": "epochs", "min": 1, "max": 50},
