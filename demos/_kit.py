@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -266,7 +266,3 @@ def drain(gen: Generator[Log, None, dict], echo: Callable[[Log], None] | None = 
             return stop.value
         if echo is not None:
             echo(entry)
-
-
-def fmt(values: Iterable[float], spec: str = ".2g") -> str:
-    return ", ".join(format(v, spec) for v in values)

@@ -120,10 +120,6 @@ class DemoInfo:
     # "label_ko": ...}; metrics "<prefix>1".."<prefix>L" are drawn as one bar per layer.
     layers: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def module_name(self) -> str:
-        return self.path.stem
-
     def defaults(self) -> dict[str, ParamValue]:
         return {name: spec.default for name, spec in self.params.items()}
 

@@ -70,9 +70,6 @@ class Bank:
         """Topics present, in the topic map's order, then any others alphabetically."""
         return in_map_order(card.topic for card in self.cards.values())
 
-    def by_topic(self, topic: str) -> list[Card]:
-        return [c for c in self.cards.values() if c.topic == topic]
-
 
 class _File:
     """A card file being loaded, with its item nodes: they locate a card's problems."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -61,8 +60,8 @@ class Scheduler:
 
 
 def dump_state(state: fsrs.Card) -> str:
-    return json.dumps(state.to_dict(), sort_keys=True)
+    return state.to_json()
 
 
 def load_state(text: str) -> fsrs.Card:
-    return fsrs.Card.from_dict(json.loads(text))
+    return fsrs.Card.from_json(text)
