@@ -51,6 +51,10 @@ META = {
 
 TOL = 1e-6  # float64 central differences agree to ~1e-8; a real bug is off by far more
 NODES = ["dL/dz", "dL/dW2", "dL/db2", "dL/da", "dL/dh", "dL/dW1", "dL/db1"]
+# Each node's chain-rule line: what arrives from above times the node's local derivative.
+RULE = {"dL/dz": "(softmax(z) - onehot(y)) / n", "dL/dW2": "a^T . dL/dz",
+        "dL/db2": "sum_rows dL/dz", "dL/da": "dL/dz . W2^T", "dL/dh": "dL/da * relu'(h)",
+        "dL/dW1": "X^T . dL/dh", "dL/db1": "sum_rows dL/dh"}
 WHAT = {"dL/dz": "softmax-cross-entropy", "dL/dW2": "z = a W2 + b2", "dL/db2": "z = a W2 + b2",
         "dL/da": "z = a W2 + b2", "dL/dh": "a = relu(h)", "dL/dW1": "h = X W1 + b1",
         "dL/db1": "h = X W1 + b1"}
@@ -151,7 +155,10 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         err_auto, err_fd = rel_err(hand[name], auto[name]), rel_err(hand[name], numeric[name])
         err_auto_fd = rel_err(auto[name], numeric[name])
         nodes.append({"node": name, "op": WHAT[name], "hand_vs_autograd": err_auto,
-                      "hand_vs_numeric": err_fd, "autograd_vs_numeric": err_auto_fd})
+                      "hand_vs_numeric": err_fd, "autograd_vs_numeric": err_auto_fd,
+                      "upstream_norm": upstream.norm().item(),
+                      "local_norm": None if local[name] is None else local[name].norm().item(),
+                      "grad_norm": hand[name].norm().item()})
         step_metrics = {"rel_err": max(err_auto, err_fd), "hand_vs_autograd": err_auto,
                         "hand_vs_numeric": err_fd, "autograd_vs_numeric": err_auto_fd,
                         "grad_norm": hand[name].norm().item(),
@@ -255,3 +262,32 @@ def verdict(n: dict, lang: str = "en") -> str:
                 f"{an:.1e}로 일치합니다. {train}.")
     return (f"Gradient check FAILED (bug {n['bug']}): {where}. Autograd and finite differences "
             f"still agree with each other to {an:.1e}. {train}.")
+
+
+def step_through(n: dict, lang: str = "en") -> list[str]:
+    """`dlprep demo backprop --step`: one graph node at a time, in backward order."""
+    ko = lang == "ko"
+    pages = []
+    for i, node in enumerate(n["nodes"], 1):
+        name = node["node"]
+        local = ("-" if node["local_norm"] is None else f"{node['local_norm']:.4g}")
+        ok = max(node["hand_vs_autograd"], node["hand_vs_numeric"]) <= TOL
+        if ko:
+            mark = "일치" if ok else "불일치"
+            pages.append(
+                f"노드 {i}/{len(n['nodes'])}: {name}  ({node['op']})\n"
+                f"  연쇄 법칙: {name} = {RULE[name]}\n"
+                f"  노름: 위에서 온 기울기 {node['upstream_norm']:.4g}, 국소 미분 {local}, "
+                f"이 노드의 기울기 {node['grad_norm']:.4g}\n"
+                f"  손 대 autograd {node['hand_vs_autograd']:.1e}, 손 대 유한 차분 "
+                f"{node['hand_vs_numeric']:.1e}: {mark}")
+        else:
+            mark = "agree" if ok else "MISMATCH"
+            pages.append(
+                f"node {i}/{len(n['nodes'])}: {name}  ({node['op']})\n"
+                f"  chain rule: {name} = {RULE[name]}\n"
+                f"  norms: upstream gradient {node['upstream_norm']:.4g}, local derivative "
+                f"{local}, this node's gradient {node['grad_norm']:.4g}\n"
+                f"  hand vs autograd {node['hand_vs_autograd']:.1e}, hand vs finite differences "
+                f"{node['hand_vs_numeric']:.1e}: {mark}")
+    return pages

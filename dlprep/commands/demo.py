@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -92,11 +92,13 @@ def list_demos(lang: str, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Let --save-script/--save-notebook replace a file.")
 @click.option("--lang", type=click.Choice(["en", "ko"]), default="en", show_default=True,
               help="Language of the claim and the verdict.")
+@click.option("--step", is_flag=True, help="After the run, walk the demo's step-through "
+              "view one page at a time (Enter: next, q: stop); e.g. backprop's graph nodes.")
 @click.option("--control", is_flag=True, help="Run the control experiment: the demo's "
               "cause removed (its META control settings; --set still applies on top).")
 def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, plain: bool,
          settings: tuple[str, ...], save_script: Path | None, save_notebook: Path | None,
-         force: bool, lang: str, control: bool) -> None:
+         force: bool, lang: str, step: bool, control: bool) -> None:
     """Run a live PyTorch experiment that proves an interview answer with numbers.
 
     `dlprep demo list` shows the demos. Exit codes: 0 done, 2 bad input, 130 interrupted.
@@ -124,8 +126,12 @@ def demo(name: str, device: str, seed: int, steps: int | None, as_json: bool, pl
             write_script(save_script, name, params, seed=seed, steps=steps, device=device)
             click.echo(f"Saved {save_script} (run it with: python {save_script})", err=True)
             return
+        pager = step_pages(info.path) if step else None
+        if step and as_json:
+            fail("--step pages through a finished run on screen; it does not go with --json")
         code = run_demo(info.name, info.claim_ko if lang == "ko" else info.claim, info.metric,
-                        params, device, seed, steps, lang, as_json, plain, info.layers)
+                        params, device, seed, steps, lang, as_json, plain, info.layers,
+                        pager=pager)
     except DemoError as exc:
         fail(str(exc))
     except OSError as exc:
@@ -161,9 +167,33 @@ def control_params(name: str) -> dict[str, str]:
     return {key: str(value) for key, value in info.control.items()}
 
 
+def step_pages(path: Path) -> Any:
+    """The demo's ``step_through(numbers, lang)``: one page per step of its view."""
+    from dlprep.engine.loader import load_demo
+    from dlprep.engine.runner import DemoError
+
+    pages = getattr(load_demo(path), "step_through", None)
+    if pages is None:
+        raise DemoError(f"{path.stem.replace('_', '-')} has no step-through view (--step); "
+                        "backprop has one")
+    return pages
+
+
+def walk(pages: list[str], lang: str) -> None:
+    """Show one page at a time; Enter goes on, q stops. Without a terminal, all at once."""
+    prompt = ("[Enter: 다음, q: 그만]" if lang == "ko" else "[Enter: next, q: stop]")
+    interactive = sys.stdin.isatty()
+    for index, page in enumerate(pages):
+        click.echo(page)
+        if interactive and index < len(pages) - 1:
+            answer = click.prompt(prompt, default="", show_default=False, prompt_suffix=" ")
+            if answer.strip().lower() == "q":
+                return
+
+
 def run_demo(name: str, claim: str, metric: str, params: dict[str, str], device: str,
              seed: int, steps: int | None, lang: str, as_json: bool, plain: bool,
-             layers: dict[str, str] | None = None) -> int:
+             layers: dict[str, str] | None = None, pager: Any = None) -> int:
     from dlprep.engine.console import INTERRUPTED, JsonPrinter, PlainPrinter, consume
     from dlprep.engine.runner import stream
 
@@ -185,6 +215,11 @@ def run_demo(name: str, claim: str, metric: str, params: dict[str, str], device:
             result = consume(events, cancel, view)
     if result is None or result.cancelled:
         return INTERRUPTED
+    if pager is not None:
+        try:
+            walk(pager(dict(result.numbers), lang), lang)
+        except (KeyboardInterrupt, click.Abort):
+            return INTERRUPTED
     return 0
 
 

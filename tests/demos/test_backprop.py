@@ -85,3 +85,41 @@ def test_korean_verdict_has_the_same_numbers(params: dict) -> None:
     ko = run(seed=0, steps=10, params=params, lang="ko")
     assert numbers_in(en.verdict) == numbers_in(ko.verdict)
     assert not any(word in ko.verdict for word in ("first node", "agree", "loss", "steps"))
+
+
+def _pages(result: Result, lang: str = "en") -> list[str]:
+    from dlprep.engine.loader import load_demo
+    from dlprep.registry import registry
+
+    return load_demo(registry()["backprop"].path).step_through(dict(result.numbers), lang)
+
+
+def test_step_through_pages_show_each_node_and_where_the_bug_is(default: Result,
+                                                                 control: Result) -> None:
+    pages = _pages(default)
+    assert [p.split()[1] for p in pages] == [f"{i}/7:" for i in range(1, 8)]
+    assert all(p.rstrip().endswith(": agree") for p in pages)
+    assert "chain rule: dL/dh = dL/da * relu'(h)" in pages[4]
+    broken = _pages(control)  # relu_grad: wrong from dL/dh down, right above it
+    assert [p.rstrip().endswith("MISMATCH") for p in broken] == [False] * 4 + [True] * 3
+    for english, korean in zip(pages, _pages(default, "ko"), strict=True):
+        assert numbers_in(english) == numbers_in(korean) and "노드" in korean
+
+
+def test_cli_step_pages_without_a_terminal_and_refuses_demos_without_a_view() -> None:
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dlprep", "demo", *args],
+                              capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+    done = cli("backprop", "--step", "--plain", "--steps", "5")
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[1] for line in done.stdout.splitlines()
+            if line.startswith("node ")] == [f"{i}/7:" for i in range(1, 8)]
+    for args, message in [(["linear-collapse", "--step"], "has no step-through view"),
+                          (["backprop", "--step", "--json"], "does not go with --json")]:
+        done = cli(*args)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
