@@ -56,6 +56,8 @@ class DemoLink:
     name: str
     params: dict[str, bool | int | float | str] = field(default_factory=dict)
     predict: Text | None = None
+    measure: str | None = None  # a numeric prediction is graded against numbers[measure]
+    unit: str = ""
 
 
 # kw_only: the base's defaulted fields come before each type's required ones, as in the models.

@@ -47,6 +47,14 @@ class DemoLink(_Strict):
     predict: Text | None = Field(
         default=None, description="What the learner should predict before the demo runs."
     )
+    measure: str | None = Field(
+        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+        description="For a numeric prediction: the demo's measured number it is graded "
+                    "against, a dotted path into the result's numbers (e.g. measured.state), "
+                    "in the base unit of `unit`'s family (bytes for MB).")
+    unit: str = Field(
+        default="", description="The unit the learner types the prediction in (e.g. MB); "
+                                "graded with the card's tolerance, or within 5 %.")
 
 
 class _Card(_Strict):

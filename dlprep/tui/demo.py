@@ -20,10 +20,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
-from dlprep.bank.cards import Card
+from dlprep.bank.cards import Card, Numeric
+from dlprep.bank.template import format_number
 from dlprep.registry import DemoInfo, ParamError
-from dlprep.study.grading import parse_bool
+from dlprep.study.grading import grade_measured, measured_value, parse_bool
 from dlprep.study.strings import t
+from dlprep.study.units import family_of
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
 from dlprep.tui.demo_run import DemoRun
@@ -229,9 +231,11 @@ class DemoScreen(QuizScreen):
         """A yes/no prediction is graded against the demo's own judgement of whether the
         effect appeared; free text is shown beside what was measured."""
         lang, said = self.lang, self.prediction or ""
+        text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
+        if self.link.measure and not cancelled:
+            return self._compare_number(text, numbers)
         effect = numbers.get("effect", numbers.get("holds"))
         guess = parse_bool(said)
-        text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
         if cancelled or not isinstance(effect, bool):
             return text
         seen = t("effect_seen" if effect else "effect_gone", lang)
@@ -242,6 +246,27 @@ class DemoScreen(QuizScreen):
         right = guess == effect
         text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
         text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} ({seen})")
+        return text
+
+    def _compare_number(self, text: Text, numbers: Any) -> Text:
+        """A number typed in the link's unit against the measured one, with the card's
+        tolerance (or 5 %)."""
+        assert self.link.measure is not None
+        tolerance = self.card.tolerance if isinstance(self.card, Numeric) else None
+        graded = grade_measured(self.prediction or "", numbers, self.link.measure,
+                                self.link.unit, tolerance)
+        unit = f" {self.link.unit}" if self.link.unit else ""
+        measured = measured_value(numbers, self.link.measure)
+        if graded is None:  # not a number in that unit: show what was measured
+            if measured is not None:
+                shown = measured / (family_of(self.link.unit).factor(self.link.unit) or 1.0)
+                text.append(f"   {t('measured', self.lang)}: ", style="bold")
+                text.append(f"{format_number(shown)}{unit}")
+            return text
+        right, _, value = graded
+        text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
+        text.append(f"{t('prediction_right' if right else 'prediction_wrong', self.lang)} "
+                    f"({t('measured', self.lang)}: {format_number(value)}{unit})")
         return text
 
     def _verdict(self, text: str | Text) -> None:

@@ -158,3 +158,21 @@ def test_language_defaults_from_the_locale() -> None:
     assert default_lang({"LC_ALL": "en_US.UTF-8", "LANG": "ko_KR.UTF-8"}) == "en"
     assert default_lang({}) == "en"
     assert all(en and ko and en != ko for en, ko in STRINGS.values())
+
+
+def test_numeric_prediction_against_a_measured_number() -> None:
+    from dlprep.bank.cards import Tolerance
+    from dlprep.study.grading import grade_measured, measured_value
+
+    numbers = {"measured": {"state": 5_357_672, "flag": True}, "nan": float("nan")}
+    assert measured_value(numbers, "measured.state") == 5_357_672.0
+    assert measured_value(numbers, "measured.flag") is None  # a bool is not a measurement
+    assert measured_value(numbers, "nan") is None and measured_value(numbers, "x.y") is None
+    assert grade_measured("5.36", numbers, "measured.state", "MB", None) == (
+        True, 5.36, 5.357672)
+    assert grade_measured("5.1 MiB", numbers, "measured.state", "MB", None)[0] is True
+    assert grade_measured("4", numbers, "measured.state", "MB", None)[0] is False  # > 5 %
+    assert grade_measured("4", numbers, "measured.state", "MB", Tolerance(rel=0.5))[0]
+    assert grade_measured("four", numbers, "measured.state", "MB", None) is None
+    assert grade_measured("5 s", numbers, "measured.state", "MB", None) is None
+    assert grade_measured("5", numbers, "measured.missing", "MB", None) is None
