@@ -220,12 +220,14 @@ class DemoScreen(QuizScreen):
             self.query_one(ProgressBar).update(progress=1.0)
         head = t("demo_cancelled", lang) if result.cancelled else t("verdict", lang)
         claim = self.info.claim_ko if lang == "ko" else self.info.claim
-        text = Text.assemble((f"{head} ", "bold"), (f"({result.device}, {result.seconds:.1f}s): ",
-                                                    "dim"), result.verdict)
+        # The prediction's grade comes first: at 80x24 the verdict box shows only its top.
+        text = Text.assemble(self._compare(result.numbers, result.cancelled), "\n",
+                             (f"{head} ", "bold"),
+                             (f"({result.device}, {result.seconds:.1f}s): ", "dim"),
+                             result.verdict)
         text.append(f"\n{t('claim', lang)}: ", style="bold")
         text.append(claim)
-        self._verdict(Text.assemble(text, "\n", self._compare(result.numbers,
-                                                               result.cancelled)))
+        self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:
         """A yes/no prediction is graded against the demo's own judgement of whether the
