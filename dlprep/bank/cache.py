@@ -20,11 +20,11 @@ import importlib.machinery
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from dlprep import __version__
+from dlprep.atomic import replace_atomically
 from dlprep.bank import loader
 from dlprep.bank.files import CardFileError, read_card_file
 from dlprep.bank.loader import Bank, card_files
@@ -129,14 +129,7 @@ def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         data = pickle.dumps((key, bank), protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(prefix=".bank-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        replace_atomically(target, lambda temp: temp.write_bytes(data), sync=False)
     except (OSError, pickle.PicklingError):
         return False
     return True

@@ -9,15 +9,14 @@ it over FILE, and never replaces a backup holding more than it would write witho
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from dlprep.atomic import replace_atomically
 from dlprep.commands._click import run
 
 
@@ -53,7 +52,8 @@ def export(file: str, force: bool) -> None:
     if not force:
         _refuse_to_shrink(target, data)
     try:
-        _replace(target, text)
+        # a crash or a full disk leaves the old backup whole, never half a new one
+        replace_atomically(target, lambda temp: temp.write_text(text, encoding="utf-8"))
     except OSError as exc:
         raise click.ClickException(f"cannot write {file}: {exc.strerror or exc}; "
                                    "nothing was changed") from None
@@ -82,21 +82,6 @@ def _refuse_to_shrink(target: Path, data: dict[str, Any]) -> None:
         raise click.ClickException(
             f"{target} holds {had[0]} card state(s) and {had[1]} review(s); this export has "
             f"only {has[0]} and {has[1]}. Not replaced (use --force to replace it)")
-
-
-def _replace(target: Path, text: str) -> None:
-    # A temporary file in the same folder, renamed over the target: a crash or a full disk
-    # leaves the old backup whole, never half a new one.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @progress.command("import", help="Merge FILE into your progress: new reviews are added, the "

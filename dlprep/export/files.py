@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from dlprep.atomic import replace_atomically
 
 
 class ExportError(Exception):
@@ -27,22 +28,8 @@ def check_target(path: Path, force: bool) -> None:
 
 
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
-    """Let ``write`` fill a temporary file beside ``path``, then rename it into place.
-
-    The temporary file is in the same folder so the rename is atomic; whatever goes wrong,
-    it is removed and ``path`` is left as it was.
-    """
-    parent = path.parent if str(path.parent) else Path(".")
+    """:func:`dlprep.atomic.replace_atomically`, its failure as one line for the learner."""
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+        replace_atomically(path, write)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(handle)
-    temp = Path(name)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        temp.unlink(missing_ok=True)
