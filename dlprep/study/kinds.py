@@ -98,7 +98,7 @@ class McqKind(Kind):
     hint = "mcq_hint"
 
     def present(self, card: Card, lang: str, rng: random.Random) -> Presented:
-        assert isinstance(card, Mcq)
+        assert isinstance(card, Mcq | Multi)  # MultiKind shows its choices the same way
         choices = _choices(card.choices, lang)
         rng.shuffle(choices)
         return Presented(card, lang, card.q.get(lang), tuple(choices))
@@ -127,12 +127,6 @@ class MultiKind(McqKind):
     name = "multi"
     fast_seconds = 15.0
     hint = "multi_hint"
-
-    def present(self, card: Card, lang: str, rng: random.Random) -> Presented:
-        assert isinstance(card, Multi)
-        choices = _choices(card.choices, lang)
-        rng.shuffle(choices)
-        return Presented(card, lang, card.q.get(lang), tuple(choices))
 
     def expected_text(self, shown: Presented) -> str:
         assert isinstance(shown.card, Multi)
