@@ -10,6 +10,7 @@ check found and memcalc does not model are listed in docs/memory.md ("Not covere
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,9 +23,16 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+def _walk(nodes: list[Any]) -> Iterator[Any]:
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
 def allocator_peaks(cfg: Config) -> dict[str, int]:
     """Phase peaks of a warmed-up CPU step, from every allocation and free the CPU
     allocator reports to the profiler, on top of what lives throughout the step."""
+    from torch._C._profiler import _EventType
     from torch.profiler import ProfilerActivity, profile, record_function
 
     from dlprep.memcalc.rig import build, train_step
@@ -46,21 +54,31 @@ def allocator_peaks(cfg: Config) -> dict[str, int]:
             train_step(cfg, rig, mark)
     finally:
         gc.enable()
-    events = prof.profiler.kineto_results.events()
-    timeline = sorted([(e.start_ns(), e.nbytes()) for e in events if e.name() == "[memory]"]
-                      + [(e.start_ns(), e.name()[2:]) for e in events
-                         if e.name().startswith("##")], key=lambda x: x[0])
     est = estimate(cfg)
     cur = est.weights + est.master_weights + est.buffers + est.inputs + est.optimizer_state
     peaks: dict[str, int] = {}
     phase = ""
-    for _, item in timeline:
-        if isinstance(item, str):
-            phase = "" if item == "None" else item
+    # Blocks are followed by address, and only those allocated inside the profiled step are
+    # counted when freed. The CPU allocator's own free events are not enough: it keeps the
+    # size of every block allocated while any earlier profiler ran (another test in this
+    # worker) and, when malloc hands that address out again, reports the stale size when the
+    # new block is freed: the warm-up's gradients then read as megabytes going down.
+    live: dict[int, int] = {}
+    for node in sorted(_walk(prof.profiler.kineto_results.experimental_event_tree()),
+                       key=lambda n: n.start_time_ns):
+        if node.tag == _EventType.TorchOp and node.name.startswith("##"):
+            phase = "" if node.name == "##None" else node.name[2:]
             if phase:
                 peaks.setdefault(phase, cur)
             continue
-        cur += item
+        if node.tag != _EventType.Allocation or node.extra_fields.device.type != "cpu":
+            continue
+        ptr, size = node.extra_fields.ptr, node.extra_fields.alloc_size
+        if size > 0:
+            live[ptr] = size
+            cur += size
+        elif ptr in live:
+            cur -= live.pop(ptr)
         if phase:
             peaks[phase] = max(peaks[phase], cur)
     return peaks
