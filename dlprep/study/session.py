@@ -40,6 +40,10 @@ class Outcome:
     previous: fsrs.Card | None = None  # the card's state before this answer (undo, re-rate)
     given: Given = ""  # as the learner gave it (the feedback marks each choice from it)
     error: str = ""  # why it could not be saved at all (not a lock: retrying cannot help)
+    # The state each rating gives, computed once when the answer was written: the rating
+    # keys show these intervals, and choosing another rating takes exactly that state
+    # (FSRS fuzzes longer intervals at random, so a second computation would differ).
+    options: Mapping[Rating, fsrs.Card] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,13 @@ class _Pending:
     index: int  # into outcomes
     review: Review
     rating: Rating
+    options: Mapping[Rating, fsrs.Card] | None = None  # a re-rating reuses these
+    previous: fsrs.Card | None = None  # ... when the stored state is still this one
+
+
+def _same(a: fsrs.Card | None, b: fsrs.Card | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None
+                                         and a.to_json() == b.to_json())
 
 
 @dataclass
@@ -155,13 +166,15 @@ class Session:
         return self._record(shown, result, rating, seconds, now, given)
 
     def _record(self, shown: Presented, result: Grade, rating: Rating, seconds: float,
-                now: datetime, given: Given) -> Outcome:
+                now: datetime, given: Given, redo: Outcome | None = None) -> Outcome:
         review = Review(shown.card_id, now, int(rating), result.answer, int(seconds * 1000),
                         self.spec.mode, None if kind_of(shown.card).self_rated else result.correct,
                         shown.card.topic)
         self.outcomes.append(Outcome(shown, result, rating, seconds, None, now, saved=False,
                                      given=given))
-        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating))
+        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating,
+                                      redo.options if redo else None,
+                                      redo.previous if redo else None))
         self.flush()
         return self.outcomes[-1]
 
@@ -179,10 +192,16 @@ class Session:
     def _write(self, item: _Pending) -> bool:
         review, rating = item.review, item.rating
         before: list[fsrs.Card | None] = [None]
+        options: dict[Rating, fsrs.Card] = {}
 
         def reschedule(state: fsrs.Card | None) -> fsrs.Card:
             before[0] = state
-            return self.scheduler.review(state, rating, review.at, review.duration_ms)
+            if item.options is not None and _same(state, item.previous):
+                options.update(item.options)
+            else:  # another process may have reviewed the card since: compute afresh
+                options.update({r: self.scheduler.review(state, r, review.at,
+                                                         review.duration_ms) for r in Rating})
+            return options[rating]
 
         try:
             new = self.store.record(review, None if self.kind == "cram" else reschedule)
@@ -196,7 +215,7 @@ class Session:
         outcome = self.outcomes[item.index]
         self.outcomes[item.index] = replace(
             outcome, saved=True, previous=before[0],
-            next_due=new.due if new is not None else None)
+            next_due=new.due if new is not None else None, options=options or None)
         return True
 
     def undo(self) -> Outcome | None:
@@ -225,12 +244,15 @@ class Session:
         self._shown = None
         self._shown_at = None
         assert last.at is not None
-        return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given)
+        return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given,
+                            redo=last)
 
     def preview(self, outcome: Outcome) -> dict[Rating, datetime]:
         """When the card would be due again under each rating (shown on the rating keys)."""
         if self.kind == "cram" or outcome.at is None or not outcome.saved:
             return {}
+        if outcome.options is not None:
+            return {r: state.due for r, state in outcome.options.items()}
         ms = int(outcome.seconds * 1000)
         return {r: self.scheduler.review(outcome.previous, r, outcome.at, ms).due
                 for r in Rating}

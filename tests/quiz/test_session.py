@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from dlprep.bank.loader import Bank
 from dlprep.study import stats as study_stats
 from dlprep.study.grading import Rating
+from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec, plan
 from dlprep.study.schedule import ManualClock, Scheduler
 from dlprep.study.session import Session
@@ -172,3 +173,23 @@ def test_stats_agree_new_is_not_due_and_retention_counts_mature_reviews(
     assert "memory" in result.weakest  # one wrong answer is enough to be suggested
     due_today = result.forecast[0][1]
     assert due_today == sum(t.due for t in result.topics)  # Home and forecast agree
+
+
+def test_rating_keys_promise_the_interval_the_rating_gives(bank: Bank, store: Store,
+                                                           clock: ManualClock) -> None:
+    """FSRS fuzzes intervals of 2.5+ days at random: the interval shown on each rating key
+    is the one that rating really gives, when first answered and after a re-rating."""
+    fuzzed = Scheduler(clock, fuzz=True)
+    for _ in range(8):
+        session = Session(bank.cards, store, fuzzed, Spec(length=8))
+        while (shown := session.current()) is not None:
+            outcome = session.answer(kind_of(shown.card).example(shown, True))
+            preview = session.preview(outcome)
+            assert preview[outcome.rating] == outcome.next_due
+            for rating in (Rating.Good, Rating.Easy, Rating.Hard):
+                if rating != session.outcomes[-1].rating:
+                    again = session.rerate(rating)
+                    assert again is not None and again.next_due == preview[rating]
+                    assert session.preview(again) == preview
+            clock.advance(30)
+        clock.advance(86400 * 30)  # the next round reviews cards in the Review state
