@@ -132,6 +132,13 @@ class MultiKind(McqKind):
         assert isinstance(shown.card, Multi)
         return "; ".join(shown.text_of(a) for a in shown.card.answers)
 
+    def read(self, shown: Presented, given: Given) -> Given:
+        # Nothing chosen is no answer (every card has a right choice): an Enter pressed
+        # once too often on the feedback screen must not answer this card.
+        if not given:
+            raise Unreadable(Note("note_choose_first"))
+        return given
+
     def grade(self, shown: Presented, given: Given) -> Grade:
         assert isinstance(shown.card, Multi)
         chosen = {str(k) for k in ([given] if isinstance(given, str) else given)}  # type: ignore[union-attr]
@@ -170,6 +177,16 @@ class OrderKind(Kind):
     def expected_text(self, shown: Presented) -> str:
         assert isinstance(shown.card, Order)
         return " → ".join(item_text(i, shown.lang) for i in shown.card.items)
+
+    def read(self, shown: Presented, given: Given) -> Given:
+        # The order as shown was shuffled away from the answer: submitting it untouched is
+        # an Enter meant for the previous screen, not an answer.
+        keys = [str(k) for k in given]  # type: ignore[union-attr]
+        shown_keys = [c.key for c in shown.choices]
+        assert isinstance(shown.card, Order)
+        if keys == shown_keys and keys != [item_key(i) for i in shown.card.items]:
+            raise Unreadable(Note("note_move_first"))
+        return given
 
     def grade(self, shown: Presented, given: Given) -> Grade:
         assert isinstance(shown.card, Order)

@@ -118,3 +118,8 @@ def test_help(snap_compare, make_app, lang: str) -> None:
 
 def test_feedback_light_theme(snap_compare, make_app) -> None:
     assert snap_compare(make_app(only=("t-mcq",), start=True), press=["1", "ctrl+t"])
+
+
+@LANGS
+def test_untouched_order_asked_again(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-order",), start=True, lang=lang), press=["enter"])

@@ -38,7 +38,9 @@ def _keys_for(screen: CardScreen, right: bool) -> list[str]:
     if card.type == "numeric":
         value = shown.expected if right else shown.expected * 3
         return [*f"{value:g} {card.unit}", "enter"]
-    return ["enter"]  # order; the right order is typed in by _solve_order
+    if right:
+        return ["enter"]  # order: the right order is put in by _solve_order
+    return ["down", "d", "enter"]  # moved once (the shuffled order as shown is no answer)
 
 
 async def _solve_order(pilot: Pilot, screen: CardScreen) -> None:
@@ -304,6 +306,30 @@ async def test_extra_enter_after_feedback_does_not_answer_the_next_card(make_app
         await pilot.pause()
         assert isinstance(app.screen, CardScreen) and app.session.position == 1
         assert app.screen.query_one("#answer").highlighted is None
+
+
+@pytest.mark.parametrize("second", ["t-multi", "t-order"])
+async def test_extra_enter_does_not_submit_an_untouched_multi_or_order_card(
+        make_app, second: str) -> None:
+    # Enter submits these widgets, so the guard is that an empty choice or the shuffled
+    # order as shown is no answer: the card is asked again and nothing is recorded.
+    app = make_app(only=("t-mcq", second), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.shown.card.id == "t-mcq"
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("enter", "enter")  # one Enter too many
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.screen.shown.card.id == second
+        assert app.session.position == 1 and len(open_store().reviews()) == 1
+        assert "first" in text_of(app.screen.query_one("#hint", Static))
+        if second == "t-order":
+            await _solve_order(pilot, app.screen)
+        keys = _keys_for(app.screen, True)
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen) and app.session.outcomes[-1].grade.correct
 
 
 async def test_rating_keys_show_intervals_override_and_undo(make_app) -> None:
