@@ -151,6 +151,19 @@ def test_korean_particles_agree_with_the_word_before(template: str, value: str,
     assert josa(template.format(v=value)) == expected
 
 
+def test_no_korean_string_fixes_a_particle_after_a_value() -> None:
+    """A particle right after a {value} must be the pair form ("{n}을(를)"): which one fits
+    depends on the value ("1-3을", "1-4를")."""
+    import re
+
+    from dlprep.study.strings import STRINGS, t
+
+    fixed = re.compile(r"\}(을|를|은|는|이|가|으로|로|과|와)(?![(가-힣])")
+    assert [key for key, (_, ko) in STRINGS.items() if fixed.search(ko)] == []
+    assert t("mcq_hint", "ko", n=4).startswith("1-4를 ")
+    assert t("order_prompt", "ko", n=3, example="3 2 1").startswith("1-3을 ")
+
+
 def test_language_defaults_from_the_locale() -> None:
     from dlprep.study.strings import STRINGS, default_lang
 
