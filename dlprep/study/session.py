@@ -95,6 +95,7 @@ class Session:
     outcomes: list[Outcome] = field(default_factory=list)
     save_error: str = ""
     started: datetime | None = None
+    stopped: bool = False  # a mock interview the learner ended early
     _shown: Presented | None = None
     _shown_at: datetime | None = None
     _pending: list[_Pending] = field(default_factory=list)
@@ -111,7 +112,17 @@ class Session:
 
     @property
     def done(self) -> bool:
-        return len(self.outcomes) >= len(self.queue) or self.out_of_time()
+        return self.stopped or len(self.outcomes) >= len(self.queue) or self.out_of_time()
+
+    @property
+    def unanswered(self) -> int:
+        """Planned cards not answered (the interview was ended, or its time ran out)."""
+        return len(self.queue) - len(self.outcomes)
+
+    def stop(self) -> None:
+        """End the session now; the report covers the answers so far."""
+        self.stopped = True
+        self._shown = None
 
     @property
     def position(self) -> int:

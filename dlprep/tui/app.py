@@ -229,7 +229,7 @@ class QuizApp(DemoHost):
 
         def end(yes: bool | None) -> None:
             if yes and self.session is not None:
-                self.session.queue = self.session.queue[: self.session.position]
+                self.session.stop()
                 self._show(self._session_screen())
 
         self.push_screen(ConfirmScreen(t("mock_end", self.lang)), end)

@@ -16,7 +16,7 @@ from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
 from dlprep.study.strings import t
 from dlprep.tui.answers import answer_widget
-from dlprep.tui.base import QuizScreen
+from dlprep.tui.base import QuizScreen, relabel
 from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome
 
 
@@ -40,6 +40,10 @@ class CardScreen(QuizScreen):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        if session.kind == "mock":  # Escape ends the interview (after asking), not "Home"
+            self._bindings.key_to_bindings["escape"] = [
+                Binding("escape", "leave", "End interview")]
+            relabel(self, self.lang)
         shown = session.current()
         assert shown is not None
         self.shown = shown

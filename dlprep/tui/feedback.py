@@ -217,15 +217,20 @@ class SummaryScreen(QuizScreen):
             return Text(t("nothing_due", lang))
         right = sum(1 for o in outcomes if o.grade.correct)
         title = t("mock_report", lang) if session.kind == "mock" else t("session_done", lang)
-        table = Table(title=f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
-                      header_style="bold", title_justify="left")
+        # The headline is a line of its own: as a table title it wrapped to the table's width.
+        head = Text(f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
+                    style="bold")
+        if session.kind == "mock" and session.unanswered:
+            why = "unanswered_stopped" if session.stopped else "unanswered_time"
+            head.append(f"\n{t(why, lang, n=session.unanswered)}", style="yellow")
+        table = Table(header_style="bold")
         table.add_column(t("topic", lang))
         table.add_column(t("right", lang), justify="right")
         table.add_column(t("per_answer", lang), justify="right")
         for row in session.report():
             table.add_row(topic_title(row.topic, lang), f"{row.correct}/{row.answered}",
                           f"{row.mean_seconds:.0f}")
-        return Group(table)
+        return Group(head, table)
 
     def _answers(self) -> str:
         """A mock interview gave no feedback: every answer, right or wrong, with the key,
@@ -239,8 +244,8 @@ class SummaryScreen(QuizScreen):
             lines += [f"**{i}. {mark}** {question}", "",
                       f"- **{t('you_said', lang)}:** {given_text(outcome)}",
                       f"- **{t('answer_was', lang)}:** {shown.expected_text()}",
-                      f"- **{t('time_taken', lang)}:** {outcome.seconds:.0f} "
-                      f"{t('seconds', lang)}", ""]
+                      f"- **{t('time_taken', lang)}:** "
+                      f"{t('n_seconds', lang, n=f'{outcome.seconds:.0f}')}", ""]
         return "\n".join(lines)
 
     def on_mount(self) -> None:

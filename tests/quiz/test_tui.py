@@ -128,6 +128,9 @@ async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> 
     app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        # the footer says what Escape does in an interview
+        escape = app.screen.active_bindings["escape"].binding
+        assert escape.description == "End interview"
         status = app.screen.query_one("#card-status", Static)
         assert "Time left 1:00" in text_of(status)
         clock.advance(12)
@@ -187,6 +190,9 @@ async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, c
     app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        # the footer says what Escape does in an interview
+        escape = app.screen.active_bindings["escape"].binding
+        assert escape.description == "End interview"
         await pilot.press(*_keys_for(app.screen, True))
         await pilot.pause()
         await pilot.press("escape")
@@ -200,7 +206,9 @@ async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, c
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
-        assert "1 of 1 right" in text_of(app.screen.query_one("#summary-text", Static))
+        summary = text_of(app.screen.query_one("#summary-text", Static))
+        assert "Mock interview report: 1 of 1 right" in summary
+        assert "2 card(s) not answered: you ended the interview" in summary
 
 
 async def test_tiny_terminal_and_resize_do_not_crash(make_app) -> None:
