@@ -145,6 +145,13 @@ class Session:
             self._shown_at = now
         return self._shown
 
+    def restart_clock(self) -> None:
+        """The card on screen was only now seen: time it (and the session) from now."""
+        if self._shown is not None and not self.outcomes:
+            now = self.scheduler.now()
+            self._shown_at = now
+            self.started = now
+
     def seconds_left(self) -> float | None:
         """Mock interviews have a countdown; other sessions return None."""
         if self.spec.mode != "mock" or self.started is None:

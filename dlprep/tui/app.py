@@ -103,10 +103,17 @@ class QuizApp(DemoHost):
 
     def on_mount(self) -> None:
         self.call_after_refresh(resume_gc)
+        self.call_after_refresh(self._first_card_seen)
         self.title = t("app_title", self.lang)
         for notice in [*self.notices, self.store.notice]:
             if notice:
                 self.notify(notice, severity="warning", timeout=15)
+
+    def _first_card_seen(self) -> None:
+        # The first card was presented while the app was starting; its answer time (and a
+        # mock interview's countdown) start when the learner can see it.
+        if self.session is not None:
+            self.session.restart_clock()
 
     def _show(self, screen: Screen[Any]) -> None:
         """Replace what is on screen (and anything over it) with ``screen``."""

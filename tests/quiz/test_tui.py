@@ -183,6 +183,31 @@ async def test_escape_on_the_mock_report_goes_home_and_nothing_crashes(make_app,
     assert app.return_code in (None, 0)
 
 
+async def test_the_first_card_is_timed_from_when_it_is_seen(make_app, clock,
+                                                            monkeypatch) -> None:
+    # Start-up can take seconds on a loaded machine: neither the first answer's time (fast
+    # answers are rated Easy) nor the interview's countdown may include it.
+    from dlprep.tui.app import QuizApp
+
+    first_screen = QuizApp._first_screen
+
+    def slow_start(self: QuizApp):
+        screen = first_screen(self)
+        clock.advance(7)  # what start-up took after the card was presented
+        return screen
+
+    monkeypatch.setattr(QuizApp, "_first_screen", slow_start)
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session.seconds_left() == 40
+        clock.advance(2)
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        assert app.session.outcomes[0].seconds == 2
+
+
 async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, clock) -> None:
     from dlprep.tui.info import ConfirmScreen
 
