@@ -26,13 +26,16 @@ def given_text(outcome: Outcome) -> str:
     return kind_of(outcome.shown.card).given_text(outcome.shown, outcome.given)
 
 
-def multi_marks(outcome: Outcome, lang: str) -> Text:
-    """Each choice of a select-all card: chosen and right, missed, or chosen but wrong."""
+def multi_marks(outcome: Outcome, lang: str) -> Table:
+    """Each choice of a select-all card: chosen and right, missed, or chosen but wrong; a
+    long choice wraps under its own text, not under the mark."""
     card = outcome.shown.card
     assert isinstance(card, Multi)
     given = outcome.given
     chosen = {given} if isinstance(given, str) else {str(k) for k in given}  # type: ignore[union-attr]
-    text = Text()
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for choice in outcome.shown.choices:
         right = choice.key in card.answers
         if right and choice.key in chosen:
@@ -43,14 +46,14 @@ def multi_marks(outcome: Outcome, lang: str) -> Text:
             mark, style, why = "✗", "red", t("mark_wrong", lang)
         else:
             mark, style, why = " ", "dim", ""
-        text.append(f"\n  {mark} ", style=f"bold {style}")
-        text.append(choice.text)
+        text = Text(choice.text)
         if why:
             text.append(f"  ({why})", style=f"italic {style}")
-    return text
+        grid.add_row(Text(f" {mark}", style=f"bold {style}"), text)
+    return grid
 
 
-def result_text(outcome: Outcome, lang: str) -> Text:
+def result_text(outcome: Outcome, lang: str) -> Text | Group:
     shown = outcome.shown
     text = Text()
     self_rated = kind_of(shown.card).self_rated
@@ -61,8 +64,7 @@ def result_text(outcome: Outcome, lang: str) -> Text:
     else:
         text.append(f"✗ {t('wrong', lang)}", style="bold red")
     if isinstance(shown.card, Multi):
-        text.append(multi_marks(outcome, lang))
-        return text
+        return Group(text, multi_marks(outcome, lang))
     if not self_rated:
         text.append(f"\n{t('you_said', lang)}: ", style="bold")
         text.append(given_text(outcome))
@@ -111,7 +113,7 @@ class FeedbackScreen(QuizScreen):
         self.query_one("#feedback").focus()
         self._show_revealed()
 
-    def _verdict(self) -> Text:
+    def _verdict(self) -> Text | Group:
         if not self.revealed:
             return Text(t("result_hidden", self.lang), style="bold")
         return result_text(self.outcome, self.lang)

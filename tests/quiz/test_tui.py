@@ -460,3 +460,27 @@ async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank)
     follow = rows[first + 1]
     assert "…" not in rows[first]
     assert follow[:text_at].strip(" ▊") == "" and follow[text_at] != " "  # hanging indent
+
+
+async def test_multi_feedback_marks_wrap_under_their_text(make_app, bank) -> None:
+    import dataclasses
+
+    long = ("tanh, because its output is centred on zero and so the next layer's inputs "
+            "keep both signs instead of all being positive")
+    card = bank.cards["t-multi"]
+    bank.cards["t-multi"] = dataclasses.replace(
+        card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    app = make_app(only=("t-multi",), start=True)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        keys = [c.key for c in app.screen.shown.choices]
+        await pilot.press(str(keys.index(long) + 1), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+        rows = ["".join(seg.text for seg in strip)
+                for strip in app.screen._compositor.render_strips()]
+    first = next(i for i, row in enumerate(rows) if "tanh, because" in row)
+    text_at = rows[first].index("tanh, because")
+    assert rows[first][:text_at].strip() == "✓"
+    for row in rows[first + 1:first + 3]:  # the rest of the choice and its "(chosen, right)"
+        assert row[:text_at].strip() == "" and row[text_at] != " ", row
