@@ -29,7 +29,9 @@ def compact(value: float) -> str:
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}"
+        short = f"{value:.3g}"
+        if "e" not in short:  # 1000 is "1e+03" in .3g: written 1e3 below, like the rest
+            return short
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
 
@@ -48,6 +50,17 @@ def ticks(lo: float, hi: float, log: bool, count: int = 4) -> list[float]:
     if hi == lo:
         return [lo]
     return [lo + (hi - lo) * i / count for i in range(count + 1)]
+
+
+def step_ticks(first: int, last: int, count: int = 5) -> list[int]:
+    """Whole steps for the x axis (1, 50, 100, 150, 200 rather than 1.0, 50.8, 100.5...)."""
+    if last <= first:
+        return [first]
+    raw = (last - first) / max(1, count - 1)
+    size = 10 ** math.floor(math.log10(raw))
+    step = max(1, int(next(m * size for m in (1, 2, 5, 10) if m * size >= raw)))
+    marks = list(range(0, last + 1, step))
+    return [first] + [m for m in marks if m > first + step / 2]
 
 
 def style_of(index: int) -> tuple[str, str, str]:

@@ -27,7 +27,15 @@ from dlprep.study.grading import grade_measured, measured_value, parse_bool
 from dlprep.study.strings import t
 from dlprep.study.units import family_of
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
+from dlprep.tui.charts import (
+    compact,
+    layer_bars,
+    legend,
+    step_ticks,
+    style_of,
+    ticks,
+    wants_log,
+)
 from dlprep.tui.demo_run import DemoRun
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
@@ -198,6 +206,9 @@ class DemoScreen(QuizScreen):
             if name in run.diverged:
                 plot.vline(run.diverged[name], "red")
         plot.yscale("linear")
+        steps = [p[0] for points in series.values() for p in points]
+        if steps:
+            plot.xticks(step_ticks(min(steps), max(steps)))
         finite = [v for v in values if math.isfinite(v)]
         if finite:
             marks = ticks(min(finite), max(finite), log)
