@@ -138,7 +138,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "predict": ("Your prediction", "내 예측"),
     "predict_prompt": ("Your prediction (y / n for a yes-no question); Enter runs the demo",
                        "내 예측 (예/아니요 질문이면 y / n), Enter를 누르면 데모가 실행됩니다"),
-    "predict_choice": ("y: yes · n: no · or type below", "y: 예 · n: 아니요 · 또는 아래에 입력"),
+    "predict_number": ("Your prediction in {unit}; Enter runs the demo",
+                       "내 예측 ({unit} 단위), Enter를 누르면 데모가 실행됩니다"),
+    "predict_words": ("Your prediction in a few words; Enter runs the demo",
+                      "내 예측을 짧게 적으세요. Enter를 누르면 데모가 실행됩니다"),
+    "predict_open": ("What will this demo show about the card's answer? Predict it before it "
+                     "runs.", "이 데모가 카드의 정답에 대해 무엇을 보여 줄까요? 실행하기 전에 "
+                     "예측해 보세요."),
+    "params_hint": ("Tab moves to the parameters (their meaning shows here); Enter in one "
+                    "re-runs the demo",
+                    "Tab으로 파라미터로 이동합니다(뜻은 여기에 표시). 값을 바꾸고 Enter를 누르면 "
+                    "다시 실행합니다"),
     "yes": ("yes", "예"),
     "no": ("no", "아니요"),
     "claim_hidden": ("The claim is shown when the run ends, so it cannot give the answer away.",

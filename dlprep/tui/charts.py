@@ -84,9 +84,10 @@ def legend(runs: Sequence[str], diverged: Mapping[str, int], lang: str) -> Text:
 
 
 def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
-               lang: str) -> Group:
+               lang: str, width: int | None = None) -> Group:
     """The latest per-layer values of each run as vertical bars, layer by layer; a log
-    scale when they span more than 10x; a non-finite value is a red ✗ above its layer."""
+    scale when they span more than 10x; a non-finite value is a red ✗ above its layer.
+    Within ``width`` cells, deep nets drop the gap between layers so every layer shows."""
     height = max(3, height)
     values = [v for vs in layers.values() for v in vs]
     finite = [v for v in values if math.isfinite(v)]
@@ -111,6 +112,7 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
     depth = max(len(vs) for vs in layers.values())
     labels = {0: compact(hi), height - 1: compact(lo)}
     pad = max(len(s) for s in labels.values())
+    gap = 1 if width is None or pad + 2 + depth * (len(runs) + 1) <= width else 0
     for row in range(height):
         text.append(labels.get(row, "").rjust(pad) + " ┤", style="dim")
         for layer in range(depth):
@@ -127,9 +129,13 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
                 eighths = round(max(level(v), 0.02) * height * 8)  # a tiny value still shows
                 filled = eighths - (height - 1 - row) * 8
                 text.append(BLOCKS[max(0, min(8, filled))], style=color)
-            text.append(" ")
+            text.append(" " * gap)
         text.append("\n")
-    axis = "".join(str(layer + 1).ljust(len(runs) + 1)[: len(runs) + 1]
-                   for layer in range(depth))
+    # Layer numbers under their bars, skipping any that would run into the one before.
+    axis = ""
+    for layer in range(depth):
+        column = layer * (len(runs) + gap)
+        if len(axis) < column or layer == 0:
+            axis = axis.ljust(column) + str(layer + 1)
     text.append(" " * (pad + 2) + axis, style="dim")
     return Group(title, text)

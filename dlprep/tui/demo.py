@@ -61,10 +61,9 @@ class DemoScreen(QuizScreen):
         lang = self.lang
         yield Header()
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
-            prompt = self.link.predict.get(lang) if self.link.predict else ""
-            yield Static(f"[b]{t('demo', lang)}: {self.link.name}[/b]  {escape(prompt)}",
-                         id="demo-title")
-            yield Input(placeholder=t("predict_prompt", lang), id="prediction", compact=True)
+            # The demo's name is in the header: the question gets the room (up to 3 lines).
+            yield Static(f"[b]{escape(self._question())}[/b]", id="demo-title")
+            yield Input(placeholder=self._placeholder(), id="prediction", compact=True)
             if self.info is not None and self.info.params:
                 values = self._defaults()
                 with Horizontal(id="params"):
@@ -73,6 +72,8 @@ class DemoScreen(QuizScreen):
                             yield Label(self._param_label(name), classes="param-name")
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
                                         compact=True, tooltip=spec.help or None)
+                # The focused field's meaning and range in full (the labels are cut at 80).
+                yield Static(t("params_hint", lang), id="param-help")
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
             with VerticalScroll(id="verdict-box"):
                 yield Static(t("claim_hidden", lang), id="demo-verdict")
@@ -83,16 +84,54 @@ class DemoScreen(QuizScreen):
             yield Static("", id="legend")
         yield Footer()
 
-    def _param_label(self, name: str) -> str:
+    def _question(self) -> str:
+        if self.link.predict is not None:
+            return self.link.predict.get(self.lang)
+        return t("predict_open", self.lang)  # no question set: the learner says what to expect
+
+    def _placeholder(self) -> str:
+        if self.link.measure:
+            return t("predict_number", self.lang, unit=self.link.unit or t("plain_number",
+                                                                          self.lang))
+        key = "predict_prompt" if self.link.predict is not None else "predict_words"
+        return t(key, self.lang)
+
+    def _bounds(self, name: str) -> str:
+        """``1–512``; ``0.0001–10``; ``none, sign, scale`` for a choice."""
         assert self.info is not None
         spec = self.info.params[name]
-        bounds = ""
-        if spec.min is not None or spec.max is not None:
-            lo = "" if spec.min is None else compact(float(spec.min))
-            hi = "" if spec.max is None else compact(float(spec.max))
-            bounds = f" {lo}–{hi}"
-        help_text = f" · {spec.help}" if spec.help else ""
-        return f"[b]{escape(name)}[/b]{escape(bounds)}[dim]{escape(help_text)}[/dim]"
+        if spec.choices:
+            return ", ".join(str(c) for c in spec.choices)
+        if spec.min is None and spec.max is None:
+            return ""
+        whole = isinstance(spec.default, int) and not isinstance(spec.default, bool)
+
+        def show(value: float | None) -> str:
+            if value is None:
+                return ""
+            return f"{int(value)}" if whole and float(value).is_integer() else compact(value)
+
+        return f"{show(spec.min)}–{show(spec.max)}"
+
+    def _param_label(self, name: str) -> str:
+        bounds = self._bounds(name)
+        return f"[b]{escape(name)}[/b] [dim]{escape(bounds)}[/dim]"
+
+    def _param_help(self, name: str) -> str:
+        assert self.info is not None
+        spec = self.info.params[name]
+        bounds = self._bounds(name)
+        head = f"[b]{escape(name)}[/b]" + (f" ({escape(bounds)})" if bounds else "")
+        return f"{head}: {escape(spec.help)}" if spec.help else head
+
+    def on_descendant_focus(self, event: object) -> None:
+        widget = getattr(event, "widget", None)
+        widget_id = getattr(widget, "id", None) or ""
+        if self.info is None or not self.info.params:
+            return
+        text = (self._param_help(widget_id.removeprefix("param-"))
+                if widget_id.startswith("param-") else t("params_hint", self.lang))
+        self.query_one("#param-help", Static).update(text)
 
     def _defaults(self) -> dict[str, object]:
         assert self.info is not None
@@ -103,7 +142,7 @@ class DemoScreen(QuizScreen):
 
     def on_mount(self) -> None:
         self.localize()
-        self.sub_title = t("demo", self.lang)
+        self.sub_title = f"▶ {self.link.name}"  # short: the header is cut at 80 columns
         self.query_one("#prediction").focus()
         plot = self.query_one(PlotextPlot).plt
         plot.title(self.info.metric if self.info else "loss")
@@ -220,8 +259,9 @@ class DemoScreen(QuizScreen):
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
+            width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
             layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
-                                     height, self.lang))
+                                     height, self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
         result = run.result
@@ -248,7 +288,8 @@ class DemoScreen(QuizScreen):
         if self.link.measure and not cancelled:
             return self._compare_number(text, numbers)
         effect = numbers.get("effect", numbers.get("holds"))
-        guess = parse_bool(said)
+        # yes/no is graded against the effect only where the card asks a question
+        guess = parse_bool(said) if self.link.predict is not None else None
         if cancelled or not isinstance(effect, bool):
             return text
         seen = t("effect_seen" if effect else "effect_gone", lang)

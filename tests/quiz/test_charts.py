@@ -69,3 +69,14 @@ def test_legend_keeps_many_series_apart_and_says_which_diverged() -> None:
     assert len(styles) == 16  # colour and marker together stay distinct
     text = _plain(legend(["a", "b"], {"b": 12}, "en"))
     assert "a" in text and "b ✗ not finite @12" in text
+
+
+def test_deep_layer_bars_fit_their_width_with_every_layer_shown() -> None:
+    values = {"unclipped": [float(i + 1) for i in range(12)], "clipped": [2.0] * 12}
+    roomy = _plain(layer_bars(values, "norm", 4, "en", width=60)).splitlines()
+    assert roomy[-1].split()[-1] == "12" and "█ " in roomy[-2]  # a gap between layers
+    narrow = _plain(layer_bars(values, "norm", 4, "en", width=30)).splitlines()
+    assert all(len(line.rstrip()) <= 30 for line in narrow[1:])
+    assert narrow[-2].rstrip().endswith("▁" + "█" * 23)  # 12 layers x 2 runs, no gaps
+    numbers = narrow[-1].split()
+    assert numbers[0] == "1" and numbers[-1] == "12" and "1011" not in narrow[-1]
