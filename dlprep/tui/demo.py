@@ -247,7 +247,8 @@ class DemoScreen(QuizScreen):
         plot.yscale("linear")
         steps = [p[0] for points in series.values() for p in points]
         if steps:
-            plot.xticks(step_ticks(min(steps), max(steps)))
+            at = step_ticks(min(steps), max(steps))
+            plot.xticks([float(m) for m in at], [str(m) for m in at])
         finite = [v for v in values if math.isfinite(v)]
         if finite:
             marks = ticks(min(finite), max(finite), log)
