@@ -203,8 +203,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "다음 카드 (또는 미뤄 둔 결과 보기) / 예측 후 데모 / 홈"),
     "h_rate": ("change the rating (the next interval is shown), undo the answer",
                "평가 바꾸기 (다음 간격 표시), 답 되돌리기"),
-    "h_demo": ("predict yes / no (or type and Enter), run / re-run, cancel or back",
-               "예/아니요 예측 (또는 입력 후 Enter), 실행/재실행, 취소 또는 뒤로"),
+    "h_demo": ("type your prediction (y / n, a number or words) and run; Tab to the "
+               "parameters (Enter re-runs); re-run; cancel or back",
+               "예측 입력(y / n, 숫자, 또는 말로) 후 실행, Tab으로 파라미터 이동(Enter로 재실행), "
+               "재실행, 취소 또는 뒤로"),
     "h_stats": ("start the suggested session, back", "추천 세션 시작, 뒤로"),
     "h_summary": ("home, stats", "홈, 통계"),
     "s_home": ("Home", "홈"),

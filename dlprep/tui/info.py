@@ -70,7 +70,7 @@ HELP: list[tuple[str, str, str]] = [
     ("s_card", "Escape", "h_card"),
     ("s_feedback", "Enter / d / Escape", "h_feedback"),
     ("s_feedback", "1-4 / u", "h_rate"),
-    ("s_demo", "y / n, r, Escape", "h_demo"),
+    ("s_demo", "Enter, Tab, r, Escape", "h_demo"),
     ("s_stats", "c / Escape", "h_stats"),
     ("s_summary", "Enter / v", "h_summary"),
 ]
@@ -84,7 +84,7 @@ class HelpScreen(QuizModal):
         table = Table(header_style="bold", expand=True, box=box.SIMPLE)
         table.add_column("", style="dim", no_wrap=True)
         table.add_column(t("keys", lang), style="bold", no_wrap=True)
-        table.add_column("")
+        table.add_column("", ratio=1)  # the room goes to the explanations
         for screen, keys, what in HELP:
             where = t(screen, lang) if screen.startswith(("h_", "s_")) else screen
             table.add_row(where, keys, t(what, lang))

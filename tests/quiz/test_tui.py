@@ -484,3 +484,40 @@ async def test_multi_feedback_marks_wrap_under_their_text(make_app, bank) -> Non
     assert rows[first][:text_at].strip() == "✓"
     for row in rows[first + 1:first + 3]:  # the rest of the choice and its "(chosen, right)"
         assert row[:text_at].strip() == "" and row[text_at] != " ", row
+
+
+def test_the_help_screen_lists_only_keys_that_exist() -> None:
+    """Every key the help names is bound where it says (or by the widget Textual gives it)."""
+    import re
+
+    from textual.widgets import Input, SelectionList
+
+    from dlprep.tui.answers import McqAnswer, MultiAnswer, RecallAnswer, TrueFalseAnswer
+    from dlprep.tui.app import QuizApp
+    from dlprep.tui.demo import DemoScreen
+    from dlprep.tui.info import HELP, StatsScreen
+
+    where = {"h_any": [QuizApp], "s_home": [HomeScreen, SelectionList], "mcq": [McqAnswer],
+             "multi": [MultiAnswer], "true/false": [TrueFalseAnswer],
+             "myth/fact": [TrueFalseAnswer], "recall": [RecallAnswer], "numeric": [Input],
+             "order": [OrderAnswer], "s_card": [CardScreen], "s_feedback": [FeedbackScreen],
+             "s_demo": [DemoScreen, Input], "s_stats": [StatsScreen],
+             "s_summary": [SummaryScreen]}
+
+    def bound(classes: list[type]) -> set[str]:
+        keys = {"tab", "shift+tab"}  # every screen moves focus
+        for cls in classes:
+            for klass in cls.__mro__:
+                for binding in klass.__dict__.get("BINDINGS", []):
+                    keys |= {k.strip() for k in binding.key.split(",")}
+        return keys
+
+    names = {"?": ["question_mark"], "↑↓": ["up", "down"], "shift+↑↓": ["shift+up", "shift+down"],
+             "1-9": [str(i) for i in range(1, 10)], "1-4": [str(i) for i in range(1, 5)]}
+    for screen, keys, _ in HELP:
+        have = bound(where[screen])
+        for token in re.split(r"[ ,/]+|\bor\b", keys):
+            if not token.strip():
+                continue
+            for key in names.get(token.lower(), [token.lower()]):
+                assert key in have, (screen, keys, key)
