@@ -110,10 +110,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "알 수 없는 단위 {unit}입니다. {expected}(으)로 답하세요"),
     "note_read_as": ("read as {value}", "{value}(으)로 읽음"),
     "note_not_bool": ("not true or false", "참/거짓으로 읽을 수 없습니다"),
-    "note_choose_first": ("nothing is chosen: toggle choices with Space or 1-9 first",
-                          "고른 것이 없습니다. 먼저 Space나 1-9로 고르세요"),
-    "note_move_first": ("the items are still in their shuffled order: move them first",
-                        "항목이 아직 섞인 순서 그대로입니다. 먼저 옮기세요"),
+    "note_choose_first": ("nothing is chosen yet", "아직 고른 것이 없습니다"),
+    "note_move_first": ("the items are still in their shuffled order",
+                        "항목이 아직 섞인 순서 그대로입니다"),
     "plain_number": ("a plain number", "단위 없는 숫자"),
     "family_bytes": ("bytes", "바이트"),
     "family_flops": ("FLOPs", "FLOP"),
@@ -145,10 +144,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "predict_open": ("What will this demo show about the card's answer? Predict it before it "
                      "runs.", "이 데모가 카드의 정답에 대해 무엇을 보여 줄까요? 실행하기 전에 "
                      "예측해 보세요."),
-    "params_hint": ("Tab moves to the parameters (their meaning shows here); Enter in one "
-                    "re-runs the demo",
-                    "Tab으로 파라미터로 이동합니다(뜻은 여기에 표시). 값을 바꾸고 Enter를 누르면 "
-                    "다시 실행합니다"),
+    "params_hint": ("Tab: to the parameters (each one's meaning shows here); Enter re-runs",
+                    "Tab: 파라미터로 이동 (뜻은 여기에 표시), Enter로 다시 실행"),
     "yes": ("yes", "예"),
     "no": ("no", "아니요"),
     "claim_hidden": ("The claim is shown when the run ends, so it cannot give the answer away.",

@@ -60,7 +60,7 @@ def step_ticks(first: int, last: int, count: int = 5) -> list[int]:
     size = 10 ** math.floor(math.log10(raw))
     step = max(1, int(next(m * size for m in (1, 2, 5, 10) if m * size >= raw)))
     marks = list(range(0, last + 1, step))
-    return [first] + [m for m in marks if m > first + step / 2]
+    return [first] + [m for m in marks if m - first >= step / 2]
 
 
 def style_of(index: int) -> tuple[str, str, str]:

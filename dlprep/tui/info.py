@@ -83,8 +83,8 @@ class HelpScreen(QuizModal):
         lang = self.lang
         table = Table(header_style="bold", expand=True, box=box.SIMPLE)
         table.add_column("", style="dim", no_wrap=True)
-        table.add_column(t("keys", lang), style="bold", no_wrap=True)
-        table.add_column("", ratio=1)  # the room goes to the explanations
+        table.add_column(t("keys", lang), style="bold", max_width=16)
+        table.add_column("", ratio=1, overflow="fold")  # the room goes to the explanations
         for screen, keys, what in HELP:
             where = t(screen, lang) if screen.startswith(("h_", "s_")) else screen
             table.add_row(where, keys, t(what, lang))

@@ -108,7 +108,7 @@ async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None
         assert help_line.startswith("lr (1e-4–10): ") and "learning rate" in help_line
         await pilot.press("shift+tab")
         await pilot.pause()
-        assert "Tab moves to the parameters" in text_of(screen.query_one("#param-help"))
+        assert "Tab: to the parameters" in text_of(screen.query_one("#param-help"))
         await pilot.press("y", "enter")
         await _until_idle(pilot, app)
         bars = text_of(screen.query_one("#layers", Static))

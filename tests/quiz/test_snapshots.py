@@ -93,6 +93,20 @@ def test_mock_report(snap_compare, make_app, lang: str) -> None:
 
 
 @LANGS
+def test_mock_card(snap_compare, make_app, lang: str) -> None:
+    # the footer says Escape ends the interview (it asks first), not "Home"
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang))
+
+
+@LANGS
+def test_mock_report_ended_early(snap_compare, make_app, lang: str) -> None:
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
+                        press=["2", "escape", "y"])
+
+
+@LANGS
 def test_mock_confirm(snap_compare, make_app, lang: str) -> None:
     spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
     assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
