@@ -522,3 +522,14 @@ def test_the_help_screen_lists_only_keys_that_exist() -> None:
                 continue
             for key in names.get(token.lower(), [token.lower()]):
                 assert key in have, (screen, keys, key)
+
+
+def test_cut_topic_titles_end_in_an_ellipsis_without_a_gap() -> None:
+    from rich.cells import cell_len
+
+    from dlprep.tui.home import fit
+
+    for title in ("기울기 소실과 폭주", "손실, 출력, 평가 지표", "Training loop: forward"):
+        cut = fit(title, 16)
+        assert cell_len(cut) == 16 and "…" in cut and " …" not in cut, cut
+    assert fit("GPU와 성능", 16) == "GPU와 성능" + " " * 6
