@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.text import Text
 
 from dlprep.study.strings import t
+
+if TYPE_CHECKING:
+    from dlprep.registry import ParamSpec
 
 # Distinct per series: colour first, then the marker, so even 8+ runs stay apart.
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
@@ -50,6 +54,22 @@ def ticks(lo: float, hi: float, log: bool, count: int = 4) -> list[float]:
     if hi == lo:
         return [lo]
     return [lo + (hi - lo) * i / count for i in range(count + 1)]
+
+
+def param_range(spec: ParamSpec) -> str:
+    """``1–512`` for whole numbers, ``1e-4–10``, or the choices (``none, sign, scale``)."""
+    if spec.choices:
+        return ", ".join(str(c) for c in spec.choices)
+    if spec.min is None and spec.max is None:
+        return ""
+    whole = isinstance(spec.default, int) and not isinstance(spec.default, bool)
+
+    def show(value: float | None) -> str:
+        if value is None:
+            return ""
+        return f"{int(value)}" if whole and float(value).is_integer() else compact(value)
+
+    return f"{show(spec.min)}–{show(spec.max)}"
 
 
 def step_ticks(first: int, last: int, count: int = 5) -> list[int]:

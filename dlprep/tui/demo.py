@@ -20,17 +20,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
-from dlprep.bank.cards import Card, Numeric
-from dlprep.bank.template import format_number
+from dlprep.bank.cards import Card
 from dlprep.registry import DemoInfo, ParamError
-from dlprep.study.grading import grade_measured, measured_value, parse_bool
+from dlprep.study.predict import judge
 from dlprep.study.strings import t
-from dlprep.study.units import family_of
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import (
     compact,
     layer_bars,
     legend,
+    param_range,
     step_ticks,
     style_of,
     ticks,
@@ -97,21 +96,8 @@ class DemoScreen(QuizScreen):
         return t(key, self.lang)
 
     def _bounds(self, name: str) -> str:
-        """``1–512``; ``0.0001–10``; ``none, sign, scale`` for a choice."""
         assert self.info is not None
-        spec = self.info.params[name]
-        if spec.choices:
-            return ", ".join(str(c) for c in spec.choices)
-        if spec.min is None and spec.max is None:
-            return ""
-        whole = isinstance(spec.default, int) and not isinstance(spec.default, bool)
-
-        def show(value: float | None) -> str:
-            if value is None:
-                return ""
-            return f"{int(value)}" if whole and float(value).is_integer() else compact(value)
-
-        return f"{show(spec.min)}–{show(spec.max)}"
+        return param_range(self.info.params[name])
 
     def _param_label(self, name: str) -> str:
         bounds = self._bounds(name)
@@ -282,46 +268,21 @@ class DemoScreen(QuizScreen):
         self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:
-        """A yes/no prediction is graded against the demo's own judgement of whether the
-        effect appeared; free text is shown beside what was measured."""
+        """The prediction, then whether it was right (and what was measured)."""
         lang, said = self.lang, self.prediction or ""
+        judged = judge(self.card, said, numbers, cancelled, lang)
         text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
-        if self.link.measure and not cancelled:
-            return self._compare_number(text, numbers)
-        effect = numbers.get("effect", numbers.get("holds"))
-        # yes/no is graded against the effect only where the card asks a question
-        guess = parse_bool(said) if self.link.predict is not None else None
-        if cancelled or not isinstance(effect, bool):
+        if judged.right is None:
+            if judged.measured:
+                text.append(f"   {t('measured', lang)}: ", style="bold")
+                text.append(judged.measured)
             return text
-        seen = t("effect_seen" if effect else "effect_gone", lang)
-        if guess is None:
-            text.append(f"   {t('measured', lang)}: ", style="bold")
-            text.append(seen)
-            return text
-        right = guess == effect
+        right = judged.right
         text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
-        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} ({seen})")
-        return text
-
-    def _compare_number(self, text: Text, numbers: Any) -> Text:
-        """A number typed in the link's unit against the measured one, with the card's
-        tolerance (or 5 %)."""
-        assert self.link.measure is not None
-        tolerance = self.card.tolerance if isinstance(self.card, Numeric) else None
-        graded = grade_measured(self.prediction or "", numbers, self.link.measure,
-                                self.link.unit, tolerance)
-        unit = f" {self.link.unit}" if self.link.unit else ""
-        measured = measured_value(numbers, self.link.measure)
-        if graded is None:  # not a number in that unit: show what was measured
-            if measured is not None:
-                shown = measured / (family_of(self.link.unit).factor(self.link.unit) or 1.0)
-                text.append(f"   {t('measured', self.lang)}: ", style="bold")
-                text.append(f"{format_number(shown)}{unit}")
-            return text
-        right, _, value = graded
-        text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
-        text.append(f"{t('prediction_right' if right else 'prediction_wrong', self.lang)} "
-                    f"({t('measured', self.lang)}: {format_number(value)}{unit})")
+        measured = (f"{t('measured', lang)}: {judged.measured}" if self.link.measure
+                    else judged.measured)
+        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} "
+                    f"({measured})")
         return text
 
     def _verdict(self, text: str | Text) -> None:

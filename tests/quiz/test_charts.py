@@ -80,3 +80,14 @@ def test_deep_layer_bars_fit_their_width_with_every_layer_shown() -> None:
     assert narrow[-2].rstrip().endswith("▁" + "█" * 23)  # 12 layers x 2 runs, no gaps
     numbers = narrow[-1].split()
     assert numbers[0] == "1" and numbers[-1] == "12" and "1011" not in narrow[-1]
+
+
+def test_parameter_ranges_read_as_typed() -> None:
+    from dlprep.registry import ParamSpec
+    from dlprep.tui.charts import param_range
+
+    assert param_range(ParamSpec("batch", 32, min=1, max=65536)) == "1–65536"
+    assert param_range(ParamSpec("lr", 0.1, min=1e-4, max=10)) == "1e-4–10"
+    assert param_range(ParamSpec("bug", "none", choices=("none", "sign"))) == "none, sign"
+    assert param_range(ParamSpec("layers", "784,10")) == ""
+    assert param_range(ParamSpec("depth", 4, min=2)) == "2–"

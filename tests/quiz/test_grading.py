@@ -189,3 +189,43 @@ def test_numeric_prediction_against_a_measured_number() -> None:
     assert grade_measured("four", numbers, "measured.state", "MB", None) is None
     assert grade_measured("5 s", numbers, "measured.state", "MB", None) is None
     assert grade_measured("5", numbers, "measured.missing", "MB", None) is None
+
+
+def test_a_prediction_is_judged_against_what_the_demo_measured(bank: Bank) -> None:
+    import dataclasses
+
+    from dlprep.study.predict import judge
+
+    card = bank.cards["t-demo"]  # asks "will lr=0.5 reach a lower loss?"
+    assert judge(card, "yes", {"effect": True}, False, "en").right is True
+    assert judge(card, "n", {"effect": True}, False, "en").right is False
+    wrong = judge(card, "아니요", {"effect": False}, False, "ko")
+    assert wrong.right is True and wrong.measured == "효과가 나타나지 않았습니다"
+    assert judge(card, "yes", {"effect": True}, True, "en").right is None  # cancelled
+    words = judge(card, "it will be faster", {"effect": True}, False, "en")
+    assert words.right is None and words.measured == "the effect appeared"
+    # no question on the card: a "y" is not a yes to anything
+    open_card = dataclasses.replace(card, demo=dataclasses.replace(card.demo, predict=None))
+    assert judge(open_card, "y", {"effect": True}, False, "en").right is None
+    # a measured number, in the link's unit, with the default 5 % tolerance
+    numeric = dataclasses.replace(card, demo=dataclasses.replace(
+        card.demo, measure="measured.state", unit="MB"))
+    numbers = {"measured": {"state": 8_020_560}}
+    assert judge(numeric, "8", numbers, False, "en") == judge(numeric, "8 MB", numbers, False,
+                                                               "en")
+    assert judge(numeric, "8", numbers, False, "en").right is True
+    assert judge(numeric, "4", numbers, False, "en").right is False
+    shown = judge(numeric, "lots", numbers, False, "en")
+    assert shown.right is None and shown.measured.endswith(" MB")
+
+
+def test_judging_a_prediction_is_pure_core() -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys, dlprep.study.predict, dlprep.study.session; "
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)
+    assert not set(json.loads(result.stdout)) & {"torch", "textual", "numpy"}
