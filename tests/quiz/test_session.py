@@ -173,6 +173,13 @@ def test_stats_agree_new_is_not_due_and_retention_counts_mature_reviews(
     assert "memory" in result.weakest  # one wrong answer is enough to be suggested
     due_today = result.forecast[0][1]
     assert due_today == sum(t.due for t in result.topics)  # Home and forecast agree
+    # a review of a card whose topic left the bank (a removed user bank): the totals stay
+    # the sum of the rows shown; the streak still counts the day
+    store.record(Review("gone", later, 1, "x", 1000, "due", False, "removed-topic"), None)
+    again = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler,
+                                later + timedelta(days=1))
+    assert again.reviews == sum(t.reviews for t in again.topics) == 3
+    assert again.graded == sum(t.graded for t in again.topics)
 
 
 def test_rating_keys_promise_the_interval_the_rating_gives(bank: Bank, store: Store,
