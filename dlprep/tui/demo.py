@@ -239,6 +239,8 @@ class DemoScreen(QuizScreen):
         if finite:
             marks = ticks(min(finite), max(finite), log)
             plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
+            if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
+                plot.ylim(y_of(marks[0]), y_of(marks[-1]))
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and run.layers:
