@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -110,9 +111,8 @@ class DemoScreen(QuizScreen):
         head = f"[b]{escape(name)}[/b]" + (f" ({escape(bounds)})" if bounds else "")
         return f"{head}: {escape(spec.help)}" if spec.help else head
 
-    def on_descendant_focus(self, event: object) -> None:
-        widget = getattr(event, "widget", None)
-        widget_id = getattr(widget, "id", None) or ""
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        widget_id = event.widget.id or ""
         if self.info is None or not self.info.params:
             return
         text = (self._param_help(widget_id.removeprefix("param-"))
