@@ -58,6 +58,11 @@ class Kind:
     def hint_key(self, card: Card) -> str:
         return self.hint
 
+    def marks(self, shown: Presented, given: Given) -> list[tuple[str, str]] | None:
+        """Per choice, its text and how the answer treated it ("chosen", "missed", "wrong"
+        or "" for left alone, rightly); None where the feedback marks no choices."""
+        return None
+
     def label_key(self, card: Card) -> str:
         return f"type_{self.name}"
 
@@ -147,6 +152,18 @@ class MultiKind(McqKind):
     def given_text(self, shown: Presented, given: Given) -> str:
         keys = [given] if isinstance(given, str) else list(given)  # type: ignore[arg-type]
         return "; ".join(shown.text_of(str(k)) for k in keys) or "—"
+
+    def marks(self, shown: Presented, given: Given) -> list[tuple[str, str]] | None:
+        assert isinstance(shown.card, Multi)
+        chosen = {str(k) for k in ([given] if isinstance(given, str) else given)}  # type: ignore[union-attr]
+        answers = set(shown.card.answers)
+
+        def how(key: str) -> str:
+            if key in answers:
+                return "chosen" if key in chosen else "missed"
+            return "wrong" if key in chosen else ""
+
+        return [(c.text, how(c.key)) for c in shown.choices]
 
     def plain_prompt(self, shown: Presented, lang: str) -> str:
         return t("multi_prompt", lang, n=len(shown.choices))

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Static
 
-from dlprep.bank.cards import Multi
 from dlprep.bank.topics import topic_title
 from dlprep.study.kinds import kind_of
 from dlprep.study.session import Outcome, Session
@@ -26,29 +25,22 @@ def given_text(outcome: Outcome) -> str:
     return kind_of(outcome.shown.card).given_text(outcome.shown, outcome.given)
 
 
-def multi_marks(outcome: Outcome, lang: str) -> Table:
-    """Each choice of a select-all card: chosen and right, missed, or chosen but wrong; a
-    long choice wraps under its own text, not under the mark."""
-    card = outcome.shown.card
-    assert isinstance(card, Multi)
-    given = outcome.given
-    chosen = {given} if isinstance(given, str) else {str(k) for k in given}  # type: ignore[union-attr]
+# how the feedback draws each mark a Kind gives a choice: glyph, colour, string key
+MARKS = {"chosen": ("✓", "green", "mark_chosen"), "missed": ("○", "yellow", "mark_missed"),
+         "wrong": ("✗", "red", "mark_wrong"), "": (" ", "dim", "")}
+
+
+def choice_marks(marks: list[tuple[str, str]], lang: str) -> Table:
+    """Each choice marked (chosen and right, missed, chosen but wrong); a long choice wraps
+    under its own text, not under the mark."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
-    for choice in outcome.shown.choices:
-        right = choice.key in card.answers
-        if right and choice.key in chosen:
-            mark, style, why = "✓", "green", t("mark_chosen", lang)
-        elif right:
-            mark, style, why = "○", "yellow", t("mark_missed", lang)
-        elif choice.key in chosen:
-            mark, style, why = "✗", "red", t("mark_wrong", lang)
-        else:
-            mark, style, why = " ", "dim", ""
-        text = Text(choice.text)
+    for choice, how in marks:
+        mark, style, why = MARKS[how]
+        text = Text(choice)
         if why:
-            text.append(f"  ({why})", style=f"italic {style}")
+            text.append(f"  ({t(why, lang)})", style=f"italic {style}")
         grid.add_row(Text(f" {mark}", style=f"bold {style}"), text)
     return grid
 
@@ -63,8 +55,9 @@ def result_text(outcome: Outcome, lang: str) -> Text | Group:
         text.append(f"✓ {t('right', lang)}", style="bold green")
     else:
         text.append(f"✗ {t('wrong', lang)}", style="bold red")
-    if isinstance(shown.card, Multi):
-        return Group(text, multi_marks(outcome, lang))
+    marks = kind_of(shown.card).marks(shown, outcome.given)
+    if marks is not None:
+        return Group(text, choice_marks(marks, lang))
     if not self_rated:
         text.append(f"\n{t('you_said', lang)}: ", style="bold")
         text.append(given_text(outcome))

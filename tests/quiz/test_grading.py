@@ -229,3 +229,13 @@ def test_judging_a_prediction_is_pure_core() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=120)
     assert not set(json.loads(result.stdout)) & {"torch", "textual", "numpy"}
+
+
+def test_select_all_marks_each_choice_and_other_kinds_mark_none(bank: Bank) -> None:
+    from dlprep.study.kinds import kind_of
+
+    shown = present(bank.cards["t-multi"], "en", random.Random(1))  # answers: tanh, identity
+    marks = dict(kind_of(shown.card).marks(shown, ["tanh", "sigmoid"]))
+    assert marks == {"tanh": "chosen", "identity": "missed", "sigmoid": "wrong", "ReLU": ""}
+    mcq = present(bank.cards["t-mcq"], "en", random.Random(1))
+    assert kind_of(mcq.card).marks(mcq, "[0, ∞)") is None
