@@ -98,6 +98,8 @@ class Session:
     stopped: bool = False  # a mock interview the learner ended early
     _shown: Presented | None = None
     _shown_at: datetime | None = None
+    # a self-rated card's answer was revealed: (when, the state each rating gives, before)
+    _offer: tuple[datetime, dict[Rating, fsrs.Card], fsrs.Card | None] | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _writing: threading.Lock = field(default_factory=threading.Lock)
 
@@ -171,28 +173,45 @@ class Session:
         if shown is not None:
             kind_of(shown.card).read(shown, given)
 
+    def reveal(self) -> dict[Rating, float]:
+        """A self-rated card's answer is shown: it is reviewed as of now, and each rating key
+        can show its interval in seconds (the rating, when it comes, records those states)."""
+        shown = self.current()
+        if shown is None or self._shown_at is None or self.kind == "cram":
+            return {}
+        now = self.scheduler.now()
+        state = self.store.states().get(shown.card_id)
+        ms = int(max(0.0, (now - self._shown_at).total_seconds()) * 1000)
+        options = {r: self.scheduler.review(state, r, now, ms) for r in Rating}
+        self._offer = (now, options, state)
+        return {r: (s.due - now).total_seconds() for r, s in options.items()}
+
     def answer(self, given: Given) -> Outcome:
         shown = self.current()
         if shown is None or self._shown_at is None:
             raise RuntimeError("no card to answer")
         now = self.scheduler.now()
+        offer, self._offer = self._offer, None
+        if offer is not None:
+            now = offer[0]  # recalled when the answer was revealed, rated just after
         seconds = max(0.0, (now - self._shown_at).total_seconds())
         result = grade(shown, given)
         rating = auto_rating(shown, result, seconds, given)
         self._shown = None
         self._shown_at = None
-        return self._record(shown, result, rating, seconds, now, given)
+        return self._record(shown, result, rating, seconds, now, given,
+                            *(offer[1:] if offer else (None, None)))
 
     def _record(self, shown: Presented, result: Grade, rating: Rating, seconds: float,
-                now: datetime, given: Given, redo: Outcome | None = None) -> Outcome:
+                now: datetime, given: Given, options: Mapping[Rating, fsrs.Card] | None = None,
+                previous: fsrs.Card | None = None) -> Outcome:
         review = Review(shown.card_id, now, int(rating), result.answer, int(seconds * 1000),
                         self.spec.mode, None if kind_of(shown.card).self_rated else result.correct,
                         shown.card.topic)
         self.outcomes.append(Outcome(shown, result, rating, seconds, None, now, saved=False,
                                      given=given))
-        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating,
-                                      redo.options if redo else None,
-                                      redo.previous if redo else None))
+        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating, options,
+                                      previous))
         self.flush()
         return self.outcomes[-1]
 
@@ -251,6 +270,7 @@ class Session:
                                     reschedule=self.kind != "cram")
         self._shown = outcome.shown
         self._shown_at = self.scheduler.now()
+        self._offer = None
         return outcome
 
     def rerate(self, rating: Rating) -> Outcome | None:
@@ -263,7 +283,7 @@ class Session:
         self._shown_at = None
         assert last.at is not None
         return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given,
-                            redo=last)
+                            last.options, last.previous)
 
     def preview(self, outcome: Outcome) -> dict[Rating, datetime]:
         """When the card would be due again under each rating (shown on the rating keys)."""

@@ -191,6 +191,12 @@ class QuizApp(DemoHost):
             self._new_session(spec)
             self._show(self._session_screen())
 
+    def on_reveal_answer(self, _: msg.RevealAnswer) -> None:
+        from dlprep.tui.card import CardScreen
+
+        if self.session is not None and isinstance(self.screen, CardScreen):
+            self.screen.show_intervals(self.session.reveal())
+
     def on_answer_card(self, message: msg.AnswerCard) -> None:
         session = self.session
         if session is None or session.current() is not message.shown:

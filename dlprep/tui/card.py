@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,10 +17,13 @@ from dlprep.study.grading import Unreadable
 from dlprep.study.kinds import kind_of
 from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
-from dlprep.study.strings import t
+from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
 from dlprep.tui.base import QuizScreen, relabel
 from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome
+
+if TYPE_CHECKING:
+    from fsrs import Rating
 
 
 def question_widget(text: str) -> Widget:
@@ -81,6 +87,14 @@ class CardScreen(QuizScreen):
         self.localize()
         self.sub_title = t(f"mode_{self.session.kind}", self.lang)
         self.query_one("#answer").focus()
+
+    def show_intervals(self, seconds: Mapping[Rating, float]) -> None:
+        """The app reviewed the revealed card: its rating keys show their intervals."""
+        from dlprep.tui.answers import RecallAnswer
+
+        waits = {int(r): interval_text(s, self.lang) for r, s in seconds.items()}
+        for widget in self.query(RecallAnswer):
+            widget.show_intervals(waits)
 
     def show_status(self) -> None:
         """The app's countdown asks for a redraw of the status line."""

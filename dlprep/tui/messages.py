@@ -28,6 +28,12 @@ class Answered(Message):
 
 
 @dataclass
+class RevealAnswer(Message):
+    """A self-rated card's model answer is shown: the app records the moment and hands the
+    rating keys their intervals."""
+
+
+@dataclass
 class AnswerCard(Message):
     """A card screen hands the app a readable answer to ``shown``."""
 

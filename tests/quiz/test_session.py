@@ -200,3 +200,23 @@ def test_rating_keys_promise_the_interval_the_rating_gives(bank: Bank, store: St
                     assert session.preview(again) == preview
             clock.advance(30)
         clock.advance(86400 * 30)  # the next round reviews cards in the Review state
+
+
+def test_a_revealed_recall_card_keeps_the_intervals_its_rating_keys_showed(
+        bank: Bank, store: Store, clock: ManualClock) -> None:
+    fuzzed = Scheduler(clock, fuzz=True)
+    for round_ in range(6):
+        session = Session(bank.cards, store, fuzzed, Spec(length=1, topics=("optimizers",)),
+                          queue=["t-recall"])
+        session.current()
+        clock.advance(5)
+        waits = session.reveal()
+        assert set(waits) == set(Rating) and waits[Rating.Again] < waits[Rating.Easy]
+        clock.advance(40)  # reading the model answer before rating is not recall time
+        rating = Rating.Easy if round_ % 2 else Rating.Good
+        outcome = session.answer(rating)
+        assert outcome.seconds == 5
+        assert (outcome.next_due - outcome.at).total_seconds() == waits[rating]
+        assert {r: (d - outcome.at).total_seconds()
+                for r, d in session.preview(outcome).items()} == waits
+        clock.advance(86400 * 20)

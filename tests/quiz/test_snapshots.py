@@ -43,7 +43,12 @@ def test_card(snap_compare, make_app, card_id: str, lang: str) -> None:
 
 @LANGS
 def test_recall_revealed(snap_compare, make_app, lang: str) -> None:
-    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), press=["space"])
+    async def reveal(pilot) -> None:
+        await pilot.press("space")
+        await pilot.pause()  # the app answers with the rating keys' intervals
+        await pilot.pause()
+
+    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), run_before=reveal)
 
 
 @LANGS

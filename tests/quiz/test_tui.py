@@ -533,3 +533,19 @@ def test_cut_topic_titles_end_in_an_ellipsis_without_a_gap() -> None:
         cut = fit(title, 16)
         assert cell_len(cut) == 16 and "…" in cut and " …" not in cut, cut
     assert fit("GPU와 성능", 16) == "GPU와 성능" + " " * 6
+
+
+async def test_recall_rating_buttons_show_the_interval_each_gives(make_app) -> None:
+    from textual.widgets import Button
+
+    app = make_app(only=("t-recall",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        labels = [str(app.screen.query_one(f"#rate-{i}", Button).label) for i in range(1, 5)]
+        assert labels == ["1 Again · 1m", "2 Hard · 6m", "3 Good · 10m", "4 Easy · 8d"]
+        await pilot.press("4")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+        assert "Rated Easy; next review in 8d" in text_of(app.screen.query_one("#schedule"))
