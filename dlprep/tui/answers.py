@@ -267,7 +267,7 @@ class RecallAnswer(Vertical):
         if self.revealed:  # the button can be pressed as it hides; mount the answer once
             return
         self.revealed = True
-        self.refresh_bindings()
+        self.screen.refresh_bindings()  # the screen's demo key goes with the hidden answer
         self.query_one("#reveal").display = False
         # Built on reveal, not with the card: Markdown (markdown-it, pygments) costs start-up.
         from textual.widgets import Markdown

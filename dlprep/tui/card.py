@@ -20,7 +20,7 @@ from dlprep.study.session import Session
 from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
 from dlprep.tui.base import QuizScreen, relabel
-from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome
+from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome, OpenDemo
 
 if TYPE_CHECKING:
     from fsrs import Rating
@@ -41,7 +41,7 @@ def question_widget(text: str) -> Widget:
 
 
 class CardScreen(QuizScreen):
-    BINDINGS = [Binding("escape", "leave", "Home")]
+    BINDINGS = [Binding("escape", "leave", "Home"), Binding("d", "demo", "Predict & run demo")]
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -111,6 +111,21 @@ class CardScreen(QuizScreen):
             hint.add_class("error")
             return
         self.post_message(AnswerCard(self.shown, message.given))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo":
+            # A self-rated card shows its model answer on this screen: where it links a
+            # demo, the prediction comes first, here (not in a mock interview).
+            from dlprep.tui.answers import RecallAnswer
+
+            shown = self.query(RecallAnswer)
+            return (self.shown.card.demo is not None and self.session.kind != "mock"
+                    and bool(shown) and not shown.first().revealed)
+        return True
+
+    def action_demo(self) -> None:
+        if self.check_action("demo", ()):
+            self.post_message(OpenDemo(self.shown.card))
 
     def action_leave(self) -> None:
         # A mock interview is not abandoned by one key: the app asks, then shows the report.

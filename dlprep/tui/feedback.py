@@ -82,7 +82,9 @@ class FeedbackScreen(QuizScreen):
         self.session = session
         self.outcome = outcome
         # A card with a demo holds its result back: the learner predicts first (issue 14).
-        self.revealed = revealed or outcome.shown.card.demo is None
+        # A self-rated card has shown its answer already (its demo was offered before).
+        self.revealed = (revealed or outcome.shown.card.demo is None
+                         or kind_of(outcome.shown.card).self_rated)
 
     def compose(self) -> ComposeResult:
         card, lang = self.outcome.shown.card, self.lang

@@ -549,3 +549,39 @@ async def test_recall_rating_buttons_show_the_interval_each_gives(make_app) -> N
         await pilot.pause()
         assert isinstance(app.screen, FeedbackScreen)
         assert "Rated Easy; next review in 8d" in text_of(app.screen.query_one("#schedule"))
+
+
+async def test_a_recall_card_with_a_demo_offers_the_prediction_before_its_answer(
+        make_app, bank) -> None:
+    import dataclasses
+    import time
+
+    from dlprep.tui.demo import DemoScreen
+
+    bank.cards["t-recall"] = dataclasses.replace(bank.cards["t-recall"],
+                                                 demo=bank.cards["t-demo"].demo)
+    app = make_app(only=("t-recall",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = {b.binding.key: b.binding.description
+                  for b in app.screen.active_bindings.values()}
+        assert footer.get("d") == "Predict & run demo" and footer.get("space") == "Show answer"
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DemoScreen)
+        await pilot.press("y", "enter")
+        deadline = time.monotonic() + 30  # bounds a hang only
+        while app.demo_running and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen)  # back to the card, answer still hidden
+        await pilot.press("space")
+        await pilot.pause()
+        assert not app.screen.check_action("demo", ())  # the answer is out: no more "d" here
+        assert "space" not in {b.binding.key for b in app.screen.active_bindings.values()
+                               if b.binding.show and b.enabled}
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen) and app.screen.revealed
+        assert "● Good" in text_of(app.screen.query_one("#verdict-line", Static))
