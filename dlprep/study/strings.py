@@ -196,6 +196,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "h_order": ("pick, move, submit", "고르기, 옮기기, 제출"),
     "h_card": ("home (a mock interview asks first, then shows the report)",
                "홈으로 (모의 면접은 먼저 묻고 결과를 보여 줌)"),
+    "h_card_demo": ("a recall card's demo: predict & run it before the model answer",
+                    "서술형 카드의 데모: 모범 답안을 보기 전에 예측 후 실행"),
     "h_feedback": ("next card (or show the held result) / predict & run demo / home",
                    "다음 카드 (또는 미뤄 둔 결과 보기) / 예측 후 데모 / 홈"),
     "h_rate": ("change the rating (the next interval is shown), undo the answer",

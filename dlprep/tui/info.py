@@ -68,6 +68,7 @@ HELP: list[tuple[str, str, str]] = [
     ("numeric", "Enter", "h_numeric"),
     ("order", "↑↓, Shift+↑↓ or u/d, Enter", "h_order"),
     ("s_card", "Escape", "h_card"),
+    ("s_card", "d", "h_card_demo"),
     ("s_feedback", "Enter / d / Escape", "h_feedback"),
     ("s_feedback", "1-4 / u", "h_rate"),
     ("s_demo", "Enter, Tab, r, Escape", "h_demo"),
