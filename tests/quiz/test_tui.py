@@ -498,10 +498,11 @@ def test_the_help_screen_lists_only_keys_that_exist() -> None:
     from dlprep.tui.demo import DemoScreen
     from dlprep.tui.info import HELP, StatsScreen
 
-    where = {"h_any": [QuizApp], "s_home": [HomeScreen, SelectionList], "mcq": [McqAnswer],
-             "multi": [MultiAnswer], "true/false": [TrueFalseAnswer],
-             "myth/fact": [TrueFalseAnswer], "recall": [RecallAnswer], "numeric": [Input],
-             "order": [OrderAnswer], "s_card": [CardScreen], "s_feedback": [FeedbackScreen],
+    where = {"h_any": [QuizApp], "s_home": [HomeScreen, SelectionList],
+             "type_mcq": [McqAnswer], "type_multi": [MultiAnswer],
+             "type_truefalse": [TrueFalseAnswer], "type_myth": [TrueFalseAnswer],
+             "type_recall": [RecallAnswer], "type_numeric": [Input], "type_order": [OrderAnswer],
+             "s_card": [CardScreen], "s_feedback": [FeedbackScreen],
              "s_demo": [DemoScreen, Input], "s_stats": [StatsScreen],
              "s_summary": [SummaryScreen]}
 
