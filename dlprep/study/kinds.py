@@ -58,6 +58,11 @@ class Kind:
     def hint_key(self, card: Card) -> str:
         return self.hint
 
+    def marks(self, shown: Presented, given: Given) -> list[tuple[str, str]] | None:
+        """Per choice, its text and how the answer treated it ("chosen", "missed", "wrong"
+        or "" for left alone, rightly); None where the feedback marks no choices."""
+        return None
+
     def label_key(self, card: Card) -> str:
         return f"type_{self.name}"
 
@@ -132,6 +137,13 @@ class MultiKind(McqKind):
         assert isinstance(shown.card, Multi)
         return "; ".join(shown.text_of(a) for a in shown.card.answers)
 
+    def read(self, shown: Presented, given: Given) -> Given:
+        # Nothing chosen is no answer (every card has a right choice): an Enter pressed
+        # once too often on the feedback screen must not answer this card.
+        if not given:
+            raise Unreadable(Note("note_choose_first"))
+        return given
+
     def grade(self, shown: Presented, given: Given) -> Grade:
         assert isinstance(shown.card, Multi)
         chosen = {str(k) for k in ([given] if isinstance(given, str) else given)}  # type: ignore[union-attr]
@@ -140,6 +152,18 @@ class MultiKind(McqKind):
     def given_text(self, shown: Presented, given: Given) -> str:
         keys = [given] if isinstance(given, str) else list(given)  # type: ignore[arg-type]
         return "; ".join(shown.text_of(str(k)) for k in keys) or "—"
+
+    def marks(self, shown: Presented, given: Given) -> list[tuple[str, str]] | None:
+        assert isinstance(shown.card, Multi)
+        chosen = {str(k) for k in ([given] if isinstance(given, str) else given)}  # type: ignore[union-attr]
+        answers = set(shown.card.answers)
+
+        def how(key: str) -> str:
+            if key in answers:
+                return "chosen" if key in chosen else "missed"
+            return "wrong" if key in chosen else ""
+
+        return [(c.text, how(c.key)) for c in shown.choices]
 
     def plain_prompt(self, shown: Presented, lang: str) -> str:
         return t("multi_prompt", lang, n=len(shown.choices))
@@ -170,6 +194,16 @@ class OrderKind(Kind):
     def expected_text(self, shown: Presented) -> str:
         assert isinstance(shown.card, Order)
         return " → ".join(item_text(i, shown.lang) for i in shown.card.items)
+
+    def read(self, shown: Presented, given: Given) -> Given:
+        # The order as shown was shuffled away from the answer: submitting it untouched is
+        # an Enter meant for the previous screen, not an answer.
+        keys = [str(k) for k in given]  # type: ignore[union-attr]
+        shown_keys = [c.key for c in shown.choices]
+        assert isinstance(shown.card, Order)
+        if keys == shown_keys and keys != [item_key(i) for i in shown.card.items]:
+            raise Unreadable(Note("note_move_first"))
+        return given
 
     def grade(self, shown: Presented, given: Given) -> Grade:
         assert isinstance(shown.card, Order)

@@ -137,4 +137,4 @@ class PlainQuiz:
                 given = kind_of(shown.card).given_text(shown, outcome.given)
                 self.say(f"     {t('you_said', self.lang)}: {given} · "
                          f"{t('answer_was', self.lang)}: {shown.expected_text()} · "
-                         f"{outcome.seconds:.0f} {t('seconds', self.lang)}")
+                         + t("n_seconds", self.lang, n=f"{outcome.seconds:.0f}"))

@@ -40,6 +40,10 @@ class Outcome:
     previous: fsrs.Card | None = None  # the card's state before this answer (undo, re-rate)
     given: Given = ""  # as the learner gave it (the feedback marks each choice from it)
     error: str = ""  # why it could not be saved at all (not a lock: retrying cannot help)
+    # The state each rating gives, computed once when the answer was written: the rating
+    # keys show these intervals, and choosing another rating takes exactly that state
+    # (FSRS fuzzes longer intervals at random, so a second computation would differ).
+    options: Mapping[Rating, fsrs.Card] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,13 @@ class _Pending:
     index: int  # into outcomes
     review: Review
     rating: Rating
+    options: Mapping[Rating, fsrs.Card] | None = None  # a re-rating reuses these
+    previous: fsrs.Card | None = None  # ... when the stored state is still this one
+
+
+def _same(a: fsrs.Card | None, b: fsrs.Card | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None
+                                         and a.to_json() == b.to_json())
 
 
 @dataclass
@@ -84,8 +95,11 @@ class Session:
     outcomes: list[Outcome] = field(default_factory=list)
     save_error: str = ""
     started: datetime | None = None
+    stopped: bool = False  # a mock interview the learner ended early
     _shown: Presented | None = None
     _shown_at: datetime | None = None
+    # a self-rated card's answer was revealed: (when, the state each rating gives, before)
+    _offer: tuple[datetime, dict[Rating, fsrs.Card], fsrs.Card | None] | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _writing: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,7 +114,17 @@ class Session:
 
     @property
     def done(self) -> bool:
-        return len(self.outcomes) >= len(self.queue) or self.out_of_time()
+        return self.stopped or len(self.outcomes) >= len(self.queue) or self.out_of_time()
+
+    @property
+    def unanswered(self) -> int:
+        """Planned cards not answered (the interview was ended, or its time ran out)."""
+        return len(self.queue) - len(self.outcomes)
+
+    def stop(self) -> None:
+        """End the session now; the report covers the answers so far."""
+        self.stopped = True
+        self._shown = None
 
     @property
     def position(self) -> int:
@@ -123,6 +147,13 @@ class Session:
             self._shown_at = now
         return self._shown
 
+    def restart_clock(self) -> None:
+        """The card on screen was only now seen: time it (and the session) from now."""
+        if self._shown is not None and not self.outcomes:
+            now = self.scheduler.now()
+            self._shown_at = now
+            self.started = now
+
     def seconds_left(self) -> float | None:
         """Mock interviews have a countdown; other sessions return None."""
         if self.spec.mode != "mock" or self.started is None:
@@ -142,26 +173,45 @@ class Session:
         if shown is not None:
             kind_of(shown.card).read(shown, given)
 
+    def reveal(self) -> dict[Rating, float]:
+        """A self-rated card's answer is shown: it is reviewed as of now, and each rating key
+        can show its interval in seconds (the rating, when it comes, records those states)."""
+        shown = self.current()
+        if shown is None or self._shown_at is None or self.kind == "cram":
+            return {}
+        now = self.scheduler.now()
+        state = self.store.states().get(shown.card_id)
+        ms = int(max(0.0, (now - self._shown_at).total_seconds()) * 1000)
+        options = {r: self.scheduler.review(state, r, now, ms) for r in Rating}
+        self._offer = (now, options, state)
+        return {r: (s.due - now).total_seconds() for r, s in options.items()}
+
     def answer(self, given: Given) -> Outcome:
         shown = self.current()
         if shown is None or self._shown_at is None:
             raise RuntimeError("no card to answer")
         now = self.scheduler.now()
+        offer, self._offer = self._offer, None
+        if offer is not None:
+            now = offer[0]  # recalled when the answer was revealed, rated just after
         seconds = max(0.0, (now - self._shown_at).total_seconds())
         result = grade(shown, given)
         rating = auto_rating(shown, result, seconds, given)
         self._shown = None
         self._shown_at = None
-        return self._record(shown, result, rating, seconds, now, given)
+        return self._record(shown, result, rating, seconds, now, given,
+                            *(offer[1:] if offer else (None, None)))
 
     def _record(self, shown: Presented, result: Grade, rating: Rating, seconds: float,
-                now: datetime, given: Given) -> Outcome:
+                now: datetime, given: Given, options: Mapping[Rating, fsrs.Card] | None = None,
+                previous: fsrs.Card | None = None) -> Outcome:
         review = Review(shown.card_id, now, int(rating), result.answer, int(seconds * 1000),
                         self.spec.mode, None if kind_of(shown.card).self_rated else result.correct,
                         shown.card.topic)
         self.outcomes.append(Outcome(shown, result, rating, seconds, None, now, saved=False,
                                      given=given))
-        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating))
+        self._pending.append(_Pending(len(self.outcomes) - 1, review, rating, options,
+                                      previous))
         self.flush()
         return self.outcomes[-1]
 
@@ -179,10 +229,16 @@ class Session:
     def _write(self, item: _Pending) -> bool:
         review, rating = item.review, item.rating
         before: list[fsrs.Card | None] = [None]
+        options: dict[Rating, fsrs.Card] = {}
 
         def reschedule(state: fsrs.Card | None) -> fsrs.Card:
             before[0] = state
-            return self.scheduler.review(state, rating, review.at, review.duration_ms)
+            if item.options is not None and _same(state, item.previous):
+                options.update(item.options)
+            else:  # another process may have reviewed the card since: compute afresh
+                options.update({r: self.scheduler.review(state, r, review.at,
+                                                         review.duration_ms) for r in Rating})
+            return options[rating]
 
         try:
             new = self.store.record(review, None if self.kind == "cram" else reschedule)
@@ -196,7 +252,7 @@ class Session:
         outcome = self.outcomes[item.index]
         self.outcomes[item.index] = replace(
             outcome, saved=True, previous=before[0],
-            next_due=new.due if new is not None else None)
+            next_due=new.due if new is not None else None, options=options or None)
         return True
 
     def undo(self) -> Outcome | None:
@@ -214,6 +270,7 @@ class Session:
                                     reschedule=self.kind != "cram")
         self._shown = outcome.shown
         self._shown_at = self.scheduler.now()
+        self._offer = None
         return outcome
 
     def rerate(self, rating: Rating) -> Outcome | None:
@@ -225,12 +282,15 @@ class Session:
         self._shown = None
         self._shown_at = None
         assert last.at is not None
-        return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given)
+        return self._record(last.shown, last.grade, rating, last.seconds, last.at, last.given,
+                            last.options, last.previous)
 
     def preview(self, outcome: Outcome) -> dict[Rating, datetime]:
         """When the card would be due again under each rating (shown on the rating keys)."""
         if self.kind == "cram" or outcome.at is None or not outcome.saved:
             return {}
+        if outcome.options is not None:
+            return {r: state.due for r, state in outcome.options.items()}
         ms = int(outcome.seconds * 1000)
         return {r: self.scheduler.review(outcome.previous, r, outcome.at, ms).due
                 for r in Rating}

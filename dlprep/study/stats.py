@@ -75,10 +75,13 @@ def compute(
             reviews=len(mine), correct=sum(1 for r in graded if r.correct), graded=len(graded),
             retention=retention(mine),
         ))
-    graded_all = [r for r in reviews if r.correct is not None]
+    # The totals are the sum of the rows shown: reviews of a topic no longer in any bank
+    # (a removed user bank) count for the streak only.
+    shown = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) in topics]
+    graded_all = [r for r in shown if r.correct is not None]
     weakest = _weakest(per_topic)
     return Stats(
-        topics=per_topic, reviews=len(reviews),
+        topics=per_topic, reviews=len(shown),
         correct=sum(1 for r in graded_all if r.correct), graded=len(graded_all),
         streak=streak(reviews, now.astimezone().date()),
         forecast=forecast(states, now, set(cards)),

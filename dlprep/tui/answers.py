@@ -19,7 +19,7 @@ from dlprep.study.kinds import kind_of
 from dlprep.study.present import Choice, Presented
 from dlprep.study.strings import t
 from dlprep.tui.base import relabel
-from dlprep.tui.messages import Answered
+from dlprep.tui.messages import Answered, RevealAnswer
 
 WidgetFactory = Callable[[Presented, str], Widget]
 WIDGETS: dict[str, WidgetFactory] = {}
@@ -267,7 +267,7 @@ class RecallAnswer(Vertical):
         if self.revealed:  # the button can be pressed as it hides; mount the answer once
             return
         self.revealed = True
-        self.refresh_bindings()
+        self.screen.refresh_bindings()  # the screen's demo key goes with the hidden answer
         self.query_one("#reveal").display = False
         # Built on reveal, not with the card: Markdown (markdown-it, pygments) costs start-up.
         from textual.widgets import Markdown
@@ -276,6 +276,13 @@ class RecallAnswer(Vertical):
         self.mount(Markdown(text, id="model-answer"), before="#ratings")
         self.query_one("#ratings").display = True
         self.focus()
+        self.post_message(RevealAnswer())
+
+    def show_intervals(self, waits: dict[int, str]) -> None:
+        """Each rating button with the interval it gives ("3 Good · 10m"), as Anki shows."""
+        for i, wait in waits.items():
+            self.query_one(f"#rate-{i}", Button).label = (
+                f"{i} {t(f'rating_{i}', self.lang)} · {wait}")
 
     def action_rate(self, number: int) -> None:
         if self.revealed:

@@ -103,10 +103,17 @@ class QuizApp(DemoHost):
 
     def on_mount(self) -> None:
         self.call_after_refresh(resume_gc)
+        self.call_after_refresh(self._first_card_seen)
         self.title = t("app_title", self.lang)
         for notice in [*self.notices, self.store.notice]:
             if notice:
                 self.notify(notice, severity="warning", timeout=15)
+
+    def _first_card_seen(self) -> None:
+        # The first card was presented while the app was starting; its answer time (and a
+        # mock interview's countdown) start when the learner can see it.
+        if self.session is not None:
+            self.session.restart_clock()
 
     def _show(self, screen: Screen[Any]) -> None:
         """Replace what is on screen (and anything over it) with ``screen``."""
@@ -184,6 +191,12 @@ class QuizApp(DemoHost):
             self._new_session(spec)
             self._show(self._session_screen())
 
+    def on_reveal_answer(self, _: msg.RevealAnswer) -> None:
+        from dlprep.tui.card import CardScreen
+
+        if self.session is not None and isinstance(self.screen, CardScreen):
+            self.screen.show_intervals(self.session.reveal())
+
     def on_answer_card(self, message: msg.AnswerCard) -> None:
         session = self.session
         if session is None or session.current() is not message.shown:
@@ -229,7 +242,7 @@ class QuizApp(DemoHost):
 
         def end(yes: bool | None) -> None:
             if yes and self.session is not None:
-                self.session.queue = self.session.queue[: self.session.position]
+                self.session.stop()
                 self._show(self._session_screen())
 
         self.push_screen(ConfirmScreen(t("mock_end", self.lang)), end)

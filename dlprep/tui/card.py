@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,10 +17,13 @@ from dlprep.study.grading import Unreadable
 from dlprep.study.kinds import kind_of
 from dlprep.study.present import needs_markdown
 from dlprep.study.session import Session
-from dlprep.study.strings import t
+from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
-from dlprep.tui.base import QuizScreen
-from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome
+from dlprep.tui.base import QuizScreen, relabel
+from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome, OpenDemo
+
+if TYPE_CHECKING:
+    from fsrs import Rating
 
 
 def question_widget(text: str) -> Widget:
@@ -35,11 +41,15 @@ def question_widget(text: str) -> Widget:
 
 
 class CardScreen(QuizScreen):
-    BINDINGS = [Binding("escape", "leave", "Home")]
+    BINDINGS = [Binding("escape", "leave", "Home"), Binding("d", "demo", "Predict & run demo")]
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        if session.kind == "mock":  # Escape ends the interview (after asking), not "Home"
+            self._bindings.key_to_bindings["escape"] = [
+                Binding("escape", "leave", "End interview")]
+            relabel(self, self.lang)
         shown = session.current()
         assert shown is not None
         self.shown = shown
@@ -78,6 +88,14 @@ class CardScreen(QuizScreen):
         self.sub_title = t(f"mode_{self.session.kind}", self.lang)
         self.query_one("#answer").focus()
 
+    def show_intervals(self, seconds: Mapping[Rating, float]) -> None:
+        """The app reviewed the revealed card: its rating keys show their intervals."""
+        from dlprep.tui.answers import RecallAnswer
+
+        waits = {int(r): interval_text(s, self.lang) for r, s in seconds.items()}
+        for widget in self.query(RecallAnswer):
+            widget.show_intervals(waits)
+
     def show_status(self) -> None:
         """The app's countdown asks for a redraw of the status line."""
         self.query_one("#card-status", Static).update(self._status())
@@ -93,6 +111,21 @@ class CardScreen(QuizScreen):
             hint.add_class("error")
             return
         self.post_message(AnswerCard(self.shown, message.given))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo":
+            # A self-rated card shows its model answer on this screen: where it links a
+            # demo, the prediction comes first, here (not in a mock interview).
+            from dlprep.tui.answers import RecallAnswer
+
+            shown = self.query(RecallAnswer)
+            return (self.shown.card.demo is not None and self.session.kind != "mock"
+                    and bool(shown) and not shown.first().revealed)
+        return True
+
+    def action_demo(self) -> None:
+        if self.check_action("demo", ()):
+            self.post_message(OpenDemo(self.shown.card))
 
     def action_leave(self) -> None:
         # A mock interview is not abandoned by one key: the app asks, then shows the report.

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.text import Text
 
 from dlprep.study.strings import t
+
+if TYPE_CHECKING:
+    from dlprep.registry import ParamSpec
 
 # Distinct per series: colour first, then the marker, so even 8+ runs stay apart.
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "white")
@@ -29,7 +33,9 @@ def compact(value: float) -> str:
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.3g}"
+        short = f"{value:.3g}"
+        if "e" not in short:  # 1000 is "1e+03" in .3g: written 1e3 below, like the rest
+            return short
     mantissa, exponent = f"{value:.1e}".split("e")
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
 
@@ -48,6 +54,33 @@ def ticks(lo: float, hi: float, log: bool, count: int = 4) -> list[float]:
     if hi == lo:
         return [lo]
     return [lo + (hi - lo) * i / count for i in range(count + 1)]
+
+
+def param_range(spec: ParamSpec) -> str:
+    """``1–512`` for whole numbers, ``1e-4–10``, or the choices (``none, sign, scale``)."""
+    if spec.choices:
+        return ", ".join(str(c) for c in spec.choices)
+    if spec.min is None and spec.max is None:
+        return ""
+    whole = isinstance(spec.default, int) and not isinstance(spec.default, bool)
+
+    def show(value: float | None) -> str:
+        if value is None:
+            return ""
+        return f"{int(value)}" if whole and float(value).is_integer() else compact(value)
+
+    return f"{show(spec.min)}–{show(spec.max)}"
+
+
+def step_ticks(first: int, last: int, count: int = 5) -> list[int]:
+    """Whole steps for the x axis (1, 50, 100, 150, 200 rather than 1.0, 50.8, 100.5...)."""
+    if last <= first:
+        return [first]
+    raw = (last - first) / max(1, count - 1)
+    size = 10 ** math.floor(math.log10(raw))
+    step = max(1, int(next(m * size for m in (1, 2, 5, 10) if m * size >= raw)))
+    marks = list(range(0, last + 1, step))
+    return [first] + [m for m in marks if m - first >= step / 2]
 
 
 def style_of(index: int) -> tuple[str, str, str]:
@@ -71,9 +104,10 @@ def legend(runs: Sequence[str], diverged: Mapping[str, int], lang: str) -> Text:
 
 
 def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
-               lang: str) -> Group:
+               lang: str, width: int | None = None) -> Group:
     """The latest per-layer values of each run as vertical bars, layer by layer; a log
-    scale when they span more than 10x; a non-finite value is a red ✗ above its layer."""
+    scale when they span more than 10x; a non-finite value is a red ✗ above its layer.
+    Within ``width`` cells, deep nets drop the gap between layers so every layer shows."""
     height = max(3, height)
     values = [v for vs in layers.values() for v in vs]
     finite = [v for v in values if math.isfinite(v)]
@@ -98,6 +132,7 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
     depth = max(len(vs) for vs in layers.values())
     labels = {0: compact(hi), height - 1: compact(lo)}
     pad = max(len(s) for s in labels.values())
+    gap = 1 if width is None or pad + 2 + depth * (len(runs) + 1) <= width else 0
     for row in range(height):
         text.append(labels.get(row, "").rjust(pad) + " ┤", style="dim")
         for layer in range(depth):
@@ -114,9 +149,13 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
                 eighths = round(max(level(v), 0.02) * height * 8)  # a tiny value still shows
                 filled = eighths - (height - 1 - row) * 8
                 text.append(BLOCKS[max(0, min(8, filled))], style=color)
-            text.append(" ")
+            text.append(" " * gap)
         text.append("\n")
-    axis = "".join(str(layer + 1).ljust(len(runs) + 1)[: len(runs) + 1]
-                   for layer in range(depth))
+    # Layer numbers under their bars, skipping any that would run into the one before.
+    axis = ""
+    for layer in range(depth):
+        column = layer * (len(runs) + gap)
+        if len(axis) < column or layer == 0:
+            axis = axis.ljust(column) + str(layer + 1)
     text.append(" " * (pad + 2) + axis, style="dim")
     return Group(title, text)

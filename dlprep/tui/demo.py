@@ -14,20 +14,28 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
-from dlprep.bank.cards import Card, Numeric
-from dlprep.bank.template import format_number
+from dlprep.bank.cards import Card
 from dlprep.registry import DemoInfo, ParamError
-from dlprep.study.grading import grade_measured, measured_value, parse_bool
+from dlprep.study.predict import judge
 from dlprep.study.strings import t
-from dlprep.study.units import family_of
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.charts import compact, layer_bars, legend, style_of, ticks, wants_log
+from dlprep.tui.charts import (
+    compact,
+    layer_bars,
+    legend,
+    param_range,
+    step_ticks,
+    style_of,
+    ticks,
+    wants_log,
+)
 from dlprep.tui.demo_run import DemoRun
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
@@ -53,10 +61,9 @@ class DemoScreen(QuizScreen):
         lang = self.lang
         yield Header()
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
-            prompt = self.link.predict.get(lang) if self.link.predict else ""
-            yield Static(f"[b]{t('demo', lang)}: {self.link.name}[/b]  {escape(prompt)}",
-                         id="demo-title")
-            yield Input(placeholder=t("predict_prompt", lang), id="prediction", compact=True)
+            # The demo's name is in the header: the question gets the room (up to 3 lines).
+            yield Static(f"[b]{escape(self._question())}[/b]", id="demo-title")
+            yield Input(placeholder=self._placeholder(), id="prediction", compact=True)
             if self.info is not None and self.info.params:
                 values = self._defaults()
                 with Horizontal(id="params"):
@@ -65,6 +72,8 @@ class DemoScreen(QuizScreen):
                             yield Label(self._param_label(name), classes="param-name")
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
                                         compact=True, tooltip=spec.help or None)
+                # The focused field's meaning and range in full (the labels are cut at 80).
+                yield Static(t("params_hint", lang), id="param-help")
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
             with VerticalScroll(id="verdict-box"):
                 yield Static(t("claim_hidden", lang), id="demo-verdict")
@@ -75,16 +84,40 @@ class DemoScreen(QuizScreen):
             yield Static("", id="legend")
         yield Footer()
 
+    def _question(self) -> str:
+        if self.link.predict is not None:
+            return self.link.predict.get(self.lang)
+        return t("predict_open", self.lang)  # no question set: the learner says what to expect
+
+    def _placeholder(self) -> str:
+        if self.link.measure:
+            return t("predict_number", self.lang, unit=self.link.unit or t("plain_number",
+                                                                          self.lang))
+        key = "predict_prompt" if self.link.predict is not None else "predict_words"
+        return t(key, self.lang)
+
+    def _bounds(self, name: str) -> str:
+        assert self.info is not None
+        return param_range(self.info.params[name])
+
     def _param_label(self, name: str) -> str:
+        bounds = self._bounds(name)
+        return f"[b]{escape(name)}[/b] [dim]{escape(bounds)}[/dim]"
+
+    def _param_help(self, name: str) -> str:
         assert self.info is not None
         spec = self.info.params[name]
-        bounds = ""
-        if spec.min is not None or spec.max is not None:
-            lo = "" if spec.min is None else compact(float(spec.min))
-            hi = "" if spec.max is None else compact(float(spec.max))
-            bounds = f" {lo}–{hi}"
-        help_text = f" · {spec.help}" if spec.help else ""
-        return f"[b]{escape(name)}[/b]{escape(bounds)}[dim]{escape(help_text)}[/dim]"
+        bounds = self._bounds(name)
+        head = f"[b]{escape(name)}[/b]" + (f" ({escape(bounds)})" if bounds else "")
+        return f"{head}: {escape(spec.help)}" if spec.help else head
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        widget_id = event.widget.id or ""
+        if self.info is None or not self.info.params:
+            return
+        text = (self._param_help(widget_id.removeprefix("param-"))
+                if widget_id.startswith("param-") else t("params_hint", self.lang))
+        self.query_one("#param-help", Static).update(text)
 
     def _defaults(self) -> dict[str, object]:
         assert self.info is not None
@@ -95,7 +128,7 @@ class DemoScreen(QuizScreen):
 
     def on_mount(self) -> None:
         self.localize()
-        self.sub_title = t("demo", self.lang)
+        self.sub_title = f"▶ {self.link.name}"  # short: the header is cut at 80 columns
         self.query_one("#prediction").focus()
         plot = self.query_one(PlotextPlot).plt
         plot.title(self.info.metric if self.info else "loss")
@@ -198,10 +231,16 @@ class DemoScreen(QuizScreen):
             if name in run.diverged:
                 plot.vline(run.diverged[name], "red")
         plot.yscale("linear")
+        steps = [p[0] for points in series.values() for p in points]
+        if steps:
+            at = step_ticks(min(steps), max(steps))
+            plot.xticks([float(m) for m in at], [str(m) for m in at])
         finite = [v for v in values if math.isfinite(v)]
         if finite:
             marks = ticks(min(finite), max(finite), log)
             plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
+            if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
+                plot.ylim(y_of(marks[0]), y_of(marks[-1]))
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and run.layers:
@@ -209,8 +248,9 @@ class DemoScreen(QuizScreen):
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
+            width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
             layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
-                                     height, self.lang))
+                                     height, self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
         result = run.result
@@ -230,45 +270,21 @@ class DemoScreen(QuizScreen):
         self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:
-        """A yes/no prediction is graded against the demo's own judgement of whether the
-        effect appeared; free text is shown beside what was measured."""
+        """The prediction, then whether it was right (and what was measured)."""
         lang, said = self.lang, self.prediction or ""
+        judged = judge(self.card, said, numbers, cancelled, lang)
         text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
-        if self.link.measure and not cancelled:
-            return self._compare_number(text, numbers)
-        effect = numbers.get("effect", numbers.get("holds"))
-        guess = parse_bool(said)
-        if cancelled or not isinstance(effect, bool):
+        if judged.right is None:
+            if judged.measured:
+                text.append(f"   {t('measured', lang)}: ", style="bold")
+                text.append(judged.measured)
             return text
-        seen = t("effect_seen" if effect else "effect_gone", lang)
-        if guess is None:
-            text.append(f"   {t('measured', lang)}: ", style="bold")
-            text.append(seen)
-            return text
-        right = guess == effect
+        right = judged.right
         text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
-        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} ({seen})")
-        return text
-
-    def _compare_number(self, text: Text, numbers: Any) -> Text:
-        """A number typed in the link's unit against the measured one, with the card's
-        tolerance (or 5 %)."""
-        assert self.link.measure is not None
-        tolerance = self.card.tolerance if isinstance(self.card, Numeric) else None
-        graded = grade_measured(self.prediction or "", numbers, self.link.measure,
-                                self.link.unit, tolerance)
-        unit = f" {self.link.unit}" if self.link.unit else ""
-        measured = measured_value(numbers, self.link.measure)
-        if graded is None:  # not a number in that unit: show what was measured
-            if measured is not None:
-                shown = measured / (family_of(self.link.unit).factor(self.link.unit) or 1.0)
-                text.append(f"   {t('measured', self.lang)}: ", style="bold")
-                text.append(f"{format_number(shown)}{unit}")
-            return text
-        right, _, value = graded
-        text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
-        text.append(f"{t('prediction_right' if right else 'prediction_wrong', self.lang)} "
-                    f"({t('measured', self.lang)}: {format_number(value)}{unit})")
+        measured = (f"{t('measured', lang)}: {judged.measured}" if self.link.measure
+                    else judged.measured)
+        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} "
+                    f"({measured})")
         return text
 
     def _verdict(self, text: str | Text) -> None:

@@ -13,7 +13,6 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Static
 
-from dlprep.bank.cards import Multi
 from dlprep.bank.topics import topic_title
 from dlprep.study.kinds import kind_of
 from dlprep.study.session import Outcome, Session
@@ -26,31 +25,27 @@ def given_text(outcome: Outcome) -> str:
     return kind_of(outcome.shown.card).given_text(outcome.shown, outcome.given)
 
 
-def multi_marks(outcome: Outcome, lang: str) -> Text:
-    """Each choice of a select-all card: chosen and right, missed, or chosen but wrong."""
-    card = outcome.shown.card
-    assert isinstance(card, Multi)
-    given = outcome.given
-    chosen = {given} if isinstance(given, str) else {str(k) for k in given}  # type: ignore[union-attr]
-    text = Text()
-    for choice in outcome.shown.choices:
-        right = choice.key in card.answers
-        if right and choice.key in chosen:
-            mark, style, why = "✓", "green", t("mark_chosen", lang)
-        elif right:
-            mark, style, why = "○", "yellow", t("mark_missed", lang)
-        elif choice.key in chosen:
-            mark, style, why = "✗", "red", t("mark_wrong", lang)
-        else:
-            mark, style, why = " ", "dim", ""
-        text.append(f"\n  {mark} ", style=f"bold {style}")
-        text.append(choice.text)
+# how the feedback draws each mark a Kind gives a choice: glyph, colour, string key
+MARKS = {"chosen": ("✓", "green", "mark_chosen"), "missed": ("○", "yellow", "mark_missed"),
+         "wrong": ("✗", "red", "mark_wrong"), "": (" ", "dim", "")}
+
+
+def choice_marks(marks: list[tuple[str, str]], lang: str) -> Table:
+    """Each choice marked (chosen and right, missed, chosen but wrong); a long choice wraps
+    under its own text, not under the mark."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for choice, how in marks:
+        mark, style, why = MARKS[how]
+        text = Text(choice)
         if why:
-            text.append(f"  ({why})", style=f"italic {style}")
-    return text
+            text.append(f"  ({t(why, lang)})", style=f"italic {style}")
+        grid.add_row(Text(f" {mark}", style=f"bold {style}"), text)
+    return grid
 
 
-def result_text(outcome: Outcome, lang: str) -> Text:
+def result_text(outcome: Outcome, lang: str) -> Text | Group:
     shown = outcome.shown
     text = Text()
     self_rated = kind_of(shown.card).self_rated
@@ -60,9 +55,9 @@ def result_text(outcome: Outcome, lang: str) -> Text:
         text.append(f"✓ {t('right', lang)}", style="bold green")
     else:
         text.append(f"✗ {t('wrong', lang)}", style="bold red")
-    if isinstance(shown.card, Multi):
-        text.append(multi_marks(outcome, lang))
-        return text
+    marks = kind_of(shown.card).marks(shown, outcome.given)
+    if marks is not None:
+        return Group(text, choice_marks(marks, lang))
     if not self_rated:
         text.append(f"\n{t('you_said', lang)}: ", style="bold")
         text.append(given_text(outcome))
@@ -87,7 +82,9 @@ class FeedbackScreen(QuizScreen):
         self.session = session
         self.outcome = outcome
         # A card with a demo holds its result back: the learner predicts first (issue 14).
-        self.revealed = revealed or outcome.shown.card.demo is None
+        # A self-rated card has shown its answer already (its demo was offered before).
+        self.revealed = (revealed or outcome.shown.card.demo is None
+                         or kind_of(outcome.shown.card).self_rated)
 
     def compose(self) -> ComposeResult:
         card, lang = self.outcome.shown.card, self.lang
@@ -111,7 +108,7 @@ class FeedbackScreen(QuizScreen):
         self.query_one("#feedback").focus()
         self._show_revealed()
 
-    def _verdict(self) -> Text:
+    def _verdict(self) -> Text | Group:
         if not self.revealed:
             return Text(t("result_hidden", self.lang), style="bold")
         return result_text(self.outcome, self.lang)
@@ -217,15 +214,20 @@ class SummaryScreen(QuizScreen):
             return Text(t("nothing_due", lang))
         right = sum(1 for o in outcomes if o.grade.correct)
         title = t("mock_report", lang) if session.kind == "mock" else t("session_done", lang)
-        table = Table(title=f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
-                      header_style="bold", title_justify="left")
+        # The headline is a line of its own: as a table title it wrapped to the table's width.
+        head = Text(f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
+                    style="bold")
+        if session.kind == "mock" and session.unanswered:
+            why = "unanswered_stopped" if session.stopped else "unanswered_time"
+            head.append(f"\n{t(why, lang, n=session.unanswered)}", style="yellow")
+        table = Table(header_style="bold")
         table.add_column(t("topic", lang))
         table.add_column(t("right", lang), justify="right")
         table.add_column(t("per_answer", lang), justify="right")
         for row in session.report():
             table.add_row(topic_title(row.topic, lang), f"{row.correct}/{row.answered}",
                           f"{row.mean_seconds:.0f}")
-        return Group(table)
+        return Group(head, table)
 
     def _answers(self) -> str:
         """A mock interview gave no feedback: every answer, right or wrong, with the key,
@@ -239,8 +241,8 @@ class SummaryScreen(QuizScreen):
             lines += [f"**{i}. {mark}** {question}", "",
                       f"- **{t('you_said', lang)}:** {given_text(outcome)}",
                       f"- **{t('answer_was', lang)}:** {shown.expected_text()}",
-                      f"- **{t('time_taken', lang)}:** {outcome.seconds:.0f} "
-                      f"{t('seconds', lang)}", ""]
+                      f"- **{t('time_taken', lang)}:** "
+                      f"{t('n_seconds', lang, n=f'{outcome.seconds:.0f}')}", ""]
         return "\n".join(lines)
 
     def on_mount(self) -> None:

@@ -43,6 +43,18 @@ def title_cells(width: int) -> int:
     return max(TITLE_CELLS, width - OTHER_CELLS)
 
 
+def fit(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells with "…" right after the last character that
+    fits, then padded: a Korean syllable cut in half leaves no gap before the "…"."""
+    if cell_len(text) <= cells:
+        return text + " " * (cells - cell_len(text))
+    cut = text
+    while cut and cell_len(cut) > cells - 1:
+        cut = cut[:-1]
+    cut = cut.rstrip() + "…"
+    return cut + " " * (cells - cell_len(cut))
+
+
 def _rjust(text: str, cells: int) -> str:
     return " " * max(1, cells - cell_len(text)) + text
 
@@ -96,10 +108,8 @@ class HomeScreen(QuizScreen):
         rows = []
         for row in self._topics:
             # Cell widths, not characters: a Korean syllable takes two cells.
-            title = Text(topic_title(row.topic, lang))
-            title.truncate(self._cells, overflow="ellipsis", pad=True)
             label = Text.assemble(
-                (title.plain, "bold"),
+                (fit(topic_title(row.topic, lang), self._cells), "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
                 (_rjust(str(row.new), COLUMN_CELLS[1]), "dim"),
                 (_rjust(str(row.due), COLUMN_CELLS[2]), "bold" if row.due else "dim"),

@@ -53,24 +53,25 @@ class StatsScreen(QuizScreen):
                               length=study_stats.SUGGESTED_LENGTH))
 
 
-# (screen, keys, what they do): only keys that exist; texts in the string table.
+# (screen or card type, keys, what they do): only keys that exist; texts in the string table.
 HELP: list[tuple[str, str, str]] = [
     ("h_any", "?", "h_help"),
     ("h_any", "Ctrl+T", "h_theme"),
     ("h_any", "Ctrl+Q", "h_quit"),
     ("s_home", "Space", "h_topics"),
     ("s_home", "s / l / v / q", "h_home"),
-    ("mcq", "1-9, ↑↓ Enter", "h_mcq"),
-    ("multi", "Space or 1-9, Enter", "h_multi"),
-    ("true/false", "t / f", "h_tf"),
-    ("myth/fact", "1 / 2 or m", "h_myth"),
-    ("recall", "Space, 1-4", "h_recall"),
-    ("numeric", "Enter", "h_numeric"),
-    ("order", "↑↓, Shift+↑↓ or u/d, Enter", "h_order"),
+    ("type_mcq", "1-9, ↑↓ Enter", "h_mcq"),
+    ("type_multi", "Space / 1-9, Enter", "h_multi"),
+    ("type_truefalse", "t / f", "h_tf"),
+    ("type_myth", "1 / 2 / m", "h_myth"),
+    ("type_recall", "Space, 1-4", "h_recall"),
+    ("type_numeric", "Enter", "h_numeric"),
+    ("type_order", "↑↓, Shift+↑↓ / u / d, Enter", "h_order"),
     ("s_card", "Escape", "h_card"),
+    ("s_card", "d", "h_card_demo"),
     ("s_feedback", "Enter / d / Escape", "h_feedback"),
     ("s_feedback", "1-4 / u", "h_rate"),
-    ("s_demo", "y / n, r, Escape", "h_demo"),
+    ("s_demo", "Enter, Tab, r, Escape", "h_demo"),
     ("s_stats", "c / Escape", "h_stats"),
     ("s_summary", "Enter / v", "h_summary"),
 ]
@@ -83,11 +84,10 @@ class HelpScreen(QuizModal):
         lang = self.lang
         table = Table(header_style="bold", expand=True, box=box.SIMPLE)
         table.add_column("", style="dim", no_wrap=True)
-        table.add_column(t("keys", lang), style="bold", no_wrap=True)
-        table.add_column("")
+        table.add_column(t("keys", lang), style="bold", max_width=16)
+        table.add_column("", ratio=1, overflow="fold")  # the room goes to the explanations
         for screen, keys, what in HELP:
-            where = t(screen, lang) if screen.startswith(("h_", "s_")) else screen
-            table.add_row(where, keys, t(what, lang))
+            table.add_row(t(screen, lang), keys, t(what, lang))
         with VerticalScroll(id="help"):
             yield Static(table)
         yield Footer()

@@ -107,3 +107,8 @@ class DemoFinished(Message):
 @dataclass
 class DemoFailed(Message):
     error: str
+
+
+class RevealAnswer(Message):  # no fields: a plain class, nothing to generate at start-up
+    """A self-rated card's model answer is shown: the app records the moment and hands the
+    rating keys their intervals."""

@@ -19,13 +19,13 @@ from .conftest import fake_stream, text_of
 SIZE = (100, 34)
 
 
-async def _to_demo(pilot, app) -> None:
+async def _to_demo(pilot, app, offer: str = "Will lr=0.5 reach") -> None:
     await pilot.pause()
     await pilot.press("t")  # answer the demo card (true)
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, FeedbackScreen)
-    assert "Will lr=0.5 reach" in text_of(screen.query_one("#demo-offer", Static))
+    assert offer in text_of(screen.query_one("#demo-offer", Static))
     # the result is held back so the learner can predict first
     assert not screen.revealed and "Right" not in text_of(screen.query_one("#verdict-line"))
     await pilot.press("d")
@@ -101,7 +101,14 @@ async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None
         await _to_demo(pilot, app)
         screen = app.screen
         label = text_of(screen.query(".param-name").first())
-        assert "lr" in label and "learning rate" in label and "lr 1e-4–10 · learning rate" in label
+        assert label == "lr 1e-4–10"  # the range on the label; the meaning on focus
+        await pilot.press("tab")
+        await pilot.pause()
+        help_line = text_of(screen.query_one("#param-help", Static))
+        assert help_line.startswith("lr (1e-4–10): ") and "learning rate" in help_line
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert "Tab: to the parameters" in text_of(screen.query_one("#param-help"))
         await pilot.press("y", "enter")
         await _until_idle(pilot, app)
         bars = text_of(screen.query_one("#layers", Static))
@@ -195,6 +202,57 @@ async def test_a_log_scale_chart_survives_resizes_and_redraws(make_app) -> None:
             await pilot.pause()
             screen._draw(screen.run)
             await pilot.pause()
-        chart = str(screen.query_one(PlotextPlot).render())
-        assert "1e-2" in chart or "0.01" in chart  # the log axis' labels, in compact form
+            chart = str(screen.query_one(PlotextPlot).render())
+            # every tick label sits on the axis ("0.01┤"), none above or below the frame
+            for label in ("0.01", "0.1", "1"):
+                assert f"{label}┤" in chart, (size, label, chart)
         assert app.is_running
+
+
+async def test_a_card_without_a_question_asks_for_words_and_grades_no_yes_no(make_app,
+                                                                          bank) -> None:
+    import dataclasses
+
+    card = bank.cards["t-demo"]
+    bank.cards["t-demo"] = dataclasses.replace(
+        card, demo=dataclasses.replace(card.demo, predict=None))
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DemoScreen) and screen.sub_title == "▶ toy"
+        title = text_of(screen.query_one("#demo-title", Static))
+        assert title.startswith("What will this demo show about the card's answer?")
+        assert "y / n" not in screen.query_one("#prediction", Input).placeholder
+        await pilot.press("y", "enter")  # with no yes-no question, "y" is not graded
+        await _until_idle(pilot, app)
+        verdict = text_of(screen.query_one("#demo-verdict", Static))
+        assert "Measured: the effect appeared" in verdict and "✓" not in verdict
+
+
+async def test_a_long_question_is_shown_whole_at_80x24(make_app, bank) -> None:
+    import dataclasses
+
+    from dlprep.bank.cards import Text as CardText
+
+    question = ("In the unclipped run, will the activation-gradient norms of the hidden "
+                "layers be largest at the first hidden layer or at the last one, after the "
+                "first step?")
+    card = bank.cards["t-demo"]
+    bank.cards["t-demo"] = dataclasses.replace(card, demo=dataclasses.replace(
+        card.demo, predict=CardText(en=question, ko=question)))
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app, question[:20])
+        rows = ["".join(seg.text for seg in strip)
+                for strip in app.screen._compositor.render_strips()]
+        assert "after the" in " ".join(rows[1:4]) and "first step?" in " ".join(rows[1:4])
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, app)
+        for widget_id in ("#demo-verdict", "#chart", "#legend"):
+            region = app.screen.query_one(widget_id).region
+            assert region.height > 0 and region.bottom <= 23, (widget_id, region)

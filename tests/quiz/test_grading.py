@@ -151,6 +151,19 @@ def test_korean_particles_agree_with_the_word_before(template: str, value: str,
     assert josa(template.format(v=value)) == expected
 
 
+def test_no_korean_string_fixes_a_particle_after_a_value() -> None:
+    """A particle right after a {value} must be the pair form ("{n}을(를)"): which one fits
+    depends on the value ("1-3을", "1-4를")."""
+    import re
+
+    from dlprep.study.strings import STRINGS, t
+
+    fixed = re.compile(r"\}(을|를|은|는|이|가|으로|로|과|와)(?![(가-힣])")
+    assert [key for key, (_, ko) in STRINGS.items() if fixed.search(ko)] == []
+    assert t("mcq_hint", "ko", n=4).startswith("1-4를 ")
+    assert t("order_prompt", "ko", n=3, example="3 2 1").startswith("1-3을 ")
+
+
 def test_language_defaults_from_the_locale() -> None:
     from dlprep.study.strings import STRINGS, default_lang
 
@@ -176,3 +189,53 @@ def test_numeric_prediction_against_a_measured_number() -> None:
     assert grade_measured("four", numbers, "measured.state", "MB", None) is None
     assert grade_measured("5 s", numbers, "measured.state", "MB", None) is None
     assert grade_measured("5", numbers, "measured.missing", "MB", None) is None
+
+
+def test_a_prediction_is_judged_against_what_the_demo_measured(bank: Bank) -> None:
+    import dataclasses
+
+    from dlprep.study.predict import judge
+
+    card = bank.cards["t-demo"]  # asks "will lr=0.5 reach a lower loss?"
+    assert judge(card, "yes", {"effect": True}, False, "en").right is True
+    assert judge(card, "n", {"effect": True}, False, "en").right is False
+    wrong = judge(card, "아니요", {"effect": False}, False, "ko")
+    assert wrong.right is True and wrong.measured == "효과가 나타나지 않았습니다"
+    assert judge(card, "yes", {"effect": True}, True, "en").right is None  # cancelled
+    words = judge(card, "it will be faster", {"effect": True}, False, "en")
+    assert words.right is None and words.measured == "the effect appeared"
+    # no question on the card: a "y" is not a yes to anything
+    open_card = dataclasses.replace(card, demo=dataclasses.replace(card.demo, predict=None))
+    assert judge(open_card, "y", {"effect": True}, False, "en").right is None
+    # a measured number, in the link's unit, with the default 5 % tolerance
+    numeric = dataclasses.replace(card, demo=dataclasses.replace(
+        card.demo, measure="measured.state", unit="MB"))
+    numbers = {"measured": {"state": 8_020_560}}
+    assert judge(numeric, "8", numbers, False, "en") == judge(numeric, "8 MB", numbers, False,
+                                                               "en")
+    assert judge(numeric, "8", numbers, False, "en").right is True
+    assert judge(numeric, "4", numbers, False, "en").right is False
+    shown = judge(numeric, "lots", numbers, False, "en")
+    assert shown.right is None and shown.measured.endswith(" MB")
+
+
+def test_judging_a_prediction_is_pure_core() -> None:
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys, dlprep.study.predict, dlprep.study.session; "
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)
+    assert not set(json.loads(result.stdout)) & {"torch", "textual", "numpy"}
+
+
+def test_select_all_marks_each_choice_and_other_kinds_mark_none(bank: Bank) -> None:
+    from dlprep.study.kinds import kind_of
+
+    shown = present(bank.cards["t-multi"], "en", random.Random(1))  # answers: tanh, identity
+    marks = dict(kind_of(shown.card).marks(shown, ["tanh", "sigmoid"]))
+    assert marks == {"tanh": "chosen", "identity": "missed", "sigmoid": "wrong", "ReLU": ""}
+    mcq = present(bank.cards["t-mcq"], "en", random.Random(1))
+    assert kind_of(mcq.card).marks(mcq, "[0, ∞)") is None

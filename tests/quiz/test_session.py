@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from dlprep.bank.loader import Bank
 from dlprep.study import stats as study_stats
 from dlprep.study.grading import Rating
+from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec, plan
 from dlprep.study.schedule import ManualClock, Scheduler
 from dlprep.study.session import Session
@@ -172,3 +173,50 @@ def test_stats_agree_new_is_not_due_and_retention_counts_mature_reviews(
     assert "memory" in result.weakest  # one wrong answer is enough to be suggested
     due_today = result.forecast[0][1]
     assert due_today == sum(t.due for t in result.topics)  # Home and forecast agree
+    # a review of a card whose topic left the bank (a removed user bank): the totals stay
+    # the sum of the rows shown; the streak still counts the day
+    store.record(Review("gone", later, 1, "x", 1000, "due", False, "removed-topic"), None)
+    again = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler,
+                                later + timedelta(days=1))
+    assert again.reviews == sum(t.reviews for t in again.topics) == 3
+    assert again.graded == sum(t.graded for t in again.topics)
+
+
+def test_rating_keys_promise_the_interval_the_rating_gives(bank: Bank, store: Store,
+                                                           clock: ManualClock) -> None:
+    """FSRS fuzzes intervals of 2.5+ days at random: the interval shown on each rating key
+    is the one that rating really gives, when first answered and after a re-rating."""
+    fuzzed = Scheduler(clock, fuzz=True)
+    for _ in range(8):
+        session = Session(bank.cards, store, fuzzed, Spec(length=8))
+        while (shown := session.current()) is not None:
+            outcome = session.answer(kind_of(shown.card).example(shown, True))
+            preview = session.preview(outcome)
+            assert preview[outcome.rating] == outcome.next_due
+            for rating in (Rating.Good, Rating.Easy, Rating.Hard):
+                if rating != session.outcomes[-1].rating:
+                    again = session.rerate(rating)
+                    assert again is not None and again.next_due == preview[rating]
+                    assert session.preview(again) == preview
+            clock.advance(30)
+        clock.advance(86400 * 30)  # the next round reviews cards in the Review state
+
+
+def test_a_revealed_recall_card_keeps_the_intervals_its_rating_keys_showed(
+        bank: Bank, store: Store, clock: ManualClock) -> None:
+    fuzzed = Scheduler(clock, fuzz=True)
+    for round_ in range(6):
+        session = Session(bank.cards, store, fuzzed, Spec(length=1, topics=("optimizers",)),
+                          queue=["t-recall"])
+        session.current()
+        clock.advance(5)
+        waits = session.reveal()
+        assert set(waits) == set(Rating) and waits[Rating.Again] < waits[Rating.Easy]
+        clock.advance(40)  # reading the model answer before rating is not recall time
+        rating = Rating.Easy if round_ % 2 else Rating.Good
+        outcome = session.answer(rating)
+        assert outcome.seconds == 5
+        assert (outcome.next_due - outcome.at).total_seconds() == waits[rating]
+        assert {r: (d - outcome.at).total_seconds()
+                for r, d in session.preview(outcome).items()} == waits
+        clock.advance(86400 * 20)

@@ -43,7 +43,12 @@ def test_card(snap_compare, make_app, card_id: str, lang: str) -> None:
 
 @LANGS
 def test_recall_revealed(snap_compare, make_app, lang: str) -> None:
-    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), press=["space"])
+    async def reveal(pilot) -> None:
+        await pilot.press("space")
+        await pilot.pause()  # the app answers with the rating keys' intervals
+        await pilot.pause()
+
+    assert snap_compare(make_app(only=("t-recall",), start=True, lang=lang), run_before=reveal)
 
 
 @LANGS
@@ -93,6 +98,20 @@ def test_mock_report(snap_compare, make_app, lang: str) -> None:
 
 
 @LANGS
+def test_mock_card(snap_compare, make_app, lang: str) -> None:
+    # the footer says Escape ends the interview (it asks first), not "Home"
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang))
+
+
+@LANGS
+def test_mock_report_ended_early(snap_compare, make_app, lang: str) -> None:
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
+    assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
+                        press=["2", "escape", "y"])
+
+
+@LANGS
 def test_mock_confirm(snap_compare, make_app, lang: str) -> None:
     spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
     assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
@@ -118,3 +137,8 @@ def test_help(snap_compare, make_app, lang: str) -> None:
 
 def test_feedback_light_theme(snap_compare, make_app) -> None:
     assert snap_compare(make_app(only=("t-mcq",), start=True), press=["1", "ctrl+t"])
+
+
+@LANGS
+def test_untouched_order_asked_again(snap_compare, make_app, lang: str) -> None:
+    assert snap_compare(make_app(only=("t-order",), start=True, lang=lang), press=["enter"])

@@ -38,7 +38,9 @@ def _keys_for(screen: CardScreen, right: bool) -> list[str]:
     if card.type == "numeric":
         value = shown.expected if right else shown.expected * 3
         return [*f"{value:g} {card.unit}", "enter"]
-    return ["enter"]  # order; the right order is typed in by _solve_order
+    if right:
+        return ["enter"]  # order: the right order is put in by _solve_order
+    return ["down", "d", "enter"]  # moved once (the shuffled order as shown is no answer)
 
 
 async def _solve_order(pilot: Pilot, screen: CardScreen) -> None:
@@ -126,6 +128,9 @@ async def test_mock_interview_countdown_with_injected_clock(make_app, clock) -> 
     app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        # the footer says what Escape does in an interview
+        escape = app.screen.active_bindings["escape"].binding
+        assert escape.description == "End interview"
         status = app.screen.query_one("#card-status", Static)
         assert "Time left 1:00" in text_of(status)
         clock.advance(12)
@@ -178,6 +183,31 @@ async def test_escape_on_the_mock_report_goes_home_and_nothing_crashes(make_app,
     assert app.return_code in (None, 0)
 
 
+async def test_the_first_card_is_timed_from_when_it_is_seen(make_app, clock,
+                                                            monkeypatch) -> None:
+    # Start-up can take seconds on a loaded machine: neither the first answer's time (fast
+    # answers are rated Easy) nor the interview's countdown may include it.
+    from dlprep.tui.app import QuizApp
+
+    first_screen = QuizApp._first_screen
+
+    def slow_start(self: QuizApp):
+        screen = first_screen(self)
+        clock.advance(7)  # what start-up took after the card was presented
+        return screen
+
+    monkeypatch.setattr(QuizApp, "_first_screen", slow_start)
+    spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=20)
+    app = make_app(only=("t-mcq", "t-myth"), spec=spec, start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.session.seconds_left() == 40
+        clock.advance(2)
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        assert app.session.outcomes[0].seconds == 2
+
+
 async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, clock) -> None:
     from dlprep.tui.info import ConfirmScreen
 
@@ -185,6 +215,9 @@ async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, c
     app = make_app(only=("t-mcq", "t-numeric", "t-myth"), spec=spec, start=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        # the footer says what Escape does in an interview
+        escape = app.screen.active_bindings["escape"].binding
+        assert escape.description == "End interview"
         await pilot.press(*_keys_for(app.screen, True))
         await pilot.pause()
         await pilot.press("escape")
@@ -198,7 +231,9 @@ async def test_escape_in_a_mock_interview_asks_then_shows_the_report(make_app, c
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
-        assert "1 of 1 right" in text_of(app.screen.query_one("#summary-text", Static))
+        summary = text_of(app.screen.query_one("#summary-text", Static))
+        assert "Mock interview report: 1 of 1 right" in summary
+        assert "2 card(s) not answered: you ended the interview" in summary
 
 
 async def test_tiny_terminal_and_resize_do_not_crash(make_app) -> None:
@@ -306,6 +341,31 @@ async def test_extra_enter_after_feedback_does_not_answer_the_next_card(make_app
         assert app.screen.query_one("#answer").highlighted is None
 
 
+@pytest.mark.parametrize("second", ["t-multi", "t-order"])
+async def test_extra_enter_does_not_submit_an_untouched_multi_or_order_card(
+        make_app, second: str) -> None:
+    # Enter submits these widgets, so the guard is that an empty choice or the shuffled
+    # order as shown is no answer: the card is asked again and nothing is recorded.
+    app = make_app(only=("t-mcq", second), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.shown.card.id == "t-mcq"
+        await pilot.press(*_keys_for(app.screen, True))
+        await pilot.pause()
+        await pilot.press("enter", "enter")  # one Enter too many
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen) and app.screen.shown.card.id == second
+        assert app.session.position == 1 and len(open_store().reviews()) == 1
+        hint = text_of(app.screen.query_one("#hint", Static))
+        assert ("nothing is chosen yet" if second == "t-multi" else "shuffled order") in hint
+        if second == "t-order":
+            await _solve_order(pilot, app.screen)
+        keys = _keys_for(app.screen, True)
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen) and app.session.outcomes[-1].grade.correct
+
+
 async def test_rating_keys_show_intervals_override_and_undo(make_app) -> None:
     app = make_app(only=("t-mcq", "t-myth"), start=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -401,3 +461,128 @@ async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank)
     follow = rows[first + 1]
     assert "…" not in rows[first]
     assert follow[:text_at].strip(" ▊") == "" and follow[text_at] != " "  # hanging indent
+
+
+async def test_multi_feedback_marks_wrap_under_their_text(make_app, bank) -> None:
+    import dataclasses
+
+    long = ("tanh, because its output is centred on zero and so the next layer's inputs "
+            "keep both signs instead of all being positive")
+    card = bank.cards["t-multi"]
+    bank.cards["t-multi"] = dataclasses.replace(
+        card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    app = make_app(only=("t-multi",), start=True)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await pilot.pause()
+        keys = [c.key for c in app.screen.shown.choices]
+        await pilot.press(str(keys.index(long) + 1), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+        rows = ["".join(seg.text for seg in strip)
+                for strip in app.screen._compositor.render_strips()]
+    first = next(i for i, row in enumerate(rows) if "tanh, because" in row)
+    text_at = rows[first].index("tanh, because")
+    assert rows[first][:text_at].strip() == "✓"
+    for row in rows[first + 1:first + 3]:  # the rest of the choice and its "(chosen, right)"
+        assert row[:text_at].strip() == "" and row[text_at] != " ", row
+
+
+def test_the_help_screen_lists_only_keys_that_exist() -> None:
+    """Every key the help names is bound where it says (or by the widget Textual gives it)."""
+    import re
+
+    from textual.widgets import Input, SelectionList
+
+    from dlprep.tui.answers import McqAnswer, MultiAnswer, RecallAnswer, TrueFalseAnswer
+    from dlprep.tui.app import QuizApp
+    from dlprep.tui.demo import DemoScreen
+    from dlprep.tui.info import HELP, StatsScreen
+
+    where = {"h_any": [QuizApp], "s_home": [HomeScreen, SelectionList],
+             "type_mcq": [McqAnswer], "type_multi": [MultiAnswer],
+             "type_truefalse": [TrueFalseAnswer], "type_myth": [TrueFalseAnswer],
+             "type_recall": [RecallAnswer], "type_numeric": [Input], "type_order": [OrderAnswer],
+             "s_card": [CardScreen], "s_feedback": [FeedbackScreen],
+             "s_demo": [DemoScreen, Input], "s_stats": [StatsScreen],
+             "s_summary": [SummaryScreen]}
+
+    def bound(classes: list[type]) -> set[str]:
+        keys = {"tab", "shift+tab"}  # every screen moves focus
+        for cls in classes:
+            for klass in cls.__mro__:
+                for binding in klass.__dict__.get("BINDINGS", []):
+                    keys |= {k.strip() for k in binding.key.split(",")}
+        return keys
+
+    names = {"?": ["question_mark"], "↑↓": ["up", "down"], "shift+↑↓": ["shift+up", "shift+down"],
+             "1-9": [str(i) for i in range(1, 10)], "1-4": [str(i) for i in range(1, 5)]}
+    for screen, keys, _ in HELP:
+        have = bound(where[screen])
+        for token in re.split(r"[ ,/]+|\bor\b", keys):
+            if not token.strip():
+                continue
+            for key in names.get(token.lower(), [token.lower()]):
+                assert key in have, (screen, keys, key)
+
+
+def test_cut_topic_titles_end_in_an_ellipsis_without_a_gap() -> None:
+    from rich.cells import cell_len
+
+    from dlprep.tui.home import fit
+
+    for title in ("기울기 소실과 폭주", "손실, 출력, 평가 지표", "Training loop: forward"):
+        cut = fit(title, 16)
+        assert cell_len(cut) == 16 and "…" in cut and " …" not in cut, cut
+    assert fit("GPU와 성능", 16) == "GPU와 성능" + " " * 6
+
+
+async def test_recall_rating_buttons_show_the_interval_each_gives(make_app) -> None:
+    from textual.widgets import Button
+
+    app = make_app(only=("t-recall",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        labels = [str(app.screen.query_one(f"#rate-{i}", Button).label) for i in range(1, 5)]
+        assert labels == ["1 Again · 1m", "2 Hard · 6m", "3 Good · 10m", "4 Easy · 8d"]
+        await pilot.press("4")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen)
+        assert "Rated Easy; next review in 8d" in text_of(app.screen.query_one("#schedule"))
+
+
+async def test_a_recall_card_with_a_demo_offers_the_prediction_before_its_answer(
+        make_app, bank) -> None:
+    import dataclasses
+    import time
+
+    from dlprep.tui.demo import DemoScreen
+
+    bank.cards["t-recall"] = dataclasses.replace(bank.cards["t-recall"],
+                                                 demo=bank.cards["t-demo"].demo)
+    app = make_app(only=("t-recall",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = {b.binding.key: b.binding.description
+                  for b in app.screen.active_bindings.values()}
+        assert footer.get("d") == "Predict & run demo" and footer.get("space") == "Show answer"
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DemoScreen)
+        await pilot.press("y", "enter")
+        deadline = time.monotonic() + 30  # bounds a hang only
+        while app.demo_running and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CardScreen)  # back to the card, answer still hidden
+        await pilot.press("space")
+        await pilot.pause()
+        assert not app.screen.check_action("demo", ())  # the answer is out: no more "d" here
+        assert "space" not in {b.binding.key for b in app.screen.active_bindings.values()
+                               if b.binding.show and b.enabled}
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, FeedbackScreen) and app.screen.revealed
+        assert "● Good" in text_of(app.screen.query_one("#verdict-line", Static))
