@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from dlprep.commands._click import run
 from dlprep.memcalc.config import (
@@ -128,6 +129,9 @@ def memcalc(**opts: Any) -> None:
         click.echo(listing())
         return
     foreach = opts["foreach"]
+    ctx = click.get_current_context()
+    opts["_given"] = {k for k in list(opts)
+                      if ctx.get_parameter_source(k) is ParameterSource.COMMANDLINE}
     try:
         cfg = config_from(opts)
         if opts["fsdp"] and opts["zero"] not in (None, 3):
@@ -154,8 +158,9 @@ def memcalc(**opts: Any) -> None:
         raise _fail(str(exc)) from None
     from dlprep.memcalc.estimate import estimate
 
-    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found.
-    est = fit.estimate if fit is not None and fit.batch is not None else estimate(cfg)
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found (or,
+    # when none fits, the smallest batch it tried).
+    est = fit.estimate if fit is not None and fit.estimate is not None else estimate(cfg)
     sharded = _shard(cfg, est, opts["gpus"], stage) if opts["gpus"] > 1 else None
     meas = _measure(cfg, opts["device"], est.peak) if opts["measure"] else None
     if opts["as_json"]:
@@ -163,8 +168,14 @@ def memcalc(**opts: Any) -> None:
 
         out = to_json(est, fit, meas)
         if sharded is not None:
-            from dlprep.memcalc.report_scale import zero_json
+            from dlprep.memcalc.report_scale import zero_json, zero_rows
 
+            # One peak at the top, the answer (per GPU); one GPU's replay goes under its name.
+            keys = ("rows", "peak", "peak_at_least", "peak_phase", "phase_peaks", "why")
+            out["one_gpu"] = {k: out.pop(k) for k in keys if k in out}
+            out["rows"] = [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
+                           for r in zero_rows(sharded)]
+            out["peak"] = sharded.peak
             out["gpus"] = zero_json(sharded)
         click.echo(json.dumps(out, indent=2))
         return
@@ -239,7 +250,7 @@ def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
         click.echo(report_scale.inference_text(cfg, inf))
 
 
-def _range(est: Any) -> str:
+def _range(est: Any, r: Any = None) -> str:
     from dlprep.memcalc.guess import peak_range, range_text
     from dlprep.memcalc.report import human
 
@@ -251,18 +262,20 @@ def _range(est: Any) -> str:
                 f"activation map ({human(fmap)} here), so the peak is at least "
                 f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
                 "exact answer for a conv net.")
-    r = peak_range(cfg) if est.peak is None else None
+    r = r or (peak_range(cfg) if est.peak is None else None)
     return range_text(cfg, r) if r is not None else ""
 
 
 def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc import report
+    from dlprep.memcalc.guess import peak_range
     from dlprep.memcalc.trade import trade_text
 
     click.echo(report.heading(est))
     click.echo()
-    click.echo(report.table(report.rows(est)))
-    for text in (report.why(est), _range(est), trade_text(est), report.cuda_notes(est)):
+    rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
+    click.echo(report.table(report.rows(est, rng)))
+    for text in (report.why(est), _range(est, rng), trade_text(est), report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))

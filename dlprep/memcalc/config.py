@@ -247,8 +247,8 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.norm == "batchnorm" and cfg.batch < 2 and cfg.layers and len(cfg.layers) > 2:
         raise ConfigError("batchnorm needs a batch of at least 2 in training")
-    if cfg.weight_decay < 0:
-        raise ConfigError("weight decay must not be negative")
+    if not 0 <= cfg.weight_decay < float("inf"):  # also refuses nan
+        raise ConfigError(f"weight decay must be a finite number >= 0, got {cfg.weight_decay}")
     if cfg.layers is not None and cfg.n_params > MAX_ELEMENTS:
         raise ConfigError(f"{cfg.n_params:.3g} parameters is absurd (limit {MAX_ELEMENTS:.0e})")
     if cfg.input_chw is not None and cfg.channels is None:

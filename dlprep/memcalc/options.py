@@ -19,6 +19,43 @@ def one_question(o: dict[str, Any]) -> None:
                           "time: each sizes a different setting)")
 
 
+# Options only one family reads; given to the other, they would be silently ignored.
+GPT_ONLY = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions", "mlp",
+            "untied", "no_bias", "encoder", "attention", "seq")
+MLP_ONLY = ("activation", "input_chw", "channels")
+PRESET_SETS = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
+               "mlp", "untied", "no_bias", "encoder", "norm")
+NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.removesuffix("_chw").replace("_", "-")
+
+
+def refuse_ignored(o: dict[str, Any], arch: str) -> None:
+    """An option the question does not read is an error, never silently dropped."""
+    given = o.get("_given", set())
+    if arch == "mlp":
+        wrong = [k for k in GPT_ONLY if k in given]
+        if wrong:
+            raise ConfigError(f"{_flag(wrong[0])} is for transformers (--model or --arch gpt); "
+                              "an MLP is sized from --layers")
+        return
+    wrong = [k for k in MLP_ONLY if k in given]
+    if wrong:
+        raise ConfigError(f"{_flag(wrong[0])} is for MLPs; a GPT's MLP is --mlp gelu|swiglu")
+    if o["model"]:
+        wrong = [k for k in PRESET_SETS if k in given]
+        if wrong:
+            raise ConfigError(f"--model {o['model']} sets the shape: drop {_flag(wrong[0])} "
+                              "(or describe the model with --arch gpt and its shape options)")
+    if o["inference"]:
+        wrong = [k for k in NOT_AT_INFERENCE if k in given]
+        if wrong:
+            raise ConfigError(f"{_flag(wrong[0])} is about training; --inference runs no "
+                              "backward and no optimiser")
+
+
 def config_from(o: dict[str, Any]) -> Config:
     from dlprep.memcalc.config import GPT
 
@@ -26,6 +63,7 @@ def config_from(o: dict[str, Any]) -> Config:
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
     arch = o["arch"] or ("gpt" if o["model"] or given else "mlp")
+    refuse_ignored(o, arch)
     common: dict[str, Any] = dict(
         batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
         foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
@@ -67,4 +105,6 @@ def config_from(o: dict[str, Any]) -> Config:
                     tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"])
         default_seq = min(o["positions"] or 128, 128)
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
-    return Config(gpt=shape, seq=seq, attention=o["attention"], **common)
+    # dropout and loss go in so that Config refuses them with its reasons.
+    return Config(gpt=shape, seq=seq, attention=o["attention"], dropout=o["dropout"],
+                  loss=o["loss"], **common)

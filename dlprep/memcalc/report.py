@@ -8,6 +8,7 @@ from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
+from dlprep.memcalc.guess import Range
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
 from dlprep.memcalc.trade import trade
 
@@ -19,21 +20,25 @@ class Row:
     name: str
     bytes: int | None
     formula: str
+    short: str = ""  # what the table prints when the formula would wrap (JSON: formula)
 
 
 def human(n: int | None) -> str:
     if n is None:
         return "?"
     size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    for unit in units:
+        # 999.5 and up would print as "1e+03" with 3 digits: the next unit reads better.
+        if abs(size) < (1024 if unit == "B" else 999.5) or unit == units[-1]:
             return f"{n} B" if unit == "B" else f"{size:.3g} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
 
 
-def rows(est: Estimate) -> list[Row]:
-    """The table: what is held, each with a short formula; the last row is the answer."""
+def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
+    """The table: what is held, each with a short formula; the last row is the answer
+    (for a bare parameter count, ``rng``: the peak range from assumed shapes)."""
     cfg = est.cfg
     pb = cfg.param_bytes
     n = cfg.n_params
@@ -54,33 +59,38 @@ def rows(est: Estimate) -> list[Row]:
     grads = f"N x {pb} B, one per weight"
     trained = sum(cfg.trained_shapes) if cfg.gpt is not None else n
     if trained != n:
-        grads = f"{trained:,} x {pb} B (the pooler gets none)"
+        grads = f"{trained:,} x {pb} B (not the pooler)"
     if cfg.master:
         grads = "N x 2 B + N x 4 B fp32 copies"
     out.append(Row("gradients", est.gradients, grads))
-    over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
+    opt, step = OPTIMIZERS[cfg.optimizer], cfg.device != "cuda"
     out.append(Row("optimizer state", est.optimizer_state,
-                   over + state_formula(OPTIMIZERS[cfg.optimizer], cfg.state_bytes,
-                                        cfg.device != "cuda")))
+                   state_formula(opt, cfg.state_bytes, step),
+                   state_formula(opt, cfg.state_bytes, step, names=False)))
     if est.saved_activations is None:
-        out.append(Row("saved activations", None, "unknown from a count: see the range "
-                       "below" if cfg.input_chw is None else "see the activation map"))
+        out.append(Row("saved activations", None, "depend on shapes: range below"
+                       if cfg.input_chw is None else "see the activation map"))
     else:
-        out.append(Row("saved activations", est.saved_activations, saved_formula(est)))
+        full = saved_formula(est)
+        out.append(Row("saved activations", est.saved_activations, full,
+                       full.removesuffix("/loss").removeprefix("block outputs ")))
     if est.recomputed:
         out.append(Row("recomputed saves", trade(est).recomputed,
-                       "largest block's saves, rebuilt in backward"))
+                       "largest block's, rebuilt in backward"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw
         e = cfg.act_bytes
         out.append(Row("activation map", cfg.batch * cfg.channels * h * w * e,
-                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B, one conv output"))
+                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B (one conv)"))
     if est.temporaries is not None:
-        out.append(Row("temporaries at peak", est.temporaries, TEMPS.get(
-            est.at_peak.phase if est.at_peak else "", "")))
+        out.append(Row("temporaries", est.temporaries, TEMP_ROWS.get(
+            est.at_peak.phase if est.at_peak else "", "at the peak")))
     if est.workspace:
         out.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
-    if est.peak is None:
+    if est.peak is None and rng is not None and rng.low.peak and rng.high.peak:
+        out.append(Row("PEAK", None, f"{human(rng.low.peak)} to {human(rng.high.peak)} if "
+                       "shaped as below"))
+    elif est.peak is None:
         more = "+ maps, below" if cfg.input_chw else "range below"
         out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; {more}"))
     else:
@@ -89,6 +99,10 @@ def rows(est: Estimate) -> list[Row]:
     return out
 
 
+# The table's row (short, one line) and the prose under it say the same thing.
+TEMP_ROWS = {"backward": "at the peak: activation gradients",
+             "step": "at the peak: optimiser step buffers",
+             "forward": "at the peak: forward intermediates"}
 TEMPS = {"backward": "activation gradients in flight",
          "step": "the optimiser step's temporaries",
          "forward": "intermediates of the forward"}
@@ -149,13 +163,18 @@ def why(est: Estimate) -> str:
 
 
 def table(items: list[Row]) -> str:
-    name_w, bytes_w, human_w = 19, 15, 9
+    texts = [f"{r.bytes:,}" if r.bytes is not None else "unknown" for r in items]
+    # Columns as wide as their longest entry, so the formula keeps the rest of the line
+    # (one line for the usual rows) and a huge number widens its column, never breaks it.
+    name_w = max(len("row"), *(len(r.name) for r in items))
+    bytes_w = max(len("bytes"), *map(len, texts))
+    human_w = max(map(len, (human(r.bytes) for r in items))) + 1
     formula_w = WIDTH - name_w - bytes_w - human_w - 3
     head = f"{'row':<{name_w}} {'bytes':>{bytes_w}} {'':>{human_w}} formula"
     lines = [head, "-" * WIDTH]
-    for r in items:
-        text = f"{r.bytes:,}" if r.bytes is not None else "unknown"
-        wrapped = textwrap.wrap(r.formula, formula_w) or [""]
+    for r, text in zip(items, texts, strict=True):
+        fits = len(r.formula) <= formula_w or not r.short
+        wrapped = textwrap.wrap(r.formula if fits else r.short, formula_w) or [""]
         lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {human(r.bytes):>{human_w}} "
                      f"{wrapped[0]}")
         pad = " " * (name_w + bytes_w + human_w + 3)
@@ -253,13 +272,14 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
                    "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing,
                    "gpt": asdict(cfg.gpt) if cfg.gpt else None, "seq": cfg.seq or None,
                    "attention": cfg.attention if cfg.gpt else None},
-        "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula} for r in rows(est)],
+        "rows": [],
         "peak": est.peak,
         "peak_at_least": est.peak_floor if est.peak is None else est.peak,
         "peak_phase": est.at_peak.phase if est.at_peak else None,
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
     }
+    r = None
     if est.peak is None and cfg.input_chw is None:
         from dlprep.memcalc.guess import ASSUMPTION, peak_range
 
@@ -268,6 +288,8 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
             out["peak_range"] = {"low": r.low.peak, "high": r.high.peak,
                                  "low_layers": r.low.cfg.layers, "high_layers": r.high.cfg.layers,
                                  "assumption": ASSUMPTION, "fixed": r.fixed}
+    out["rows"] = [{"name": x.name, "bytes": x.bytes, "formula": x.formula}
+                   for x in rows(est, r)]
     if est.recomputed:
         tr = trade(est)
         out["checkpointing"] = {

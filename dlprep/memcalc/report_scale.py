@@ -24,7 +24,8 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
     return [
         Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
-            f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B"),
+            f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",
+            f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B"),
         Row("activations", inf.activations, "no-grad forward's peak (estimate)"),
         Row("PEAK", inf.peak, "weights + KV cache + activations"),
     ]
@@ -38,7 +39,8 @@ def inference_text(cfg: Config, inf: Inference) -> str:
     gqa = (f" Grouped-query attention keeps {g.kv_heads} of {g.n_head} heads' K/V: "
            f"{g.n_head // g.kv_heads}x less cache than multi-head.") if g.kv_heads != g.n_head \
         else ""
-    notes = wrap("The KV cache is exact arithmetic; the activation row replays the training "
+    notes = wrap("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
+                 "dim x seq x batch x bytes. The activation row replays the training "
                  "forward without autograd over the whole prompt (a prefill) and is not "
                  "checked against a run." + gqa)
     return "\n\n".join([head, table(inference_rows(cfg, inf)), notes])
@@ -66,7 +68,7 @@ def zero_rows(s: Sharded) -> list[Row]:
         rows.append(Row("fp32 grad copies", s.grad_copies, "made for the step; " +
                         part[s.stage >= 1]))
     if s.gathered:
-        rows.append(Row("gathered block", s.gathered, "one block's full weights while it runs"))
+        rows.append(Row("gathered unit", s.gathered, "largest block or embedding, whole"))
     rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
                     if s.peak is not None else "unknown: activations need shapes"))
     return rows
