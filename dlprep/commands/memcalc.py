@@ -222,7 +222,17 @@ def _ram() -> int:
 def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
     from dlprep.memcalc.zero import block_weights, shard
 
-    return shard(est, gpus, stage, block_weights(cfg))
+    out = shard(est, gpus, stage, block_weights(cfg))
+    if out.peak is None and cfg.params is not None and cfg.input_chw is None:
+        from dlprep.memcalc.guess import peak_range
+
+        r = peak_range(est.cfg)  # the single-GPU range's shapes, sharded the same way
+        if r is not None:
+            ends = [shard(e, gpus, stage, block_weights(e.cfg)).peak for e in (r.low, r.high)]
+            if None not in ends:
+                lo, hi = sorted(x for x in ends if x is not None)
+                out.peak_range = (lo, hi)
+    return out
 
 
 def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:

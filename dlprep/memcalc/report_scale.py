@@ -8,7 +8,7 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.inference import Inference
 from dlprep.memcalc.lora import Lora
-from dlprep.memcalc.report import Row, table, wrap
+from dlprep.memcalc.report import Row, human, table, wrap
 from dlprep.memcalc.zero import NOT_MODELLED, Sharded
 
 STAGES = {0: "plain data parallel (every GPU holds everything)",
@@ -69,8 +69,13 @@ def zero_rows(s: Sharded) -> list[Row]:
                         part[s.stage >= 1]))
     if s.gathered:
         rows.append(Row("gathered unit", s.gathered, "largest block or embedding, whole"))
-    rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
-                    if s.peak is not None else "unknown: activations need shapes"))
+    if s.peak is None and s.peak_range is not None:
+        lo, hi = s.peak_range
+        rows.append(Row("PEAK per GPU", None, f"{human(lo)} to {human(hi)} if shaped as "
+                        "above"))
+    else:
+        rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
+                        if s.peak is not None else "unknown: activations need shapes"))
     return rows
 
 
@@ -88,6 +93,7 @@ def zero_json(s: Sharded) -> dict[str, Any]:
             "gradients": s.gradients, "master_weights": s.master_weights,
             "optimizer_state": s.optimizer_state, "model_states": s.model_states,
             "grad_copies": s.grad_copies, "gathered_block": s.gathered, "peak": s.peak,
+            "peak_range": list(s.peak_range) if s.peak_range else None,
             "not_modelled": NOT_MODELLED}
 
 

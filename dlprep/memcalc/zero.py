@@ -33,6 +33,8 @@ class Sharded:
     optimizer_state: int
     gathered: int  # stage 3: the largest unit's full weights, gathered while it runs
     peak: int | None  # per GPU; None without activations (a parameter count only)
+    # A parameter count only: the per-GPU peaks of the assumed shapes' range (guess.py).
+    peak_range: tuple[int, int] | None = None
 
     @property
     def model_states(self) -> int:

@@ -170,3 +170,18 @@ def test_a_card_sold_in_two_sizes_needs_its_size() -> None:
 
     with pytest.raises(ConfigError, match="A100-40GB or A100-80GB"):
         parse_gpu("A100")
+
+
+def test_a_count_across_gpus_gets_a_per_gpu_peak_range(run) -> None:
+    from dlprep.memcalc.guess import peak_range
+    from dlprep.memcalc.zero import shard
+
+    code, out, _ = run("--params", "1e6", "--gpus", "4", "--zero", "2", "--json")
+    assert code == 0
+    data = json.loads(out)["gpus"]
+    r = peak_range(Config(batch=32, params=10**6, foreach=False))
+    assert r is not None
+    want = sorted(shard(e, 4, 2, block_weights(e.cfg)).peak or 0 for e in (r.low, r.high))
+    assert data["peak_range"] == want and data["model_states"] < want[0] < want[1]
+    code, out, _ = run("--params", "1e6", "--gpus", "4", "--zero", "2")
+    assert "unknown: activations need shapes" not in out
