@@ -71,6 +71,9 @@ def test_the_table_stays_aligned_when_the_bytes_are_huge(run) -> None:
     ["--layers", "784,10,10", "--n-kv-head", "2"],
     ["--layers", "784,10,10", "--untied"],
     ["--params", "1e6", "--positions", "8"],
+    ["--model", "gpt2", "--seq", "8", "--inference", "--optimizer", "adamw"],
+    ["--model", "gpt2", "--seq", "8", "--inference", "--checkpointing"],
+    ["--arch", "mlp", "--n-layer", "2", "--layers", "4,5"],
     ["--layers", "784,10,10", "--weight-decay", "nan"],
     ["--layers", "784,10,10", "--weight-decay", "inf"],
 ])
