@@ -153,7 +153,8 @@ def memcalc(**opts: Any) -> None:
             return
         gpu = opts["gpu"]
         # A GPU question gets torch's CUDA default unless the user chose.
-        fit = _fit(replace(cfg, foreach=True) if foreach is None else cfg, gpu) if gpu else None
+        fit = (_fit(replace(cfg, foreach=True) if foreach is None else cfg, gpu)
+               if gpu is not None else None)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     from dlprep.memcalc.estimate import estimate

@@ -12,7 +12,7 @@ def one_question(o: dict[str, Any]) -> None:
     """Combinations memcalc cannot answer together are refused, not half-answered."""
     modes = [name for name, on in (("--inference", o["inference"]),
                                    ("--lora-rank", bool(o["lora_rank"])),
-                                   ("--gpus", o["gpus"] > 1), ("--gpu", bool(o["gpu"])),
+                                   ("--gpus", o["gpus"] > 1), ("--gpu", o["gpu"] is not None),
                                    ("--measure", o["measure"])) if on]
     if len(modes) > 1:
         raise ConfigError(f"{' and '.join(modes)} cannot be combined (one question at a "

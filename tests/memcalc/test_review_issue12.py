@@ -188,3 +188,16 @@ def test_a_count_across_gpus_gets_a_per_gpu_peak_range(run) -> None:
     assert data["peak_range"] == want and data["model_states"] < want[0] < want[1]
     code, out, _ = run("--params", "1e6", "--gpus", "4", "--zero", "2")
     assert "unknown: activations need shapes" not in out
+
+
+@pytest.mark.parametrize("args", [
+    ["--arch", "gpt", "--n-layer", "100000", "--d-model", "8", "--n-head", "2", "--vocab",
+     "10", "--seq", "4"],
+    ["--layers", ",".join(["8"] * 100_001)],
+    ["--layers", "784,10", "--gpu", ""],
+    ["--layers", "784,10", "--gpu", "   "],
+])
+def test_inputs_that_would_hang_or_be_dropped_are_one_line(run, args: list[str]) -> None:
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("Error: ")
