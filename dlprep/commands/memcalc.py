@@ -282,6 +282,9 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc.guess import peak_range
     from dlprep.memcalc.trade import trade_text
 
+    if sharded is not None:
+        click.echo(report.wrap(f"One GPU's step first, as if alone; the per-GPU answer across "
+                               f"{sharded.gpus} GPUs follows it."))
     click.echo(report.heading(est))
     click.echo()
     rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None

@@ -23,15 +23,16 @@ class Row:
     short: str = ""  # what the table prints when the formula would wrap (JSON: formula)
 
 
-def human(n: int | None) -> str:
+def human(n: int | None, digits: int = 3) -> str:
     if n is None:
         return "?"
     size = float(n)
     units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    top = 10**digits - 0.5
     for unit in units:
-        # 999.5 and up would print as "1e+03" with 3 digits: the next unit reads better.
-        if abs(size) < (1024 if unit == "B" else 999.5) or unit == units[-1]:
-            return f"{n} B" if unit == "B" else f"{size:.3g} {unit}"
+        # From 999.5 on, 3 digits would print "1e+03": the next unit reads better.
+        if abs(size) < (1024 if unit == "B" else top) or unit == units[-1]:
+            return f"{n} B" if unit == "B" else f"{size:.{digits}g} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
 
@@ -230,14 +231,14 @@ def cuda_notes(est: Estimate) -> str:
 def fit_text(fit: Fit) -> str:
     budget = (f"{human(fit.capacity)} as the card reports it, less {MARGIN:.0%} kept free "
               f"for the caching allocator and an assumed {human(CUDA_CONTEXT)} CUDA context: "
-              f"{human(fit.usable)} usable")
+              f"{human(fit.usable, 4)} usable")
     if fit.batch is None:
         return wrap(f"GPU {fit.gpu}: {budget}. {fit.reason[0].upper()}{fit.reason[1:]}.")
     est = fit.estimate
     assert est is not None and est.peak is not None
     verb = "dominate" if fit.dominant.split(" (")[0].endswith("s") else "dominates"
     return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,} (the table above): "
-                f"peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}, "
+                f"peak {human(est.peak, 4)} in {est.at_peak.phase if est.at_peak else '?'}, "
                 f"{human(fit.headroom)} of headroom left; {fit.dominant} {verb}.")
 
 

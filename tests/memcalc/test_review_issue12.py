@@ -201,3 +201,15 @@ def test_inputs_that_would_hang_or_be_dropped_are_one_line(run, args: list[str])
     code, out, err = run(*args)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("Error: ")
+
+
+def test_with_many_gpus_the_single_gpu_table_says_what_it_is(run) -> None:
+    code, out, _ = run("--model", "gpt2", "--seq", "64", "--gpus", "8", "--zero", "3")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert "One GPU" in first and "8 GPUs" in first
+
+
+def test_the_fit_verdict_rounds_peak_and_budget_alike(run, flat) -> None:
+    code, out, _ = run("--layers", "784,4096,4096,10", "--gpu", "T4")
+    assert "13.75 GiB usable" in flat(out) and "peak 13.75 GiB" in flat(out)
