@@ -221,5 +221,5 @@ def dominant(est: Estimate) -> str:
     }
     top = max(parts, key=lambda k: parts[k])
     if top == "temporaries" and est.at_peak and est.at_peak.phase == "backward":
-        return "temporaries (activation gradients in flight)"
+        return "temporaries (gradients in flight)"
     return top

@@ -101,10 +101,10 @@ def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
 
 
 # The table's row (short, one line) and the prose under it say the same thing.
-TEMP_ROWS = {"backward": "at the peak: activation gradients",
+TEMP_ROWS = {"backward": "at the peak: gradients in flight",
              "step": "at the peak: optimiser step buffers",
              "forward": "at the peak: forward intermediates"}
-TEMPS = {"backward": "activation gradients in flight",
+TEMPS = {"backward": "gradients in flight (not yet .grad)",
          "step": "the optimiser step's temporaries",
          "forward": "intermediates of the forward"}
 
@@ -147,16 +147,18 @@ def why(est: Estimate) -> str:
     p = est.at_peak
     phases = ", ".join(f"{k} {human(v)}" for k, v in est.phase_peaks.items())
     fixed = est.peak - sum(p.parts.values())
-    held = [f"{human(fixed)} weights, state and batch",
-            f"{human(p.parts.get('grad', 0))} gradients so far",
-            f"{human(p.parts.get('saved', 0))} saved activations",
-            f"{human(p.parts.get('temp', 0))} {TEMPS.get(p.phase, 'temporaries')}"]
+    held = [f"{human(fixed)} weights, state and batch"] + [
+        f"{human(p.parts[key])} {what}" for key, what in (
+            ("grad", "gradients so far"), ("saved", "saved activations"),
+            ("temp", TEMPS.get(p.phase, "temporaries"))) if p.parts.get(key)]
     if p.phase == "step":
         reason = "the optimiser's temporaries sit on top of everything kept; small batches " \
             "peak here"
-    elif p.phase == "backward":
+    elif p.phase == "backward" and p.parts.get("saved"):
         reason = "saved activations are still held while gradients flow; large batches " \
             "peak here"
+    elif p.phase == "backward":
+        reason = "gradients are made on top of everything kept"
     else:
         reason = "every saved activation is live at the end of the forward"
     return (f"The peak, {human(est.peak)} in {p.phase}, is {', '.join(held)}: {reason}. "
