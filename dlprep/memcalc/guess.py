@@ -25,10 +25,13 @@ ASSUMPTION = ("an MLP of that size on 784 or 3,072 inputs, 10 classes, 1-4 equal
 class Range:
     low: Estimate
     high: Estimate
+    count: Estimate | None = None  # the bare count itself: its exact fixed bytes
 
     @property
     def fixed(self) -> int:
-        e = self.low
+        """Weights, gradients and optimiser state of the count (the shapes' own counts
+        differ from it by the rounding of their widths)."""
+        e = self.count or self.low
         return e.weights + e.master_weights + e.gradients + e.optimizer_state
 
     def dominant(self) -> str:
@@ -68,7 +71,8 @@ def peak_range(cfg: Config) -> Range | None:
     ests = [e for e in ests if e.peak is not None]
     if not ests:
         return None
-    return Range(min(ests, key=lambda e: e.peak or 0), max(ests, key=lambda e: e.peak or 0))
+    return Range(min(ests, key=lambda e: e.peak or 0), max(ests, key=lambda e: e.peak or 0),
+                 estimate(cfg))
 
 
 def range_text(cfg: Config, r: Range) -> str:

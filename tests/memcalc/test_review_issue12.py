@@ -213,3 +213,10 @@ def test_with_many_gpus_the_single_gpu_table_says_what_it_is(run) -> None:
 def test_the_fit_verdict_rounds_peak_and_budget_alike(run, flat) -> None:
     code, out, _ = run("--layers", "784,4096,4096,10", "--gpu", "T4")
     assert "13.75 GiB usable" in flat(out) and "peak 13.75 GiB" in flat(out)
+
+
+def test_the_range_says_the_counts_own_fixed_bytes(run, flat) -> None:
+    # 1e6 params with Adam: 4 + 4 + 8 MB + a 4-byte step = 16,000,004 B = 15.3 MiB, the
+    # same figure as the floor, not the 15.2 MiB of a 998,335-parameter assumed shape.
+    out = flat(run("--params", "1e6", "--batch", "32")[1])
+    assert "state are 15.3 MiB of it" in out
