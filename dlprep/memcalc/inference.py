@@ -3,7 +3,8 @@
 KV cache = 2 (K and V) x layers x kv_heads x head_dim x seq x batch x bytes: exact
 arithmetic. The forward's transient tensors come from the training replay run without
 autograd (nothing saved, no loss), over the whole prompt at once (a prefill that
-scores every position); that part is an estimate, not checked against a run.
+scores every position); on CPU it equals a real no-grad forward of the rig's model to
+the byte (tests/memcalc/test_inference_exact.py).
 """
 
 from __future__ import annotations

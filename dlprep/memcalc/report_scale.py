@@ -26,7 +26,7 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
             f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",
             f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B"),
-        Row("activations", inf.activations, "no-grad forward's peak (estimate)"),
+        Row("activations", inf.activations, "no-grad forward's peak"),
         Row("PEAK", inf.peak, "weights + KV cache + activations"),
     ]
 
@@ -41,8 +41,9 @@ def inference_text(cfg: Config, inf: Inference) -> str:
         else ""
     notes = wrap("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
                  "dim x seq x batch x bytes. The activation row replays the training "
-                 "forward without autograd over the whole prompt (a prefill) and is not "
-                 "checked against a run." + gqa)
+                 "forward without autograd over the whole prompt (a prefill scoring every "
+                 "position); on CPU it equals a real no-grad forward to the byte (CUDA "
+                 "kernels' workspaces are not in it)." + gqa)
     return "\n\n".join([head, table(inference_rows(cfg, inf)), notes])
 
 
