@@ -48,6 +48,7 @@ CUDA_CONTEXT = 512 * MIB
 # Kept free for the caching allocator: reserved-but-unallocated blocks and fragmentation
 # (torch.cuda.memory_reserved exceeds memory_allocated). A stated default, not measured.
 MARGIN = 0.05
+MAX_GPU = 2**50  # 1 PiB: anything larger is a typo, and would print as YiB
 UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
 
@@ -86,6 +87,9 @@ def parse_gpu(text: str) -> tuple[str, int]:
         value, unit = float(m.group(1)), m.group(2).lower()
         if value <= 0:
             raise ConfigError(f"--gpu size must be positive, got {text!r}")
+        if value * (GIB if not unit else UNITS[unit]) > MAX_GPU:
+            raise ConfigError(f"--gpu {text.strip()} is absurd: no GPU holds more than a few "
+                              "hundred GB (limit 1 PiB)")
         if unit in ("gb", "") and value == int(value) and int(value) in SPEC_SIZES:
             card = _card(SPEC_SIZES[int(value)])
             return f"{text.strip()} ({card.name} as reported)", card.capacity

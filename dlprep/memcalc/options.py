@@ -44,7 +44,7 @@ def refuse_ignored(o: dict[str, Any], arch: str) -> None:
     wrong = [k for k in MLP_ONLY if k in given]
     if wrong:
         raise ConfigError(f"{_flag(wrong[0])} is for MLPs; a GPT's MLP is --mlp gelu|swiglu")
-    if o["model"]:
+    if o["model"] is not None:
         wrong = [k for k in PRESET_SETS if k in given]
         if wrong:
             raise ConfigError(f"--model {o['model']} sets the shape: drop {_flag(wrong[0])} "
@@ -62,7 +62,7 @@ def config_from(o: dict[str, Any]) -> Config:
     device, foreach = o["device"], o["foreach"]
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
-    arch = o["arch"] or ("gpt" if o["model"] or given else "mlp")
+    arch = o["arch"] or ("gpt" if o["model"] is not None or given else "mlp")
     refuse_ignored(o, arch)
     common: dict[str, Any] = dict(
         batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
@@ -70,14 +70,14 @@ def config_from(o: dict[str, Any]) -> Config:
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
     if arch == "mlp":
-        if o["params"] and o["layers"]:
+        if o["params"] is not None and o["layers"] is not None:
             raise ConfigError("give --params or --layers, not both (--layers sets the count)")
         if o["norm"] == "rmsnorm":
             raise ConfigError("--norm rmsnorm is for GPT blocks; an MLP takes none, "
                               "batchnorm or layernorm")
         return Config(
-            layers=parse_layers(o["layers"]) if o["layers"] else None,
-            params=parse_count(o["params"], "--params") if o["params"] else None,
+            layers=parse_layers(o["layers"]) if o["layers"] is not None else None,
+            params=parse_count(o["params"], "--params") if o["params"] is not None else None,
             activation=o["activation"], dropout=o["dropout"], norm=o["norm"] or "none",
             loss=o["loss"], input_chw=parse_chw(o["input_chw"]) if o["input_chw"] else None,
             channels=o["channels"], **common)
@@ -85,7 +85,7 @@ def config_from(o: dict[str, Any]) -> Config:
         if o[flag]:
             raise ConfigError(f"--{flag.replace('_chw', '')} is for MLPs; a GPT is sized "
                               "from its shape")
-    if o["model"]:
+    if o["model"] is not None:
         if given:
             raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
                               "--vocab")

@@ -6,6 +6,7 @@ import textwrap
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dlprep.memcalc.config import MAX_BATCH
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.guess import Range
@@ -177,7 +178,8 @@ def table(items: list[Row]) -> str:
     lines = [head, "-" * WIDTH]
     for r, text in zip(items, texts, strict=True):
         fits = len(r.formula) <= formula_w or not r.short
-        wrapped = textwrap.wrap(r.formula if fits else r.short, formula_w) or [""]
+        wrapped = textwrap.wrap(r.formula if fits else r.short, formula_w,
+                                break_on_hyphens=False) or [""]
         lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {human(r.bytes):>{human_w}} "
                      f"{wrapped[0]}")
         pad = " " * (name_w + bytes_w + human_w + 3)
@@ -198,9 +200,9 @@ def heading(est: Estimate) -> str:
     if cfg.checkpointing:
         extras.append("checkpointed blocks")
     opt = cfg.optimizer + ("" if cfg.foreach else " (per-tensor)")
-    line = (f"{what}, batch {cfg.batch}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
+    line = (f"{what}, batch {cfg.batch:,}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
             f"{cfg.device} rules")
-    return "\n".join(textwrap.wrap(line, WIDTH))
+    return wrap(line)
 
 
 def gpt_heading(est: Estimate) -> str:
@@ -210,7 +212,7 @@ def gpt_heading(est: Estimate) -> str:
     heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
     kind = ("encoder" if not g.causal else "GPT")
     line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
-            f"({cfg.n_params:,} params), batch {cfg.batch} x seq {cfg.seq}, {g.norm}, "
+            f"({cfg.n_params:,} params), batch {cfg.batch:,} x seq {cfg.seq}, {g.norm}, "
             f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
             f"{cfg.optimizer}{'' if cfg.foreach else ' (per-tensor)'}, {cfg.dtype}"
             f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
@@ -218,7 +220,8 @@ def gpt_heading(est: Estimate) -> str:
 
 
 def wrap(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, WIDTH))
+    # Never split "per-tensor" or "bf16-master" across lines.
+    return "\n".join(textwrap.wrap(text, WIDTH, break_on_hyphens=False))
 
 
 def cuda_notes(est: Estimate) -> str:
@@ -239,7 +242,10 @@ def fit_text(fit: Fit) -> str:
     est = fit.estimate
     assert est is not None and est.peak is not None
     verb = "dominate" if fit.dominant.split(" (")[0].endswith("s") else "dominates"
-    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,} (the table above): "
+    limit = (f" (memcalc searches up to {MAX_BATCH:,}; a larger one would fit too)"
+             if fit.batch >= MAX_BATCH else "")
+    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,}{limit} (the table "
+                "above): "
                 f"peak {human(est.peak, 4)} in {est.at_peak.phase if est.at_peak else '?'}, "
                 f"{human(fit.headroom)} of headroom left; {fit.dominant} {verb}.")
 

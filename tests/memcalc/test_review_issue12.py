@@ -220,3 +220,25 @@ def test_the_range_says_the_counts_own_fixed_bytes(run, flat) -> None:
     # same figure as the floor, not the 15.2 MiB of a 998,335-parameter assumed shape.
     out = flat(run("--params", "1e6", "--batch", "32")[1])
     assert "state are 15.3 MiB of it" in out
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--model", ""], "unknown model ''"),
+    (["--params", ""], "--params must be a number"),
+    (["--layers", "784,10", "--gpu", "99999999999999999999GB"], "absurd"),
+])
+def test_empty_and_absurd_values_say_what_is_wrong(run, args: list[str], says: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2 and out == "" and says in err and len(err.strip().splitlines()) == 1
+
+
+def test_headings_never_split_a_hyphenated_word(run) -> None:
+    code, out, _ = run("--model", "gpt2", "--seq", "8", "--batch", "1e9")
+    assert code == 0
+    assert not any(x.endswith("-") and x.strip("-") for x in out.splitlines()), out
+    assert "batch 1,000,000,000 x seq 8" in " ".join(out.split())
+
+
+def test_a_batch_at_the_search_limit_says_so(run, flat) -> None:
+    code, out, _ = run("--layers", "784,10", "--gpu", "900TB")
+    assert code == 0 and "a larger one would fit too" in flat(out)
