@@ -27,7 +27,9 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
             f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",
             f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B"),
         Row("activations", inf.activations, "no-grad forward's peak"),
-        Row("PEAK", inf.peak, "weights + KV cache + activations"),
+        *([Row("cuBLAS workspace", inf.workspace, "assumed, not calibrated on a GPU")]
+          if inf.workspace else []),
+        Row("PEAK", inf.peak, "all the rows above, held at once"),
     ]
 
 
@@ -35,25 +37,28 @@ def inference_text(cfg: Config, inf: Inference) -> str:
     g = cfg.gpt
     assert g is not None
     head = wrap(f"Inference: {g.n_layer}-layer GPT ({cfg.n_params:,} params), batch "
-                f"{cfg.batch} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention")
+                f"{cfg.batch:,} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention, "
+                f"{cfg.device} rules")
     gqa = (f" Grouped-query attention keeps {g.kv_heads} of {g.n_head} heads' K/V: "
            f"{g.n_head // g.kv_heads}x less cache than multi-head.") if g.kv_heads != g.n_head \
         else ""
     notes = wrap("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
                  "dim x seq x batch x bytes. The activation row replays the training "
                  "forward without autograd over the whole prompt (a prefill scoring every "
-                 "position); on CPU it equals a real no-grad forward to the byte (CUDA "
-                 "kernels' workspaces are not in it)." + gqa)
+                 "position); on CPU it equals a real no-grad forward to the byte. CUDA "
+                 "rules round every tensor up to 512 B and add an assumed cuBLAS "
+                 "workspace (not calibrated on a GPU)." + gqa)
     return "\n\n".join([head, table(inference_rows(cfg, inf)), notes])
 
 
 def inference_json(cfg: Config, inf: Inference) -> dict[str, Any]:
     return {"config": {"params": cfg.n_params, "batch": cfg.batch, "seq": cfg.seq,
-                       "dtype": cfg.dtype},
+                       "dtype": cfg.dtype, "device": cfg.device},
             "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
                      for r in inference_rows(cfg, inf)],
             "weights": inf.weights, "kv_cache": inf.kv_cache,
-            "activations": inf.activations, "peak": inf.peak}
+            "activations": inf.activations, "cublas_workspace": inf.workspace,
+            "peak": inf.peak}
 
 
 def zero_rows(s: Sharded) -> list[Row]:

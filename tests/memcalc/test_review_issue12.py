@@ -242,3 +242,20 @@ def test_headings_never_split_a_hyphenated_word(run) -> None:
 def test_a_batch_at_the_search_limit_says_so(run, flat) -> None:
     code, out, _ = run("--layers", "784,10", "--gpu", "900TB")
     assert code == 0 and "a larger one would fit too" in flat(out)
+
+
+def test_inference_under_cuda_rules_rounds_and_adds_the_workspace(run) -> None:
+    from dlprep.memcalc.estimate import CUBLAS_WORKSPACE
+    from dlprep.memcalc.inference import inference
+
+    shape = preset("gpt2").shape
+    cpu = inference(Config(batch=3, seq=7, gpt=shape, dtype="bf16", attention="sdpa"))
+    cuda = inference(Config(batch=3, seq=7, gpt=shape, dtype="bf16", attention="sdpa",
+                            device="cuda"))
+    assert cuda.workspace == CUBLAS_WORKSPACE and cpu.workspace == 0
+    assert cuda.weights >= cpu.weights and cuda.weights % 512 == 0  # every tensor rounded
+    assert cuda.activations > cpu.activations and cuda.kv_cache % 512 == 0
+    assert cuda.peak == cuda.weights + cuda.kv_cache + cuda.activations + cuda.workspace
+    code, out, _ = run("--model", "gpt2", "--seq", "7", "--batch", "3", "--dtype", "bf16",
+                       "--inference", "--device", "cuda")
+    assert code == 0 and "cuda rules" in out and "cuBLAS workspace" in out
