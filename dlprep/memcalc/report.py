@@ -172,15 +172,16 @@ def table(items: list[Row]) -> str:
     # (one line for the usual rows) and a huge number widens its column, never breaks it.
     name_w = max(len("row"), *(len(r.name) for r in items))
     bytes_w = max(len("bytes"), *map(len, texts))
-    human_w = max(map(len, (human(r.bytes) for r in items))) + 1
+    sizes = [human(r.bytes) if r.bytes is not None else "" for r in items]  # no "?" column
+    human_w = max(map(len, sizes)) + 1
     formula_w = WIDTH - name_w - bytes_w - human_w - 3
     head = f"{'row':<{name_w}} {'bytes':>{bytes_w}} {'':>{human_w}} formula"
     lines = [head, "-" * WIDTH]
-    for r, text in zip(items, texts, strict=True):
+    for r, text, size in zip(items, texts, sizes, strict=True):
         fits = len(r.formula) <= formula_w or not r.short
         wrapped = textwrap.wrap(r.formula if fits else r.short, formula_w,
                                 break_on_hyphens=False) or [""]
-        lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {human(r.bytes):>{human_w}} "
+        lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {size:>{human_w}} "
                      f"{wrapped[0]}")
         pad = " " * (name_w + bytes_w + human_w + 3)
         lines += [pad + more for more in wrapped[1:]]
