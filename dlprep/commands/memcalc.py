@@ -128,10 +128,28 @@ def memcalc(**opts: Any) -> None:
 
         click.echo(listing())
         return
-    foreach = opts["foreach"]
     ctx = click.get_current_context()
     opts["_given"] = {k for k in list(opts)
                       if ctx.get_parameter_source(k) is ParameterSource.COMMANDLINE}
+    _answer(opts)
+    note = _model_note(opts)
+    if note and not opts["as_json"]:
+        # The preset's caveat (Mistral's sliding window, BERT's post-norm) belongs with
+        # every answer about that model, not only with --list-models.
+        from dlprep.memcalc.report import wrap
+
+        click.echo()
+        click.echo(wrap(f"Note on {opts['model'].strip().lower()}: {note}."))
+
+
+def _model_note(opts: dict[str, Any]) -> str:
+    from dlprep.memcalc.presets import preset
+
+    return preset(opts["model"]).note if opts["model"] is not None else ""
+
+
+def _answer(opts: dict[str, Any]) -> None:
+    foreach = opts["foreach"]
     try:
         cfg = config_from(opts)
         if opts["fsdp"] and opts["zero"] not in (None, 3):
@@ -149,7 +167,7 @@ def memcalc(**opts: Any) -> None:
             from dlprep.memcalc.inference import inference
 
             inf = inference(cfg)
-            _emit_inference(cfg, inf, opts["as_json"])
+            _emit_inference(cfg, inf, opts["as_json"], _model_note(opts))
             return
         gpu = opts["gpu"]
         # A GPU question gets torch's CUDA default unless the user chose.
@@ -165,19 +183,12 @@ def memcalc(**opts: Any) -> None:
     sharded = _shard(cfg, est, opts["gpus"], stage) if opts["gpus"] > 1 else None
     meas = _measure(cfg, opts["device"], est.peak) if opts["measure"] else None
     if opts["as_json"]:
-        from dlprep.memcalc.report import to_json
+        from dlprep.memcalc.report_json import to_json, with_gpus
 
         out = to_json(est, fit, meas)
         if sharded is not None:
-            from dlprep.memcalc.report_scale import zero_json, zero_rows
-
-            # One peak at the top, the answer (per GPU); one GPU's replay goes under its name.
-            keys = ("rows", "peak", "peak_at_least", "peak_phase", "phase_peaks", "why")
-            out["one_gpu"] = {k: out.pop(k) for k in keys if k in out}
-            out["rows"] = [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
-                           for r in zero_rows(sharded)]
-            out["peak"] = sharded.peak
-            out["gpus"] = zero_json(sharded)
+            out = with_gpus(out, sharded)
+        out["model_note"] = _model_note(opts) or None
         click.echo(json.dumps(out, indent=2))
         return
     _print(est, fit, meas, sharded)
@@ -252,34 +263,20 @@ def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
         click.echo(report_scale.lora_text(cfg, adapted, full))
 
 
-def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
+def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:
     from dlprep.memcalc import report_scale
 
     if as_json:
-        click.echo(json.dumps(report_scale.inference_json(cfg, inf), indent=2))
+        out = report_scale.inference_json(cfg, inf)
+        out["model_note"] = note or None
+        click.echo(json.dumps(out, indent=2))
     else:
         click.echo(report_scale.inference_text(cfg, inf))
 
 
-def _range(est: Any, r: Any = None) -> str:
-    from dlprep.memcalc.guess import peak_range, range_text
-    from dlprep.memcalc.report import human
-
-    cfg = est.cfg
-    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
-        _, h, w = cfg.input_chw
-        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
-        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
-                f"activation map ({human(fmap)} here), so the peak is at least "
-                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
-                "exact answer for a conv net.")
-    r = r or (peak_range(cfg) if est.peak is None else None)
-    return range_text(cfg, r) if r is not None else ""
-
-
 def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc import report
-    from dlprep.memcalc.guess import peak_range
+    from dlprep.memcalc.guess import below_table, peak_range
     from dlprep.memcalc.trade import trade_text
 
     if sharded is not None:
@@ -289,7 +286,8 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     click.echo()
     rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
     click.echo(report.table(report.rows(est, rng)))
-    for text in (report.why(est), _range(est, rng), trade_text(est), report.cuda_notes(est)):
+    for text in (report.why(est), below_table(est, rng), trade_text(est),
+                 report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))

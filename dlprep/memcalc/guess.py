@@ -85,3 +85,19 @@ def range_text(cfg: Config, r: Range) -> str:
             f"{'-'.join(map(str, hi.cfg.layers))}); weights, gradients and state are "
             f"{human(r.fixed)} of it whatever the shape: {r.dominant()}. Exact: give "
             "--layers (MLP widths) or --model (a transformer).")
+
+
+def below_table(est: Estimate, r: Range | None = None) -> str:
+    """What a count-only table says under itself: the range, or a conv map's caveat."""
+    from dlprep.memcalc.report import human
+
+    cfg = est.cfg
+    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
+        _, h, w = cfg.input_chw
+        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
+        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
+                f"activation map ({human(fmap)} here), so the peak is at least "
+                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
+                "exact answer for a conv net.")
+    r = r or (peak_range(cfg) if est.peak is None else None)
+    return range_text(cfg, r) if r is not None else ""

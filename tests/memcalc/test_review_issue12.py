@@ -259,3 +259,14 @@ def test_inference_under_cuda_rules_rounds_and_adds_the_workspace(run) -> None:
     code, out, _ = run("--model", "gpt2", "--seq", "7", "--batch", "3", "--dtype", "bf16",
                        "--inference", "--device", "cuda")
     assert code == 0 and "cuda rules" in out and "cuBLAS workspace" in out
+
+
+def test_a_presets_caveat_comes_with_every_answer_about_it(run, flat) -> None:
+    args = ["--model", "mistral-7b", "--seq", "32768", "--batch", "1", "--dtype", "bf16"]
+    for extra in (["--inference"], []):
+        code, out, _ = run(*args, *extra)
+        assert code == 0 and "sliding-window attention (4,096) is not modelled" in flat(out)
+    data = json.loads(run(*args, "--inference", "--json")[1])
+    assert "sliding-window" in data["model_note"]
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "16")
+    assert "Note on" not in out
