@@ -20,8 +20,8 @@ def one_question(o: dict[str, Any]) -> None:
 
 
 # Options only one family reads; given to the other, they would be silently ignored.
-GPT_ONLY = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions", "mlp",
-            "untied", "no_bias", "encoder", "attention", "seq")
+GPT_ONLY = ("model", "n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
+            "mlp", "untied", "no_bias", "encoder", "attention", "seq")
 MLP_ONLY = ("activation", "input_chw", "channels")
 PRESET_SETS = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
                "mlp", "untied", "no_bias", "encoder", "norm")
@@ -35,8 +35,12 @@ def _flag(name: str) -> str:
 def refuse_ignored(o: dict[str, Any], arch: str) -> None:
     """An option the question does not read is an error, never silently dropped."""
     given = o.get("_given", set())
+    if "lora_targets" in given and not o["lora_rank"]:
+        raise ConfigError("--lora-targets chooses where LoRA adapters go: give --lora-rank R")
     if arch == "mlp":
         wrong = [k for k in GPT_ONLY if k in given]
+        if wrong == ["model"] or (wrong and wrong[0] == "model"):
+            raise ConfigError("--model names a transformer: drop --arch mlp")
         if wrong:
             raise ConfigError(f"{_flag(wrong[0])} is for transformers (--model or --arch gpt); "
                               "an MLP is sized from --layers")

@@ -74,6 +74,8 @@ def test_the_table_stays_aligned_when_the_bytes_are_huge(run) -> None:
     ["--model", "gpt2", "--seq", "8", "--inference", "--optimizer", "adamw"],
     ["--model", "gpt2", "--seq", "8", "--inference", "--checkpointing"],
     ["--arch", "mlp", "--n-layer", "2", "--layers", "4,5"],
+    ["--arch", "mlp", "--model", "gpt2"],
+    ["--model", "gpt2", "--seq", "8", "--lora-targets", "q,k"],
     ["--layers", "784,10,10", "--weight-decay", "nan"],
     ["--layers", "784,10,10", "--weight-decay", "inf"],
 ])
