@@ -39,7 +39,7 @@ def refuse_ignored(o: dict[str, Any], arch: str) -> None:
         raise ConfigError("--lora-targets chooses where LoRA adapters go: give --lora-rank R")
     if arch == "mlp":
         wrong = [k for k in GPT_ONLY if k in given]
-        if wrong == ["model"] or (wrong and wrong[0] == "model"):
+        if wrong and wrong[0] == "model":
             raise ConfigError("--model names a transformer: drop --arch mlp")
         if wrong:
             raise ConfigError(f"{_flag(wrong[0])} is for transformers (--model or --arch gpt); "
