@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from dlprep.commands._click import run
 from dlprep.memcalc.config import (
@@ -127,6 +128,27 @@ def memcalc(**opts: Any) -> None:
 
         click.echo(listing())
         return
+    ctx = click.get_current_context()
+    opts["_given"] = {k for k in list(opts)
+                      if ctx.get_parameter_source(k) is ParameterSource.COMMANDLINE}
+    _answer(opts)
+    note = _model_note(opts)
+    if note and not opts["as_json"]:
+        # The preset's caveat (Mistral's sliding window, BERT's post-norm) belongs with
+        # every answer about that model, not only with --list-models.
+        from dlprep.memcalc.report import wrap
+
+        click.echo()
+        click.echo(wrap(f"Note on {opts['model'].strip().lower()}: {note}."))
+
+
+def _model_note(opts: dict[str, Any]) -> str:
+    from dlprep.memcalc.presets import preset
+
+    return preset(opts["model"]).note if opts["model"] is not None else ""
+
+
+def _answer(opts: dict[str, Any]) -> None:
     foreach = opts["foreach"]
     try:
         cfg = config_from(opts)
@@ -145,27 +167,28 @@ def memcalc(**opts: Any) -> None:
             from dlprep.memcalc.inference import inference
 
             inf = inference(cfg)
-            _emit_inference(cfg, inf, opts["as_json"])
+            _emit_inference(cfg, inf, opts["as_json"], _model_note(opts))
             return
         gpu = opts["gpu"]
         # A GPU question gets torch's CUDA default unless the user chose.
-        fit = _fit(replace(cfg, foreach=True) if foreach is None else cfg, gpu) if gpu else None
+        fit = (_fit(replace(cfg, foreach=True) if foreach is None else cfg, gpu)
+               if gpu is not None else None)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     from dlprep.memcalc.estimate import estimate
 
-    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found.
-    est = fit.estimate if fit is not None and fit.batch is not None else estimate(cfg)
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found (or,
+    # when none fits, the smallest batch it tried).
+    est = fit.estimate if fit is not None and fit.estimate is not None else estimate(cfg)
     sharded = _shard(cfg, est, opts["gpus"], stage) if opts["gpus"] > 1 else None
     meas = _measure(cfg, opts["device"], est.peak) if opts["measure"] else None
     if opts["as_json"]:
-        from dlprep.memcalc.report import to_json
+        from dlprep.memcalc.report_json import to_json, with_gpus
 
         out = to_json(est, fit, meas)
         if sharded is not None:
-            from dlprep.memcalc.report_scale import zero_json
-
-            out["gpus"] = zero_json(sharded)
+            out = with_gpus(out, sharded)
+        out["model_note"] = _model_note(opts) or None
         click.echo(json.dumps(out, indent=2))
         return
     _print(est, fit, meas, sharded)
@@ -211,7 +234,17 @@ def _ram() -> int:
 def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
     from dlprep.memcalc.zero import block_weights, shard
 
-    return shard(est, gpus, stage, block_weights(cfg))
+    out = shard(est, gpus, stage, block_weights(cfg))
+    if out.peak is None and cfg.params is not None and cfg.input_chw is None:
+        from dlprep.memcalc.guess import peak_range
+
+        r = peak_range(est.cfg)  # the single-GPU range's shapes, sharded the same way
+        if r is not None:
+            ends = [shard(e, gpus, stage, block_weights(e.cfg)).peak for e in (r.low, r.high)]
+            if None not in ends:
+                lo, hi = sorted(x for x in ends if x is not None)
+                out.peak_range = (lo, hi)
+    return out
 
 
 def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
@@ -230,39 +263,31 @@ def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
         click.echo(report_scale.lora_text(cfg, adapted, full))
 
 
-def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
+def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:
     from dlprep.memcalc import report_scale
 
     if as_json:
-        click.echo(json.dumps(report_scale.inference_json(cfg, inf), indent=2))
+        out = report_scale.inference_json(cfg, inf)
+        out["model_note"] = note or None
+        click.echo(json.dumps(out, indent=2))
     else:
         click.echo(report_scale.inference_text(cfg, inf))
 
 
-def _range(est: Any) -> str:
-    from dlprep.memcalc.guess import peak_range, range_text
-    from dlprep.memcalc.report import human
-
-    cfg = est.cfg
-    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
-        _, h, w = cfg.input_chw
-        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
-        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
-                f"activation map ({human(fmap)} here), so the peak is at least "
-                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
-                "exact answer for a conv net.")
-    r = peak_range(cfg) if est.peak is None else None
-    return range_text(cfg, r) if r is not None else ""
-
-
 def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     from dlprep.memcalc import report
+    from dlprep.memcalc.guess import below_table, peak_range
     from dlprep.memcalc.trade import trade_text
 
+    if sharded is not None:
+        click.echo(report.wrap(f"One GPU's step first, as if alone; the per-GPU answer across "
+                               f"{sharded.gpus} GPUs follows it."))
     click.echo(report.heading(est))
     click.echo()
-    click.echo(report.table(report.rows(est)))
-    for text in (report.why(est), _range(est), trade_text(est), report.cuda_notes(est)):
+    rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
+    click.echo(report.table(report.rows(est, rng)))
+    for text in (report.why(est), below_table(est, rng), trade_text(est),
+                 report.cuda_notes(est)):
         if text:
             click.echo()
             click.echo(report.wrap(text))

@@ -25,6 +25,9 @@ ITEMSIZE = {"fp32": 4, "fp16": 2, "bf16": 2, "int64": 8, "bool": 1}
 MAX_ELEMENTS = 10**13
 MAX_WIDTH = 10**9
 MAX_BATCH = 10**9
+# The replay walks every layer (and --gpu replays a few times): a million-layer typo would
+# hang it. The deepest published transformers have about 120 blocks.
+MAX_DEPTH = 1000
 
 
 class ConfigError(ValueError):
@@ -231,6 +234,9 @@ def check(cfg: Config) -> None:
             raise ConfigError("every layer width must be a positive integer")
         if any(w > MAX_WIDTH for w in cfg.layers):
             raise ConfigError(f"a layer width over {MAX_WIDTH:.0e} is absurd")
+        if len(cfg.layers) > MAX_DEPTH + 1:
+            raise ConfigError(f"--layers gives {len(cfg.layers) - 1:,} layers; memcalc sizes "
+                              f"at most {MAX_DEPTH:,}")
     if cfg.params is not None and not 0 < cfg.params <= MAX_ELEMENTS:
         raise ConfigError(f"--params must be between 1 and {MAX_ELEMENTS:.0e}")
     for name, value, allowed in (
@@ -247,8 +253,8 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"dropout must be in [0, 1), got {cfg.dropout}")
     if cfg.norm == "batchnorm" and cfg.batch < 2 and cfg.layers and len(cfg.layers) > 2:
         raise ConfigError("batchnorm needs a batch of at least 2 in training")
-    if cfg.weight_decay < 0:
-        raise ConfigError("weight decay must not be negative")
+    if not 0 <= cfg.weight_decay < float("inf"):  # also refuses nan
+        raise ConfigError(f"weight decay must be a finite number >= 0, got {cfg.weight_decay}")
     if cfg.layers is not None and cfg.n_params > MAX_ELEMENTS:
         raise ConfigError(f"{cfg.n_params:.3g} parameters is absurd (limit {MAX_ELEMENTS:.0e})")
     if cfg.input_chw is not None and cfg.channels is None:
@@ -269,6 +275,9 @@ def check_gpt(cfg: Config, g: GPT) -> None:
             raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if value > MAX_WIDTH:
             raise ConfigError(f"{name} {value} is absurd (limit {MAX_WIDTH:.0e})")
+    if g.n_layer > MAX_DEPTH:
+        raise ConfigError(f"--n-layer {g.n_layer:,} is absurd (memcalc sizes at most "
+                          f"{MAX_DEPTH:,} blocks; the deepest published models have ~120)")
     if g.d_model % g.n_head:
         raise ConfigError(f"--d-model {g.d_model} must be a multiple of --n-head {g.n_head}")
     if g.n_kv_head < 0 or g.n_head % g.kv_heads:

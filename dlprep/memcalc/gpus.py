@@ -48,8 +48,15 @@ CUDA_CONTEXT = 512 * MIB
 # Kept free for the caching allocator: reserved-but-unallocated blocks and fragmentation
 # (torch.cuda.memory_reserved exceeds memory_allocated). A stated default, not measured.
 MARGIN = 0.05
+MAX_GPU = 2**50  # 1 PiB: anything larger is a typo, and would print as YiB
 UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def human(n: int) -> str:
+    from dlprep.memcalc.report import human as _human  # report imports this module
+
+    return _human(n)
 
 
 def _key(name: str) -> str:
@@ -64,13 +71,25 @@ def parse_gpu(text: str) -> tuple[str, int]:
     """``RTX 4090``, ``24GB`` (a spec-sheet size), ``23.5GiB`` or ``25e9B`` -> (label, bytes)."""
     wanted = _key(text)
     for card in CARDS:
-        if _key(card.name) == wanted or _key(card.name).replace("gb", "") == wanted:
+        # "A100-80GB", "A100 80", "H100 80GB", "RTX 4090 24GB": the name, with or without
+        # the spec-sheet size people append to it.
+        key = _key(card.name)
+        name = key.removesuffix(f"{card.spec_gb}gb")
+        if wanted in (key, f"{name}{card.spec_gb}", f"{name}{card.spec_gb}gb") or (
+                wanted == name and name == key):
             return card.name, card.capacity
+    sizes = [c.name for c in CARDS if _key(c.name).removesuffix(f"{c.spec_gb}gb") == wanted]
+    if len(sizes) > 1:
+        raise ConfigError(f"--gpu {text.strip()} comes in more than one size: say "
+                          f"{' or '.join(sizes)}")
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", text)
     if m and m.group(2).lower() in UNITS:
         value, unit = float(m.group(1)), m.group(2).lower()
         if value <= 0:
             raise ConfigError(f"--gpu size must be positive, got {text!r}")
+        if value * (GIB if not unit else UNITS[unit]) > MAX_GPU:
+            raise ConfigError(f"--gpu {text.strip()} is absurd: no GPU holds more than a few "
+                              "hundred GB (limit 1 PiB)")
         if unit in ("gb", "") and value == int(value) and int(value) in SPEC_SIZES:
             card = _card(SPEC_SIZES[int(value)])
             return f"{text.strip()} ({card.name} as reported)", card.capacity
@@ -140,8 +159,9 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
     the allocator margin; peaks grow with the batch."""
     usable = usable_bytes(capacity)
     if usable <= 0:
-        return Fit(gpu, capacity, usable, None, None, "CUDA context",
-                   f"the assumed {CUDA_CONTEXT:,} B CUDA context alone does not fit")
+        return Fit(gpu, capacity, usable, None, estimate(replace(cfg, device="cuda")),
+                   "CUDA context", f"the assumed {CUDA_CONTEXT:,} B CUDA context alone "
+                   "does not fit")
     if cfg.layers is None and cfg.gpt is None:
         est = estimate(replace(cfg, device="cuda"))
         fixed = est.weights + est.master_weights + est.gradients + est.optimizer_state
@@ -153,12 +173,14 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
     low = 2 if cfg.norm == "batchnorm" and cfg.layers and len(cfg.layers) > 2 else 1
     if _peak(cfg, low) > usable:
         est = estimate(_cuda(cfg, low))
+        assert est.peak is not None
         states = est.weights + est.master_weights + est.gradients + est.optimizer_state
-        hint = (f"; weights, gradients and optimiser state alone take {states:,} B: "
+        hint = (f"; weights, gradients and optimiser state alone take {human(states)}: "
                 "shard them (--gpus N --zero 3) or train adapters (--lora-rank)"
                 if states > usable // 2 else "")
         return Fit(gpu, capacity, usable, None, est, dominant(est),
-                   f"even batch {low} needs more than the {usable:,} usable bytes{hint}")
+                   f"even batch {low} (the table above) needs {human(est.peak)}, more than "
+                   f"the {human(usable)} usable{hint}")
     hull = _envelope(cfg, low)
 
     def predicted(batch: int) -> int:
@@ -203,5 +225,5 @@ def dominant(est: Estimate) -> str:
     }
     top = max(parts, key=lambda k: parts[k])
     if top == "temporaries" and est.at_peak and est.at_peak.phase == "backward":
-        return "temporaries (activation gradients in flight)"
+        return "temporaries (gradients in flight)"
     return top

@@ -25,10 +25,13 @@ ASSUMPTION = ("an MLP of that size on 784 or 3,072 inputs, 10 classes, 1-4 equal
 class Range:
     low: Estimate
     high: Estimate
+    count: Estimate | None = None  # the bare count itself: its exact fixed bytes
 
     @property
     def fixed(self) -> int:
-        e = self.low
+        """Weights, gradients and optimiser state of the count (the shapes' own counts
+        differ from it by the rounding of their widths)."""
+        e = self.count or self.low
         return e.weights + e.master_weights + e.gradients + e.optimizer_state
 
     def dominant(self) -> str:
@@ -68,7 +71,8 @@ def peak_range(cfg: Config) -> Range | None:
     ests = [e for e in ests if e.peak is not None]
     if not ests:
         return None
-    return Range(min(ests, key=lambda e: e.peak or 0), max(ests, key=lambda e: e.peak or 0))
+    return Range(min(ests, key=lambda e: e.peak or 0), max(ests, key=lambda e: e.peak or 0),
+                 estimate(cfg))
 
 
 def range_text(cfg: Config, r: Range) -> str:
@@ -81,3 +85,19 @@ def range_text(cfg: Config, r: Range) -> str:
             f"{'-'.join(map(str, hi.cfg.layers))}); weights, gradients and state are "
             f"{human(r.fixed)} of it whatever the shape: {r.dominant()}. Exact: give "
             "--layers (MLP widths) or --model (a transformer).")
+
+
+def below_table(est: Estimate, r: Range | None = None) -> str:
+    """What a count-only table says under itself: the range, or a conv map's caveat."""
+    from dlprep.memcalc.report import human
+
+    cfg = est.cfg
+    if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
+        _, h, w = cfg.input_chw
+        fmap = cfg.batch * cfg.channels * h * w * cfg.act_bytes
+        return (f"Convolutions are not replayed: each conv + ReLU layer saves about one "
+                f"activation map ({human(fmap)} here), so the peak is at least "
+                f"{human(est.peak_floor)} plus about one map per layer; memcalc has no "
+                "exact answer for a conv net.")
+    r = r or (peak_range(cfg) if est.peak is None else None)
+    return range_text(cfg, r) if r is not None else ""

@@ -3,7 +3,8 @@
 KV cache = 2 (K and V) x layers x kv_heads x head_dim x seq x batch x bytes: exact
 arithmetic. The forward's transient tensors come from the training replay run without
 autograd (nothing saved, no loss), over the whole prompt at once (a prefill that
-scores every position); that part is an estimate, not checked against a run.
+scores every position); on CPU it equals a real no-grad forward of the rig's model to
+the byte (tests/memcalc/test_inference_exact.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Inference:
     activations: int  # the prefill's transient peak on top of weights and the cache
     peak: int
     element: int  # bytes per weight, cache and activation element
+    workspace: int = 0  # CUDA rules: the cuBLAS workspace the first matmul keeps
 
 
 def kv_cache_bytes(g: GPT, seq: int, batch: int, element: int) -> int:
@@ -34,12 +36,20 @@ def inference(cfg: Config) -> Inference:
     if cfg.amp or cfg.master:
         raise ConfigError("--inference runs the model in one dtype: choose --dtype fp32, "
                           "fp16 or bf16")
+    from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, CUDA_ROUNDING
     from dlprep.memcalc.models import gpt
 
     e = 4 if cfg.dtype == "fp32" else 2
-    weights = sum(cfg.param_shapes) * e
-    cache = kv_cache_bytes(cfg.gpt, cfg.seq, cfg.batch, e)
-    t = Timeline(0)
+    cuda = cfg.device == "cuda"
+    # CUDA rules as in training: every tensor rounded up to 512 B, and the workspace.
+    t = Timeline(0, CUDA_ROUNDING if cuda else 1)
+    weights = sum(t.size(n * e) for n in cfg.param_shapes)
+    g = cfg.gpt
+    cache = kv_cache_bytes(g, cfg.seq, cfg.batch, e)
+    if cuda:  # one K and one V tensor per layer
+        cache = 2 * g.n_layer * t.size(cache // (2 * g.n_layer))
     t.no_grad = True
     gpt.forward(t, cfg)
-    return Inference(weights, cache, t.peak.bytes, weights + cache + t.peak.bytes, e)
+    workspace = CUBLAS_WORKSPACE if cuda else 0
+    return Inference(weights, cache, t.peak.bytes, weights + cache + t.peak.bytes + workspace,
+                     e, workspace)

@@ -47,13 +47,15 @@ OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (
 )}
 
 
-def state_formula(opt: Optimizer, pb: int, per_tensor_step: bool) -> str:
-    """``2 x N x 4 B (exp_avg, exp_avg_sq) + 4 B step per tensor``, for the table."""
+def state_formula(opt: Optimizer, pb: int, per_tensor_step: bool, names: bool = True) -> str:
+    """``2 x N x 4 B (exp_avg, exp_avg_sq) + 4 B step per tensor``, for the table
+    (``names=False``: the short form without the state's torch names)."""
     if not opt.state:
         return "none (plain SGD keeps no state)"
     count = f"{len(opt.state)} x " if len(opt.state) > 1 else ""
     step = " + 4 B step per tensor" if opt.step_counter and per_tensor_step else ""
-    return f"{count}N x {pb} B ({', '.join(opt.state)}){step}"
+    named = f" ({', '.join(opt.state)})" if names else ""
+    return f"{count}N x {pb} B{named}{step}"
 
 
 def state_bytes_per_param(opt: Optimizer, pb: int) -> int:

@@ -12,11 +12,52 @@ def one_question(o: dict[str, Any]) -> None:
     """Combinations memcalc cannot answer together are refused, not half-answered."""
     modes = [name for name, on in (("--inference", o["inference"]),
                                    ("--lora-rank", bool(o["lora_rank"])),
-                                   ("--gpus", o["gpus"] > 1), ("--gpu", bool(o["gpu"])),
+                                   ("--gpus", o["gpus"] > 1), ("--gpu", o["gpu"] is not None),
                                    ("--measure", o["measure"])) if on]
     if len(modes) > 1:
         raise ConfigError(f"{' and '.join(modes)} cannot be combined (one question at a "
                           "time: each sizes a different setting)")
+
+
+# Options only one family reads; given to the other, they would be silently ignored.
+GPT_ONLY = ("model", "n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
+            "mlp", "untied", "no_bias", "encoder", "attention", "seq")
+MLP_ONLY = ("activation", "input_chw", "channels")
+PRESET_SETS = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
+               "mlp", "untied", "no_bias", "encoder", "norm")
+NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.removesuffix("_chw").replace("_", "-")
+
+
+def refuse_ignored(o: dict[str, Any], arch: str) -> None:
+    """An option the question does not read is an error, never silently dropped."""
+    given = o.get("_given", set())
+    if "lora_targets" in given and not o["lora_rank"]:
+        raise ConfigError("--lora-targets chooses where LoRA adapters go: give --lora-rank R")
+    if arch == "mlp":
+        wrong = [k for k in GPT_ONLY if k in given]
+        if wrong and wrong[0] == "model":
+            raise ConfigError("--model names a transformer: drop --arch mlp")
+        if wrong:
+            raise ConfigError(f"{_flag(wrong[0])} is for transformers (--model or --arch gpt); "
+                              "an MLP is sized from --layers")
+        return
+    wrong = [k for k in MLP_ONLY if k in given]
+    if wrong:
+        raise ConfigError(f"{_flag(wrong[0])} is for MLPs; a GPT's MLP is --mlp gelu|swiglu")
+    if o["model"] is not None:
+        wrong = [k for k in PRESET_SETS if k in given]
+        if wrong:
+            raise ConfigError(f"--model {o['model']} sets the shape: drop {_flag(wrong[0])} "
+                              "(or describe the model with --arch gpt and its shape options)")
+    if o["inference"]:
+        wrong = [k for k in NOT_AT_INFERENCE if k in given]
+        if wrong:
+            raise ConfigError(f"{_flag(wrong[0])} is about training; --inference runs no "
+                              "backward and no optimiser")
 
 
 def config_from(o: dict[str, Any]) -> Config:
@@ -25,21 +66,22 @@ def config_from(o: dict[str, Any]) -> Config:
     device, foreach = o["device"], o["foreach"]
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
-    arch = o["arch"] or ("gpt" if o["model"] or given else "mlp")
+    arch = o["arch"] or ("gpt" if o["model"] is not None or given else "mlp")
+    refuse_ignored(o, arch)
     common: dict[str, Any] = dict(
         batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
         foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
     if arch == "mlp":
-        if o["params"] and o["layers"]:
+        if o["params"] is not None and o["layers"] is not None:
             raise ConfigError("give --params or --layers, not both (--layers sets the count)")
         if o["norm"] == "rmsnorm":
             raise ConfigError("--norm rmsnorm is for GPT blocks; an MLP takes none, "
                               "batchnorm or layernorm")
         return Config(
-            layers=parse_layers(o["layers"]) if o["layers"] else None,
-            params=parse_count(o["params"], "--params") if o["params"] else None,
+            layers=parse_layers(o["layers"]) if o["layers"] is not None else None,
+            params=parse_count(o["params"], "--params") if o["params"] is not None else None,
             activation=o["activation"], dropout=o["dropout"], norm=o["norm"] or "none",
             loss=o["loss"], input_chw=parse_chw(o["input_chw"]) if o["input_chw"] else None,
             channels=o["channels"], **common)
@@ -47,7 +89,7 @@ def config_from(o: dict[str, Any]) -> Config:
         if o[flag]:
             raise ConfigError(f"--{flag.replace('_chw', '')} is for MLPs; a GPT is sized "
                               "from its shape")
-    if o["model"]:
+    if o["model"] is not None:
         if given:
             raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
                               "--vocab")
@@ -67,4 +109,6 @@ def config_from(o: dict[str, Any]) -> Config:
                     tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"])
         default_seq = min(o["positions"] or 128, 128)
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
-    return Config(gpt=shape, seq=seq, attention=o["attention"], **common)
+    # dropout and loss go in so that Config refuses them with its reasons.
+    return Config(gpt=shape, seq=seq, attention=o["attention"], dropout=o["dropout"],
+                  loss=o["loss"], **common)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
+from dlprep.memcalc.config import MAX_BATCH
+from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
+from dlprep.memcalc.guess import Range
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
 from dlprep.memcalc.trade import trade
 
@@ -19,21 +21,26 @@ class Row:
     name: str
     bytes: int | None
     formula: str
+    short: str = ""  # what the table prints when the formula would wrap (JSON: formula)
 
 
-def human(n: int | None) -> str:
+def human(n: int | None, digits: int = 3) -> str:
     if n is None:
         return "?"
     size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{n} B" if unit == "B" else f"{size:.3g} {unit}"
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    top = 10**digits - 0.5
+    for unit in units:
+        # From 999.5 on, 3 digits would print "1e+03": the next unit reads better.
+        if abs(size) < (1024 if unit == "B" else top) or unit == units[-1]:
+            return f"{n} B" if unit == "B" else f"{size:.{digits}g} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
 
 
-def rows(est: Estimate) -> list[Row]:
-    """The table: what is held, each with a short formula; the last row is the answer."""
+def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
+    """The table: what is held, each with a short formula; the last row is the answer
+    (for a bare parameter count, ``rng``: the peak range from assumed shapes)."""
     cfg = est.cfg
     pb = cfg.param_bytes
     n = cfg.n_params
@@ -54,33 +61,38 @@ def rows(est: Estimate) -> list[Row]:
     grads = f"N x {pb} B, one per weight"
     trained = sum(cfg.trained_shapes) if cfg.gpt is not None else n
     if trained != n:
-        grads = f"{trained:,} x {pb} B (the pooler gets none)"
+        grads = f"{trained:,} x {pb} B (not the pooler)"
     if cfg.master:
         grads = "N x 2 B + N x 4 B fp32 copies"
     out.append(Row("gradients", est.gradients, grads))
-    over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
+    opt, step = OPTIMIZERS[cfg.optimizer], cfg.device != "cuda"
     out.append(Row("optimizer state", est.optimizer_state,
-                   over + state_formula(OPTIMIZERS[cfg.optimizer], cfg.state_bytes,
-                                        cfg.device != "cuda")))
+                   state_formula(opt, cfg.state_bytes, step),
+                   state_formula(opt, cfg.state_bytes, step, names=False)))
     if est.saved_activations is None:
-        out.append(Row("saved activations", None, "unknown from a count: see the range "
-                       "below" if cfg.input_chw is None else "see the activation map"))
+        out.append(Row("saved activations", None, "depend on shapes: range below"
+                       if cfg.input_chw is None else "see the activation map"))
     else:
-        out.append(Row("saved activations", est.saved_activations, saved_formula(est)))
+        full = saved_formula(est)
+        out.append(Row("saved activations", est.saved_activations, full,
+                       full.removesuffix("/loss").removeprefix("block outputs ")))
     if est.recomputed:
         out.append(Row("recomputed saves", trade(est).recomputed,
-                       "largest block's saves, rebuilt in backward"))
+                       "largest block's, rebuilt in backward"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw
         e = cfg.act_bytes
         out.append(Row("activation map", cfg.batch * cfg.channels * h * w * e,
-                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B, one conv output"))
+                       f"{cfg.batch} x {cfg.channels} x {h} x {w} x {e} B (one conv)"))
     if est.temporaries is not None:
-        out.append(Row("temporaries at peak", est.temporaries, TEMPS.get(
-            est.at_peak.phase if est.at_peak else "", "")))
+        out.append(Row("temporaries", est.temporaries, TEMP_ROWS.get(
+            est.at_peak.phase if est.at_peak else "", "at the peak")))
     if est.workspace:
         out.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
-    if est.peak is None:
+    if est.peak is None and rng is not None and rng.low.peak and rng.high.peak:
+        out.append(Row("PEAK", None, f"{human(rng.low.peak)} to {human(rng.high.peak)} if "
+                       "shaped as below"))
+    elif est.peak is None:
         more = "+ maps, below" if cfg.input_chw else "range below"
         out.append(Row("PEAK", None, f"at least {human(est.peak_floor)}; {more}"))
     else:
@@ -89,7 +101,11 @@ def rows(est: Estimate) -> list[Row]:
     return out
 
 
-TEMPS = {"backward": "activation gradients in flight",
+# The table's row (short, one line) and the prose under it say the same thing.
+TEMP_ROWS = {"backward": "at the peak: gradients in flight",
+             "step": "at the peak: optimiser step buffers",
+             "forward": "at the peak: forward intermediates"}
+TEMPS = {"backward": "gradients in flight (not yet .grad)",
          "step": "the optimiser step's temporaries",
          "forward": "intermediates of the forward"}
 
@@ -132,16 +148,18 @@ def why(est: Estimate) -> str:
     p = est.at_peak
     phases = ", ".join(f"{k} {human(v)}" for k, v in est.phase_peaks.items())
     fixed = est.peak - sum(p.parts.values())
-    held = [f"{human(fixed)} weights, state and batch",
-            f"{human(p.parts.get('grad', 0))} gradients so far",
-            f"{human(p.parts.get('saved', 0))} saved activations",
-            f"{human(p.parts.get('temp', 0))} {TEMPS.get(p.phase, 'temporaries')}"]
+    held = [f"{human(fixed)} weights, state and batch"] + [
+        f"{human(p.parts[key])} {what}" for key, what in (
+            ("grad", "gradients so far"), ("saved", "saved activations"),
+            ("temp", TEMPS.get(p.phase, "temporaries"))) if p.parts.get(key)]
     if p.phase == "step":
         reason = "the optimiser's temporaries sit on top of everything kept; small batches " \
             "peak here"
-    elif p.phase == "backward":
+    elif p.phase == "backward" and p.parts.get("saved"):
         reason = "saved activations are still held while gradients flow; large batches " \
             "peak here"
+    elif p.phase == "backward":
+        reason = "gradients are made on top of everything kept"
     else:
         reason = "every saved activation is live at the end of the forward"
     return (f"The peak, {human(est.peak)} in {p.phase}, is {', '.join(held)}: {reason}. "
@@ -149,14 +167,21 @@ def why(est: Estimate) -> str:
 
 
 def table(items: list[Row]) -> str:
-    name_w, bytes_w, human_w = 19, 15, 9
+    texts = [f"{r.bytes:,}" if r.bytes is not None else "unknown" for r in items]
+    # Columns as wide as their longest entry, so the formula keeps the rest of the line
+    # (one line for the usual rows) and a huge number widens its column, never breaks it.
+    name_w = max(len("row"), *(len(r.name) for r in items))
+    bytes_w = max(len("bytes"), *map(len, texts))
+    sizes = [human(r.bytes) if r.bytes is not None else "" for r in items]  # no "?" column
+    human_w = max(map(len, sizes)) + 1
     formula_w = WIDTH - name_w - bytes_w - human_w - 3
     head = f"{'row':<{name_w}} {'bytes':>{bytes_w}} {'':>{human_w}} formula"
     lines = [head, "-" * WIDTH]
-    for r in items:
-        text = f"{r.bytes:,}" if r.bytes is not None else "unknown"
-        wrapped = textwrap.wrap(r.formula, formula_w) or [""]
-        lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {human(r.bytes):>{human_w}} "
+    for r, text, size in zip(items, texts, sizes, strict=True):
+        fits = len(r.formula) <= formula_w or not r.short
+        wrapped = textwrap.wrap(r.formula if fits else r.short, formula_w,
+                                break_on_hyphens=False) or [""]
+        lines.append(f"{r.name:<{name_w}} {text:>{bytes_w}} {size:>{human_w}} "
                      f"{wrapped[0]}")
         pad = " " * (name_w + bytes_w + human_w + 3)
         lines += [pad + more for more in wrapped[1:]]
@@ -176,9 +201,9 @@ def heading(est: Estimate) -> str:
     if cfg.checkpointing:
         extras.append("checkpointed blocks")
     opt = cfg.optimizer + ("" if cfg.foreach else " (per-tensor)")
-    line = (f"{what}, batch {cfg.batch}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
+    line = (f"{what}, batch {cfg.batch:,}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
             f"{cfg.device} rules")
-    return "\n".join(textwrap.wrap(line, WIDTH))
+    return wrap(line)
 
 
 def gpt_heading(est: Estimate) -> str:
@@ -188,7 +213,7 @@ def gpt_heading(est: Estimate) -> str:
     heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
     kind = ("encoder" if not g.causal else "GPT")
     line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
-            f"({cfg.n_params:,} params), batch {cfg.batch} x seq {cfg.seq}, {g.norm}, "
+            f"({cfg.n_params:,} params), batch {cfg.batch:,} x seq {cfg.seq}, {g.norm}, "
             f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
             f"{cfg.optimizer}{'' if cfg.foreach else ' (per-tensor)'}, {cfg.dtype}"
             f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
@@ -196,7 +221,8 @@ def gpt_heading(est: Estimate) -> str:
 
 
 def wrap(text: str) -> str:
-    return "\n".join(textwrap.wrap(text, WIDTH))
+    # Never split "per-tensor" or "bf16-master" across lines.
+    return "\n".join(textwrap.wrap(text, WIDTH, break_on_hyphens=False))
 
 
 def cuda_notes(est: Estimate) -> str:
@@ -211,14 +237,17 @@ def cuda_notes(est: Estimate) -> str:
 def fit_text(fit: Fit) -> str:
     budget = (f"{human(fit.capacity)} as the card reports it, less {MARGIN:.0%} kept free "
               f"for the caching allocator and an assumed {human(CUDA_CONTEXT)} CUDA context: "
-              f"{human(fit.usable)} usable")
+              f"{human(fit.usable, 4)} usable")
     if fit.batch is None:
         return wrap(f"GPU {fit.gpu}: {budget}. {fit.reason[0].upper()}{fit.reason[1:]}.")
     est = fit.estimate
     assert est is not None and est.peak is not None
     verb = "dominate" if fit.dominant.split(" (")[0].endswith("s") else "dominates"
-    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,} (the table above): "
-                f"peak {human(est.peak)} in {est.at_peak.phase if est.at_peak else '?'}, "
+    limit = (f" (memcalc searches up to {MAX_BATCH:,}; a larger one would fit too)"
+             if fit.batch >= MAX_BATCH else "")
+    return wrap(f"GPU {fit.gpu}: {budget}. Largest batch {fit.batch:,}{limit} (the table "
+                "above): "
+                f"peak {human(est.peak, 4)} in {est.at_peak.phase if est.at_peak else '?'}, "
                 f"{human(fit.headroom)} of headroom left; {fit.dominant} {verb}.")
 
 
@@ -241,52 +270,3 @@ def compare(est: Estimate, meas: Any) -> str:
         lines.append(f"{name:<20} {e if e is not None else 0:>15,} {m:>15,} {err:>+13,} "
                      f"{pct:>9}")
     return "\n".join(lines)
-
-
-def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str, Any]:
-    cfg = est.cfg
-    out: dict[str, Any] = {
-        "config": {"layers": list(cfg.layers) if cfg.layers else None, "params": cfg.n_params,
-                   "batch": cfg.batch, "activation": cfg.activation, "dropout": cfg.dropout,
-                   "norm": cfg.norm, "loss": cfg.loss, "optimizer": cfg.optimizer,
-                   "foreach": cfg.foreach, "dtype": cfg.dtype, "device": cfg.device,
-                   "weight_decay": cfg.weight_decay, "checkpointing": cfg.checkpointing,
-                   "gpt": asdict(cfg.gpt) if cfg.gpt else None, "seq": cfg.seq or None,
-                   "attention": cfg.attention if cfg.gpt else None},
-        "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula} for r in rows(est)],
-        "peak": est.peak,
-        "peak_at_least": est.peak_floor if est.peak is None else est.peak,
-        "peak_phase": est.at_peak.phase if est.at_peak else None,
-        "phase_peaks": est.phase_peaks,
-        "why": why(est) or None,
-    }
-    if est.peak is None and cfg.input_chw is None:
-        from dlprep.memcalc.guess import ASSUMPTION, peak_range
-
-        r = peak_range(cfg)
-        if r is not None:
-            out["peak_range"] = {"low": r.low.peak, "high": r.high.peak,
-                                 "low_layers": r.low.cfg.layers, "high_layers": r.high.cfg.layers,
-                                 "assumption": ASSUMPTION, "fixed": r.fixed}
-    if est.recomputed:
-        tr = trade(est)
-        out["checkpointing"] = {
-            "saved_without": tr.saved_without, "peak_without": tr.peak_without,
-            "recomputed_per_block": {str(k + 1): v for k, v in sorted(est.recomputed.items())},
-            "extra_forward_flops": tr.extra_flops, "step_matmul_flops": tr.step_flops}
-    if cfg.device == "cuda":
-        out["cuda"] = {"context_assumed": CUDA_CONTEXT, "cublas_workspace": CUBLAS_WORKSPACE,
-                       "calibrated": False}
-    if fit is not None:
-        out["gpu"] = {"name": fit.gpu, "capacity": fit.capacity, "usable": fit.usable,
-                      "margin": MARGIN, "cuda_context_assumed": CUDA_CONTEXT,
-                      "largest_batch": fit.batch, "dominant": fit.dominant,
-                      "headroom": fit.headroom,
-                      "note": fit.reason or None}
-    if meas is not None:
-        keys = ("weights", "master_weights", "buffers", "inputs", "gradients",
-                "optimizer_state", "saved_activations", "peak")
-        out["measured"] = {"device": meas.device, **{k: getattr(meas, k) for k in keys},
-                           "phase_peaks": meas.phase_peaks}
-        out["error_bytes"] = {k: (getattr(est, k) or 0) - getattr(meas, k) for k in keys}
-    return out

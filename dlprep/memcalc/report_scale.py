@@ -8,7 +8,7 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.inference import Inference
 from dlprep.memcalc.lora import Lora
-from dlprep.memcalc.report import Row, table, wrap
+from dlprep.memcalc.report import Row, human, table, wrap
 from dlprep.memcalc.zero import NOT_MODELLED, Sharded
 
 STAGES = {0: "plain data parallel (every GPU holds everything)",
@@ -24,9 +24,12 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
     return [
         Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
-            f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B"),
-        Row("activations", inf.activations, "no-grad forward's peak (estimate)"),
-        Row("PEAK", inf.peak, "weights + KV cache + activations"),
+            f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",
+            f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B"),
+        Row("activations", inf.activations, "no-grad forward's peak"),
+        *([Row("cuBLAS workspace", inf.workspace, "assumed, not calibrated on a GPU")]
+          if inf.workspace else []),
+        Row("PEAK", inf.peak, "all the rows above, held at once"),
     ]
 
 
@@ -34,23 +37,28 @@ def inference_text(cfg: Config, inf: Inference) -> str:
     g = cfg.gpt
     assert g is not None
     head = wrap(f"Inference: {g.n_layer}-layer GPT ({cfg.n_params:,} params), batch "
-                f"{cfg.batch} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention")
+                f"{cfg.batch:,} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention, "
+                f"{cfg.device} rules")
     gqa = (f" Grouped-query attention keeps {g.kv_heads} of {g.n_head} heads' K/V: "
            f"{g.n_head // g.kv_heads}x less cache than multi-head.") if g.kv_heads != g.n_head \
         else ""
-    notes = wrap("The KV cache is exact arithmetic; the activation row replays the training "
-                 "forward without autograd over the whole prompt (a prefill) and is not "
-                 "checked against a run." + gqa)
+    notes = wrap("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
+                 "dim x seq x batch x bytes. The activation row replays the training "
+                 "forward without autograd over the whole prompt (a prefill scoring every "
+                 "position); on CPU it equals a real no-grad forward to the byte. CUDA "
+                 "rules round every tensor up to 512 B and add an assumed cuBLAS "
+                 "workspace (not calibrated on a GPU)." + gqa)
     return "\n\n".join([head, table(inference_rows(cfg, inf)), notes])
 
 
 def inference_json(cfg: Config, inf: Inference) -> dict[str, Any]:
     return {"config": {"params": cfg.n_params, "batch": cfg.batch, "seq": cfg.seq,
-                       "dtype": cfg.dtype},
+                       "dtype": cfg.dtype, "device": cfg.device},
             "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
                      for r in inference_rows(cfg, inf)],
             "weights": inf.weights, "kv_cache": inf.kv_cache,
-            "activations": inf.activations, "peak": inf.peak}
+            "activations": inf.activations, "cublas_workspace": inf.workspace,
+            "peak": inf.peak}
 
 
 def zero_rows(s: Sharded) -> list[Row]:
@@ -66,9 +74,14 @@ def zero_rows(s: Sharded) -> list[Row]:
         rows.append(Row("fp32 grad copies", s.grad_copies, "made for the step; " +
                         part[s.stage >= 1]))
     if s.gathered:
-        rows.append(Row("gathered block", s.gathered, "one block's full weights while it runs"))
-    rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
-                    if s.peak is not None else "unknown: activations need shapes"))
+        rows.append(Row("gathered unit", s.gathered, "largest block or embedding, whole"))
+    if s.peak is None and s.peak_range is not None:
+        lo, hi = s.peak_range
+        rows.append(Row("PEAK per GPU", None, f"{human(lo)} to {human(hi)} if shaped as "
+                        "above"))
+    else:
+        rows.append(Row("PEAK per GPU", s.peak, "with activations (not partitioned)"
+                        if s.peak is not None else "unknown: activations need shapes"))
     return rows
 
 
@@ -86,6 +99,7 @@ def zero_json(s: Sharded) -> dict[str, Any]:
             "gradients": s.gradients, "master_weights": s.master_weights,
             "optimizer_state": s.optimizer_state, "model_states": s.model_states,
             "grad_copies": s.grad_copies, "gathered_block": s.gathered, "peak": s.peak,
+            "peak_range": list(s.peak_range) if s.peak_range else None,
             "not_modelled": NOT_MODELLED}
 
 

@@ -5,9 +5,10 @@ partitions the optimiser states (fp32 master weights and moments; here also the 
 gradient copies the step reads), stage 2 also the gradients, stage 3 also the weights.
 Each GPU then holds 1/N of a partitioned state. Activations are per GPU and not
 partitioned (the batch is per GPU). The per-GPU peak applies that partitioning to what
-the single-GPU replay has live at each phase's peak; stage 3 adds back one block's full
-weights, gathered while it runs. Not modelled: communication buckets and their
-prefetch, activation partitioning or offload, tensor and pipeline parallelism.
+the single-GPU replay has live at each phase's peak; stage 3 adds back the full weights
+of the largest unit (a block, the embedding or the head), gathered while it runs. Not
+modelled: communication buckets and their prefetch, activation partitioning or offload,
+tensor and pipeline parallelism.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ class Sharded:
     master_weights: int
     grad_copies: int  # fp32 copies of half gradients for the step
     optimizer_state: int
-    gathered: int  # stage 3: one block's full weights, gathered while it runs
+    gathered: int  # stage 3: the largest unit's full weights, gathered while it runs
     peak: int | None  # per GPU; None without activations (a parameter count only)
+    # A parameter count only: the per-GPU peaks of the assumed shapes' range (guess.py).
+    peak_range: tuple[int, int] | None = None
 
     @property
     def model_states(self) -> int:
@@ -75,11 +78,13 @@ def shard(est: Estimate, gpus: int, stage: int, block_weights: int) -> Sharded:
 
 
 def block_weights(cfg: Config) -> int:
-    """Bytes of the largest unit stage 3 gathers at once: a GPT block or an MLP layer."""
+    """Bytes of the largest unit stage 3 gathers at once: a GPT block, the token
+    embedding or the untied head (Llama-3's 128k-token head outweighs a block), or an
+    MLP layer."""
     if cfg.gpt is not None:
         g = cfg.gpt
         per = sum(a * b + (b if g.bias else 0) for _, a, b in g.linears())
-        return per * cfg.param_bytes
+        return max(per, g.vocab * g.d_model) * cfg.param_bytes
     if cfg.layers is not None:
         pairs = zip(cfg.layers, cfg.layers[1:], strict=False)
         return max(a * b + b for a, b in pairs) * cfg.param_bytes

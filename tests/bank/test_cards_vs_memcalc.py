@@ -1,4 +1,5 @@
-"""Memory and parameter-count cards agree with `dlprep memcalc`'s estimator (issue 6).
+"""Memory and parameter-count cards agree with `dlprep memcalc`'s estimator (issue 6),
+KV cache and ZeRO cards with its inference and sharding arithmetic (issue 12).
 
 Each templated card is checked for every combination of its listed values, so a card can
 never teach a number the calculator would contradict.
@@ -13,8 +14,11 @@ import pytest
 from dlprep.bank import load_bank
 from dlprep.bank.cards import Numeric
 from dlprep.bank.template import assignments, compile_formula, evaluate
-from dlprep.memcalc.config import Config
+from dlprep.memcalc.config import GPT, Config
 from dlprep.memcalc.estimate import estimate
+from dlprep.memcalc.inference import kv_cache_bytes
+from dlprep.memcalc.presets import preset
+from dlprep.memcalc.zero import shard
 
 
 def params_of(layers: tuple[int, ...]) -> float:
@@ -43,16 +47,26 @@ def master_states(billions: float) -> float:
 
 
 def zero_states(billions: float, gpus: float, stage: int) -> float:
-    """GB of model states per GPU under ZeRO stage 1, 2 or 3, built from memcalc's rows:
-    the half-precision weights and gradients, fp32 masters and Adam moments, each either
-    replicated or split `gpus` ways (the paper's K = 12 bytes are masters + m + v)."""
+    """GB of model states per GPU under ZeRO stage 1, 2 or 3, as `dlprep memcalc --gpus N
+    --zero S` computes them (dlprep/memcalc/zero.py): half weights and gradients, fp32
+    masters and Adam moments (the paper's K = 12), each replicated or split N ways."""
     e = estimate(Config(batch=1, params=int(billions * 1e9), optimizer="adam",
                         dtype="fp16-master"))
-    half_weights, half_grads = e.weights, e.gradients - e.master_grads
-    optimizer = e.master_weights + e.optimizer_state
-    sharded = {1: optimizer, 2: optimizer + half_grads, 3: optimizer + half_grads + half_weights}
-    whole = half_weights + half_grads + optimizer - sharded[stage]
-    return (whole + sharded[stage] / gpus) / 1e9
+    return shard(e, int(gpus), stage, 0).model_states / 1e9
+
+
+def kv_cache(model: str, seq: float, batch: float, unit: int) -> float:
+    """`dlprep memcalc --model M --inference --dtype fp16`'s KV cache row, in `unit` bytes."""
+    return kv_cache_bytes(preset(model).shape, int(seq), int(batch), 2) / unit
+
+
+def gqa_shrink(h: float, g: float) -> float:
+    """How many times smaller memcalc's KV cache gets with g K/V heads instead of h."""
+    def cache(kv: int) -> int:
+        shape = GPT(n_layer=1, d_model=int(h) * 128, n_head=int(h), n_kv_head=kv, vocab=8)
+        return kv_cache_bytes(shape, 1024, 1, 2)
+
+    return cache(int(h)) / cache(int(g))
 
 
 # card id -> what memcalc says for the card's variables (in the card's unit)
@@ -69,6 +83,10 @@ MEMCALC: dict[str, Callable[..., float]] = {
     "sc-zero-stage1-memory": lambda: zero_states(7.5, 64, 1),
     "sc-zero-stage2-memory": lambda: zero_states(7.5, 64, 2),
     "sc-zero-stage3-memory": lambda billions, gpus: zero_states(billions, gpus, 3),
+    "attn-kv-cache-llama2-7b": lambda seq, batch: kv_cache("llama-2-7b", seq, batch, 2**30),
+    "attn-kv-cache-llama3-gqa": lambda: kv_cache("llama-3-8b", 8192, 1, 2**20),
+    "attn-gqa-cache-reduction": gqa_shrink,
+    "sc-kv-cache-token-capacity": lambda: 40 * 2**30 / kv_cache("llama-2-7b", 1, 1, 1),
 }
 
 
