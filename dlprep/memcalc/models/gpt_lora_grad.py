@@ -11,7 +11,7 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_lora import recompute
-from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, norm_bwd
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, norm_bwd, scale_grad
 from dlprep.memcalc.models.gpt_ops import Graph
 from dlprep.memcalc.timeline import Timeline
 
@@ -50,13 +50,16 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
     L, n = gr.layers[i], f"block {i + 1}"
     x_rg, r_rg = L["in_rg"], L["r_rg"]
     frame = L["in"] if cfg.checkpointing else None
+    if r_rg:
+        t.share(grad)  # the residual keeps it for the attention side
+    m = None
     if cfg.checkpointing:
+        if L["down"]["adapted"]:
+            m = scale_grad(t, z, grad, L["down"], f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
-    if r_rg:
-        t.share(grad)  # the residual keeps it for the attention side
-    gh = _mlp_bwd(t, z, grad, L, n, grads)
+    gh = _mlp_bwd(t, z, grad, L, n, grads, m)
     if not r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
@@ -80,9 +83,9 @@ def _end(t: Timeline, frame: str | None) -> None:
 
 
 def _mlp_bwd(t: Timeline, z: LoraSizes, grad: str, L: dict[str, Any], n: str,
-             grads: list[str]) -> str | None:
+             grads: list[str], m: str | None) -> str | None:
     g = z.g
-    gm = linear_bwd(t, z, grad, L["down"], f"{n} down", grads)
+    gm = linear_bwd(t, z, grad, L["down"], f"{n} down", grads, m=m)
     if not L["a_rg"]:
         return None
     assert gm is not None

@@ -180,19 +180,29 @@ def _base_bwd(t: Timeline, z: LoraSizes, a: int, b: int, name: str) -> str:
     return new
 
 
+def scale_grad(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str) -> str:
+    """The adapter's first backward node, ``grad * alpha/r``: it saves nothing, so under
+    checkpointing it runs before the block is recomputed."""
+    m = t.alloc(z.bt * rec["b"] * z.e, f"{name} grad x alpha/r")
+    if not rec["rg"]:  # the frozen base's branch needs no gradient: only this held it
+        t.drop(grad)
+    return m
+
+
 def linear_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str,
-               grads: list[str], acc: str | None = None) -> str | None:
+               grads: list[str], acc: str | None = None,
+               m: str | None = None) -> str | None:
     """The input gradient (added to ``acc``, a gradient already waiting for the same
-    input), or ``acc`` when the input requires none. Only adapters get ``.grad``."""
+    input), or ``acc`` when the input requires none. Only adapters get ``.grad``.
+    ``m``: ``scale_grad`` already ran."""
     a, b, rg = rec["a"], rec["b"], rec["rg"]
     if not rec["adapted"]:
         new = _base_bwd(t, z, a, b, name)
         t.drop(grad)
         return new if acc is None else add_grads(t, acc, new, z.bt * a * z.e,
                                                  f"{name} input grads added")
-    m = t.alloc(z.bt * b * z.e, f"{name} grad x alpha/r")
-    if not rg:  # the frozen base's branch needs no gradient: only the adapter's holds it
-        t.drop(grad)
+    if m is None:
+        m = scale_grad(t, z, grad, rec, name)
     keep(t, grads, t.alloc(b * z.r * z.pb, f"{name} B grad"))
     gah = t.alloc(z.bt * z.r * z.e, f"{name} A(x) grad")
     t.drop(m)
