@@ -138,7 +138,7 @@ def memcalc(**opts: Any) -> None:
         if stage and opts["gpus"] == 1:
             raise ConfigError("ZeRO partitions across GPUs: give --gpus N with N > 1")
         one_question(opts)
-        if opts["lora_rank"] or opts["base_dtype"] != "same":
+        if cfg.lora is not None:
             _emit_lora(cfg, opts)
             return
         if opts["inference"]:
@@ -215,19 +215,42 @@ def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
 
 
 def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
-    from dlprep.memcalc import report_scale
+    from dlprep.memcalc import report, report_lora
     from dlprep.memcalc.estimate import estimate
-    from dlprep.memcalc.lora import lora, parse_targets
+    from dlprep.memcalc.lora import lora
 
-    if not o["lora_rank"]:
-        raise ConfigError("--base-dtype nf4 is QLoRA: give --lora-rank R too")
-    adapted = lora(cfg, o["lora_rank"], parse_targets(o["lora_targets"]),
-                   "nf4" if o["base_dtype"] == "nf4" else cfg.dtype)
-    full = estimate(cfg)
+    assert cfg.lora is not None
+    if o["measure"] and cfg.lora.nf4:
+        raise ConfigError("--measure trains the LoRA rig with a bf16/fp32 base; bitsandbytes' "
+                          "4-bit kernels are not part of it: drop --base-dtype nf4 to measure")
+    gpu = o["gpu"]
+    fit = _fit(replace(cfg, foreach=True) if o["foreach"] is None else cfg, gpu) if gpu \
+        else None
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found.
+    est = fit.estimate if fit is not None and fit.batch is not None else estimate(cfg)
+    shown = est.cfg
+    meas = _measure(shown, o["device"], est.peak) if o["measure"] else None
+    adapted = lora(shown)
+    full = estimate(replace(shown, lora=None))
     if o["as_json"]:
-        click.echo(json.dumps(report_scale.lora_json(cfg, adapted, full), indent=2))
-    else:
-        click.echo(report_scale.lora_text(cfg, adapted, full))
+        click.echo(json.dumps(report_lora.lora_json(est, adapted, full, fit, meas), indent=2))
+        return
+    click.echo(report.heading(est))
+    click.echo(report_lora.lora_heading(shown, adapted))
+    click.echo()
+    click.echo(report.table(report_lora.lora_rows(shown, adapted, est)))
+    for text in (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
+                 report.cuda_notes(est)):
+        if text:
+            click.echo()
+            click.echo(report.wrap(text))
+    if fit is not None:
+        click.echo()
+        click.echo(report.fit_text(fit))
+    if meas is not None:
+        click.echo()
+        click.echo(f"Estimate vs measured ({meas.device}, one warmed-up training step):")
+        click.echo(report.compare(est, meas))
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool) -> None:
