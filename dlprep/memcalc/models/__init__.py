@@ -1,7 +1,8 @@
 """Model families. Each has the same shape: a pure replay module (``mlp``, ``gpt``) with
 ``static(cfg, t)``, ``forward(t, cfg)`` and ``backward(t, cfg, graph)``, and a torch rig
 (``mlp_rig``, ``gpt_rig``) with ``build_net(cfg, kw)`` and ``batch(cfg, device, half)``.
-Adding a family means adding those two modules and a branch here (LoRA on a GPT is\n``gpt_lora`` / ``gpt_lora_rig``).
+Adding a family means adding those two modules and a branch here (LoRA on a GPT is
+``gpt_lora`` / ``gpt_lora_rig``).
 """
 
 from __future__ import annotations
