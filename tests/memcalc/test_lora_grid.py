@@ -130,3 +130,25 @@ def test_lora_phase_peaks_match_the_allocator(cfg: Config) -> None:
     assert set(seen) == set(got)
     for phase, peak in got.items():
         assert 0 <= seen[phase] - peak <= 8 * scalars + rng + 16, (phase, seen[phase], peak)
+
+
+@pytest.mark.parametrize("cfg", [c for c in grid() if c.dtype in ("bf16", "bf16-master")][::3],
+                         ids=lambda c: f"{c.lora.targets if c.lora else ''}-{c.checkpointing}")
+def test_qlora_adds_only_transient_dequantised_weights(cfg: Config) -> None:
+    """QLoRA cannot be measured here (bitsandbytes' kernels): its replay must equal the
+    measured bf16-base step's but for the 4-bit weights and transient temporaries (the
+    dequantised weight, PEFT's clone), which nothing keeps into the optimiser step."""
+    from dataclasses import replace
+
+    assert cfg.lora is not None and cfg.gpt is not None
+    plain = estimate(cfg)
+    four = estimate(replace(cfg, lora=replace(cfg.lora, nf4=True)))
+    assert four.saved_activations == plain.saved_activations
+    assert four.weights < plain.weights
+    assert four.phase_peaks["step"] - four.weights == plain.phase_peaks["step"] - plain.weights
+    bt = cfg.batch * cfg.seq
+    widest = max(a * b + bt * b for _, a, b in cfg.gpt.linears()) * 2
+    for phase in ("forward", "backward"):
+        extra = (four.phase_peaks[phase] - four.weights) - (
+            plain.phase_peaks[phase] - plain.weights)
+        assert 0 <= extra <= widest, (phase, extra, widest)

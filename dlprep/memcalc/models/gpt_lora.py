@@ -168,11 +168,10 @@ def _mlp(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any], n: str,
         u, u_rg, L["up"] = linear(t, z, h, rg, g.d_model, g.ff, f"{n} up")
         if u_rg:  # GELU saves its input before it runs
             t.save(u)
+        L["act"], L["a_rg"] = [u], u_rg
         _stop_before_down(z, stop, u_rg)
         a = t.alloc(z.F, f"{n} GELU")
         t.drop(u)
-        L["act"] = [u]
-        a_rg = u_rg
     else:
         gate, g_rg, L["gate"] = linear(t, z, h, rg, g.d_model, g.ff, f"{n} gate")
         act = t.alloc(z.F, f"{n} SiLU(gate)")
@@ -184,15 +183,12 @@ def _mlp(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any], n: str,
             t.save(act)
         if g_rg:
             t.save(up)
+        L["act"], L["gu_rg"], L["a_rg"] = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
         _stop_before_down(z, stop, g_rg or u_rg)
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
         t.drop(act)
         t.drop(up)
-        L["act"] = [gate, act, up]
-        L["gu_rg"] = (g_rg, u_rg)
-        a_rg = g_rg or u_rg
-    L["a_rg"] = a_rg
-    y, y_rg, L["down"] = linear(t, z, a, a_rg, g.ff, g.d_model, f"{n} down", stop=stop)
+    y, y_rg, L["down"] = linear(t, z, a, L["a_rg"], g.ff, g.d_model, f"{n} down", stop=stop)
     t.drop(a)
     return y, y_rg
 
