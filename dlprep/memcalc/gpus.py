@@ -154,9 +154,10 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
     if _peak(cfg, low) > usable:
         est = estimate(_cuda(cfg, low))
         states = est.weights + est.master_weights + est.gradients + est.optimizer_state
-        hint = (f"; weights, gradients and optimiser state alone take {states:,} B: "
-                "shard them (--gpus N --zero 3) or train adapters (--lora-rank)"
-                if states > usable // 2 else "")
+        fix = ("store the base in 4 bits (--base-dtype nf4)" if cfg.lora is not None
+               else "shard them (--gpus N --zero 3) or train adapters (--lora-rank)")
+        hint = (f"; weights, gradients and optimiser state alone take {states:,} B: {fix}"
+                if states > usable // 2 and not (cfg.lora and cfg.lora.nf4) else "")
         return Fit(gpu, capacity, usable, None, est, dominant(est),
                    f"even batch {low} needs more than the {usable:,} usable bytes{hint}")
     hull = _envelope(cfg, low)

@@ -83,9 +83,18 @@ def lora_notes(cfg: Config, lo: Lora, est: Estimate, full: Estimate) -> str:
                  f"temporaries ({NF4_MODELLED}); not modelled: {NF4_NOT_MODELLED}. The "
                  "4-bit rows are not checked against a run; the same step with a bf16/fp32 "
                  "base is (--measure).")
+    elif _bert_extras(cfg):
+        text += (" This preset's BERT extras (segment embedding, embedding norm, pooler, "
+                 "post-norm) are frozen and not replayed; the rig builds pre-norm blocks.")
     else:
         text += " Exact on CPU to the byte against a real LoRA step (--measure)."
     return wrap(text)
+
+
+def _bert_extras(cfg: Config) -> bool:
+    g = cfg.gpt
+    return g is not None and bool(g.token_types or g.embed_norm or g.pooler
+                                  or not g.final_norm)
 
 
 def lora_json(est: Estimate, lo: Lora, full: Estimate, fit: Any = None,
@@ -102,7 +111,7 @@ def lora_json(est: Estimate, lo: Lora, full: Estimate, fit: Any = None,
                    "master_weights": lo.master_weights, "gradients": lo.gradients,
                    "optimizer_state": lo.optimizer_state, "model_states": lo.model_states,
                    "full_finetune_peak": full.peak,
-                   "exact": lo.base_dtype != "nf4"}
+                   "exact": lo.base_dtype != "nf4" and not _bert_extras(cfg)}
     if lo.base_dtype == "nf4":
         out["lora"].update({"base_formula": QLORA, "modelled": NF4_MODELLED,
                             "not_modelled": NF4_NOT_MODELLED})
