@@ -331,9 +331,9 @@ def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:
     if bad or not lo.targets:
         raise ConfigError(f"--lora-targets takes names from {','.join(LORA_TARGETS)}; "
                           f"got {','.join(lo.targets)!r}")
-    if cfg.amp:
-        raise ConfigError("LoRA under autocast is not replayed (frozen weights are cast "
-                          "anew at every use): choose --dtype fp32, bf16, fp16 or *-master")
+    if cfg.amp and lo.nf4:
+        raise ConfigError("QLoRA computes in the dtype its 4-bit weights are dequantised "
+                          "to: choose --dtype bf16 (or fp16, *-master), not autocast")
     missing = [t for t in lo.targets if t not in names]
     if missing:
         raise ConfigError(f"this model has no {', '.join(missing)} projection "

@@ -1,12 +1,13 @@
-"""The LoRA replay equals a measured training step to the byte, over a 96-config grid.
+"""The LoRA replay equals a measured training step to the byte, over a 144-config grid.
 
 The base GPT is frozen and rank-r adapters train on a subset of its Linears. What a
 block saves then depends on which tensors require grad (block 1's input requires none),
 so the grid crosses target subsets (PEFT's default q,v; attention only; MLP only; one
 projection; all seven) with the GPT grid's axes: both attentions, grouped-query heads,
 both norms, both MLPs, tied and untied heads, biases or none, fp32, pure bf16 and half
-models with fp32 master weights (of the adapters), four optimisers, half of them with
-every block checkpointed, batch 1 (matmul's reshapes are views) and larger.
+models with fp32 master weights (of the adapters), autocast (bf16 and fp16: frozen
+weights are cast at every use, adapters' casts are cached), four optimisers, half of
+them with every block checkpointed, batch 1 (matmul's reshapes are views) and larger.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ BLOCKS = [  # (norm, mlp, tied, bias, max_pos, causal)
 ]
 TARGETS = [("q", "v"), ("q", "k", "v", "o"), ("up", "down"), ("k",), ("o",), ("down",),
            ("q", "k", "v", "o", "gate", "up", "down"), ("gate",), ("v", "up")]
-DTYPES = ["fp32", "bf16", "bf16-master", "fp16-master"]
+DTYPES = ["fp32", "bf16", "amp-bf16", "amp-fp16", "bf16-master", "fp16-master"]
 OPTIMIZERS = [("adamw", True), ("sgd", True), ("adam", False), ("momentum", True)]
 
 
@@ -53,7 +54,7 @@ def grid() -> list[Config]:
         g = GPT(n_layer=L, d_model=d, n_head=H, n_kv_head=KV, d_ff=ff, vocab=V,
                 max_pos=pos, norm=norm, mlp=mlp, tied=tied, bias=bias, causal=causal)
         out.append(Config(batch=1 + n % 3, seq=T, gpt=g, attention=attention, dtype=dtype,
-                          optimizer=opt, foreach=foreach, checkpointing=n // 2 % 2 == 1,
+                          optimizer=opt, foreach=foreach, checkpointing=(n // 2 + b + s) % 2 == 1,
                           weight_decay=0.01 if n % 5 == 0 else 0.0,
                           lora=Adapters(rank=1 + n % 4, targets=targets)))
     return out
@@ -92,7 +93,7 @@ def test_bad_adapters_are_refused(kw: dict) -> None:
     with pytest.raises(ConfigError):
         Config(batch=2, seq=4, gpt=g, lora=Adapters(**{"rank": 2, **kw}))
     with pytest.raises(ConfigError, match="autocast"):
-        Config(batch=2, seq=4, gpt=g, dtype="amp-bf16", lora=Adapters(rank=2))
+        Config(batch=2, seq=4, gpt=g, dtype="amp-bf16", lora=Adapters(rank=2, nf4=True))
 
 
 ALLOCATOR = [

@@ -150,7 +150,7 @@ def test_lora_cli_gives_one_exact_peak(run, flat) -> None:
     assert lo["model_states"] < data["peak"] < lo["full_finetune_peak"] and lo["exact"]
     for bad in (["--lora-rank", "8", "--lora-targets", "q,x"], ["--base-dtype", "nf4"],
                 ["--lora-rank", "0", "--base-dtype", "nf4"], ["--lora-rank", "-3"],
-                ["--lora-rank", "4", "--dtype", "amp-bf16"],
+                ["--lora-rank", "4", "--dtype", "amp-bf16", "--base-dtype", "nf4"],
                 ["--lora-rank", "4", "--base-dtype", "nf4", "--measure"],
                 ["--lora-rank", "4", "--gpus", "8"]):
         code, out, err = run("--model", "gpt2", "--seq", "64", *bad)

@@ -39,10 +39,10 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         if cfg.checkpointing:
             t.save(x)  # checkpoint() keeps the block input; inside, nothing is saved
             mode, t.no_grad = t.no_grad, True
-            out, out_rg = block(t, z, x, rg, L, i)
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
             t.no_grad = mode
         else:
-            out, out_rg = block(t, z, x, rg, L, i)
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
         t.drop(x)
         x, rg = out, out_rg
         gr.layers.append(L)
@@ -50,11 +50,22 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     h, gr.keys["final"] = norm_fwd(t, z, x, rg, "final norm") if g.final_norm else (x, [])
     if g.final_norm:
         t.drop(x)
-    # The head is frozen (tied or not): its input gradient needs only the resident weight.
+    # The head is frozen (tied or not): its input gradient needs only its weight
+    # (resident, or under autocast a half cast kept for backward).
+    head: dict[str, Any] = {"w": None, "cast": z.amp}
+    if z.amp:
+        head["w"] = t.alloc(z.V * g.d_model * 2, "output head weight cast")
+        t.save(head["w"])
+        xc = t.alloc(z.bt * g.d_model * 2, "output head input cast")
     logits = t.alloc(z.bt * z.V * z.e, "output head output")
+    if z.amp:
+        t.drop(xc)
+        t.drop(head["w"])
     t.drop(h)
+    gr.keys["head"] = head
     if t.no_grad:
         return gr
+    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
     ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
     loss = t.alloc(z.er, "loss")
     tw = t.alloc(z.er, "nll_loss total_weight")
@@ -62,7 +73,11 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     t.save(tw)
     t.drop(tw)
     t.drop(ls)
+    if z.amp:
+        t.drop(src)
     t.drop(logits)
+    for k in gr.cache:  # leaving autocast: only the casts autograd saved live on
+        t.drop(k)
     if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
         scaled = t.alloc(z.er, "loss x scale")
         t.drop(loss)
@@ -71,14 +86,14 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
-def block(t: Timeline, z: LoraSizes, x: str, rg: bool, L: dict[str, Any], i: int,
-          stop: bool = False) -> tuple[str, bool]:
+def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict[str, Any],
+          i: int, stop: bool = False) -> tuple[str, bool]:
     """One pre-norm block: (output, whether it requires grad). ``stop``: checkpoint's
     recompute, which raises ``Stop`` once the block's last saved tensor is saved again
     (the down projection's weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
     h, L["norm1"] = norm_fwd(t, z, x, rg, f"{n} norm 1")
-    o, o_rg, drops = _attention(t, z, h, rg, L, n)
+    o, o_rg, drops = _attention(t, z, cache, h, rg, L, n)
     t.drop(h)
     for k in drops:
         t.drop(k)
@@ -86,7 +101,7 @@ def block(t: Timeline, z: LoraSizes, x: str, rg: bool, L: dict[str, Any], i: int
     t.drop(o)
     r_rg = L["r_rg"] = rg or o_rg
     h2, L["norm2"] = norm_fwd(t, z, r, r_rg, f"{n} norm 2")
-    y, y_rg = _mlp(t, z, h2, r_rg, L, n, stop)
+    y, y_rg = _mlp(t, z, cache, h2, r_rg, L, n, stop)
     t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
     t.drop(y)
@@ -94,16 +109,16 @@ def block(t: Timeline, z: LoraSizes, x: str, rg: bool, L: dict[str, Any], i: int
     return out, r_rg or y_rg
 
 
-def _attention(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any],
-               n: str) -> tuple[str, bool, list[str]]:
+def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
+               L: dict[str, Any], n: str) -> tuple[str, bool, list[str]]:
     """(o's output, whether it requires grad, the locals Python drops after h)."""
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
     d = g.d_model
-    q, q_rg, L["q"] = linear(t, z, h, rg, d, d, f"{n} q")
-    k, k_rg, L["k"] = linear(t, z, h, rg, d, kvd, f"{n} k")
-    v, v_rg, L["v"] = linear(t, z, h, rg, d, kvd, f"{n} v")
+    q, q_rg, L["q"] = linear(t, z, c_, h, rg, d, d, f"{n} q", cast=True)
+    k, k_rg, L["k"] = linear(t, z, c_, h, rg, d, kvd, f"{n} k", cast=True)
+    v, v_rg, L["v"] = linear(t, z, c_, h, rg, d, kvd, f"{n} v", cast=True)
     if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
@@ -120,7 +135,7 @@ def _attention(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any],
                 t.save(key)
         t.drop(lse)
         L["attn"] = [q, k, v, out, lse]
-        o, o_rg, L["o"] = linear(t, z, out, any_rg, d, d, f"{n} o")
+        o, o_rg, L["o"] = linear(t, z, c_, out, any_rg, d, d, f"{n} o")
         return o, o_rg, [q, k, v, out]
     qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
     kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
@@ -154,18 +169,18 @@ def _attention(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any],
         t.drop(vc)
     y_rg = s_rg or v_rg
     c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
-    o, o_rg, L["o"] = linear(t, z, c, y_rg, d, d, f"{n} o")
+    o, o_rg, L["o"] = linear(t, z, c_, c, y_rg, d, d, f"{n} o")
     if c != y:
         t.drop(c)
     L["attn"] = [qc, kc, p, vc]
     return o, o_rg, [q, k, v, p, y]
 
 
-def _mlp(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any], n: str,
-         stop: bool) -> tuple[str, bool]:
+def _mlp(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool, L: dict[str, Any],
+         n: str, stop: bool) -> tuple[str, bool]:
     g = z.g
     if g.mlp == "gelu":
-        u, u_rg, L["up"] = linear(t, z, h, rg, g.d_model, g.ff, f"{n} up")
+        u, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
         if u_rg:  # GELU saves its input before it runs
             t.save(u)
         L["act"], L["a_rg"] = [u], u_rg
@@ -173,12 +188,12 @@ def _mlp(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any], n: str,
         a = t.alloc(z.F, f"{n} GELU")
         t.drop(u)
     else:
-        gate, g_rg, L["gate"] = linear(t, z, h, rg, g.d_model, g.ff, f"{n} gate")
+        gate, g_rg, L["gate"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} gate", cast=True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
         if g_rg:
             t.save(gate)
         t.drop(gate)
-        up, u_rg, L["up"] = linear(t, z, h, rg, g.d_model, g.ff, f"{n} up")
+        up, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
         if u_rg:
             t.save(act)
         if g_rg:
@@ -188,7 +203,8 @@ def _mlp(t: Timeline, z: LoraSizes, h: str, rg: bool, L: dict[str, Any], n: str,
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
         t.drop(act)
         t.drop(up)
-    y, y_rg, L["down"] = linear(t, z, a, L["a_rg"], g.ff, g.d_model, f"{n} down", stop=stop)
+    y, y_rg, L["down"] = linear(t, z, c_, a, L["a_rg"], g.ff, g.d_model, f"{n} down",
+                             stop=stop)
     t.drop(a)
     return y, y_rg
 
@@ -205,7 +221,7 @@ def recompute(t: Timeline, z: LoraSizes, L: dict[str, Any], i: int) -> None:
     saving this time, until its last save; then everything only Python held dies."""
     first = t._n
     try:
-        block(t, z, L["in"], L["in_rg"], L, i, stop=True)
+        block(t, z, [], L["in"], L["in_rg"], L, i, stop=True)
     except Stop as end:
         if end.args[0] is not None:
             L["down"] = end.args[0]

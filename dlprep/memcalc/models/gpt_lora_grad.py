@@ -30,8 +30,19 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
     t.drop(g1)
     t.release(gr.keys["ls"])
-    new = t.alloc(z.N, "output head input grad")  # the frozen head: no weight grad
+    head = gr.keys["head"]
+    if z.amp:
+        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
+        t.drop(grad)
+        grad = half
+    new = t.alloc(z.bt * g.d_model * z.e, "output head input grad")  # no weight grad
     t.drop(grad)
+    if head["w"] is not None:
+        t.release(head["w"])
+    if head["cast"]:
+        n32 = t.alloc(z.N32, "output head input grad to float32")
+        t.drop(new)
+        new = n32
     grad = new
     if g.final_norm:
         grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm")
@@ -50,30 +61,40 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
     L, n = gr.layers[i], f"block {i + 1}"
     x_rg, r_rg = L["in_rg"], L["r_rg"]
     frame = L["in"] if cfg.checkpointing else None
-    if r_rg:
-        t.share(grad)  # the residual keeps it for the attention side
+    branch = _branch(t, z, grad, r_rg, n)
     m = None
     if cfg.checkpointing:
         if L["down"]["adapted"]:
-            m = scale_grad(t, z, grad, L["down"], f"{n} down")
+            m = scale_grad(t, z, branch, L["down"], f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
-    gh = _mlp_bwd(t, z, grad, L, n, grads, m)
+    gh = _mlp_bwd(t, z, branch, L, n, grads, m)
     if not r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
         return None
     assert gh is not None
     grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", acc=grad)
-    if x_rg:
-        t.share(grad)
-    acc = _attention_side(t, z, grad, L, n, grads)
+    acc = _attention_side(t, z, _branch(t, z, grad, x_rg, n), L, n, grads)
     if not x_rg:
         _end(t, frame)
         return None
     assert acc is not None
     return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", acc=grad, frame=frame)
+
+
+def _branch(t: Timeline, z: LoraSizes, grad: str, both: bool, n: str) -> str:
+    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast); ``both``:
+    x requires grad too and keeps ``grad``, else only f's branch held it."""
+    if z.amp:
+        half = t.alloc(z.NL, f"{n} grad to half for the branch")
+        if not both:
+            t.drop(grad)
+        return half
+    if both:
+        t.share(grad)
+    return grad
 
 
 def _end(t: Timeline, frame: str | None) -> None:

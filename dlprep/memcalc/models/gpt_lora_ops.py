@@ -127,27 +127,43 @@ class Stop(Exception):
     """Checkpoint's recompute has saved the block's last tensor: it unwinds here."""
 
 
-def linear(t: Timeline, z: LoraSizes, x: str, rg: bool, a: int, b: int, name: str,
-           stop: bool = False) -> tuple[str, bool, dict[str, Any]]:
+def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int, b: int,
+           name: str, cast: bool = False, stop: bool = False) -> tuple[str, bool, dict[str, Any]]:
     """``base(x) + B(A(x)) * alpha / r`` (PEFT's order) or the frozen base alone:
     (output, whether it requires grad, what its backward needs). The adapter path saves
     x (for A's gradient) and A(x) (for B's); the frozen base saves nothing (its weight is
-    resident). An NF4 base dequantises its weight into a temporary for the matmul, and
-    PEFT clones a 4-bit base's output before adding the adapter's."""
+    resident). Under autocast (``cast``: x is fp32) every matmul casts its operands to
+    half: a frozen weight's cast is not cached (autocast caches leaves that require
+    grad), so it dies after the matmul unless kept for the input gradient; A's and B's
+    casts sit in ``cache`` until autocast exits. An NF4 base dequantises its weight into
+    a temporary for the matmul; PEFT clones a 4-bit base's output before adding."""
     adapted = name.rsplit(" ", 1)[-1] in z.targets
-    rec: dict[str, Any] = {"in": x, "rg": rg, "a": a, "b": b, "adapted": adapted}
-    if stop and not adapted:  # its weight, saved before the matmul, was the last save
-        raise Stop(rec)
-    base = _base(t, z, a, b, name)
+    cast = cast and z.amp
+    rec: dict[str, Any] = {"in": x, "rg": rg, "a": a, "b": b, "adapted": adapted,
+                           "cast": cast, "w": None}
+    base = _base(t, z, rec, name, stop and not adapted)
     if not adapted:
         return base, rg, rec
     if z.nf4:
         clone = t.alloc(z.bt * b * z.e, f"{name} 4-bit output cloned (PEFT)")
         t.drop(base)
         base = clone
-    ah = t.alloc(z.bt * z.r * z.e, f"{name} A(x)")
-    t.save(x)
-    rec["ah"] = ah
+    if z.amp:
+        rec["ac"] = t.alloc(z.r * a * 2, f"{name} A cast")
+        cache.append(rec["ac"])
+        if rg:
+            t.save(rec["ac"])
+        xa = rec["xa"] = t.alloc(z.bt * a * 2, f"{name} input cast for A") if cast else x
+    else:
+        xa = rec["xa"] = x
+    t.save(xa)
+    ah = rec["ah"] = t.alloc(z.bt * z.r * z.e, f"{name} A(x)")
+    if xa != x:
+        t.drop(xa)
+    if z.amp:
+        rec["bc"] = t.alloc(b * z.r * 2, f"{name} B cast")
+        cache.append(rec["bc"])
+        t.save(rec["bc"])
     if stop:  # B's matmul saves A(x) and B before it runs: the recompute's last save
         t.save(ah)
         raise Stop(rec)
@@ -162,7 +178,24 @@ def linear(t: Timeline, z: LoraSizes, x: str, rg: bool, a: int, b: int, name: st
     return out, True, rec
 
 
-def _base(t: Timeline, z: LoraSizes, a: int, b: int, name: str) -> str:
+def _base(t: Timeline, z: LoraSizes, rec: dict[str, Any], name: str, stop: bool) -> str:
+    a, b = rec["a"], rec["b"]
+    if z.amp:  # bias, weight and (fp32) input cast to half for this matmul alone
+        bc = t.alloc(b * 2, f"{name} bias cast") if z.g.bias else None
+        wc = t.alloc(a * b * 2, f"{name} weight cast")
+        if rec["rg"]:
+            t.save(wc)
+            rec["w"] = wc
+        if stop:  # the frozen weight, saved before the matmul, was the recompute's last
+            raise Stop(rec)
+        xc = t.alloc(z.bt * a * 2, f"{name} input cast") if rec["cast"] else None
+        out = t.alloc(z.bt * b * 2, f"{name} output")
+        for k in (xc, wc, bc):
+            if k is not None:
+                t.drop(k)
+        return out
+    if stop:  # the frozen weight, saved before the matmul, was the recompute's last
+        raise Stop(rec)
     if not z.nf4:
         return t.alloc(z.bt * b * z.e, f"{name} output")
     w = t.alloc(a * b * z.e, f"{name} 4-bit weight dequantised")
@@ -171,13 +204,30 @@ def _base(t: Timeline, z: LoraSizes, a: int, b: int, name: str) -> str:
     return out
 
 
-def _base_bwd(t: Timeline, z: LoraSizes, a: int, b: int, name: str) -> str:
-    if not z.nf4:
-        return t.alloc(z.bt * a * z.e, f"{name} input grad")
-    w = t.alloc(a * b * z.e, f"{name} 4-bit weight dequantised again")
-    new = t.alloc(z.bt * a * z.e, f"{name} input grad")
-    t.drop(w)
-    return new
+def _base_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str,
+              acc: str | None) -> str:
+    """The frozen base's input gradient (no weight gradient), added to ``acc``."""
+    a, b = rec["a"], rec["b"]
+    if z.nf4:
+        w = t.alloc(a * b * z.e, f"{name} 4-bit weight dequantised again")
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+        t.drop(w)
+    else:
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+    t.drop(grad)
+    if rec["w"] is not None:
+        t.release(rec["w"])
+    if rec["cast"]:  # the input cast's backward: back to fp32
+        n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
+        t.drop(new)
+        new = n32
+    return _accumulate(t, acc, new, name)
+
+
+def _accumulate(t: Timeline, acc: str | None, new: str, name: str) -> str:
+    if acc is None:
+        return new
+    return add_grads(t, acc, new, t.tensors[new].nbytes, f"{name} input grads added")
 
 
 def scale_grad(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str) -> str:
@@ -189,6 +239,14 @@ def scale_grad(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: 
     return m
 
 
+def _param_grad(t: Timeline, z: LoraSizes, grads: list[str], half: str, n: int,
+                name: str) -> None:
+    """Under autocast the half gradient of A's (or B's) cast becomes the fp32 ``.grad``."""
+    g32 = t.alloc(n * 4, f"{name} to float32")
+    t.drop(half)
+    keep(t, grads, g32)
+
+
 def linear_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str,
                grads: list[str], acc: str | None = None,
                m: str | None = None) -> str | None:
@@ -197,24 +255,35 @@ def linear_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: 
     ``m``: ``scale_grad`` already ran."""
     a, b, rg = rec["a"], rec["b"], rec["rg"]
     if not rec["adapted"]:
-        new = _base_bwd(t, z, a, b, name)
-        t.drop(grad)
-        return new if acc is None else add_grads(t, acc, new, z.bt * a * z.e,
-                                                 f"{name} input grads added")
+        return _base_bwd(t, z, grad, rec, name, acc)
     if m is None:
         m = scale_grad(t, z, grad, rec, name)
-    keep(t, grads, t.alloc(b * z.r * z.pb, f"{name} B grad"))
+    gb = t.alloc(b * z.r * (2 if z.amp else z.pb), f"{name} B grad")
+    if not z.amp:
+        keep(t, grads, gb)
     gah = t.alloc(z.bt * z.r * z.e, f"{name} A(x) grad")
     t.drop(m)
+    if z.amp:
+        t.release(rec["bc"])
     t.release(rec["ah"])
-    keep(t, grads, t.alloc(z.r * a * z.pb, f"{name} A grad"))
+    if z.amp:
+        _param_grad(t, z, grads, gb, b * z.r, f"{name} B grad")
+    ga = t.alloc(z.r * a * (2 if z.amp else z.pb), f"{name} A grad")
+    if not z.amp:
+        keep(t, grads, ga)
     gx = t.alloc(z.bt * a * z.e, f"{name} input grad via A") if rg else None
     t.drop(gah)
-    t.release(rec["in"])
+    if z.amp and rg:
+        t.release(rec["ac"])
+    t.release(rec["xa"])
+    if gx is not None:
+        if rec["cast"]:
+            g32 = t.alloc(z.bt * a * 4, f"{name} input grad via A to float32")
+            t.drop(gx)
+            gx = g32
+        acc = _accumulate(t, acc, gx, name)
+    if z.amp:
+        _param_grad(t, z, grads, ga, z.r * a, f"{name} A grad")
     if gx is None:
         return acc
-    nbytes = z.bt * a * z.e
-    acc = gx if acc is None else add_grads(t, acc, gx, nbytes, f"{name} input grads added")
-    new = _base_bwd(t, z, a, b, name)
-    t.drop(grad)
-    return add_grads(t, acc, new, nbytes, f"{name} input grads added")
+    return _base_bwd(t, z, grad, rec, name, acc)
