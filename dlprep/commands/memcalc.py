@@ -57,6 +57,7 @@ def _fail(message: str) -> BadInput:
     "  dlprep memcalc --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
     "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --dtype bf16-master\n"
     "  dlprep memcalc --model llama-3-8b --seq 8192 --dtype bf16 --inference\n"
+    "  dlprep memcalc --model llama-3-8b --seq 2048 --dtype bf16 --lora-rank 16\n"
     "  dlprep memcalc --params 7.5e9 --dtype bf16-master --gpus 64 --zero 3\n"
     "  dlprep memcalc --list-models"))
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
@@ -103,7 +104,8 @@ def _fail(message: str) -> BadInput:
 @click.option("--inference", is_flag=True,
               help="GPT: weights + KV cache + a no-grad forward over the whole sequence.")
 @click.option("--lora-rank", type=int, default=0,
-              help="GPT: train rank-R LoRA adapters; the base weights are frozen.")
+              help="GPT: train rank-R LoRA adapters on a frozen base (replayed exactly; "
+              "--measure trains them).")
 @click.option("--lora-targets", default="q,v", show_default=True,
               help="Linears that get adapters: q,k,v,o,gate,up,down.")
 @click.option("--base-dtype", type=click.Choice(("same", "nf4")), default="same",

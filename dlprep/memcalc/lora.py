@@ -49,7 +49,7 @@ def nf4_bytes(n: int) -> int:
 
 
 def parse_targets(text: str) -> tuple[str, ...]:
-    names = tuple(p.strip() for p in text.lower().split(",") if p.strip())
+    names = tuple(dict.fromkeys(p.strip() for p in text.lower().split(",") if p.strip()))
     bad = [p for p in names if p not in TARGETS]
     if not names or bad:
         raise ConfigError(f"--lora-targets takes names from {','.join(TARGETS)}; got {text!r}")

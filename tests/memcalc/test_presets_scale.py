@@ -181,6 +181,8 @@ def test_lora_measure_and_gpu(run, flat) -> None:
      "--gpus", "64", "--zero", "3", "--checkpointing"],
     ["--model", "llama-3-8b", "--seq", "8192", "--dtype", "bf16", "--inference"],
     ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+    ["--model", "llama-3-8b", "--seq", "2048", "--dtype", "bf16", "--lora-rank", "16",
+     "--lora-targets", "q,k,v,o,gate,up,down", "--checkpointing", "--gpu", "24GB"],
     ["--model", "gpt2", "--seq", "512", "--gpu", "RTX 4090", "--json"],
     ["--params", "1e6", "--batch", "32"], ["--list-models"],
 ])
