@@ -1,8 +1,9 @@
-"""The LoRA replay equals a measured training step to the byte, over a 144-config grid.
+"""The LoRA replay equals a measured training step to the byte, over a 180-config grid.
 
 The base GPT is frozen and rank-r adapters train on a subset of its Linears. What a
 block saves then depends on which tensors require grad (block 1's input requires none),
-so the grid crosses target subsets (PEFT's default q,v; attention only; MLP only; one
+so the grid crosses five tiny shapes (one with 1-wide heads, where more reshapes are
+views) and target subsets (PEFT's default q,v; attention only; MLP only; one
 projection; all seven) with the GPT grid's axes: both attentions, grouped-query heads,
 both norms, both MLPs, tied and untied heads, biases or none, fp32, pure bf16 and half
 models with fp32 master weights (of the adapters), autocast (bf16 and fp16: frozen
@@ -28,7 +29,7 @@ ROWS = ("weights", "master_weights", "buffers", "inputs", "gradients", "optimize
         "saved_activations", "peak", "phase_peaks")
 # (n_layer, d_model, n_head, n_kv_head, d_ff, vocab, seq)
 SHAPES = [(1, 12, 3, 0, 13, 17, 5), (2, 8, 2, 0, 0, 29, 3), (2, 16, 4, 2, 24, 11, 7),
-          (3, 10, 2, 0, 7, 23, 6)]
+          (3, 10, 2, 0, 7, 23, 6), (2, 4, 4, 2, 5, 8, 3)]  # the last: 1-wide heads
 BLOCKS = [  # (norm, mlp, tied, bias, max_pos, causal)
     ("layernorm", "gelu", True, True, 9, True),
     ("rmsnorm", "swiglu", False, False, 0, True),
