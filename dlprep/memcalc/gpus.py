@@ -160,10 +160,13 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
                 if states > usable // 2 and not (cfg.lora and cfg.lora.nf4) else "")
         return Fit(gpu, capacity, usable, None, est, dominant(est),
                    f"even batch {low} needs more than the {usable:,} usable bytes{hint}")
-    hull = _envelope(cfg, low)
+    # The lines start at batch 2: at batch 1 some reshapes are views, not copies (the
+    # LoRA replay then allocates fewer tensors); from 2 on every batch makes the same ones.
+    base = max(low, 2)
+    hull = _envelope(cfg, base)
 
     def predicted(batch: int) -> int:
-        return max(c + s * (batch - low) for s, c in hull)
+        return max(c + s * (batch - base) for s, c in hull)
 
     high, top = low, MAX_BATCH + 1
     while top - high > 1:  # invariant: high fits (as predicted), top does not

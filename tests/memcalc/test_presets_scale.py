@@ -174,6 +174,16 @@ def test_lora_measure_and_gpu(run, flat) -> None:
     data = json.loads(out)
     assert data["gpu"]["largest_batch"] >= 1 and data["rows"][-1]["bytes"] == data["peak"]
     assert data["peak"] <= data["gpu"]["usable"] < data["lora"]["full_finetune_peak"]
+    # math attention: at batch 1 its reshapes are views, so the search's lines start at 2
+    code, out, _ = run("--model", "gpt2", "--seq", "1024", "--lora-rank", "8", "--attention",
+                       "math", "--gpu", "24GB", "--json")
+    data = json.loads(out)
+    found = data["gpu"]["largest_batch"]
+    assert code == 0 and found > 1 and data["peak"] <= data["gpu"]["usable"]
+    code, out, _ = run("--model", "gpt2", "--seq", "1024", "--lora-rank", "8", "--attention",
+                       "math", "--batch", str(found + 1), "--device", "cuda", "--foreach",
+                       "--json")
+    assert json.loads(out)["peak"] > data["gpu"]["usable"]
 
 
 @pytest.mark.parametrize("args", [
