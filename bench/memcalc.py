@@ -46,6 +46,13 @@ CASES = [
                                 "bf16", "--inference"], 0.200),
     ("llama-2-7b QLoRA", ["--model", "llama-2-7b", "--seq", "2048", "--dtype", "bf16",
                           "--lora-rank", "8", "--base-dtype", "nf4"], 0.200),
+    ("llama-3-8b LoRA all7, ckpt", ["--model", "llama-3-8b", "--seq", "4096", "--batch",
+                                    "1", "--dtype", "bf16-master", "--lora-rank", "16",
+                                    "--lora-targets", "q,k,v,o,gate,up,down",
+                                    "--checkpointing"], 0.200),
+    ("--gpu 24GB, llama-3-8b LoRA", ["--model", "llama-3-8b", "--seq", "2048", "--dtype",
+                                     "bf16", "--lora-rank", "16", "--checkpointing",
+                                     "--gpu", "24GB"], 0.300),
     ("--gpu H100, llama-3-8b", ["--model", "llama-3-8b", "--seq", "2048", "--dtype",
                                 "bf16-master", "--checkpointing", "--gpu", "H100"], 0.300),
     ("--gpu 80GB, gpt2-xl amp", ["--model", "gpt2-xl", "--seq", "1024", "--dtype",
@@ -79,6 +86,10 @@ GRID = [
     "--arch gpt --n-layer 4 --d-model 1024 --n-head 16 --n-kv-head 4 --d-ff 2816 "
     "--vocab 32000 --seq 2048 --batch 2 --norm rmsnorm --mlp swiglu --no-bias --untied "
     "--dtype bf16-master --optimizer adamw",
+] + [  # LoRA (frozen base, adapters on q,v or all seven)
+    "--model gpt2 --seq 1024 --batch 4 --dtype bf16 --lora-rank 16",
+    "--model gpt2-medium --seq 1024 --batch 2 --dtype bf16-master --lora-rank 8 "
+    "--lora-targets q,k,v,o,up,down --checkpointing",
 ]
 WORKSPACE_PROBE = """
 import torch

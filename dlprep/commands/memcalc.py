@@ -58,6 +58,7 @@ def _fail(message: str) -> BadInput:
     "  dlprep memcalc --n-layer 2 --d-model 64 --n-head 4 --seq 32 --vocab 100\n"
     "  dlprep memcalc --model llama-3-8b --seq 4096 --batch 1 --dtype bf16-master\n"
     "  dlprep memcalc --model llama-3-8b --seq 8192 --dtype bf16 --inference\n"
+    "  dlprep memcalc --model llama-3-8b --seq 2048 --dtype bf16 --lora-rank 16\n"
     "  dlprep memcalc --params 7.5e9 --dtype bf16-master --gpus 64 --zero 3\n"
     "  dlprep memcalc --list-models"))
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
@@ -104,7 +105,8 @@ def _fail(message: str) -> BadInput:
 @click.option("--inference", is_flag=True,
               help="GPT: weights + KV cache + a no-grad forward over the whole sequence.")
 @click.option("--lora-rank", type=int, default=0,
-              help="GPT: train rank-R LoRA adapters; the base weights are frozen.")
+              help="GPT: train rank-R LoRA adapters on a frozen base (replayed exactly; "
+              "--measure trains them).")
 @click.option("--lora-targets", default="q,v", show_default=True,
               help="Linears that get adapters: q,k,v,o,gate,up,down.")
 @click.option("--base-dtype", type=click.Choice(("same", "nf4")), default="same",
@@ -160,7 +162,7 @@ def _answer(opts: dict[str, Any]) -> None:
         if stage and opts["gpus"] == 1:
             raise ConfigError("ZeRO partitions across GPUs: give --gpus N with N > 1")
         one_question(opts)
-        if opts["lora_rank"] or opts["base_dtype"] != "same":
+        if cfg.lora is not None:
             _emit_lora(cfg, opts)
             return
         if opts["inference"]:
@@ -248,19 +250,43 @@ def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:
 
 
 def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
-    from dlprep.memcalc import report_scale
+    from dlprep.memcalc import report, report_lora
     from dlprep.memcalc.estimate import estimate
-    from dlprep.memcalc.lora import lora, parse_targets
+    from dlprep.memcalc.lora import lora
 
-    if not o["lora_rank"]:
-        raise ConfigError("--base-dtype nf4 is QLoRA: give --lora-rank R too")
-    adapted = lora(cfg, o["lora_rank"], parse_targets(o["lora_targets"]),
-                   "nf4" if o["base_dtype"] == "nf4" else cfg.dtype)
-    full = estimate(cfg)
+    assert cfg.lora is not None
+    if o["measure"] and cfg.lora.nf4:
+        raise ConfigError("--measure trains the LoRA rig with a bf16/fp32 base; bitsandbytes' "
+                          "4-bit kernels are not part of it: drop --base-dtype nf4 to measure")
+    gpu = o["gpu"]
+    fit = (_fit(replace(cfg, foreach=True) if o["foreach"] is None else cfg, gpu)
+           if gpu is not None else None)
+    # With --gpu the table is the verdict's: CUDA rules, foreach, the batch it found (or,
+    # when none fits, the smallest batch it tried).
+    est = fit.estimate if fit is not None and fit.estimate is not None else estimate(cfg)
+    shown = est.cfg
+    meas = _measure(shown, o["device"], est.peak) if o["measure"] else None
+    adapted = lora(shown)
+    full = estimate(replace(shown, lora=None))
     if o["as_json"]:
-        click.echo(json.dumps(report_scale.lora_json(cfg, adapted, full), indent=2))
-    else:
-        click.echo(report_scale.lora_text(cfg, adapted, full))
+        click.echo(json.dumps(report_lora.lora_json(est, adapted, full, fit, meas), indent=2))
+        return
+    click.echo(report.heading(est))
+    click.echo(report_lora.lora_heading(shown, adapted))
+    click.echo()
+    click.echo(report.table(report_lora.lora_rows(shown, adapted, est)))
+    for text in (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
+                 report.cuda_notes(est)):
+        if text:
+            click.echo()
+            click.echo(report.wrap(text))
+    if fit is not None:
+        click.echo()
+        click.echo(report.fit_text(fit))
+    if meas is not None:
+        click.echo()
+        click.echo(f"Estimate vs measured ({meas.device}, one warmed-up training step):")
+        click.echo(report.compare(est, meas))
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:

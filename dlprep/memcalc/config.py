@@ -108,6 +108,23 @@ class GPT:
         return tuple(out)
 
 
+@dataclass(frozen=True)
+class Adapters:
+    """LoRA (Hu et al., ICLR 2022) on a GPT: the base is frozen, and each targeted Linear
+    d_in -> d_out gains A (r x d_in) and B (d_out x r), trained. ``nf4``: QLoRA's 4-bit
+    base (Dettmers et al., NeurIPS 2023). No adapter dropout (lora_dropout = 0)."""
+
+    rank: int
+    targets: tuple[str, ...] = ("q", "v")
+    nf4: bool = False
+
+    def shapes(self, g: GPT) -> list[int]:
+        """Element count of every adapter tensor in ``net.parameters()`` order: per
+        block, per targeted Linear in forward order, A then B."""
+        return [n for _ in range(g.n_layer) for name, a, b in g.linears()
+                if name in self.targets for n in (self.rank * a, b * self.rank)]
+
+
 @cache
 def _gpt_shapes(g: GPT) -> tuple[int, ...]:
     # A preset has hundreds of tensors and every row asks: compute them once per shape.
@@ -141,6 +158,7 @@ class Config:
     input_chw: tuple[int, int, int] | None = None
     channels: int | None = None
     checkpointing: bool = False
+    lora: Adapters | None = None  # GPT: frozen base, trained low-rank adapters
 
     def __post_init__(self) -> None:
         check(self)
@@ -181,7 +199,10 @@ class Config:
     @property
     def trained_shapes(self) -> list[int]:
         """Parameters that get a gradient, so optimiser state: all but BERT's pooler,
-        which a language-model loss never reaches (torch skips params without grad)."""
+        which a language-model loss never reaches (torch skips params without grad);
+        with LoRA, the adapters alone."""
+        if self.lora is not None and self.gpt is not None:
+            return self.lora.shapes(self.gpt)
         shapes = self.param_shapes
         if self.gpt is not None and self.gpt.pooler:
             d = self.gpt.d_model
@@ -303,6 +324,30 @@ def check_gpt(cfg: Config, g: GPT) -> None:
         raise ConfigError("a GPT is trained with cross-entropy over the vocabulary")
     if sum(g.param_shapes()) > MAX_ELEMENTS:
         raise ConfigError(f"{sum(g.param_shapes()):.3g} parameters is absurd")
+    if cfg.lora is not None:
+        check_lora(cfg, g, cfg.lora)
+
+
+LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
+
+
+def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:
+    if not isinstance(lo.rank, int) or not 0 < lo.rank <= g.d_model:
+        raise ConfigError(f"--lora-rank must be between 1 and d_model ({g.d_model}), "
+                          f"got {lo.rank!r}")
+    names = [name for name, _, _ in g.linears()]
+    bad = [t for t in lo.targets if t not in LORA_TARGETS]
+    if bad or not lo.targets:
+        raise ConfigError(f"--lora-targets takes names from {','.join(LORA_TARGETS)}; "
+                          f"got {','.join(lo.targets)!r}")
+    if cfg.amp and lo.nf4:
+        raise ConfigError("QLoRA computes in the dtype its 4-bit weights are dequantised "
+                          "to: choose --dtype bf16 (or fp16, *-master), not autocast")
+    missing = [t for t in lo.targets if t not in names]
+    if missing:
+        raise ConfigError(f"this model has no {', '.join(missing)} projection "
+                          f"(its Linears: {', '.join(names)})")
+
 
 
 def parse_count(text: str, what: str) -> int:

@@ -54,12 +54,21 @@ class Estimate:
 def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     """(weights, fp32 masters, buffers, inputs, half gradients, optimiser state) in bytes."""
     t = Timeline(0, CUDA_ROUNDING if cfg.device == "cuda" else 1)
-    sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
+    if cfg.lora is not None:
+        from dlprep.memcalc.lora import weight_sizes
+
+        sizes = weight_sizes(cfg)
+    else:
+        sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
     weights = sum(t.size(s) for s in sizes)
-    masters = sum(t.size(n * 4) for n in cfg.param_shapes) if cfg.master else 0
+    # Master copies of what the optimiser trains (a frozen LoRA base gets none).
+    kept = cfg.trained_shapes if cfg.lora is not None else cfg.param_shapes
+    masters = sum(t.size(n * 4) for n in kept) if cfg.master else 0
     state = sum(t.size(s) for n in cfg.trained_shapes for s in state_tensors(cfg, n))
     buffers, inputs = replay_of(cfg).static(cfg, t) if cfg.layers or cfg.gpt else (0, 0)
-    return weights, masters, buffers, inputs, weights, state
+    grads = sum(t.size(n * cfg.param_bytes) for n in cfg.trained_shapes) if cfg.lora \
+        else weights
+    return weights, masters, buffers, inputs, grads, state
 
 
 def estimate(cfg: Config, log: list[str] | None = None,

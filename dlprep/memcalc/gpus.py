@@ -175,16 +175,20 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
         est = estimate(_cuda(cfg, low))
         assert est.peak is not None
         states = est.weights + est.master_weights + est.gradients + est.optimizer_state
-        hint = (f"; weights, gradients and optimiser state alone take {human(states)}: "
-                "shard them (--gpus N --zero 3) or train adapters (--lora-rank)"
-                if states > usable // 2 else "")
+        fix = ("store the base in 4 bits (--base-dtype nf4)" if cfg.lora is not None
+               else "shard them (--gpus N --zero 3) or train adapters (--lora-rank)")
+        hint = (f"; weights, gradients and optimiser state alone take {human(states)}: {fix}"
+                if states > usable // 2 and not (cfg.lora and cfg.lora.nf4) else "")
         return Fit(gpu, capacity, usable, None, est, dominant(est),
                    f"even batch {low} (the table above) needs {human(est.peak)}, more than "
                    f"the {human(usable)} usable{hint}")
-    hull = _envelope(cfg, low)
+    # The lines start at batch 2: at batch 1 some reshapes are views, not copies (the
+    # LoRA replay then allocates fewer tensors); from 2 on every batch makes the same ones.
+    base = max(low, 2)
+    hull = _envelope(cfg, base)
 
     def predicted(batch: int) -> int:
-        return max(c + s * (batch - low) for s, c in hull)
+        return max(c + s * (batch - base) for s, c in hull)
 
     high, top = low, MAX_BATCH + 1
     while top - high > 1:  # invariant: high fits (as predicted), top does not

@@ -1,5 +1,5 @@
-"""LoRA and QLoRA model states (pure Python; the arithmetic is exact, activations are not
-replayed yet).
+"""LoRA and QLoRA model states (pure Python; the step itself is replayed by
+``models/gpt_lora.py``).
 
 LoRA (Hu et al., ICLR 2022) freezes the base weights -- no gradient, no optimiser state
 -- and trains, for each targeted Linear of d_in -> d_out, A (r x d_in) and B (d_out x r):
@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.config import LORA_TARGETS, Config, ConfigError
 from dlprep.memcalc.optim import state_tensors
+from dlprep.memcalc.timeline import Timeline
 
-TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
+TARGETS = LORA_TARGETS
 DEFAULT_TARGETS = ("q", "v")  # PEFT's default for Llama-style models
 NF4_BLOCK, NF4_BLOCK2 = 64, 256
 
@@ -48,38 +49,50 @@ def nf4_bytes(n: int) -> int:
 
 
 def parse_targets(text: str) -> tuple[str, ...]:
-    names = tuple(p.strip() for p in text.lower().split(",") if p.strip())
+    names = tuple(dict.fromkeys(p.strip() for p in text.lower().split(",") if p.strip()))
     bad = [p for p in names if p not in TARGETS]
     if not names or bad:
         raise ConfigError(f"--lora-targets takes names from {','.join(TARGETS)}; got {text!r}")
     return names
 
 
-def lora(cfg: Config, rank: int, targets: tuple[str, ...], base_dtype: str) -> Lora:
-    g = cfg.gpt
-    if g is None:
+def base_sizes(cfg: Config) -> list[int]:
+    """Bytes of each frozen base tensor: with NF4, each block Linear's weight is one
+    packed tensor of ``nf4_bytes`` (the quantisation state's small code tables aside)."""
+    g, lo = cfg.gpt, cfg.lora
+    assert g is not None and lo is not None
+    pb = cfg.param_bytes
+    shapes = list(cfg.param_shapes)
+    if not lo.nf4:
+        return [n * pb for n in shapes]
+    packed: list[int] = []
+    for _ in range(g.n_layer):
+        for _, a, b in g.linears():
+            shapes.remove(a * b)  # any tensor of that size: the multiset is what counts
+            packed.append(nf4_bytes(a * b))
+    return packed + [n * pb for n in shapes]
+
+
+def weight_sizes(cfg: Config) -> list[int]:
+    """The weights row: the frozen base, then the adapters in the model's dtype."""
+    return base_sizes(cfg) + [n * cfg.param_bytes for n in cfg.trained_shapes]
+
+
+def lora(cfg: Config) -> Lora:
+    """Model states of ``cfg.lora`` on ``cfg.gpt`` (CUDA rounds each tensor to 512 B)."""
+    g, lo = cfg.gpt, cfg.lora
+    if g is None or lo is None:
         raise ConfigError("--lora-rank adapts a transformer's Linears: give --model or "
                           "--arch gpt")
-    if rank <= 0 or rank > g.d_model:
-        raise ConfigError(f"--lora-rank must be between 1 and d_model ({g.d_model})")
-    linears = {name: (a, b) for name, a, b in g.linears()}
-    missing = [t for t in targets if t not in linears]
-    if missing:
-        raise ConfigError(f"this model has no {', '.join(missing)} projection "
-                          f"(its Linears: {', '.join(linears)})")
+    t = Timeline(0, 512 if cfg.device == "cuda" else 1)
     pb = cfg.param_bytes
-    adapters = [n for t in targets for n in (rank * linears[t][0], linears[t][1] * rank)]
-    adapters *= g.n_layer
-    per_block = sum(a * b for a, b in linears.values())
-    base = cfg.n_params * pb
-    quantised = 0
-    if base_dtype == "nf4":
-        quantised = per_block * g.n_layer
-        base -= quantised * pb
-        base += g.n_layer * sum(nf4_bytes(a * b) for a, b in linears.values())
+    adapters = cfg.trained_shapes
+    base = sum(t.size(s) for s in base_sizes(cfg))
+    quantised = g.n_layer * sum(a * b for _, a, b in g.linears()) if lo.nf4 else 0
     n_adapt = sum(adapters)
-    masters = 4 * n_adapt if cfg.master else 0
-    grads = n_adapt * pb + masters  # half grads + the fp32 copies the step reads
-    state = sum(s for n in adapters for s in state_tensors(cfg, n))
-    return Lora(rank, targets, base_dtype, base, quantised, n_adapt, n_adapt * pb, masters,
-                grads, state)
+    adapter_bytes = sum(t.size(n * pb) for n in adapters)
+    masters = sum(t.size(n * 4) for n in adapters) if cfg.master else 0
+    grads = adapter_bytes + masters  # half grads + the fp32 copies the step reads
+    state = sum(t.size(s) for n in adapters for s in state_tensors(cfg, n))
+    return Lora(lo.rank, lo.targets, "nf4" if lo.nf4 else cfg.dtype, base, quantised,
+                n_adapt, adapter_bytes, masters, grads, state)

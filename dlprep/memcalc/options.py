@@ -11,9 +11,11 @@ from dlprep.memcalc.config import Config, ConfigError, parse_chw, parse_count, p
 def one_question(o: dict[str, Any]) -> None:
     """Combinations memcalc cannot answer together are refused, not half-answered."""
     modes = [name for name, on in (("--inference", o["inference"]),
-                                   ("--lora-rank", bool(o["lora_rank"])),
                                    ("--gpus", o["gpus"] > 1), ("--gpu", o["gpu"] is not None),
                                    ("--measure", o["measure"])) if on]
+    # A LoRA step can be measured or fitted to a GPU; inference and ZeRO size other things.
+    if o["lora_rank"] and o["inference"] or o["lora_rank"] and o["gpus"] > 1:
+        modes.insert(0, "--lora-rank")
     if len(modes) > 1:
         raise ConfigError(f"{' and '.join(modes)} cannot be combined (one question at a "
                           "time: each sizes a different setting)")
@@ -74,6 +76,9 @@ def config_from(o: dict[str, Any]) -> Config:
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
     if arch == "mlp":
+        if o["lora_rank"] or o["base_dtype"] != "same":
+            raise ConfigError("--lora-rank adapts a transformer's Linears: give --model or "
+                              "--arch gpt")
         if o["params"] is not None and o["layers"] is not None:
             raise ConfigError("give --params or --layers, not both (--layers sets the count)")
         if o["norm"] == "rmsnorm":
@@ -111,4 +116,17 @@ def config_from(o: dict[str, Any]) -> Config:
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
     # dropout and loss go in so that Config refuses them with its reasons.
     return Config(gpt=shape, seq=seq, attention=o["attention"], dropout=o["dropout"],
-                  loss=o["loss"], **common)
+                  loss=o["loss"], lora=adapters(o), **common)
+
+
+def adapters(o: dict[str, Any]) -> Any:
+    """``--lora-rank/--lora-targets/--base-dtype`` -> Adapters, or None without a rank."""
+    from dlprep.memcalc.config import Adapters
+    from dlprep.memcalc.lora import parse_targets
+
+    nf4 = o["base_dtype"] == "nf4"
+    if not o["lora_rank"]:
+        if nf4:
+            raise ConfigError("--base-dtype nf4 is QLoRA: give --lora-rank R too")
+        return None
+    return Adapters(o["lora_rank"], parse_targets(o["lora_targets"]), nf4)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.inference import Inference
-from dlprep.memcalc.lora import Lora
 from dlprep.memcalc.report import Row, human, table, wrap
 from dlprep.memcalc.zero import NOT_MODELLED, Sharded
 
@@ -102,51 +100,3 @@ def zero_json(s: Sharded) -> dict[str, Any]:
             "peak_range": list(s.peak_range) if s.peak_range else None,
             "not_modelled": NOT_MODELLED}
 
-
-def lora_bound(full: Estimate, lo: Lora) -> int | None:
-    """Model states of LoRA + the full fine-tune's activations and temporaries at its
-    peak: an upper bound (frozen layers save less, the optimiser steps far fewer)."""
-    if full.at_peak is None:
-        return None
-    parts = full.at_peak.parts
-    return lo.model_states + full.inputs + full.buffers + parts["saved"] + parts["temp"]
-
-
-def lora_rows(cfg: Config, lo: Lora, full: Estimate) -> list[Row]:
-    base = ("frozen; Linears in NF4 (4.127 bits)" if lo.base_dtype == "nf4"
-            else f"frozen, {cfg.param_bytes} B each")
-    rows = [Row("base weights", lo.base_bytes, base),
-            Row("adapters", lo.adapter_bytes, f"{lo.adapter_params:,} = L x r x (d_in + "
-                f"d_out) over {','.join(lo.targets)}")]
-    if lo.master_weights:
-        rows.append(Row("master weights", lo.master_weights, "fp32 copy of the adapters"))
-    rows += [Row("gradients", lo.gradients, "adapters only"),
-             Row("optimizer state", lo.optimizer_state, "adapters only"),
-             Row("model states", lo.model_states, "all of the above"),
-             Row("PEAK (at most)", lora_bound(full, lo), "+ full fine-tuning's activations "
-                 "and temporaries")]
-    return rows
-
-
-def lora_text(cfg: Config, lo: Lora, full: Estimate) -> str:
-    head = wrap(f"{'QLoRA' if lo.base_dtype == 'nf4' else 'LoRA'} rank {lo.rank} on "
-                f"{','.join(lo.targets)}: {cfg.n_params:,} params frozen, "
-                f"{lo.adapter_params:,} trained "
-                f"({100 * lo.adapter_params / cfg.n_params:.2f}%), batch {cfg.batch} x seq "
-                f"{cfg.seq}, {cfg.optimizer}, {cfg.dtype}")
-    full_states = full.weights + full.master_weights + full.gradients + full.optimizer_state
-    note = wrap(f"Full fine-tuning holds {full_states:,} B of model states; LoRA "
-                f"{lo.model_states:,} B. The model states are exact arithmetic; activations "
-                "are not replayed for LoRA yet: the peak is bounded by full fine-tuning's "
-                "activations and temporaries (frozen layers save less).")
-    return "\n\n".join([head, table(lora_rows(cfg, lo, full)), note])
-
-
-def lora_json(cfg: Config, lo: Lora, full: Estimate) -> dict[str, Any]:
-    return {"rank": lo.rank, "targets": list(lo.targets), "base_dtype": lo.base_dtype,
-            "base_bytes": lo.base_bytes, "quantised_params": lo.quantised_params,
-            "adapter_params": lo.adapter_params, "adapter_bytes": lo.adapter_bytes,
-            "master_weights": lo.master_weights, "gradients": lo.gradients,
-            "optimizer_state": lo.optimizer_state, "model_states": lo.model_states,
-            "peak_at_most": lora_bound(full, lo),
-            "full_finetune_peak": full.peak}

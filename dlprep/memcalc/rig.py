@@ -44,9 +44,10 @@ def build(cfg: Config, device: str) -> Rig:
     family = rig_of(cfg)
     net = family.build_net(cfg, kw)
     X, y = family.batch(cfg, device, half)
-    masters = [p.detach().float() for p in net.parameters()] if cfg.master else None
+    # A frozen (LoRA) base gets neither an fp32 copy nor a place in the optimiser.
+    masters = [p.detach().float() for p in trained(net)] if cfg.master else None
     # With master weights the optimiser owns and updates the fp32 copies, not the model.
-    params = masters if masters is not None else list(net.parameters())
+    params = masters if masters is not None else trained(net)
     spec = OPTIMIZERS[cfg.optimizer]
     opt = getattr(torch.optim, spec.torch_class)(params, weight_decay=cfg.weight_decay,
                                                  foreach=cfg.foreach, **spec.kwargs)
@@ -75,13 +76,17 @@ def train_step(cfg: Config, rig: Rig, mark: Any) -> None:
     loss.backward()
     mark("step")
     if rig.masters is not None:
-        for p, m in zip(net.parameters(), rig.masters, strict=True):
+        for p, m in zip(trained(net), rig.masters, strict=True):
             m.grad = p.grad.float()  # the optimiser reads fp32 copies of the half grads
             if scale is not None:
                 m.grad.div_(scale)
     opt.step()
     if rig.masters is not None:
         with torch.no_grad():
-            for p, m in zip(net.parameters(), rig.masters, strict=True):
+            for p, m in zip(trained(net), rig.masters, strict=True):
                 p.copy_(m)  # the updated masters, rounded back to half in place
     mark(None)
+
+
+def trained(net: Any) -> list[Any]:
+    return [p for p in net.parameters() if p.requires_grad]

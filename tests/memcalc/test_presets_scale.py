@@ -105,43 +105,55 @@ def test_unknown_model_names_the_choices() -> None:
 
 
 def test_lora_adapters_and_frozen_base() -> None:
+    from dlprep.memcalc.config import Adapters
     from dlprep.memcalc.lora import lora
 
     cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16",
-                 optimizer="adamw", device="cuda")
-    lo = lora(cfg, 8, ("q", "v"), "bf16")
+                 optimizer="adamw", lora=Adapters(8, ("q", "v")))
+    lo = lora(cfg)
     assert lo.adapter_params == 4_194_304  # 32 layers x 2 x 8 x (4096 + 4096)
     assert lo.base_bytes == 6_738_415_616 * 2
     assert lo.gradients == 4_194_304 * 2  # the frozen base has none
-    assert lo.optimizer_state == 2 * 4_194_304 * 2  # AdamW moments, adapters only
-    full = lora(Config(batch=1, seq=1024, gpt=preset("llama-3-8b").shape),
-                16, ("q", "k", "v", "o", "gate", "up", "down"), "fp32")
+    # AdamW moments, adapters only, plus one fp32 step counter per adapter tensor (CPU)
+    assert lo.optimizer_state == 2 * 4_194_304 * 2 + 4 * 32 * 2 * 2
+    every = Adapters(16, ("q", "k", "v", "o", "gate", "up", "down"))
+    full = lora(Config(batch=1, seq=1024, gpt=preset("llama-3-8b").shape, lora=every))
     assert full.adapter_params == 41_943_040
 
 
 def test_qlora_nf4_costs_4_127_bits_per_quantised_weight() -> None:
+    from dlprep.memcalc.config import Adapters
     from dlprep.memcalc.lora import lora, nf4_bytes
 
     assert nf4_bytes(64 * 256) == 64 * 256 // 2 + 256 + 4  # codes, 8-bit absmax, one fp32
-    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16")
-    lo = lora(cfg, 8, ("q", "v"), "nf4")
+    cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16",
+                 lora=Adapters(8, ("q", "v"), nf4=True))
+    lo = lora(cfg)
     rest = (6_738_415_616 - lo.quantised_params) * 2
     bits = (lo.base_bytes - rest) * 8 / lo.quantised_params
     assert abs(bits - 4.127) < 0.001
     assert lo.quantised_params == 32 * (4 * 4096 * 4096 + 3 * 4096 * 11008)
 
 
-def test_lora_cli_says_what_is_not_replayed(run, flat) -> None:
+def test_lora_cli_gives_one_exact_peak(run, flat) -> None:
     code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--batch", "1", "--dtype",
                        "bf16", "--lora-rank", "8", "--base-dtype", "nf4")
+    text = flat(out)
     assert code == 0 and "QLoRA rank 8" in out and "4,194,304" in out
-    assert "not replayed for LoRA" in flat(out)
+    assert "Dettmers et al., NeurIPS 2023" in text and "not modelled" in text
+    assert "at most" not in text and "not replayed" not in text
     assert all(len(x) <= 80 for x in out.splitlines())
     code, out, _ = run("--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--json")
     data = json.loads(out)
-    assert data["model_states"] < data["full_finetune_peak"]
+    lo = data["lora"]
+    assert data["rows"][-1] == {"name": "PEAK", "bytes": data["peak"],
+                                "formula": f"in {data['peak_phase']}: what must fit"}
+    assert lo["model_states"] < data["peak"] < lo["full_finetune_peak"] and lo["exact"]
     for bad in (["--lora-rank", "8", "--lora-targets", "q,x"], ["--base-dtype", "nf4"],
-                ["--lora-rank", "0", "--base-dtype", "nf4"], ["--lora-rank", "-3"]):
+                ["--lora-rank", "0", "--base-dtype", "nf4"], ["--lora-rank", "-3"],
+                ["--lora-rank", "4", "--dtype", "amp-bf16", "--base-dtype", "nf4"],
+                ["--lora-rank", "4", "--base-dtype", "nf4", "--measure"],
+                ["--lora-rank", "4", "--gpus", "8"]):
         code, out, err = run("--model", "gpt2", "--seq", "64", *bad)
         assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1
     code, out, err = run("--model", "gpt2", "--seq", "64", "--lora-rank", "4",
@@ -149,11 +161,39 @@ def test_lora_cli_says_what_is_not_replayed(run, flat) -> None:
     assert code == 2 and "no gate projection" in err
 
 
+def test_lora_measure_and_gpu(run, flat) -> None:
+    """--measure trains the LoRA rig and matches to the byte; --gpu fits a LoRA batch."""
+    pytest.importorskip("torch")
+    code, out, _ = run("--arch", "gpt", "--n-layer", "2", "--d-model", "16", "--n-head", "2",
+                       "--seq", "8", "--vocab", "30", "--batch", "2", "--lora-rank", "4",
+                       "--lora-targets", "q,k,v,o,up,down", "--checkpointing", "--measure")
+    assert code == 0 and "Estimate vs measured" in out
+    errors = [line.split()[-2] for line in out.splitlines()[-10:] if "%" in line]
+    assert errors and set(errors) == {"+0"}
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "2048", "--dtype", "bf16",
+                       "--lora-rank", "16", "--checkpointing", "--gpu", "24GB", "--json")
+    data = json.loads(out)
+    assert data["gpu"]["largest_batch"] >= 1 and data["rows"][-1]["bytes"] == data["peak"]
+    assert data["peak"] <= data["gpu"]["usable"] < data["lora"]["full_finetune_peak"]
+    # math attention: at batch 1 its reshapes are views, so the search's lines start at 2
+    code, out, _ = run("--model", "gpt2", "--seq", "1024", "--lora-rank", "8", "--attention",
+                       "math", "--gpu", "24GB", "--json")
+    data = json.loads(out)
+    found = data["gpu"]["largest_batch"]
+    assert code == 0 and found > 1 and data["peak"] <= data["gpu"]["usable"]
+    code, out, _ = run("--model", "gpt2", "--seq", "1024", "--lora-rank", "8", "--attention",
+                       "math", "--batch", str(found + 1), "--device", "cuda", "--foreach",
+                       "--json")
+    assert json.loads(out)["peak"] > data["gpu"]["usable"]
+
+
 @pytest.mark.parametrize("args", [
     ["--model", "llama-3-70b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
      "--gpus", "64", "--zero", "3", "--checkpointing"],
     ["--model", "llama-3-8b", "--seq", "8192", "--dtype", "bf16", "--inference"],
     ["--model", "llama-2-7b", "--seq", "512", "--lora-rank", "8", "--base-dtype", "nf4"],
+    ["--model", "llama-3-8b", "--seq", "2048", "--dtype", "bf16", "--lora-rank", "16",
+     "--lora-targets", "q,k,v,o,gate,up,down", "--checkpointing", "--gpu", "24GB"],
     ["--model", "gpt2", "--seq", "512", "--gpu", "RTX 4090", "--json"],
     ["--params", "1e6", "--batch", "32"], ["--list-models"],
 ])

@@ -1,0 +1,237 @@
+"""LoRA on the GPT family: ``gpt_lora_rig``'s step replayed tensor by tensor.
+
+The base is frozen, so what a block saves depends on which tensors require grad (see
+``gpt_lora_ops``): the token embedding requires none, and a tensor requires grad once
+an adapter is upstream of it. Each block therefore carries ``rg`` flags; the first
+block saves least. Frozen Linears, norms and embeddings get no gradient; only the
+adapters' A and B do. Events not listed here follow ``gpt.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.models import gpt
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, Stop, linear, norm_fwd
+from dlprep.memcalc.models.gpt_ops import Graph
+from dlprep.memcalc.timeline import Timeline
+
+
+def static(cfg: Config, t: Timeline) -> tuple[int, int]:
+    return gpt.static(cfg, t)
+
+
+def forward(t: Timeline, cfg: Config) -> Graph:
+    z = LoraSizes(cfg)
+    g = z.g
+    t.start("forward")
+    gr = Graph()
+    x = t.alloc(z.N, "token embedding")
+    if g.max_pos:
+        pos = t.alloc(z.N, "token + position embedding")
+        t.drop(x)
+        x = pos
+    rg = False  # the frozen embedding's output requires no grad
+    for i in range(g.n_layer):
+        before = t.saved_total
+        L: dict[str, Any] = {"in": x, "in_rg": rg}
+        if cfg.checkpointing:
+            t.save(x)  # checkpoint() keeps the block input; inside, nothing is saved
+            mode, t.no_grad = t.no_grad, True
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
+            t.no_grad = mode
+        else:
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
+        t.drop(x)
+        x, rg = out, out_rg
+        gr.layers.append(L)
+        gr.per_block = t.saved_total - before
+    h, gr.keys["final"] = norm_fwd(t, z, x, rg, "final norm") if g.final_norm else (x, [])
+    if g.final_norm:
+        t.drop(x)
+    # The head is frozen (tied or not): its input gradient needs only its weight
+    # (resident, or under autocast a half cast kept for backward).
+    head: dict[str, Any] = {"w": None, "cast": z.amp}
+    if z.amp:
+        head["w"] = t.alloc(z.V * g.d_model * 2, "output head weight cast")
+        t.save(head["w"])
+        xc = t.alloc(z.bt * g.d_model * 2, "output head input cast")
+    logits = t.alloc(z.bt * z.V * z.e, "output head output")
+    if z.amp:
+        t.drop(xc)
+        t.drop(head["w"])
+    t.drop(h)
+    gr.keys["head"] = head
+    if t.no_grad:
+        return gr
+    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
+    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
+    loss = t.alloc(z.er, "loss")
+    tw = t.alloc(z.er, "nll_loss total_weight")
+    t.save(ls)
+    t.save(tw)
+    t.drop(tw)
+    t.drop(ls)
+    if z.amp:
+        t.drop(src)
+    t.drop(logits)
+    for k in gr.cache:  # leaving autocast: only the casts autograd saved live on
+        t.drop(k)
+    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
+        scaled = t.alloc(z.er, "loss x scale")
+        t.drop(loss)
+        loss = scaled
+    gr.keys.update({"ls": ls, "tw": tw, "loss": loss})
+    return gr
+
+
+def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict[str, Any],
+          i: int, stop: bool = False) -> tuple[str, bool]:
+    """One pre-norm block: (output, whether it requires grad). ``stop``: checkpoint's
+    recompute, which raises ``Stop`` once the block's last saved tensor is saved again
+    (the down projection's weight, or its adapter's A(x))."""
+    n = f"block {i + 1}" + (" (recomputed)" if stop else "")
+    h, L["norm1"] = norm_fwd(t, z, x, rg, f"{n} norm 1")
+    o, o_rg, drops = _attention(t, z, cache, h, rg, L, n)
+    t.drop(h)
+    for k in drops:
+        t.drop(k)
+    r = t.alloc(z.N, f"{n} residual after attention")
+    t.drop(o)
+    r_rg = L["r_rg"] = rg or o_rg
+    h2, L["norm2"] = norm_fwd(t, z, r, r_rg, f"{n} norm 2")
+    y, y_rg = _mlp(t, z, cache, h2, r_rg, L, n, stop)
+    t.drop(h2)
+    out = t.alloc(z.N, f"{n} residual after MLP")
+    t.drop(y)
+    t.drop(r)
+    return out, r_rg or y_rg
+
+
+def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
+               L: dict[str, Any], n: str) -> tuple[str, bool, list[str]]:
+    """(o's output, whether it requires grad, the locals Python drops after h)."""
+    g = z.g
+    gqa = g.kv_heads != g.n_head
+    kvd = g.kv_heads * g.head_dim
+    d = g.d_model
+    q, q_rg, L["q"] = linear(t, z, c_, h, rg, d, d, f"{n} q", cast=True)
+    k, k_rg, L["k"] = linear(t, z, c_, h, rg, d, kvd, f"{n} k", cast=True)
+    v, v_rg, L["v"] = linear(t, z, c_, h, rg, d, kvd, f"{n} v", cast=True)
+    if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
+        kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
+        t.drop(k)
+        vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
+        t.drop(v)
+        k, v = kr, vr
+    L["qkv_rg"] = (q_rg, k_rg, v_rg)
+    any_rg = q_rg or k_rg or v_rg
+    if z.sdpa:
+        out = t.alloc(z.NL, f"{n} attention output")
+        lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
+        if any_rg:
+            for key in (q, k, v, out, lse):
+                t.save(key)
+        t.drop(lse)
+        L["attn"] = [q, k, v, out, lse]
+        o, o_rg, L["o"] = linear(t, z, c_, out, any_rg, d, d, f"{n} o")
+        return o, o_rg, [q, k, v, out]
+    qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
+    kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
+    if k_rg:
+        t.save(qc)
+    if q_rg:
+        t.save(kc)
+    scores = t.alloc(z.S, f"{n} scores q @ k^T")
+    if qc != q:
+        t.drop(qc)
+    if kc != k:
+        t.drop(kc)
+    s_rg = q_rg or k_rg
+    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
+    t.drop(scores)
+    if g.causal:
+        masked = t.alloc(z.S, f"{n} masked scores")
+        t.drop(scaled)
+        scaled = masked
+    p = t.alloc(z.S, f"{n} attention probabilities")
+    t.drop(scaled)
+    if s_rg:
+        t.save(p)
+    vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")
+    if v_rg:
+        t.save(p)
+    if s_rg:
+        t.save(vc)
+    y = t.alloc(z.NL, f"{n} attention output")
+    if vc != v:
+        t.drop(vc)
+    y_rg = s_rg or v_rg
+    c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
+    o, o_rg, L["o"] = linear(t, z, c_, c, y_rg, d, d, f"{n} o")
+    if c != y:
+        t.drop(c)
+    L["attn"] = [qc, kc, p, vc]
+    return o, o_rg, [q, k, v, p, y]
+
+
+def _mlp(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool, L: dict[str, Any],
+         n: str, stop: bool) -> tuple[str, bool]:
+    g = z.g
+    if g.mlp == "gelu":
+        u, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
+        if u_rg:  # GELU saves its input before it runs
+            t.save(u)
+        L["act"], L["a_rg"] = [u], u_rg
+        _stop_before_down(z, stop, u_rg)
+        a = t.alloc(z.F, f"{n} GELU")
+        t.drop(u)
+    else:
+        gate, g_rg, L["gate"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} gate", cast=True)
+        act = t.alloc(z.F, f"{n} SiLU(gate)")
+        if g_rg:
+            t.save(gate)
+        t.drop(gate)
+        up, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
+        if u_rg:
+            t.save(act)
+        if g_rg:
+            t.save(up)
+        L["act"], L["gu_rg"], L["a_rg"] = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
+        _stop_before_down(z, stop, g_rg or u_rg)
+        a = t.alloc(z.F, f"{n} SiLU(gate) * up")
+        t.drop(act)
+        t.drop(up)
+    y, y_rg, L["down"] = linear(t, z, c_, a, L["a_rg"], g.ff, g.d_model, f"{n} down",
+                             stop=stop)
+    t.drop(a)
+    return y, y_rg
+
+
+def _stop_before_down(z: LoraSizes, stop: bool, a_rg: bool) -> None:
+    """A frozen 4-bit down projection saves nothing autograd's hooks see (bitsandbytes
+    keeps its weight on the Function's context): the recompute ends at the activation."""
+    if stop and "down" not in z.targets and (z.nf4 or not a_rg):
+        raise Stop(None)
+
+
+def recompute(t: Timeline, z: LoraSizes, L: dict[str, Any], i: int) -> None:
+    """Checkpoint's recompute at the block's first unpack: rerun it from the kept input,
+    saving this time, until its last save; then everything only Python held dies."""
+    first = t._n
+    try:
+        block(t, z, [], L["in"], L["in_rg"], L, i, stop=True)
+    except Stop as end:
+        if end.args[0] is not None:
+            L["down"] = end.args[0]
+    for key in [k for k in t.tensors if int(k.split(":", 1)[0]) > first]:
+        tensor = t.tensors[key]
+        for _ in range(tensor.refs - tensor.saves):
+            t.drop(key)
+
+
+def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
+    from dlprep.memcalc.models.gpt_lora_grad import backward as run
+
+    return run(t, cfg, gr)

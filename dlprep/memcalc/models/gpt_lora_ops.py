@@ -1,0 +1,290 @@
+"""Pieces of the LoRA replay: a frozen base decides what autograd keeps.
+
+An op saves a tensor only for a gradient someone needs (torch's generated autograd code
+saves ``self`` of a matmul only if ``other`` requires grad, and so on). With the base
+frozen, a tensor requires grad only downstream of an adapter, so the same block saves
+less before the first adapter (block 1's input, the token embedding, requires none) and
+a frozen Linear keeps nothing (its weight is already resident). Every rule here was read
+off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)`` against
+``gpt_lora_rig``; QLoRA's 4-bit Linears follow bitsandbytes' ``MatMul4Bit`` and PEFT's
+``lora.bnb.Linear4bit`` (sources in docs/memory.md), not a measurement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.models.gpt_ops import Sizes, add_grads, keep
+from dlprep.memcalc.timeline import Timeline
+
+
+class LoraSizes(Sizes):
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg)
+        assert cfg.lora is not None
+        self.r = cfg.lora.rank
+        self.targets = cfg.lora.targets
+        self.nf4 = cfg.lora.nf4
+        self.sdpa = cfg.attention == "sdpa"
+        g = self.g
+        # matmul reshapes (B, H, T, hd) to (B*H, T, hd): a view unless all three exceed 1
+        self.copies = self.B > 1 and g.n_head > 1 and self.T > 1
+        # (B, H, T, d_h) transposed back to (B, T, H * d_h): a copy unless H, T or d_h is 1
+        self.merge_copy = g.n_head > 1 and self.T > 1 and g.head_dim > 1
+        self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
+
+
+def norm_fwd(t: Timeline, z: Sizes, x: str, rg: bool, name: str) -> tuple[str, list[str]]:
+    """A frozen pre-norm: it saves its input (and statistics) only if ``x`` requires grad."""
+    if z.g.norm == "layernorm":
+        out = t.alloc(z.N, f"{name} output")
+        mean = t.alloc(z.stat, f"{name} mean")
+        rstd = t.alloc(z.stat, f"{name} rstd")
+        if rg:
+            for k in (x, mean, rstd):
+                t.save(k)
+        t.drop(mean)
+        t.drop(rstd)
+        return out, [x, mean, rstd]
+    # RMSNorm in fp32 (composite on CPU); ``x * rstd`` is kept only for a weight gradient,
+    # which a frozen weight has not.
+    up = z.er != 4
+    src = t.alloc(z.N32, f"{name} x.float()") if up else x
+    sq = t.alloc(z.N32, f"{name} x^2")
+    mean = t.alloc(z.bt * 4, f"{name} mean(x^2)")
+    rstd = t.alloc(z.bt * 4, f"{name} rstd")
+    t.drop(mean)
+    t.drop(sq)
+    xr = t.alloc(z.N32, f"{name} x * rstd")
+    out = t.alloc(z.N32, f"{name} output")
+    if rg:
+        for k in (src, src, rstd, rstd):
+            t.save(k)
+    t.drop(xr)
+    if up:
+        t.drop(src)
+        half = t.alloc(z.N, f"{name} output cast to half")
+        t.drop(out)
+        out = half
+    t.drop(rstd)
+    return out, [src, rstd]
+
+
+def norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
+             acc: str | None = None, frame: str | None = None) -> str:
+    """Input gradient of a frozen norm (no weight gradient), added to ``acc``."""
+    if z.g.norm == "layernorm":
+        new = t.alloc(z.N, f"{name} backward")
+        t.drop(grad)
+        for k in saved:
+            t.release(k)
+        if frame is not None:
+            t.release(frame)
+        return new if acc is None else add_grads(t, acc, new, z.N, f"{name} grads added")
+    x, rstd = saved
+    up = z.er != 4
+    if up:
+        g32 = t.alloc(z.N32, f"{name} grad cast to float32")
+        t.drop(grad)
+        grad = g32
+    a = t.alloc(z.N32, f"{name} grad x weight")
+    t.drop(grad)
+    c = t.alloc(z.N32, f"{name} grad x rstd")
+    dd = t.alloc(z.N32, f"{name} grad x x")
+    s = t.alloc(z.bt * 4, f"{name} rstd grad")
+    t.drop(dd)
+    t.drop(a)
+    t.release(x)
+    t.release(rstd)
+    if acc is not None and not up:
+        c = add_grads(t, acc, c, z.N, f"{name} grads added")
+        acc = None
+    p = t.alloc(z.bt * 4, f"{name} rstd^3")
+    m1 = t.alloc(z.bt * 4, f"{name} -rstd^3 / 2")
+    m2 = t.alloc(z.bt * 4, f"{name} mean(x^2) grad")
+    for k in (m1, p, s):
+        t.drop(k)
+    t.release(rstd)
+    dv = t.alloc(z.N32, f"{name} mean backward")
+    t.drop(m2)
+    pw = t.alloc(z.N32, f"{name} pow backward x")
+    ms = t.alloc(z.N32, f"{name} pow backward 2x")
+    pg = t.alloc(z.N32, f"{name} x^2 grad")
+    for k in (ms, pw, dv):
+        t.drop(k)
+    t.release(x)
+    if frame is not None:
+        t.release(frame)
+    out = add_grads(t, c, pg, z.N32, f"{name} input grads summed")
+    if up:
+        half = t.alloc(z.N, f"{name} input grad cast to half")
+        t.drop(out)
+        out = half
+    return out if acc is None else add_grads(t, acc, out, z.N, f"{name} grads added")
+
+
+class Stop(Exception):
+    """Checkpoint's recompute has saved the block's last tensor: it unwinds here."""
+
+
+def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int, b: int,
+           name: str, cast: bool = False, stop: bool = False) -> tuple[str, bool, dict[str, Any]]:
+    """``base(x) + B(A(x)) * alpha / r`` (PEFT's order) or the frozen base alone:
+    (output, whether it requires grad, what its backward needs). The adapter path saves
+    x (for A's gradient) and A(x) (for B's); the frozen base saves nothing (its weight is
+    resident). Under autocast (``cast``: x is fp32) every matmul casts its operands to
+    half: a frozen weight's cast is not cached (autocast caches leaves that require
+    grad), so it dies after the matmul unless kept for the input gradient; A's and B's
+    casts sit in ``cache`` until autocast exits. An NF4 base dequantises its weight into
+    a temporary for the matmul; PEFT clones a 4-bit base's output before adding."""
+    adapted = name.rsplit(" ", 1)[-1] in z.targets
+    cast = cast and z.amp
+    rec: dict[str, Any] = {"in": x, "rg": rg, "a": a, "b": b, "adapted": adapted,
+                           "cast": cast, "w": None}
+    base = _base(t, z, rec, name, stop and not adapted)
+    if not adapted:
+        return base, rg, rec
+    if z.nf4:
+        clone = t.alloc(z.bt * b * z.e, f"{name} 4-bit output cloned (PEFT)")
+        t.drop(base)
+        base = clone
+    if z.amp:
+        rec["ac"] = t.alloc(z.r * a * 2, f"{name} A cast")
+        cache.append(rec["ac"])
+        if rg:
+            t.save(rec["ac"])
+        xa = rec["xa"] = t.alloc(z.bt * a * 2, f"{name} input cast for A") if cast else x
+    else:
+        xa = rec["xa"] = x
+    t.save(xa)
+    ah = rec["ah"] = t.alloc(z.bt * z.r * z.e, f"{name} A(x)")
+    if xa != x:
+        t.drop(xa)
+    if z.amp:
+        rec["bc"] = t.alloc(b * z.r * 2, f"{name} B cast")
+        cache.append(rec["bc"])
+        t.save(rec["bc"])
+    if stop:  # B's matmul saves A(x) and B before it runs: the recompute's last save
+        t.save(ah)
+        raise Stop(rec)
+    ba = t.alloc(z.bt * b * z.e, f"{name} B(A(x))")
+    t.save(ah)
+    t.drop(ah)
+    m = t.alloc(z.bt * b * z.e, f"{name} adapter x alpha/r")
+    t.drop(ba)
+    out = t.alloc(z.bt * b * z.e, f"{name} base + adapter")
+    t.drop(m)
+    t.drop(base)
+    return out, True, rec
+
+
+def _base(t: Timeline, z: LoraSizes, rec: dict[str, Any], name: str, stop: bool) -> str:
+    a, b = rec["a"], rec["b"]
+    if z.amp:  # bias, weight and (fp32) input cast to half for this matmul alone
+        bc = t.alloc(b * 2, f"{name} bias cast") if z.g.bias else None
+        wc = t.alloc(a * b * 2, f"{name} weight cast")
+        if rec["rg"]:
+            t.save(wc)
+            rec["w"] = wc
+        if stop:  # the frozen weight, saved before the matmul, was the recompute's last
+            raise Stop(rec)
+        xc = t.alloc(z.bt * a * 2, f"{name} input cast") if rec["cast"] else None
+        out = t.alloc(z.bt * b * 2, f"{name} output")
+        for k in (xc, wc, bc):
+            if k is not None:
+                t.drop(k)
+        return out
+    if stop:  # the frozen weight, saved before the matmul, was the recompute's last
+        raise Stop(rec)
+    if not z.nf4:
+        return t.alloc(z.bt * b * z.e, f"{name} output")
+    w = t.alloc(a * b * z.e, f"{name} 4-bit weight dequantised")
+    out = t.alloc(z.bt * b * z.e, f"{name} output")
+    t.drop(w)
+    return out
+
+
+def _base_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str,
+              acc: str | None) -> str:
+    """The frozen base's input gradient (no weight gradient), added to ``acc``."""
+    a, b = rec["a"], rec["b"]
+    if z.nf4:
+        w = t.alloc(a * b * z.e, f"{name} 4-bit weight dequantised again")
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+        t.drop(w)
+    else:
+        new = t.alloc(z.bt * a * z.e, f"{name} input grad")
+    t.drop(grad)
+    if rec["w"] is not None:
+        t.release(rec["w"])
+    if rec["cast"]:  # the input cast's backward: back to fp32
+        n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
+        t.drop(new)
+        new = n32
+    return _accumulate(t, acc, new, name)
+
+
+def _accumulate(t: Timeline, acc: str | None, new: str, name: str) -> str:
+    if acc is None:
+        return new
+    return add_grads(t, acc, new, t.tensors[new].nbytes, f"{name} input grads added")
+
+
+def scale_grad(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str) -> str:
+    """The adapter's first backward node, ``grad * alpha/r``: it saves nothing, so under
+    checkpointing it runs before the block is recomputed."""
+    m = t.alloc(z.bt * rec["b"] * z.e, f"{name} grad x alpha/r")
+    if not rec["rg"]:  # the frozen base's branch needs no gradient: only this held it
+        t.drop(grad)
+    return m
+
+
+def _param_grad(t: Timeline, z: LoraSizes, grads: list[str], half: str, n: int,
+                name: str) -> None:
+    """Under autocast the half gradient of A's (or B's) cast becomes the fp32 ``.grad``."""
+    g32 = t.alloc(n * 4, f"{name} to float32")
+    t.drop(half)
+    keep(t, grads, g32)
+
+
+def linear_bwd(t: Timeline, z: LoraSizes, grad: str, rec: dict[str, Any], name: str,
+               grads: list[str], acc: str | None = None,
+               m: str | None = None) -> str | None:
+    """The input gradient (added to ``acc``, a gradient already waiting for the same
+    input), or ``acc`` when the input requires none. Only adapters get ``.grad``.
+    ``m``: ``scale_grad`` already ran."""
+    a, b, rg = rec["a"], rec["b"], rec["rg"]
+    if not rec["adapted"]:
+        return _base_bwd(t, z, grad, rec, name, acc)
+    if m is None:
+        m = scale_grad(t, z, grad, rec, name)
+    gb = t.alloc(b * z.r * (2 if z.amp else z.pb), f"{name} B grad")
+    if not z.amp:
+        keep(t, grads, gb)
+    gah = t.alloc(z.bt * z.r * z.e, f"{name} A(x) grad")
+    t.drop(m)
+    if z.amp:
+        t.release(rec["bc"])
+    t.release(rec["ah"])
+    if z.amp:
+        _param_grad(t, z, grads, gb, b * z.r, f"{name} B grad")
+    ga = t.alloc(z.r * a * (2 if z.amp else z.pb), f"{name} A grad")
+    if not z.amp:
+        keep(t, grads, ga)
+    gx = t.alloc(z.bt * a * z.e, f"{name} input grad via A") if rg else None
+    t.drop(gah)
+    if z.amp and rg:
+        t.release(rec["ac"])
+    t.release(rec["xa"])
+    if gx is not None:
+        if rec["cast"]:
+            g32 = t.alloc(z.bt * a * 4, f"{name} input grad via A to float32")
+            t.drop(gx)
+            gx = g32
+        acc = _accumulate(t, acc, gx, name)
+    if z.amp:
+        _param_grad(t, z, grads, ga, z.r * a, f"{name} A grad")
+    if gx is None:
+        return acc
+    return _base_bwd(t, z, grad, rec, name, acc)
