@@ -10,7 +10,7 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.lora import Lora
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
-from dlprep.memcalc.report import TEMPS, Row, human, wrap
+from dlprep.memcalc.report import TEMP_ROWS, Row, human, wrap
 from dlprep.memcalc.report_json import to_json
 
 QLORA = ("QLoRA (Dettmers et al., NeurIPS 2023): each block Linear's weight in 4-bit "
@@ -25,30 +25,39 @@ NF4_NOT_MODELLED = ("the quantisation state's small code tables, bitsandbytes' C
 
 
 def lora_rows(cfg: Config, lo: Lora, est: Estimate) -> list[Row]:
+    """The LoRA table, one line a row at 80 columns (the full formula goes to JSON)."""
     pb = cfg.param_bytes
-    base = ("frozen; block Linears NF4, 4.127 bits (QLoRA)" if lo.base_dtype == "nf4"
-            else f"{cfg.n_params:,} x {pb} B, frozen")
-    rows = [Row("base weights", lo.base_bytes, base),
-            Row("adapters", lo.adapter_bytes, f"N = {lo.adapter_params:,} = L x r x (d_in "
-                f"+ d_out) per target, {pb} B")]
+    if lo.base_dtype == "nf4":
+        base = Row("base weights", lo.base_bytes,
+                   "frozen; block Linears NF4, 4.127 bits per weight (QLoRA), the rest "
+                   f"{pb} B", "NF4 Linears at 4.127 bit (QLoRA)")
+    else:
+        base = Row("base weights", lo.base_bytes, f"{cfg.n_params:,} x {pb} B, frozen")
+    rows = [base, Row("adapters", lo.adapter_bytes,
+                      f"N = {lo.adapter_params:,} = L x r x (d_in + d_out) per target, "
+                      f"{pb} B", f"N = L x r x (d_in + d_out) x {pb} B")]
     if lo.master_weights:
-        rows.append(Row("master weights", lo.master_weights, "fp32 copy of the adapters"))
+        rows.append(Row("master weights", lo.master_weights, "N x 4 B fp32 adapter copy"))
     if est.buffers:
         rows.append(Row("buffers", est.buffers, "causal mask T x T x 1 B per block"))
     rows.append(Row("input batch", est.inputs, f"ids + targets {cfg.batch}x{cfg.seq}x8 B"))
     rows.append(Row("gradients", est.gradients, f"adapters only: N x {pb} B" +
-                    (" + N x 4 B fp32 copies" if lo.master_weights else "")))
+                    (" + N x 4 B fp32 copies" if lo.master_weights else ""),
+                    f"N x {pb} B + N x 4 B fp32" if lo.master_weights else ""))
     over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
-    rows.append(Row("optimizer state", est.optimizer_state, over + state_formula(
-        OPTIMIZERS[cfg.optimizer], cfg.state_bytes, cfg.device != "cuda")))
+    opt, step = OPTIMIZERS[cfg.optimizer], cfg.device != "cuda"
+    rows.append(Row("optimizer state", est.optimizer_state,
+                    over + state_formula(opt, cfg.state_bytes, step),
+                    state_formula(opt, cfg.state_bytes, step, names=False)))
     rows.append(Row("saved activations", est.saved_activations,
-                    "frozen Linears keep no input; block 1 least"))
+                    "adapters' inputs and A x; frozen Linears keep no input; block 1 least",
+                    "frozen Linears keep no input"))
     if est.recomputed:
         rows.append(Row("recomputed saves", max(est.recomputed.values()),
-                        "largest block's saves, rebuilt in backward"))
+                        "largest block's, rebuilt in backward"))
     if est.temporaries is not None:
         phase = est.at_peak.phase if est.at_peak else ""
-        rows.append(Row("temporaries at peak", est.temporaries, TEMPS.get(phase, "")))
+        rows.append(Row("temporaries", est.temporaries, TEMP_ROWS.get(phase, "at the peak")))
     if est.workspace:
         rows.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
     phase = est.at_peak.phase if est.at_peak else "?"

@@ -148,6 +148,12 @@ def test_when_nothing_fits_the_table_is_the_verdicts_batch_under_cuda_rules(run)
     ["--layers", "784,1024,1024,1024,10", "--norm", "layernorm", "--batch", "4096",
      "--checkpointing"],
     ["--layers", "784,4096,4096,10", "--gpu", "T4"],
+    ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1", "--dtype", "bf16",
+     "--lora-rank", "16"],
+    ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1", "--dtype", "bf16-master",
+     "--lora-rank", "16", "--lora-targets", "q,k,v,o,gate,up,down", "--checkpointing"],
+    ["--model", "llama-2-7b", "--seq", "512", "--dtype", "bf16", "--lora-rank", "8",
+     "--base-dtype", "nf4"],
 ])
 def test_the_usual_tables_have_one_line_per_row(run, args: list[str]) -> None:
     """Item 8: a row whose formula wraps is harder to read than a shorter formula."""
