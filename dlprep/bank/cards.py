@@ -18,7 +18,7 @@ LANGS = ("en", "ko")
 CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
     """Text in both languages. Markdown, fenced code and inline math are allowed."""
 
@@ -51,7 +51,7 @@ def item_text(item: str | Bilingual, lang: str) -> str:
     return item if isinstance(item, str) else item.get(lang)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class DemoLink:
     name: str
     params: dict[str, bool | int | float | str] = field(default_factory=dict)
@@ -61,7 +61,7 @@ class DemoLink:
 
 
 # kw_only: the base's defaulted fields come before each type's required ones, as in the models.
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class _Card:
     id: str
     topic: str
@@ -74,34 +74,34 @@ class _Card:
     override: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Mcq(_Card):
     type: Literal["mcq"]
     choices: tuple[Item, ...]
     answer: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Multi(_Card):
     type: Literal["multi"]
     choices: tuple[Item, ...]
     answers: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class TrueFalse(_Card):
     type: Literal["truefalse"]
     answer: bool
     myth: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Recall(_Card):
     type: Literal["recall"]
     answer: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Tolerance:
     abs: float | None = None
     rel: float | None = None
@@ -113,7 +113,7 @@ class Tolerance:
         return abs(given - expected) <= self.rel * abs(expected) + 1e-12
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Template:
     """Variables drawn from listed values; the answer is computed from ``formula``."""
 
@@ -121,7 +121,7 @@ class Template:
     formula: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Numeric(_Card):
     type: Literal["numeric"]
     answer: float | None = None
@@ -130,7 +130,7 @@ class Numeric(_Card):
     tolerance: Tolerance
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Order(_Card):
     type: Literal["order"]
     items: tuple[Item, ...]
