@@ -53,6 +53,8 @@ def item_text(item: str | Bilingual, lang: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class DemoLink:
+    """A card's live demo: which one, its preset parameters and what to predict."""
+
     name: str
     params: dict[str, bool | int | float | str] = field(default_factory=dict)
     predict: Text | None = None
@@ -63,6 +65,8 @@ class DemoLink:
 # kw_only: the base's defaulted fields come before each type's required ones, as in the models.
 @dataclass(frozen=True, kw_only=True)
 class _Card:
+    """What every card type has; never shown on its own."""
+
     id: str
     topic: str
     difficulty: Literal[1, 2, 3]
@@ -76,6 +80,8 @@ class _Card:
 
 @dataclass(frozen=True, kw_only=True)
 class Mcq(_Card):
+    """Multiple choice with one right answer."""
+
     type: Literal["mcq"]
     choices: tuple[Item, ...]
     answer: str
@@ -83,6 +89,8 @@ class Mcq(_Card):
 
 @dataclass(frozen=True, kw_only=True)
 class Multi(_Card):
+    """Multiple choice where every right answer must be picked."""
+
     type: Literal["multi"]
     choices: tuple[Item, ...]
     answers: tuple[str, ...]
@@ -90,6 +98,8 @@ class Multi(_Card):
 
 @dataclass(frozen=True, kw_only=True)
 class TrueFalse(_Card):
+    """A statement to judge; a myth card says Myth/Fact instead of False/True."""
+
     type: Literal["truefalse"]
     answer: bool
     myth: bool = False
@@ -97,12 +107,16 @@ class TrueFalse(_Card):
 
 @dataclass(frozen=True, kw_only=True)
 class Recall(_Card):
+    """Answered in the learner's head, then self-rated against the model answer."""
+
     type: Literal["recall"]
     answer: Text
 
 
 @dataclass(frozen=True, kw_only=True)
 class Tolerance:
+    """How far a numeric answer may be from the expected one (absolute or relative)."""
+
     abs: float | None = None
     rel: float | None = None
 
@@ -123,6 +137,8 @@ class Template:
 
 @dataclass(frozen=True, kw_only=True)
 class Numeric(_Card):
+    """A number with a unit, fixed or computed from a template's drawn values."""
+
     type: Literal["numeric"]
     answer: float | None = None
     template: Template | None = None
@@ -132,6 +148,8 @@ class Numeric(_Card):
 
 @dataclass(frozen=True, kw_only=True)
 class Order(_Card):
+    """Items to put in order; ``items`` lists them in the right order."""
+
     type: Literal["order"]
     items: tuple[Item, ...]
 

@@ -22,7 +22,6 @@ from dlprep.bank.files import (
     read_card_file,
 )
 from dlprep.bank.files import BankPathError as BankPathError  # callers catch it from here
-from dlprep.bank.lint import lint_card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
 
@@ -35,6 +34,8 @@ NO_ID = "-"
 
 @dataclass(frozen=True)
 class Problem:
+    """Something wrong in the bank, located by file and line."""
+
     file: str
     line: int
     card_id: str
@@ -49,6 +50,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Origin:
+    """Where a loaded card came from."""
+
     file: str
     line: int
     builtin: bool
@@ -83,6 +86,8 @@ class _File:
 
 @dataclass
 class _Raw:
+    """One card item as parsed, before validation."""
+
     data: dict[str, Any]
     file: _File
     index: int
@@ -303,6 +308,8 @@ def _resolved(path: Path) -> Path:
 
 
 def _add(bank: Bank, card: Card, origin: Origin) -> None:
+    from dlprep.bank.lint import lint_card  # only a load lints: a cache hit needs none of it
+
     here = (origin.file, origin.line, card.id)
     if card.topic not in TOPICS:
         bank.problems.append(

@@ -37,6 +37,8 @@ class Unreadable(ValueError):
 
 @dataclass(frozen=True)
 class Grade:
+    """How one answer was judged."""
+
     correct: bool
     answer: str  # what was given, as stored in the review log
     note: Note | None = None  # how a typed answer was read

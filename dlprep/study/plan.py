@@ -19,6 +19,8 @@ MODES = ("due", "cram", "mock")
 
 @dataclass(frozen=True)
 class Spec:
+    """What the learner asked for: the mode, topics and size of a session."""
+
     mode: str = "due"  # due: the schedule's choice; cram: practice only; mock: interview
     topics: tuple[str, ...] = ()  # empty: every topic
     length: int = 20  # most cards in a due or cram session

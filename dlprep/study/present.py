@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Choice:
+    """One choice (or order item) as shown."""
+
     key: str  # how the card's answer refers to it (English text or the plain string)
     text: str  # shown in the session language
 

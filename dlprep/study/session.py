@@ -30,6 +30,8 @@ from dlprep.study.store import Review, Store
 
 @dataclass(frozen=True)
 class Outcome:
+    """One answered card: its grade, rating, schedule and whether it was saved."""
+
     shown: Presented
     grade: Grade
     rating: Rating
@@ -44,6 +46,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class TopicReport:
+    """One topic's line in the session summary."""
+
     topic: str
     answered: int
     correct: int
@@ -67,6 +71,8 @@ _SAVE_ERRORS: tuple[type[BaseException], ...] = tuple(
 
 @dataclass
 class _Pending:
+    """An answer the locked progress file refused, kept to be written later."""
+
     index: int  # into outcomes
     review: Review
     rating: Rating
@@ -74,6 +80,8 @@ class _Pending:
 
 @dataclass
 class Session:
+    """The cards of one session in order, the one on screen, and the answers so far."""
+
     cards: Mapping[str, Card]
     store: Store
     scheduler: Scheduler

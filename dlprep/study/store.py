@@ -91,6 +91,8 @@ def _damaged(path: Path | None, why: object) -> StoreDamaged:
 
 @dataclass(frozen=True)
 class Review:
+    """One row of the review log."""
+
     card_id: str
     at: datetime
     rating: int

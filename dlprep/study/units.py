@@ -71,6 +71,8 @@ class UnitError(ValueError):
 
 @dataclass(frozen=True)
 class Family:
+    """Units of one quantity (bytes, time...) and how many base units each is."""
+
     name: str
     aliases: dict[str, float]
 

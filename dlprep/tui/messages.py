@@ -1,4 +1,4 @@
-"""Messages between widgets, screens, the app and the demo worker thread (dataclasses).
+"""Messages between widgets, screens, the app and the demo worker thread.
 
 Screens never navigate: they post one of the requests below (or ``dismiss()`` a result),
 and the app, which owns the session, timers, language and the running demo, acts on it.
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from dlprep.study.plan import Spec
     from dlprep.study.present import Presented
 
+# A message with fields is a dataclass; one without is a plain subclass (building a
+# dataclass costs start-up time and buys nothing without fields).
+
 
 @dataclass
 class Answered(Message):
@@ -35,62 +38,65 @@ class AnswerCard(Message):
     given: Any
 
 
-@dataclass
 class GoHome(Message):
-    pass
+    """Back to the home screen."""
 
 
-@dataclass
 class NextCard(Message):
-    pass
+    """The feedback was read: on to the next card (or the summary)."""
 
 
 @dataclass
 class StartSession(Message):
+    """Start a session as ``spec`` says."""
+
     spec: Spec
 
 
-@dataclass
 class ShowStats(Message):
-    pass
+    """Open the statistics screen."""
 
 
 @dataclass
 class SwitchLanguage(Message):
+    """Switch English/Korean and redraw the home screen."""
+
     spec: Spec | None  # the home screen's choices, kept across the switch
 
 
 @dataclass
 class OpenDemo(Message):
+    """Open the demo panel for ``card``'s demo."""
+
     card: Card
 
 
-@dataclass
 class UndoAnswer(Message):
-    pass
+    """Take back the last answer (`u`)."""
 
 
 @dataclass
 class Rerate(Message):
+    """The learner overrides the automatic rating of the last answer."""
+
     rating: Rating
 
 
-@dataclass
 class EndInterview(Message):
     """Escape during a mock interview: the app asks to confirm, then shows the report."""
 
 
 @dataclass
 class RunDemo(Message):
+    """Run the open demo with these parameters."""
+
     params: dict[str, object]
 
 
-@dataclass
 class CancelDemo(Message):
-    pass
+    """Stop the running demo."""
 
 
-@dataclass
 class DemoProgress(Message):
     """New points are in the app's :class:`DemoRun`; one pending message stands for any
     number of steps, so a fast demo cannot flood the UI."""
@@ -101,9 +107,13 @@ class DemoProgress(Message):
 
 @dataclass
 class DemoFinished(Message):
+    """The demo ended with ``result``."""
+
     result: Result
 
 
 @dataclass
 class DemoFailed(Message):
+    """The demo raised; ``error`` is shown to the learner."""
+
     error: str
