@@ -6,7 +6,6 @@ and the app, which owns the session, timers, language and the running demo, acts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -19,23 +18,26 @@ if TYPE_CHECKING:
     from dlprep.study.plan import Spec
     from dlprep.study.present import Presented
 
-# A message with fields is a dataclass; one without is a plain subclass (building a
-# dataclass costs start-up time and buys nothing without fields).
+# Plain classes rather than dataclasses: every card screen imports this module before the
+# first card is drawn, and building a dataclass costs start-up time (its methods are
+# generated and compiled) that a message, never compared or printed, does not need.
 
 
-@dataclass
 class Answered(Message):
     """An answer widget finished: ``given`` is what grading expects for the card type."""
 
-    given: Any
+    def __init__(self, given: Any) -> None:
+        super().__init__()
+        self.given = given
 
 
-@dataclass
 class AnswerCard(Message):
     """A card screen hands the app a readable answer to ``shown``."""
 
-    shown: Presented
-    given: Any
+    def __init__(self, shown: Presented, given: Any) -> None:
+        super().__init__()
+        self.shown = shown
+        self.given = given
 
 
 class GoHome(Message):
@@ -46,51 +48,56 @@ class NextCard(Message):
     """The feedback was read: on to the next card (or the summary)."""
 
 
-@dataclass
 class StartSession(Message):
     """Start a session as ``spec`` says."""
 
-    spec: Spec
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self.spec = spec
 
 
 class ShowStats(Message):
     """Open the statistics screen."""
 
 
-@dataclass
 class SwitchLanguage(Message):
     """Switch English/Korean and redraw the home screen."""
 
-    spec: Spec | None  # the home screen's choices, kept across the switch
+    def __init__(self, spec: Spec | None) -> None:
+        super().__init__()
+        self.spec = spec  # the home screen's choices, kept across the switch
 
 
-@dataclass
 class OpenDemo(Message):
     """Open the demo panel for ``card``'s demo."""
 
-    card: Card
+    def __init__(self, card: Card) -> None:
+        super().__init__()
+        self.card = card
 
 
 class UndoAnswer(Message):
     """Take back the last answer (`u`)."""
 
 
-@dataclass
 class Rerate(Message):
     """The learner overrides the automatic rating of the last answer."""
 
-    rating: Rating
+    def __init__(self, rating: Rating) -> None:
+        super().__init__()
+        self.rating = rating
 
 
 class EndInterview(Message):
     """Escape during a mock interview: the app asks to confirm, then shows the report."""
 
 
-@dataclass
 class RunDemo(Message):
     """Run the open demo with these parameters."""
 
-    params: dict[str, object]
+    def __init__(self, params: dict[str, object]) -> None:
+        super().__init__()
+        self.params = params
 
 
 class CancelDemo(Message):
@@ -105,15 +112,17 @@ class DemoProgress(Message):
         return isinstance(message, DemoProgress)
 
 
-@dataclass
 class DemoFinished(Message):
     """The demo ended with ``result``."""
 
-    result: Result
+    def __init__(self, result: Result) -> None:
+        super().__init__()
+        self.result = result
 
 
-@dataclass
 class DemoFailed(Message):
     """The demo raised; ``error`` is shown to the learner."""
 
-    error: str
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
