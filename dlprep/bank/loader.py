@@ -24,6 +24,7 @@ from dlprep.bank.files import (
 from dlprep.bank.files import BankPathError as BankPathError  # callers catch it from here
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
+from dlprep.record import record
 
 if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
     import yaml
@@ -32,7 +33,7 @@ Severity = Literal["error", "warning"]
 NO_ID = "-"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """Something wrong in the bank, located by file and line."""
 
@@ -48,7 +49,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.card_id}: {self.field}: {self.message}{tail}"
 
 
-@dataclass(frozen=True)
+@record
 class Origin:
     """Where a loaded card came from."""
 

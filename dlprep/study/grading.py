@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fsrs import Rating
 
 from dlprep.bank.cards import Tolerance
+from dlprep.record import record
 from dlprep.study.strings import Note
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class Unreadable(ValueError):
         self.note = note
 
 
-@dataclass(frozen=True)
+@record
 class Grade:
     """How one answer was judged."""
 

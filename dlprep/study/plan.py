@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import zip_longest
 
@@ -12,12 +11,13 @@ import fsrs
 
 from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
+from dlprep.record import record
 from dlprep.study.schedule import Scheduler
 
 MODES = ("due", "cram", "mock")
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     """What the learner asked for: the mode, topics and size of a session."""
 

@@ -7,16 +7,17 @@ shown card itself and the text helpers every type shares.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
+from dlprep.record import record
 
 if TYPE_CHECKING:
     import random
 
 
-@dataclass(frozen=True)
+@record
 class Choice:
     """One choice (or order item) as shown."""
 
@@ -24,7 +25,7 @@ class Choice:
     text: str  # shown in the session language
 
 
-@dataclass(frozen=True)
+@record
 class Presented:
     """One showing of a card. Grading uses only this, so a redraw cannot change the answer."""
 

@@ -19,6 +19,7 @@ import fsrs
 from fsrs import Rating
 
 from dlprep.bank.cards import Card
+from dlprep.record import record
 from dlprep.study import store as store_module
 from dlprep.study.grading import Given, Grade, auto_rating, grade
 from dlprep.study.kinds import kind_of
@@ -28,7 +29,7 @@ from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review, Store
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """One answered card: its grade, rating, schedule and whether it was saved."""
 
@@ -44,7 +45,7 @@ class Outcome:
     error: str = ""  # why it could not be saved at all (not a lock: retrying cannot help)
 
 
-@dataclass(frozen=True)
+@record
 class TopicReport:
     """One topic's line in the session summary."""
 

@@ -15,7 +15,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import fsrs
 
 from dlprep.paths import progress_db_path
+from dlprep.record import record
 from dlprep.study.schedule import dump_state, load_state
 
 APPLICATION_ID = 0x646C7072  # "dlpr": marks the file as ours, so foreign files are caught
@@ -89,7 +90,7 @@ def _damaged(path: Path | None, why: object) -> StoreDamaged:
         "move-aside)")
 
 
-@dataclass(frozen=True)
+@record
 class Review:
     """One row of the review log."""
 

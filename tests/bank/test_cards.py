@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import pickle
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from dlprep.bank import cards, models
 from dlprep.bank.convert import to_card, to_runtime
 from dlprep.bank.loader import card_files, load_bank
 from dlprep.paths import builtin_bank_dir
+from dlprep.record import is_record
 
 MODELS = [
     cls for name, cls in vars(models).items()
@@ -59,9 +59,9 @@ def test_twin_has_the_same_fields_in_order_with_the_same_defaults(model: type[Ba
     assert [f.name for f in dataclasses.fields(twin)] == list(model.model_fields)
     for spec in dataclasses.fields(twin):
         assert _twin_default(spec) == _model_default(model.model_fields[spec.name]), spec.name
-    # Immutable through cards.Frozen, and without __slots__: a cache hit then restores each
-    # card's __dict__ in C instead of calling a Python __setstate__ per object (start-up).
-    assert issubclass(twin, cards.Frozen) and not hasattr(twin, "__slots__")
+    # A frozen @record, without __slots__: a cache hit then restores each card's __dict__ in
+    # C instead of calling a Python __setstate__ per object (start-up time).
+    assert is_record(twin) and not hasattr(twin, "__slots__")
 
 
 def _tuples_to_lists(value: Any) -> Any:
@@ -103,28 +103,3 @@ def test_templates_convert_their_value_lists() -> None:
     tolerance = to_runtime(models.Tolerance(rel=0.01))
     assert tolerance.accepts(101.0, 100.0) and not tolerance.accepts(102.0, 100.0)
 
-
-def test_frozen_behaves_like_a_frozen_keyword_only_dataclass() -> None:
-    """What cards.Frozen writes once is what @dataclass(frozen=True, kw_only=True) generates."""
-    link = cards.DemoLink(name="dying-relu")
-    assert link == cards.DemoLink(name="dying-relu", params={}, predict=None, measure=None)
-    assert link != cards.DemoLink(name="dying-relu", unit="%")
-    assert link.params == {} and link.params is not cards.DemoLink(name="x").params  # factory
-    assert repr(cards.Tolerance(rel=0.5)) == "Tolerance(abs=None, rel=0.5)"
-    assert hash(cards.Tolerance(rel=0.5)) == hash(cards.Tolerance(rel=0.5))
-    assert cards.Text("a", "가") == cards.Text(en="a", ko="가") != ("a", "가")
-    assert dataclasses.replace(cards.Text("a", "가"), ko="나") == cards.Text("a", "나")
-    with pytest.raises(TypeError):
-        hash(link)  # a dict field: unhashable, as a frozen dataclass's would be
-    with pytest.raises(TypeError, match="missing keyword argument 'name'"):
-        cards.DemoLink()
-    with pytest.raises(TypeError, match="unexpected keyword"):
-        cards.Tolerance(rel=0.5, tol=1)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        link.unit = "s"  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        link.extra = 1  # type: ignore[attr-defined]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        del link.name
-    copy = pickle.loads(pickle.dumps(link))
-    assert copy == link and list(vars(copy)) == [f.name for f in dataclasses.fields(link)]
