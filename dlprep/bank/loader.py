@@ -85,7 +85,7 @@ class _File:
         return self.nodes[index] if index < len(self.nodes) else None
 
 
-@dataclass
+@record
 class _Raw:
     """One card item as parsed, before validation."""
 
