@@ -139,5 +139,6 @@ def test_the_quiz_reaches_its_first_card_without_demo_or_later_screens(tmp_path)
     modules = set(payload["modules"])
     assert not top(modules) & {"torch", "numpy", "plotext", "pydantic", "yaml", "demos"}
     assert not modules & LATER
+    assert "fsrs" not in modules  # no saved state to read yet: fsrs waits for the first grade
     assert payload["markdown"] or "markdown_it" not in modules  # only a Markdown question
     assert "warm-torch" not in payload["threads"]  # the demo warm-up waits for a demo card

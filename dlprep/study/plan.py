@@ -6,13 +6,15 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from itertools import zip_longest
-
-import fsrs
+from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
 from dlprep.record import record
 from dlprep.study.schedule import Scheduler
+
+if TYPE_CHECKING:
+    import fsrs
 
 MODES = ("due", "cram", "mock")
 

@@ -14,9 +14,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-
-import fsrs
-from fsrs import Rating
+from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
 from dlprep.record import record
@@ -27,6 +25,10 @@ from dlprep.study.plan import Spec, plan
 from dlprep.study.present import Presented, present
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review, Store
+
+if TYPE_CHECKING:  # fsrs is imported by the first grade, not at start-up
+    import fsrs
+    from fsrs import Rating
 
 
 @record
@@ -240,6 +242,8 @@ class Session:
         """When the card would be due again under each rating (shown on the rating keys)."""
         if self.kind == "cram" or outcome.at is None or not outcome.saved:
             return {}
+        from fsrs import Rating
+
         ms = int(outcome.seconds * 1000)
         return {r: self.scheduler.review(outcome.previous, r, outcome.at, ms).due
                 for r in Rating}
