@@ -9,7 +9,7 @@ and kept as their plain twins (:mod:`dlprep.bank.cards`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -58,7 +58,7 @@ class Origin:
     builtin: bool
 
 
-@dataclass
+@record
 class Bank:
     """Valid cards in load order, where each came from, and every problem found."""
 
@@ -295,7 +295,7 @@ def load_paths(
             demo_ok = _check_demo(raw, problems)
             if card is not None and demo_ok:
                 _add(bank, card, Origin(raw.file.name, raw.line, is_builtin))
-        bank.problems += sorted(problems, key=lambda p: p.line)
+        bank.problems.extend(sorted(problems, key=lambda p: p.line))
         if full:
             break
     return bank

@@ -72,7 +72,7 @@ _SAVE_ERRORS: tuple[type[BaseException], ...] = tuple(
     {sqlite3.Error, store_module.StoreError, getattr(store_module, "StoreLocked", sqlite3.Error)})
 
 
-@dataclass
+@record
 class _Pending:
     """An answer the locked progress file refused, kept to be written later."""
 
