@@ -40,12 +40,21 @@ def record(cls: T | None = None, /, *, kw_only: bool = False) -> T | Callable[[T
         # what __init__ reads, worked out once per class
         made.__record_positional__ = tuple(f.name for f in specs if not f.kw_only)
         made.__record_fields__ = tuple((f.name, f.default, f.default_factory) for f in specs)
+        # field(compare=False, hash=..., repr=False) as a dataclass honours them; None: all
+        made.__record_compare__ = _unless_all(specs, [f.name for f in specs if f.compare])
+        made.__record_hash__ = _unless_all(
+            specs, [f.name for f in specs if (f.compare if f.hash is None else f.hash)])
+        made.__record_repr__ = _unless_all(specs, [f.name for f in specs if f.repr])
         for name, method in _METHODS.items():
             if name not in vars(made):  # a class may write its own, as with @dataclass
                 setattr(made, name, method)
         return cast(T, made)
 
     return wrap if cls is None else wrap(cls)
+
+
+def _unless_all(specs: tuple[Field[Any], ...], names: list[str]) -> tuple[str, ...] | None:
+    return None if len(names) == len(specs) else tuple(names)
 
 
 def is_record(cls: type) -> bool:
@@ -86,18 +95,28 @@ def _delattr(self: Any, name: str) -> None:
     raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
+def _values(self: Any, names: tuple[str, ...] | None) -> tuple[Any, ...]:
+    state = self.__dict__
+    return tuple(state.values()) if names is None else tuple(state[n] for n in names)
+
+
 def _eq(self: Any, other: object) -> bool:
+    names = self.__record_compare__
     if other.__class__ is not self.__class__:
         return NotImplemented
-    return bool(self.__dict__ == other.__dict__)
+    if names is None:
+        return bool(self.__dict__ == other.__dict__)
+    return _values(self, names) == _values(other, names)
 
 
 def _hash(self: Any) -> int:  # a TypeError for a dict or list field, as a dataclass's
-    return hash(tuple(self.__dict__.values()))
+    return hash(_values(self, self.__record_hash__))
 
 
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
+    names = self.__record_repr__
+    shown = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items()
+                      if names is None or name in names)
     return f"{type(self).__qualname__}({shown})"
 
 

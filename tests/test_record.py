@@ -82,3 +82,15 @@ def test_a_method_the_class_writes_is_kept() -> None:
             return f"<{self.text}>"
 
     assert repr(Shown("hi")) == "<hi>" and Shown("hi") == Shown("hi")
+
+
+def test_field_options_for_comparison_hashing_and_repr_are_honoured() -> None:
+    @record
+    class Tagged:
+        value: int
+        cache: dict[str, int] | None = dataclasses.field(default=None, compare=False)
+        note: str = dataclasses.field(default="", repr=False)
+
+    assert Tagged(1, {"a": 1}) == Tagged(1, None) != Tagged(2, None)
+    assert hash(Tagged(1, {"a": 1}, "x")) == hash(Tagged(1, None, "x"))  # dict not hashed
+    assert repr(Tagged(1, None, "x")).endswith("Tagged(value=1, cache=None)")
