@@ -76,9 +76,9 @@ def _words(text: str) -> set[str]:
 def first_questions() -> list[tuple[set[str], bool]]:
     """Each card's English question as words, and whether it is shown as Markdown."""
     from dlprep.bank.loader import load_bank  # uncached: the bench writes no user cache
-    from dlprep.study.present import needs_markdown
+    from dlprep.study.present import plain_paragraph
 
-    return [(_words(card.q.en), needs_markdown(card.q.en))
+    return [(_words(card.q.en), plain_paragraph(card.q.en) is None)
             for card in load_bank().cards.values()]
 
 

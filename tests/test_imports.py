@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -78,3 +79,66 @@ def test_plain_quiz_start_from_a_warm_cache_imports_no_pydantic() -> None:
     assert payload["code"] == 0
     assert "[1/1]" in result.stdout  # it got as far as showing a card
     assert not top(set(payload["modules"])) & {"pydantic", "yaml", "torch", "textual", "numpy"}
+
+
+# The real `dlprep quiz` start, headless (no terminal here), stopped once its first card is
+# drawn: what it imported and which threads run by then.
+FIRST_CARD_PROBE = """
+import json, sys, threading
+from textual.app import App
+import dlprep.tui.card as card
+
+seen = {{}}
+_run = App.run
+
+def run(self, *args, **kwargs):
+    kwargs["headless"] = True
+    return _run(self, *args, **kwargs)
+
+_mount = card.CardScreen.on_mount
+
+def on_mount(self):
+    _mount(self)
+
+    def painted():
+        seen["modules"] = sorted(sys.modules)
+        seen["threads"] = sorted(thread.name for thread in threading.enumerate())
+        seen["markdown"] = type(self.query_one("#question")).__name__ == "Markdown"
+        self.app.exit()
+
+    self.call_after_refresh(painted)
+
+App.run = run
+card.CardScreen.on_mount = on_mount
+from dlprep.cli import main
+try:
+    code = main({args!r})
+except SystemExit as exc:
+    code = exc.code
+print("\\n@@" + json.dumps({{"code": code, **seen}}))
+"""
+
+# Needed only after the first card: by a demo, another screen, a grade or a bank load.
+LATER = {
+    "dlprep.engine", "dlprep.registry", "dlprep.tui.demo", "dlprep.tui.demo_run",
+    "dlprep.tui.charts", "dlprep.tui.feedback", "dlprep.tui.home", "dlprep.tui.info",
+    "dlprep.tui.render", "dlprep.study.stats", "dlprep.study.plain", "dlprep.bank.lint",
+    "dlprep.bank.convert", "dlprep.bank.models", "dlprep.bank.yamlsafe",
+}
+
+
+def test_the_quiz_reaches_its_first_card_without_demo_or_later_screens(tmp_path) -> None:
+    env = {**os.environ, "DLPREP_HOME": str(tmp_path)}
+    env.pop("DLPREP_BANK", None)
+    args = ["quiz", "--cram", "--lang", "en"]
+    for _ in range(2):  # the first start fills the bank cache; the second is the usual one
+        result = subprocess.run([sys.executable, "-c", FIRST_CARD_PROBE.format(args=args)],
+                                capture_output=True, text=True, env=env, timeout=300)
+    payload = json.loads(result.stdout.rsplit("@@", 1)[1])
+    assert payload["code"] == 0 and "modules" in payload, result.stderr  # a card was drawn
+    modules = set(payload["modules"])
+    assert not top(modules) & {"torch", "numpy", "plotext", "pydantic", "yaml", "demos"}
+    assert not modules & LATER
+    assert "fsrs" not in modules  # no saved state to read yet: fsrs waits for the first grade
+    assert payload["markdown"] or "markdown_it" not in modules  # only a Markdown question
+    assert "warm-torch" not in payload["threads"]  # the demo warm-up waits for a demo card

@@ -15,7 +15,6 @@ is loaded normally and the cache rewritten. Failing to write it is never an erro
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import os
 import pickle
@@ -29,6 +28,11 @@ from dlprep.bank import loader
 from dlprep.bank.files import CardFileError, read_card_file
 from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import demos_dir
+
+try:  # importing hashlib also sets up OpenSSL's hashes, which the key does not use
+    from _blake2 import blake2b
+except ImportError:  # a Python built without its own BLAKE2
+    from hashlib import blake2b
 
 CACHE_NAME = "bank.pickle"
 FORMAT = 2  # bump when what is pickled changes shape (2: runtime cards, not pydantic models)
@@ -54,7 +58,7 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
 
     Raises :class:`~dlprep.bank.loader.BankPathError` for a missing path, as loading would.
     """
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     header = (FORMAT, __version__, sys.version, os.getcwd(), builtin)
     digest.update(repr(header).encode())
     version_file = pydantic_version_file()
@@ -85,7 +89,7 @@ def pydantic_version_file() -> Path | None:
     return Path(spec.origin).parent / "version.py"
 
 
-def _add_file(digest: hashlib.blake2b, path: Path) -> None:
+def _add_file(digest: blake2b, path: Path) -> None:
     digest.update(b"\0file\0" + str(path).encode() + b"\0")
     try:
         digest.update(path.read_bytes())
@@ -93,7 +97,7 @@ def _add_file(digest: hashlib.blake2b, path: Path) -> None:
         digest.update(f"unreadable: {exc.errno}".encode())
 
 
-def _add_card_file(digest: hashlib.blake2b, path: Path) -> None:
+def _add_card_file(digest: blake2b, path: Path) -> None:
     # Read as the loader reads it: capped, and never blocking on a FIFO named *.yaml.
     digest.update(b"\0card\0" + str(path).encode() + b"\0")
     try:

@@ -7,18 +7,23 @@ without importing it (tens of milliseconds of start-up). ``tests/bank/test_cards
 keeps the twins' fields, order and defaults in step with the models.
 
 Lists become tuples so a card is immutable all the way down.
+
+The classes are :func:`dlprep.record.record` classes: frozen dataclasses that cost far less
+to define, since every quiz start imports this module.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal, Protocol
+
+from dlprep.record import record
 
 LANGS = ("en", "ko")
 CARD_TYPES = ("mcq", "multi", "truefalse", "recall", "numeric", "order")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Text:
     """Text in both languages. Markdown, fenced code and inline math are allowed."""
 
@@ -51,8 +56,10 @@ def item_text(item: str | Bilingual, lang: str) -> str:
     return item if isinstance(item, str) else item.get(lang)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class DemoLink:
+    """A card's live demo: which one, its preset parameters and what to predict."""
+
     name: str
     params: dict[str, bool | int | float | str] = field(default_factory=dict)
     predict: Text | None = None
@@ -61,8 +68,10 @@ class DemoLink:
 
 
 # kw_only: the base's defaulted fields come before each type's required ones, as in the models.
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class _Card:
+    """What every card type has; never shown on its own."""
+
     id: str
     topic: str
     difficulty: Literal[1, 2, 3]
@@ -74,35 +83,45 @@ class _Card:
     override: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Mcq(_Card):
+    """Multiple choice with one right answer."""
+
     type: Literal["mcq"]
     choices: tuple[Item, ...]
     answer: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Multi(_Card):
+    """Multiple choice where every right answer must be picked."""
+
     type: Literal["multi"]
     choices: tuple[Item, ...]
     answers: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class TrueFalse(_Card):
+    """A statement to judge; a myth card says Myth/Fact instead of False/True."""
+
     type: Literal["truefalse"]
     answer: bool
     myth: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Recall(_Card):
+    """Answered in the learner's head, then self-rated against the model answer."""
+
     type: Literal["recall"]
     answer: Text
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Tolerance:
+    """How far a numeric answer may be from the expected one (absolute or relative)."""
+
     abs: float | None = None
     rel: float | None = None
 
@@ -113,7 +132,7 @@ class Tolerance:
         return abs(given - expected) <= self.rel * abs(expected) + 1e-12
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Template:
     """Variables drawn from listed values; the answer is computed from ``formula``."""
 
@@ -121,8 +140,10 @@ class Template:
     formula: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Numeric(_Card):
+    """A number with a unit, fixed or computed from a template's drawn values."""
+
     type: Literal["numeric"]
     answer: float | None = None
     template: Template | None = None
@@ -130,8 +151,10 @@ class Numeric(_Card):
     tolerance: Tolerance
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Order(_Card):
+    """Items to put in order; ``items`` lists them in the right order."""
+
     type: Literal["order"]
     items: tuple[Item, ...]
 

@@ -9,7 +9,7 @@ and kept as their plain twins (:mod:`dlprep.bank.cards`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,9 +22,9 @@ from dlprep.bank.files import (
     read_card_file,
 )
 from dlprep.bank.files import BankPathError as BankPathError  # callers catch it from here
-from dlprep.bank.lint import lint_card
 from dlprep.bank.topics import TOPICS, in_map_order
 from dlprep.paths import builtin_bank_dir, user_bank_paths
+from dlprep.record import record
 
 if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
     import yaml
@@ -33,8 +33,10 @@ Severity = Literal["error", "warning"]
 NO_ID = "-"
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
+    """Something wrong in the bank, located by file and line."""
+
     file: str
     line: int
     card_id: str
@@ -47,14 +49,16 @@ class Problem:
         return f"{self.file}:{self.line}: {self.card_id}: {self.field}: {self.message}{tail}"
 
 
-@dataclass(frozen=True)
+@record
 class Origin:
+    """Where a loaded card came from."""
+
     file: str
     line: int
     builtin: bool
 
 
-@dataclass
+@record
 class Bank:
     """Valid cards in load order, where each came from, and every problem found."""
 
@@ -81,8 +85,10 @@ class _File:
         return self.nodes[index] if index < len(self.nodes) else None
 
 
-@dataclass
+@record
 class _Raw:
+    """One card item as parsed, before validation."""
+
     data: dict[str, Any]
     file: _File
     index: int
@@ -289,7 +295,7 @@ def load_paths(
             demo_ok = _check_demo(raw, problems)
             if card is not None and demo_ok:
                 _add(bank, card, Origin(raw.file.name, raw.line, is_builtin))
-        bank.problems += sorted(problems, key=lambda p: p.line)
+        bank.problems.extend(sorted(problems, key=lambda p: p.line))
         if full:
             break
     return bank
@@ -303,6 +309,8 @@ def _resolved(path: Path) -> Path:
 
 
 def _add(bank: Bank, card: Card, origin: Origin) -> None:
+    from dlprep.bank.lint import lint_card  # only a load lints: a cache hit needs none of it
+
     here = (origin.file, origin.line, card.id)
     if card.topic not in TOPICS:
         bank.problems.append(

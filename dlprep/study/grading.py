@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from fsrs import Rating
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dlprep.bank.cards import Tolerance
+from dlprep.record import record
 from dlprep.study.strings import Note
 
 if TYPE_CHECKING:
+    from fsrs import Rating
+
     from dlprep.study.present import Presented
 
 __all__ = ["Given", "Grade", "Rating", "Unreadable", "auto_rating", "grade", "parse_bool"]
@@ -24,7 +24,16 @@ __all__ = ["Given", "Grade", "Rating", "Unreadable", "auto_rating", "grade", "pa
 # What the learner gave, per card type:
 #   mcq: the chosen key; multi: the chosen keys; truefalse: bool;
 #   numeric: the typed text; order: keys in the learner's order; recall: the self-rating.
-Given = str | bool | Sequence[str] | Rating
+# A string: fsrs (Rating) is imported when a grade needs it, not at start-up.
+Given: TypeAlias = "str | bool | Sequence[str] | Rating"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Rating":  # fsrs.Rating, imported on first use (start-up speed)
+        from fsrs import Rating
+
+        return Rating
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Unreadable(ValueError):
@@ -35,8 +44,10 @@ class Unreadable(ValueError):
         self.note = note
 
 
-@dataclass(frozen=True)
+@record
 class Grade:
+    """How one answer was judged."""
+
     correct: bool
     answer: str  # what was given, as stored in the review log
     note: Note | None = None  # how a typed answer was read
@@ -53,6 +64,8 @@ def grade(shown: Presented, given: Given) -> Grade:
 def auto_rating(shown: Presented, grade: Grade, seconds: float, given: Given) -> Rating:
     """Objective cards rate themselves (fast and right: Easy); recall cards use the
     learner's own rating."""
+    from fsrs import Rating
+
     from dlprep.study.kinds import kind_of
 
     kind = kind_of(shown.card)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from fsrs import Rating
-
 from dlprep.bank.cards import (
     Card,
     Mcq,
@@ -364,9 +362,13 @@ class RecallKind(Kind):
         return unwrap(shown.card.answer.get(shown.lang))
 
     def read(self, shown: Presented, given: Given) -> Given:
+        from fsrs import Rating  # imported by a grade, not at start-up
+
         return Rating(int(given))  # type: ignore[arg-type]
 
     def grade(self, shown: Presented, given: Given) -> Grade:
+        from fsrs import Rating  # imported by a grade, not at start-up
+
         rating = Rating(int(given))  # type: ignore[arg-type]
         return Grade(rating >= Rating.Good, rating.name.lower())
 
@@ -377,9 +379,13 @@ class RecallKind(Kind):
         return "1-4"
 
     def plain_parse(self, shown: Presented, text: str) -> Given:
+        from fsrs import Rating  # imported by a grade, not at start-up
+
         return Rating(int(text))
 
     def example(self, shown: Presented, right: bool) -> Given:
+        from fsrs import Rating  # imported by a grade, not at start-up
+
         return Rating.Good if right else Rating.Again
 
 

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import zip_longest
-
-import fsrs
+from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
+from dlprep.record import record
 from dlprep.study.schedule import Scheduler
+
+if TYPE_CHECKING:
+    import fsrs
 
 MODES = ("due", "cram", "mock")
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
+    """What the learner asked for: the mode, topics and size of a session."""
+
     mode: str = "due"  # due: the schedule's choice; cram: practice only; mock: interview
     topics: tuple[str, ...] = ()  # empty: every topic
     length: int = 20  # most cards in a due or cram session

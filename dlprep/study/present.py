@@ -7,22 +7,25 @@ shown card itself and the text helpers every type shares.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
+from dlprep.record import record
 
 if TYPE_CHECKING:
     import random
 
 
-@dataclass(frozen=True)
+@record
 class Choice:
+    """One choice (or order item) as shown."""
+
     key: str  # how the card's answer refers to it (English text or the plain string)
     text: str  # shown in the session language
 
 
-@dataclass(frozen=True)
+@record
 class Presented:
     """One showing of a card. Grading uses only this, so a redraw cannot change the answer."""
 
@@ -88,6 +91,29 @@ def needs_markdown(text: str) -> bool:
     are literal in Markdown too (a table needs a second line), so they need no Markdown.
     """
     return _MARKDOWN.search(text.rstrip()) is not None
+
+
+def plain_paragraph(text: str) -> str | None:
+    """``text`` as Markdown would show it, when that is one paragraph of plain text; else None.
+
+    A question written as a YAML block keeps the author's line breaks, which Markdown joins
+    with a space (and it collapses runs of spaces). Such a question needs no Markdown widget:
+    joined the same way, a plain Static shows the same paragraph, and start-up is spared the
+    Markdown parser. Every line is judged by :func:`needs_markdown` as if it began the text
+    (a line may start a list, heading, quote or rule); a blank line (a second paragraph), a
+    ``|`` (a table needs a second line) or a hard break (a line ending in spaces or ``\\``)
+    needs Markdown.
+    """
+    lines = text.strip("\n").rstrip().split("\n")
+    if len(lines) > 1 and any(
+        not line.strip() or "|" in line or line.endswith((" ", "\t", "\\")) for line in lines
+    ):
+        return None
+    # The first line is judged as it is (leading spaces make indented code); a later line's
+    # indent only continues the paragraph.
+    if needs_markdown(lines[0]) or any(needs_markdown(line.strip()) for line in lines[1:]):
+        return None
+    return re.sub(r"\s+", " ", " ".join(line.strip() for line in lines))
 
 
 def unwrap(text: str) -> str:

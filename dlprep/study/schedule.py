@@ -1,13 +1,19 @@
-"""FSRS scheduling behind a small wrapper with an injectable clock (UTC, always aware)."""
+"""FSRS scheduling behind a small wrapper with an injectable clock (UTC, always aware).
+
+fsrs is imported when a card is first scheduled or a saved state read, not at start-up: a
+quiz's first card needs neither (start-up speed).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import fsrs
+if TYPE_CHECKING:
+    import fsrs
 
-from dlprep.study.grading import Rating
+    from dlprep.study.grading import Rating
 
 Clock = Callable[[], datetime]
 
@@ -34,7 +40,16 @@ class Scheduler:
 
     def __init__(self, clock: Clock = utc_now, *, fuzz: bool = True) -> None:
         self.clock = clock
-        self._fsrs = fsrs.Scheduler(enable_fuzzing=fuzz)
+        self.fuzz = fuzz
+        self._scheduler: fsrs.Scheduler | None = None
+
+    @property
+    def _fsrs(self) -> fsrs.Scheduler:
+        if self._scheduler is None:
+            import fsrs
+
+            self._scheduler = fsrs.Scheduler(enable_fuzzing=self.fuzz)
+        return self._scheduler
 
     def now(self) -> datetime:
         now = self.clock()
@@ -43,12 +58,16 @@ class Scheduler:
         return now.astimezone(UTC)
 
     def new_state(self, now: datetime) -> fsrs.Card:
+        import fsrs
+
         # card_id is fsrs's own int key; ours is the bank's string id, kept by the store.
         return fsrs.Card(card_id=0, due=now)
 
     def review(
         self, state: fsrs.Card | None, rating: Rating, now: datetime, duration_ms: int
     ) -> fsrs.Card:
+        import fsrs
+
         card = state if state is not None else self.new_state(now)
         updated, _ = self._fsrs.review_card(
             card, fsrs.Rating(int(rating)), review_datetime=now, review_duration=duration_ms
@@ -64,4 +83,6 @@ def dump_state(state: fsrs.Card) -> str:
 
 
 def load_state(text: str) -> fsrs.Card:
+    import fsrs
+
     return fsrs.Card.from_json(text)

@@ -14,11 +14,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-
-import fsrs
-from fsrs import Rating
+from typing import TYPE_CHECKING
 
 from dlprep.bank.cards import Card
+from dlprep.record import record
 from dlprep.study import store as store_module
 from dlprep.study.grading import Given, Grade, auto_rating, grade
 from dlprep.study.kinds import kind_of
@@ -27,9 +26,15 @@ from dlprep.study.present import Presented, present
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review, Store
 
+if TYPE_CHECKING:  # fsrs is imported by the first grade, not at start-up
+    import fsrs
+    from fsrs import Rating
 
-@dataclass(frozen=True)
+
+@record
 class Outcome:
+    """One answered card: its grade, rating, schedule and whether it was saved."""
+
     shown: Presented
     grade: Grade
     rating: Rating
@@ -46,8 +51,10 @@ class Outcome:
     options: Mapping[Rating, fsrs.Card] | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@record
 class TopicReport:
+    """One topic's line in the session summary."""
+
     topic: str
     answered: int
     correct: int
@@ -69,8 +76,10 @@ _SAVE_ERRORS: tuple[type[BaseException], ...] = tuple(
     {sqlite3.Error, store_module.StoreError, getattr(store_module, "StoreLocked", sqlite3.Error)})
 
 
-@dataclass
+@record
 class _Pending:
+    """An answer the locked progress file refused, kept to be written later."""
+
     index: int  # into outcomes
     review: Review
     rating: Rating
@@ -85,6 +94,8 @@ def _same(a: fsrs.Card | None, b: fsrs.Card | None) -> bool:
 
 @dataclass
 class Session:
+    """The cards of one session in order, the one on screen, and the answers so far."""
+
     cards: Mapping[str, Card]
     store: Store
     scheduler: Scheduler
@@ -179,6 +190,8 @@ class Session:
         shown = self.current()
         if shown is None or self._shown_at is None or self.kind == "cram":
             return {}
+        from fsrs import Rating
+
         now = self.scheduler.now()
         state = self.store.states().get(shown.card_id)
         ms = int(max(0.0, (now - self._shown_at).total_seconds()) * 1000)
@@ -227,6 +240,8 @@ class Session:
             return len(self._pending)
 
     def _write(self, item: _Pending) -> bool:
+        from fsrs import Rating
+
         review, rating = item.review, item.rating
         before: list[fsrs.Card | None] = [None]
         options: dict[Rating, fsrs.Card] = {}
@@ -291,6 +306,8 @@ class Session:
             return {}
         if outcome.options is not None:
             return {r: state.due for r, state in outcome.options.items()}
+        from fsrs import Rating
+
         ms = int(outcome.seconds * 1000)
         return {r: self.scheduler.review(outcome.previous, r, outcome.at, ms).due
                 for r in Rating}

@@ -15,15 +15,17 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import fsrs
+from typing import TYPE_CHECKING, Any
 
 from dlprep.paths import progress_db_path
+from dlprep.record import record
 from dlprep.study.schedule import dump_state, load_state
+
+if TYPE_CHECKING:  # fsrs is imported when a state is read or written, not at start-up
+    import fsrs
 
 APPLICATION_ID = 0x646C7072  # "dlpr": marks the file as ours, so foreign files are caught
 SCHEMA_VERSION = 2
@@ -89,8 +91,10 @@ def _damaged(path: Path | None, why: object) -> StoreDamaged:
         "move-aside)")
 
 
-@dataclass(frozen=True)
+@record
 class Review:
+    """One row of the review log."""
+
     card_id: str
     at: datetime
     rating: int

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime
+
+from dlprep.record import record
 
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (English, Korean)
@@ -343,7 +344,7 @@ def default_lang(environ: dict[str, str] | None = None) -> str:
     return "en"
 
 
-@dataclass(frozen=True)
+@record
 class Note:
     """A message for the learner, kept as a string key and its values until it is shown,
     so the pure core can say it and the screen can say it in either language."""

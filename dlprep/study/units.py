@@ -8,8 +8,8 @@ the tolerance check. Case, spacing, plurals and thousands separators are forgive
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from dlprep.record import record
 from dlprep.study.strings import Note
 
 _BYTES = {
@@ -69,8 +69,10 @@ class UnitError(ValueError):
         self.note = note
 
 
-@dataclass(frozen=True)
+@record
 class Family:
+    """Units of one quantity (bytes, time...) and how many base units each is."""
+
     name: str
     aliases: dict[str, float]
 

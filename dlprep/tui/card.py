@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Unreadable
 from dlprep.study.kinds import kind_of
-from dlprep.study.present import needs_markdown
+from dlprep.study.present import plain_paragraph
 from dlprep.study.session import Session
 from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
@@ -29,15 +29,17 @@ if TYPE_CHECKING:
 def question_widget(text: str) -> Widget:
     """The question as Markdown only where it uses Markdown syntax, else as a plain Static.
 
-    Most questions are plain sentences, and the Markdown widget (markdown-it, pygments)
-    costs ~30 ms of start-up before the first card; ``.plain`` in quiz.tcss gives the Static
-    the Markdown paragraph's padding and margin, so both look the same.
+    Most questions are plain sentences (some with the line breaks of a YAML block, which
+    Markdown would join), and the Markdown widget (markdown-it, pygments) costs ~30 ms of
+    start-up before the first card; ``.plain`` in quiz.tcss gives the Static the Markdown
+    paragraph's padding and margin, so both look the same.
     """
-    if needs_markdown(text):
+    plain = plain_paragraph(text)
+    if plain is None:
         from textual.widgets import Markdown
 
         return Markdown(text, id="question")
-    return Static(text.strip(), id="question", classes="plain", markup=False)
+    return Static(plain, id="question", classes="plain", markup=False)
 
 
 class CardScreen(QuizScreen):

@@ -1,4 +1,4 @@
-"""Messages between widgets, screens, the app and the demo worker thread (dataclasses).
+"""Messages between widgets, screens, the app and the demo worker thread.
 
 Screens never navigate: they post one of the requests below (or ``dismiss()`` a result),
 and the app, which owns the session, timers, language and the running demo, acts on it.
@@ -6,7 +6,6 @@ and the app, which owns the session, timers, language and the running demo, acts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -19,78 +18,92 @@ if TYPE_CHECKING:
     from dlprep.study.plan import Spec
     from dlprep.study.present import Presented
 
+# Plain classes rather than dataclasses: every card screen imports this module before the
+# first card is drawn, and building a dataclass costs start-up time (its methods are
+# generated and compiled) that a message, never compared or printed, does not need.
 
-@dataclass
+
 class Answered(Message):
     """An answer widget finished: ``given`` is what grading expects for the card type."""
 
-    given: Any
+    def __init__(self, given: Any) -> None:
+        super().__init__()
+        self.given = given
 
 
-@dataclass
 class AnswerCard(Message):
     """A card screen hands the app a readable answer to ``shown``."""
 
-    shown: Presented
-    given: Any
+    def __init__(self, shown: Presented, given: Any) -> None:
+        super().__init__()
+        self.shown = shown
+        self.given = given
 
 
-@dataclass
 class GoHome(Message):
-    pass
+    """Back to the home screen."""
 
 
-@dataclass
 class NextCard(Message):
-    pass
+    """The feedback was read: on to the next card (or the summary)."""
 
 
-@dataclass
 class StartSession(Message):
-    spec: Spec
+    """Start a session as ``spec`` says."""
+
+    def __init__(self, spec: Spec) -> None:
+        super().__init__()
+        self.spec = spec
 
 
-@dataclass
 class ShowStats(Message):
-    pass
+    """Open the statistics screen."""
 
 
-@dataclass
 class SwitchLanguage(Message):
-    spec: Spec | None  # the home screen's choices, kept across the switch
+    """Switch English/Korean and redraw the home screen."""
+
+    def __init__(self, spec: Spec | None) -> None:
+        super().__init__()
+        self.spec = spec  # the home screen's choices, kept across the switch
 
 
-@dataclass
 class OpenDemo(Message):
-    card: Card
+    """Open the demo panel for ``card``'s demo."""
+
+    def __init__(self, card: Card) -> None:
+        super().__init__()
+        self.card = card
 
 
-@dataclass
 class UndoAnswer(Message):
-    pass
+    """Take back the last answer (`u`)."""
 
 
-@dataclass
 class Rerate(Message):
-    rating: Rating
+    """The learner overrides the automatic rating of the last answer."""
+
+    def __init__(self, rating: Rating) -> None:
+        super().__init__()
+        self.rating = rating
 
 
-@dataclass
 class EndInterview(Message):
     """Escape during a mock interview: the app asks to confirm, then shows the report."""
 
 
-@dataclass
 class RunDemo(Message):
-    params: dict[str, object]
+    """Run the open demo with these parameters."""
+
+    def __init__(self, params: dict[str, object]) -> None:
+        super().__init__()
+        self.params = params
 
 
-@dataclass
 class CancelDemo(Message):
-    pass
+    """Stop the running demo."""
 
 
-@dataclass
 class DemoProgress(Message):
     """New points are in the app's :class:`DemoRun`; one pending message stands for any
     number of steps, so a fast demo cannot flood the UI."""
@@ -99,14 +112,20 @@ class DemoProgress(Message):
         return isinstance(message, DemoProgress)
 
 
-@dataclass
 class DemoFinished(Message):
-    result: Result
+    """The demo ended with ``result``."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__()
+        self.result = result
 
 
-@dataclass
 class DemoFailed(Message):
-    error: str
+    """The demo raised; ``error`` is shown to the learner."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
 
 
 class RevealAnswer(Message):  # no fields: a plain class, nothing to generate at start-up

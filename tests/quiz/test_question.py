@@ -16,7 +16,7 @@ import dlprep.tui.card
 from dlprep.bank.cards import Text
 from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import builtin_bank_dir
-from dlprep.study.present import needs_markdown
+from dlprep.study.present import needs_markdown, plain_paragraph
 
 from .conftest import BANK_DIR
 
@@ -89,6 +89,64 @@ def test_what_is_judged_plain_markdown_would_show_as_is() -> None:
     assert [q for q in plain if not _shown_as_is(q)] == []
 
 
+def _as_textual_shows(text: str) -> str | None:
+    """The one paragraph Textual's Markdown widget would show for ``text``, or None if
+    markdown-it makes anything but a paragraph of text and soft line breaks of it."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("gfm-like").parse(text)
+    if [t.type for t in tokens] != ["paragraph_open", "inline", "paragraph_close"]:
+        return None
+    children = tokens[1].children or []
+    if any(c.type not in ("text", "softbreak") for c in children):
+        return None
+    # as textual.widgets._markdown renders them: whitespace runs collapsed, a soft break a space
+    return "".join(re.sub(r"\s+", " ", c.content) if c.type == "text" else " "
+                   for c in children)
+
+
+MULTILINE_PLAIN = [
+    "A question from a YAML block,\nwrapped by its author\nover three lines.\n",
+    "Indented continuation lines\n    stay in the paragraph.",
+    "은닉층의 활성화 함수로\n시그모이드를 쓰면?",
+]
+MULTILINE_MARKDOWN = [
+    "Two kinds:\n- first\n- second",
+    "Steps:\n1. one",
+    "A heading\n===",
+    "A heading\n---",
+    "A hard break  \nhere",
+    "A hard break\\\nhere",
+    "Two\n\nparagraphs",
+    "| a | b |\n|---|---|",
+    "Quoted:\n> text",
+    "Code:\n```\nx = 1\n```",
+    "Joined *emphasis\nacross* lines",
+]
+
+
+@pytest.mark.parametrize("text", MULTILINE_PLAIN)
+def test_yaml_line_breaks_alone_need_no_markdown(text: str) -> None:
+    assert needs_markdown(text)  # a line break: as it is, the text would not read the same
+    assert plain_paragraph(text) == _as_textual_shows(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text", MULTILINE_MARKDOWN + [m for m in MARKDOWN if m != "Two lines\nare joined by Markdown"])
+def test_line_breaks_with_markdown_still_need_it(text: str) -> None:
+    assert plain_paragraph(text) is None
+
+
+def test_every_question_shown_plain_reads_as_markdown_would_show_it() -> None:
+    questions = _real_questions() + PLAIN + MULTILINE_PLAIN
+    shown = {q: plain_paragraph(q) for q in questions}
+    plain = [q for q, text in shown.items() if text is not None]
+    assert len(plain) > len([q for q in questions if not needs_markdown(q)])  # YAML blocks too
+    assert [q for q in plain if shown[q] != _as_textual_shows(q)] == []
+
+
 @pytest.mark.parametrize("text", MARKDOWN)
 def test_markdown_syntax_is_noticed(text: str) -> None:
     assert needs_markdown(text)
@@ -102,9 +160,19 @@ LONG = Text(
 )
 
 
-async def _cells(make_app, bank: Bank, lang: str) -> tuple[str, list[list[tuple[str, str]]]]:
+# The same question as a YAML block leaves it: the author's line breaks, which Markdown joins.
+LONG_LINES = Text(
+    en="When a network's training loss stops falling after a few epochs\nwhile the validation "
+       "loss keeps rising, which single change would\nyou try first, and why would it help?\n",
+    ko="몇 에폭 뒤 학습 손실은 더 줄지 않는데\n검증 손실은 계속 오른다면, 가장 먼저 무엇을 바꿔 "
+       "보겠는가?\n그리고 그것이 왜 도움이 되는가?\n",
+)
+
+
+async def _cells(make_app, bank: Bank, lang: str, question: Text = LONG
+                 ) -> tuple[str, list[list[tuple[str, str]]]]:
     """The question widget's class and every screen cell as (character, style)."""
-    bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=LONG)
+    bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=question)
     app = make_app(only=("t-mcq",), start=True, lang=lang)
     async with app.run_test(size=(60, 24)) as pilot:
         await pilot.pause()
@@ -122,13 +190,14 @@ async def _cells(make_app, bank: Bank, lang: str) -> tuple[str, list[list[tuple[
                       for strip in strips]
 
 
+@pytest.mark.parametrize("question", [LONG, LONG_LINES], ids=["one-line", "yaml-lines"])
 @pytest.mark.parametrize("lang", ["en", "ko"])
 async def test_plain_question_looks_like_the_markdown_one(
-    make_app, bank: Bank, lang: str, monkeypatch: pytest.MonkeyPatch
+    make_app, bank: Bank, lang: str, question: Text, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plain_kind, plain = await _cells(make_app, bank, lang)
-    monkeypatch.setattr(dlprep.tui.card, "needs_markdown", lambda text: True)
-    markdown_kind, markdown = await _cells(make_app, bank, lang)
+    plain_kind, plain = await _cells(make_app, bank, lang, question)
+    monkeypatch.setattr(dlprep.tui.card, "plain_paragraph", lambda text: None)
+    markdown_kind, markdown = await _cells(make_app, bank, lang, question)
     assert (plain_kind, markdown_kind) == ("Static", "Markdown")
     question_rows = ["".join(ch for ch, _ in row) for row in plain[2:7]]
     assert sum(1 for row in question_rows if row.strip()) >= 3  # it wraps, so wrapping is tested
