@@ -8,15 +8,17 @@ never teach a number the calculator would contradict.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from dlprep.bank import load_bank
 from dlprep.bank.cards import Numeric
 from dlprep.bank.template import assignments, compile_formula, evaluate
-from dlprep.memcalc.config import GPT, Config
+from dlprep.memcalc.config import GPT, Adapters, Config
 from dlprep.memcalc.estimate import estimate
 from dlprep.memcalc.inference import kv_cache_bytes
+from dlprep.memcalc.lora import lora
 from dlprep.memcalc.presets import preset
 from dlprep.memcalc.zero import shard
 
@@ -69,6 +71,19 @@ def gqa_shrink(h: float, g: float) -> float:
     return cache(int(h)) / cache(int(g))
 
 
+def lora_params(r: float, dout: float) -> float:
+    """Adapter parameters memcalc's LoRA (dlprep/memcalc/lora.py) counts for one targeted
+    Linear 4096 -> dout: a one-block model whose up projection has that shape."""
+    shape = GPT(n_layer=1, d_model=4096, n_head=32, d_ff=int(dout), vocab=8, mlp="gelu")
+    cfg = Config(batch=1, seq=8, gpt=shape, lora=Adapters(int(r), ("up",)))
+    return lora(cfg).adapter_params
+
+
+def lora_llama(rank: int, targets: tuple[str, ...]) -> float:
+    cfg = Config(batch=1, seq=8, gpt=preset("llama-2-7b").shape, lora=Adapters(rank, targets))
+    return lora(cfg).adapter_params
+
+
 # card id -> what memcalc says for the card's variables (in the card's unit)
 MEMCALC: dict[str, Callable[..., float]] = {
     "mlp-param-count-784-512-10": lambda: params_of((784, 512, 10)),
@@ -87,6 +102,8 @@ MEMCALC: dict[str, Callable[..., float]] = {
     "attn-kv-cache-llama3-gqa": lambda: kv_cache("llama-3-8b", 8192, 1, 2**20),
     "attn-gqa-cache-reduction": gqa_shrink,
     "sc-kv-cache-token-capacity": lambda: 40 * 2**30 / kv_cache("llama-2-7b", 1, 1, 1),
+    "tr-lora-adapter-params": lora_params,
+    "tr-lora-llama-total": lambda: lora_llama(8, ("q", "v")),
 }
 
 
@@ -103,3 +120,21 @@ def test_card_matches_memcalc(card_id: str) -> None:
     for values, expected in cases:
         computed = MEMCALC[card_id](**values)
         assert card.tolerance.accepts(computed, expected), (card_id, values, computed, expected)
+
+
+@pytest.mark.parametrize("seq", [512, 4096])
+@pytest.mark.parametrize("dtype", ["bf16", "bf16-master", "amp-bf16"])
+def test_lora_saves_in_model_states_not_activations(seq: int, dtype: str) -> None:
+    """tr-lora-activation-memory-myth: LoRA's saving is mostly gradients and optimiser
+    state; its saved activations stay most of full fine-tuning's (the frozen Linears keep
+    no input, a smaller part), as memcalc's replay of both steps on Llama-2-7B says."""
+    card = load_bank().cards["tr-lora-activation-memory-myth"]
+    assert card.myth and "70" in card.explain.en and "70" in card.explain.ko
+    full = Config(batch=1, seq=seq, gpt=preset("llama-2-7b").shape, dtype=dtype,
+                  optimizer="adamw")
+    adapted = replace(full, lora=Adapters(8, ("q", "v")))
+    f, a = estimate(full), estimate(adapted)
+    assert f.saved_activations and a.saved_activations
+    states = [e.weights + e.master_weights + e.gradients + e.optimizer_state for e in (f, a)]
+    assert 0.65 <= a.saved_activations / f.saved_activations < 1
+    assert states[0] - states[1] > 3 * (f.saved_activations - a.saved_activations)
