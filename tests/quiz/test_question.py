@@ -74,11 +74,11 @@ def _shown_as_is(text: str) -> bool:
     return [c.type for c in children] == ["text"] and children[0].content == text.strip()
 
 
-def _real_questions() -> list[str]:
+def _real_questions(*langs: str) -> list[str]:
     found = []
     for path in card_files(builtin_bank_dir()):
         for data in yaml.safe_load(path.read_text(encoding="utf-8")):
-            found += [data["q"]["en"], data["q"]["ko"]]
+            found += [data["q"][lang] for lang in langs or ("en", "ko")]
     return found
 
 
@@ -169,6 +169,25 @@ LONG_LINES = Text(
 )
 
 
+def _screen_cells(app) -> list[list[tuple[str, str]]]:
+    """Every screen cell as (character, style).
+
+    Cells rather than an SVG: the SVG also records how each row was cut into segments, which
+    differs (Markdown pads its paragraph from inside) where nothing visible does.
+    """
+    strips = app.screen._compositor.render_strips()
+    return [[(ch, str(seg.style)) for seg in strip for ch in seg.text] for strip in strips]
+
+
+async def _settle(app, pilot) -> None:
+    # the footer composes its keys a frame or more later: wait for them (on a loaded machine
+    # one pause is not always enough), then for the frame that draws them
+    deadline = time.monotonic() + 30
+    while not app.screen.query("FooterKey") and time.monotonic() < deadline:
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
 async def _cells(make_app, bank: Bank, lang: str, question: Text = LONG
                  ) -> tuple[str, list[list[tuple[str, str]]]]:
     """The question widget's class and every screen cell as (character, style)."""
@@ -176,18 +195,13 @@ async def _cells(make_app, bank: Bank, lang: str, question: Text = LONG
     app = make_app(only=("t-mcq",), start=True, lang=lang)
     async with app.run_test(size=(60, 24)) as pilot:
         await pilot.pause()
-        # the footer composes its keys a frame or more later: wait for them (on a loaded
-        # machine one pause is not always enough), then for the frame that draws them
-        deadline = time.monotonic() + 30
-        while not app.screen.query("FooterKey") and time.monotonic() < deadline:
-            await pilot.pause(0.01)
-        await pilot.pause()
-        kind = type(app.screen.query_one("#question")).__name__
-        # Cells rather than an SVG: the SVG also records how each row was cut into segments,
-        # which differs (Markdown pads its paragraph from inside) where nothing visible does.
-        strips = app.screen._compositor.render_strips()
-        return kind, [[(ch, str(seg.style)) for seg in strip for ch in seg.text]
-                      for strip in strips]
+        await _settle(app, pilot)
+        return type(app.screen.query_one("#question")).__name__, _screen_cells(app)
+
+
+def _draw_as_markdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dlprep.tui.card, "plain_paragraph", lambda text: None)
+    monkeypatch.setattr(dlprep.tui.card, "inline_spans", lambda text: None)
 
 
 @pytest.mark.parametrize("question", [LONG, LONG_LINES], ids=["one-line", "yaml-lines"])
@@ -196,12 +210,53 @@ async def test_plain_question_looks_like_the_markdown_one(
     make_app, bank: Bank, lang: str, question: Text, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plain_kind, plain = await _cells(make_app, bank, lang, question)
-    monkeypatch.setattr(dlprep.tui.card, "plain_paragraph", lambda text: None)
+    _draw_as_markdown(monkeypatch)
     markdown_kind, markdown = await _cells(make_app, bank, lang, question)
     assert (plain_kind, markdown_kind) == ("Static", "Markdown")
     question_rows = ["".join(ch for ch, _ in row) for row in plain[2:7]]
     assert sum(1 for row in question_rows if row.strip()) >= 3  # it wraps, so wrapping is tested
     assert plain == markdown
+
+
+async def _swap_question(app, pilot, widget) -> list[list[tuple[str, str]]]:
+    """Every screen cell once ``widget`` has replaced the card's question."""
+    from textual.widgets._markdown import MarkdownParagraph
+
+    await app.screen.query_one("#question").remove()
+    await app.screen.query_one("#card-body").mount(widget, before=0)
+    deadline = time.monotonic() + 30  # a Markdown widget builds its blocks after mounting
+    while (isinstance(widget, Markdown) and not widget.query(MarkdownParagraph)
+           and time.monotonic() < deadline):
+        await pilot.pause(0.01)
+    await pilot.pause()
+    return _screen_cells(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_inline_markdown_questions_look_as_the_markdown_widget_draws_them(
+    make_app, bank: Bank, lang: str, size: tuple[int, int]
+) -> None:
+    """Every real question drawn from spans (code, emphasis) is drawn cell for cell as the
+    Markdown widget draws it: text, wrapping and styles."""
+    from dlprep.study.inline import inline_spans
+
+    questions = [q for q in _real_questions(lang)
+                 if plain_paragraph(q) is None and inline_spans(q) is not None]
+    assert len(questions) > 60  # most questions with Markdown use only code spans
+    app = make_app(only=("t-mcq",), start=True, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await _settle(app, pilot)
+        differ = []
+        for question in questions:
+            spans = dlprep.tui.card.question_widget(question)
+            assert type(spans).__name__ == "InlineQuestion"
+            drawn = await _swap_question(app, pilot, spans)
+            markdown = await _swap_question(app, pilot, Markdown(question, id="question"))
+            if drawn != markdown:
+                differ.append(question)
+    assert differ == []
 
 
 async def test_markdown_question_uses_markdown(make_app, bank: Bank) -> None:
