@@ -1,14 +1,19 @@
 """Code spans and emphasis as spans: what is recognised reads as Textual's Markdown shows it,
-and whatever the recogniser is not sure of falls back to the Markdown widget."""
+and whatever the recogniser is not sure of falls back to the Markdown widget; which cards load
+the Markdown parser at all."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 
 import pytest
 
 from dlprep.study.inline import CODE, EM, STRONG, inline_spans
 
+from .conftest import BANK_DIR
 from .test_question import _real_questions
 
 
@@ -116,3 +121,49 @@ def test_every_real_question_taken_reads_as_markdown_shows_it() -> None:
     taken = {q: spans for q in questions if (spans := inline_spans(q)) is not None}
     assert len(taken) > len(questions) / 2
     assert [q for q, spans in taken.items() if spans != _as_textual_shows(q)] == []
+
+
+PROBE = """
+import asyncio, json, random, sys
+from dlprep.bank.loader import Bank, load_paths
+from dlprep.study.store import open_store
+from dlprep.tui.app import build_app
+
+async def main():
+    from pathlib import Path
+    bank = load_paths([Path({bank!r})], builtin=None)
+    seen = {{}}
+    for card_id in ("t-mcq", "t-recall"):
+        app = build_app(bank=Bank(cards={{card_id: bank.cards[card_id]}}), store=open_store(),
+                        start=True, rng=random.Random(1), fuzz=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen[card_id] = "markdown_it" in sys.modules
+            if card_id == "t-recall":
+                await pilot.press("space")
+                await pilot.pause()
+                seen["revealed"] = "markdown_it" in sys.modules
+    print(json.dumps(seen))
+
+asyncio.run(main())
+"""
+
+
+def test_plain_cards_never_load_the_markdown_parser() -> None:
+    result = subprocess.run([sys.executable, "-c", PROBE.format(bank=str(BANK_DIR))],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # A recall card's model answer is Markdown, built only once it is revealed.
+    assert seen == {"t-mcq": False, "t-recall": False, "revealed": True}
+
+
+def test_model_answers_unwrap_their_yaml_line_breaks() -> None:
+    from dlprep.study.present import unwrap
+
+    assert unwrap("one line\nsame paragraph\n\nnew paragraph\n") == (
+        "one line same paragraph\n\nnew paragraph")
+    assert unwrap("Two kinds:\n- first\n- second\n1. one\n   indented") == (
+        "Two kinds:\n- first\n- second\n1. one\n   indented")
+    code = "Use:\n```python\nx = 1\ny = 2\n```\n"
+    assert unwrap(code) == code.strip()

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 import time
 
 import pytest
 import yaml
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown
 
 import dlprep.tui.card
 from dlprep.bank.cards import Text
 from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import builtin_bank_dir
 from dlprep.study.present import needs_markdown, plain_paragraph
-
-from .conftest import BANK_DIR
 
 PLAIN = [
     "What is the range of ReLU's output?",
@@ -259,57 +254,16 @@ async def test_inline_markdown_questions_look_as_the_markdown_widget_draws_them(
     assert differ == []
 
 
-async def test_markdown_question_uses_markdown(make_app, bank: Bank) -> None:
-    bank.cards["t-mcq"] = dataclasses.replace(
-        bank.cards["t-mcq"], q=Text(en="What does `relu` return?", ko="`relu`의 반환값은?"))
+@pytest.mark.parametrize(("question", "widget"), [
+    ("What does `relu` return, *exactly*?", "InlineQuestion"),
+    ("What does `relu` return?\n```python\nrelu(x)\n```", "Markdown"),
+    ("What does [relu](https://pytorch.org) return?", "Markdown"),
+])
+async def test_only_a_question_beyond_code_and_emphasis_uses_markdown(
+    make_app, bank: Bank, question: str, widget: str
+) -> None:
+    bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=Text(en=question, ko=question))
     app = make_app(only=("t-mcq",), start=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        question = app.screen.query_one("#question")
-        assert isinstance(question, Markdown) and not isinstance(question, Static)
-
-
-PROBE = """
-import asyncio, json, random, sys
-from dlprep.bank.loader import Bank, load_paths
-from dlprep.study.store import open_store
-from dlprep.tui.app import build_app
-
-async def main():
-    from pathlib import Path
-    bank = load_paths([Path({bank!r})], builtin=None)
-    seen = {{}}
-    for card_id in ("t-mcq", "t-recall"):
-        app = build_app(bank=Bank(cards={{card_id: bank.cards[card_id]}}), store=open_store(),
-                        start=True, rng=random.Random(1), fuzz=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            seen[card_id] = "markdown_it" in sys.modules
-            if card_id == "t-recall":
-                await pilot.press("space")
-                await pilot.pause()
-                seen["revealed"] = "markdown_it" in sys.modules
-    print(json.dumps(seen))
-
-asyncio.run(main())
-"""
-
-
-def test_plain_cards_never_load_the_markdown_parser() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE.format(bank=str(BANK_DIR))],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    # A recall card's model answer is Markdown, built only once it is revealed.
-    assert seen == {"t-mcq": False, "t-recall": False, "revealed": True}
-
-
-def test_model_answers_unwrap_their_yaml_line_breaks() -> None:
-    from dlprep.study.present import unwrap
-
-    assert unwrap("one line\nsame paragraph\n\nnew paragraph\n") == (
-        "one line same paragraph\n\nnew paragraph")
-    assert unwrap("Two kinds:\n- first\n- second\n1. one\n   indented") == (
-        "Two kinds:\n- first\n- second\n1. one\n   indented")
-    code = "Use:\n```python\nx = 1\ny = 2\n```\n"
-    assert unwrap(code) == code.strip()
+        assert type(app.screen.query_one("#question")).__name__ == widget
