@@ -227,10 +227,13 @@ async def _swap_question(app, pilot, widget) -> list[list[tuple[str, str]]]:
     return _screen_cells(app)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(("lang", "size", "theme"), [
+    ("en", (80, 24), "textual-dark"), ("ko", (80, 24), "textual-dark"),
+    ("en", (120, 40), "textual-dark"), ("ko", (120, 40), "textual-dark"),
+    ("en", (80, 24), "textual-light"),  # Ctrl+T: inline code has its own light colours
+], ids=["en-80x24", "ko-80x24", "en-120x40", "ko-120x40", "en-80x24-light"])
 async def test_inline_markdown_questions_look_as_the_markdown_widget_draws_them(
-    make_app, bank: Bank, lang: str, size: tuple[int, int]
+    make_app, bank: Bank, lang: str, size: tuple[int, int], theme: str
 ) -> None:
     """Every real question drawn from spans (code, emphasis) is drawn cell for cell as the
     Markdown widget draws it: text, wrapping and styles."""
@@ -241,6 +244,7 @@ async def test_inline_markdown_questions_look_as_the_markdown_widget_draws_them(
     assert len(questions) > 60  # most questions with Markdown use only code spans
     app = make_app(only=("t-mcq",), start=True, lang=lang)
     async with app.run_test(size=size) as pilot:
+        app.theme = theme
         await pilot.pause()
         await _settle(app, pilot)
         differ = []
