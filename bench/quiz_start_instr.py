@@ -77,7 +77,8 @@ def count(code: str, env: dict[str, str]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=5,
-                        help="seeds the first card (5: a plain multiple-choice question)")
+                        help="seeds the first card (5: a plain multiple-choice question; 9: one "
+                             "with code spans; 15: one that needs the Markdown widget)")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         print("quiz_start_instr: valgrind is not installed", file=sys.stderr)

@@ -95,6 +95,15 @@ def run(self, *args, **kwargs):
     kwargs["headless"] = True
     return _run(self, *args, **kwargs)
 
+_init = card.CardScreen.__init__
+QUESTION = {question!r}
+
+def init(self, session):
+    _init(self, session)
+    if QUESTION is not None:  # the first card, asking this instead
+        import dataclasses
+        self.shown = dataclasses.replace(self.shown, question=QUESTION)
+
 _mount = card.CardScreen.on_mount
 
 def on_mount(self):
@@ -103,12 +112,13 @@ def on_mount(self):
     def painted():
         seen["modules"] = sorted(sys.modules)
         seen["threads"] = sorted(thread.name for thread in threading.enumerate())
-        seen["markdown"] = type(self.query_one("#question")).__name__ == "Markdown"
+        seen["question"] = type(self.query_one("#question")).__name__
         self.app.exit()
 
     self.call_after_refresh(painted)
 
 App.run = run
+card.CardScreen.__init__ = init
 card.CardScreen.on_mount = on_mount
 from dlprep.cli import main
 try:
@@ -127,18 +137,38 @@ LATER = {
 }
 
 
-def test_the_quiz_reaches_its_first_card_without_demo_or_later_screens(tmp_path) -> None:
+def _first_card(tmp_path, question: str | None = None) -> dict:
     env = {**os.environ, "DLPREP_HOME": str(tmp_path)}
     env.pop("DLPREP_BANK", None)
-    args = ["quiz", "--cram", "--lang", "en"]
+    code = FIRST_CARD_PROBE.format(args=["quiz", "--cram", "--lang", "en"], question=question)
     for _ in range(2):  # the first start fills the bank cache; the second is the usual one
-        result = subprocess.run([sys.executable, "-c", FIRST_CARD_PROBE.format(args=args)],
+        result = subprocess.run([sys.executable, "-c", code],
                                 capture_output=True, text=True, env=env, timeout=300)
     payload = json.loads(result.stdout.rsplit("@@", 1)[1])
     assert payload["code"] == 0 and "modules" in payload, result.stderr  # a card was drawn
+    return payload
+
+
+def test_the_quiz_reaches_its_first_card_without_demo_or_later_screens(tmp_path) -> None:
+    payload = _first_card(tmp_path)
     modules = set(payload["modules"])
     assert not top(modules) & {"torch", "numpy", "plotext", "pydantic", "yaml", "demos"}
     assert not modules & LATER
     assert "fsrs" not in modules  # no saved state to read yet: fsrs waits for the first grade
-    assert payload["markdown"] or "markdown_it" not in modules  # only a Markdown question
+    assert payload["question"] == "Markdown" or "markdown_it" not in modules
     assert "warm-torch" not in payload["threads"]  # the demo warm-up waits for a demo card
+
+
+@pytest.mark.parametrize(("question", "widget"), [
+    ("What does `torch.no_grad()` do, and is it *really* **free**?", "InlineQuestion"),
+    ("A question from a YAML block,\nwrapped by its author.\n", "Static"),
+    ("A [linked](https://pytorch.org) question", "Markdown"),
+])
+def test_only_a_question_that_needs_the_markdown_widget_imports_it(
+    tmp_path, question: str, widget: str
+) -> None:
+    payload = _first_card(tmp_path, question)
+    modules = set(payload["modules"])
+    assert payload["question"] == widget
+    markdown = {"markdown_it", "textual.widgets._markdown"}
+    assert modules & markdown == (markdown if widget == "Markdown" else set())

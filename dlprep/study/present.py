@@ -75,13 +75,15 @@ def bool_word(value: bool, lang: str, myth: bool = False) -> str:
 
 # Whatever Markdown (markdown-it "gfm-like", as Textual parses it) could show differently
 # from the bare text. Errs towards Markdown: a false alarm only costs start-up time.
-_MARKDOWN = re.compile(
+INLINE_MARKDOWN = re.compile(
     r"[`*$\[\]\n]"  # code, emphasis, math, links and images, line breaks (Markdown joins lines)
     r"|(?<![^\W_])_|_(?![^\W_])"  # an underscore not inside a word (n_in stays plain)
-    r"|^\s|^[-+=>#]|^\d{1,9}[.)]"  # indented code, bullets, rules, quotes, headings, lists
     r"|<[A-Za-z/!?]|&#?\w+;|\\[!-/:-@\[-`{-~]|~~"  # HTML, entities, escapes, strikethrough
     r"|[A-Za-z0-9]\.[A-Za-z]{2}|://"  # what linkify could turn into a link ("model.py")
 )
+# What starts a block other than a paragraph: indented code, bullets, rules, quotes, headings,
+# ordered lists (used with ``match``: only at the start of a line).
+BLOCK_START = re.compile(r"\s|[-+=>#]|\d{1,9}[.)]")
 
 
 def needs_markdown(text: str) -> bool:
@@ -90,7 +92,8 @@ def needs_markdown(text: str) -> bool:
     Mid-line ``>``, ``<`` before a space, ``&`` outside an entity, ``#``, ``|`` and ``~``
     are literal in Markdown too (a table needs a second line), so they need no Markdown.
     """
-    return _MARKDOWN.search(text.rstrip()) is not None
+    text = text.rstrip()
+    return BLOCK_START.match(text) is not None or INLINE_MARKDOWN.search(text) is not None
 
 
 def plain_paragraph(text: str) -> str | None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Unreadable
+from dlprep.study.inline import Span, inline_spans
 from dlprep.study.kinds import kind_of
 from dlprep.study.present import plain_paragraph
 from dlprep.study.session import Session
@@ -26,20 +27,52 @@ if TYPE_CHECKING:
     from fsrs import Rating
 
 
+class InlineQuestion(Static):
+    """A question of code spans and emphasis, styled as Textual's Markdown paragraph styles
+    them: the same component classes, with the rules of ``Markdown``'s own CSS."""
+
+    COMPONENT_CLASSES = {"code_inline", "em", "strong"}
+    DEFAULT_CSS = """
+    InlineQuestion {
+        &:ansi > .code_inline { background: ansi_default !important; }
+        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
+        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
+        & > .em { text-style: italic; }
+        & > .strong { text-style: bold; }
+    }
+    """
+
+    def __init__(self, spans: tuple[Span, ...]) -> None:
+        from textual.content import Content
+        from textual.content import Span as Styled
+
+        styled, start = [], 0
+        for text, style in spans:
+            if style:  # a component class, looked up by Content as Markdown's blocks do
+                styled.append(Styled(start, start + len(text), f".{style}"))
+            start += len(text)
+        super().__init__(Content("".join(text for text, _ in spans), spans=styled),
+                         id="question", classes="plain")
+
+
 def question_widget(text: str) -> Widget:
-    """The question as Markdown only where it uses Markdown syntax, else as a plain Static.
+    """The question as Markdown only where it needs the Markdown widget, else a Static.
 
     Most questions are plain sentences (some with the line breaks of a YAML block, which
-    Markdown would join), and the Markdown widget (markdown-it, pygments) costs ~30 ms of
-    start-up before the first card; ``.plain`` in quiz.tcss gives the Static the Markdown
-    paragraph's padding and margin, so both look the same.
+    Markdown would join) or add only code spans and emphasis, and the Markdown widget
+    (markdown-it, pygments) costs ~30 ms of start-up before the first card; ``.plain`` in
+    quiz.tcss gives the Static the Markdown paragraph's padding and margin, so both look the
+    same.
     """
     plain = plain_paragraph(text)
-    if plain is None:
-        from textual.widgets import Markdown
+    if plain is not None:
+        return Static(plain, id="question", classes="plain", markup=False)
+    spans = inline_spans(text)
+    if spans is not None:
+        return InlineQuestion(spans)
+    from textual.widgets import Markdown
 
-        return Markdown(text, id="question")
-    return Static(plain, id="question", classes="plain", markup=False)
+    return Markdown(text, id="question")
 
 
 class CardScreen(QuizScreen):

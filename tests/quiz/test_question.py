@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 import time
 
 import pytest
 import yaml
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown
 
 import dlprep.tui.card
 from dlprep.bank.cards import Text
 from dlprep.bank.loader import Bank, card_files
 from dlprep.paths import builtin_bank_dir
 from dlprep.study.present import needs_markdown, plain_paragraph
-
-from .conftest import BANK_DIR
 
 PLAIN = [
     "What is the range of ReLU's output?",
@@ -74,11 +69,11 @@ def _shown_as_is(text: str) -> bool:
     return [c.type for c in children] == ["text"] and children[0].content == text.strip()
 
 
-def _real_questions() -> list[str]:
+def _real_questions(*langs: str) -> list[str]:
     found = []
     for path in card_files(builtin_bank_dir()):
         for data in yaml.safe_load(path.read_text(encoding="utf-8")):
-            found += [data["q"]["en"], data["q"]["ko"]]
+            found += [data["q"][lang] for lang in langs or ("en", "ko")]
     return found
 
 
@@ -169,6 +164,25 @@ LONG_LINES = Text(
 )
 
 
+def _screen_cells(app) -> list[list[tuple[str, str]]]:
+    """Every screen cell as (character, style).
+
+    Cells rather than an SVG: the SVG also records how each row was cut into segments, which
+    differs (Markdown pads its paragraph from inside) where nothing visible does.
+    """
+    strips = app.screen._compositor.render_strips()
+    return [[(ch, str(seg.style)) for seg in strip for ch in seg.text] for strip in strips]
+
+
+async def _settle(app, pilot) -> None:
+    # the footer composes its keys a frame or more later: wait for them (on a loaded machine
+    # one pause is not always enough), then for the frame that draws them
+    deadline = time.monotonic() + 30
+    while not app.screen.query("FooterKey") and time.monotonic() < deadline:
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
 async def _cells(make_app, bank: Bank, lang: str, question: Text = LONG
                  ) -> tuple[str, list[list[tuple[str, str]]]]:
     """The question widget's class and every screen cell as (character, style)."""
@@ -176,18 +190,13 @@ async def _cells(make_app, bank: Bank, lang: str, question: Text = LONG
     app = make_app(only=("t-mcq",), start=True, lang=lang)
     async with app.run_test(size=(60, 24)) as pilot:
         await pilot.pause()
-        # the footer composes its keys a frame or more later: wait for them (on a loaded
-        # machine one pause is not always enough), then for the frame that draws them
-        deadline = time.monotonic() + 30
-        while not app.screen.query("FooterKey") and time.monotonic() < deadline:
-            await pilot.pause(0.01)
-        await pilot.pause()
-        kind = type(app.screen.query_one("#question")).__name__
-        # Cells rather than an SVG: the SVG also records how each row was cut into segments,
-        # which differs (Markdown pads its paragraph from inside) where nothing visible does.
-        strips = app.screen._compositor.render_strips()
-        return kind, [[(ch, str(seg.style)) for seg in strip for ch in seg.text]
-                      for strip in strips]
+        await _settle(app, pilot)
+        return type(app.screen.query_one("#question")).__name__, _screen_cells(app)
+
+
+def _draw_as_markdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dlprep.tui.card, "plain_paragraph", lambda text: None)
+    monkeypatch.setattr(dlprep.tui.card, "inline_spans", lambda text: None)
 
 
 @pytest.mark.parametrize("question", [LONG, LONG_LINES], ids=["one-line", "yaml-lines"])
@@ -196,7 +205,7 @@ async def test_plain_question_looks_like_the_markdown_one(
     make_app, bank: Bank, lang: str, question: Text, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plain_kind, plain = await _cells(make_app, bank, lang, question)
-    monkeypatch.setattr(dlprep.tui.card, "plain_paragraph", lambda text: None)
+    _draw_as_markdown(monkeypatch)
     markdown_kind, markdown = await _cells(make_app, bank, lang, question)
     assert (plain_kind, markdown_kind) == ("Static", "Markdown")
     question_rows = ["".join(ch for ch, _ in row) for row in plain[2:7]]
@@ -204,57 +213,61 @@ async def test_plain_question_looks_like_the_markdown_one(
     assert plain == markdown
 
 
-async def test_markdown_question_uses_markdown(make_app, bank: Bank) -> None:
-    bank.cards["t-mcq"] = dataclasses.replace(
-        bank.cards["t-mcq"], q=Text(en="What does `relu` return?", ko="`relu`의 반환값은?"))
+async def _swap_question(app, pilot, widget) -> list[list[tuple[str, str]]]:
+    """Every screen cell once ``widget`` has replaced the card's question."""
+    from textual.widgets._markdown import MarkdownParagraph
+
+    await app.screen.query_one("#question").remove()
+    await app.screen.query_one("#card-body").mount(widget, before=0)
+    deadline = time.monotonic() + 30  # a Markdown widget builds its blocks after mounting
+    while (isinstance(widget, Markdown) and not widget.query(MarkdownParagraph)
+           and time.monotonic() < deadline):
+        await pilot.pause(0.01)
+    await pilot.pause()
+    return _screen_cells(app)
+
+
+@pytest.mark.parametrize(("lang", "size", "theme"), [
+    ("en", (80, 24), "textual-dark"), ("ko", (80, 24), "textual-dark"),
+    ("en", (120, 40), "textual-dark"), ("ko", (120, 40), "textual-dark"),
+    ("en", (80, 24), "textual-light"),  # Ctrl+T: inline code has its own light colours
+], ids=["en-80x24", "ko-80x24", "en-120x40", "ko-120x40", "en-80x24-light"])
+async def test_inline_markdown_questions_look_as_the_markdown_widget_draws_them(
+    make_app, bank: Bank, lang: str, size: tuple[int, int], theme: str
+) -> None:
+    """Every real question drawn from spans (code, emphasis) is drawn cell for cell as the
+    Markdown widget draws it: text, wrapping and styles."""
+    from dlprep.study.inline import inline_spans
+
+    questions = [q for q in _real_questions(lang)
+                 if plain_paragraph(q) is None and inline_spans(q) is not None]
+    assert len(questions) > 60  # most questions with Markdown use only code spans
+    app = make_app(only=("t-mcq",), start=True, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await _settle(app, pilot)
+        differ = []
+        for question in questions:
+            spans = dlprep.tui.card.question_widget(question)
+            assert type(spans).__name__ == "InlineQuestion"
+            drawn = await _swap_question(app, pilot, spans)
+            markdown = await _swap_question(app, pilot, Markdown(question, id="question"))
+            if drawn != markdown:
+                differ.append(question)
+    assert differ == []
+
+
+@pytest.mark.parametrize(("question", "widget"), [
+    ("What does `relu` return, *exactly*?", "InlineQuestion"),
+    ("What does `relu` return?\n```python\nrelu(x)\n```", "Markdown"),
+    ("What does [relu](https://pytorch.org) return?", "Markdown"),
+])
+async def test_only_a_question_beyond_code_and_emphasis_uses_markdown(
+    make_app, bank: Bank, question: str, widget: str
+) -> None:
+    bank.cards["t-mcq"] = dataclasses.replace(bank.cards["t-mcq"], q=Text(en=question, ko=question))
     app = make_app(only=("t-mcq",), start=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        question = app.screen.query_one("#question")
-        assert isinstance(question, Markdown) and not isinstance(question, Static)
-
-
-PROBE = """
-import asyncio, json, random, sys
-from dlprep.bank.loader import Bank, load_paths
-from dlprep.study.store import open_store
-from dlprep.tui.app import build_app
-
-async def main():
-    from pathlib import Path
-    bank = load_paths([Path({bank!r})], builtin=None)
-    seen = {{}}
-    for card_id in ("t-mcq", "t-recall"):
-        app = build_app(bank=Bank(cards={{card_id: bank.cards[card_id]}}), store=open_store(),
-                        start=True, rng=random.Random(1), fuzz=False)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            seen[card_id] = "markdown_it" in sys.modules
-            if card_id == "t-recall":
-                await pilot.press("space")
-                await pilot.pause()
-                seen["revealed"] = "markdown_it" in sys.modules
-    print(json.dumps(seen))
-
-asyncio.run(main())
-"""
-
-
-def test_plain_cards_never_load_the_markdown_parser() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE.format(bank=str(BANK_DIR))],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    # A recall card's model answer is Markdown, built only once it is revealed.
-    assert seen == {"t-mcq": False, "t-recall": False, "revealed": True}
-
-
-def test_model_answers_unwrap_their_yaml_line_breaks() -> None:
-    from dlprep.study.present import unwrap
-
-    assert unwrap("one line\nsame paragraph\n\nnew paragraph\n") == (
-        "one line same paragraph\n\nnew paragraph")
-    assert unwrap("Two kinds:\n- first\n- second\n1. one\n   indented") == (
-        "Two kinds:\n- first\n- second\n1. one\n   indented")
-    code = "Use:\n```python\nx = 1\ny = 2\n```\n"
-    assert unwrap(code) == code.strip()
+        assert type(app.screen.query_one("#question")).__name__ == widget
