@@ -248,6 +248,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "Yes": ("Yes", "예"),
     "No": ("No", "아니요"),
     "Suggested session": ("Suggested session", "추천 세션"),
+    # `dlprep export anki`: labels on the notes (with why, refs, true/false, fact/myth)
+    "anki_true_or_false": ("True or false?", "참일까요, 거짓일까요?"),
+    "anki_myth_or_fact": ("Myth or fact?", "미신일까요, 사실일까요?"),
+    "anki_within": ("accepted within", "허용 오차"),
     # `dlprep demo NAME --save-notebook`: the notebook's own text
     "nb_title": ("dlprep demo", "dlprep 데모"),
     "nb_measured": ("What is measured", "무엇을 측정하나"),
