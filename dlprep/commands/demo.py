@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import click
 
 from dlprep.commands._click import run as run_click
+from dlprep.study.strings import t
 
 USAGE_ERROR = 2
 
@@ -181,7 +182,7 @@ def step_pages(path: Path) -> Any:
 
 def walk(pages: list[str], lang: str) -> None:
     """Show one page at a time; Enter goes on, q stops. Without a terminal, all at once."""
-    prompt = ("[Enter: 다음, q: 그만]" if lang == "ko" else "[Enter: next, q: stop]")
+    prompt = t("walk_prompt", lang)
     interactive = sys.stdin.isatty()
     for index, page in enumerate(pages):
         click.echo(page)

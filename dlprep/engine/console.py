@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from dlprep.engine.records import Event, Result, Step
 from dlprep.engine.runner import plain
+from dlprep.study.strings import t
 
 COLORS = ("cyan", "magenta", "green", "orange", "blue", "red", "yellow", "gray")
 INTERRUPTED = 130
@@ -142,15 +143,14 @@ class PlainPrinter:
 
 
 def summary(result: Result, lang: str = "en") -> str:
-    ko = lang == "ko"
     lines = []
     if result.cancelled:
-        lines.append("중단됨." if ko else "Interrupted.")
+        lines.append(t("interrupted", lang))
     lines.append(result.verdict)
     if result.diverged:
-        where = (f"{run} {step}번째 스텝" if ko else f"{run} at step {step}"
+        where = (t("diverged_where", lang, run=run, step=step)
                  for run, step in result.diverged.items())
-        lines.append(("발산(inf/NaN): " if ko else "Diverged (inf/NaN): ") + ", ".join(where))
+        lines.append(t("diverged_list", lang, where=", ".join(where)))
     lines.append(f"[{result.demo} · device {result.device} · seed {result.seed} · "
                  f"{result.seconds:.1f} s]")
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from dlprep.engine.console import COLORS, _shown, summary
 from dlprep.engine.records import Event, Result, Step
+from dlprep.study.strings import t
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 LOG_SPAN = 10.0  # a series spanning more than this factor is drawn on a log scale
@@ -60,7 +61,7 @@ def chart(series: dict[str, tuple[list[float], list[float]]], metric: str, width
     if values:
         low, high = scale(min(values)), scale(max(values))
         ticks = [low + (high - low) * k / 3 for k in range(4)] if high > low else [low]
-        plt.yticks(ticks, [compact(10 ** t if log else t) for t in ticks])
+        plt.yticks(ticks, [compact(10 ** tick if log else tick) for tick in ticks])
     plt.title(f"{metric} per step" + (" (log scale)" if log else ""))
     return Text.from_ansi(plt.build())
 
@@ -90,15 +91,14 @@ def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, heig
         return abs(v) / top
 
     steps = {step.step for _, step, _ in runs}
-    ko = lang == "ko"
     if steps == {1}:
-        when = "초기화 시점(1스텝)" if ko else "at init (step 1)"
+        when = t("bars_at_init", lang)
     elif len(steps) == 1:
-        when = f"{next(iter(steps))}스텝 시점" if ko else f"at step {next(iter(steps))}"
+        when = t("bars_at_step", lang, step=next(iter(steps)))
     else:
-        when = "실행마다 표시된 스텝" if ko else "at each run's step shown"
-    scale = ("로그" if log else "선형") if ko else ("log" if log else "linear")
-    out = Text(f"{label} · {when} · {scale}{' 척도' if ko else ' scale'}, "
+        when = t("bars_each_step", lang)
+    scale = t("scale_log" if log else "scale_linear", lang)
+    out = Text(f"{label} · {when} · {scale}, "
                f"{compact(floor if log else 0)}..{compact(top)}\n", style="bold")
     grid = [Text() for _ in range(rows)]
     names = Text()
@@ -179,17 +179,16 @@ class LiveView:
 
     def _table(self, limit: int) -> Table:
         table = Table(box=None, pad_edge=False, show_header=True, padding=(0, 1))
-        ko = self.lang == "ko"
-        table.add_column("실행" if ko else "run")
-        table.add_column("스텝" if ko else "at step", justify="right")
-        table.add_column("지표" if ko else "metrics")
+        table.add_column(t("col_run", self.lang))
+        table.add_column(t("col_step", self.lang), justify="right")
+        table.add_column(t("col_metrics", self.lang))
         shown = list(self.latest.items())[-limit:]
         offset = len(self.latest) - len(shown)
         for index, (run, step) in enumerate(shown, offset):
             at = self.diverged.get(run)
             metrics = Text(_shown(step.metrics))
             if at is not None:
-                mark = f"✗ {at}번째 스텝에서 발산  " if ko else f"✗ diverged at step {at}  "
+                mark = f"✗ {t('diverged_at', self.lang, at=at)}  "
                 metrics = Text(mark, style="bold red") + metrics
             table.add_row(Text(run, style=_style(index)), f"{step.step}/{step.total}", metrics)
         return table
@@ -216,7 +215,7 @@ class LiveView:
         if self.result is not None:
             style = "yellow" if self.result.cancelled else "green"
             bottom.append(Panel(Text(summary(self.result, self.lang)), border_style=style,
-                                title="verdict" if self.lang == "en" else "판정"))
+                                title=t("live_verdict", self.lang)))
         below = sum(self._lines(part, width) for part in bottom)
         if self._lines(claim, width) + below > height - 2:  # the verdict needs the room
             claim.truncate(width * 2 - 1, overflow="ellipsis")

@@ -18,6 +18,7 @@ from typing import Any
 
 from dlprep.engine.records import Event, Result, Step
 from dlprep.registry import DemoInfo, ParamError, registry
+from dlprep.study.strings import t
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_STEPS_PER_RUN = 200  # records forwarded per run, so a chart or a pipe is never flooded
@@ -191,15 +192,13 @@ def _verdict(module: ModuleType, numbers: dict[str, Any], lang: str) -> str:
 def _partial_verdict(reached: Mapping[str, int], last: Mapping[str, Mapping[str, float]],
                      metric: str, num_steps: int, lang: str) -> str:
     if not reached:
-        return "취소됨: 측정된 단계가 없습니다." if lang == "ko" else "Cancelled before any step."
+        return t("cancelled_none", lang)
     parts = []
     for run, step in reached.items():
         value = last[run].get(metric, last[run].get("loss"))
-        shown = f"{metric} {value:.4g}" if value is not None else "no metric yet"
-        parts.append(f"{run} step {step}/{num_steps} ({shown})")
-    if lang == "ko":
-        return "취소됨 (부분 결과): " + "; ".join(parts) + "."
-    return "Cancelled; partial results: " + "; ".join(parts) + "."
+        shown = f"{metric} {value:.4g}" if value is not None else t("no_metric_yet", lang)
+        parts.append(t("partial_run", lang, run=run, step=step, total=num_steps, shown=shown))
+    return t("cancelled_partial", lang, parts="; ".join(parts))
 
 
 def plain(value: Any) -> Any:

@@ -29,7 +29,8 @@ from dlprep.bank.cards import (
 )
 from dlprep.bank.template import assignments, compile_formula, evaluate, fill, format_number
 from dlprep.bank.topics import topic_title
-from dlprep.export.html import in_langs, markdown, plain, words
+from dlprep.export.html import in_langs, markdown, plain
+from dlprep.study.strings import t
 
 PARENT = "dlprep"
 INSTANCES = 3  # concrete versions of a templated numeric card
@@ -74,14 +75,6 @@ NOTE_TYPES: dict[str, tuple[list[str], str, str]] = {
 KIND = {"mcq": "choice", "multi": "choice", "truefalse": "truefalse", "numeric": "numeric",
         "order": "order", "recall": "recall"}
 
-LABELS = {  # (English, Korean); shown on the back of every note
-    "why": ("Why", "해설"),
-    "refs": ("References", "참고 문헌"),
-    "true_or_false": ("True or false?", "참일까요, 거짓일까요?"),
-    "myth_or_fact": ("Myth or fact?", "미신일까요, 사실일까요?"),
-    "within": ("accepted within", "허용 오차"),
-}
-
 
 def stable_id(name: str) -> int:
     """A fixed 31-bit id for a model or deck name (Anki wants them stable and positive)."""
@@ -100,8 +93,8 @@ class NoteData:
 
 
 def _label(key: str, langs: tuple[str, ...]) -> str:
-    en, ko = LABELS[key]
-    return words(en, ko, langs)
+    """A label from the one string table in each chosen language, joined by " / "."""
+    return " / ".join(t(key, lang) for lang in langs)
 
 
 def _items(items: Iterable[str]) -> str:
@@ -125,7 +118,7 @@ def _tolerance(card: Numeric, expected: float, langs: tuple[str, ...]) -> str:
     else:
         rel = tol.rel or 0.0
         spread = f"± {format_number(rel * 100)} % ({format_number(abs(expected) * rel)}{unit})"
-    return f"{_label('within', langs)}: {plain(spread)}"
+    return f"{_label('anki_within', langs)}: {plain(spread)}"
 
 
 def _answer_fields(card: Card, langs: tuple[str, ...], values: dict[str, float]) -> dict[str, str]:
@@ -138,11 +131,11 @@ def _answer_fields(card: Card, langs: tuple[str, ...], values: dict[str, float])
         return {"Choices": _items(in_langs(c, langs) for c in shown), "Key": key}
     if isinstance(card, TrueFalse):
         if card.myth:
-            answer = words("Fact", "사실", langs) if card.answer else words("Myth", "미신", langs)
-            prompt = _label("myth_or_fact", langs)
+            answer = _label("fact" if card.answer else "myth", langs)
+            prompt = _label("anki_myth_or_fact", langs)
         else:
-            answer = words("True", "참", langs) if card.answer else words("False", "거짓", langs)
-            prompt = _label("true_or_false", langs)
+            answer = _label("true" if card.answer else "false", langs)
+            prompt = _label("anki_true_or_false", langs)
         return {"Prompt": prompt, "Answer": answer}
     if isinstance(card, Numeric):
         expected = _expected(card, values)

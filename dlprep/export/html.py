@@ -38,7 +38,3 @@ def in_langs(text: Text | str, langs: tuple[str, ...], render: Any = markdown) -
     return "".join(f'<div class="lang-{lang}" lang="{lang}">{render(text.get(lang))}</div>'
                    for lang in langs)
 
-
-def words(en: str, ko: str, langs: tuple[str, ...]) -> str:
-    """A short label (True/참, Myth/미신) in the chosen languages."""
-    return " / ".join(ko if lang == "ko" else en for lang in langs)

@@ -19,44 +19,7 @@ from dlprep.engine.loader import helper_names
 from dlprep.engine.runner import check_request
 from dlprep.engine.script import _strip, uses_dlprep
 from dlprep.registry import DemoInfo, _read_meta
-
-TITLE = {"en": "dlprep demo", "ko": "dlprep 데모"}
-TEXT = {
-    "en": {
-        "claim": "Claim", "measured": "What is measured",
-        "metric": "The chart's main quantity is `{metric}`, logged about 100 times per run.",
-        "layers": "Per layer: {label} (`{prefix}1` … `{prefix}L`), shown as one bar per layer.",
-        "control": "The control experiment removes the cause: set {settings} in the "
-                   "parameters cell and run all cells again; the verdict then says whether "
-                   "the effect is gone.",
-        "params": "## Parameters\nEdit and run all cells again. `DEVICE` may be auto, cpu, "
-                  "cuda or mps.",
-        "helpers": "## Helpers\nData sets, the MLP and measurements shared by the demos.",
-        "demo": "## The experiment", "run": "## Run it",
-        "plot": "## Plot", "verdict": "## Verdict (computed from this run's numbers)",
-        "saved": "Saved by dlprep {version}. Runs with only torch; matplotlib draws the plot.",
-        "saved_dlprep": "Saved by dlprep {version}. This demo is built on dlprep's own code, "
-                        "so it needs torch and dlprep (pip install dlprep); matplotlib draws "
-                        "the plot.",
-    },
-    "ko": {
-        "claim": "주장", "measured": "무엇을 측정하나",
-        "metric": "차트의 주요 값은 `{metric}`이며 실행마다 약 100번 기록합니다.",
-        "layers": "층별 값: {label} (`{prefix}1` … `{prefix}L`), 층마다 막대 하나로 그립니다.",
-        "control": "대조 실험은 원인을 없앱니다. 매개변수 셀에서 {settings}로 바꾸고 모든 셀을 "
-                   "다시 실행하면, 판정이 효과가 사라졌는지 알려 줍니다.",
-        "params": "## 매개변수\n값을 바꾼 뒤 모든 셀을 다시 실행하세요. `DEVICE`는 auto, cpu, "
-                  "cuda, mps 중 하나입니다.",
-        "helpers": "## 도우미 코드\n데모들이 함께 쓰는 데이터셋, MLP, 측정 함수입니다.",
-        "demo": "## 실험", "run": "## 실행",
-        "plot": "## 그래프", "verdict": "## 판정 (이번 실행의 수치로 계산)",
-        "saved": "dlprep {version}이 저장했습니다. torch만 있으면 실행되고, 그래프는 "
-                 "matplotlib으로 그립니다.",
-        "saved_dlprep": "dlprep {version}이 저장했습니다. 이 데모는 dlprep의 코드 위에 만들어져 "
-                        "torch와 dlprep이 모두 필요합니다(pip install dlprep). 그래프는 "
-                        "matplotlib으로 그립니다.",
-    },
-}
+from dlprep.study.strings import t
 
 RUN = '''torch.set_num_threads(CPU_THREADS)  # tiny nets: more threads only add contention
 records = []  # every logged step: run, step, total, metrics
@@ -124,14 +87,13 @@ def _doc(source: str) -> str:
 
 
 def _what(info: DemoInfo, meta: Mapping[str, Any], lang: str) -> str:
-    text = TEXT[lang]
-    lines = [f"### {text['measured']}", text["metric"].format(metric=info.metric)]
+    lines = [f"### {t('nb_measured', lang)}", t("nb_metric", lang, metric=info.metric)]
     if info.layers:
         label = info.layers.get("label_ko" if lang == "ko" else "label") or info.layers["prefix"]
-        lines.append(text["layers"].format(label=label, prefix=info.layers["prefix"]))
+        lines.append(t("nb_layers", lang, label=label, prefix=info.layers["prefix"]))
     if info.control:
         settings = ", ".join(f"`PARAMS[{k!r}] = {v!r}`" for k, v in info.control.items())
-        lines.append(text["control"].format(settings=settings))
+        lines.append(t("nb_control", lang, settings=settings))
     return "\n\n".join(lines)
 
 
@@ -144,14 +106,14 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
     source = info.path.read_text(encoding="utf-8")
     meta = _read_meta(info.path) or {}
     num_steps = steps if steps is not None else int(meta.get("steps", 100))
-    text = TEXT[lang]
     claim = info.claim_ko if lang == "ko" else info.claim
     helpers = helper_names(source)
     if "_kit" not in helpers:
         helpers.append("_kit")  # pick_device and drain live there
     helper_texts = [(info.path.parent / f"{h}.py").read_text(encoding="utf-8") for h in helpers]
-    helper_code = "\n\n".join(_strip(t, keep_docstring=False) for t in helper_texts)
-    saved = "saved_dlprep" if any(uses_dlprep(t) for t in [source, *helper_texts]) else "saved"
+    helper_code = "\n\n".join(_strip(h, keep_docstring=False) for h in helper_texts)
+    own = any(uses_dlprep(h) for h in [source, *helper_texts])  # needs dlprep installed
+    saved = "nb_saved_dlprep" if own else "nb_saved"
     layers = info.layers
     label = layers.get("label_ko" if lang == "ko" else "label", "") if layers else ""
     settings = (f"PARAMS = {pformat(dict(values), sort_dicts=False)}\n"
@@ -162,15 +124,15 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
                 f"LAYER_PREFIX = {layers.get('prefix', '')!r}\n"
                 f"LAYER_LABEL = {label!r}")
     cells = [
-        _markdown(f"# {TITLE[lang]}: {info.name}\n\n**{text['claim']}:** {claim}\n\n"
-                  f"_{text[saved].format(version=__version__)}_"),
+        _markdown(f"# {t('nb_title', lang)}: {info.name}\n\n**{t('claim', lang)}:** {claim}\n\n"
+                  f"_{t(saved, lang, version=__version__)}_"),
         _markdown(_doc(source) + "\n\n" + _what(info, meta, lang)),
-        _markdown(text["params"]), _code(settings),
-        _markdown(text["helpers"]), _code(helper_code),
-        _markdown(text["demo"]), _code(_strip(source, keep_docstring=False)),
-        _markdown(text["run"]), _code(RUN),
-        _markdown(text["plot"]), _code(PLOT),
-        _markdown(text["verdict"]), _code("print(verdict(numbers, LANG))"),
+        _markdown(t("nb_params", lang)), _code(settings),
+        _markdown(t("nb_helpers", lang)), _code(helper_code),
+        _markdown(t("nb_demo", lang)), _code(_strip(source, keep_docstring=False)),
+        _markdown(t("nb_run", lang)), _code(RUN),
+        _markdown(t("nb_plot", lang)), _code(PLOT),
+        _markdown(t("nb_verdict", lang)), _code("print(verdict(numbers, LANG))"),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

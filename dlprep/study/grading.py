@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from dlprep.bank.cards import Tolerance
 from dlprep.record import record
-from dlprep.study.strings import Note
+from dlprep.study.strings import Note, t
 
 if TYPE_CHECKING:
     from fsrs import Rating
@@ -39,9 +39,17 @@ def __getattr__(name: str) -> Any:
 class Unreadable(ValueError):
     """An answer that cannot be read at all ("four" for a number): ask again, don't grade."""
 
-    def __init__(self, note: Note) -> None:
+    def __init__(self, note: Note, *, direct: bool = False) -> None:
         super().__init__(note.text("en"))
         self.note = note
+        # A direct note is the whole request ("Choose at least one option"): nothing was
+        # unreadable there, the learner only submitted before doing anything.
+        self.direct = direct
+
+    def ask_again(self, lang: str) -> str:
+        """The line that asks for the answer again, in ``lang``."""
+        note = self.note.text(lang)
+        return note if self.direct else t("ask_again", lang, note=note)
 
 
 @record

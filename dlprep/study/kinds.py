@@ -139,7 +139,7 @@ class MultiKind(McqKind):
         # Nothing chosen is no answer (every card has a right choice): an Enter pressed
         # once too often on the feedback screen must not answer this card.
         if not given:
-            raise Unreadable(Note("note_choose_first"))
+            raise Unreadable(Note("ask_choose_first"), direct=True)
         return given
 
     def grade(self, shown: Presented, given: Given) -> Grade:
@@ -200,7 +200,7 @@ class OrderKind(Kind):
         shown_keys = [c.key for c in shown.choices]
         assert isinstance(shown.card, Order)
         if keys == shown_keys and keys != [item_key(i) for i in shown.card.items]:
-            raise Unreadable(Note("note_move_first"))
+            raise Unreadable(Note("ask_move_first"), direct=True)
         return given
 
     def grade(self, shown: Presented, given: Given) -> Grade:

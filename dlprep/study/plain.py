@@ -95,7 +95,7 @@ class PlainQuiz:
             try:
                 return kind.plain_parse(shown, text)
             except Unreadable as exc:  # "four" for a number: ask again, never rate it Again
-                self.say(t("ask_again", lang, note=exc.note.text(lang)))
+                self.say(exc.ask_again(lang))
             except (ValueError, IndexError):
                 self.say(t("invalid_choice", lang, expected=expected))
 

@@ -103,6 +103,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "type_recall": ("recall", "서술형"),
     "type_numeric": ("numeric", "수치"),
     "type_order": ("order", "순서"),
+    "demo_marker": ("▶ demo", "▶ 데모"),  # the card links a live demo
     # why a typed answer was not accepted as given, or how it was read
     "note_not_number": ("not a number: {text}", "숫자가 아닙니다: {text}"),
     "note_other_family": ("{unit} is a unit of {family}; answer in {expected}",
@@ -111,9 +112,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "알 수 없는 단위 {unit}입니다. {expected}(으)로 답하세요"),
     "note_read_as": ("read as {value}", "{value}(으)로 읽음"),
     "note_not_bool": ("not true or false", "참/거짓으로 읽을 수 없습니다"),
-    "note_choose_first": ("nothing is chosen yet", "아직 고른 것이 없습니다"),
-    "note_move_first": ("the items are still in their shuffled order",
-                        "항목이 아직 섞인 순서 그대로입니다"),
+    # an answer submitted before anything was done: asked for directly, not "unreadable"
+    "ask_choose_first": ("Choose at least one option", "하나 이상 고르세요"),
+    "ask_move_first": ("Move the items into order first (they are still shuffled)",
+                       "항목을 아직 옮기지 않았습니다. 순서를 맞춘 뒤 제출하세요"),
     "plain_number": ("a plain number", "단위 없는 숫자"),
     "family_bytes": ("bytes", "바이트"),
     "family_flops": ("FLOPs", "FLOP"),
@@ -246,6 +248,61 @@ STRINGS: dict[str, tuple[str, str]] = {
     "Yes": ("Yes", "예"),
     "No": ("No", "아니요"),
     "Suggested session": ("Suggested session", "추천 세션"),
+    # a demo's run as the command line and the live view report it
+    "interrupted": ("Interrupted.", "중단됨."),
+    "diverged_where": ("{run} at step {step}", "{run} {step}번째 스텝"),
+    "diverged_list": ("Diverged (inf/NaN): {where}", "발산(inf/NaN): {where}"),
+    "diverged_at": ("✗ diverged at step {at}", "✗ {at}번째 스텝에서 발산"),
+    "bars_at_init": ("at init (step 1)", "초기화 시점(1스텝)"),
+    "bars_at_step": ("at step {step}", "{step}스텝 시점"),
+    "bars_each_step": ("at each run's step shown", "실행마다 표시된 스텝"),
+    "scale_log": ("log scale", "로그 척도"),
+    "scale_linear": ("linear scale", "선형 척도"),
+    "col_run": ("run", "실행"),
+    "col_step": ("at step", "스텝"),
+    "col_metrics": ("metrics", "지표"),
+    "live_verdict": ("verdict", "판정"),  # the live view's panel title
+    "cancelled_none": ("Cancelled before any step.", "취소됨: 측정된 단계가 없습니다."),
+    "cancelled_partial": ("Cancelled; partial results: {parts}.", "취소됨 (부분 결과): {parts}."),
+    "partial_run": ("{run} step {step}/{total} ({shown})", "{run} {step}/{total} 스텝 ({shown})"),
+    "no_metric_yet": ("no metric yet", "아직 지표 없음"),
+    "walk_prompt": ("[Enter: next, q: stop]", "[Enter: 다음, q: 그만]"),
+    # `dlprep export anki`: labels on the notes (with why, refs, true/false, fact/myth)
+    "anki_true_or_false": ("True or false?", "참일까요, 거짓일까요?"),
+    "anki_myth_or_fact": ("Myth or fact?", "미신일까요, 사실일까요?"),
+    "anki_within": ("accepted within", "허용 오차"),
+    # `dlprep demo NAME --save-notebook`: the notebook's own text
+    "nb_title": ("dlprep demo", "dlprep 데모"),
+    "nb_measured": ("What is measured", "무엇을 측정하나"),
+    "nb_metric": ("The chart's main quantity is `{metric}`, logged about 100 times per run.",
+                  "차트의 주요 값은 `{metric}`이며 실행마다 약 100번 기록합니다."),
+    "nb_layers": ("Per layer: {label} (`{prefix}1` … `{prefix}L`), shown as one bar per layer.",
+                  "층별 값: {label} (`{prefix}1` … `{prefix}L`), 층마다 막대 하나로 그립니다."),
+    "nb_control": ("The control experiment removes the cause: set {settings} in the parameters "
+                   "cell and run all cells again; the verdict then says whether the effect is "
+                   "gone.",
+                   "대조 실험은 원인을 없앱니다. 매개변수 셀에서 {settings}(으)로 바꾸고 모든 "
+                   "셀을 다시 실행하면, 판정이 효과가 사라졌는지 알려 줍니다."),
+    "nb_params": ("## Parameters\nEdit and run all cells again. `DEVICE` may be auto, cpu, "
+                  "cuda or mps.",
+                  "## 매개변수\n값을 바꾼 뒤 모든 셀을 다시 실행하세요. `DEVICE`는 auto, cpu, "
+                  "cuda, mps 중 하나입니다."),
+    "nb_helpers": ("## Helpers\nData sets, the MLP and measurements shared by the demos.",
+                   "## 도우미 코드\n데모들이 함께 쓰는 데이터셋, MLP, 측정 함수입니다."),
+    "nb_demo": ("## The experiment", "## 실험"),
+    "nb_run": ("## Run it", "## 실행"),
+    "nb_plot": ("## Plot", "## 그래프"),
+    "nb_verdict": ("## Verdict (computed from this run's numbers)",
+                   "## 판정 (이번 실행의 수치로 계산)"),
+    "nb_saved": ("Saved by dlprep {version}. Runs with only torch; matplotlib draws the plot.",
+                 "dlprep {version}이(가) 저장했습니다. torch만 있으면 실행되고, 그래프는 "
+                 "matplotlib으로 그립니다."),
+    "nb_saved_dlprep": ("Saved by dlprep {version}. This demo is built on dlprep's own code, so "
+                        "it needs torch and dlprep (pip install dlprep); matplotlib draws the "
+                        "plot.",
+                        "dlprep {version}이(가) 저장했습니다. 이 데모는 dlprep의 코드 위에 "
+                        "만들어져 torch와 dlprep이 모두 필요합니다(pip install dlprep). 그래프는 "
+                        "matplotlib으로 그립니다."),
 
     "quit_prompt": ("Type q to quit", "q를 입력하면 종료합니다"),
     "invalid_choice": ("Not understood. {expected}", "알아듣지 못했습니다. {expected}"),

@@ -2,7 +2,8 @@
 
 The app alone navigates: screens post requests (:mod:`dlprep.tui.messages`) or dismiss a
 result. It owns the session, the mock interview's countdown, the retry of unsaved
-answers, the language and the running demo. Only one full screen is on the stack at a
+answers (:mod:`dlprep.tui.saving`), the language and the running demo
+(:mod:`dlprep.tui.demo_host`). Only one full screen is on the stack at a
 time (each replaces the last); the demo panel, stats, help and confirmations go over it.
 
 Everything with side effects is injected (bank, store, clock, randomness, demo stream),
@@ -18,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
@@ -30,6 +30,7 @@ from dlprep.study.store import Store
 from dlprep.study.strings import t
 from dlprep.tui import messages as msg
 from dlprep.tui.demo_host import DemoHost, StreamFn, real_demos, real_stream, warm_torch
+from dlprep.tui.saving import SaveHost
 
 if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first card
     from dlprep.bank.loader import Bank
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first c
     from dlprep.tui.demo_run import DemoRun
 
 TICK_SECONDS = 0.5  # countdown redraw
-RETRY_SECONDS = 1.0  # how often an answer the locked progress file refused is retried
 
 
 def resume_gc() -> None:
@@ -50,7 +50,7 @@ def resume_gc() -> None:
         gc.enable()
 
 
-class QuizApp(DemoHost):
+class QuizApp(DemoHost, SaveHost):
     CSS_PATH = "quiz.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
@@ -212,15 +212,6 @@ class QuizApp(DemoHost):
             self.warm_demo()
         self._show(FeedbackScreen(session, outcome))
 
-    def _after_answer(self) -> None:
-        session = self.session
-        assert session is not None
-        if session.save_error:
-            self.notify(session.save_error, severity="error", timeout=15)
-            session.save_error = ""
-        if session.pending and self.retry is None:
-            self.retry = self.set_interval(RETRY_SECONDS, self.retry_saving, name="retry")
-
     def on_undo_answer(self, _: msg.UndoAnswer) -> None:
         session = self.session
         if session is None or session.undo() is None:
@@ -246,45 +237,6 @@ class QuizApp(DemoHost):
                 self._show(self._session_screen())
 
         self.push_screen(ConfirmScreen(t("mock_end", self.lang)), end)
-
-    # -- saving what the locked progress file refused ---------------------------------
-
-    def retry_saving(self) -> None:
-        if self.session is None or not self.session.pending:
-            self._stop_retry()
-            return
-        self._save_pending(self.session)
-
-    @work(thread=True, exclusive=True, group="save")
-    def _save_pending(self, session: Session) -> None:
-        # A thread: each attempt may wait out SQLite's busy timeout.
-        left = session.flush()
-        self.call_from_thread(self._saved, left)
-
-    def _saved(self, left: int) -> None:
-        from dlprep.tui.feedback import FeedbackScreen
-
-        if left:
-            return
-        self._stop_retry()
-        self.notify(t("saved_after_retry", self.lang), timeout=5)
-        screen = self.screen
-        if isinstance(screen, FeedbackScreen) and self.session is not None:
-            screen.saved(self.session.outcomes)
-
-    def _stop_retry(self) -> None:
-        if self.retry is not None:
-            self.retry.stop()
-            self.retry = None
-
-    async def action_quit(self) -> None:
-        session = self.session
-        if session is not None and session.pending and not self._quit_asked:
-            self._quit_asked = True  # a second Ctrl+Q leaves without them
-            self.notify(t("pending_quit", self.lang, n=session.pending), severity="error",
-                        timeout=10)
-            return
-        self.exit()
 
     # -- app-wide keys -----------------------------------------------------------------
 

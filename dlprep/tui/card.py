@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -102,16 +103,16 @@ class CardScreen(QuizScreen):
     def _status(self) -> str:
         session, lang = self.session, self.lang
         card = self.shown.card
-        parts = [t("progress", lang, i=session.position + 1, n=len(session.queue)),
-                 topic_title(card.topic, lang), t(kind_of(card).label_key(card), lang),
-                 "★" * card.difficulty]
+        tail = [t(kind_of(card).label_key(card), lang), "★" * card.difficulty]
         left = session.seconds_left()
         if left is not None:
             minutes, seconds = divmod(int(left), 60)
-            parts.append(t("time_left", lang, t=f"{minutes}:{seconds:02d}"))
+            tail.append(t("time_left", lang, t=f"{minutes}:{seconds:02d}"))
         if card.demo is not None:
-            parts.append("▶ demo")
-        return "  ·  ".join(parts)
+            tail.append(t("demo_marker", lang))
+        # One line at any width: the status has one cell of padding on each side.
+        return status_line([t("progress", lang, i=session.position + 1, n=len(session.queue))],
+                           topic_title(card.topic, lang), tail, self.app.size.width - 2)
 
     def _hint(self) -> str:
         card = self.shown.card
@@ -135,14 +136,16 @@ class CardScreen(QuizScreen):
         """The app's countdown asks for a redraw of the status line."""
         self.query_one("#card-status", Static).update(self._status())
 
+    def on_resize(self) -> None:
+        self.show_status()  # the topic title is cut to the new width
+
     def on_answered(self, message: Answered) -> None:
         message.stop()
         try:
             self.session.check(message.given)
         except Unreadable as exc:  # "four" for a number: ask again, nothing is recorded
             hint = self.query_one("#hint", Static)
-            hint.update(f"[b]{escape(t('ask_again', self.lang, note=exc.note.text(self.lang)))}"
-                        "[/b]")
+            hint.update(f"[b]{escape(exc.ask_again(self.lang))}[/b]")
             hint.add_class("error")
             return
         self.post_message(AnswerCard(self.shown, message.given))
@@ -165,3 +168,27 @@ class CardScreen(QuizScreen):
     def action_leave(self) -> None:
         # A mock interview is not abandoned by one key: the app asks, then shows the report.
         self.post_message(EndInterview() if self.session.kind == "mock" else GoHome())
+
+
+def status_line(head: list[str], title: str, tail: list[str], width: int) -> str:
+    """``head · title · tail`` on one line of ``width`` cells: only the title gives way.
+
+    The separators narrow first; then the title is cut with "…" by cell width (Korean is
+    double-width), so the counter, the type, a countdown and the demo marker always show.
+    """
+    for sep in ("  ·  ", " · "):
+        fixed = cell_len(sep.join([*head, *tail])) + cell_len(sep)
+        if fixed + cell_len(title) <= width:
+            return sep.join([*head, title, *tail])
+    room = width - fixed - 1  # one cell for "…"
+    kept: list[str] = []
+    used = 0
+    for char in title:
+        size = get_character_cell_size(char)
+        if used + size > room:
+            break
+        kept.append(char)
+        used += size
+    short = "".join(kept).rstrip()
+    return sep.join([*head, short + "…" if short else "…", *tail])
+

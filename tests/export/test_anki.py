@@ -183,3 +183,14 @@ def test_single_language_notes_have_no_other_language(lang: str) -> None:
     (note,) = notes_for(card, (lang,))
     hangul = any("\uac00" <= ch <= "\ud7a3" for ch in note.fields["Question"])
     assert hangul == (lang == "ko")
+
+
+def test_note_labels_come_from_the_one_string_table(tmp_path: Path) -> None:
+    (tmp_path / "cards.yaml").write_text(CARDS, encoding="utf-8")
+    cards = load_paths([tmp_path], builtin=None).cards
+    (myth,) = notes_for(cards["t-myth"], ("en", "ko"))
+    assert myth.fields["Prompt"] == "Myth or fact? / 미신일까요, 사실일까요?"
+    assert myth.fields["Answer"] == "Myth / 미신"
+    assert myth.fields["Why"] == "Why / 해설"
+    numeric = notes_for(cards["t-numeric"], ("ko",))[0]
+    assert numeric.fields["Tolerance"].startswith("허용 오차: ")

@@ -119,6 +119,29 @@ def test_unreadable_numbers_are_not_graded(bank: Bank) -> None:
     with pytest.raises(Unreadable) as caught:
         grade(shown, "four")
     assert "not a number" in caught.value.note.text("en")
+    # Truly unreadable input keeps the generic message that says why, in both languages.
+    assert caught.value.ask_again("en") == ("Could not read that (not a number: 'four'); "
+                                            "answer again")
+    assert caught.value.ask_again("ko") == ("읽을 수 없는 답입니다 (숫자가 아닙니다: 'four'). "
+                                            "다시 답하세요")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_an_untouched_order_or_multi_card_asks_directly(bank: Bank, lang: str) -> None:
+    from dlprep.study.grading import Unreadable
+    from dlprep.study.kinds import kind_of
+
+    order = present(bank.cards["t-order"], lang, random.Random(0))
+    multi = present(bank.cards["t-multi"], lang, random.Random(0))
+    with pytest.raises(Unreadable) as untouched:
+        kind_of(order.card).read(order, [c.key for c in order.choices])
+    with pytest.raises(Unreadable) as empty:
+        kind_of(multi.card).read(multi, [])
+    expected = {"en": ("Move the items into order first (they are still shuffled)",
+                       "Choose at least one option"),
+                "ko": ("항목을 아직 옮기지 않았습니다. 순서를 맞춘 뒤 제출하세요",
+                       "하나 이상 고르세요")}
+    assert (untouched.value.ask_again(lang), empty.value.ask_again(lang)) == expected[lang]
 
 
 def test_every_card_type_has_one_home_with_everything_it_needs(bank: Bank) -> None:

@@ -341,12 +341,21 @@ async def test_extra_enter_after_feedback_does_not_answer_the_next_card(make_app
         assert app.screen.query_one("#answer").highlighted is None
 
 
+UNTOUCHED = {  # what an untouched card asks for: directly, never "unreadable"
+    ("t-multi", "en"): "Choose at least one option",
+    ("t-multi", "ko"): "하나 이상 고르세요",
+    ("t-order", "en"): "Move the items into order first (they are still shuffled)",
+    ("t-order", "ko"): "항목을 아직 옮기지 않았습니다. 순서를 맞춘 뒤 제출하세요",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("second", ["t-multi", "t-order"])
 async def test_extra_enter_does_not_submit_an_untouched_multi_or_order_card(
-        make_app, second: str) -> None:
+        make_app, second: str, lang: str) -> None:
     # Enter submits these widgets, so the guard is that an empty choice or the shuffled
     # order as shown is no answer: the card is asked again and nothing is recorded.
-    app = make_app(only=("t-mcq", second), start=True)
+    app = make_app(only=("t-mcq", second), start=True, lang=lang)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.screen.shown.card.id == "t-mcq"
@@ -357,7 +366,8 @@ async def test_extra_enter_does_not_submit_an_untouched_multi_or_order_card(
         assert isinstance(app.screen, CardScreen) and app.screen.shown.card.id == second
         assert app.session.position == 1 and len(open_store().reviews()) == 1
         hint = text_of(app.screen.query_one("#hint", Static))
-        assert ("nothing is chosen yet" if second == "t-multi" else "shuffled order") in hint
+        assert hint == UNTOUCHED[second, lang]
+        assert "Could not read" not in hint and "읽을 수 없는" not in hint
         if second == "t-order":
             await _solve_order(pilot, app.screen)
         keys = _keys_for(app.screen, True)
