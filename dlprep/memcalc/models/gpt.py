@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, linear, norm_fwd, shape
+from dlprep.memcalc.models.gpt_ops import Graph, Sizes, embed, linear, loss, norm_fwd, shape
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -28,11 +28,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     g = z.g
     t.start("forward")
     gr = Graph()
-    x = t.alloc(z.N, "token embedding")
-    if g.max_pos:
-        pos = t.alloc(z.N, "token + position embedding")
-        t.drop(x)
-        x = pos
+    x = embed(t, z)
     for i in range(g.n_layer):
         before = t.saved_total
         L: dict[str, Any] = {"in": x}
@@ -61,24 +57,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
         return gr
-    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
-    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
-    loss = t.alloc(z.er, "loss")
-    tw = t.alloc(z.er, "nll_loss total_weight")
-    t.save(ls)
-    t.save(tw)
-    t.drop(tw)
-    t.drop(ls)
-    if z.amp:
-        t.drop(src)
-    t.drop(logits)
-    for k in gr.cache:  # leaving autocast: only the saved weight casts live on
-        t.drop(k)
-    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
-        scaled = t.alloc(z.er, "loss x scale")
-        t.drop(loss)
-        loss = scaled
-    gr.keys.update({"ls": ls, "tw": tw, "loss": loss})
+    loss(t, z, cfg, gr, logits)
     return gr
 
 

@@ -11,7 +11,15 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt import _block
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, add_grads, keep, linear_bwd, norm_bwd
+from dlprep.memcalc.models.gpt_ops import (
+    Graph,
+    Sizes,
+    add_grads,
+    keep,
+    linear_bwd,
+    loss_bwd,
+    norm_bwd,
+)
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -20,19 +28,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     g = z.g
     t.start("backward")
     grads: list[str] = []
-    root = t.alloc(z.er, "root gradient (ones_like(loss))")
-    first = t.alloc(z.er, "root gradient x scale") if cfg.dtype == "fp16-master" else None
-    g1 = t.alloc(z.bt * z.V * z.er, "nll_loss backward")
-    if first is not None:
-        t.drop(first)
-    t.release(gr.keys["tw"])
-    grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
-    t.drop(g1)
-    t.release(gr.keys["ls"])
-    if z.amp:
-        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
-        t.drop(grad)
-        grad = half
+    root, grad = loss_bwd(t, z, cfg, gr)
     grad, head = linear_bwd(t, z, grad, gr.keys["head"], "output head",
                             grads if not g.tied else None)
     if g.final_norm:

@@ -11,8 +11,8 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_lora import recompute
-from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, norm_bwd, scale_grad
-from dlprep.memcalc.models.gpt_ops import Graph
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, scale_grad
+from dlprep.memcalc.models.gpt_ops import Graph, loss_bwd, norm_bwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -21,20 +21,8 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     g = z.g
     t.start("backward")
     grads: list[str] = []
-    root = t.alloc(z.er, "root gradient (ones_like(loss))")
-    first = t.alloc(z.er, "root gradient x scale") if cfg.dtype == "fp16-master" else None
-    g1 = t.alloc(z.bt * z.V * z.er, "nll_loss backward")
-    if first is not None:
-        t.drop(first)
-    t.release(gr.keys["tw"])
-    grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
-    t.drop(g1)
-    t.release(gr.keys["ls"])
+    root, grad = loss_bwd(t, z, cfg, gr)
     head = gr.keys["head"]
-    if z.amp:
-        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
-        t.drop(grad)
-        grad = half
     new = t.alloc(z.bt * g.d_model * z.e, "output head input grad")  # no weight grad
     t.drop(grad)
     if head["w"] is not None:
@@ -45,7 +33,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
         new = n32
     grad = new
     if g.final_norm:
-        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm")
+        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm", None)
     out: str | None = grad
     for i in range(g.n_layer - 1, -1, -1):
         assert out is not None
@@ -75,13 +63,13 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
         _end(t, frame)
         return None
     assert gh is not None
-    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", acc=grad)
+    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", None, acc=grad)
     acc = _attention_side(t, z, _branch(t, z, grad, x_rg, n), L, n, grads)
     if not x_rg:
         _end(t, frame)
         return None
     assert acc is not None
-    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", acc=grad, frame=frame)
+    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", None, acc=grad, frame=frame)
 
 
 def _branch(t: Timeline, z: LoraSizes, grad: str, both: bool, n: str) -> str:
