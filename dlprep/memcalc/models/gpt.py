@@ -117,14 +117,7 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
     t.drop(qc)  # matmul's copies: only autograd keeps them
     if not gqa:
         t.drop(kc)
-    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
-    t.drop(scores)
-    if g.causal:
-        masked = t.alloc(z.S, f"{n} masked scores")
-        t.drop(scaled)
-        scaled = masked
-    p = t.alloc(z.S, f"{n} attention probabilities")
-    t.drop(scaled)
+    p = softmax(t, z, scores, n)
     vc = v if gqa else t.alloc(z.NL, f"{n} v copied for matmul")
     for key in (p, p, vc):
         t.save(key)
@@ -139,6 +132,20 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
         t.drop(key)
     L["attn"] = [qc, kc, p, vc]
     return o
+
+
+def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
+    """Math attention's probabilities from the raw scores: scaled, masked (causal) and
+    softmaxed, each a new B x H x T x T tensor that frees the one before."""
+    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
+    t.drop(scores)
+    if z.g.causal:
+        masked = t.alloc(z.S, f"{n} masked scores")
+        t.drop(scaled)
+        scaled = masked
+    p = t.alloc(z.S, f"{n} attention probabilities")
+    t.drop(scaled)
+    return p
 
 
 def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,

@@ -135,24 +135,35 @@ def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: dict[str, Any
         t.drop(gc)
         t.release(vc)
         t.release(p)
-        ds = t.alloc(z.S, f"{n} softmax backward")
-        t.drop(dp)
-        t.release(p)
-        if g.causal:
-            dm = t.alloc(z.S, f"{n} masked_fill backward")
-            t.drop(ds)
-            ds = dm
-        dmul = t.alloc(z.S, f"{n} scale backward")
-        t.drop(ds)
+        dmul = softmax_bwd(t, z, dp, p, n)
         dk = t.alloc(z.NL, f"{n} k grad")
         dq = t.alloc(z.NL, f"{n} q grad")
         t.drop(dmul)
         t.release(kc)
         t.release(qc)
-    if gqa:  # the expand's backward sums the heads that shared each K/V head
-        sv = t.alloc(z.kv, f"{n} v grad summed over shared heads")
-        t.drop(dv)
-        sk = t.alloc(z.kv, f"{n} k grad summed over shared heads")
-        t.drop(dk)
-        dk, dv = sk, sv
+    if gqa:
+        dv = heads_summed(t, z, dv, f"{n} v")
+        dk = heads_summed(t, z, dk, f"{n} k")
     return dq, dk, dv, cfg.attention == "math" or gqa
+
+
+def softmax_bwd(t: Timeline, z: Sizes, dp: str, p: str, n: str) -> str:
+    """From the probabilities' gradient back through softmax, the causal mask and the
+    1/sqrt(head_dim) scale: the raw scores' gradient."""
+    ds = t.alloc(z.S, f"{n} softmax backward")
+    t.drop(dp)
+    t.release(p)
+    if z.g.causal:
+        dm = t.alloc(z.S, f"{n} masked_fill backward")
+        t.drop(ds)
+        ds = dm
+    dmul = t.alloc(z.S, f"{n} scale backward")
+    t.drop(ds)
+    return dmul
+
+
+def heads_summed(t: Timeline, z: Sizes, grad: str, name: str) -> str:
+    """The expand's backward sums the heads that shared each K/V head (grouped-query)."""
+    out = t.alloc(z.kv, f"{name} grad summed over shared heads")
+    t.drop(grad)
+    return out

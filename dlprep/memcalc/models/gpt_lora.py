@@ -129,14 +129,7 @@ def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
     if kc != k:
         t.drop(kc)
     s_rg = q_rg or k_rg
-    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
-    t.drop(scores)
-    if g.causal:
-        masked = t.alloc(z.S, f"{n} masked scores")
-        t.drop(scaled)
-        scaled = masked
-    p = t.alloc(z.S, f"{n} attention probabilities")
-    t.drop(scaled)
+    p = gpt.softmax(t, z, scores, n)
     if s_rg:
         t.save(p)
     vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")

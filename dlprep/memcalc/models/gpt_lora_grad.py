@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models.gpt_grad import heads_summed, softmax_bwd
 from dlprep.memcalc.models.gpt_lora import recompute
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, scale_grad
 from dlprep.memcalc.models.gpt_ops import Graph, loss_bwd, norm_bwd
@@ -179,15 +180,7 @@ def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
         if v_rg:
             t.release(p)
         if dp is not None:
-            ds = t.alloc(z.S, f"{n} softmax backward")
-            t.drop(dp)
-            t.release(p)
-            if g.causal:
-                dm = t.alloc(z.S, f"{n} masked_fill backward")
-                t.drop(ds)
-                ds = dm
-            dmul = t.alloc(z.S, f"{n} scale backward")
-            t.drop(ds)
+            dmul = softmax_bwd(t, z, dp, p, n)
             dk = t.alloc(z.NL, f"{n} k grad") if k_rg else None
             dq = t.alloc(z.NL, f"{n} q grad") if q_rg else None
             t.drop(dmul)
@@ -195,13 +188,8 @@ def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
                 t.release(kc)
             if k_rg:
                 t.release(qc)
-    if gqa:  # the expand's backward sums the heads that shared each K/V head
-        if dv is not None:
-            sv = t.alloc(z.kv, f"{n} v grad summed over shared heads")
-            t.drop(dv)
-            dv = sv
-        if dk is not None:
-            sk = t.alloc(z.kv, f"{n} k grad summed over shared heads")
-            t.drop(dk)
-            dk = sk
+    if gqa and dv is not None:
+        dv = heads_summed(t, z, dv, f"{n} v")
+    if gqa and dk is not None:
+        dk = heads_summed(t, z, dk, f"{n} k")
     return dq, dk, dv
