@@ -55,18 +55,24 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     return grads
 
 
-def _branch(t: Timeline, z: Sizes, grad: str, n: str) -> str:
-    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast)."""
+def branch(t: Timeline, z: Sizes, grad: str, n: str, both: bool = True) -> str:
+    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast); ``both``:
+    x requires grad too and keeps ``grad`` (always, but before LoRA's first adapter),
+    else only f's branch held it."""
     if z.amp:
-        return t.alloc(z.NL, f"{n} grad to half for the branch")
-    t.share(grad)
+        half = t.alloc(z.NL, f"{n} grad to half for the branch")
+        if not both:
+            t.drop(grad)
+        return half
+    if both:
+        t.share(grad)
     return grad
 
 
 def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
                grads: list[str]) -> str:
     g, L, n = z.g, gr.layers[i], f"block {i + 1}"
-    branch = _branch(t, z, grad, n)
+    gb = branch(t, z, grad, n)
     ck = cfg.checkpointing
     if ck:  # the first unpack reruns the block from its kept input, saving this time
         before, cached = t.saved_total, len(gr.cache)
@@ -75,7 +81,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
             t.drop(k)
         del gr.cache[cached:]
         gr.recomputed[i] = t.saved_total - before
-    gm, _ = linear_bwd(t, z, branch, L["down"], f"{n} MLP down", grads, recomputed=ck)
+    gm, _ = linear_bwd(t, z, gb, L["down"], f"{n} MLP down", grads, recomputed=ck)
     if g.mlp == "gelu":
         (u,) = L["act"]
         ga = t.alloc(z.F, f"{n} GELU backward")
@@ -96,7 +102,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1,
                            recomputed=ck)
     grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
-    go, _ = linear_bwd(t, z, _branch(t, z, grad, n), L["o"], f"{n} attention projection",
+    go, _ = linear_bwd(t, z, branch(t, z, grad, n), L["o"], f"{n} attention projection",
                        grads, recomputed=ck)
     dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
     kvd = g.kv_heads * g.head_dim

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_grad import heads_summed, softmax_bwd
+from dlprep.memcalc.models.gpt_grad import branch, heads_summed, softmax_bwd
 from dlprep.memcalc.models.gpt_lora import recompute
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, scale_grad
 from dlprep.memcalc.models.gpt_ops import Graph, loss_bwd, norm_bwd
@@ -50,40 +50,27 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
     L, n = gr.layers[i], f"block {i + 1}"
     x_rg, r_rg = L["in_rg"], L["r_rg"]
     frame = L["in"] if cfg.checkpointing else None
-    branch = _branch(t, z, grad, r_rg, n)
+    gb = branch(t, z, grad, n, both=r_rg)
     m = None
     if cfg.checkpointing:
         if L["down"]["adapted"]:
-            m = scale_grad(t, z, branch, L["down"], f"{n} down")
+            m = scale_grad(t, z, gb, L["down"], f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
-    gh = _mlp_bwd(t, z, branch, L, n, grads, m)
+    gh = _mlp_bwd(t, z, gb, L, n, grads, m)
     if not r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
         return None
     assert gh is not None
     grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", None, acc=grad)
-    acc = _attention_side(t, z, _branch(t, z, grad, x_rg, n), L, n, grads)
+    acc = _attention_side(t, z, branch(t, z, grad, n, both=x_rg), L, n, grads)
     if not x_rg:
         _end(t, frame)
         return None
     assert acc is not None
     return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", None, acc=grad, frame=frame)
-
-
-def _branch(t: Timeline, z: LoraSizes, grad: str, both: bool, n: str) -> str:
-    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast); ``both``:
-    x requires grad too and keeps ``grad``, else only f's branch held it."""
-    if z.amp:
-        half = t.alloc(z.NL, f"{n} grad to half for the branch")
-        if not both:
-            t.drop(grad)
-        return half
-    if both:
-        t.share(grad)
-    return grad
 
 
 def _end(t: Timeline, frame: str | None) -> None:
