@@ -92,6 +92,9 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict
 def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
                L: dict[str, Any], n: str) -> tuple[str, bool, list[str]]:
     """(o's output, whether it requires grad, the locals Python drops after h)."""
+    # Not ``gpt._attention`` with flags: here each save depends on which of q/k/v requires
+    # grad, and matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``), a
+    # rule this grid measures and the GPT grid cannot tell apart (same saved bytes there).
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim

@@ -3,6 +3,8 @@
 Gradients flow only where a tensor requires grad: through a frozen Linear to its input
 (never to its weight), and stop at block 1's input (the frozen embedding's output).
 A residual ``x + f(x)`` sends its gradient down both branches only if both require it.
+The walk mirrors ``gpt_grad``'s but through LoRA's ``linear_bwd`` (only adapters get
+``.grad``); the loss, norms, softmax, residual branch and head sums are GPT's own.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ class LoraSizes(Sizes):
         self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
 
 
+# Linear forward and backward stay apart from ``gpt_ops.linear``/``linear_bwd`` on
+# purpose: a trained Linear saves its input and its cached weight cast and makes a weight
+# gradient; a frozen base saves nothing (its uncached cast only when x requires grad) and
+# makes none. Same shape of code, different facts about torch.
 class Stop(Exception):
     """Checkpoint's recompute has saved the block's last tensor: it unwinds here."""
 
