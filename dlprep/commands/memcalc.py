@@ -275,18 +275,8 @@ def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
     click.echo(report_lora.lora_heading(shown, adapted))
     click.echo()
     click.echo(report.table(report_lora.lora_rows(shown, adapted, est)))
-    for text in (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
-                 report.cuda_notes(est)):
-        if text:
-            click.echo()
-            click.echo(report.wrap(text))
-    if fit is not None:
-        click.echo()
-        click.echo(report.fit_text(fit))
-    if meas is not None:
-        click.echo()
-        click.echo(f"Estimate vs measured ({meas.device}, one warmed-up training step):")
-        click.echo(report.compare(est, meas))
+    _sections(est, (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
+                    report.cuda_notes(est)), fit, meas)
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:
@@ -312,8 +302,17 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     click.echo()
     rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
     click.echo(report.table(report.rows(est, rng)))
-    for text in (report.why(est), below_table(est, rng), trade_text(est),
-                 report.cuda_notes(est)):
+    _sections(est, (report.why(est), below_table(est, rng), trade_text(est),
+                    report.cuda_notes(est)), fit, meas, sharded)
+
+
+def _sections(est: Any, texts: Sequence[str], fit: Any, meas: Any,
+              sharded: Any = None) -> None:
+    """What follows the table, each part after a blank line: the notes that apply, the
+    --gpu verdict, the per-GPU (ZeRO) answer, the comparison with a measured step."""
+    from dlprep.memcalc import report
+
+    for text in texts:
         if text:
             click.echo()
             click.echo(report.wrap(text))

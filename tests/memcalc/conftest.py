@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,28 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
 def flat() -> Callable[[str], str]:
     """Whitespace collapsed, so assertions survive the table's line wrapping."""
     return lambda text: " ".join(text.split())
+
+
+# Every row a GPT-family step reports: a replay must match a measured step on all of them.
+ROWS = ("weights", "master_weights", "buffers", "inputs", "gradients", "optimizer_state",
+        "saved_activations", "peak", "phase_peaks")
+
+
+@pytest.fixture
+def misses(one_thread: None) -> Callable[[list[Any]], list[str]]:
+    """``misses(configs)``: one line per row where the estimate and a measured CPU step
+    differ (empty when every config is exact to the byte)."""
+    from dlprep.memcalc.estimate import estimate
+    from dlprep.memcalc.measure import measure
+
+    def check(configs: list[Any]) -> list[str]:
+        out = []
+        for cfg in configs:
+            got, want = estimate(cfg), measure(cfg, "cpu")
+            for row in ROWS:
+                if getattr(got, row) != getattr(want, row):
+                    out.append(f"{cfg}: {row} estimated {getattr(got, row)} "
+                               f"measured {getattr(want, row)}")
+        return out
+
+    return check

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, linear, norm_fwd, shape
+from dlprep.memcalc.models.gpt_ops import Graph, Sizes, embed, linear, loss, norm_fwd, shape
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -28,11 +28,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     g = z.g
     t.start("forward")
     gr = Graph()
-    x = t.alloc(z.N, "token embedding")
-    if g.max_pos:
-        pos = t.alloc(z.N, "token + position embedding")
-        t.drop(x)
-        x = pos
+    x = embed(t, z)
     for i in range(g.n_layer):
         before = t.saved_total
         L: dict[str, Any] = {"in": x}
@@ -61,24 +57,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
         return gr
-    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
-    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
-    loss = t.alloc(z.er, "loss")
-    tw = t.alloc(z.er, "nll_loss total_weight")
-    t.save(ls)
-    t.save(tw)
-    t.drop(tw)
-    t.drop(ls)
-    if z.amp:
-        t.drop(src)
-    t.drop(logits)
-    for k in gr.cache:  # leaving autocast: only the saved weight casts live on
-        t.drop(k)
-    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
-        scaled = t.alloc(z.er, "loss x scale")
-        t.drop(loss)
-        loss = scaled
-    gr.keys.update({"ls": ls, "tw": tw, "loss": loss})
+    loss(t, z, cfg, gr, logits)
     return gr
 
 
@@ -138,14 +117,7 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
     t.drop(qc)  # matmul's copies: only autograd keeps them
     if not gqa:
         t.drop(kc)
-    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
-    t.drop(scores)
-    if g.causal:
-        masked = t.alloc(z.S, f"{n} masked scores")
-        t.drop(scaled)
-        scaled = masked
-    p = t.alloc(z.S, f"{n} attention probabilities")
-    t.drop(scaled)
+    p = softmax(t, z, scores, n)
     vc = v if gqa else t.alloc(z.NL, f"{n} v copied for matmul")
     for key in (p, p, vc):
         t.save(key)
@@ -160,6 +132,20 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
         t.drop(key)
     L["attn"] = [qc, kc, p, vc]
     return o
+
+
+def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
+    """Math attention's probabilities from the raw scores: scaled, masked (causal) and
+    softmaxed, each a new B x H x T x T tensor that frees the one before."""
+    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
+    t.drop(scores)
+    if z.g.causal:
+        masked = t.alloc(z.S, f"{n} masked scores")
+        t.drop(scaled)
+        scaled = masked
+    p = t.alloc(z.S, f"{n} attention probabilities")
+    t.drop(scaled)
+    return p
 
 
 def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,

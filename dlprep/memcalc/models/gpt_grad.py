@@ -11,7 +11,15 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt import _block
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, add_grads, keep, linear_bwd, norm_bwd
+from dlprep.memcalc.models.gpt_ops import (
+    Graph,
+    Sizes,
+    add_grads,
+    keep,
+    linear_bwd,
+    loss_bwd,
+    norm_bwd,
+)
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -20,19 +28,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     g = z.g
     t.start("backward")
     grads: list[str] = []
-    root = t.alloc(z.er, "root gradient (ones_like(loss))")
-    first = t.alloc(z.er, "root gradient x scale") if cfg.dtype == "fp16-master" else None
-    g1 = t.alloc(z.bt * z.V * z.er, "nll_loss backward")
-    if first is not None:
-        t.drop(first)
-    t.release(gr.keys["tw"])
-    grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
-    t.drop(g1)
-    t.release(gr.keys["ls"])
-    if z.amp:
-        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
-        t.drop(grad)
-        grad = half
+    root, grad = loss_bwd(t, z, cfg, gr)
     grad, head = linear_bwd(t, z, grad, gr.keys["head"], "output head",
                             grads if not g.tied else None)
     if g.final_norm:
@@ -59,18 +55,24 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     return grads
 
 
-def _branch(t: Timeline, z: Sizes, grad: str, n: str) -> str:
-    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast)."""
+def branch(t: Timeline, z: Sizes, grad: str, n: str, both: bool = True) -> str:
+    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast); ``both``:
+    x requires grad too and keeps ``grad`` (always, but before LoRA's first adapter),
+    else only f's branch held it."""
     if z.amp:
-        return t.alloc(z.NL, f"{n} grad to half for the branch")
-    t.share(grad)
+        half = t.alloc(z.NL, f"{n} grad to half for the branch")
+        if not both:
+            t.drop(grad)
+        return half
+    if both:
+        t.share(grad)
     return grad
 
 
 def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
                grads: list[str]) -> str:
     g, L, n = z.g, gr.layers[i], f"block {i + 1}"
-    branch = _branch(t, z, grad, n)
+    gb = branch(t, z, grad, n)
     ck = cfg.checkpointing
     if ck:  # the first unpack reruns the block from its kept input, saving this time
         before, cached = t.saved_total, len(gr.cache)
@@ -79,7 +81,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
             t.drop(k)
         del gr.cache[cached:]
         gr.recomputed[i] = t.saved_total - before
-    gm, _ = linear_bwd(t, z, branch, L["down"], f"{n} MLP down", grads, recomputed=ck)
+    gm, _ = linear_bwd(t, z, gb, L["down"], f"{n} MLP down", grads, recomputed=ck)
     if g.mlp == "gelu":
         (u,) = L["act"]
         ga = t.alloc(z.F, f"{n} GELU backward")
@@ -100,7 +102,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1,
                            recomputed=ck)
     grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
-    go, _ = linear_bwd(t, z, _branch(t, z, grad, n), L["o"], f"{n} attention projection",
+    go, _ = linear_bwd(t, z, branch(t, z, grad, n), L["o"], f"{n} attention projection",
                        grads, recomputed=ck)
     dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
     kvd = g.kv_heads * g.head_dim
@@ -139,24 +141,35 @@ def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: dict[str, Any
         t.drop(gc)
         t.release(vc)
         t.release(p)
-        ds = t.alloc(z.S, f"{n} softmax backward")
-        t.drop(dp)
-        t.release(p)
-        if g.causal:
-            dm = t.alloc(z.S, f"{n} masked_fill backward")
-            t.drop(ds)
-            ds = dm
-        dmul = t.alloc(z.S, f"{n} scale backward")
-        t.drop(ds)
+        dmul = softmax_bwd(t, z, dp, p, n)
         dk = t.alloc(z.NL, f"{n} k grad")
         dq = t.alloc(z.NL, f"{n} q grad")
         t.drop(dmul)
         t.release(kc)
         t.release(qc)
-    if gqa:  # the expand's backward sums the heads that shared each K/V head
-        sv = t.alloc(z.kv, f"{n} v grad summed over shared heads")
-        t.drop(dv)
-        sk = t.alloc(z.kv, f"{n} k grad summed over shared heads")
-        t.drop(dk)
-        dk, dv = sk, sv
+    if gqa:
+        dv = heads_summed(t, z, dv, f"{n} v")
+        dk = heads_summed(t, z, dk, f"{n} k")
     return dq, dk, dv, cfg.attention == "math" or gqa
+
+
+def softmax_bwd(t: Timeline, z: Sizes, dp: str, p: str, n: str) -> str:
+    """From the probabilities' gradient back through softmax, the causal mask and the
+    1/sqrt(head_dim) scale: the raw scores' gradient."""
+    ds = t.alloc(z.S, f"{n} softmax backward")
+    t.drop(dp)
+    t.release(p)
+    if z.g.causal:
+        dm = t.alloc(z.S, f"{n} masked_fill backward")
+        t.drop(ds)
+        ds = dm
+    dmul = t.alloc(z.S, f"{n} scale backward")
+    t.drop(ds)
+    return dmul
+
+
+def heads_summed(t: Timeline, z: Sizes, grad: str, name: str) -> str:
+    """The expand's backward sums the heads that shared each K/V head (grouped-query)."""
+    out = t.alloc(z.kv, f"{name} grad summed over shared heads")
+    t.drop(grad)
+    return out

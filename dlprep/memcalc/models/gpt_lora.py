@@ -13,8 +13,8 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models import gpt
-from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, Stop, linear, norm_fwd
-from dlprep.memcalc.models.gpt_ops import Graph
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, Stop, linear
+from dlprep.memcalc.models.gpt_ops import Graph, embed, loss, norm_fwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -27,11 +27,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     g = z.g
     t.start("forward")
     gr = Graph()
-    x = t.alloc(z.N, "token embedding")
-    if g.max_pos:
-        pos = t.alloc(z.N, "token + position embedding")
-        t.drop(x)
-        x = pos
+    x = embed(t, z)
     rg = False  # the frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
@@ -47,8 +43,9 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         x, rg = out, out_rg
         gr.layers.append(L)
         gr.per_block = t.saved_total - before
-    h, gr.keys["final"] = norm_fwd(t, z, x, rg, "final norm") if g.final_norm else (x, [])
+    h, gr.keys["final"] = x, []
     if g.final_norm:
+        h, gr.keys["final"] = norm_fwd(t, z, x, "final norm", rg, train=False)
         t.drop(x)
     # The head is frozen (tied or not): its input gradient needs only its weight
     # (resident, or under autocast a half cast kept for backward).
@@ -65,24 +62,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     gr.keys["head"] = head
     if t.no_grad:
         return gr
-    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
-    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
-    loss = t.alloc(z.er, "loss")
-    tw = t.alloc(z.er, "nll_loss total_weight")
-    t.save(ls)
-    t.save(tw)
-    t.drop(tw)
-    t.drop(ls)
-    if z.amp:
-        t.drop(src)
-    t.drop(logits)
-    for k in gr.cache:  # leaving autocast: only the casts autograd saved live on
-        t.drop(k)
-    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
-        scaled = t.alloc(z.er, "loss x scale")
-        t.drop(loss)
-        loss = scaled
-    gr.keys.update({"ls": ls, "tw": tw, "loss": loss})
+    loss(t, z, cfg, gr, logits)
     return gr
 
 
@@ -92,7 +72,7 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict
     recompute, which raises ``Stop`` once the block's last saved tensor is saved again
     (the down projection's weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    h, L["norm1"] = norm_fwd(t, z, x, rg, f"{n} norm 1")
+    h, L["norm1"] = norm_fwd(t, z, x, f"{n} norm 1", rg, train=False)
     o, o_rg, drops = _attention(t, z, cache, h, rg, L, n)
     t.drop(h)
     for k in drops:
@@ -100,7 +80,7 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict
     r = t.alloc(z.N, f"{n} residual after attention")
     t.drop(o)
     r_rg = L["r_rg"] = rg or o_rg
-    h2, L["norm2"] = norm_fwd(t, z, r, r_rg, f"{n} norm 2")
+    h2, L["norm2"] = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=False)
     y, y_rg = _mlp(t, z, cache, h2, r_rg, L, n, stop)
     t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
@@ -112,6 +92,9 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict
 def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
                L: dict[str, Any], n: str) -> tuple[str, bool, list[str]]:
     """(o's output, whether it requires grad, the locals Python drops after h)."""
+    # Not ``gpt._attention`` with flags: here each save depends on which of q/k/v requires
+    # grad, and matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``), a
+    # rule this grid measures and the GPT grid cannot tell apart (same saved bytes there).
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
@@ -149,14 +132,7 @@ def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
     if kc != k:
         t.drop(kc)
     s_rg = q_rg or k_rg
-    scaled = t.alloc(z.S, f"{n} scores x 1/sqrt(head_dim)")
-    t.drop(scores)
-    if g.causal:
-        masked = t.alloc(z.S, f"{n} masked scores")
-        t.drop(scaled)
-        scaled = masked
-    p = t.alloc(z.S, f"{n} attention probabilities")
-    t.drop(scaled)
+    p = gpt.softmax(t, z, scores, n)
     if s_rg:
         t.save(p)
     vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")

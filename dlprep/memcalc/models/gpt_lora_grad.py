@@ -3,6 +3,8 @@
 Gradients flow only where a tensor requires grad: through a frozen Linear to its input
 (never to its weight), and stop at block 1's input (the frozen embedding's output).
 A residual ``x + f(x)`` sends its gradient down both branches only if both require it.
+The walk mirrors ``gpt_grad``'s but through LoRA's ``linear_bwd`` (only adapters get
+``.grad``); the loss, norms, softmax, residual branch and head sums are GPT's own.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models.gpt_grad import branch, heads_summed, softmax_bwd
 from dlprep.memcalc.models.gpt_lora import recompute
-from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, norm_bwd, scale_grad
-from dlprep.memcalc.models.gpt_ops import Graph
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, scale_grad
+from dlprep.memcalc.models.gpt_ops import Graph, loss_bwd, norm_bwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -21,20 +24,8 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     g = z.g
     t.start("backward")
     grads: list[str] = []
-    root = t.alloc(z.er, "root gradient (ones_like(loss))")
-    first = t.alloc(z.er, "root gradient x scale") if cfg.dtype == "fp16-master" else None
-    g1 = t.alloc(z.bt * z.V * z.er, "nll_loss backward")
-    if first is not None:
-        t.drop(first)
-    t.release(gr.keys["tw"])
-    grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
-    t.drop(g1)
-    t.release(gr.keys["ls"])
+    root, grad = loss_bwd(t, z, cfg, gr)
     head = gr.keys["head"]
-    if z.amp:
-        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
-        t.drop(grad)
-        grad = half
     new = t.alloc(z.bt * g.d_model * z.e, "output head input grad")  # no weight grad
     t.drop(grad)
     if head["w"] is not None:
@@ -45,7 +36,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
         new = n32
     grad = new
     if g.final_norm:
-        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm")
+        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm", None)
     out: str | None = grad
     for i in range(g.n_layer - 1, -1, -1):
         assert out is not None
@@ -61,40 +52,27 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
     L, n = gr.layers[i], f"block {i + 1}"
     x_rg, r_rg = L["in_rg"], L["r_rg"]
     frame = L["in"] if cfg.checkpointing else None
-    branch = _branch(t, z, grad, r_rg, n)
+    gb = branch(t, z, grad, n, both=r_rg)
     m = None
     if cfg.checkpointing:
         if L["down"]["adapted"]:
-            m = scale_grad(t, z, branch, L["down"], f"{n} down")
+            m = scale_grad(t, z, gb, L["down"], f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
-    gh = _mlp_bwd(t, z, branch, L, n, grads, m)
+    gh = _mlp_bwd(t, z, gb, L, n, grads, m)
     if not r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
         return None
     assert gh is not None
-    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", acc=grad)
-    acc = _attention_side(t, z, _branch(t, z, grad, x_rg, n), L, n, grads)
+    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", None, acc=grad)
+    acc = _attention_side(t, z, branch(t, z, grad, n, both=x_rg), L, n, grads)
     if not x_rg:
         _end(t, frame)
         return None
     assert acc is not None
-    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", acc=grad, frame=frame)
-
-
-def _branch(t: Timeline, z: LoraSizes, grad: str, both: bool, n: str) -> str:
-    """AddBackward of ``x + f(x)``: f's gradient (a half copy under autocast); ``both``:
-    x requires grad too and keeps ``grad``, else only f's branch held it."""
-    if z.amp:
-        half = t.alloc(z.NL, f"{n} grad to half for the branch")
-        if not both:
-            t.drop(grad)
-        return half
-    if both:
-        t.share(grad)
-    return grad
+    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", None, acc=grad, frame=frame)
 
 
 def _end(t: Timeline, frame: str | None) -> None:
@@ -191,15 +169,7 @@ def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
         if v_rg:
             t.release(p)
         if dp is not None:
-            ds = t.alloc(z.S, f"{n} softmax backward")
-            t.drop(dp)
-            t.release(p)
-            if g.causal:
-                dm = t.alloc(z.S, f"{n} masked_fill backward")
-                t.drop(ds)
-                ds = dm
-            dmul = t.alloc(z.S, f"{n} scale backward")
-            t.drop(ds)
+            dmul = softmax_bwd(t, z, dp, p, n)
             dk = t.alloc(z.NL, f"{n} k grad") if k_rg else None
             dq = t.alloc(z.NL, f"{n} q grad") if q_rg else None
             t.drop(dmul)
@@ -207,13 +177,8 @@ def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
                 t.release(kc)
             if k_rg:
                 t.release(qc)
-    if gqa:  # the expand's backward sums the heads that shared each K/V head
-        if dv is not None:
-            sv = t.alloc(z.kv, f"{n} v grad summed over shared heads")
-            t.drop(dv)
-            dv = sv
-        if dk is not None:
-            sk = t.alloc(z.kv, f"{n} k grad summed over shared heads")
-            t.drop(dk)
-            dk = sk
+    if gqa and dv is not None:
+        dv = heads_summed(t, z, dv, f"{n} v")
+    if gqa and dk is not None:
+        dk = heads_summed(t, z, dk, f"{n} k")
     return dq, dk, dv

@@ -35,95 +35,10 @@ class LoraSizes(Sizes):
         self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
 
 
-def norm_fwd(t: Timeline, z: Sizes, x: str, rg: bool, name: str) -> tuple[str, list[str]]:
-    """A frozen pre-norm: it saves its input (and statistics) only if ``x`` requires grad."""
-    if z.g.norm == "layernorm":
-        out = t.alloc(z.N, f"{name} output")
-        mean = t.alloc(z.stat, f"{name} mean")
-        rstd = t.alloc(z.stat, f"{name} rstd")
-        if rg:
-            for k in (x, mean, rstd):
-                t.save(k)
-        t.drop(mean)
-        t.drop(rstd)
-        return out, [x, mean, rstd]
-    # RMSNorm in fp32 (composite on CPU); ``x * rstd`` is kept only for a weight gradient,
-    # which a frozen weight has not.
-    up = z.er != 4
-    src = t.alloc(z.N32, f"{name} x.float()") if up else x
-    sq = t.alloc(z.N32, f"{name} x^2")
-    mean = t.alloc(z.bt * 4, f"{name} mean(x^2)")
-    rstd = t.alloc(z.bt * 4, f"{name} rstd")
-    t.drop(mean)
-    t.drop(sq)
-    xr = t.alloc(z.N32, f"{name} x * rstd")
-    out = t.alloc(z.N32, f"{name} output")
-    if rg:
-        for k in (src, src, rstd, rstd):
-            t.save(k)
-    t.drop(xr)
-    if up:
-        t.drop(src)
-        half = t.alloc(z.N, f"{name} output cast to half")
-        t.drop(out)
-        out = half
-    t.drop(rstd)
-    return out, [src, rstd]
-
-
-def norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
-             acc: str | None = None, frame: str | None = None) -> str:
-    """Input gradient of a frozen norm (no weight gradient), added to ``acc``."""
-    if z.g.norm == "layernorm":
-        new = t.alloc(z.N, f"{name} backward")
-        t.drop(grad)
-        for k in saved:
-            t.release(k)
-        if frame is not None:
-            t.release(frame)
-        return new if acc is None else add_grads(t, acc, new, z.N, f"{name} grads added")
-    x, rstd = saved
-    up = z.er != 4
-    if up:
-        g32 = t.alloc(z.N32, f"{name} grad cast to float32")
-        t.drop(grad)
-        grad = g32
-    a = t.alloc(z.N32, f"{name} grad x weight")
-    t.drop(grad)
-    c = t.alloc(z.N32, f"{name} grad x rstd")
-    dd = t.alloc(z.N32, f"{name} grad x x")
-    s = t.alloc(z.bt * 4, f"{name} rstd grad")
-    t.drop(dd)
-    t.drop(a)
-    t.release(x)
-    t.release(rstd)
-    if acc is not None and not up:
-        c = add_grads(t, acc, c, z.N, f"{name} grads added")
-        acc = None
-    p = t.alloc(z.bt * 4, f"{name} rstd^3")
-    m1 = t.alloc(z.bt * 4, f"{name} -rstd^3 / 2")
-    m2 = t.alloc(z.bt * 4, f"{name} mean(x^2) grad")
-    for k in (m1, p, s):
-        t.drop(k)
-    t.release(rstd)
-    dv = t.alloc(z.N32, f"{name} mean backward")
-    t.drop(m2)
-    pw = t.alloc(z.N32, f"{name} pow backward x")
-    ms = t.alloc(z.N32, f"{name} pow backward 2x")
-    pg = t.alloc(z.N32, f"{name} x^2 grad")
-    for k in (ms, pw, dv):
-        t.drop(k)
-    t.release(x)
-    if frame is not None:
-        t.release(frame)
-    out = add_grads(t, c, pg, z.N32, f"{name} input grads summed")
-    if up:
-        half = t.alloc(z.N, f"{name} input grad cast to half")
-        t.drop(out)
-        out = half
-    return out if acc is None else add_grads(t, acc, out, z.N, f"{name} grads added")
-
-
+# Linear forward and backward stay apart from ``gpt_ops.linear``/``linear_bwd`` on
+# purpose: a trained Linear saves its input and its cached weight cast and makes a weight
+# gradient; a frozen base saves nothing (its uncached cast only when x requires grad) and
+# makes none. Same shape of code, different facts about torch.
 class Stop(Exception):
     """Checkpoint's recompute has saved the block's last tensor: it unwinds here."""
 

@@ -47,14 +47,69 @@ class Sizes:
         self.V = g.vocab
 
 
-def norm_fwd(t: Timeline, z: Sizes, x: str, name: str) -> tuple[str, list[str]]:
-    """Pre-norm of ``x``: returns (output, the tensors its backward releases)."""
+def embed(t: Timeline, z: Sizes) -> str:
+    """The token embedding's output (plus learned positions): block 1's input."""
+    x = t.alloc(z.N, "token embedding")
+    if z.g.max_pos:
+        pos = t.alloc(z.N, "token + position embedding")
+        t.drop(x)
+        x = pos
+    return x
+
+
+def loss(t: Timeline, z: Sizes, cfg: Config, gr: Graph, logits: str) -> None:
+    """Cross-entropy from the logits; leaving autocast frees its cached casts (only those
+    autograd saved live on). Records the loss's saved tensors in ``gr.keys``."""
+    src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
+    ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
+    out = t.alloc(z.er, "loss")
+    tw = t.alloc(z.er, "nll_loss total_weight")
+    t.save(ls)
+    t.save(tw)
+    t.drop(tw)
+    t.drop(ls)
+    if z.amp:
+        t.drop(src)
+    t.drop(logits)
+    for k in gr.cache:
+        t.drop(k)
+    if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)
+        scaled = t.alloc(z.er, "loss x scale")
+        t.drop(out)
+        out = scaled
+    gr.keys.update({"ls": ls, "tw": tw, "loss": out})
+
+
+def loss_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph) -> tuple[str, str]:
+    """(the root gradient, which lives to the end, the logits' gradient)."""
+    root = t.alloc(z.er, "root gradient (ones_like(loss))")
+    first = t.alloc(z.er, "root gradient x scale") if cfg.dtype == "fp16-master" else None
+    g1 = t.alloc(z.bt * z.V * z.er, "nll_loss backward")
+    if first is not None:
+        t.drop(first)
+    t.release(gr.keys["tw"])
+    grad = t.alloc(z.bt * z.V * z.er, "log_softmax backward")
+    t.drop(g1)
+    t.release(gr.keys["ls"])
+    if z.amp:
+        half = t.alloc(z.bt * z.V * 2, "logits grad to half")
+        t.drop(grad)
+        grad = half
+    return root, grad
+
+
+def norm_fwd(t: Timeline, z: Sizes, x: str, name: str, rg: bool = True,
+             train: bool = True) -> tuple[str, list[str]]:
+    """Pre-norm of ``x``: returns (output, the tensors its backward releases). Ops save a
+    tensor only for a gradient someone needs: ``rg``, ``x`` requires grad (false before
+    LoRA's first adapter); ``train``, the weight trains (false for LoRA's frozen base)."""
     if z.g.norm == "layernorm":
         out = t.alloc(z.N, f"{name} output")
         mean = t.alloc(z.stat, f"{name} mean")
         rstd = t.alloc(z.stat, f"{name} rstd")
-        for k in (x, mean, rstd):
-            t.save(k)
+        if rg or train:
+            for k in (x, mean, rstd):
+                t.save(k)
         t.drop(mean)
         t.drop(rstd)
         return out, [x, mean, rstd]
@@ -69,8 +124,11 @@ def norm_fwd(t: Timeline, z: Sizes, x: str, name: str) -> tuple[str, list[str]]:
     t.drop(sq)
     xr = t.alloc(z.N32, f"{name} x * rstd")
     out = t.alloc(z.N32, f"{name} output")
-    for k in (src, src, rstd, rstd, xr):  # pow and mul save x; mul and rsqrt save rstd
-        t.save(k)
+    if rg:
+        for k in (src, src, rstd, rstd):  # pow and mul save x; mul and rsqrt save rstd
+            t.save(k)
+    if train:  # ``* weight`` keeps x * rstd for the weight's gradient
+        t.save(xr)
     t.drop(xr)
     if up:
         t.drop(src)
@@ -78,46 +136,52 @@ def norm_fwd(t: Timeline, z: Sizes, x: str, name: str) -> tuple[str, list[str]]:
         t.drop(out)
         out = half
     t.drop(rstd)
-    return out, [src, rstd, xr]
+    return out, [src, rstd, xr] if train else [src, rstd]
 
 
 def norm_bwd(t: Timeline, z: Sizes, grad: str, saved: list[str], name: str,
-              grads: list[str], acc: str | None = None, frame: str | None = None,
-              recomputed: bool = False) -> str:
+             grads: list[str] | None, acc: str | None = None, frame: str | None = None,
+             recomputed: bool = False) -> str:
     """The norm's backward; ``acc`` is a gradient already waiting for its input ``x``
-    (the residual branch), to which each input gradient is added as it arrives."""
+    (the residual branch), to which each input gradient is added as it arrives.
+    ``grads`` None: a frozen norm, which makes no weight gradient."""
     d = z.g.d_model
     if z.g.norm == "layernorm":
         new = t.alloc(z.N, f"{name} backward")
-        keep(t, grads, t.alloc(d * z.pb, f"{name} weight grad"))
-        if z.g.bias:
-            keep(t, grads, t.alloc(d * z.pb, f"{name} bias grad"))
+        if grads is not None:
+            keep(t, grads, t.alloc(d * z.pb, f"{name} weight grad"))
+            if z.g.bias:
+                keep(t, grads, t.alloc(d * z.pb, f"{name} bias grad"))
         t.drop(grad)
         for k in saved:
             t.release(k)
         if frame is not None:  # checkpoint's hold on the block input goes with its first op
             t.release(frame)
         return new if acc is None else add_grads(t, acc, new, z.N, f"{name} grads added")
-    x, rstd, xr = saved
+    x, rstd = saved[:2]
     up = z.er != 4
     if up:
         g32 = t.alloc(z.N32, f"{name} grad cast to float32")
         t.drop(grad)
         grad = g32
     a = t.alloc(z.N32, f"{name} grad x weight")
-    b = t.alloc(z.N32, f"{name} grad x (x * rstd)")
-    if recomputed:  # what only the recompute holds dies before the weight grad's sum
-        t.release(xr)
-    wg = t.alloc(d * 4, f"{name} weight grad")
-    t.drop(b)
-    if up:
-        w16 = t.alloc(d * z.pb, f"{name} weight grad cast to half")
-        t.drop(wg)
-        wg = w16
-    keep(t, grads, wg)
-    t.drop(grad)
-    if not recomputed:
-        t.release(xr)
+    if grads is not None:
+        xr = saved[2]
+        b = t.alloc(z.N32, f"{name} grad x (x * rstd)")
+        if recomputed:  # what only the recompute holds dies before the weight grad's sum
+            t.release(xr)
+        wg = t.alloc(d * 4, f"{name} weight grad")
+        t.drop(b)
+        if up:
+            w16 = t.alloc(d * z.pb, f"{name} weight grad cast to half")
+            t.drop(wg)
+            wg = w16
+        keep(t, grads, wg)
+        t.drop(grad)
+        if not recomputed:
+            t.release(xr)
+    else:
+        t.drop(grad)
     c = t.alloc(z.N32, f"{name} grad x rstd")
     dd = t.alloc(z.N32, f"{name} grad x x")
     s = t.alloc(z.bt * 4, f"{name} rstd grad")
