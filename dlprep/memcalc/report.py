@@ -11,7 +11,6 @@ from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.guess import Range
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
-from dlprep.memcalc.trade import trade
 
 WIDTH = 80
 
@@ -77,7 +76,7 @@ def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
         out.append(Row("saved activations", est.saved_activations, full,
                        full.removesuffix("/loss").removeprefix("block outputs ")))
     if est.recomputed:
-        out.append(Row("recomputed saves", trade(est).recomputed,
+        out.append(Row("recomputed saves", max(est.recomputed.values()),
                        "largest block's, rebuilt in backward"))
     if cfg.input_chw is not None and cfg.channels is not None:
         c, h, w = cfg.input_chw

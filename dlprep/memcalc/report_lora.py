@@ -4,13 +4,13 @@ beside it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.lora import Lora
-from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
-from dlprep.memcalc.report import TEMP_ROWS, Row, human, wrap
+from dlprep.memcalc.report import Row, human, rows, wrap
 from dlprep.memcalc.report_json import to_json
 
 QLORA = ("QLoRA (Dettmers et al., NeurIPS 2023): each block Linear's weight in 4-bit "
@@ -25,7 +25,8 @@ NF4_NOT_MODELLED = ("the quantisation state's small code tables, bitsandbytes' C
 
 
 def lora_rows(cfg: Config, lo: Lora, est: Estimate) -> list[Row]:
-    """The LoRA table, one line a row at 80 columns (the full formula goes to JSON)."""
+    """``report.rows`` of the LoRA step, with the rows a frozen base words differently: the
+    weights split into base and adapters, and masters, gradients and saves of adapters only."""
     pb = cfg.param_bytes
     if lo.base_dtype == "nf4":
         base = Row("base weights", lo.base_bytes,
@@ -33,36 +34,27 @@ def lora_rows(cfg: Config, lo: Lora, est: Estimate) -> list[Row]:
                    f"{pb} B", "NF4 Linears at 4.127 bit (QLoRA)")
     else:
         base = Row("base weights", lo.base_bytes, f"{cfg.n_params:,} x {pb} B, frozen")
-    rows = [base, Row("adapters", lo.adapter_bytes,
-                      f"N = {lo.adapter_params:,} = L x r x (d_in + d_out) per target, "
-                      f"{pb} B", f"N = L x r x (d_in + d_out) x {pb} B")]
-    if lo.master_weights:
-        rows.append(Row("master weights", lo.master_weights, "N x 4 B fp32 adapter copy"))
-    if est.buffers:
-        rows.append(Row("buffers", est.buffers, "causal mask T x T x 1 B per block"))
-    rows.append(Row("input batch", est.inputs, f"ids + targets {cfg.batch}x{cfg.seq}x8 B"))
-    rows.append(Row("gradients", est.gradients, f"adapters only: N x {pb} B" +
-                    (" + N x 4 B fp32 copies" if lo.master_weights else ""),
-                    f"N x {pb} B + N x 4 B fp32" if lo.master_weights else ""))
-    over = "fp32: " if cfg.master and cfg.optimizer != "sgd" else ""
-    opt, step = OPTIMIZERS[cfg.optimizer], cfg.device != "cuda"
-    rows.append(Row("optimizer state", est.optimizer_state,
-                    over + state_formula(opt, cfg.state_bytes, step),
-                    state_formula(opt, cfg.state_bytes, step, names=False)))
-    rows.append(Row("saved activations", est.saved_activations,
-                    "adapters' inputs and A x; frozen Linears keep no input; block 1 least",
-                    "frozen Linears keep no input"))
-    if est.recomputed:
-        rows.append(Row("recomputed saves", max(est.recomputed.values()),
-                        "largest block's, rebuilt in backward"))
-    if est.temporaries is not None:
-        phase = est.at_peak.phase if est.at_peak else ""
-        rows.append(Row("temporaries", est.temporaries, TEMP_ROWS.get(phase, "at the peak")))
-    if est.workspace:
-        rows.append(Row("cuBLAS workspace", est.workspace, "assumed, not calibrated on a GPU"))
-    phase = est.at_peak.phase if est.at_peak else "?"
-    rows.append(Row("PEAK", est.peak, f"in {phase}: what must fit"))
-    return rows
+    adapters = Row("adapters", lo.adapter_bytes,
+                   f"N = {lo.adapter_params:,} = L x r x (d_in + d_out) per target, {pb} B",
+                   f"N = L x r x (d_in + d_out) x {pb} B")
+    own = {
+        "master weights": Row("master weights", lo.master_weights, "N x 4 B fp32 adapter copy"),
+        "gradients": Row("gradients", est.gradients, f"adapters only: N x {pb} B" +
+                         (" + N x 4 B fp32 copies" if lo.master_weights else ""),
+                         f"N x {pb} B + N x 4 B fp32" if lo.master_weights else ""),
+        "saved activations": Row("saved activations", est.saved_activations,
+                                 "adapters' inputs and A x; frozen Linears keep no input; "
+                                 "block 1 least", "frozen Linears keep no input"),
+    }
+    out: list[Row] = []
+    for row in rows(est):
+        if row.name == "weights":
+            out += [base, adapters]
+        elif row.name == "optimizer state" and cfg.master and cfg.optimizer != "sgd":
+            out.append(replace(row, formula="fp32: " + row.formula))
+        else:
+            out.append(own.get(row.name, row))
+    return out
 
 
 def lora_heading(cfg: Config, lo: Lora) -> str:
@@ -80,8 +72,6 @@ def lora_notes(cfg: Config, lo: Lora, est: Estimate, full: Estimate) -> str:
             f"{human(full.peak)}; LoRA: {lo.model_states:,} B of model states, peak "
             f"{human(est.peak)}.")
     if est.recomputed:
-        from dataclasses import replace
-
         from dlprep.memcalc.estimate import estimate
 
         plain = estimate(replace(cfg, checkpointing=False))
