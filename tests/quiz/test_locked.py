@@ -29,6 +29,16 @@ def _locked(path):
     return blocker
 
 
+def _app_on_a_locked_store(make_app, tmp_path):
+    """A one-card quiz whose progress file another process holds locked: (app, path, the
+    blocking connection)."""
+    path = tmp_path / "p.sqlite3"
+    store = open_store(path)
+    store.conn.execute("PRAGMA busy_timeout = 20")  # fail fast instead of waiting 10 s
+    app = make_app(only=("t-mcq",), start=True, store=store)
+    return app, path, _locked(path)
+
+
 def test_session_keeps_refused_answers_in_order_until_written(bank, scheduler, tmp_path) -> None:
     store = open_store(tmp_path / "p.sqlite3")
     store.conn.execute("PRAGMA busy_timeout = 20")  # fail fast instead of waiting 10 s
@@ -65,11 +75,7 @@ def test_undo_takes_back_a_written_or_a_pending_answer(bank, scheduler, tmp_path
 
 
 async def test_feedback_says_not_saved_until_the_retry_writes_it(make_app, tmp_path) -> None:
-    path = tmp_path / "p.sqlite3"
-    store = open_store(path)
-    store.conn.execute("PRAGMA busy_timeout = 20")
-    app = make_app(only=("t-mcq",), start=True, store=store)
-    blocker = _locked(path)
+    app, path, blocker = _app_on_a_locked_store(make_app, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("1")
@@ -95,11 +101,7 @@ async def test_feedback_says_not_saved_until_the_retry_writes_it(make_app, tmp_p
 
 
 async def test_quit_with_an_unsaved_answer_asks_for_a_second_ctrl_q(make_app, tmp_path) -> None:
-    path = tmp_path / "p.sqlite3"
-    store = open_store(path)
-    store.conn.execute("PRAGMA busy_timeout = 20")
-    app = make_app(only=("t-mcq",), start=True, store=store)
-    blocker = _locked(path)
+    app, _, blocker = _app_on_a_locked_store(make_app, tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("1")

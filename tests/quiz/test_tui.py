@@ -453,7 +453,8 @@ async def test_home_column_headers_line_up_in_terminal_cells(make_app, lang: str
     assert header[-4:] == first_row[-4:], (names, header, first_row)
 
 
-async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank) -> None:
+def _long_first_choice(bank) -> str:
+    """Make t-multi's first choice (a right one) too long for one line; returns it."""
     import dataclasses
 
     long = ("tanh, because its output is centred on zero and so the next layer's inputs "
@@ -461,6 +462,11 @@ async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank)
     card = bank.cards["t-multi"]
     bank.cards["t-multi"] = dataclasses.replace(
         card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    return long
+
+
+async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank) -> None:
+    _long_first_choice(bank)
     app = make_app(only=("t-multi",), start=True)
     async with app.run_test(size=(60, 24)) as pilot:
         await pilot.pause()
@@ -474,13 +480,7 @@ async def test_long_choices_wrap_under_their_text_not_the_number(make_app, bank)
 
 
 async def test_multi_feedback_marks_wrap_under_their_text(make_app, bank) -> None:
-    import dataclasses
-
-    long = ("tanh, because its output is centred on zero and so the next layer's inputs "
-            "keep both signs instead of all being positive")
-    card = bank.cards["t-multi"]
-    bank.cards["t-multi"] = dataclasses.replace(
-        card, choices=(long, *card.choices[1:]), answers=(long, *card.answers[1:]))
+    long = _long_first_choice(bank)
     app = make_app(only=("t-multi",), start=True)
     async with app.run_test(size=(60, 24)) as pilot:
         await pilot.pause()
