@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlprep.memcalc.config import LORA_TARGETS, Config, ConfigError
-from dlprep.memcalc.optim import state_tensors
+from dlprep.memcalc.estimate import CUDA_ROUNDING, static_parts
 from dlprep.memcalc.timeline import Timeline
 
 TARGETS = LORA_TARGETS
@@ -84,15 +84,14 @@ def lora(cfg: Config) -> Lora:
     if g is None or lo is None:
         raise ConfigError("--lora-rank adapts a transformer's Linears: give --model or "
                           "--arch gpt")
-    t = Timeline(0, 512 if cfg.device == "cuda" else 1)
-    pb = cfg.param_bytes
-    adapters = cfg.trained_shapes
+    # The estimator's own static rows (one source): its weights are the base then the
+    # adapters; its gradients, masters and state are the adapters' only.
+    weights, masters, _, _, half_grads, state = static_parts(cfg)
+    t = Timeline(0, CUDA_ROUNDING if cfg.device == "cuda" else 1)
     base = sum(t.size(s) for s in base_sizes(cfg))
+    adapter_bytes = weights - base
     quantised = g.n_layer * sum(a * b for _, a, b in g.linears()) if lo.nf4 else 0
-    n_adapt = sum(adapters)
-    adapter_bytes = sum(t.size(n * pb) for n in adapters)
-    masters = sum(t.size(n * 4) for n in adapters) if cfg.master else 0
-    grads = adapter_bytes + masters  # half grads + the fp32 copies the step reads
-    state = sum(t.size(s) for n in adapters for s in state_tensors(cfg, n))
+    n_adapt = sum(cfg.trained_shapes)
+    grads = half_grads + masters  # half grads + the fp32 copies the step reads
     return Lora(lo.rank, lo.targets, "nf4" if lo.nf4 else cfg.dtype, base, quantised,
                 n_adapt, adapter_bytes, masters, grads, state)
