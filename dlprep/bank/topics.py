@@ -31,6 +31,15 @@ TOPICS: dict[str, tuple[str, str]] = {
     "metrics": ("Losses, outputs and metrics", "손실, 출력, 평가 지표"),
     "transfer": ("Regularisation and transfer, continued", "규제와 전이 학습 심화"),
     "scale": ("Training at scale", "대규모 학습"),
+    "tokens": (
+        "Tokens, decoding and evaluation of language models",
+        "토큰, 디코딩, 언어 모델 평가",
+    ),
+    "transformer-blocks": ("Modern transformer blocks", "현대 트랜스포머 블록"),
+    "moe-scaling": ("Mixture of experts and scaling", "전문가 혼합과 스케일링"),
+    "post-training": ("Post-training and adaptation", "사후 학습과 적응"),
+    "inference": ("Inference and serving", "추론과 서빙"),
+    "model-families": ("Other model families", "그 밖의 모델 계열"),
 }
 
 
