@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from dlprep.numparse import parse_number, parse_whole, shown
 from dlprep.paths import demos_dir
 
 ParamValue = bool | int | float | str
@@ -55,10 +56,11 @@ class ParamSpec:
         kind = type(self.default)
         try:
             out = _convert(kind, value)
-        except (TypeError, ValueError):
-            raise ParamError(
-                f"{self.name}: expected {kind.__name__}, got {value!r}"
-            ) from None
+        except (TypeError, ValueError) as exc:
+            got = shown(value) if isinstance(value, str) else repr(value)
+            if "finite" in str(exc):
+                raise ParamError(f"{self.name}: must be a finite number, got {got}") from None
+            raise ParamError(f"{self.name}: expected {kind.__name__}, got {got}") from None
         if self.choices and out not in self.choices:
             options = ", ".join(map(str, self.choices))
             raise ParamError(f"{self.name}: {out!r} is not one of {options}")
@@ -91,15 +93,13 @@ def _convert(kind: type, value: object) -> ParamValue:
             return int(value)
         if isinstance(value, int):
             return value
-        text = str(value).strip()
-        number = float(text)  # accepts 1e3 for counts
-        if not number.is_integer():
-            raise ValueError(value)
-        return int(number)
+        return parse_whole(str(value))  # accepts 1e3 for counts; not "٣" or 5,000 digits
     if kind is float:
         if isinstance(value, bool):
             raise TypeError(value)
-        return float(value)  # type: ignore[arg-type]
+        if isinstance(value, int | float):
+            return float(value)
+        return parse_number(str(value))
     if isinstance(value, bool | int | float):
         raise TypeError(value)
     return str(value)

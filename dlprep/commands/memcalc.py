@@ -112,7 +112,7 @@ def _fail(message: str) -> BadInput:
 @click.option("--base-dtype", type=click.Choice(("same", "nf4")), default="same",
               show_default=True, help="Frozen base weights: the model's dtype, or QLoRA's "
               "4-bit NF4 with double-quantised constants.")
-@click.option("--gpus", type=int, default=1, show_default=True,
+@click.option("--gpus", type=click.IntRange(1, 1_000_000), default=1, show_default=True,
               help="Data-parallel GPUs (model states per GPU with --zero).")
 @click.option("--zero", type=click.IntRange(0, 3), default=None,
               help="ZeRO stage 0-3 across --gpus (default 0).")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
+from dlprep.numparse import parse_number, parse_whole, shown
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")
 NORMS = ("none", "batchnorm", "layernorm")
@@ -301,7 +302,10 @@ def check_gpt(cfg: Config, g: GPT) -> None:
                           f"{MAX_DEPTH:,} blocks; the deepest published models have ~120)")
     if g.d_model % g.n_head:
         raise ConfigError(f"--d-model {g.d_model} must be a multiple of --n-head {g.n_head}")
-    if g.n_kv_head < 0 or g.n_head % g.kv_heads:
+    if g.n_kv_head < 0:
+        raise ConfigError(f"--n-kv-head must be 0 (as many as --n-head) or positive, got "
+                          f"{g.n_kv_head}")
+    if g.n_head % g.kv_heads:
         raise ConfigError(f"--n-head {g.n_head} must be a multiple of --n-kv-head "
                           f"{g.n_kv_head} (grouped-query attention shares each K/V head)")
     if g.kv_heads == 1 and g.n_head > 1:
@@ -351,20 +355,18 @@ def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:
 
 
 def parse_count(text: str, what: str) -> int:
-    """``1e6``, ``1_000_000``, ``7B``, ``350M`` -> int; anything else is a ConfigError."""
-    raw = text.strip().replace("_", "").replace(",", "")
+    """``1e6``, ``1_000_000``, ``1,000,000``, ``7B``, ``350M`` -> int; else a ConfigError."""
+    raw = text.strip()
     scale = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
     factor = 1
     if raw and raw[-1].lower() in scale:
         factor, raw = scale[raw[-1].lower()], raw[:-1]
     try:
-        value = float(raw) * factor
-    except ValueError:
-        raise ConfigError(f"{what} must be a number like 1e6 or 350M, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ConfigError(f"{what} must be a finite number, got {text!r}")
+        value = parse_number(raw) * factor
+    except ValueError as exc:
+        raise ConfigError(f"{what} must be a number like 1e6 or 350M: {exc}") from None
     if value <= 0 or value != int(value):
-        raise ConfigError(f"{what} must be a positive whole number, got {text!r}")
+        raise ConfigError(f"{what} must be a positive whole number, got {text.strip()!r}")
     return int(value)
 
 
@@ -372,15 +374,27 @@ def parse_layers(text: str) -> tuple[int, ...]:
     # "784,512,10", "784 512 10" and "784x512x10" all work; an empty or non-numeric width
     # between separators ("784,x,10", "784,,10") is an error, never silently dropped.
     parts = re.split(r"\s*[,x]\s*|\s+", text.strip().lower())
-    if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise ConfigError(f"--layers must be comma-separated widths like 784,512,10, got {text!r}")
-    return tuple(int(p) for p in parts)
+    widths = [_width(p) for p in parts]
+    if len(parts) < 2 or not all(widths):
+        raise ConfigError("--layers must be comma-separated widths like 784,512,10, got "
+                          f"{shown(text)}")
+    return tuple(widths)
 
 
 def parse_chw(text: str) -> tuple[int, int, int]:
-    parts = text.lower().split("x")
-    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+    sizes = [_width(p) for p in text.lower().split("x")]
+    if len(sizes) != 3 or not all(sizes):
         raise ConfigError(f"--input must be CxHxW with positive integers, e.g. 1x28x28, "
-                          f"got {text!r}")
-    c, h, w = (int(p) for p in parts)
+                          f"got {shown(text)}")
+    c, h, w = sizes
     return c, h, w
+
+
+def _width(text: str) -> int:
+    """A positive whole number of plain digits, else 0 (``"²"`` and 5,000 digits are 0)."""
+    if not re.fullmatch(r"\s*\d+\s*", text, re.ASCII):
+        return 0
+    try:
+        return max(parse_whole(text), 0)
+    except ValueError:
+        return 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dlprep.memcalc.config import LORA_TARGETS, Config, ConfigError
 from dlprep.memcalc.estimate import CUDA_ROUNDING, static_parts
 from dlprep.memcalc.timeline import Timeline
+from dlprep.numparse import shown
 
 TARGETS = LORA_TARGETS
 DEFAULT_TARGETS = ("q", "v")  # PEFT's default for Llama-style models
@@ -49,10 +50,15 @@ def nf4_bytes(n: int) -> int:
 
 
 def parse_targets(text: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(p.strip() for p in text.lower().split(",") if p.strip()))
+    # "q,,v" and "q,q" are typos, not a request: refused rather than read as "q,v" and "q"
+    names = tuple(p.strip() for p in text.lower().split(","))
     bad = [p for p in names if p not in TARGETS]
-    if not names or bad:
-        raise ConfigError(f"--lora-targets takes names from {','.join(TARGETS)}; got {text!r}")
+    if bad:
+        raise ConfigError(f"--lora-targets takes names from {','.join(TARGETS)}; got "
+                          f"{shown(text)}")
+    twice = sorted({p for p in names if names.count(p) > 1})
+    if twice:
+        raise ConfigError(f"--lora-targets names {', '.join(twice)} twice; got {shown(text)}")
     return names
 
 
