@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -15,14 +18,51 @@ from pydantic import (
 )
 
 from dlprep.bank.cards import item_key
-from dlprep.bank.template import FormulaError, assignments, compile_formula, evaluate, placeholders
+from dlprep.bank.template import (
+    MAX_COMBINATIONS,
+    FormulaError,
+    assignments,
+    combinations,
+    compile_formula,
+    evaluate,
+    placeholders,
+)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+# C0 and C1 controls other than tab and newlines: an escape sequence in a card would reach
+# the learner's terminal as a command (`bank list` prints card text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is only whitespace")
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ValueError(f"contains the control character U+{ord(bad.group()):04X} at "
+                         f"character {bad.start() + 1}")
+    return text
+
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # a bool is an int to Python: True would be 1
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+# Not strict: YAML 1.1 reads `3.3895e38` (no dot in the mantissa) as a string; NaN, inf and
+# a bool are still refused.
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=False), BeforeValidator(_not_a_bool)]
+NonNegative = Annotated[float, Field(allow_inf_nan=False, strict=False, ge=0),
+                       BeforeValidator(_not_a_bool)]
+Fraction = Annotated[float, Field(allow_inf_nan=False, strict=False, ge=0, le=1),
+                     BeforeValidator(_not_a_bool)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # strict: YAML's `yes`, `true` or "3" are not a boolean, a number or a difficulty
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True)
 
 
 class Text(_Strict):
@@ -69,6 +109,11 @@ class _Card(_Strict):
     )
     demo: DemoLink | None = None
     override: bool = Field(default=False, description="A user card replacing a built-in id.")
+
+    @field_validator("difficulty", mode="before")
+    @classmethod
+    def _difficulty_not_a_bool(cls, value: object) -> object:
+        return _not_a_bool(value)  # True == 1 to a Literal, even a strict one
 
 
 def _unique_keys(items: list[str | Text], what: str) -> list[str]:
@@ -135,8 +180,8 @@ class Recall(_Card):
 
 
 class Tolerance(_Strict):
-    abs: float | None = Field(default=None, ge=0)
-    rel: float | None = Field(default=None, ge=0, le=1)
+    abs: NonNegative | None = None
+    rel: Fraction | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Tolerance:
@@ -154,7 +199,7 @@ class Tolerance(_Strict):
 class Template(_Strict):
     """Variables drawn from listed values; the answer is computed from ``formula``."""
 
-    vars: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[float]] = Field(
+    vars: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], list[Finite]] = Field(
         min_length=1
     )
     formula: NonEmpty
@@ -173,6 +218,9 @@ class Template(_Strict):
         variables = info.data.get("vars")
         if variables is None:
             return formula
+        if combinations(variables) > MAX_COMBINATIONS:  # each one is drawn, so each is checked
+            raise ValueError(f"the variables have {combinations(variables):,} combinations; "
+                             f"a template has at most {MAX_COMBINATIONS:,}")
         try:
             tree = compile_formula(formula, frozenset(variables))
             for values in assignments(variables):
@@ -184,7 +232,7 @@ class Template(_Strict):
 
 class Numeric(_Card):
     type: Literal["numeric"]
-    answer: float | None = Field(default=None, description="Fixed answer (omit with template).")
+    answer: Finite | None = Field(default=None, description="Fixed answer (omit with template).")
     template: Template | None = None
     unit: str = Field(description='Unit of the answer, e.g. "B", "MB", "params"; "" for none.')
     tolerance: Tolerance

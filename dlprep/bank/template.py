@@ -17,8 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import islice, product
 
 MAX_FORMULA_CHARS = 300
+MAX_NODES = 200  # a formula's cost: every node is O(1) once its numbers are bounded
 MAX_EXPONENT = 64  # 2**64 is plenty for byte counts; 2**10**10 is an attack
+MAX_DIGITS = 15  # round(x, n): |n| beyond a double's precision only costs time (10**n)
 MAX_MAGNITUDE = 1e300
+MAX_COMBINATIONS = 4096  # a template's every combination is validated; more is refused
 
 _BINOPS: dict[type, Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -57,7 +60,10 @@ def compile_formula(formula: str, variables: set[str] | frozenset[str]) -> ast.E
         tree = ast.parse(formula.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"formula is not valid arithmetic: {exc.msg}") from None
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise FormulaError(f"formula has more than {MAX_NODES} parts")
+    for node in nodes:
         _check(node, variables)
     return tree
 
@@ -123,12 +129,35 @@ def _eval(node: ast.expr, values: Mapping[str, float]) -> float:
         return out
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         args = [_eval(arg, values) for arg in node.args]
+        _check_arguments(node.func.id, args)
         return float(FUNCTIONS[node.func.id](*args))
     raise FormulaError(f"{type(node).__name__} is not allowed in a formula")
 
 
-def assignments(variables: Mapping[str, list[float]], limit: int = 512) -> list[dict[str, float]]:
-    """Every combination of the listed values (capped at ``limit``), for validation."""
+def _check_arguments(name: str, args: list[float]) -> None:
+    """Each function's arguments within what it computes in constant time."""
+    if name in ("min", "max"):
+        if not args:
+            raise FormulaError(f"{name}() needs at least one argument")
+        return
+    if name == "round":
+        if len(args) not in (1, 2):
+            raise FormulaError("round() takes a number and optionally a digit count")
+        if len(args) == 2 and (not float(args[1]).is_integer() or abs(args[1]) > MAX_DIGITS):
+            raise FormulaError(f"round()'s digit count must be a whole number between "
+                               f"-{MAX_DIGITS} and {MAX_DIGITS}, got {args[1]:g}")
+        return
+    if len(args) not in ((1, 2) if name == "log" else (1,)):
+        raise FormulaError(f"{name}() takes {len(args)} argument(s) here, which it does not")
+
+
+def combinations(variables: Mapping[str, Sequence[float]]) -> int:
+    """How many assignments a template has (every one is validated)."""
+    return math.prod(len(options) for options in variables.values())
+
+
+def assignments(variables: Mapping[str, list[float]], limit: int = MAX_COMBINATIONS) -> list[dict[str, float]]:
+    """Every combination of the listed values (at most ``limit``), for validation."""
     names = list(variables)
     combos = islice(product(*(variables[n] for n in names)), limit)
     return [dict(zip(names, combo, strict=True)) for combo in combos]

@@ -7,6 +7,7 @@ the tolerance check. Case, spacing, plurals and thousands separators are forgive
 
 from __future__ import annotations
 
+import math
 import re
 
 from dlprep.record import record
@@ -116,7 +117,12 @@ def parse_quantity(text: str, unit: str) -> float:
     if match.group("pow"):
         power = _POW.search(match.group("pow"))
         assert power is not None  # the regex above guarantees it
-        number *= 10.0 ** int(power.group(1))
+        digits = power.group(1).lstrip("+-")
+        # 10**400 overflows a float and 10**(5,000 digits) is no answer anyone types
+        exponent = int(power.group(1)) if len(digits) <= 4 else 10**6
+        number = float(f"{number!r}e{exponent}")  # inf or 0.0 past a float's range
+    if not math.isfinite(number):  # 1e400, 1 x 10^400: no quantity a card asks for
+        raise UnitError(Note("note_not_number", (("text", repr(text.strip())),)))
     rest = match.group("rest")
     family = family_of(unit)
     target = family.factor(unit)
