@@ -69,7 +69,9 @@ def test_move_aside_keeps_the_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["move-aside"]) == 1
     assert "no progress file" in capsys.readouterr().err
     seed(1)
-    assert main(["move-aside"]) == 0
+    assert main(["move-aside"]) == 1  # healthy: another dlprep may be writing to it
+    assert "is healthy" in capsys.readouterr().err and progress_db_path().exists()
+    assert main(["move-aside", "--force"]) == 0
     [kept] = progress_db_path().parent.glob("progress.sqlite3.bad-*[0-9]")
     assert not progress_db_path().exists()
     assert kept.read_bytes()[:15] == b"SQLite format 3"

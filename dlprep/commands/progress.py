@@ -93,10 +93,11 @@ def import_(file: str) -> None:
     from dlprep.study.store import SCHEMA_VERSION, StoreError, open_store
 
     try:
-        with click.open_file(file, "rb") as src:
-            raw = src.read(MAX_IMPORT_BYTES + 1)
+        raw = _read_export(file, MAX_IMPORT_BYTES)
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
+    except ExportError as exc:
+        raise click.ClickException(f"{file}: {exc}; nothing imported") from None
     try:
         data = parse_export(raw, SCHEMA_VERSION)
     except ExportError as exc:
@@ -105,11 +106,12 @@ def import_(file: str) -> None:
         store = open_store()
     except StoreError as exc:
         raise click.ClickException(f"{exc}; nothing imported") from None
-    if store.notice:
-        click.echo(store.notice, err=True)
     try:
-        if not store.saving:
-            raise click.ClickException("progress cannot be saved here, nothing imported")
+        if not store.saving:  # one line: the notice says why, and that nothing was imported
+            raise click.ClickException(store.notice.replace(
+                "this session runs without saving.", "nothing imported"))
+        if store.notice:
+            click.echo(store.notice, err=True)
         added, taken = store.import_data(data)
     except StoreError as exc:
         raise click.ClickException(f"{file}: {exc}; nothing imported") from None
@@ -118,15 +120,47 @@ def import_(file: str) -> None:
     click.echo(f"imported {added} new review(s) and {taken} card state(s) from {file}")
 
 
+def _read_export(file: str, cap: int) -> bytes:
+    """Up to ``cap + 1`` bytes of FILE ('-': stdin). Only a regular file is opened: a FIFO
+    with no writer would block forever and a device never ends (stdin still reads a pipe)."""
+    import os
+    import stat
+
+    from dlprep.study.progress_file import ExportError, too_big
+
+    if file == "-":
+        return sys.stdin.buffer.read(cap + 1)
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait either
+    with os.fdopen(fd, "rb") as src:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ExportError("not a regular file (a FIFO, device or socket); to read a "
+                              "stream give '-' and redirect it to stdin")
+        if info.st_size > cap:
+            raise ExportError(too_big(info.st_size))
+        return src.read(cap + 1)
+
+
 @progress.command("move-aside", help="Rename a damaged progress file to progress.sqlite3.bad-"
-                  "DATE (kept, never deleted) so that the next session starts fresh.")
-def move_aside_() -> None:
+                  "DATE (kept, never deleted) so that the next session starts fresh. A "
+                  "healthy file is moved only with --force.")
+@click.option("--force", is_flag=True, help="Move the file aside even though it is healthy.")
+def move_aside_(force: bool) -> None:
     from dlprep.paths import progress_db_path
-    from dlprep.study.store import move_aside
+    from dlprep.study.snapshot import read_only_store
+    from dlprep.study.store import StoreError, move_aside
 
     path = progress_db_path()
     if not path.is_file():
         raise click.ClickException(f"there is no progress file at {path}; nothing moved")
+    if not force:
+        try:  # a healthy file (another dlprep may be writing to it) is history, not debris
+            read_only_store(path).close()
+        except StoreError:
+            pass
+        else:
+            raise click.ClickException(f"{path} is healthy; nothing moved (use --force to "
+                                       "move it aside anyway)")
     try:
         moved = move_aside(path)
     except OSError as exc:

@@ -11,7 +11,18 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from dlprep.study.schedule import moment_problem, state_problem
+from dlprep.study.store import MAX_ANSWER_CHARS, MAX_DURATION_MS
 
 if TYPE_CHECKING:
     from dlprep.study.store import Store
@@ -21,7 +32,17 @@ MAX_IMPORT_BYTES = 256 * 2**20  # about two million reviews
 MAX_PROBLEMS = 5
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
-Count = Annotated[int, Field(ge=0, le=2**31)]
+Count = Annotated[int, Field(ge=0, le=MAX_DURATION_MS)]
+
+
+def _in_range(moment: datetime) -> datetime:
+    problem = moment_problem(moment)
+    if problem:
+        raise ValueError(problem)
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
 Number = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1e9)]
 
 
@@ -31,9 +52,9 @@ class _Strict(BaseModel):
 
 class ReviewIn(_Strict):
     card_id: Id
-    at: AwareDatetime
+    at: Moment
     rating: Annotated[int, Field(ge=1, le=4)]
-    answer: Annotated[str, Field(max_length=100_000)]
+    answer: Annotated[str, Field(max_length=MAX_ANSWER_CHARS)]
     duration_ms: Count
     kind: Annotated[str, Field(pattern=r"^[a-z][a-z-]{0,19}$")]
     correct: bool | None = None  # absent in format version 1
@@ -48,8 +69,15 @@ class StateIn(_Strict):
     step: Annotated[int, Field(ge=0, le=100)] | None = None
     stability: Number | None = None
     difficulty: Number | None = None
-    due: AwareDatetime
-    last_review: AwareDatetime | None = None
+    due: Moment
+    last_review: Moment | None = None
+
+    @model_validator(mode="after")
+    def _schedulable(self) -> StateIn:
+        problem = state_problem(self.model_dump(mode="json"))
+        if problem:
+            raise ValueError(f"fsrs cannot schedule this state: {problem}")
+        return self
 
 
 class CardIn(_Strict):
@@ -68,7 +96,7 @@ class _Header(BaseModel):
 class ExportFile(_Strict):
     format: Literal["dlprep-progress"]
     schema_version: Annotated[int, Field(ge=1, alias="schema")]
-    exported: AwareDatetime
+    exported: Moment
     cards: Annotated[list[CardIn], Field(max_length=1_000_000)]
     reviews: Annotated[list[ReviewIn], Field(max_length=10_000_000)]
 
@@ -91,8 +119,8 @@ def json_path(loc: tuple[int | str, ...]) -> str:
 def parse_export(raw: bytes, newest: int) -> ExportFile:
     """Validate a whole export file (``newest``: the highest format version understood)."""
     if len(raw) > MAX_IMPORT_BYTES:
-        raise ExportError(f"the file is {len(raw) / 2**20:.0f} MB; an export is at most "
-                          f"{MAX_IMPORT_BYTES // 2**20} MB")
+        raise ExportError(too_big(len(raw)))
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a BOM some editors add: still UTF-8 JSON
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -110,6 +138,13 @@ def parse_export(raw: bytes, newest: int) -> ExportFile:
         return ExportFile.model_validate_json(raw)
     except ValidationError as exc:
         raise ExportError(_describe(exc)) from None
+
+
+def too_big(size: int) -> str:
+    """The message for a file of ``size`` bytes over the cap (its real size, not the cap)."""
+    shown = f"{size / 2**20:.1f}" if size < 10 * 2**20 else f"{size / 2**20:,.0f}"
+    more = " or more" if size == MAX_IMPORT_BYTES + 1 else ""  # read only that far
+    return f"the file is {shown} MB{more}; an export is at most {MAX_IMPORT_BYTES // 2**20} MB"
 
 
 def parse_python(data: Any, newest: int) -> ExportFile:
@@ -149,6 +184,8 @@ def _message(err: Any) -> str:
         return "required field is missing"
     if err["type"] == "extra_forbidden":
         return "unknown field"
+    if err["type"] == "value_error":  # our own check: its message says what it got
+        return str(err["msg"]).removeprefix("Value error, ")
     shown = repr(err.get("input"))
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     return f"{err['msg']} (got {shown})"

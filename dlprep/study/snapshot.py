@@ -22,6 +22,7 @@ from dlprep.study.store import (
     _locked,
     _migrate,
     _NotOurs,
+    check_rows,
     memory_store,
 )
 
@@ -56,6 +57,7 @@ def read_only_store(path: Path | None = None, *, missing_ok: bool = False) -> St
                 raise
             _check_pages(conn, path)
             _migrate(conn, path)
+            check_rows(conn, path)
     except _NotOurs as exc:
         conn.close()
         raise StoreError(f"{path} is not a dlprep progress file ({exc})") from None

@@ -11,6 +11,7 @@ the learner decides (``dlprep progress move-aside``), never a silent fresh start
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlprep.paths import progress_db_path
 from dlprep.record import record
-from dlprep.study.schedule import dump_state, load_state
+from dlprep.study.schedule import dump_state, load_state, state_problem
 
 if TYPE_CHECKING:  # fsrs is imported when a state is read or written, not at start-up
     import fsrs
@@ -31,6 +32,10 @@ APPLICATION_ID = 0x646C7072  # "dlpr": marks the file as ours, so foreign files 
 SCHEMA_VERSION = 2
 EXPORT_FORMAT = "dlprep-progress"  # progress_file.FORMAT
 BUSY_TIMEOUT_MS = 10_000
+# The largest values a review keeps: what is recorded is capped here, so that every export
+# of this store imports again (progress_file checks an import against the same bounds).
+MAX_ANSWER_CHARS = 100_000
+MAX_DURATION_MS = 2**31
 
 # Index i upgrades schema version i to i + 1. Never edit a shipped step; append a new one.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -158,8 +163,9 @@ class Store:
             conn.execute(
                 "INSERT INTO reviews (card_id, at, rating, answer, duration_ms, kind, correct,"
                 " topic) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (review.card_id, iso(review.at), review.rating, review.answer,
-                 review.duration_ms, review.kind,
+                (review.card_id, iso(review.at), review.rating,
+                 review.answer[:MAX_ANSWER_CHARS],
+                 min(max(review.duration_ms, 0), MAX_DURATION_MS), review.kind,
                  None if review.correct is None else int(review.correct), review.topic),
             )
         return new
@@ -300,6 +306,7 @@ def _open_checked(path: Path) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous = NORMAL")
             _check_pages(conn, path)
             _migrate(conn, path)  # reads the header and schema
+            check_rows(conn, path)
     except BaseException:
         conn.close()
         raise
@@ -326,6 +333,18 @@ def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
     rows = conn.execute("PRAGMA quick_check(1)").fetchall()
     if rows != [("ok",)]:
         raise _damaged(path, rows[0][0] if rows else "no answer from the integrity check")
+
+
+def check_rows(conn: sqlite3.Connection, path: Path) -> None:
+    """A card state fsrs cannot schedule (hand-edited, or from an old bug) makes the file
+    damaged, named by its card: found now, not as a crash at that card's next answer."""
+    for card_id, text in conn.execute("SELECT card_id, state FROM cards"):
+        try:
+            problem = state_problem(json.loads(text))
+        except (TypeError, ValueError):
+            problem = "its state is not JSON"
+        if problem:
+            raise _damaged(path, f"card {card_id!r}: {problem}")
 
 
 def move_aside(path: Path | None = None) -> Path:
