@@ -194,6 +194,9 @@ def script_text(name: str, params: Mapping[str, object] | None = None, *, seed: 
 
 def save_script(path: Path, name: str, params: Mapping[str, object] | None = None, *,
                 seed: int = 0, steps: int | None = None, device: str = "auto") -> Path:
-    path.write_text(script_text(name, params, seed=seed, steps=steps, device=device),
-                    encoding="utf-8")
+    from dlprep.atomic import replace_atomically
+
+    text = script_text(name, params, seed=seed, steps=steps, device=device)
+    # like an export: a full disk or a crash leaves the old script whole, never half of one
+    replace_atomically(path, lambda temp: temp.write_text(text, encoding="utf-8"))
     return path
