@@ -44,6 +44,13 @@ def load_cards(paths: Sequence[str], strict: bool) -> Bank:
     return bank
 
 
+def has_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 def _until(value: str | None) -> date | None:
     if value is None:
         return None
@@ -83,6 +90,10 @@ def quiz(lang: str | None, until: str | None, topics: tuple[str, ...], cram: boo
 
     if cram and mock:
         raise click.UsageError("choose either --cram or --mock, not both")
+    if not plain and not has_terminal():  # the screen would wait forever for keys
+        click.echo("Error: the quiz screen needs a terminal (stdin and stdout); use --plain "
+                   "for numbered text prompts", err=True)
+        raise SystemExit(2)
     interview = _until(until)
     bank = load_cards(bank_paths, strict)
     unknown = sorted(set(topics) - set(bank.topics()))
