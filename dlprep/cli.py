@@ -7,7 +7,9 @@ click, pydantic, textual or torch.
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,6 +60,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{USAGE}\nError: no such command {args[0]!r}. "
               f"Commands: {', '.join(COMMANDS)}.", file=sys.stderr)
         return 2
+    problem = _prepare_streams()
+    if problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        return 2
     module = importlib.import_module(entry[0])
-    code: int = module.main(args[1:], prog_name=f"dlprep {args[0]}")
+    try:
+        code: int = module.main(args[1:], prog_name=f"dlprep {args[0]}")
+        sys.stdout.flush()  # a full or closed stdout fails here, inside the handler
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            raise
+        # stdout is a full disk or a closed pipe: say so once, and let the interpreter's
+        # final flush write nowhere instead of printing a second error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"Error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return code
+
+
+_OUTPUT_ERRORS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, errno.EDQUOT}
+
+
+def _prepare_streams() -> str:
+    """Streams and a working directory every command can rely on; else why not."""
+    try:
+        os.getcwd()
+    except OSError:
+        return "the current directory no longer exists (deleted?); cd to one that does"
+    for name in ("stdin", "stdout"):  # closed by the caller (<&- or >&-): read/write nothing
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "r" if name == "stdin" else "w",
+                                    encoding="utf-8"))
+    # Korean text on a stdout that cannot encode it (PYTHONIOENCODING=latin-1, a C locale):
+    # replaced characters, not a UnicodeEncodeError in the middle of a session
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            reconfigure(errors="replace")
+    return ""

@@ -55,6 +55,10 @@ def progress_db_path() -> Path:
 
 def user_bank_paths(extra: Sequence[str] = ()) -> list[Path]:
     """User banks from ``--bank`` options followed by ``DLPREP_BANK``, in that order."""
+    if any(not p.strip() for p in extra):  # Path("") is ".": it would walk the whole folder
+        from dlprep.bank.files import BankPathError
+
+        raise BankPathError("an empty path ('') given as a bank; give a card file or folder")
     paths = [Path(p).expanduser() for p in extra]
     env = os.environ.get("DLPREP_BANK", "")
     paths += [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]

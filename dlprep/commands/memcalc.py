@@ -210,7 +210,8 @@ def _measure(cfg: Config, device: str, peak: int | None) -> Any:
         raise _fail("--measure builds pre-norm GPT blocks; this preset's extras (BERT's "
                     "segment embedding, embedding norm, pooler, post-norm) are not in the rig")
     if device == "cpu" and peak is not None and peak > _ram() // 2:
-        raise _fail(f"measuring needs about {peak:,} B, over half this machine's memory; "
+        raise _fail(f"measuring needs about {peak:,} B, over half the memory this process may "
+                    "use (the machine's, or less under ulimit -v); "
                     "use --device meta")
     if device == "meta" and g is not None and cfg.attention == "sdpa":
         raise _fail("on the meta device scaled_dot_product_attention runs a different "
@@ -223,14 +224,30 @@ def _measure(cfg: Config, device: str, peak: int | None) -> Any:
         if not torch.cuda.is_available():
             raise _fail("--device cuda --measure needs a CUDA GPU; none is visible here")
     where = {"cpu": "cpu", "cuda": "cuda", "meta": "fake" if cfg.amp else "meta"}[device]
-    return measure(cfg, where)
+    try:
+        return measure(cfg, where)
+    except (MemoryError, RuntimeError) as exc:
+        # an address-space limit (ulimit -v) or a busy machine: the estimate still stands
+        if isinstance(exc, RuntimeError) and "allocate" not in str(exc):
+            raise
+        raise _fail("measuring ran out of memory (an address-space limit, ulimit -v, or a "
+                    "busy machine); the estimate above needs no measurement: drop --measure "
+                    "or use --device meta") from None
 
 
 def _ram() -> int:
+    """What a measurement may allocate: physical memory, or less under ``ulimit -v``."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        return 8 * 1024**3
+        ram = 8 * 1024**3
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError, ValueError):
+        return ram
+    return ram if limit == resource.RLIM_INFINITY else min(ram, limit)
 
 
 def _shard(cfg: Config, est: Any, gpus: int, stage: int) -> Any:

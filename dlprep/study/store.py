@@ -256,10 +256,16 @@ def _unsaved(path: Path, why: str) -> Store:
 
 def _location_problem(path: Path) -> str:
     """Why ``path`` cannot hold a progress file, in words a learner can act on ('' if it can)."""
-    if path.parent.exists() and not path.parent.is_dir():
-        return f"{path.parent} is a file, not a directory; DLPREP_HOME must name a folder"
-    if path.is_dir():
-        return f"{path} is a directory, not a progress file"
+    try:
+        if path.parent.exists() and not path.parent.is_dir():
+            return f"{path.parent} is a file, not a directory; DLPREP_HOME must name a folder"
+        if path.is_dir():
+            return f"{path} is a directory, not a progress file"
+        for journal in (f"{path}-wal", f"{path}-shm"):
+            if os.path.isdir(journal):
+                return f"{journal} is a directory, not SQLite's journal; move it away"
+    except OSError as exc:  # a name over 255 bytes, a loop of links...
+        return f"{path.parent} cannot hold a progress file ({exc.strerror or exc})"
     return ""
 
 
