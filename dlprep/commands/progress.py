@@ -9,6 +9,7 @@ it over FILE, and never replaces a backup holding more than it would write witho
 from __future__ import annotations
 
 import json
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,12 +65,17 @@ def export(file: str, force: bool) -> None:
 def _refuse_to_shrink(target: Path, data: dict[str, Any]) -> None:
     """Stop before a backup is replaced by one holding less (a wrong DLPREP_HOME, say)."""
     try:
-        if target.stat().st_size == 0:
-            return
-        with target.open("rb") as src:
-            old = json.loads(src.read(256 * 2**20))
+        info = target.stat()
     except FileNotFoundError:
         return
+    except OSError as exc:  # a name too long, a loop of links: it cannot be written either
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}; nothing "
+                                   "was changed") from None
+    if info.st_size == 0 or not stat.S_ISREG(info.st_mode):
+        return  # nothing to lose (replace_atomically refuses what is not a regular file)
+    try:
+        with target.open("rb") as src:
+            old = json.loads(src.read(256 * 2**20).removeprefix(b"\xef\xbb\xbf"))
     except (OSError, ValueError):
         old = None
     if not (isinstance(old, dict) and old.get("format") == data["format"]
@@ -124,7 +130,6 @@ def _read_export(file: str, cap: int) -> bytes:
     """Up to ``cap + 1`` bytes of FILE ('-': stdin). Only a regular file is opened: a FIFO
     with no writer would block forever and a device never ends (stdin still reads a pipe)."""
     import os
-    import stat
 
     from dlprep.study.progress_file import ExportError, too_big
 
