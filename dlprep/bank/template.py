@@ -156,7 +156,8 @@ def combinations(variables: Mapping[str, Sequence[float]]) -> int:
     return math.prod(len(options) for options in variables.values())
 
 
-def assignments(variables: Mapping[str, list[float]], limit: int = MAX_COMBINATIONS) -> list[dict[str, float]]:
+def assignments(variables: Mapping[str, list[float]],
+                limit: int = MAX_COMBINATIONS) -> list[dict[str, float]]:
     """Every combination of the listed values (at most ``limit``), for validation."""
     names = list(variables)
     combos = islice(product(*(variables[n] for n in names)), limit)

@@ -101,10 +101,11 @@ def moment_problem(value: object) -> str:
     """Why ``value`` is not a usable timestamp ('' if it is): ISO 8601 with a UTC offset,
     in a year fsrs can schedule from without overflowing."""
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return f"{value[:40]!r} is not an ISO 8601 timestamp"
+            return f"{text[:40]!r} is not an ISO 8601 timestamp"
     if not isinstance(value, datetime) or value.tzinfo is None:
         return "a timestamp must carry its UTC offset"
     try:

@@ -35,6 +35,11 @@ class Run:
     env: dict[str, str] = field(default_factory=dict)
     exit_code: int | None = None  # None: any non-zero code
     precious: list[Path] = field(default_factory=list)  # files besides the progress file
+    # Python run in the child before dlprep starts: simulates what a test cannot make for
+    # real (a full disk, an address-space limit, a deleted working directory)
+    prelude: str = ""
+    stdout: Path | None = None  # where stdout goes (e.g. /dev/full); None: captured
+    lines: int | None = None  # the whole output is this many lines (one problem, one line)
 
 
 Setup = Callable[[Path, Path], Run]  # (scratch folder, DLPREP_HOME) -> what to run
