@@ -342,8 +342,9 @@ def _check_pages(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def check_rows(conn: sqlite3.Connection, path: Path) -> None:
-    """A card state fsrs cannot schedule (hand-edited, or from an old bug) makes the file
-    damaged, named by its card: found now, not as a crash at that card's next answer."""
+    """A card state fsrs cannot schedule or a review time out of range (hand-edited, or from
+    an old bug) makes the file damaged, named by its card: found now, not as a crash at that
+    card's next answer or export."""
     for card_id, text in conn.execute("SELECT card_id, state FROM cards"):
         try:
             problem = state_problem(json.loads(text))
@@ -351,6 +352,12 @@ def check_rows(conn: sqlite3.Connection, path: Path) -> None:
             problem = "its state is not JSON"
         if problem:
             raise _damaged(path, f"card {card_id!r}: {problem}")
+    # times are written as UTC ISO text, so a year outside 1900-9000 (or no date at all)
+    # sorts outside this range: one indexed look-up, not a scan
+    row = conn.execute("SELECT card_id, at FROM reviews WHERE at < '1900' OR at >= '9001'"
+                       " LIMIT 1").fetchone()
+    if row is not None:
+        raise _damaged(path, f"a review of card {row[0]!r} has the time {row[1][:40]!r}")
 
 
 def move_aside(path: Path | None = None) -> Path:

@@ -68,6 +68,15 @@ def _bad_state_row(tmp: Path, home: Path) -> Run:
     return Run(["stats"], "'c0'", exit_code=1)
 
 
+@case("review-time-in-year-9999-in-the-store")
+def _bad_review_row(tmp: Path, home: Path) -> Run:
+    conn = sqlite3.connect(home / "progress.sqlite3")
+    conn.execute("UPDATE reviews SET at = '9999-12-31T23:59:59-05:00' WHERE id = 3")
+    conn.commit()
+    conn.close()
+    return Run(["progress", "export", str(tmp / "out.json")], "9999-12-31", exit_code=1)
+
+
 @case("memcalc-superscript-digit")
 def _superscript(tmp: Path, home: Path) -> Run:
     return Run(["memcalc", "--layers", "7²,10"], "--layers", exit_code=2)
