@@ -67,7 +67,7 @@ def _fail(message: str) -> BadInput:
 @click.option("--list-models", is_flag=True, help="List --model presets with their sources.")
 @click.option("--arch", type=click.Choice(("mlp", "gpt")), default=None,
               help="Model family (default: gpt with --model or GPT options, else mlp).")
-@click.option("--batch", default="32", show_default=True, help="Batch size (per GPU).")
+@click.option("--batch", help="Batch size (per GPU; default 32, or 1 with --model).")
 @click.option("--seq", help="GPT: tokens per sequence (default: the model's context, or 128).")
 @click.option("--n-layer", type=int, help="GPT: blocks.")
 @click.option("--d-model", type=int, help="GPT: width of the residual stream.")
@@ -88,7 +88,8 @@ def _fail(message: str) -> BadInput:
 @click.option("--dropout", type=float, default=0.0, show_default=True,
               help="Dropout probability after each hidden activation (MLP).")
 @click.option("--norm", type=click.Choice((*NORMS, "rmsnorm")), default=None,
-              help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm.")
+              help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm "
+              "(default layernorm; a --model has its own).")
 @click.option("--loss", type=click.Choice(LOSSES), default="cross_entropy", show_default=True)
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True)
 @click.option("--foreach/--no-foreach", default=None,
@@ -145,9 +146,23 @@ def memcalc(**opts: Any) -> None:
 
 
 def _model_note(opts: dict[str, Any]) -> str:
+    """The preset's caveat, and what the answer assumed about it: a sequence past the
+    context it was trained for (RoPE has no table to run out of, so it is sized as
+    asked), and the batch of one a bare ``--model`` gets."""
+    if opts["model"] is None:
+        return ""
+    from dlprep.memcalc.config import parse_count
     from dlprep.memcalc.presets import preset
 
-    return preset(opts["model"]).note if opts["model"] is not None else ""
+    p = preset(opts["model"])
+    parts = [p.note] if p.note else []
+    seq = parse_count(opts["seq"], "--seq") if opts["seq"] else p.context
+    if seq > p.context:
+        parts.append(f"--seq {seq:,} is past the {p.context:,}-token context {p.name} was "
+                     "trained for: sized as asked, but the model was never trained that long")
+    if opts["batch"] is None and opts["gpu"] is None:
+        parts.append("batch 1, the default with --model (--batch N sizes N sequences)")
+    return "; ".join(parts)
 
 
 def _answer(opts: dict[str, Any]) -> None:

@@ -62,16 +62,34 @@ def refuse_ignored(o: dict[str, Any], arch: str) -> None:
                               "backward and no optimiser")
 
 
+# --- issue 24: a given 0 that would silently mean something else ---------------------
+ZERO_MEANS = {"lora_rank": "full fine-tuning, not LoRA: drop --lora-rank",
+              "d_ff": "4 x --d-model, the default: give a width or drop --d-ff"}
+
+
+def refuse_zero(o: dict[str, Any]) -> None:
+    """``--lora-rank 0`` and ``--d-ff 0`` are the options' internal "unset": typed by
+    the user they would run another question than the one asked."""
+    given = o.get("_given", set())
+    for key, means in ZERO_MEANS.items():
+        if key in given and o[key] == 0:
+            raise ConfigError(f"{_flag(key)} 0 would mean {means}")
+# --- end issue 24 ---------------------------------------------------------------------
+
+
 def config_from(o: dict[str, Any]) -> Config:
     from dlprep.memcalc.config import GPT
 
+    refuse_zero(o)
     device, foreach = o["device"], o["foreach"]
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
     arch = o["arch"] or ("gpt" if o["model"] is not None or given else "mlp")
     refuse_ignored(o, arch)
     common: dict[str, Any] = dict(
-        batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
+        # issue 24: a bare --model answers for one sequence (the note says so), not 32.
+        batch=parse_count(o["batch"] or ("1" if o["model"] is not None else "32"), "--batch"),
+        optimizer=o["optimizer"],
         foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
