@@ -91,7 +91,9 @@ def _fail(message: str) -> BadInput:
               help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm "
               "(default layernorm; a --model has its own).")
 @click.option("--loss", type=click.Choice(LOSSES), default="cross_entropy", show_default=True)
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True,
+              metavar="NAME", help=f"One of {', '.join(OPTIMIZERS)} (bitsandbytes' 8-bit "
+              "and paged AdamW: counted, not measured).")
 @click.option("--foreach/--no-foreach", default=None,
               help="Multi-tensor optimiser kernels (more temporaries) or a per-tensor loop. "
               "Default: torch's own, foreach on CUDA and the per-tensor loop on CPU.")
@@ -224,6 +226,12 @@ def _measure(cfg: Config, device: str, peak: int | None) -> Any:
     if g is not None and (g.token_types or g.embed_norm or g.pooler or not g.final_norm):
         raise _fail("--measure builds pre-norm GPT blocks; this preset's extras (BERT's "
                     "segment embedding, embedding norm, pooler, post-norm) are not in the rig")
+    from dlprep.memcalc.optimizers import OPTIMIZERS
+
+    if OPTIMIZERS[cfg.optimizer].library != "torch":
+        raise _fail(f"--optimizer {cfg.optimizer} is bitsandbytes' (CUDA kernels, not part "
+                    "of the rig): its state is counted from bitsandbytes' source, not "
+                    "measured; drop --measure")
     if device == "cpu" and peak is not None and peak > _ram() // 2:
         raise _fail(f"measuring needs about {peak:,} B, over half this machine's memory; "
                     "use --device meta")
@@ -291,7 +299,7 @@ def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
     click.echo()
     click.echo(report.table(report_lora.lora_rows(shown, adapted, est)))
     _sections(est, (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
-                    report.cuda_notes(est)), fit, meas)
+                    report.optimizer_note(est), report.cuda_notes(est)), fit, meas)
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:
@@ -318,7 +326,7 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
     click.echo(report.table(report.rows(est, rng)))
     _sections(est, (report.why(est), below_table(est, rng), trade_text(est),
-                    report.cuda_notes(est)), fit, meas, sharded)
+                    report.optimizer_note(est), report.cuda_notes(est)), fit, meas, sharded)
 
 
 def _sections(est: Any, texts: Sequence[str], fit: Any, meas: Any,

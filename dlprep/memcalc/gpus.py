@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from dlprep.memcalc.config import MAX_BATCH, Config, ConfigError
 from dlprep.memcalc.estimate import Estimate, estimate
+from dlprep.memcalc.units import human
 
 GIB = 1024**3
 MIB = 1024**2
@@ -60,12 +61,6 @@ MARGIN = 0.05
 MAX_GPU = 2**50  # 1 PiB: anything larger is a typo, and would print as YiB
 UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def human(n: int) -> str:
-    from dlprep.memcalc.report import human as _human  # report imports this module
-
-    return _human(n)
 
 
 def _key(name: str) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlprep.memcalc.config import Config, ConfigError, parse_chw, parse_count, parse_layers
+from dlprep.memcalc.config import (
+    SHAPE_OPTIONS,
+    Config,
+    ConfigError,
+    parse_chw,
+    parse_count,
+    parse_layers,
+)
 
 
 def one_question(o: dict[str, Any]) -> None:
@@ -22,11 +29,11 @@ def one_question(o: dict[str, Any]) -> None:
 
 
 # Options only one family reads; given to the other, they would be silently ignored.
-GPT_ONLY = ("model", "n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
-            "mlp", "untied", "no_bias", "encoder", "attention", "seq")
+# (issue 24: the shape options come from config.SHAPE_OPTIONS, listed once; --norm is
+# also an MLP's.)
+PRESET_SETS = tuple(SHAPE_OPTIONS)
+GPT_ONLY = ("model", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention", "seq")
 MLP_ONLY = ("activation", "input_chw", "channels")
-PRESET_SETS = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
-               "mlp", "untied", "no_bias", "encoder", "norm")
 NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
 
 

@@ -125,7 +125,8 @@ def test_lora_adapters_and_frozen_base() -> None:
 
 def test_qlora_nf4_costs_4_127_bits_per_quantised_weight() -> None:
     from dlprep.memcalc.config import Adapters
-    from dlprep.memcalc.lora import lora, nf4_bytes
+    from dlprep.memcalc.lora import lora
+    from dlprep.memcalc.nf4 import nf4_bytes
 
     assert nf4_bytes(64 * 256) == 64 * 256 // 2 + 256 + 4  # codes, 8-bit absmax, one fp32
     cfg = Config(batch=1, seq=1024, gpt=preset("llama-2-7b").shape, dtype="bf16",

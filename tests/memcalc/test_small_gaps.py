@@ -99,3 +99,17 @@ def test_help_gives_every_default(run, flat) -> None:
     assert code == 0
     assert "GPT: layernorm|rmsnorm (default layernorm" in flat(out)
     assert "default 32, or 1 with --model" in flat(out)
+
+
+def test_shape_options_are_listed_once_and_name_real_fields() -> None:
+    from dataclasses import fields
+
+    from dlprep.commands.memcalc import memcalc
+    from dlprep.memcalc.config import GPT, SHAPE_OPTIONS
+    from dlprep.memcalc.options import GPT_ONLY, PRESET_SETS
+    from dlprep.memcalc.presets import SHAPE_FIELDS
+
+    params = {p.name for p in memcalc.params}
+    assert set(SHAPE_OPTIONS) <= params
+    assert set(SHAPE_OPTIONS.values()) <= set(SHAPE_FIELDS) == {f.name for f in fields(GPT)}
+    assert set(PRESET_SETS) == set(SHAPE_OPTIONS) and set(GPT_ONLY) <= params

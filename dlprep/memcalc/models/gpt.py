@@ -185,9 +185,3 @@ def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
     d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
     t.drop(a)
     return d
-
-
-def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
-    from dlprep.memcalc.models.gpt_grad import backward as run
-
-    return run(t, cfg, gr)

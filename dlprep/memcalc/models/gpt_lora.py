@@ -205,9 +205,3 @@ def recompute(t: Timeline, z: LoraSizes, L: dict[str, Any], i: int) -> None:
         tensor = t.tensors[key]
         for _ in range(tensor.refs - tensor.saves):
             t.drop(key)
-
-
-def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
-    from dlprep.memcalc.models.gpt_lora_grad import backward as run
-
-    return run(t, cfg, gr)
