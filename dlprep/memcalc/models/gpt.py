@@ -9,10 +9,17 @@ summed out of place: a new tensor, both inputs freed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, embed, linear, loss, norm_fwd, shape
+from dlprep.memcalc.models.gpt_ops import (
+    Graph,
+    Layer,
+    Sizes,
+    embed,
+    linear,
+    loss,
+    norm_fwd,
+    shape,
+)
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -31,7 +38,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     x = embed(t, z)
     for i in range(g.n_layer):
         before = t.saved_total
-        L: dict[str, Any] = {"in": x}
+        L = Layer(x)
         if cfg.checkpointing:
             # checkpoint() keeps the block input; inside, its hooks swap every saved
             # tensor for an empty holder: each tensor dies when Python lets go of it.
@@ -61,17 +68,17 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
-def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: dict[str, Any],
+def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: Layer,
            i: int, stop: bool) -> str | None:
     """One pre-norm block. ``stop``: checkpoint's recompute in backward, which ends at
     the block's last saved tensor (the down projection's input) and makes no output."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    h, L["norm1"] = norm_fwd(t, z, x, f"{n} norm 1")
+    h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1")
     o = _attention(t, z, cfg, gr, h, L, n)
     t.drop(h)
     r = t.alloc(z.N, f"{n} residual after attention")
     t.drop(o)
-    h, L["norm2"] = norm_fwd(t, z, r, f"{n} norm 2")
+    h, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2")
     y = _mlp(t, z, gr, h, L, n, stop)
     t.drop(h)
     if y is None:
@@ -83,14 +90,14 @@ def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: dict[str, A
     return out
 
 
-def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[str, Any],
+def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: Layer,
                n: str) -> str:
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
-    q, L["q"] = linear(t, z, gr, h, g.d_model, g.d_model, f"{n} q", cast=True)
-    k, L["k"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} k", cast=True)
-    v, L["v"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} v", cast=True)
+    q, L.q = linear(t, z, gr, h, g.d_model, g.d_model, f"{n} q", cast=True)
+    k, L.k = linear(t, z, gr, h, g.d_model, kvd, f"{n} k", cast=True)
+    v, L.v = linear(t, z, gr, h, g.d_model, kvd, f"{n} v", cast=True)
     if gqa:  # expand + reshape copies each K/V head to the heads that share it
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
@@ -103,8 +110,8 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
         for key in (q, k, v, out, lse):
             t.save(key)
         t.drop(lse)  # an internal output: only autograd keeps it
-        L["attn"] = [q, k, v, out, lse]
-        o, L["o"] = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
+        L.attn = [q, k, v, out, lse]
+        o, L.o = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
                            cast=False)
         for key in (out, q, k, v):
             t.drop(key)
@@ -125,12 +132,12 @@ def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[st
     if not gqa:
         t.drop(vc)
     c = t.alloc(z.NL, f"{n} heads merged")
-    o, L["o"] = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
+    o, L.o = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
                        cast=False)
     t.drop(c)
     for key in (q, k, v, y, p):
         t.drop(key)
-    L["attn"] = [qc, kc, p, vc]
+    L.attn = [qc, kc, p, vc]
     return o
 
 
@@ -148,28 +155,28 @@ def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
     return p
 
 
-def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
+def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: Layer, n: str,
          stop: bool = False) -> str | None:
     """``down(gelu(up(h)))`` or ``down(silu(gate(h)) * up(h))``; temporaries die as
     Python lets go of them (kept only if autograd saved them)."""
     g = z.g
     if g.mlp == "gelu":
-        u, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        u, L.up = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
         a = t.alloc(z.F, f"{n} GELU")
         t.save(u)
         t.drop(u)
-        L["act"] = [u]
+        L.act = [u]
     else:
-        gate, L["gate"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
+        gate, L.gate = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
         t.save(gate)
         t.drop(gate)
-        up, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        up, L.up = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
         for key in (act, up):
             t.save(key)
             t.drop(key)
-        L["act"] = [gate, act, up]
+        L.act = [gate, act, up]
     if stop:  # the recompute stops once the down projection's last input is saved
         w = None
         if z.amp:  # autocast casts the bias and weight before the matmul could run
@@ -180,8 +187,8 @@ def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
             t.save(w)
         t.save(a)
         t.drop(a)
-        L["down"] = dict(L["down"], **{"in": a, "w": w})
+        L.down = dict(L.down, **{"in": a, "w": w})
         return None
-    d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
+    d, L.down = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
     t.drop(a)
     return d

@@ -7,12 +7,11 @@ Where two gradients meet they are summed out of place (a new tensor, both freed)
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt import _block
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
+    Layer,
     Sizes,
     add_grads,
     keep,
@@ -76,33 +75,33 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
     ck = cfg.checkpointing
     if ck:  # the first unpack reruns the block from its kept input, saving this time
         before, cached = t.saved_total, len(gr.cache)
-        _block(t, z, cfg, gr, L["in"], L, i, stop=True)
+        _block(t, z, cfg, gr, L.inp, L, i, stop=True)
         for k in gr.cache[cached:]:  # the recompute's own autocast cache goes at the stop
             t.drop(k)
         del gr.cache[cached:]
         gr.recomputed[i] = t.saved_total - before
-    gm, _ = linear_bwd(t, z, gb, L["down"], f"{n} MLP down", grads, recomputed=ck)
+    gm, _ = linear_bwd(t, z, gb, L.down, f"{n} MLP down", grads, recomputed=ck)
     if g.mlp == "gelu":
-        (u,) = L["act"]
+        (u,) = L.act
         ga = t.alloc(z.F, f"{n} GELU backward")
         t.drop(gm)
         t.release(u)
-        gh, _ = linear_bwd(t, z, ga, L["up"], f"{n} MLP up", grads, recomputed=ck)
+        gh, _ = linear_bwd(t, z, ga, L.up, f"{n} MLP up", grads, recomputed=ck)
     else:
-        gate, act, up = L["act"]
+        gate, act, up = L.act
         gs = t.alloc(z.F, f"{n} grad x up")
         gup = t.alloc(z.F, f"{n} grad x SiLU(gate)")
         t.drop(gm)
         t.release(up)
         t.release(act)
-        h1, _ = linear_bwd(t, z, gup, L["up"], f"{n} MLP up", grads, recomputed=ck)
+        h1, _ = linear_bwd(t, z, gup, L.up, f"{n} MLP up", grads, recomputed=ck)
         gg = t.alloc(z.F, f"{n} SiLU backward")
         t.drop(gs)
         t.release(gate)
-        gh, _ = linear_bwd(t, z, gg, L["gate"], f"{n} MLP gate", grads, acc=h1,
+        gh, _ = linear_bwd(t, z, gg, L.gate, f"{n} MLP gate", grads, acc=h1,
                            recomputed=ck)
-    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", grads, acc=grad, recomputed=ck)
-    go, _ = linear_bwd(t, z, branch(t, z, grad, n), L["o"], f"{n} attention projection",
+    grad = norm_bwd(t, z, gh, L.norm2, f"{n} norm 2", grads, acc=grad, recomputed=ck)
+    go, _ = linear_bwd(t, z, branch(t, z, grad, n), L.o, f"{n} attention projection",
                        grads, recomputed=ck)
     dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
     kvd = g.kv_heads * g.head_dim
@@ -113,14 +112,14 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
             c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
             t.drop(raw)
             raw = c
-        acc, _ = linear_bwd(t, z, raw, L[name], f"{n} {name}", grads, acc=acc,
+        acc, _ = linear_bwd(t, z, raw, L.linear(name), f"{n} {name}", grads, acc=acc,
                             recomputed=ck)
     assert acc is not None
-    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", grads, acc=grad,
-                     frame=L["in"] if ck else None, recomputed=ck)
+    return norm_bwd(t, z, acc, L.norm1, f"{n} norm 1", grads, acc=grad,
+                     frame=L.inp if ck else None, recomputed=ck)
 
 
-def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: dict[str, Any],
+def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: Layer,
                    n: str) -> tuple[str, str, str, bool]:
     """(dq, dk, dv, whether k and v grads need a contiguous copy) from the o input grad."""
     g = z.g
@@ -130,10 +129,10 @@ def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: dict[str, Any
         dk = t.alloc(z.NL, f"{n} attention backward dk")
         dv = t.alloc(z.NL, f"{n} attention backward dv")
         t.drop(go)
-        for key in L["attn"]:
+        for key in L.attn:
             t.release(key)
     else:
-        qc, kc, p, vc = L["attn"]
+        qc, kc, p, vc = L.attn
         gc = t.alloc(z.NL, f"{n} merged-heads grad copy")
         t.drop(go)
         dv = t.alloc(z.NL, f"{n} v grad (probabilities^T @ grad)")

@@ -14,7 +14,7 @@ from typing import Any
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models import gpt
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, Stop, linear
-from dlprep.memcalc.models.gpt_ops import Graph, embed, loss, norm_fwd
+from dlprep.memcalc.models.gpt_ops import Graph, Layer, embed, loss, norm_fwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -31,7 +31,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     rg = False  # the frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
-        L: dict[str, Any] = {"in": x, "in_rg": rg}
+        L = Layer(x, rg)
         if cfg.checkpointing:
             t.save(x)  # checkpoint() keeps the block input; inside, nothing is saved
             mode, t.no_grad = t.no_grad, True
@@ -66,21 +66,21 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
-def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict[str, Any],
+def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: Layer,
           i: int, stop: bool = False) -> tuple[str, bool]:
     """One pre-norm block: (output, whether it requires grad). ``stop``: checkpoint's
     recompute, which raises ``Stop`` once the block's last saved tensor is saved again
     (the down projection's weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    h, L["norm1"] = norm_fwd(t, z, x, f"{n} norm 1", rg, train=False)
+    h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1", rg, train=False)
     o, o_rg, drops = _attention(t, z, cache, h, rg, L, n)
     t.drop(h)
     for k in drops:
         t.drop(k)
     r = t.alloc(z.N, f"{n} residual after attention")
     t.drop(o)
-    r_rg = L["r_rg"] = rg or o_rg
-    h2, L["norm2"] = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=False)
+    r_rg = L.r_rg = rg or o_rg
+    h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=False)
     y, y_rg = _mlp(t, z, cache, h2, r_rg, L, n, stop)
     t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
@@ -90,7 +90,7 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: dict
 
 
 def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
-               L: dict[str, Any], n: str) -> tuple[str, bool, list[str]]:
+               L: Layer, n: str) -> tuple[str, bool, list[str]]:
     """(o's output, whether it requires grad, the locals Python drops after h)."""
     # Not ``gpt._attention`` with flags: here each save depends on which of q/k/v requires
     # grad, and matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``), a
@@ -99,16 +99,16 @@ def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
     d = g.d_model
-    q, q_rg, L["q"] = linear(t, z, c_, h, rg, d, d, f"{n} q", cast=True)
-    k, k_rg, L["k"] = linear(t, z, c_, h, rg, d, kvd, f"{n} k", cast=True)
-    v, v_rg, L["v"] = linear(t, z, c_, h, rg, d, kvd, f"{n} v", cast=True)
+    q, q_rg, L.q = linear(t, z, c_, h, rg, d, d, f"{n} q", cast=True)
+    k, k_rg, L.k = linear(t, z, c_, h, rg, d, kvd, f"{n} k", cast=True)
+    v, v_rg, L.v = linear(t, z, c_, h, rg, d, kvd, f"{n} v", cast=True)
     if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
         vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
         t.drop(v)
         k, v = kr, vr
-    L["qkv_rg"] = (q_rg, k_rg, v_rg)
+    L.qkv_rg = (q_rg, k_rg, v_rg)
     any_rg = q_rg or k_rg or v_rg
     if z.sdpa:
         out = t.alloc(z.NL, f"{n} attention output")
@@ -117,8 +117,8 @@ def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
             for key in (q, k, v, out, lse):
                 t.save(key)
         t.drop(lse)
-        L["attn"] = [q, k, v, out, lse]
-        o, o_rg, L["o"] = linear(t, z, c_, out, any_rg, d, d, f"{n} o")
+        L.attn = [q, k, v, out, lse]
+        o, o_rg, L.o = linear(t, z, c_, out, any_rg, d, d, f"{n} o")
         return o, o_rg, [q, k, v, out]
     qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
     kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
@@ -145,41 +145,41 @@ def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
         t.drop(vc)
     y_rg = s_rg or v_rg
     c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
-    o, o_rg, L["o"] = linear(t, z, c_, c, y_rg, d, d, f"{n} o")
+    o, o_rg, L.o = linear(t, z, c_, c, y_rg, d, d, f"{n} o")
     if c != y:
         t.drop(c)
-    L["attn"] = [qc, kc, p, vc]
+    L.attn = [qc, kc, p, vc]
     return o, o_rg, [q, k, v, p, y]
 
 
-def _mlp(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool, L: dict[str, Any],
+def _mlp(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool, L: Layer,
          n: str, stop: bool) -> tuple[str, bool]:
     g = z.g
     if g.mlp == "gelu":
-        u, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
+        u, u_rg, L.up = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
         if u_rg:  # GELU saves its input before it runs
             t.save(u)
-        L["act"], L["a_rg"] = [u], u_rg
+        L.act, L.a_rg = [u], u_rg
         _stop_before_down(z, stop, u_rg)
         a = t.alloc(z.F, f"{n} GELU")
         t.drop(u)
     else:
-        gate, g_rg, L["gate"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} gate", cast=True)
+        gate, g_rg, L.gate = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} gate", cast=True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
         if g_rg:
             t.save(gate)
         t.drop(gate)
-        up, u_rg, L["up"] = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
+        up, u_rg, L.up = linear(t, z, c_, h, rg, g.d_model, g.ff, f"{n} up", cast=True)
         if u_rg:
             t.save(act)
         if g_rg:
             t.save(up)
-        L["act"], L["gu_rg"], L["a_rg"] = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
+        L.act, L.gu_rg, L.a_rg = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
         _stop_before_down(z, stop, g_rg or u_rg)
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
         t.drop(act)
         t.drop(up)
-    y, y_rg, L["down"] = linear(t, z, c_, a, L["a_rg"], g.ff, g.d_model, f"{n} down",
+    y, y_rg, L.down = linear(t, z, c_, a, L.a_rg, g.ff, g.d_model, f"{n} down",
                              stop=stop)
     t.drop(a)
     return y, y_rg
@@ -192,15 +192,15 @@ def _stop_before_down(z: LoraSizes, stop: bool, a_rg: bool) -> None:
         raise Stop(None)
 
 
-def recompute(t: Timeline, z: LoraSizes, L: dict[str, Any], i: int) -> None:
+def recompute(t: Timeline, z: LoraSizes, L: Layer, i: int) -> None:
     """Checkpoint's recompute at the block's first unpack: rerun it from the kept input,
     saving this time, until its last save; then everything only Python held dies."""
     first = t._n
     try:
-        block(t, z, [], L["in"], L["in_rg"], L, i, stop=True)
+        block(t, z, [], L.inp, L.in_rg, L, i, stop=True)
     except Stop as end:
         if end.args[0] is not None:
-            L["down"] = end.args[0]
+            L.down = end.args[0]
     for key in [k for k in t.tensors if int(k.split(":", 1)[0]) > first]:
         tensor = t.tensors[key]
         for _ in range(tensor.refs - tensor.saves):

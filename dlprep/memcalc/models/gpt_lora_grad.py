@@ -9,13 +9,11 @@ The walk mirrors ``gpt_grad``'s but through LoRA's ``linear_bwd`` (only adapters
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_grad import branch, heads_summed, softmax_bwd
 from dlprep.memcalc.models.gpt_lora import recompute
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, linear_bwd, scale_grad
-from dlprep.memcalc.models.gpt_ops import Graph, loss_bwd, norm_bwd
+from dlprep.memcalc.models.gpt_ops import Graph, Layer, loss_bwd, norm_bwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -50,13 +48,13 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
                grads: list[str]) -> str | None:
     """The gradient for the block's input, or None where it requires none."""
     L, n = gr.layers[i], f"block {i + 1}"
-    x_rg, r_rg = L["in_rg"], L["r_rg"]
-    frame = L["in"] if cfg.checkpointing else None
+    x_rg, r_rg = L.in_rg, L.r_rg
+    frame = L.inp if cfg.checkpointing else None
     gb = branch(t, z, grad, n, both=r_rg)
     m = None
     if cfg.checkpointing:
-        if L["down"]["adapted"]:
-            m = scale_grad(t, z, gb, L["down"], f"{n} down")
+        if L.down["adapted"]:
+            m = scale_grad(t, z, gb, L.down, f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
@@ -66,13 +64,13 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
         _end(t, frame)
         return None
     assert gh is not None
-    grad = norm_bwd(t, z, gh, L["norm2"], f"{n} norm 2", None, acc=grad)
+    grad = norm_bwd(t, z, gh, L.norm2, f"{n} norm 2", None, acc=grad)
     acc = _attention_side(t, z, branch(t, z, grad, n, both=x_rg), L, n, grads)
     if not x_rg:
         _end(t, frame)
         return None
     assert acc is not None
-    return norm_bwd(t, z, acc, L["norm1"], f"{n} norm 1", None, acc=grad, frame=frame)
+    return norm_bwd(t, z, acc, L.norm1, f"{n} norm 1", None, acc=grad, frame=frame)
 
 
 def _end(t: Timeline, frame: str | None) -> None:
@@ -81,21 +79,21 @@ def _end(t: Timeline, frame: str | None) -> None:
         t.release(frame)
 
 
-def _mlp_bwd(t: Timeline, z: LoraSizes, grad: str, L: dict[str, Any], n: str,
+def _mlp_bwd(t: Timeline, z: LoraSizes, grad: str, L: Layer, n: str,
              grads: list[str], m: str | None) -> str | None:
     g = z.g
-    gm = linear_bwd(t, z, grad, L["down"], f"{n} down", grads, m=m)
-    if not L["a_rg"]:
+    gm = linear_bwd(t, z, grad, L.down, f"{n} down", grads, m=m)
+    if not L.a_rg:
         return None
     assert gm is not None
     if g.mlp == "gelu":
-        (u,) = L["act"]
+        (u,) = L.act
         ga = t.alloc(z.F, f"{n} GELU backward")
         t.drop(gm)
         t.release(u)
-        return linear_bwd(t, z, ga, L["up"], f"{n} up", grads)
-    gate, act, up = L["act"]
-    g_rg, u_rg = L["gu_rg"]
+        return linear_bwd(t, z, ga, L.up, f"{n} up", grads)
+    gate, act, up = L.act
+    g_rg, u_rg = L.gu_rg
     gs = t.alloc(z.F, f"{n} grad x up") if g_rg else None
     gup = t.alloc(z.F, f"{n} grad x SiLU(gate)") if u_rg else None
     t.drop(gm)
@@ -103,22 +101,22 @@ def _mlp_bwd(t: Timeline, z: LoraSizes, grad: str, L: dict[str, Any], n: str,
         t.release(up)
     if u_rg:
         t.release(act)
-    h1 = linear_bwd(t, z, gup, L["up"], f"{n} up", grads) if gup is not None else None
+    h1 = linear_bwd(t, z, gup, L.up, f"{n} up", grads) if gup is not None else None
     if gs is None:
         return h1
     gg = t.alloc(z.F, f"{n} SiLU backward")
     t.drop(gs)
     t.release(gate)
-    return linear_bwd(t, z, gg, L["gate"], f"{n} gate", grads, acc=h1)
+    return linear_bwd(t, z, gg, L.gate, f"{n} gate", grads, acc=h1)
 
 
-def _attention_side(t: Timeline, z: LoraSizes, grad: str, L: dict[str, Any], n: str,
+def _attention_side(t: Timeline, z: LoraSizes, grad: str, L: Layer, n: str,
                     grads: list[str]) -> str | None:
     """From the residual's gradient through o, attention and q/k/v: the gradient for
     the norm's output (None where it requires none)."""
     g = z.g
-    q_rg, k_rg, v_rg = L["qkv_rg"]
-    go = linear_bwd(t, z, grad, L["o"], f"{n} o", grads)
+    q_rg, k_rg, v_rg = L.qkv_rg
+    go = linear_bwd(t, z, grad, L.o, f"{n} o", grads)
     if not (q_rg or k_rg or v_rg):
         return None
     assert go is not None
@@ -135,14 +133,14 @@ def _attention_side(t: Timeline, z: LoraSizes, grad: str, L: dict[str, Any], n: 
             c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
             t.drop(raw)
             raw = c
-        acc = linear_bwd(t, z, raw, L[name], f"{n} {name}", grads, acc=acc)
+        acc = linear_bwd(t, z, raw, L.linear(name), f"{n} {name}", grads, acc=acc)
     return acc
 
 
-def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
+def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: Layer,
                    n: str) -> tuple[str | None, str | None, str | None]:
     g = z.g
-    q_rg, k_rg, v_rg = L["qkv_rg"]
+    q_rg, k_rg, v_rg = L.qkv_rg
     gqa = g.kv_heads != g.n_head
     dq = dk = dv = None
     if z.sdpa:  # the CPU flash kernel computes all three; the unneeded die at once
@@ -151,12 +149,12 @@ def _attention_bwd(t: Timeline, z: LoraSizes, go: str, L: dict[str, Any],
             if not need:
                 t.drop(key)
         t.drop(go)
-        for key in L["attn"]:
+        for key in L.attn:
             t.release(key)
         dq, dk, dv = (key if need else None
                       for key, need in zip(grads, (q_rg, k_rg, v_rg), strict=True))
     else:
-        qc, kc, p, vc = L["attn"]
+        qc, kc, p, vc = L.attn
         s_rg = q_rg or k_rg
         gc = t.alloc(z.NL, f"{n} merged-heads grad copy") if z.copies else go
         if gc != go:

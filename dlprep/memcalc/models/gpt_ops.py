@@ -10,9 +10,42 @@ from dlprep.memcalc.config import GPT, Config
 from dlprep.memcalc.timeline import Timeline
 
 
+def _rec() -> dict[str, Any]:
+    return {}
+
+
+@dataclass
+class Layer:
+    """What one block's forward leaves for its backward. ``q`` ... ``down`` are the records
+    the replay's ``linear()`` returns; the ``*_rg`` flags say which tensors require grad
+    (all of them in full fine-tuning; with LoRA, those downstream of an adapter)."""
+
+    inp: str  # the block input (checkpointing keeps it and recomputes from it)
+    in_rg: bool = True
+    norm1: list[str] = field(default_factory=list)
+    norm2: list[str] = field(default_factory=list)
+    q: dict[str, Any] = field(default_factory=_rec)
+    k: dict[str, Any] = field(default_factory=_rec)
+    v: dict[str, Any] = field(default_factory=_rec)
+    o: dict[str, Any] = field(default_factory=_rec)
+    gate: dict[str, Any] = field(default_factory=_rec)
+    up: dict[str, Any] = field(default_factory=_rec)
+    down: dict[str, Any] = field(default_factory=_rec)
+    attn: list[str] = field(default_factory=list)  # what attention saved
+    act: list[str] = field(default_factory=list)  # what the MLP's activation saved
+    r_rg: bool = True  # the residual after attention
+    qkv_rg: tuple[bool, bool, bool] = (True, True, True)
+    a_rg: bool = True  # the MLP's activation (the down projection's input)
+    gu_rg: tuple[bool, bool] = (True, True)  # SwiGLU's gate and up outputs
+
+    def linear(self, name: str) -> dict[str, Any]:
+        rec: dict[str, Any] = getattr(self, name)
+        return rec
+
+
 @dataclass
 class Graph:
-    layers: list[dict[str, Any]] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
     keys: dict[str, Any] = field(default_factory=dict)
     cache: list[str] = field(default_factory=list)  # autocast's casts, freed when it exits
     recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
