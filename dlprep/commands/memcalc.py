@@ -64,6 +64,9 @@ def _fail(message: str) -> BadInput:
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
 @click.option("--layers", help="MLP widths, e.g. 784,512,512,10 (parameters computed).")
 @click.option("--model", help="A published transformer (see --list-models).")
+@click.option("--hf-config", type=click.Path(dir_okay=False), default=None,
+              help="A Hugging Face config.json (llama, mistral, qwen2, gemma, gpt2, bert) "
+              "instead of --model; its torch_dtype is the default --dtype.")
 @click.option("--list-models", is_flag=True, help="List --model presets with their sources.")
 @click.option("--arch", type=click.Choice(("mlp", "gpt")), default=None,
               help="Model family (default: gpt with --model or GPT options, else mlp).")
@@ -144,26 +147,38 @@ def memcalc(**opts: Any) -> None:
         from dlprep.memcalc.report import wrap
 
         click.echo()
-        click.echo(wrap(f"Note on {opts['model'].strip().lower()}: {note}."))
+        click.echo(wrap(f"Note on {_named(opts)[0]}: {note}."))
+
+
+def _named(opts: dict[str, Any]) -> tuple[str, Any]:
+    """(name, the preset or config file read) of ``--model`` or ``--hf-config``."""
+    if opts.get("hf_config") is not None:
+        from dlprep.memcalc.hf_config import read
+
+        m = read(opts["hf_config"])
+        return m.name, m
+    from dlprep.memcalc.presets import preset
+
+    return opts["model"].strip().lower(), preset(opts["model"])
 
 
 def _model_note(opts: dict[str, Any]) -> str:
     """The preset's caveat, and what the answer assumed about it: a sequence past the
     context it was trained for (RoPE has no table to run out of, so it is sized as
     asked), and the batch of one a bare ``--model`` gets."""
-    if opts["model"] is None:
+    if opts["model"] is None and opts.get("hf_config") is None:
         return ""
     from dlprep.memcalc.config import parse_count
-    from dlprep.memcalc.presets import preset
 
-    p = preset(opts["model"])
+    name, p = _named(opts)
     parts = [p.note] if p.note else []
     seq = parse_count(opts["seq"], "--seq") if opts["seq"] else p.context
     if seq > p.context:
-        parts.append(f"--seq {seq:,} is past the {p.context:,}-token context {p.name} was "
+        parts.append(f"--seq {seq:,} is past the {p.context:,}-token context {name} was "
                      "trained for: sized as asked, but the model was never trained that long")
     if opts["batch"] is None and opts["gpu"] is None:
-        parts.append("batch 1, the default with --model (--batch N sizes N sequences)")
+        parts.append("batch 1, the default with --model or --hf-config (--batch N sizes N "
+                     "sequences)")
     return "; ".join(parts)
 
 

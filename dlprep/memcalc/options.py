@@ -32,7 +32,8 @@ def one_question(o: dict[str, Any]) -> None:
 # (issue 24: the shape options come from config.SHAPE_OPTIONS, listed once; --norm is
 # also an MLP's.)
 PRESET_SETS = tuple(SHAPE_OPTIONS)
-GPT_ONLY = ("model", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention", "seq")
+GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
+            "seq")
 MLP_ONLY = ("activation", "input_chw", "channels")
 NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
 
@@ -81,6 +82,21 @@ def refuse_zero(o: dict[str, Any]) -> None:
     for key, means in ZERO_MEANS.items():
         if key in given and o[key] == 0:
             raise ConfigError(f"{_flag(key)} 0 would mean {means}")
+
+
+def hf_model(o: dict[str, Any]) -> Any:
+    """``--hf-config FILE`` read like a ``--model`` preset (None without it)."""
+    if o.get("hf_config") is None:
+        return None
+    if o["model"] is not None:
+        raise ConfigError("give --model or --hf-config, not both")
+    wrong = [k for k in PRESET_SETS if k in o.get("_given", set())]
+    if wrong:
+        raise ConfigError(f"--hf-config {o['hf_config']} sets the shape: drop "
+                          f"{_flag(wrong[0])}")
+    from dlprep.memcalc.hf_config import read
+
+    return read(o["hf_config"])
 # --- end issue 24 ---------------------------------------------------------------------
 
 
@@ -91,13 +107,18 @@ def config_from(o: dict[str, Any]) -> Config:
     device, foreach = o["device"], o["foreach"]
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
-    arch = o["arch"] or ("gpt" if o["model"] is not None or given else "mlp")
+    named = o["model"] is not None or o.get("hf_config") is not None  # issue 24
+    arch = o["arch"] or ("gpt" if named or given else "mlp")
     refuse_ignored(o, arch)
+    hf = hf_model(o) if arch == "gpt" else None
+    dtype = o["dtype"]
+    if hf is not None and hf.dtype and "dtype" not in o.get("_given", set()):
+        dtype = hf.dtype  # the checkpoint's torch_dtype, unless --dtype says otherwise
     common: dict[str, Any] = dict(
         # issue 24: a bare --model answers for one sequence (the note says so), not 32.
-        batch=parse_count(o["batch"] or ("1" if o["model"] is not None else "32"), "--batch"),
+        batch=parse_count(o["batch"] or ("1" if named else "32"), "--batch"),
         optimizer=o["optimizer"],
-        foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
+        foreach=device == "cuda" if foreach is None else foreach, dtype=dtype,
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
     if arch == "mlp":
@@ -119,7 +140,9 @@ def config_from(o: dict[str, Any]) -> Config:
         if o[flag]:
             raise ConfigError(f"--{flag.replace('_chw', '')} is for MLPs; a GPT is sized "
                               "from its shape")
-    if o["model"] is not None:
+    if hf is not None:
+        shape, default_seq = hf.shape, hf.context
+    elif o["model"] is not None:
         if given:
             raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
                               "--vocab")
