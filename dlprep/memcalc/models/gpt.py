@@ -9,6 +9,8 @@ summed out of place: a new tensor, both inputs freed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
@@ -187,7 +189,7 @@ def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: Layer, n: str,
             t.save(w)
         t.save(a)
         t.drop(a)
-        L.down = dict(L.down, **{"in": a, "w": w})
+        L.down = replace(L.down, x=a, w=w)
         return None
     d, L.down = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
     t.drop(a)

@@ -9,12 +9,10 @@ adapters' A and B do. Events not listed here follow ``gpt.py``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models import gpt
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, Stop, linear
-from dlprep.memcalc.models.gpt_ops import Graph, Layer, embed, loss, norm_fwd
+from dlprep.memcalc.models.gpt_ops import Graph, Layer, Lin, embed, loss, norm_fwd
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -49,15 +47,15 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         t.drop(x)
     # The head is frozen (tied or not): its input gradient needs only its weight
     # (resident, or under autocast a half cast kept for backward).
-    head: dict[str, Any] = {"w": None, "cast": z.amp}
+    head = Lin(h, g.d_model, z.V, "frozen", cast=z.amp)
     if z.amp:
-        head["w"] = t.alloc(z.V * g.d_model * 2, "output head weight cast")
-        t.save(head["w"])
+        w = head.w = t.alloc(z.V * g.d_model * 2, "output head weight cast")
+        t.save(w)
         xc = t.alloc(z.bt * g.d_model * 2, "output head input cast")
     logits = t.alloc(z.bt * z.V * z.e, "output head output")
     if z.amp:
         t.drop(xc)
-        t.drop(head["w"])
+        t.drop(w)
     t.drop(h)
     gr.keys["head"] = head
     if t.no_grad:

@@ -26,9 +26,9 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     head = gr.keys["head"]
     new = t.alloc(z.bt * g.d_model * z.e, "output head input grad")  # no weight grad
     t.drop(grad)
-    if head["w"] is not None:
-        t.release(head["w"])
-    if head["cast"]:
+    if head.w is not None:
+        t.release(head.w)
+    if head.cast:
         n32 = t.alloc(z.N32, "output head input grad to float32")
         t.drop(new)
         new = n32
@@ -53,7 +53,7 @@ def _block_bwd(t: Timeline, z: LoraSizes, cfg: Config, gr: Graph, grad: str, i: 
     gb = branch(t, z, grad, n, both=r_rg)
     m = None
     if cfg.checkpointing:
-        if L.down["adapted"]:
+        if L.down.adapted:
             m = scale_grad(t, z, gb, L.down, f"{n} down")
         before = t.saved_total
         recompute(t, z, L, i)

@@ -10,8 +10,34 @@ from dlprep.memcalc.config import GPT, Config
 from dlprep.memcalc.timeline import Timeline
 
 
-def _rec() -> dict[str, Any]:
-    return {}
+@dataclass
+class Lin:
+    """One Linear as its forward leaves it for backward. ``policy`` owns its bytes:
+    "trained" (full fine-tuning: saves its input and, under autocast, its cached half
+    weight; makes weight and bias gradients), "frozen" (LoRA's base: saves nothing of its
+    own but, when its input needs a gradient under autocast, the uncached half weight),
+    "adapter" (a frozen base plus LoRA's A and B, which save x and A(x))."""
+
+    x: str  # the input autograd saved (under autocast, its half cast)
+    a: int  # d_in
+    b: int  # d_out
+    policy: str = "trained"
+    cast: bool = False  # an fp32 input cast to half for the matmul (autocast)
+    w: str | None = None  # the half weight cast kept for backward (autocast)
+    bias: bool = False
+    rg: bool = True  # the input requires grad
+    xa: str = ""  # adapter: A's input (x, or its half cast)
+    ah: str = ""  # adapter: A(x)
+    ac: str = ""  # adapter: A's half cast (autocast's cache)
+    bc: str = ""  # adapter: B's half cast
+
+    @property
+    def adapted(self) -> bool:
+        return self.policy == "adapter"
+
+
+def _unset() -> Lin:
+    return Lin("", 0, 0, "unset")  # a Linear the block has not run (yet, or at all)
 
 
 @dataclass
@@ -24,13 +50,13 @@ class Layer:
     in_rg: bool = True
     norm1: list[str] = field(default_factory=list)
     norm2: list[str] = field(default_factory=list)
-    q: dict[str, Any] = field(default_factory=_rec)
-    k: dict[str, Any] = field(default_factory=_rec)
-    v: dict[str, Any] = field(default_factory=_rec)
-    o: dict[str, Any] = field(default_factory=_rec)
-    gate: dict[str, Any] = field(default_factory=_rec)
-    up: dict[str, Any] = field(default_factory=_rec)
-    down: dict[str, Any] = field(default_factory=_rec)
+    q: Lin = field(default_factory=_unset)
+    k: Lin = field(default_factory=_unset)
+    v: Lin = field(default_factory=_unset)
+    o: Lin = field(default_factory=_unset)
+    gate: Lin = field(default_factory=_unset)
+    up: Lin = field(default_factory=_unset)
+    down: Lin = field(default_factory=_unset)
     attn: list[str] = field(default_factory=list)  # what attention saved
     act: list[str] = field(default_factory=list)  # what the MLP's activation saved
     r_rg: bool = True  # the residual after attention
@@ -38,8 +64,8 @@ class Layer:
     a_rg: bool = True  # the MLP's activation (the down projection's input)
     gu_rg: tuple[bool, bool] = (True, True)  # SwiGLU's gate and up outputs
 
-    def linear(self, name: str) -> dict[str, Any]:
-        rec: dict[str, Any] = getattr(self, name)
+    def linear(self, name: str) -> Lin:
+        rec: Lin = getattr(self, name)
         return rec
 
 
@@ -263,29 +289,29 @@ def add_grads(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
 
 
 def linear(t: Timeline, z: Sizes, gr: Graph, x: str, a: int, b: int, name: str,
-           cast: bool, bias: bool | None = None) -> tuple[str, dict[str, Any]]:
+           cast: bool, bias: bool | None = None) -> tuple[str, Lin]:
     """``x @ W.T + b``: (output, what its backward needs). Under autocast the bias and
     weight are cast to half (kept in autocast's cache) and so is an fp32 input
     (``cast``); the half input and weight copies are what it saves."""
     bias = z.g.bias if bias is None else bias
-    rec: dict[str, Any] = {"in": x, "w": None, "cast": False, "a": a, "b": b, "bias": bias}
+    rec = Lin(x, a, b, bias=bias)
     if z.amp:
         if bias:
             gr.cache.append(t.alloc(b * 2, f"{name} bias cast"))
         w = t.alloc(a * b * 2, f"{name} weight cast")
         gr.cache.append(w)
         if cast:
-            rec.update({"in": t.alloc(z.bt * a * 2, f"{name} input cast"), "cast": True})
-        rec["w"] = w
+            rec.x, rec.cast = t.alloc(z.bt * a * 2, f"{name} input cast"), True
+        rec.w = w
         t.save(w)
     out = t.alloc(z.bt * b * z.e, f"{name} output")
-    t.save(rec["in"])
-    if rec["cast"]:
-        t.drop(rec["in"])
+    t.save(rec.x)
+    if rec.cast:
+        t.drop(rec.x)
     return out, rec
 
 
-def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
+def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: Lin, name: str,
                grads: list[str] | None, acc: str | None = None,
                recomputed: bool = False) -> tuple[str, str]:
     """(input grad, weight grad). addmm: input, weight, bias grads; mm (no bias): weight
@@ -293,10 +319,10 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
     (where it meets ``acc``, a gradient already waiting for the same input), then the
     weight's and the bias's, which become ``.grad``. ``grads`` None: the weight grad is
     not a ``.grad`` yet (a tied embedding sums it later)."""
-    a, b, bias = rec["a"], rec["b"], rec["bias"]
+    a, b, bias = rec.a, rec.b, rec.bias
     wb = 2 if z.amp else z.pb
     gb = None
-    saved = [k for k in (rec["in"], rec["w"]) if k is not None]
+    saved = [k for k in (rec.x, rec.w) if k is not None]
     if bias:
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
         gw = t.alloc(a * b * wb, f"{name} weight grad")
@@ -311,7 +337,7 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
     t.drop(grad)
     for k in saved:
         t.release(k)
-    if rec["cast"]:
+    if rec.cast:
         n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
         t.drop(new)
         new = n32
@@ -325,7 +351,7 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
             b32 = t.alloc(b * 4, f"{name} bias grad to float32")
             t.drop(gb)
             gb = b32
-    for k in (gw, gb):
-        if k is not None and (grads is not None or k is gb):
-            keep(t, grads if grads is not None else [], k)
+    for made in (gw, gb):
+        if made is not None and (grads is not None or made is gb):
+            keep(t, grads if grads is not None else [], made)
     return new, gw
