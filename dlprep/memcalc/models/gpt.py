@@ -9,12 +9,14 @@ summed out of place: a new tensor, both inputs freed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
     Layer,
+    Lin,
     Sizes,
     embed,
     linear,
@@ -94,53 +96,83 @@ def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: Layer,
 
 def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: Layer,
                n: str) -> str:
+    def trained(x: str, rg: bool, a: int, b: int, name: str, cast: bool
+                ) -> tuple[str, bool, Lin]:
+        out, rec = linear(t, z, gr, x, a, b, name, cast=cast)
+        return out, True, rec
+
+    o, _, drops = attention(t, z, trained, h, True, L, n)
+    for key in drops:
+        t.drop(key)
+    return o
+
+
+# A Linear's forward as a walk calls it: (x, x requires grad, d_in, d_out, label, cast the
+# fp32 input under autocast) -> (output, output requires grad, its record).
+LinearFwd = Callable[[str, bool, int, int, str, bool], tuple[str, bool, Lin]]
+
+
+def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
+              n: str) -> tuple[str, bool, list[str]]:
+    """q/k/v, attention and the output projection, for every Linear policy: (o's output,
+    whether it requires grad, the locals Python drops after ``h``). Each save depends on
+    which of q/k/v requires grad (all of them unless a LoRA base is frozen upstream);
+    matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``)."""
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
-    q, L.q = linear(t, z, gr, h, g.d_model, g.d_model, f"{n} q", cast=True)
-    k, L.k = linear(t, z, gr, h, g.d_model, kvd, f"{n} k", cast=True)
-    v, L.v = linear(t, z, gr, h, g.d_model, kvd, f"{n} v", cast=True)
-    if gqa:  # expand + reshape copies each K/V head to the heads that share it
+    d = g.d_model
+    q, q_rg, L.q = lin(h, rg, d, d, f"{n} q", True)
+    k, k_rg, L.k = lin(h, rg, d, kvd, f"{n} k", True)
+    v, v_rg, L.v = lin(h, rg, d, kvd, f"{n} v", True)
+    if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
         vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
         t.drop(v)
         k, v = kr, vr
-    if cfg.attention == "sdpa":
+    L.qkv_rg = (q_rg, k_rg, v_rg)
+    any_rg = q_rg or k_rg or v_rg
+    if z.sdpa:
         out = t.alloc(z.NL, f"{n} attention output")
         lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
-        for key in (q, k, v, out, lse):
-            t.save(key)
+        if any_rg:
+            for key in (q, k, v, out, lse):
+                t.save(key)
         t.drop(lse)  # an internal output: only autograd keeps it
         L.attn = [q, k, v, out, lse]
-        o, L.o = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
-                           cast=False)
-        for key in (out, q, k, v):
-            t.drop(key)
-        return o
-    qc = t.alloc(z.NL, f"{n} q copied for matmul")
-    kc = k if gqa else t.alloc(z.NL, f"{n} k transposed copy for matmul")
-    t.save(qc)
-    t.save(kc)
+        o, o_rg, L.o = lin(out, any_rg, d, d, f"{n} o", False)
+        return o, o_rg, [q, k, v, out]
+    qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
+    kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
+    if k_rg:
+        t.save(qc)
+    if q_rg:
+        t.save(kc)
     scores = t.alloc(z.S, f"{n} scores q @ k^T")
-    t.drop(qc)  # matmul's copies: only autograd keeps them
-    if not gqa:
+    if qc != q:  # matmul's copies: only autograd keeps them
+        t.drop(qc)
+    if kc != k:
         t.drop(kc)
+    s_rg = q_rg or k_rg
     p = softmax(t, z, scores, n)
-    vc = v if gqa else t.alloc(z.NL, f"{n} v copied for matmul")
-    for key in (p, p, vc):
-        t.save(key)
+    if s_rg:
+        t.save(p)
+    vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")
+    if v_rg:
+        t.save(p)
+    if s_rg:
+        t.save(vc)
     y = t.alloc(z.NL, f"{n} attention output")
-    if not gqa:
+    if vc != v:
         t.drop(vc)
-    c = t.alloc(z.NL, f"{n} heads merged")
-    o, L.o = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
-                       cast=False)
-    t.drop(c)
-    for key in (q, k, v, y, p):
-        t.drop(key)
+    y_rg = s_rg or v_rg
+    c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
+    o, o_rg, L.o = lin(c, y_rg, d, d, f"{n} o", False)
+    if c != y:
+        t.drop(c)
     L.attn = [qc, kc, p, vc]
-    return o
+    return o, o_rg, [q, k, v, p, y]
 
 
 def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:

@@ -107,7 +107,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
     kvd = g.kv_heads * g.head_dim
     acc: str | None = None
     for name, raw, width, copy in (("v", dv, kvd, copies), ("k", dk, kvd, copies),
-                                   ("q", dq, g.d_model, cfg.attention == "math")):
+                                   ("q", dq, g.d_model, not z.sdpa and z.merge_copy)):
         if copy:  # the head-split view's backward reshapes a transposed gradient
             c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
             t.drop(raw)
@@ -133,8 +133,9 @@ def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: Layer,
             t.release(key)
     else:
         qc, kc, p, vc = L.attn
-        gc = t.alloc(z.NL, f"{n} merged-heads grad copy")
-        t.drop(go)
+        gc = t.alloc(z.NL, f"{n} merged-heads grad copy") if z.copies else go
+        if gc != go:
+            t.drop(go)
         dv = t.alloc(z.NL, f"{n} v grad (probabilities^T @ grad)")
         dp = t.alloc(z.S, f"{n} probabilities grad")
         t.drop(gc)
@@ -149,7 +150,8 @@ def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: Layer,
     if gqa:
         dv = heads_summed(t, z, dv, f"{n} v")
         dk = heads_summed(t, z, dk, f"{n} k")
-    return dq, dk, dv, cfg.attention == "math" or gqa
+    kv_copy = (not z.sdpa or gqa) and (z.kv_copy if gqa else z.merge_copy)
+    return dq, dk, dv, kv_copy
 
 
 def softmax_bwd(t: Timeline, z: Sizes, dp: str, p: str, n: str) -> str:

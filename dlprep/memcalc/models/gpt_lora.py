@@ -89,65 +89,14 @@ def block(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, L: Laye
 
 def _attention(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool,
                L: Layer, n: str) -> tuple[str, bool, list[str]]:
-    """(o's output, whether it requires grad, the locals Python drops after h)."""
-    # Not ``gpt._attention`` with flags: here each save depends on which of q/k/v requires
-    # grad, and matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``), a
-    # rule this grid measures and the GPT grid cannot tell apart (same saved bytes there).
-    g = z.g
-    gqa = g.kv_heads != g.n_head
-    kvd = g.kv_heads * g.head_dim
-    d = g.d_model
-    q, q_rg, L.q = linear(t, z, c_, h, rg, d, d, f"{n} q", cast=True)
-    k, k_rg, L.k = linear(t, z, c_, h, rg, d, kvd, f"{n} k", cast=True)
-    v, v_rg, L.v = linear(t, z, c_, h, rg, d, kvd, f"{n} v", cast=True)
-    if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
-        kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
-        t.drop(k)
-        vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
-        t.drop(v)
-        k, v = kr, vr
-    L.qkv_rg = (q_rg, k_rg, v_rg)
-    any_rg = q_rg or k_rg or v_rg
-    if z.sdpa:
-        out = t.alloc(z.NL, f"{n} attention output")
-        lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
-        if any_rg:
-            for key in (q, k, v, out, lse):
-                t.save(key)
-        t.drop(lse)
-        L.attn = [q, k, v, out, lse]
-        o, o_rg, L.o = linear(t, z, c_, out, any_rg, d, d, f"{n} o")
-        return o, o_rg, [q, k, v, out]
-    qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
-    kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
-    if k_rg:
-        t.save(qc)
-    if q_rg:
-        t.save(kc)
-    scores = t.alloc(z.S, f"{n} scores q @ k^T")
-    if qc != q:
-        t.drop(qc)
-    if kc != k:
-        t.drop(kc)
-    s_rg = q_rg or k_rg
-    p = gpt.softmax(t, z, scores, n)
-    if s_rg:
-        t.save(p)
-    vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")
-    if v_rg:
-        t.save(p)
-    if s_rg:
-        t.save(vc)
-    y = t.alloc(z.NL, f"{n} attention output")
-    if vc != v:
-        t.drop(vc)
-    y_rg = s_rg or v_rg
-    c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
-    o, o_rg, L.o = linear(t, z, c_, c, y_rg, d, d, f"{n} o")
-    if c != y:
-        t.drop(c)
-    L.attn = [qc, kc, p, vc]
-    return o, o_rg, [q, k, v, p, y]
+    """GPT's attention with LoRA's Linears: (o's output, whether it requires grad, the
+    locals Python drops after h)."""
+
+    def adapted(x: str, x_rg: bool, a: int, b: int, name: str, cast: bool
+                ) -> tuple[str, bool, Lin]:
+        return linear(t, z, c_, x, x_rg, a, b, name, cast=cast)
+
+    return gpt.attention(t, z, adapted, h, rg, L, n)
 
 
 def _mlp(t: Timeline, z: LoraSizes, c_: list[str], h: str, rg: bool, L: Layer,

@@ -24,13 +24,6 @@ class LoraSizes(Sizes):
         self.r = cfg.lora.rank
         self.targets = cfg.lora.targets
         self.nf4 = cfg.lora.nf4
-        self.sdpa = cfg.attention == "sdpa"
-        g = self.g
-        # matmul reshapes (B, H, T, hd) to (B*H, T, hd): a view unless all three exceed 1
-        self.copies = self.B > 1 and g.n_head > 1 and self.T > 1
-        # (B, H, T, d_h) transposed back to (B, T, H * d_h): a copy unless H, T or d_h is 1
-        self.merge_copy = g.n_head > 1 and self.T > 1 and g.head_dim > 1
-        self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
 
 
 # Linear forward and backward stay apart from ``gpt_ops.linear``/``linear_bwd`` on

@@ -104,6 +104,12 @@ class Sizes:
         self.S = self.B * g.n_head * self.T * self.T * self.e
         self.stat = self.bt * (2 if cfg.half else 4)
         self.V = g.vocab
+        self.sdpa = cfg.attention == "sdpa"
+        # matmul reshapes (B, H, T, hd) to (B*H, T, hd): a view unless all three exceed 1
+        self.copies = self.B > 1 and g.n_head > 1 and self.T > 1
+        # (B, H, T, d_h) transposed back to (B, T, H * d_h): a copy unless H, T or d_h is 1
+        self.merge_copy = g.n_head > 1 and self.T > 1 and g.head_dim > 1
+        self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
 
 
 def embed(t: Timeline, z: Sizes) -> str:
