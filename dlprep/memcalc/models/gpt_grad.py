@@ -7,11 +7,14 @@ Where two gradients meet they are summed out of place (a new tensor, both freed)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt import _block
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
     Layer,
+    Lin,
     Sizes,
     add_grads,
     keep,
@@ -70,7 +73,7 @@ def branch(t: Timeline, z: Sizes, grad: str, n: str, both: bool = True) -> str:
 
 def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
                grads: list[str]) -> str:
-    g, L, n = z.g, gr.layers[i], f"block {i + 1}"
+    L, n = gr.layers[i], f"block {i + 1}"
     gb = branch(t, z, grad, n)
     ck = cfg.checkpointing
     if ck:  # the first unpack reruns the block from its kept input, saving this time
@@ -80,78 +83,127 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
             t.drop(k)
         del gr.cache[cached:]
         gr.recomputed[i] = t.saved_total - before
-    gm, _ = linear_bwd(t, z, gb, L.down, f"{n} MLP down", grads, recomputed=ck)
-    if g.mlp == "gelu":
-        (u,) = L.act
-        ga = t.alloc(z.F, f"{n} GELU backward")
-        t.drop(gm)
-        t.release(u)
-        gh, _ = linear_bwd(t, z, ga, L.up, f"{n} MLP up", grads, recomputed=ck)
-    else:
-        gate, act, up = L.act
-        gs = t.alloc(z.F, f"{n} grad x up")
-        gup = t.alloc(z.F, f"{n} grad x SiLU(gate)")
-        t.drop(gm)
-        t.release(up)
-        t.release(act)
-        h1, _ = linear_bwd(t, z, gup, L.up, f"{n} MLP up", grads, recomputed=ck)
-        gg = t.alloc(z.F, f"{n} SiLU backward")
-        t.drop(gs)
-        t.release(gate)
-        gh, _ = linear_bwd(t, z, gg, L.gate, f"{n} MLP gate", grads, acc=h1,
-                           recomputed=ck)
+
+    def trained(raw: str, rec: Lin, name: str, acc: str | None) -> str:
+        return linear_bwd(t, z, raw, rec, name, grads, acc=acc, recomputed=ck)[0]
+
+    gh = mlp_bwd(t, z, gb, L, n, trained)
+    assert gh is not None
     grad = norm_bwd(t, z, gh, L.norm2, f"{n} norm 2", grads, acc=grad, recomputed=ck)
-    go, _ = linear_bwd(t, z, branch(t, z, grad, n), L.o, f"{n} attention projection",
-                       grads, recomputed=ck)
-    dq, dk, dv, copies = _attention_bwd(t, z, cfg, go, L, n)
-    kvd = g.kv_heads * g.head_dim
-    acc: str | None = None
-    for name, raw, width, copy in (("v", dv, kvd, copies), ("k", dk, kvd, copies),
-                                   ("q", dq, g.d_model, not z.sdpa and z.merge_copy)):
-        if copy:  # the head-split view's backward reshapes a transposed gradient
-            c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
-            t.drop(raw)
-            raw = c
-        acc, _ = linear_bwd(t, z, raw, L.linear(name), f"{n} {name}", grads, acc=acc,
-                            recomputed=ck)
+    acc = attention_side(t, z, branch(t, z, grad, n), L, n, trained)
     assert acc is not None
     return norm_bwd(t, z, acc, L.norm1, f"{n} norm 1", grads, acc=grad,
                      frame=L.inp if ck else None, recomputed=ck)
 
 
-def _attention_bwd(t: Timeline, z: Sizes, cfg: Config, go: str, L: Layer,
-                   n: str) -> tuple[str, str, str, bool]:
-    """(dq, dk, dv, whether k and v grads need a contiguous copy) from the o input grad."""
+# A Linear's backward as a walk calls it: (its output's gradient, its record, label, a
+# gradient already waiting for its input) -> the input's gradient, or None (none needed).
+LinearBwd = Callable[[str, Lin, str, str | None], str | None]
+
+
+def mlp_bwd(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,
+            lin: LinearBwd) -> str | None:
+    """Back through down, the activation and up (and gate), for every Linear policy: the
+    gradient for the norm's output (None where it requires none)."""
+    gm = lin(grad, L.down, f"{n} down", None)
+    if not L.a_rg:
+        return None
+    assert gm is not None
+    if z.g.mlp == "gelu":
+        (u,) = L.act
+        ga = t.alloc(z.F, f"{n} GELU backward")
+        t.drop(gm)
+        t.release(u)
+        return lin(ga, L.up, f"{n} up", None)
+    gate, act, up = L.act
+    g_rg, u_rg = L.gu_rg
+    gs = t.alloc(z.F, f"{n} grad x up") if g_rg else None
+    gup = t.alloc(z.F, f"{n} grad x SiLU(gate)") if u_rg else None
+    t.drop(gm)
+    if g_rg:
+        t.release(up)
+    if u_rg:
+        t.release(act)
+    h1 = lin(gup, L.up, f"{n} up", None) if gup is not None else None
+    if gs is None:
+        return h1
+    gg = t.alloc(z.F, f"{n} SiLU backward")
+    t.drop(gs)
+    t.release(gate)
+    return lin(gg, L.gate, f"{n} gate", h1)
+
+
+def attention_side(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,
+                   lin: LinearBwd) -> str | None:
+    """From the residual's gradient through o, attention and q/k/v, for every Linear
+    policy: the gradient for the norm's output (None where it requires none)."""
     g = z.g
+    q_rg, k_rg, v_rg = L.qkv_rg
+    go = lin(grad, L.o, f"{n} o", None)
+    if not (q_rg or k_rg or v_rg):
+        return None
+    assert go is not None
+    dq, dk, dv = attention_bwd(t, z, go, L, n)
+    kvd = g.kv_heads * g.head_dim
     gqa = g.kv_heads != g.n_head
-    if cfg.attention == "sdpa":
-        dq = t.alloc(z.NL, f"{n} attention backward dq")
-        dk = t.alloc(z.NL, f"{n} attention backward dk")
-        dv = t.alloc(z.NL, f"{n} attention backward dv")
+    kv_copy = (not z.sdpa or gqa) and (z.kv_copy if gqa else z.merge_copy)
+    acc: str | None = None
+    for name, raw, width, copy in (("v", dv, kvd, kv_copy), ("k", dk, kvd, kv_copy),
+                                   ("q", dq, g.d_model, not z.sdpa and z.merge_copy)):
+        if raw is None:
+            continue
+        if copy:  # the head-split view's backward reshapes a transposed gradient
+            c = t.alloc(z.bt * width * z.e, f"{n} {name} grad made contiguous")
+            t.drop(raw)
+            raw = c
+        acc = lin(raw, L.linear(name), f"{n} {name}", acc)
+    return acc
+
+
+def attention_bwd(t: Timeline, z: Sizes, go: str, L: Layer,
+                  n: str) -> tuple[str | None, str | None, str | None]:
+    """(dq, dk, dv) from o's input gradient; None for one that requires no grad."""
+    g = z.g
+    q_rg, k_rg, v_rg = L.qkv_rg
+    gqa = g.kv_heads != g.n_head
+    dq = dk = dv = None
+    if z.sdpa:  # the CPU flash kernel computes all three; the unneeded die at once
+        grads = [t.alloc(z.NL, f"{n} attention backward d{w}") for w in "qkv"]
+        for key, need in zip(grads, (q_rg, k_rg, v_rg), strict=True):
+            if not need:
+                t.drop(key)
         t.drop(go)
         for key in L.attn:
             t.release(key)
+        dq, dk, dv = (key if need else None
+                      for key, need in zip(grads, (q_rg, k_rg, v_rg), strict=True))
     else:
         qc, kc, p, vc = L.attn
+        s_rg = q_rg or k_rg
         gc = t.alloc(z.NL, f"{n} merged-heads grad copy") if z.copies else go
         if gc != go:
             t.drop(go)
-        dv = t.alloc(z.NL, f"{n} v grad (probabilities^T @ grad)")
-        dp = t.alloc(z.S, f"{n} probabilities grad")
+        dv = t.alloc(z.NL, f"{n} v grad (probabilities^T @ grad)") if v_rg else None
+        dp = t.alloc(z.S, f"{n} probabilities grad") if s_rg else None
         t.drop(gc)
-        t.release(vc)
-        t.release(p)
-        dmul = softmax_bwd(t, z, dp, p, n)
-        dk = t.alloc(z.NL, f"{n} k grad")
-        dq = t.alloc(z.NL, f"{n} q grad")
-        t.drop(dmul)
-        t.release(kc)
-        t.release(qc)
-    if gqa:
+        if s_rg:
+            t.release(vc)
+        if v_rg:
+            t.release(p)
+        if dp is not None:
+            dmul = softmax_bwd(t, z, dp, p, n)
+            dk = t.alloc(z.NL, f"{n} k grad") if k_rg else None
+            dq = t.alloc(z.NL, f"{n} q grad") if q_rg else None
+            t.drop(dmul)
+            if q_rg:
+                t.release(kc)
+            if k_rg:
+                t.release(qc)
+    if gqa and dv is not None:
         dv = heads_summed(t, z, dv, f"{n} v")
+    if gqa and dk is not None:
         dk = heads_summed(t, z, dk, f"{n} k")
-    kv_copy = (not z.sdpa or gqa) and (z.kv_copy if gqa else z.merge_copy)
-    return dq, dk, dv, kv_copy
+    return dq, dk, dv
 
 
 def softmax_bwd(t: Timeline, z: Sizes, dp: str, p: str, n: str) -> str:
