@@ -131,8 +131,9 @@ def read(path: str) -> HfModel:
         notes.append(f"not read (memcalc does not know what they do to memory): "
                      f"{', '.join(unread)}")
     dtype = DTYPES.get(str(raw.get("torch_dtype")))
-    return HfModel(Path(path).parent.name or Path(path).stem, shape, context, dtype,
-                   "; ".join(notes))
+    file = Path(path)  # .../Meta-Llama-3-8B/config.json is "Meta-Llama-3-8B"
+    name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
+    return HfModel(name, shape, context, dtype, "; ".join(notes))
 
 
 def _checks(raw: dict[str, Any], fam: Family, fields: dict[str, Any], where: str,

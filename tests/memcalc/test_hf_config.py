@@ -105,3 +105,10 @@ def test_a_config_file_sets_the_shape(tmp_path: Path, run, extra: list[str]) -> 
 def test_a_missing_file_is_one_line(run, tmp_path: Path) -> None:
     code, _, err = run("--hf-config", str(tmp_path / "nope.json"))
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_the_model_is_named_after_its_folder_or_file(tmp_path: Path) -> None:
+    folder = tmp_path / "Meta-Llama-3-8B"
+    folder.mkdir()
+    assert read(write(folder, LLAMA3)).name == "Meta-Llama-3-8B"
+    assert read(write(tmp_path, LLAMA3, "llama3.json")).name == "llama3"
