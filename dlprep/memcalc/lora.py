@@ -1,5 +1,6 @@
 """LoRA and QLoRA model states (pure Python; the step itself is replayed by
-``models/gpt_lora.py``, the 4-bit storage sized by ``nf4.py``).
+the GPT walk in ``models/``, its frozen and adapted Linears in ``gpt_lora_ops``; the
+4-bit storage is sized by ``nf4.py``).
 
 LoRA (Hu et al., ICLR 2022) freezes the base weights -- no gradient, no optimiser state
 -- and trains, for each targeted Linear of d_in -> d_out, A (r x d_in) and B (d_out x r):

@@ -1,6 +1,6 @@
-"""Tables and JSON for LoRA and QLoRA (pure Python): the replayed step of
-``models/gpt_lora.py``, its model states from ``lora.py``, and full fine-tuning's peak
-beside it."""
+"""Tables and JSON for LoRA and QLoRA (pure Python): the replayed step (the GPT walk
+with frozen and adapted Linears), its model states from ``lora.py``, and full
+fine-tuning's peak beside it."""
 
 from __future__ import annotations
 

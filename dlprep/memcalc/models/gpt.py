@@ -1,4 +1,7 @@
-"""The GPT family: forward and backward of ``gpt_rig``'s model replayed tensor by tensor.
+"""The GPT family's forward, replayed tensor by tensor: full fine-tuning (``gpt_rig``'s
+model) and LoRA/QLoRA (``gpt_lora_rig``'s) are one walk in which each Linear has a
+policy (``Sizes.policy``: trained, frozen, adapter; the frozen base of QLoRA is 4-bit)
+that owns its forward and backward bytes (``gpt_ops.linear``, ``gpt_lora_ops.linear``).
 
 Every event below was read off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)``
 (docs/memory.md, "Transformers"). ``N`` is one ``B x T x d`` activation; attention
@@ -10,14 +13,16 @@ summed out of place: a new tensor, both inputs freed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
+from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
     Layer,
     Lin,
     Sizes,
+    Stop,
     embed,
     linear,
     loss,
@@ -34,37 +39,39 @@ def static(cfg: Config, t: Timeline) -> tuple[int, int]:
     return mask * g.n_layer, 2 * t.size(cfg.batch * cfg.seq * 8)
 
 
+def sizes(cfg: Config) -> Sizes:
+    """Full fine-tuning (every Linear trained) or LoRA (a frozen base, adapters)."""
+    return LoraSizes(cfg) if cfg.lora is not None else Sizes(cfg)
+
+
 def forward(t: Timeline, cfg: Config) -> Graph:
-    z = Sizes(cfg)
+    z = sizes(cfg)
     g = z.g
     t.start("forward")
     gr = Graph()
     x = embed(t, z)
+    rg = z.train  # a frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
-        L = Layer(x)
+        L = Layer(x, rg)
         if cfg.checkpointing:
             # checkpoint() keeps the block input; inside, its hooks swap every saved
             # tensor for an empty holder: each tensor dies when Python lets go of it.
             t.save(x)
             mode, t.no_grad = t.no_grad, True
-            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
             t.no_grad = mode
         else:
-            out = _block(t, z, cfg, gr, x, L, i, stop=False)
-        assert out is not None
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
         t.drop(x)  # the caller's reference to the block input goes when the block returns
-        x = out
+        x, rg = out, out_rg
         gr.layers.append(L)
         gr.per_block = t.saved_total - before
+    h, gr.keys["final"] = x, []
     if g.final_norm:
-        h, final = norm_fwd(t, z, x, "final norm")
-        gr.keys["final"] = final
+        h, gr.keys["final"] = norm_fwd(t, z, x, "final norm", rg, train=z.train)
         t.drop(x)
-    else:
-        h = x
-    logits, gr.keys["head"] = linear(t, z, gr, h, g.d_model, g.vocab, "output head",
-                                     cast=True, bias=False)
+    logits = _head(t, z, gr, h)
     t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
         return gr
@@ -72,44 +79,67 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
-def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: Layer,
-           i: int, stop: bool) -> str | None:
-    """One pre-norm block. ``stop``: checkpoint's recompute in backward, which ends at
-    the block's last saved tensor (the down projection's input) and makes no output."""
+def _head(t: Timeline, z: Sizes, gr: Graph, h: str) -> str:
+    """The output head (tied or not): trained, or frozen, when its input gradient needs
+    only its weight (resident, or under autocast a half cast kept for backward)."""
+    g = z.g
+    if z.train:
+        logits, gr.keys["head"] = linear(t, z, gr.cache, h, g.d_model, g.vocab,
+                                         "output head", cast=True, bias=False)
+        return logits
+    head = gr.keys["head"] = Lin(h, g.d_model, z.V, "frozen", cast=z.amp)
+    if z.amp:
+        w = head.w = t.alloc(z.V * g.d_model * 2, "output head weight cast")
+        t.save(w)
+        xc = t.alloc(z.bt * g.d_model * 2, "output head input cast")
+    logits = t.alloc(z.bt * z.V * z.e, "output head output")
+    if z.amp:
+        t.drop(xc)
+        t.drop(w)
+    return logits
+
+
+def _linears(t: Timeline, z: Sizes, cache: list[str]) -> LinearFwd:
+    """Each block Linear's forward, by its policy (``Sizes.policy``)."""
+
+    def run(x: str, rg: bool, a: int, b: int, name: str, cast: bool,
+            stop: bool = False) -> tuple[str, bool, Lin]:
+        if z.policy(name.rsplit(" ", 1)[-1]) == "trained":
+            out, rec = linear(t, z, cache, x, a, b, name, cast=cast, stop=stop)
+            return out, True, rec
+        assert isinstance(z, LoraSizes)
+        return lora_linear(t, z, cache, x, rg, a, b, name, cast=cast, stop=stop)
+
+    return run
+
+
+def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i: int,
+          stop: bool = False) -> tuple[str, bool]:
+    """One pre-norm block: (output, whether it requires grad). ``stop``: checkpoint's
+    recompute, which raises ``Stop`` once the block's last saved tensor is saved again
+    (the down projection's input or weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1")
-    o = _attention(t, z, cfg, gr, h, L, n)
+    lin = _linears(t, z, cache)
+    h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1", rg, train=z.train)
+    o, o_rg, drops = attention(t, z, lin, h, rg, L, n)
     t.drop(h)
+    for k in drops:
+        t.drop(k)
     r = t.alloc(z.N, f"{n} residual after attention")
     t.drop(o)
-    h, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2")
-    y = _mlp(t, z, gr, h, L, n, stop)
-    t.drop(h)
-    if y is None:
-        t.drop(r)
-        return None
+    r_rg = L.r_rg = rg or o_rg
+    h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
+    y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
+    t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
     t.drop(y)
     t.drop(r)
-    return out
-
-
-def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: Layer,
-               n: str) -> str:
-    def trained(x: str, rg: bool, a: int, b: int, name: str, cast: bool
-                ) -> tuple[str, bool, Lin]:
-        out, rec = linear(t, z, gr, x, a, b, name, cast=cast)
-        return out, True, rec
-
-    o, _, drops = attention(t, z, trained, h, True, L, n)
-    for key in drops:
-        t.drop(key)
-    return o
+    return out, r_rg or y_rg
 
 
 # A Linear's forward as a walk calls it: (x, x requires grad, d_in, d_out, label, cast the
-# fp32 input under autocast) -> (output, output requires grad, its record).
-LinearFwd = Callable[[str, bool, int, int, str, bool], tuple[str, bool, Lin]]
+# fp32 input under autocast[, stop]) -> (output, output requires grad, its record).
+LinearFwd = Callable[..., tuple[str, bool, Lin]]
 
 
 def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
@@ -189,40 +219,59 @@ def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
     return p
 
 
-def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: Layer, n: str,
-         stop: bool = False) -> str | None:
+def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: str,
+         stop: bool) -> tuple[str, bool]:
     """``down(gelu(up(h)))`` or ``down(silu(gate(h)) * up(h))``; temporaries die as
     Python lets go of them (kept only if autograd saved them)."""
     g = z.g
     if g.mlp == "gelu":
-        u, L.up = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        u, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        if u_rg:  # GELU saves its input before it runs
+            t.save(u)
+        L.act, L.a_rg = [u], u_rg
+        _stop_before_down(z, stop, u_rg)
         a = t.alloc(z.F, f"{n} GELU")
-        t.save(u)
         t.drop(u)
-        L.act = [u]
     else:
-        gate, L.gate = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
+        gate, g_rg, L.gate = lin(h, rg, g.d_model, g.ff, f"{n} gate", True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
-        t.save(gate)
+        if g_rg:
+            t.save(gate)
         t.drop(gate)
-        up, L.up = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        up, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        if u_rg:
+            t.save(act)
+        if g_rg:
+            t.save(up)
+        L.act, L.gu_rg, L.a_rg = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
+        _stop_before_down(z, stop, g_rg or u_rg)
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
-        for key in (act, up):
-            t.save(key)
-            t.drop(key)
-        L.act = [gate, act, up]
-    if stop:  # the recompute stops once the down projection's last input is saved
-        w = None
-        if z.amp:  # autocast casts the bias and weight before the matmul could run
-            if g.bias:
-                gr.cache.append(t.alloc(g.d_model * 2, f"{n} MLP down bias cast"))
-            w = t.alloc(g.ff * g.d_model * 2, f"{n} MLP down weight cast")
-            gr.cache.append(w)
-            t.save(w)
-        t.save(a)
-        t.drop(a)
-        L.down = replace(L.down, x=a, w=w)
-        return None
-    d, L.down = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
+        t.drop(act)
+        t.drop(up)
+    y, y_rg, L.down = lin(a, L.a_rg, g.ff, g.d_model, f"{n} down", False, stop=stop)
     t.drop(a)
-    return d
+    return y, y_rg
+
+
+def _stop_before_down(z: Sizes, stop: bool, a_rg: bool) -> None:
+    """A frozen down projection whose input needs no gradient, or a frozen 4-bit one
+    (bitsandbytes keeps its weight on the Function's context, which checkpoint's hooks do
+    not see), saves nothing: the recompute ends at the activation."""
+    if stop and z.policy("down") == "frozen" and (z.nf4 or not a_rg):
+        raise Stop(None)
+
+
+def recompute(t: Timeline, z: Sizes, L: Layer, i: int) -> None:
+    """Checkpoint's recompute at the block's first unpack: rerun it from the kept input,
+    saving this time, until its last save; then everything only Python held (the
+    recompute's own autocast casts too) dies."""
+    first = t._n
+    try:
+        block(t, z, [], L.inp, L.in_rg, L, i, stop=True)
+    except Stop as end:
+        if end.args[0] is not None:
+            L.down = end.args[0]
+    for key in [k for k in t.tensors if int(k.split(":", 1)[0]) > first]:
+        tensor = t.tensors[key]
+        for _ in range(tensor.refs - tensor.saves):
+            t.drop(key)

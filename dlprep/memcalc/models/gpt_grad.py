@@ -1,8 +1,12 @@
-"""The GPT family's backward, replayed tensor by tensor (see ``gpt.py`` for the forward).
+"""The GPT family's backward, replayed tensor by tensor (see ``gpt.py`` for the forward):
+one walk for full fine-tuning and LoRA, each Linear through its policy's backward.
 
-Nodes run in reverse creation order. A residual ``x + f(x)`` sends its gradient down
-both branches: the same tensor, or under autocast a half copy for the half branch.
-Where two gradients meet they are summed out of place (a new tensor, both freed).
+Gradients flow only where a tensor requires grad: with a frozen base, through a frozen
+Linear to its input (never to its weight), and not into block 1's input (the frozen
+embedding's output). Nodes run in reverse creation order. A residual ``x + f(x)``
+sends its gradient down both branches (where both require it): the same tensor, or
+under autocast a half copy for the half branch. Where two gradients meet they are
+summed out of place (a new tensor, both freed).
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt import _block
+from dlprep.memcalc.models.gpt import recompute, sizes
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, scale_grad
+from dlprep.memcalc.models.gpt_lora_ops import linear_bwd as lora_linear_bwd
 from dlprep.memcalc.models.gpt_ops import (
     Graph,
     Layer,
@@ -24,19 +30,53 @@ from dlprep.memcalc.models.gpt_ops import (
 )
 from dlprep.memcalc.timeline import Timeline
 
+# A Linear's backward as a walk calls it: (its output's gradient, its record, label, a
+# gradient already waiting for its input) -> the input's gradient, or None (none needed).
+LinearBwd = Callable[[str, Lin, str, str | None], str | None]
+
 
 def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
-    z = Sizes(cfg)
+    z = sizes(cfg)
     g = z.g
     t.start("backward")
     grads: list[str] = []
+    train = grads if z.train else None  # where a trained norm's gradients go
     root, grad = loss_bwd(t, z, cfg, gr)
-    grad, head = linear_bwd(t, z, grad, gr.keys["head"], "output head",
-                            grads if not g.tied else None)
+    head: str | None = None
+    if z.train:
+        grad, head = linear_bwd(t, z, grad, gr.keys["head"], "output head",
+                                grads if not g.tied else None)
+    else:
+        grad = _frozen_head_bwd(t, z, grad, gr.keys["head"])
     if g.final_norm:
-        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm", grads)
+        grad = norm_bwd(t, z, grad, gr.keys["final"], "final norm", train)
+    out: str | None = grad
     for i in range(g.n_layer - 1, -1, -1):
-        grad = _block_bwd(t, z, cfg, gr, grad, i, grads)
+        assert out is not None
+        out = _block_bwd(t, z, cfg, gr, out, i, grads)
+    if z.train:
+        assert out is not None and head is not None
+        _embedding_bwd(t, z, out, head, grads)
+    else:
+        assert out is None  # the frozen token embedding's output requires no grad
+    t.drop(root)
+    return grads
+
+
+def _frozen_head_bwd(t: Timeline, z: Sizes, grad: str, head: Lin) -> str:
+    new = t.alloc(z.bt * z.g.d_model * z.e, "output head input grad")  # no weight grad
+    t.drop(grad)
+    if head.w is not None:
+        t.release(head.w)
+    if head.cast:
+        n32 = t.alloc(z.N32, "output head input grad to float32")
+        t.drop(new)
+        new = n32
+    return new
+
+
+def _embedding_bwd(t: Timeline, z: Sizes, grad: str, head: str, grads: list[str]) -> None:
+    g = z.g
     if g.max_pos:
         s = t.alloc(z.T * g.d_model * z.er, "position grad summed over the batch")
         keep(t, grads, t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
@@ -53,8 +93,6 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
     if g.embed_norm:
         for w in ("weight", "bias"):
             keep(t, grads, t.alloc(g.d_model * z.pb, f"embedding norm {w} grad"))
-    t.drop(root)
-    return grads
 
 
 def branch(t: Timeline, z: Sizes, grad: str, n: str, both: bool = True) -> str:
@@ -72,33 +110,49 @@ def branch(t: Timeline, z: Sizes, grad: str, n: str, both: bool = True) -> str:
 
 
 def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
-               grads: list[str]) -> str:
+               grads: list[str]) -> str | None:
+    """The gradient for the block's input, or None where it requires none."""
     L, n = gr.layers[i], f"block {i + 1}"
-    gb = branch(t, z, grad, n)
     ck = cfg.checkpointing
+    frame = L.inp if ck else None
+    train = grads if z.train else None
+    gb = branch(t, z, grad, n, both=L.r_rg)
+    m = None  # an adapted down projection's ``grad * alpha/r``, run before the recompute
     if ck:  # the first unpack reruns the block from its kept input, saving this time
-        before, cached = t.saved_total, len(gr.cache)
-        _block(t, z, cfg, gr, L.inp, L, i, stop=True)
-        for k in gr.cache[cached:]:  # the recompute's own autocast cache goes at the stop
-            t.drop(k)
-        del gr.cache[cached:]
+        if L.down.adapted:
+            assert isinstance(z, LoraSizes)
+            m = scale_grad(t, z, gb, L.down, f"{n} down")
+        before = t.saved_total
+        recompute(t, z, L, i)
         gr.recomputed[i] = t.saved_total - before
 
-    def trained(raw: str, rec: Lin, name: str, acc: str | None) -> str:
-        return linear_bwd(t, z, raw, rec, name, grads, acc=acc, recomputed=ck)[0]
+    def lin(raw: str, rec: Lin, name: str, acc: str | None) -> str | None:
+        if rec.policy == "trained":
+            return linear_bwd(t, z, raw, rec, name, grads, acc=acc, recomputed=ck)[0]
+        assert isinstance(z, LoraSizes)
+        return lora_linear_bwd(t, z, raw, rec, name, grads, acc=acc,
+                               m=m if rec is L.down else None)
 
-    gh = mlp_bwd(t, z, gb, L, n, trained)
+    gh = mlp_bwd(t, z, gb, L, n, lin)
+    if not L.r_rg:  # only the MLP required grad: nothing before it does
+        assert gh is None
+        _end(t, frame)
+        return None
     assert gh is not None
-    grad = norm_bwd(t, z, gh, L.norm2, f"{n} norm 2", grads, acc=grad, recomputed=ck)
-    acc = attention_side(t, z, branch(t, z, grad, n), L, n, trained)
+    grad = norm_bwd(t, z, gh, L.norm2, f"{n} norm 2", train, acc=grad, recomputed=ck)
+    acc = attention_side(t, z, branch(t, z, grad, n, both=L.in_rg), L, n, lin)
+    if not L.in_rg:
+        _end(t, frame)
+        return None
     assert acc is not None
-    return norm_bwd(t, z, acc, L.norm1, f"{n} norm 1", grads, acc=grad,
-                     frame=L.inp if ck else None, recomputed=ck)
+    return norm_bwd(t, z, acc, L.norm1, f"{n} norm 1", train, acc=grad, frame=frame,
+                    recomputed=ck)
 
 
-# A Linear's backward as a walk calls it: (its output's gradient, its record, label, a
-# gradient already waiting for its input) -> the input's gradient, or None (none needed).
-LinearBwd = Callable[[str, Lin, str, str | None], str | None]
+def _end(t: Timeline, frame: str | None) -> None:
+    """Checkpoint lets go of a block's kept input once the block's last node has run."""
+    if frame is not None:
+        t.release(frame)
 
 
 def mlp_bwd(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,

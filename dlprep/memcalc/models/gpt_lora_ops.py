@@ -1,4 +1,5 @@
-"""Pieces of the LoRA replay: a frozen base decides what autograd keeps.
+"""LoRA's Linear policies for the GPT walk (frozen, adapter; QLoRA's 4-bit base): a
+frozen base decides what autograd keeps.
 
 An op saves a tensor only for a gradient someone needs (torch's generated autograd code
 saves ``self`` of a matmul only if ``other`` requires grad, and so on). With the base
@@ -13,7 +14,7 @@ off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)`` against
 from __future__ import annotations
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Lin, Sizes, add_grads, keep
+from dlprep.memcalc.models.gpt_ops import Lin, Sizes, Stop, add_grads, keep
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -24,16 +25,16 @@ class LoraSizes(Sizes):
         self.r = cfg.lora.rank
         self.targets = cfg.lora.targets
         self.nf4 = cfg.lora.nf4
+        self.train = False
+
+    def policy(self, name: str) -> str:
+        return "adapter" if name in self.targets else "frozen"
 
 
-# Linear forward and backward stay apart from ``gpt_ops.linear``/``linear_bwd`` on
-# purpose: a trained Linear saves its input and its cached weight cast and makes a weight
-# gradient; a frozen base saves nothing (its uncached cast only when x requires grad) and
-# makes none. Same shape of code, different facts about torch.
-class Stop(Exception):
-    """Checkpoint's recompute has saved the block's last tensor: it unwinds here."""
-
-
+# The frozen and adapter policies' forward and backward (``gpt_ops.linear``/``linear_bwd``
+# are the trained policy's): a trained Linear saves its input and its cached weight cast
+# and makes a weight gradient; a frozen base saves nothing (its uncached cast only when x
+# requires grad) and makes none. Same shape of code, different facts about torch.
 def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int, b: int,
            name: str, cast: bool = False, stop: bool = False) -> tuple[str, bool, Lin]:
     """``base(x) + B(A(x)) * alpha / r`` (PEFT's order) or the frozen base alone:
@@ -44,7 +45,7 @@ def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int
     grad), so it dies after the matmul unless kept for the input gradient; A's and B's
     casts sit in ``cache`` until autocast exits. An NF4 base dequantises its weight into
     a temporary for the matmul; PEFT clones a 4-bit base's output before adding."""
-    adapted = name.rsplit(" ", 1)[-1] in z.targets
+    adapted = z.policy(name.rsplit(" ", 1)[-1]) == "adapter"
     cast = cast and z.amp
     rec = Lin(x, a, b, "adapter" if adapted else "frozen", cast=cast, rg=rg)
     base = _base(t, z, rec, name, stop and not adapted)

@@ -110,6 +110,13 @@ class Sizes:
         # (B, H, T, d_h) transposed back to (B, T, H * d_h): a copy unless H, T or d_h is 1
         self.merge_copy = g.n_head > 1 and self.T > 1 and g.head_dim > 1
         self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
+        # Full fine-tuning: every Linear, norm and embedding trains (LoraSizes: none does).
+        self.train = True
+        self.nf4 = False
+
+    def policy(self, name: str) -> str:
+        """The policy of the block Linear called ``name`` (q, k, v, o, gate, up, down)."""
+        return "trained"
 
 
 def embed(t: Timeline, z: Sizes) -> str:
@@ -294,22 +301,31 @@ def add_grads(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
     return out
 
 
-def linear(t: Timeline, z: Sizes, gr: Graph, x: str, a: int, b: int, name: str,
-           cast: bool, bias: bool | None = None) -> tuple[str, Lin]:
-    """``x @ W.T + b``: (output, what its backward needs). Under autocast the bias and
-    weight are cast to half (kept in autocast's cache) and so is an fp32 input
-    (``cast``); the half input and weight copies are what it saves."""
+class Stop(Exception):
+    """Checkpoint's recompute has saved the block's last tensor: it unwinds here, with
+    the Linear's record (or None when the last save came before it)."""
+
+
+def linear(t: Timeline, z: Sizes, cache: list[str], x: str, a: int, b: int, name: str,
+           cast: bool, bias: bool | None = None, stop: bool = False) -> tuple[str, Lin]:
+    """A trained ``x @ W.T + b``: (output, what its backward needs). Under autocast the
+    bias and weight are cast to half (kept in autocast's ``cache``) and so is an fp32
+    input (``cast``); the half input and weight copies are what it saves. ``stop``:
+    checkpoint's recompute ends once this Linear's input is saved (``Stop``)."""
     bias = z.g.bias if bias is None else bias
     rec = Lin(x, a, b, bias=bias)
     if z.amp:
         if bias:
-            gr.cache.append(t.alloc(b * 2, f"{name} bias cast"))
+            cache.append(t.alloc(b * 2, f"{name} bias cast"))
         w = t.alloc(a * b * 2, f"{name} weight cast")
-        gr.cache.append(w)
+        cache.append(w)
         if cast:
             rec.x, rec.cast = t.alloc(z.bt * a * 2, f"{name} input cast"), True
         rec.w = w
         t.save(w)
+    if stop:  # autocast's casts come before the matmul could run; then the input's save
+        t.save(rec.x)
+        raise Stop(rec)
     out = t.alloc(z.bt * b * z.e, f"{name} output")
     t.save(rec.x)
     if rec.cast:
