@@ -101,9 +101,10 @@ class GPT:
             out.append((self.token_types, d))
         if self.embed_norm:
             out += norm
+        first_mlp = "gate" if self.mlp == "swiglu" else "up"
         for _ in range(self.n_layer):
-            for i, (_, a, b) in enumerate(self.linears()):
-                if i in (0, 4):
+            for name, a, b in self.linears():
+                if name in ("q", first_mlp):
                     out += norm  # the pre-norm before attention and before the MLP
                 out += [(b, a), (b,)] if self.bias else [(b, a)]
         if self.final_norm:

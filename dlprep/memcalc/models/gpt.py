@@ -18,17 +18,14 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
 from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
 from dlprep.memcalc.models.gpt_ops import (
-    Graph,
-    Layer,
-    Lin,
     Sizes,
-    Stop,
     embed,
     linear,
     loss,
     norm_fwd,
     shape,
 )
+from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin, Stop
 from dlprep.memcalc.timeline import Timeline
 
 

@@ -18,9 +18,6 @@ from dlprep.memcalc.models.gpt import recompute, sizes
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, scale_grad
 from dlprep.memcalc.models.gpt_lora_ops import linear_bwd as lora_linear_bwd
 from dlprep.memcalc.models.gpt_ops import (
-    Graph,
-    Layer,
-    Lin,
     Sizes,
     add_grads,
     keep,
@@ -28,6 +25,7 @@ from dlprep.memcalc.models.gpt_ops import (
     loss_bwd,
     norm_bwd,
 )
+from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin
 from dlprep.memcalc.timeline import Timeline
 
 # A Linear's backward as a walk calls it: (its output's gradient, its record, label, a

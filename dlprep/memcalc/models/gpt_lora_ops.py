@@ -14,7 +14,8 @@ off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)`` against
 from __future__ import annotations
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Lin, Sizes, Stop, add_grads, keep
+from dlprep.memcalc.models.gpt_ops import Sizes, add_grads, keep
+from dlprep.memcalc.models.gpt_state import Lin, Stop
 from dlprep.memcalc.timeline import Timeline
 
 
