@@ -228,6 +228,8 @@ class Config:
     @property
     def trained_shapes(self) -> list[int]:
         """Element counts of ``trained_dims``."""
+        if self.gpt is not None and self.lora is None and not self.gpt.pooler:
+            return self.param_shapes  # every parameter trains: the cached counts
         return [numel(x) for x in self.trained_dims]
 
     @property

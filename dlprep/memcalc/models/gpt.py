@@ -268,7 +268,12 @@ def recompute(t: Timeline, z: Sizes, L: Layer, i: int) -> None:
     except Stop as end:
         if end.args[0] is not None:
             L.down = end.args[0]
-    for key in [k for k in t.tensors if int(k.split(":", 1)[0]) > first]:
+    made = []  # keys are numbered in creation order, and so is the dict: look at its end
+    for key in reversed(t.tensors):
+        if int(key.split(":", 1)[0]) <= first:
+            break
+        made.append(key)
+    for key in reversed(made):
         tensor = t.tensors[key]
         for _ in range(tensor.refs - tensor.saves):
             t.drop(key)
