@@ -57,6 +57,11 @@ CASES = [
                                 "bf16-master", "--checkpointing", "--gpu", "H100"], 0.300),
     ("--gpu 80GB, gpt2-xl amp", ["--model", "gpt2-xl", "--seq", "1024", "--dtype",
                                  "amp-bf16", "--gpu", "80GB"], 0.300),
+    ("llama-3-70b adafactor", ["--model", "llama-3-70b", "--seq", "4096", "--dtype",
+                               "bf16", "--optimizer", "adafactor"], 0.200),
+    ("--gpu A6000, 8b paged 8-bit", ["--model", "llama-3-8b", "--seq", "2048", "--dtype",
+                                     "bf16", "--optimizer", "paged_adamw8bit",
+                                     "--checkpointing", "--gpu", "RTX A6000"], 0.300),
 ]
 
 

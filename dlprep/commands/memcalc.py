@@ -64,10 +64,13 @@ def _fail(message: str) -> BadInput:
 @click.option("--params", help="Parameter count, e.g. 1e6 or 350M (no layer shapes).")
 @click.option("--layers", help="MLP widths, e.g. 784,512,512,10 (parameters computed).")
 @click.option("--model", help="A published transformer (see --list-models).")
+@click.option("--hf-config", type=click.Path(dir_okay=False), default=None,
+              help="A Hugging Face config.json (llama, mistral, qwen2, gemma, gpt2, bert) "
+              "instead of --model; its torch_dtype is the default --dtype.")
 @click.option("--list-models", is_flag=True, help="List --model presets with their sources.")
 @click.option("--arch", type=click.Choice(("mlp", "gpt")), default=None,
               help="Model family (default: gpt with --model or GPT options, else mlp).")
-@click.option("--batch", default="32", show_default=True, help="Batch size (per GPU).")
+@click.option("--batch", help="Batch size (per GPU; default 32, or 1 with --model).")
 @click.option("--seq", help="GPT: tokens per sequence (default: the model's context, or 128).")
 @click.option("--n-layer", type=int, help="GPT: blocks.")
 @click.option("--d-model", type=int, help="GPT: width of the residual stream.")
@@ -88,9 +91,12 @@ def _fail(message: str) -> BadInput:
 @click.option("--dropout", type=float, default=0.0, show_default=True,
               help="Dropout probability after each hidden activation (MLP).")
 @click.option("--norm", type=click.Choice((*NORMS, "rmsnorm")), default=None,
-              help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm.")
+              help="MLP: none|batchnorm|layernorm (default none); GPT: layernorm|rmsnorm "
+              "(default layernorm; a --model has its own).")
 @click.option("--loss", type=click.Choice(LOSSES), default="cross_entropy", show_default=True)
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default="adam", show_default=True,
+              metavar="NAME", help=f"One of {', '.join(OPTIMIZERS)} (bitsandbytes' 8-bit "
+              "and paged AdamW: counted, not measured).")
 @click.option("--foreach/--no-foreach", default=None,
               help="Multi-tensor optimiser kernels (more temporaries) or a per-tensor loop. "
               "Default: torch's own, foreach on CUDA and the per-tensor loop on CPU.")
@@ -141,13 +147,39 @@ def memcalc(**opts: Any) -> None:
         from dlprep.memcalc.report import wrap
 
         click.echo()
-        click.echo(wrap(f"Note on {opts['model'].strip().lower()}: {note}."))
+        click.echo(wrap(f"Note on {_named(opts)[0]}: {note}."))
+
+
+def _named(opts: dict[str, Any]) -> tuple[str, Any]:
+    """(name, the preset or config file read) of ``--model`` or ``--hf-config``."""
+    if opts.get("hf_config") is not None:
+        from dlprep.memcalc.hf_config import read
+
+        m = read(opts["hf_config"])
+        return m.name, m
+    from dlprep.memcalc.presets import preset
+
+    return opts["model"].strip().lower(), preset(opts["model"])
 
 
 def _model_note(opts: dict[str, Any]) -> str:
-    from dlprep.memcalc.presets import preset
+    """The preset's caveat, and what the answer assumed about it: a sequence past the
+    context it was trained for (RoPE has no table to run out of, so it is sized as
+    asked), and the batch of one a bare ``--model`` gets."""
+    if opts["model"] is None and opts.get("hf_config") is None:
+        return ""
+    from dlprep.memcalc.config import parse_count
 
-    return preset(opts["model"]).note if opts["model"] is not None else ""
+    name, p = _named(opts)
+    parts = [p.note] if p.note else []
+    seq = parse_count(opts["seq"], "--seq") if opts["seq"] else p.context
+    if seq > p.context:
+        parts.append(f"--seq {seq:,} is past the {p.context:,}-token context {name} was "
+                     "trained for: sized as asked, but the model was never trained that long")
+    if opts["batch"] is None and opts["gpu"] is None:
+        parts.append("batch 1, the default with --model or --hf-config (--batch N sizes N "
+                     "sequences)")
+    return "; ".join(parts)
 
 
 def _answer(opts: dict[str, Any]) -> None:
@@ -209,6 +241,12 @@ def _measure(cfg: Config, device: str, peak: int | None) -> Any:
     if g is not None and (g.token_types or g.embed_norm or g.pooler or not g.final_norm):
         raise _fail("--measure builds pre-norm GPT blocks; this preset's extras (BERT's "
                     "segment embedding, embedding norm, pooler, post-norm) are not in the rig")
+    from dlprep.memcalc.optimizers import OPTIMIZERS
+
+    if OPTIMIZERS[cfg.optimizer].library != "torch":
+        raise _fail(f"--optimizer {cfg.optimizer} is bitsandbytes' (CUDA kernels, not part "
+                    "of the rig): its state is counted from bitsandbytes' source, not "
+                    "measured; drop --measure")
     if device == "cpu" and peak is not None and peak > _ram() // 2:
         raise _fail(f"measuring needs about {peak:,} B, over half the memory this process may "
                     "use (the machine's, or less under ulimit -v); "
@@ -293,7 +331,7 @@ def _emit_lora(cfg: Config, o: dict[str, Any]) -> None:
     click.echo()
     click.echo(report.table(report_lora.lora_rows(shown, adapted, est)))
     _sections(est, (report.why(est), report_lora.lora_notes(shown, adapted, est, full),
-                    report.cuda_notes(est)), fit, meas)
+                    report.optimizer_note(est), report.cuda_notes(est)), fit, meas)
 
 
 def _emit_inference(cfg: Config, inf: Any, as_json: bool, note: str = "") -> None:
@@ -320,7 +358,7 @@ def _print(est: Any, fit: Any, meas: Any, sharded: Any = None) -> None:
     rng = peak_range(est.cfg) if est.peak is None and est.cfg.input_chw is None else None
     click.echo(report.table(report.rows(est, rng)))
     _sections(est, (report.why(est), below_table(est, rng), trade_text(est),
-                    report.cuda_notes(est)), fit, meas, sharded)
+                    report.optimizer_note(est), report.cuda_notes(est)), fit, meas, sharded)
 
 
 def _sections(est: Any, texts: Sequence[str], fit: Any, meas: Any,

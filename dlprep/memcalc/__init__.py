@@ -1,9 +1,11 @@
 """memcalc: the memory one training step needs, replayed tensor by tensor.
 
-``config``, ``timeline``, ``replay``, ``optim``, ``estimate``, ``trade``, ``gpus`` and
-``report`` are pure Python (no torch, numpy or textual: the estimate answers in
-milliseconds). ``measure`` (with ``rig``, the model it trains) imports torch when it runs
-and is the ground truth the estimator is tested against.
+``config``, ``timeline``, the replays under ``models/`` (``mlp``; ``gpt`` and
+``gpt_grad``, one walk for full fine-tuning and LoRA, with their helpers), ``optim``,
+``estimate``, ``trade``, ``gpus`` and the ``report`` modules are pure Python (no torch,
+numpy or textual: the estimate answers in milliseconds). ``measure`` (with ``rig`` and
+the ``*_rig`` modules under ``models/``, the torch models it trains) imports torch when
+it runs and is the ground truth the estimator is tested against.
 """
 
 from dlprep.memcalc.config import Config, ConfigError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from math import prod
 
 from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 from dlprep.numparse import parse_number, parse_whole, shown
@@ -18,6 +19,8 @@ DEVICES = ("cpu", "cuda")
 GPT_NORMS = ("layernorm", "rmsnorm")
 GPT_MLPS = ("gelu", "swiglu")
 ATTENTIONS = ("math", "sdpa")
+
+Dims = tuple[int, ...]  # a tensor's shape
 
 # Bytes per element of each storage dtype used below.
 ITEMSIZE = {"fp32": 4, "fp16": 2, "bf16": 2, "int64": 8, "bool": 1}
@@ -85,28 +88,41 @@ class GPT:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
         return list(_gpt_shapes(self))
 
-    def _shapes(self) -> tuple[int, ...]:
+    def param_dims(self) -> list[Dims]:
+        """Every parameter tensor's shape, in ``net.parameters()`` order."""
+        return list(_gpt_dims(self))
+
+    def _dims(self) -> tuple[Dims, ...]:
         d = self.d_model
-        norm = [d, d] if self.norm == "layernorm" and self.bias else [d]
-        out = [self.vocab * d]
+        norm: list[Dims] = [(d,), (d,)] if self.norm == "layernorm" and self.bias else [(d,)]
+        out: list[Dims] = [(self.vocab, d)]
         if self.max_pos:
-            out.append(self.max_pos * d)
+            out.append((self.max_pos, d))
         if self.token_types:
-            out.append(self.token_types * d)
+            out.append((self.token_types, d))
         if self.embed_norm:
             out += norm
+        first_mlp = "gate" if self.mlp == "swiglu" else "up"
         for _ in range(self.n_layer):
-            for i, (_, a, b) in enumerate(self.linears()):
-                if i in (0, 4):
+            for name, a, b in self.linears():
+                if name in ("q", first_mlp):
                     out += norm  # the pre-norm before attention and before the MLP
-                out += [a * b, b] if self.bias else [a * b]
+                out += [(b, a), (b,)] if self.bias else [(b, a)]
         if self.final_norm:
             out += norm
         if self.pooler:
-            out += [d * d, d]
+            out += [(d, d), (d,)]
         if not self.tied:
-            out.append(self.vocab * d)
+            out.append((self.vocab, d))
         return tuple(out)
+
+
+# The command-line option that sets each GPT shape field (``dlprep memcalc --n-layer``...):
+# the one list ``options.py`` reads to refuse a shape option beside --model or for an MLP.
+SHAPE_OPTIONS = {"n_layer": "n_layer", "d_model": "d_model", "n_head": "n_head",
+                 "vocab": "vocab", "n_kv_head": "n_kv_head", "d_ff": "d_ff",
+                 "positions": "max_pos", "mlp": "mlp", "untied": "tied", "no_bias": "bias",
+                 "encoder": "causal", "norm": "norm"}
 
 
 @dataclass(frozen=True)
@@ -119,17 +135,30 @@ class Adapters:
     targets: tuple[str, ...] = ("q", "v")
     nf4: bool = False
 
-    def shapes(self, g: GPT) -> list[int]:
-        """Element count of every adapter tensor in ``net.parameters()`` order: per
-        block, per targeted Linear in forward order, A then B."""
+    def dims(self, g: GPT) -> list[Dims]:
+        """Every adapter tensor's shape in ``net.parameters()`` order: per block, per
+        targeted Linear in forward order, A (r x d_in) then B (d_out x r)."""
         return [n for _ in range(g.n_layer) for name, a, b in g.linears()
-                if name in self.targets for n in (self.rank * a, b * self.rank)]
+                if name in self.targets for n in ((self.rank, a), (b, self.rank))]
+
+    def shapes(self, g: GPT) -> list[int]:
+        """Element count of every adapter tensor (``dims``)."""
+        return [numel(x) for x in self.dims(g)]
+
+
+def numel(dims: Dims) -> int:
+    return prod(dims)
+
+
+@cache
+def _gpt_dims(g: GPT) -> tuple[Dims, ...]:
+    # A preset has hundreds of tensors and every row asks: compute them once per shape.
+    return g._dims()
 
 
 @cache
 def _gpt_shapes(g: GPT) -> tuple[int, ...]:
-    # A preset has hundreds of tensors and every row asks: compute them once per shape.
-    return g._shapes()
+    return tuple(numel(x) for x in _gpt_dims(g))
 
 
 @dataclass(frozen=True)
@@ -199,18 +228,25 @@ class Config:
 
     @property
     def trained_shapes(self) -> list[int]:
+        """Element counts of ``trained_dims``."""
+        if self.gpt is not None and self.lora is None and not self.gpt.pooler:
+            return self.param_shapes  # every parameter trains: the cached counts
+        return [numel(x) for x in self.trained_dims]
+
+    @property
+    def trained_dims(self) -> list[Dims]:
         """Parameters that get a gradient, so optimiser state: all but BERT's pooler,
         which a language-model loss never reaches (torch skips params without grad);
         with LoRA, the adapters alone."""
         if self.lora is not None and self.gpt is not None:
-            return self.lora.shapes(self.gpt)
-        shapes = self.param_shapes
+            return self.lora.dims(self.gpt)
+        dims = self.param_dims
         if self.gpt is not None and self.gpt.pooler:
             d = self.gpt.d_model
-            i = len(shapes) - (1 if not self.gpt.tied else 0) - 2
-            assert shapes[i:i + 2] == [d * d, d]
-            shapes = shapes[:i] + shapes[i + 2:]
-        return shapes
+            i = len(dims) - (1 if not self.gpt.tied else 0) - 2
+            assert dims[i:i + 2] == [(d, d), (d,)]
+            dims = dims[:i] + dims[i + 2:]
+        return dims
 
     @property
     def n_params(self) -> int:
@@ -229,15 +265,22 @@ class Config:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
         if self.gpt is not None:
             return self.gpt.param_shapes()
+        return [numel(x) for x in self.param_dims]
+
+    @property
+    def param_dims(self) -> list[Dims]:
+        """Every parameter tensor's shape (``--params`` alone: one vector of that many)."""
+        if self.gpt is not None:
+            return self.gpt.param_dims()
         if self.layers is None:
-            return [self.n_params]
-        sizes: list[int] = []
+            return [(self.n_params,)]
+        dims: list[Dims] = []
         pairs = list(zip(self.layers, self.layers[1:], strict=False))
         for i, (a, b) in enumerate(pairs):
-            sizes += [a * b, b]
+            dims += [(b, a), (b,)]
             if i < len(pairs) - 1 and self.norm != "none":
-                sizes += [b, b]
-        return sizes
+                dims += [(b,), (b,)]
+        return dims
 
 
 def check(cfg: Config) -> None:
@@ -259,6 +302,10 @@ def check(cfg: Config) -> None:
         if len(cfg.layers) > MAX_DEPTH + 1:
             raise ConfigError(f"--layers gives {len(cfg.layers) - 1:,} layers; memcalc sizes "
                               f"at most {MAX_DEPTH:,}")
+    if OPTIMIZER_TABLE.get(cfg.optimizer) and OPTIMIZER_TABLE[cfg.optimizer].factored \
+            and cfg.layers is None and cfg.gpt is None:
+        raise ConfigError(f"--optimizer {cfg.optimizer} factors each matrix's second moment "
+                          "by its rows and columns: give --layers or a GPT shape, not --params")
     if cfg.params is not None and not 0 < cfg.params <= MAX_ELEMENTS:
         raise ConfigError(f"--params must be between 1 and {MAX_ELEMENTS:.0e}")
     for name, value, allowed in (

@@ -1,7 +1,9 @@
-"""The pure estimator: replay one training step of the MLP, tensor by tensor.
+"""The pure estimator: replay one training step (an MLP, a GPT, LoRA on a GPT), tensor
+by tensor.
 
-``replay`` walks forward and backward, ``optim`` the optimiser step; every rule was read
-off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)`` (see docs/memory.md).
+The family's module under ``models/`` walks forward and backward (``models.replay_of``),
+``optim`` the optimiser step; every rule was read off torch 2.13 on CPU with
+``measure(cfg, "cpu", trace=True)`` (see docs/memory.md).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models import replay_of
-from dlprep.memcalc.optim import state_tensors, step
+from dlprep.memcalc.models import backward_of, replay_of
+from dlprep.memcalc.nf4 import weight_sizes
+from dlprep.memcalc.optim import state_sizes, step
 from dlprep.memcalc.timeline import Peak, Timeline
 
 # cuBLAS + cuBLASLt workspace from the caching allocator. Version-dependent and
@@ -55,8 +58,6 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     """(weights, fp32 masters, buffers, inputs, half gradients, optimiser state) in bytes."""
     t = Timeline(0, CUDA_ROUNDING if cfg.device == "cuda" else 1)
     if cfg.lora is not None:
-        from dlprep.memcalc.lora import weight_sizes
-
         sizes = weight_sizes(cfg)
     else:
         sizes = [n * cfg.param_bytes for n in cfg.param_shapes]
@@ -64,7 +65,7 @@ def static_parts(cfg: Config) -> tuple[int, int, int, int, int, int]:
     # Master copies of what the optimiser trains (a frozen LoRA base gets none).
     kept = cfg.trained_shapes if cfg.lora is not None else cfg.param_shapes
     masters = sum(t.size(n * 4) for n in kept) if cfg.master else 0
-    state = sum(t.size(s) for n in cfg.trained_shapes for s in state_tensors(cfg, n))
+    state = sum(t.size(s) for s in state_sizes(cfg))
     buffers, inputs = replay_of(cfg).static(cfg, t) if cfg.layers or cfg.gpt else (0, 0)
     grads = sum(t.size(n * cfg.param_bytes) for n in cfg.trained_shapes) if cfg.lora \
         else weights
@@ -94,7 +95,7 @@ def estimate(cfg: Config, log: list[str] | None = None,
     family = replay_of(cfg)
     graph = family.forward(t, cfg)
     saved = t.saved_total  # the recompute's saves in backward are transient, not these
-    grad_keys = family.backward(t, cfg, graph)
+    grad_keys = backward_of(cfg)(t, cfg, graph)
     start = t.cur
     copy_keys = step(t, cfg)
     copies = sum(t.tensors[k].nbytes for k in copy_keys)

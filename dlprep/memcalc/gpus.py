@@ -11,10 +11,13 @@ from dataclasses import dataclass, replace
 
 from dlprep.memcalc.config import MAX_BATCH, Config, ConfigError
 from dlprep.memcalc.estimate import Estimate, estimate
+from dlprep.memcalc.units import human
 
 GIB = 1024**3
 MIB = 1024**2
 MODAL = "nvidia-smi totals listed in github.com/modal-labs/modal-client pull request 2797"
+# Read off nvidia-smi output (memory.total) quoted in several public logs and READMEs.
+SMI = "nvidia-smi memory.total as quoted in public run logs"
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,22 @@ CARDS = [
     Card("T4", 16, 15360, MODAL + " (ECC on: 16 GiB x 15/16)"),
     Card("A10", 24, 23028, MODAL),
     Card("L4", 24, 23034, MODAL),
-    Card("RTX3090", 24, 24576, "nvidia-smi in github.com/noonghunna/club-3090 issue 1128"),
-    Card("RTX4090", 24, 24564, "nvidia-smi in github.com/RLinf/RLinf issue 255"),
+    Card("RTX 3090", 24, 24576, "nvidia-smi in github.com/noonghunna/club-3090 issue 1128"),
+    Card("RTX 4090", 24, 24564, "nvidia-smi in github.com/RLinf/RLinf issue 255"),
+    Card("RTX 3090 Ti", 24, 24564, SMI),
+    Card("RTX A5000", 24, 24564, SMI),
     Card("A100-40GB", 40, 40960, MODAL),
     Card("L40S", 48, 46068, MODAL),
+    Card("A40", 48, 46068, SMI + " (ECC on, the data-centre default)"),
+    # The QLoRA paper's card (Dettmers et al. 2023 fine-tune 33B/65B models on one 48 GB
+    # GPU); workstation cards ship with ECC off and report 12 MiB short of 48 GiB.
+    Card("RTX A6000", 48, 49140, SMI + " (ECC off, the workstation default)"),
+    Card("RTX 6000 Ada", 48, 49140, SMI + " (ECC off)"),
     Card("A100-80GB", 80, 81920, MODAL),
     Card("H100", 80, 81559, MODAL + "; also github.com/NVIDIA/nccl issue 1264"),
 ]
 # A spec-sheet size alone ("24GB") is read as the card people most often mean by it.
-SPEC_SIZES = {16: "T4", 24: "RTX4090", 40: "A100-40GB", 48: "L40S", 80: "H100"}
+SPEC_SIZES = {16: "T4", 24: "RTX 4090", 40: "A100-40GB", 48: "L40S", 80: "H100"}
 # The CUDA context (kernels, cuBLAS handles) lives outside the caching allocator, so
 # max_memory_allocated never shows it. An assumption, NOT calibrated on a GPU yet.
 CUDA_CONTEXT = 512 * MIB
@@ -51,12 +61,6 @@ MARGIN = 0.05
 MAX_GPU = 2**50  # 1 PiB: anything larger is a typo, and would print as YiB
 UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def human(n: int) -> str:
-    from dlprep.memcalc.report import human as _human  # report imports this module
-
-    return _human(n)
 
 
 def _key(name: str) -> str:

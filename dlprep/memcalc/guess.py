@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import Estimate, estimate
+from dlprep.memcalc.units import human
 
 INPUTS = (784, 3072)
 DEPTHS = (1, 2, 3, 4)
@@ -76,8 +77,6 @@ def peak_range(cfg: Config) -> Range | None:
 
 
 def range_text(cfg: Config, r: Range) -> str:
-    from dlprep.memcalc.report import human
-
     lo, hi = r.low, r.high
     assert lo.peak is not None and hi.peak is not None and lo.cfg.layers and hi.cfg.layers
     return (f"Peak range, assuming {ASSUMPTION}: {human(lo.peak)} to {human(hi.peak)} at "
@@ -89,8 +88,6 @@ def range_text(cfg: Config, r: Range) -> str:
 
 def below_table(est: Estimate, r: Range | None = None) -> str:
     """What a count-only table says under itself: the range, or a conv map's caveat."""
-    from dlprep.memcalc.report import human
-
     cfg = est.cfg
     if est.peak is None and cfg.input_chw is not None and cfg.channels is not None:
         _, h, w = cfg.input_chw

@@ -1,13 +1,11 @@
 """LoRA and QLoRA model states (pure Python; the step itself is replayed by
-``models/gpt_lora.py``).
+the GPT walk in ``models/``, its frozen and adapted Linears in ``gpt_lora_ops``; the
+4-bit storage is sized by ``nf4.py``).
 
 LoRA (Hu et al., ICLR 2022) freezes the base weights -- no gradient, no optimiser state
 -- and trains, for each targeted Linear of d_in -> d_out, A (r x d_in) and B (d_out x r):
 r x (d_in + d_out) parameters. QLoRA (Dettmers et al., NeurIPS 2023) stores the frozen
-Linear weights in 4-bit NormalFloat, blocks of 64 with one absmax constant each; double
-quantisation stores those constants in 8 bits with one fp32 constant per 256 of them:
-4 + 8/64 + 32/(64 x 256) = 4.127 bits per weight. Embeddings, norms, biases and the head
-stay in the model's dtype.
+block Linears in 4-bit NormalFloat (``nf4.py``: 4.127 bits per weight).
 """
 
 from __future__ import annotations
@@ -16,12 +14,12 @@ from dataclasses import dataclass
 
 from dlprep.memcalc.config import LORA_TARGETS, Config, ConfigError
 from dlprep.memcalc.estimate import CUDA_ROUNDING, static_parts
+from dlprep.memcalc.nf4 import base_sizes
 from dlprep.memcalc.timeline import Timeline
 from dlprep.numparse import shown
 
 TARGETS = LORA_TARGETS
 DEFAULT_TARGETS = ("q", "v")  # PEFT's default for Llama-style models
-NF4_BLOCK, NF4_BLOCK2 = 64, 256
 
 
 @dataclass
@@ -43,12 +41,6 @@ class Lora:
                 + self.optimizer_state)
 
 
-def nf4_bytes(n: int) -> int:
-    """One weight matrix of n elements in NF4 with double-quantised block constants."""
-    blocks = -(-n // NF4_BLOCK)
-    return -(-n // 2) + blocks + 4 * -(-blocks // NF4_BLOCK2)
-
-
 def parse_targets(text: str) -> tuple[str, ...]:
     # "q,,v" and "q,q" are typos, not a request: refused rather than read as "q,v" and "q"
     names = tuple(p.strip() for p in text.lower().split(","))
@@ -60,28 +52,6 @@ def parse_targets(text: str) -> tuple[str, ...]:
     if twice:
         raise ConfigError(f"--lora-targets names {', '.join(twice)} twice; got {shown(text)}")
     return names
-
-
-def base_sizes(cfg: Config) -> list[int]:
-    """Bytes of each frozen base tensor: with NF4, each block Linear's weight is one
-    packed tensor of ``nf4_bytes`` (the quantisation state's small code tables aside)."""
-    g, lo = cfg.gpt, cfg.lora
-    assert g is not None and lo is not None
-    pb = cfg.param_bytes
-    shapes = list(cfg.param_shapes)
-    if not lo.nf4:
-        return [n * pb for n in shapes]
-    packed: list[int] = []
-    for _ in range(g.n_layer):
-        for _, a, b in g.linears():
-            shapes.remove(a * b)  # any tensor of that size: the multiset is what counts
-            packed.append(nf4_bytes(a * b))
-    return packed + [n * pb for n in shapes]
-
-
-def weight_sizes(cfg: Config) -> list[int]:
-    """The weights row: the frozen base, then the adapters in the model's dtype."""
-    return base_sizes(cfg) + [n * cfg.param_bytes for n in cfg.trained_shapes]
 
 
 def lora(cfg: Config) -> Lora:

@@ -1,18 +1,53 @@
-"""Optimiser state and step temporaries, as torch 2.13's optimisers allocate them."""
+"""Optimiser state and step temporaries, as torch 2.13's optimisers (and bitsandbytes')
+allocate them."""
 
 from __future__ import annotations
 
-from dlprep.memcalc.config import Config
-from dlprep.memcalc.optimizers import OPTIMIZERS
+from math import prod
+
+from dlprep.memcalc.config import Config, Dims
+from dlprep.memcalc.optimizers import (
+    BNB_BLOCK,
+    BNB_MIN_8BIT,
+    BNB_QMAPS,
+    OPTIMIZERS,
+)
 from dlprep.memcalc.timeline import Timeline
 
 
-def state_tensors(cfg: Config, n: int) -> list[int]:
-    """Bytes of each optimiser-state tensor kept for a parameter of ``n`` elements."""
+def state_tensors(cfg: Config, dims: Dims) -> list[int]:
+    """Bytes of each optimiser-state tensor kept for a parameter of shape ``dims``."""
     opt = OPTIMIZERS[cfg.optimizer]
+    n = prod(dims)
+    if opt.library == "bitsandbytes":
+        # Blockwise 8-bit moments with one fp32 absmax per block each, or fp32 moments
+        # (32-bit optimisers, and tensors too small to quantise); the step is a Python int.
+        if opt.state_bits == 8 and n >= BNB_MIN_8BIT:
+            blocks = -(-n // BNB_BLOCK)
+            return [n, n, 4 * blocks, 4 * blocks]
+        return [4 * n, 4 * n]
     # The scalar step counter stays a float32 CPU tensor (unless capturable/fused).
     step = [4] if opt.step_counter and cfg.device != "cuda" else []
+    if opt.factored:
+        moments = list(_factors(dims)) if len(dims) > 1 else [n]
+        return [m * cfg.state_bytes for m in moments] + step
     return [n * cfg.state_bytes for _ in opt.state] + step
+
+
+def _factors(dims: Dims) -> tuple[int, int]:
+    """Elements of Adafactor's row_var (last dim 1) and col_var (second-last dim 1)."""
+    lead = prod(dims[:-2])
+    return lead * dims[-2], lead * dims[-1]
+
+
+def state_sizes(cfg: Config) -> list[int]:
+    """Every optimiser-state tensor of the step, in bytes (bitsandbytes' quantile maps
+    once: every 8-bit tensor's state points at the same two)."""
+    sizes = [s for d in cfg.trained_dims for s in state_tensors(cfg, d)]
+    opt = OPTIMIZERS[cfg.optimizer]
+    if opt.state_bits == 8 and any(prod(d) >= BNB_MIN_8BIT for d in cfg.trained_dims):
+        sizes += [BNB_QMAPS // 2, BNB_QMAPS // 2]
+    return sizes
 
 
 def step(t: Timeline, cfg: Config) -> list[str]:
@@ -26,7 +61,15 @@ def step(t: Timeline, cfg: Config) -> list[str]:
               if cfg.master]
     for k in copies:
         t.keep_as_grad(k)
-    _update(t, cfg)
+    opt = OPTIMIZERS[cfg.optimizer]
+    if opt.library == "bitsandbytes":
+        return copies  # one fused kernel per tensor, updating weights and state in place
+    if opt.factored:
+        from dlprep.memcalc.optim_adafactor import adafactor
+
+        adafactor(t, cfg)
+    else:
+        _update(t, cfg)
     return copies
 
 

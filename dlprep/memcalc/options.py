@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlprep.memcalc.config import Config, ConfigError, parse_chw, parse_count, parse_layers
+from dlprep.memcalc.config import (
+    SHAPE_OPTIONS,
+    Config,
+    ConfigError,
+    parse_chw,
+    parse_count,
+    parse_layers,
+)
 
 
 def one_question(o: dict[str, Any]) -> None:
@@ -22,11 +29,12 @@ def one_question(o: dict[str, Any]) -> None:
 
 
 # Options only one family reads; given to the other, they would be silently ignored.
-GPT_ONLY = ("model", "n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
-            "mlp", "untied", "no_bias", "encoder", "attention", "seq")
+# (issue 24: the shape options come from config.SHAPE_OPTIONS, listed once; --norm is
+# also an MLP's.)
+PRESET_SETS = tuple(SHAPE_OPTIONS)
+GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
+            "seq")
 MLP_ONLY = ("activation", "input_chw", "channels")
-PRESET_SETS = ("n_layer", "d_model", "n_head", "vocab", "n_kv_head", "d_ff", "positions",
-               "mlp", "untied", "no_bias", "encoder", "norm")
 NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
 
 
@@ -62,17 +70,55 @@ def refuse_ignored(o: dict[str, Any], arch: str) -> None:
                               "backward and no optimiser")
 
 
+# --- issue 24: a given 0 that would silently mean something else ---------------------
+ZERO_MEANS = {"lora_rank": "full fine-tuning, not LoRA: drop --lora-rank",
+              "d_ff": "4 x --d-model, the default: give a width or drop --d-ff"}
+
+
+def refuse_zero(o: dict[str, Any]) -> None:
+    """``--lora-rank 0`` and ``--d-ff 0`` are the options' internal "unset": typed by
+    the user they would run another question than the one asked."""
+    given = o.get("_given", set())
+    for key, means in ZERO_MEANS.items():
+        if key in given and o[key] == 0:
+            raise ConfigError(f"{_flag(key)} 0 would mean {means}")
+
+
+def hf_model(o: dict[str, Any]) -> Any:
+    """``--hf-config FILE`` read like a ``--model`` preset (None without it)."""
+    if o.get("hf_config") is None:
+        return None
+    if o["model"] is not None:
+        raise ConfigError("give --model or --hf-config, not both")
+    wrong = [k for k in PRESET_SETS if k in o.get("_given", set())]
+    if wrong:
+        raise ConfigError(f"--hf-config {o['hf_config']} sets the shape: drop "
+                          f"{_flag(wrong[0])}")
+    from dlprep.memcalc.hf_config import read
+
+    return read(o["hf_config"])
+# --- end issue 24 ---------------------------------------------------------------------
+
+
 def config_from(o: dict[str, Any]) -> Config:
     from dlprep.memcalc.config import GPT
 
+    refuse_zero(o)
     device, foreach = o["device"], o["foreach"]
     shape_opts = ("n_layer", "d_model", "n_head", "vocab")
     given = [k for k in shape_opts if o[k] is not None]
-    arch = o["arch"] or ("gpt" if o["model"] is not None or given else "mlp")
+    named = o["model"] is not None or o.get("hf_config") is not None  # issue 24
+    arch = o["arch"] or ("gpt" if named or given else "mlp")
     refuse_ignored(o, arch)
+    hf = hf_model(o) if arch == "gpt" else None
+    dtype = o["dtype"]
+    if hf is not None and hf.dtype and "dtype" not in o.get("_given", set()):
+        dtype = hf.dtype  # the checkpoint's torch_dtype, unless --dtype says otherwise
     common: dict[str, Any] = dict(
-        batch=parse_count(o["batch"], "--batch"), optimizer=o["optimizer"],
-        foreach=device == "cuda" if foreach is None else foreach, dtype=o["dtype"],
+        # issue 24: a bare --model answers for one sequence (the note says so), not 32.
+        batch=parse_count(o["batch"] or ("1" if named else "32"), "--batch"),
+        optimizer=o["optimizer"],
+        foreach=device == "cuda" if foreach is None else foreach, dtype=dtype,
         weight_decay=o["weight_decay"], device="cuda" if device == "cuda" else "cpu",
         checkpointing=o["checkpointing"])
     if arch == "mlp":
@@ -94,7 +140,9 @@ def config_from(o: dict[str, Any]) -> Config:
         if o[flag]:
             raise ConfigError(f"--{flag.replace('_chw', '')} is for MLPs; a GPT is sized "
                               "from its shape")
-    if o["model"] is not None:
+    if hf is not None:
+        shape, default_seq = hf.shape, hf.context
+    elif o["model"] is not None:
         if given:
             raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
                               "--vocab")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 
 from dlprep.memcalc.config import GPT, ConfigError
 from dlprep.paths import memcalc_presets_path
 
-SHAPE_FIELDS = ("n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "vocab", "max_pos",
-                "norm", "mlp", "tied", "bias", "causal", "token_types", "embed_norm", "pooler",
-                "final_norm")
+SHAPE_FIELDS = tuple(f.name for f in fields(GPT))  # a preset's entry may set any of them
 
 
 @dataclass(frozen=True)

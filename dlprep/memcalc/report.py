@@ -6,11 +6,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from dlprep.memcalc.config import MAX_BATCH
+from dlprep.memcalc.config import MAX_BATCH, Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.guess import Range
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
+from dlprep.memcalc.units import human
 
 WIDTH = 80
 
@@ -21,20 +22,6 @@ class Row:
     bytes: int | None
     formula: str
     short: str = ""  # what the table prints when the formula would wrap (JSON: formula)
-
-
-def human(n: int | None, digits: int = 3) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-    top = 10**digits - 0.5
-    for unit in units:
-        # From 999.5 on, 3 digits would print "1e+03": the next unit reads better.
-        if abs(size) < (1024 if unit == "B" else top) or unit == units[-1]:
-            return f"{n} B" if unit == "B" else f"{size:.{digits}g} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
@@ -199,7 +186,7 @@ def heading(est: Estimate) -> str:
         extras.append(f"dropout {cfg.dropout:g}")
     if cfg.checkpointing:
         extras.append("checkpointed blocks")
-    opt = cfg.optimizer + ("" if cfg.foreach else " (per-tensor)")
+    opt = optimizer_name(cfg)
     line = (f"{what}, batch {cfg.batch:,}, {', '.join([*extras, cfg.loss, opt, cfg.dtype])}, "
             f"{cfg.device} rules")
     return wrap(line)
@@ -214,7 +201,7 @@ def gpt_heading(est: Estimate) -> str:
     line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
             f"({cfg.n_params:,} params), batch {cfg.batch:,} x seq {cfg.seq}, {g.norm}, "
             f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
-            f"{cfg.optimizer}{'' if cfg.foreach else ' (per-tensor)'}, {cfg.dtype}"
+            f"{optimizer_name(cfg)}, {cfg.dtype}"
             f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
     return wrap(line)
 
@@ -222,6 +209,18 @@ def gpt_heading(est: Estimate) -> str:
 def wrap(text: str) -> str:
     # Never split "per-tensor" or "bf16-master" across lines.
     return "\n".join(textwrap.wrap(text, WIDTH, break_on_hyphens=False))
+
+
+def optimizer_name(cfg: Config) -> str:
+    """``adam`` or ``adam (per-tensor)``; bitsandbytes' kernels have no such choice."""
+    per_tensor = not cfg.foreach and OPTIMIZERS[cfg.optimizer].library == "torch"
+    return cfg.optimizer + (" (per-tensor)" if per_tensor else "")
+
+
+def optimizer_note(est: Estimate) -> str:
+    """What the chosen optimiser keeps and how it was counted (the table's one entry)."""
+    note = OPTIMIZERS[est.cfg.optimizer].note
+    return f"{note}." if note else ""
 
 
 def cuda_notes(est: Estimate) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from dlprep.memcalc.estimate import CUBLAS_WORKSPACE, Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
-from dlprep.memcalc.report import rows, why
+from dlprep.memcalc.report import optimizer_note, rows, why
 from dlprep.memcalc.trade import trade
 from dlprep.memcalc.zero import Sharded
 
@@ -28,6 +28,7 @@ def to_json(est: Estimate, fit: Fit | None = None, meas: Any = None) -> dict[str
         "peak_phase": est.at_peak.phase if est.at_peak else None,
         "phase_peaks": est.phase_peaks,
         "why": why(est) or None,
+        "optimizer_note": optimizer_note(est) or None,
     }
     r = None
     if est.peak is None and cfg.input_chw is None:

@@ -1,6 +1,6 @@
-"""Tables and JSON for LoRA and QLoRA (pure Python): the replayed step of
-``models/gpt_lora.py``, its model states from ``lora.py``, and full fine-tuning's peak
-beside it."""
+"""Tables and JSON for LoRA and QLoRA (pure Python): the replayed step (the GPT walk
+with frozen and adapted Linears), its model states from ``lora.py``, and full
+fine-tuning's peak beside it."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ NF4_MODELLED = ("bitsandbytes' MatMul4Bit dequantises each 4-bit weight into a d
                 "for the input gradient; PEFT clones each adapted 4-bit output before "
                 "adding the adapter's")
 NF4_NOT_MODELLED = ("the quantisation state's small code tables, bitsandbytes' CUDA kernel "
-                    "workspaces, its batch-1 inference kernel, paged optimisers")
+                    "workspaces, its batch-1 inference kernel (paged optimisers: --optimizer "
+                    "paged_adamw)")
 
 
 def lora_rows(cfg: Config, lo: Lora, est: Estimate) -> list[Row]:

@@ -21,9 +21,12 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
     e = inf.element
     return [
         Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
+        *([Row("buffers", inf.buffers, f"causal mask, bool: {g.n_layer} x seq^2 x 1 B")]
+          if inf.buffers else []),
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
             f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",
-            f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B"),
+            f"2 x {g.n_layer} x {g.kv_heads} x {g.head_dim} x {cfg.seq} x {cfg.batch} x {e} B")
+        if g.causal else Row("KV cache", 0, "none: an encoder reads its input in one pass"),
         Row("activations", inf.activations, "no-grad forward's peak"),
         *([Row("cuBLAS workspace", inf.workspace, "assumed, not calibrated on a GPU")]
           if inf.workspace else []),
@@ -37,11 +40,14 @@ def inference_text(cfg: Config, inf: Inference) -> str:
     head = wrap(f"Inference: {g.n_layer}-layer GPT ({cfg.n_params:,} params), batch "
                 f"{cfg.batch:,} x seq {cfg.seq}, {cfg.dtype}, {cfg.attention} attention, "
                 f"{cfg.device} rules")
+    cache = ("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
+             "dim x seq x batch x bytes." if g.causal else "An encoder attends both ways "
+             "over its whole input in one forward and generates nothing token by token: "
+             "it keeps no KV cache.")
     gqa = (f" Grouped-query attention keeps {g.kv_heads} of {g.n_head} heads' K/V: "
-           f"{g.n_head // g.kv_heads}x less cache than multi-head.") if g.kv_heads != g.n_head \
-        else ""
-    notes = wrap("The KV cache is exact arithmetic: 2 (K and V) x layers x KV heads x head "
-                 "dim x seq x batch x bytes. The activation row replays the training "
+           f"{g.n_head // g.kv_heads}x less cache than multi-head."
+           if g.kv_heads != g.n_head and g.causal else "")
+    notes = wrap(cache + " The activation row replays the training "
                  "forward without autograd over the whole prompt (a prefill scoring every "
                  "position); on CPU it equals a real no-grad forward to the byte. CUDA "
                  "rules round every tensor up to 512 B and add an assumed cuBLAS "
@@ -54,7 +60,7 @@ def inference_json(cfg: Config, inf: Inference) -> dict[str, Any]:
                        "dtype": cfg.dtype, "device": cfg.device},
             "rows": [{"name": r.name, "bytes": r.bytes, "formula": r.formula}
                      for r in inference_rows(cfg, inf)],
-            "weights": inf.weights, "kv_cache": inf.kv_cache,
+            "weights": inf.weights, "buffers": inf.buffers, "kv_cache": inf.kv_cache,
             "activations": inf.activations, "cublas_workspace": inf.workspace,
             "peak": inf.peak}
 

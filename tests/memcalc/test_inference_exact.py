@@ -1,4 +1,5 @@
-"""--inference's activation row equals a real no-grad forward on CPU, to the byte.
+"""--inference's activation and buffer rows equal a real no-grad forward on CPU, to the
+byte.
 
 The row replays the training forward without autograd (issue 12, item 3); here the
 rig's model runs under ``torch.no_grad()`` while a ``TorchDispatchMode`` tracks every
@@ -30,7 +31,8 @@ BLOCKS = [  # (norm, mlp, tied, bias, max_pos, causal)
 ]
 
 
-def no_grad_peak(cfg: Config) -> int:
+def no_grad_peak(cfg: Config) -> tuple[int, int]:
+    """(the forward's transient peak, the bytes of the model's buffers)."""
     from torch.utils._python_dispatch import TorchDispatchMode
     from torch.utils._pytree import tree_flatten
 
@@ -59,7 +61,7 @@ def no_grad_peak(cfg: Config) -> int:
     with torch.no_grad(), Tracker():
         logits = rig.net(rig.X)
     assert logits.shape == (cfg.batch * cfg.seq, cfg.gpt.vocab if cfg.gpt else 0)
-    return state["peak"]
+    return state["peak"], sum(b.untyped_storage().nbytes() for b in rig.net.buffers())
 
 
 def test_inference_activations_equal_a_no_grad_forward() -> None:
@@ -70,7 +72,8 @@ def test_inference_activations_equal_a_no_grad_forward() -> None:
         g = GPT(n_layer=L, d_model=d, n_head=H, n_kv_head=KV, vocab=V, max_pos=pos,
                 norm=norm, mlp=mlp, tied=tied, bias=bias, causal=causal)
         cfg = Config(batch=3, seq=T, gpt=g, dtype=dtype, attention=attention)
-        want, got = no_grad_peak(cfg), inference(cfg).activations
-        if want != got:
-            misses.append(f"{cfg}: estimated {got}, measured {want}")
+        (want, buffers), inf = no_grad_peak(cfg), inference(cfg)
+        if (want, buffers) != (inf.activations, inf.buffers):
+            misses.append(f"{cfg}: estimated {inf.activations} + buffers {inf.buffers}, "
+                          f"measured {want} + buffers {buffers}")
     assert not misses, "\n".join(misses[:5])

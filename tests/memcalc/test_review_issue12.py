@@ -276,5 +276,5 @@ def test_a_presets_caveat_comes_with_every_answer_about_it(run, flat) -> None:
         assert code == 0 and "sliding-window attention (4,096) is not modelled" in flat(out)
     data = json.loads(run(*args, "--inference", "--json")[1])
     assert "sliding-window" in data["model_note"]
-    code, out, _ = run("--model", "llama-3-8b", "--seq", "16")
+    code, out, _ = run("--model", "llama-3-8b", "--seq", "16", "--batch", "1")
     assert "Note on" not in out

@@ -1,4 +1,7 @@
-"""The GPT family: forward and backward of ``gpt_rig``'s model replayed tensor by tensor.
+"""The GPT family's forward, replayed tensor by tensor: full fine-tuning (``gpt_rig``'s
+model) and LoRA/QLoRA (``gpt_lora_rig``'s) are one walk in which each Linear has a
+policy (``Sizes.policy``: trained, frozen, adapter; the frozen base of QLoRA is 4-bit)
+that owns its forward and backward bytes (``gpt_ops.linear``, ``gpt_lora_ops.linear``).
 
 Every event below was read off torch 2.13 on CPU with ``measure(cfg, "cpu", trace=True)``
 (docs/memory.md, "Transformers"). ``N`` is one ``B x T x d`` activation; attention
@@ -9,10 +12,20 @@ summed out of place: a new tensor, both inputs freed.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from dlprep.memcalc.config import Config
-from dlprep.memcalc.models.gpt_ops import Graph, Sizes, embed, linear, loss, norm_fwd, shape
+from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
+from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
+from dlprep.memcalc.models.gpt_ops import (
+    Sizes,
+    embed,
+    linear,
+    loss,
+    norm_fwd,
+    shape,
+)
+from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin, Stop
 from dlprep.memcalc.timeline import Timeline
 
 
@@ -23,37 +36,39 @@ def static(cfg: Config, t: Timeline) -> tuple[int, int]:
     return mask * g.n_layer, 2 * t.size(cfg.batch * cfg.seq * 8)
 
 
+def sizes(cfg: Config) -> Sizes:
+    """Full fine-tuning (every Linear trained) or LoRA (a frozen base, adapters)."""
+    return LoraSizes(cfg) if cfg.lora is not None else Sizes(cfg)
+
+
 def forward(t: Timeline, cfg: Config) -> Graph:
-    z = Sizes(cfg)
+    z = sizes(cfg)
     g = z.g
     t.start("forward")
     gr = Graph()
     x = embed(t, z)
+    rg = z.train  # a frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
-        L: dict[str, Any] = {"in": x}
+        L = Layer(x, rg)
         if cfg.checkpointing:
             # checkpoint() keeps the block input; inside, its hooks swap every saved
             # tensor for an empty holder: each tensor dies when Python lets go of it.
             t.save(x)
             mode, t.no_grad = t.no_grad, True
-            out = _block(t, z, cfg, gr, x, L, i, stop=False)
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
             t.no_grad = mode
         else:
-            out = _block(t, z, cfg, gr, x, L, i, stop=False)
-        assert out is not None
+            out, out_rg = block(t, z, gr.cache, x, rg, L, i)
         t.drop(x)  # the caller's reference to the block input goes when the block returns
-        x = out
+        x, rg = out, out_rg
         gr.layers.append(L)
         gr.per_block = t.saved_total - before
+    h, gr.keys["final"] = x, []
     if g.final_norm:
-        h, final = norm_fwd(t, z, x, "final norm")
-        gr.keys["final"] = final
+        h, gr.keys["final"] = norm_fwd(t, z, x, "final norm", rg, train=z.train)
         t.drop(x)
-    else:
-        h = x
-    logits, gr.keys["head"] = linear(t, z, gr, h, g.d_model, g.vocab, "output head",
-                                     cast=True, bias=False)
+    logits = _head(t, z, gr, h)
     t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
         return gr
@@ -61,77 +76,130 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     return gr
 
 
-def _block(t: Timeline, z: Sizes, cfg: Config, gr: Graph, x: str, L: dict[str, Any],
-           i: int, stop: bool) -> str | None:
-    """One pre-norm block. ``stop``: checkpoint's recompute in backward, which ends at
-    the block's last saved tensor (the down projection's input) and makes no output."""
+def _head(t: Timeline, z: Sizes, gr: Graph, h: str) -> str:
+    """The output head (tied or not): trained, or frozen, when its input gradient needs
+    only its weight (resident, or under autocast a half cast kept for backward)."""
+    g = z.g
+    if z.train:
+        logits, gr.keys["head"] = linear(t, z, gr.cache, h, g.d_model, g.vocab,
+                                         "output head", cast=True, bias=False)
+        return logits
+    head = gr.keys["head"] = Lin(h, g.d_model, z.V, "frozen", cast=z.amp)
+    if z.amp:
+        w = head.w = t.alloc(z.V * g.d_model * 2, "output head weight cast")
+        t.save(w)
+        xc = t.alloc(z.bt * g.d_model * 2, "output head input cast")
+    logits = t.alloc(z.bt * z.V * z.e, "output head output")
+    if z.amp:
+        t.drop(xc)
+        t.drop(w)
+    return logits
+
+
+def _linears(t: Timeline, z: Sizes, cache: list[str]) -> LinearFwd:
+    """Each block Linear's forward, by its policy (``Sizes.policy``)."""
+
+    def run(x: str, rg: bool, a: int, b: int, name: str, cast: bool,
+            stop: bool = False) -> tuple[str, bool, Lin]:
+        if z.policy(name.rsplit(" ", 1)[-1]) == "trained":
+            out, rec = linear(t, z, cache, x, a, b, name, cast=cast, stop=stop)
+            return out, True, rec
+        assert isinstance(z, LoraSizes)
+        return lora_linear(t, z, cache, x, rg, a, b, name, cast=cast, stop=stop)
+
+    return run
+
+
+def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i: int,
+          stop: bool = False) -> tuple[str, bool]:
+    """One pre-norm block: (output, whether it requires grad). ``stop``: checkpoint's
+    recompute, which raises ``Stop`` once the block's last saved tensor is saved again
+    (the down projection's input or weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    h, L["norm1"] = norm_fwd(t, z, x, f"{n} norm 1")
-    o = _attention(t, z, cfg, gr, h, L, n)
+    lin = _linears(t, z, cache)
+    h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1", rg, train=z.train)
+    o, o_rg, drops = attention(t, z, lin, h, rg, L, n)
     t.drop(h)
+    for k in drops:
+        t.drop(k)
     r = t.alloc(z.N, f"{n} residual after attention")
     t.drop(o)
-    h, L["norm2"] = norm_fwd(t, z, r, f"{n} norm 2")
-    y = _mlp(t, z, gr, h, L, n, stop)
-    t.drop(h)
-    if y is None:
-        t.drop(r)
-        return None
+    r_rg = L.r_rg = rg or o_rg
+    h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
+    y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
+    t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
     t.drop(y)
     t.drop(r)
-    return out
+    return out, r_rg or y_rg
 
 
-def _attention(t: Timeline, z: Sizes, cfg: Config, gr: Graph, h: str, L: dict[str, Any],
-               n: str) -> str:
+# A Linear's forward as a walk calls it: (x, x requires grad, d_in, d_out, label, cast the
+# fp32 input under autocast[, stop]) -> (output, output requires grad, its record).
+LinearFwd = Callable[..., tuple[str, bool, Lin]]
+
+
+def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
+              n: str) -> tuple[str, bool, list[str]]:
+    """q/k/v, attention and the output projection, for every Linear policy: (o's output,
+    whether it requires grad, the locals Python drops after ``h``). Each save depends on
+    which of q/k/v requires grad (all of them unless a LoRA base is frozen upstream);
+    matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``)."""
     g = z.g
     gqa = g.kv_heads != g.n_head
     kvd = g.kv_heads * g.head_dim
-    q, L["q"] = linear(t, z, gr, h, g.d_model, g.d_model, f"{n} q", cast=True)
-    k, L["k"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} k", cast=True)
-    v, L["v"] = linear(t, z, gr, h, g.d_model, kvd, f"{n} v", cast=True)
-    if gqa:  # expand + reshape copies each K/V head to the heads that share it
+    d = g.d_model
+    q, q_rg, L.q = lin(h, rg, d, d, f"{n} q", True)
+    k, k_rg, L.k = lin(h, rg, d, kvd, f"{n} k", True)
+    v, v_rg, L.v = lin(h, rg, d, kvd, f"{n} v", True)
+    if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
         vr = t.alloc(z.NL, f"{n} v repeated for grouped-query heads")
         t.drop(v)
         k, v = kr, vr
-    if cfg.attention == "sdpa":
+    L.qkv_rg = (q_rg, k_rg, v_rg)
+    any_rg = q_rg or k_rg or v_rg
+    if z.sdpa:
         out = t.alloc(z.NL, f"{n} attention output")
         lse = t.alloc(z.B * g.n_head * z.T * 4, f"{n} attention logsumexp")
-        for key in (q, k, v, out, lse):
-            t.save(key)
+        if any_rg:
+            for key in (q, k, v, out, lse):
+                t.save(key)
         t.drop(lse)  # an internal output: only autograd keeps it
-        L["attn"] = [q, k, v, out, lse]
-        o, L["o"] = linear(t, z, gr, out, g.d_model, g.d_model, f"{n} attention projection",
-                           cast=False)
-        for key in (out, q, k, v):
-            t.drop(key)
-        return o
-    qc = t.alloc(z.NL, f"{n} q copied for matmul")
-    kc = k if gqa else t.alloc(z.NL, f"{n} k transposed copy for matmul")
-    t.save(qc)
-    t.save(kc)
+        L.attn = [q, k, v, out, lse]
+        o, o_rg, L.o = lin(out, any_rg, d, d, f"{n} o", False)
+        return o, o_rg, [q, k, v, out]
+    qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
+    kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
+    if k_rg:
+        t.save(qc)
+    if q_rg:
+        t.save(kc)
     scores = t.alloc(z.S, f"{n} scores q @ k^T")
-    t.drop(qc)  # matmul's copies: only autograd keeps them
-    if not gqa:
+    if qc != q:  # matmul's copies: only autograd keeps them
+        t.drop(qc)
+    if kc != k:
         t.drop(kc)
+    s_rg = q_rg or k_rg
     p = softmax(t, z, scores, n)
-    vc = v if gqa else t.alloc(z.NL, f"{n} v copied for matmul")
-    for key in (p, p, vc):
-        t.save(key)
+    if s_rg:
+        t.save(p)
+    vc = v if gqa or not z.copies else t.alloc(z.NL, f"{n} v copied for matmul")
+    if v_rg:
+        t.save(p)
+    if s_rg:
+        t.save(vc)
     y = t.alloc(z.NL, f"{n} attention output")
-    if not gqa:
+    if vc != v:
         t.drop(vc)
-    c = t.alloc(z.NL, f"{n} heads merged")
-    o, L["o"] = linear(t, z, gr, c, g.d_model, g.d_model, f"{n} attention projection",
-                       cast=False)
-    t.drop(c)
-    for key in (q, k, v, y, p):
-        t.drop(key)
-    L["attn"] = [qc, kc, p, vc]
-    return o
+    y_rg = s_rg or v_rg
+    c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
+    o, o_rg, L.o = lin(c, y_rg, d, d, f"{n} o", False)
+    if c != y:
+        t.drop(c)
+    L.attn = [qc, kc, p, vc]
+    return o, o_rg, [q, k, v, p, y]
 
 
 def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
@@ -148,46 +216,64 @@ def softmax(t: Timeline, z: Sizes, scores: str, n: str) -> str:
     return p
 
 
-def _mlp(t: Timeline, z: Sizes, gr: Graph, h: str, L: dict[str, Any], n: str,
-         stop: bool = False) -> str | None:
+def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: str,
+         stop: bool) -> tuple[str, bool]:
     """``down(gelu(up(h)))`` or ``down(silu(gate(h)) * up(h))``; temporaries die as
     Python lets go of them (kept only if autograd saved them)."""
     g = z.g
     if g.mlp == "gelu":
-        u, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        u, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        if u_rg:  # GELU saves its input before it runs
+            t.save(u)
+        L.act, L.a_rg = [u], u_rg
+        _stop_before_down(z, stop, u_rg)
         a = t.alloc(z.F, f"{n} GELU")
-        t.save(u)
         t.drop(u)
-        L["act"] = [u]
     else:
-        gate, L["gate"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP gate", cast=True)
+        gate, g_rg, L.gate = lin(h, rg, g.d_model, g.ff, f"{n} gate", True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
-        t.save(gate)
+        if g_rg:
+            t.save(gate)
         t.drop(gate)
-        up, L["up"] = linear(t, z, gr, h, g.d_model, g.ff, f"{n} MLP up", cast=True)
+        up, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        if u_rg:
+            t.save(act)
+        if g_rg:
+            t.save(up)
+        L.act, L.gu_rg, L.a_rg = [gate, act, up], (g_rg, u_rg), g_rg or u_rg
+        _stop_before_down(z, stop, g_rg or u_rg)
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
-        for key in (act, up):
-            t.save(key)
-            t.drop(key)
-        L["act"] = [gate, act, up]
-    if stop:  # the recompute stops once the down projection's last input is saved
-        w = None
-        if z.amp:  # autocast casts the bias and weight before the matmul could run
-            if g.bias:
-                gr.cache.append(t.alloc(g.d_model * 2, f"{n} MLP down bias cast"))
-            w = t.alloc(g.ff * g.d_model * 2, f"{n} MLP down weight cast")
-            gr.cache.append(w)
-            t.save(w)
-        t.save(a)
-        t.drop(a)
-        L["down"] = dict(L["down"], **{"in": a, "w": w})
-        return None
-    d, L["down"] = linear(t, z, gr, a, g.ff, g.d_model, f"{n} MLP down", cast=False)
+        t.drop(act)
+        t.drop(up)
+    y, y_rg, L.down = lin(a, L.a_rg, g.ff, g.d_model, f"{n} down", False, stop=stop)
     t.drop(a)
-    return d
+    return y, y_rg
 
 
-def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
-    from dlprep.memcalc.models.gpt_grad import backward as run
+def _stop_before_down(z: Sizes, stop: bool, a_rg: bool) -> None:
+    """A frozen down projection whose input needs no gradient, or a frozen 4-bit one
+    (bitsandbytes keeps its weight on the Function's context, which checkpoint's hooks do
+    not see), saves nothing: the recompute ends at the activation."""
+    if stop and z.policy("down") == "frozen" and (z.nf4 or not a_rg):
+        raise Stop(None)
 
-    return run(t, cfg, gr)
+
+def recompute(t: Timeline, z: Sizes, L: Layer, i: int) -> None:
+    """Checkpoint's recompute at the block's first unpack: rerun it from the kept input,
+    saving this time, until its last save; then everything only Python held (the
+    recompute's own autocast casts too) dies."""
+    first = t._n
+    try:
+        block(t, z, [], L.inp, L.in_rg, L, i, stop=True)
+    except Stop as end:
+        if end.args[0] is not None:
+            L.down = end.args[0]
+    made = []  # keys are numbered in creation order, and so is the dict: look at its end
+    for key in reversed(t.tensors):
+        if int(key.split(":", 1)[0]) <= first:
+            break
+        made.append(key)
+    for key in reversed(made):
+        tensor = t.tensors[key]
+        for _ in range(tensor.refs - tensor.saves):
+            t.drop(key)

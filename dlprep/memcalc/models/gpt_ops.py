@@ -1,22 +1,12 @@
-"""Shared pieces of the GPT replay: sizes, the graph record, Linear and norm forward and
-backward, tensor by tensor as torch 2.13 on CPU allocates and frees them."""
+"""Pieces of the GPT walk: sizes, the trained Linear policy's forward and backward, norms,
+embedding and loss, tensor by tensor as torch 2.13 on CPU allocates and frees them
+(the records they fill are in ``gpt_state``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from dlprep.memcalc.config import GPT, Config
+from dlprep.memcalc.models.gpt_state import Graph, Lin, Stop
 from dlprep.memcalc.timeline import Timeline
-
-
-@dataclass
-class Graph:
-    layers: list[dict[str, Any]] = field(default_factory=list)
-    keys: dict[str, Any] = field(default_factory=dict)
-    cache: list[str] = field(default_factory=list)  # autocast's casts, freed when it exits
-    recomputed: dict[int, int] = field(default_factory=dict)  # bytes saved again, per block
-    per_block: int = 0  # bytes one block saves for backward
 
 
 def shape(cfg: Config) -> GPT:
@@ -45,6 +35,19 @@ class Sizes:
         self.S = self.B * g.n_head * self.T * self.T * self.e
         self.stat = self.bt * (2 if cfg.half else 4)
         self.V = g.vocab
+        self.sdpa = cfg.attention == "sdpa"
+        # matmul reshapes (B, H, T, hd) to (B*H, T, hd): a view unless all three exceed 1
+        self.copies = self.B > 1 and g.n_head > 1 and self.T > 1
+        # (B, H, T, d_h) transposed back to (B, T, H * d_h): a copy unless H, T or d_h is 1
+        self.merge_copy = g.n_head > 1 and self.T > 1 and g.head_dim > 1
+        self.kv_copy = g.kv_heads > 1 and self.T > 1 and g.head_dim > 1
+        # Full fine-tuning: every Linear, norm and embedding trains (LoraSizes: none does).
+        self.train = True
+        self.nf4 = False
+
+    def policy(self, name: str) -> str:
+        """The policy of the block Linear called ``name`` (q, k, v, o, gate, up, down)."""
+        return "trained"
 
 
 def embed(t: Timeline, z: Sizes) -> str:
@@ -229,30 +232,34 @@ def add_grads(t: Timeline, a: str, b: str, nbytes: int, label: str) -> str:
     return out
 
 
-def linear(t: Timeline, z: Sizes, gr: Graph, x: str, a: int, b: int, name: str,
-           cast: bool, bias: bool | None = None) -> tuple[str, dict[str, Any]]:
-    """``x @ W.T + b``: (output, what its backward needs). Under autocast the bias and
-    weight are cast to half (kept in autocast's cache) and so is an fp32 input
-    (``cast``); the half input and weight copies are what it saves."""
+def linear(t: Timeline, z: Sizes, cache: list[str], x: str, a: int, b: int, name: str,
+           cast: bool, bias: bool | None = None, stop: bool = False) -> tuple[str, Lin]:
+    """A trained ``x @ W.T + b``: (output, what its backward needs). Under autocast the
+    bias and weight are cast to half (kept in autocast's ``cache``) and so is an fp32
+    input (``cast``); the half input and weight copies are what it saves. ``stop``:
+    checkpoint's recompute ends once this Linear's input is saved (``Stop``)."""
     bias = z.g.bias if bias is None else bias
-    rec: dict[str, Any] = {"in": x, "w": None, "cast": False, "a": a, "b": b, "bias": bias}
+    rec = Lin(x, a, b, bias=bias)
     if z.amp:
         if bias:
-            gr.cache.append(t.alloc(b * 2, f"{name} bias cast"))
+            cache.append(t.alloc(b * 2, f"{name} bias cast"))
         w = t.alloc(a * b * 2, f"{name} weight cast")
-        gr.cache.append(w)
+        cache.append(w)
         if cast:
-            rec.update({"in": t.alloc(z.bt * a * 2, f"{name} input cast"), "cast": True})
-        rec["w"] = w
+            rec.x, rec.cast = t.alloc(z.bt * a * 2, f"{name} input cast"), True
+        rec.w = w
         t.save(w)
+    if stop:  # autocast's casts come before the matmul could run; then the input's save
+        t.save(rec.x)
+        raise Stop(rec)
     out = t.alloc(z.bt * b * z.e, f"{name} output")
-    t.save(rec["in"])
-    if rec["cast"]:
-        t.drop(rec["in"])
+    t.save(rec.x)
+    if rec.cast:
+        t.drop(rec.x)
     return out, rec
 
 
-def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
+def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: Lin, name: str,
                grads: list[str] | None, acc: str | None = None,
                recomputed: bool = False) -> tuple[str, str]:
     """(input grad, weight grad). addmm: input, weight, bias grads; mm (no bias): weight
@@ -260,10 +267,10 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
     (where it meets ``acc``, a gradient already waiting for the same input), then the
     weight's and the bias's, which become ``.grad``. ``grads`` None: the weight grad is
     not a ``.grad`` yet (a tied embedding sums it later)."""
-    a, b, bias = rec["a"], rec["b"], rec["bias"]
+    a, b, bias = rec.a, rec.b, rec.bias
     wb = 2 if z.amp else z.pb
     gb = None
-    saved = [k for k in (rec["in"], rec["w"]) if k is not None]
+    saved = [k for k in (rec.x, rec.w) if k is not None]
     if bias:
         new = t.alloc(z.bt * a * z.e, f"{name} input grad")
         gw = t.alloc(a * b * wb, f"{name} weight grad")
@@ -278,7 +285,7 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
     t.drop(grad)
     for k in saved:
         t.release(k)
-    if rec["cast"]:
+    if rec.cast:
         n32 = t.alloc(z.bt * a * 4, f"{name} input grad to float32")
         t.drop(new)
         new = n32
@@ -292,7 +299,7 @@ def linear_bwd(t: Timeline, z: Sizes, grad: str, rec: dict[str, Any], name: str,
             b32 = t.alloc(b * 4, f"{name} bias grad to float32")
             t.drop(gb)
             gb = b32
-    for k in (gw, gb):
-        if k is not None and (grads is not None or k is gb):
-            keep(t, grads if grads is not None else [], k)
+    for made in (gw, gb):
+        if made is not None and (grads is not None or made is gb):
+            keep(t, grads if grads is not None else [], made)
     return new, gw
