@@ -127,6 +127,11 @@ def statements(n: dict) -> list[Statement]:
             f"{n['num_steps']}스텝 후 {r['stuck']:.0%}가 됐습니다.")
     per_layer = ", ".join(f"{s:.0%}" for s in r["stuck_per_layer"])
     diff = r["stuck"] - k["stuck"]
+    leaky = (f"Leaky ReLU has {k['stuck']:.0%} stuck at or below 0 ({k['stuck_at_init']:.0%} at "
+             f"init)", f"Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀(초기 "
+             f"{k['stuck_at_init']:.0%})")
+    slope = ("they still pass signal and gradient through the 0.01 slope.",
+             "갇힌 유닛도 기울기 0.01로 신호와 기울기를 전달합니다.")
     ra, ka, chance = r["val_accuracy"], k["val_accuracy"], n["chance"]
     some = learned(ra, chance) or learned(ka, chance)
     return [
@@ -145,21 +150,12 @@ def statements(n: dict) -> list[Statement]:
         Statement("relu-alive", f"A stuck ReLU unit is dead (output 0, gradient 0), leaving "
                   f"{alive} of {n['units']} at work.", f"갇힌 ReLU 유닛은 죽은 것(출력 0, "
                   f"기울기 0)이라 {n['units']}개 중 {alive}개만 일합니다.", not dead),
-        Statement("leaky-fewer", f"Leaky ReLU has {k['stuck']:.0%} stuck ({k['stuck_at_init']:.0%} "
-                  f"at init), fewer than ReLU's, and they still pass signal and gradient "
-                  f"through the 0.01 slope.", f"Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀(초기 "
-                  f"{k['stuck_at_init']:.0%}) ReLU보다 적고, 갇힌 유닛도 기울기 0.01로 신호와 "
-                  f"기울기를 전달합니다.", diff > CLOSE),
-        Statement("leaky-more", f"Leaky ReLU has {k['stuck']:.0%} stuck ({k['stuck_at_init']:.0%} "
-                  f"at init), more than ReLU's, but they still pass signal and gradient "
-                  f"through the 0.01 slope.", f"Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀(초기 "
-                  f"{k['stuck_at_init']:.0%}) ReLU보다 많지만, 갇힌 유닛도 기울기 0.01로 신호와 "
-                  f"기울기를 전달합니다.", diff < -CLOSE),
-        Statement("leaky-same", f"Leaky ReLU has {k['stuck']:.0%} stuck ({k['stuck_at_init']:.0%} "
-                  f"at init), about as many as ReLU's, but they still pass signal and gradient "
-                  f"through the 0.01 slope.", f"Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀"
-                  f"(초기 {k['stuck_at_init']:.0%}) ReLU와 비슷하지만, 갇힌 유닛도 기울기 0.01로 "
-                  f"신호와 기울기를 전달합니다.", abs(diff) <= CLOSE),
+        Statement("leaky-fewer", f"{leaky[0]}, fewer than ReLU's, and {slope[0]}",
+                  f"{leaky[1]} ReLU보다 적고, {slope[1]}", diff > CLOSE),
+        Statement("leaky-more", f"{leaky[0]}, more than ReLU's, but {slope[0]}",
+                  f"{leaky[1]} ReLU보다 많지만, {slope[1]}", diff < -CLOSE),
+        Statement("leaky-same", f"{leaky[0]}, about as many as ReLU's, but {slope[0]}",
+                  f"{leaky[1]} ReLU와 비슷하지만, {slope[1]}", abs(diff) <= CLOSE),
         Statement("accuracies", f"Held-out accuracy: ReLU {ra:.0%}, Leaky ReLU {ka:.0%}.",
                   f"검증 정확도: ReLU {ra:.0%}, Leaky ReLU {ka:.0%}.", True),
         Statement("neither-learned", f"Neither net learned the task: both are less than "

@@ -1,0 +1,201 @@
+"""Independent checks of each converted demo's statements, for tests/demos/test_verdict_fuzz.py.
+
+Each check reads the run's step records (and, where a quantity is never streamed, its numbers)
+and decides with this file's own reading of the vocabulary in docs/demos.md, not with
+demos/_verdict.py: a bug in the shared helper must not be able to hide itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# The vocabulary's thresholds, as docs/demos.md states them.
+TWICE = 2.0  # about level / grew / shrank
+CLOSE = 0.05  # about equal
+KILLED = 0.2  # killed
+MARGIN = 0.1  # learned
+SPIKE = 1.25  # spiked
+SAME_REL = 1e-4  # the same outputs
+
+
+@dataclass
+class Records:
+    """One fuzzed run: its Log records, numbers, validated params and step count."""
+
+    logs: list[Any]
+    numbers: dict[str, Any]
+    params: dict[str, Any]
+    steps: int
+
+    def of(self, run: str) -> list[Any]:
+        return [log for log in self.logs if log.run == run]
+
+    def series(self, run: str, key: str) -> list[float]:
+        return [float(log.metrics[key]) for log in self.of(run) if key in log.metrics]
+
+    def layers(self, run: str, prefix: str, which: int) -> list[float]:
+        """Per-layer values of the run's record ``which`` (0 first, -1 last), layer 1 first."""
+        metrics = self.of(run)[which].metrics
+        found = {int(k[len(prefix):]): v for k, v in metrics.items()
+                 if k.startswith(prefix) and k[len(prefix):].isdigit()}
+        return [float(found[i]) for i in sorted(found)]
+
+    def blew_up(self, run: str, keys: Sequence[str] = ("loss",)) -> bool:
+        return any(not math.isfinite(v) for key in keys for v in self.series(run, key))
+
+    def completed(self, run: str) -> bool:
+        return not self.blew_up(run) and self.of(run)[-1].step == self.steps
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def kind_of_stack(values: Sequence[float]) -> str:
+    """level / grew / shrank / uneven, from first to last, with level over the whole stack."""
+    if values and all(math.isfinite(v) and v > 0 for v in values) and (
+            max(values) / min(values) <= TWICE):
+        return "level"
+    a, b = values[0], values[-1]
+    if math.isnan(a) or math.isnan(b):
+        return "uneven"
+    if (a == 0 and b > 0) or (a > 0 and b / a > TWICE):
+        return "grew"
+    if (b == 0 and a > 0) or (b > 0 and a / b > TWICE):
+        return "shrank"
+    return "uneven"
+
+
+def _broken(norms: Sequence[float]) -> bool:
+    """Some layer's gradient norm is 0, inf or NaN: a break, not a size."""
+    return any(v == 0 or not math.isfinite(v) for v in norms)
+
+
+# --- exploding-gradient --------------------------------------------------------------------
+
+
+def _eg_kind(r: Records) -> str:
+    return kind_of_stack(r.layers("unclipped", "dL_dh/", 0)[::-1])  # output side first
+
+
+def _eg_weights_flat(r: Records) -> bool:
+    w = r.layers("unclipped", "dL_dW@init/", 0)
+    return all(math.isfinite(v) for v in w) and w[0] <= TWICE * w[-1]
+
+
+def _eg_diverged(r: Records, run: str) -> bool:
+    return r.blew_up(run, ("loss", "|dL/dW|"))
+
+
+def _eg_trained(r: Records) -> bool:
+    losses = r.series("clipped", "loss")
+    return (not _eg_diverged(r, "clipped") and losses[-1] < losses[0]
+            and losses[-1] <= (1 - MARGIN) * r.numbers["mean_baseline"])
+
+
+EXPLODING: dict[str, Callable[[Records], bool]] = {
+    "dh-grew": lambda r: _eg_kind(r) == "grew",
+    "dh-shrank": lambda r: _eg_kind(r) == "shrank",
+    "dh-level": lambda r: _eg_kind(r) == "level",
+    "dh-uneven": lambda r: _eg_kind(r) == "uneven",
+    "dW-not-growing": lambda r: _eg_kind(r) == "grew" and _eg_weights_flat(r),
+    "dh-broken": lambda r: _broken(r.layers("unclipped", "dL_dh/", 0)),
+    "dW-broken": lambda r: _broken(r.layers("unclipped", "dL_dW@init/", 0)),
+    "unclipped-diverged": lambda r: _eg_diverged(r, "unclipped"),
+    "unclipped-finite": lambda r: not _eg_diverged(r, "unclipped") and r.completed("unclipped"),
+    "clipped-diverged": lambda r: _eg_diverged(r, "clipped"),
+    "clipped-finite": lambda r: not _eg_diverged(r, "clipped") and r.completed("clipped"),
+    "clipping-kept-finite": lambda r: (_eg_diverged(r, "unclipped")
+                                       and not _eg_diverged(r, "clipped")),
+    "clipped-learned": _eg_trained,
+    "clipped-not-learned": lambda r: not _eg_diverged(r, "clipped") and not _eg_trained(r),
+    "exploded": lambda r: _eg_kind(r) == "grew" and _eg_diverged(r, "unclipped"),
+    "diverged-without-growth": lambda r: _eg_kind(r) != "grew" and _eg_diverged(r, "unclipped"),
+    "grew-no-blowup": lambda r: _eg_kind(r) == "grew" and not _eg_diverged(r, "unclipped"),
+    "no-explosion": lambda r: _eg_kind(r) != "grew" and not _eg_diverged(r, "unclipped"),
+}
+
+
+# --- dying-relu ----------------------------------------------------------------------------
+
+
+def _dr(r: Records, run: str, which: int) -> list[float]:
+    return r.layers(run, "stuck/", which)
+
+
+def _dr_killed(r: Records) -> bool:
+    return mean(_dr(r, "relu", -1)) - mean(_dr(r, "relu", 0)) >= KILLED - 1e-9
+
+
+def _dr_acc(r: Records, run: str) -> float:
+    return float(r.of(run)[-1].metrics["val_acc"])
+
+
+def _dr_learned(r: Records, run: str) -> bool:
+    return _dr_acc(r, run) >= r.numbers["chance"] + MARGIN
+
+
+def _dr_some(r: Records) -> bool:
+    return _dr_learned(r, "relu") or _dr_learned(r, "leaky_relu")
+
+
+def _dr_gap(r: Records) -> float:
+    """ReLU's stuck share minus Leaky ReLU's, after training."""
+    return mean(_dr(r, "relu", -1)) - mean(_dr(r, "leaky_relu", -1))
+
+
+DYING: dict[str, Callable[[Records], bool]] = {
+    "relu-killed": _dr_killed,
+    "relu-not-killed": lambda r: not _dr_killed(r),
+    "stuck-from-start": lambda r: not _dr_killed(r) and mean(_dr(r, "relu", 0)) > 0.5,
+    "relu-per-layer": lambda r: len(_dr(r, "relu", -1)) == r.params["depth"],
+    "relu-dead-layer": lambda r: 1.0 in _dr(r, "relu", -1),
+    "relu-alive": lambda r: 1.0 not in _dr(r, "relu", -1),
+    "leaky-fewer": lambda r: _dr_gap(r) > CLOSE,
+    "leaky-more": lambda r: _dr_gap(r) < -CLOSE,
+    "leaky-same": lambda r: abs(_dr_gap(r)) <= CLOSE,
+    "accuracies": lambda r: _dr_acc(r, "relu") == r.numbers["relu"]["val_accuracy"],
+    "neither-learned": lambda r: not _dr_some(r),
+    "relu-lower": lambda r: _dr_some(r) and _dr_acc(r, "leaky_relu") - _dr_acc(r, "relu") > CLOSE,
+    "leaky-lower": lambda r: _dr_some(r) and _dr_acc(r, "relu") - _dr_acc(r, "leaky_relu") > CLOSE,
+    "accuracies-close": lambda r: (_dr_learned(r, "relu") and abs(
+        _dr_acc(r, "relu") - _dr_acc(r, "leaky_relu")) <= CLOSE),
+}
+
+
+CHECKS: dict[str, dict[str, Callable[[Records], bool]]] = {
+    "exploding-gradient": EXPLODING,
+    "dying-relu": DYING,
+}
+
+# Statements of which at most one may be printed: printing two would contradict.
+EXCLUSIVE: dict[str, list[set[str]]] = {
+    "exploding-gradient": [
+        {"dh-grew", "dh-shrank", "dh-level", "dh-uneven"},
+        {"unclipped-diverged", "unclipped-finite"},
+        {"clipped-diverged", "clipped-finite"},
+        {"clipped-diverged", "clipped-learned"},
+        {"clipped-diverged", "clipped-not-learned"},
+        {"clipped-learned", "clipped-not-learned"},
+        {"exploded", "diverged-without-growth", "grew-no-blowup", "no-explosion"},
+        {"dW-not-growing", "dh-level"},
+    ],
+    "dying-relu": [
+        {"relu-killed", "relu-not-killed"},
+        {"relu-killed", "stuck-from-start"},
+        {"relu-dead-layer", "relu-alive"},
+        {"relu-dead-layer", "accuracies-close"},
+        {"leaky-fewer", "leaky-more", "leaky-same"},
+        {"neither-learned", "relu-lower", "leaky-lower", "accuracies-close"},
+    ],
+}
+
+# Sizes and steps the default suite draws at (each inside META's range); the nightly run
+# (DLPREP_FUZZ_EXAMPLES) draws over META's whole range and the demo's default steps.
+SMALL: dict[str, dict[str, float]] = {
+    "exploding-gradient": {"depth": 16, "num_hiddens": 32, "steps": 30},
+    "dying-relu": {"depth": 5, "num_hiddens": 32, "steps": 40},
+}
