@@ -166,9 +166,47 @@ DYING: dict[str, Callable[[Records], bool]] = {
 }
 
 
+# --- warmup ---------------------------------------------------------------------------------
+
+
+def _wu_peak_is_honest(r: Records, run: str) -> bool:
+    """The streamed running peak never falls and is never below a logged loss."""
+    peaks, losses = r.series(run, "peak"), r.series(run, "loss")
+    return peaks == sorted(peaks) and all(
+        p >= v or not math.isfinite(v) for p, v in zip(peaks, losses, strict=True))
+
+
+def _wu_spiked(r: Records, run: str) -> bool:
+    """Over the whole run: the running peak of the last record against the step-1 loss."""
+    if r.blew_up(run):
+        return True
+    first = r.of(run)[0]
+    assert first.step == 1
+    return r.series(run, "peak")[-1] > SPIKE * first.metrics["loss"]
+
+
+def _wu_warm(r: Records) -> bool:
+    return r.params["warmup"] > 0
+
+
+WARMUP: dict[str, Callable[[Records], bool]] = {
+    "runs": lambda r: all(_wu_peak_is_honest(r, run)
+                          for run in ("no-warmup", "warmup+cosine", "warmup+step")),
+    "nothing-to-compare": lambda r: not _wu_warm(r),
+    "warmup-prevented": lambda r: (_wu_warm(r) and _wu_spiked(r, "no-warmup")
+                                   and not _wu_spiked(r, "warmup+cosine")),
+    "no-spike": lambda r: _wu_warm(r) and not _wu_spiked(r, "no-warmup"),
+    "warmup-also-spiked": lambda r: (_wu_warm(r) and _wu_spiked(r, "no-warmup")
+                                     and _wu_spiked(r, "warmup+cosine")),
+    "step-spiked": lambda r: (_wu_warm(r) and _wu_spiked(r, "warmup+step")
+                              and not _wu_spiked(r, "warmup+cosine")),
+}
+
+
 CHECKS: dict[str, dict[str, Callable[[Records], bool]]] = {
     "exploding-gradient": EXPLODING,
     "dying-relu": DYING,
+    "warmup": WARMUP,
 }
 
 # Statements of which at most one may be printed: printing two would contradict.
@@ -191,6 +229,10 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
         {"leaky-fewer", "leaky-more", "leaky-same"},
         {"neither-learned", "relu-lower", "leaky-lower", "accuracies-close"},
     ],
+    "warmup": [
+        {"nothing-to-compare", "warmup-prevented", "no-spike", "warmup-also-spiked"},
+        {"warmup-also-spiked", "step-spiked"},
+    ],
 }
 
 # Sizes and steps the default suite draws at (each inside META's range); the nightly run
@@ -198,4 +240,5 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
 SMALL: dict[str, dict[str, float]] = {
     "exploding-gradient": {"depth": 16, "num_hiddens": 32, "steps": 30},
     "dying-relu": {"depth": 5, "num_hiddens": 32, "steps": 40},
+    "warmup": {"depth": 3, "num_hiddens": 32, "steps": 40},
 }
