@@ -203,10 +203,46 @@ WARMUP: dict[str, Callable[[Records], bool]] = {
 }
 
 
+# --- linear-collapse -----------------------------------------------------------------------
+
+
+def _lc_tasks(r: Records) -> list[str]:
+    return ["halves"] if r.params["labels"] == "linear" else ["xor", "spirals"]
+
+
+def _lc_end(r: Records, run: str) -> Any:
+    return r.of(run)[-1].metrics
+
+
+def _lc_same(r: Records) -> bool:
+    """Each collapsed matrix reproduces its net up to SAME_REL of the largest output."""
+    ends = [_lc_end(r, f"{t}/linear") for t in _lc_tasks(r)]
+    return all(math.isfinite(e["matrix_gap"]) and e["matrix_gap"] <= SAME_REL * e["output_max"]
+               for e in ends)
+
+
+def _lc_effect(r: Records) -> bool:
+    return all(_lc_end(r, f"{t}/relu")["acc"] - _lc_end(r, f"{t}/linear")["acc"] >= 0.2
+               for t in _lc_tasks(r))
+
+
+LINEAR: dict[str, Callable[[Records], bool]] = {
+    "accuracies": lambda r: all(_lc_end(r, f"{t}/{a}")["acc"] == r.numbers[f"{t}/{a}"]["accuracy"]
+                                for t in _lc_tasks(r) for a in ("linear", "relu")),
+    "linear-at-coin": lambda r: any(
+        abs(_lc_end(r, f"{t}/linear")["loss"] - math.log(2)) < 0.02 for t in _lc_tasks(r)),
+    "same-outputs": _lc_same,
+    "different-outputs": lambda r: not _lc_same(r),
+    "effect": _lc_effect,
+    "no-effect": lambda r: not _lc_effect(r),
+}
+
+
 CHECKS: dict[str, dict[str, Callable[[Records], bool]]] = {
     "exploding-gradient": EXPLODING,
     "dying-relu": DYING,
     "warmup": WARMUP,
+    "linear-collapse": LINEAR,
 }
 
 # Statements of which at most one may be printed: printing two would contradict.
@@ -233,6 +269,7 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
         {"nothing-to-compare", "warmup-prevented", "no-spike", "warmup-also-spiked"},
         {"warmup-also-spiked", "step-spiked"},
     ],
+    "linear-collapse": [{"same-outputs", "different-outputs"}, {"effect", "no-effect"}],
 }
 
 # Sizes and steps the default suite draws at (each inside META's range); the nightly run
@@ -241,4 +278,5 @@ SMALL: dict[str, dict[str, float]] = {
     "exploding-gradient": {"depth": 16, "num_hiddens": 32, "steps": 30},
     "dying-relu": {"depth": 5, "num_hiddens": 32, "steps": 40},
     "warmup": {"depth": 3, "num_hiddens": 32, "steps": 40},
+    "linear-collapse": {"depth": 8, "num_hiddens": 16, "steps": 40},
 }
