@@ -132,8 +132,8 @@ def verdict(n: dict, lang: str = "en") -> str:
            if ko else
            (f" The race used Adam (lr {n['lr']:g}), which divides each weight's step by its "
             f"gradient's own size, so gradients shrunk by up to 0.25x per layer still make "
-            f"full-sized steps: what shows here is saturation slowing progress; --set optimizer=sgd races "
-            f"with steps proportional to the gradient." if adam else
+            f"full-sized steps: what shows here is saturation slowing progress; --set "
+            f"optimizer=sgd races with steps proportional to the gradient." if adam else
             f" The race used SGD (momentum 0.9, lr {n['lr']:g}), whose step is proportional "
             f"to the gradient, so sigmoid's gradients, shrunk by at most 0.25 per layer, "
             f"shrink its steps too."))
