@@ -127,6 +127,16 @@ def _loss(value: float | None) -> str:
     return "inf/NaN" if value is None else f"{value:.3g}"
 
 
+def _fate(key: str, r: dict, at: int | None, who: tuple[str, str]) -> list[Statement]:
+    """One run either hit inf/NaN at a step or stayed finite throughout."""
+    span = f"{_loss(r['first_loss'])} -> {_loss(r['last_finite_loss'])}"
+    return [Statement(f"{key}-diverged", f"{who[0]}, the loss hit inf/NaN at step {at}.",
+                      f"{who[1]} {at}번째 스텝에서 손실이 inf/NaN이 됐습니다.", at is not None),
+            Statement(f"{key}-finite", f"{who[0]}, the loss stayed finite for all "
+                      f"{r['steps_run']} steps ({span}).", f"{who[1]} {r['steps_run']}스텝 내내 "
+                      f"손실이 유한했습니다({span}).", at is None)]
+
+
 def statements(n: dict) -> list[Statement]:
     """Every sentence the verdict can print, each with its predicate over the numbers."""
     u, c, at, lr = n["unclipped"], n["clipped"], n["diverged"], n["lr"]
@@ -166,22 +176,10 @@ def statements(n: dict) -> list[Statement]:
                   and not grew(weights[-1], weights[0])),
         worst_gradient("dh-broken", norms, "|dL/dh| at init", "초기 |dL/dh|"),
         worst_gradient("dW-broken", weights, "|dL/dW| at init", "초기 |dL/dW|"),
-        Statement("unclipped-diverged", f"Unclipped (SGD, lr {lr:g}), the loss hit inf/NaN at "
-                  f"step {u_at}.", f"클리핑 없이(SGD 학습률 {lr:g}) {u_at}번째 스텝에서 손실이 "
-                  f"inf/NaN이 됐습니다.", u_at is not None),
-        Statement("unclipped-finite", f"Unclipped (SGD, lr {lr:g}), the loss stayed finite for "
-                  f"all {u['steps_run']} steps ({_loss(u['first_loss'])} -> "
-                  f"{_loss(u['last_finite_loss'])}).", f"클리핑 없이도(SGD 학습률 {lr:g}) "
-                  f"{u['steps_run']}스텝 동안 유한했습니다(손실 {_loss(u['first_loss'])} -> "
-                  f"{_loss(u['last_finite_loss'])}).", u_at is None),
-        Statement("clipped-diverged", f"Clipped to norm {n['max_norm']:g}, it still diverged "
-                  f"at step {clip_at}.", f"클리핑(최대 노름 {n['max_norm']:g})해도 {clip_at}번째 "
-                  f"스텝에서 발산했습니다.", clip_at is not None),
-        Statement("clipped-finite", f"Clipped to norm {n['max_norm']:g}, it stayed finite for "
-                  f"all {c['steps_run']} steps (loss {_loss(c['first_loss'])} -> "
-                  f"{_loss(last)}).", f"클리핑(최대 노름 {n['max_norm']:g})하면 "
-                  f"{c['steps_run']}스텝 내내 유한했습니다(손실 {_loss(c['first_loss'])} -> "
-                  f"{_loss(last)}).", clip_at is None),
+        *_fate("unclipped", u, u_at, (f"Unclipped (SGD, lr {lr:g})",
+                                      f"클리핑 없이(SGD 학습률 {lr:g})")),
+        *_fate("clipped", c, clip_at, (f"Clipped to norm {n['max_norm']:g}",
+                                       f"클리핑(최대 노름 {n['max_norm']:g})하면")),
         causal("clipping", ["clipping"], "clipping-kept-finite", "Clipping, the only "
                "difference between the two runs, kept the loss finite.", "두 학습의 유일한 "
                "차이인 클리핑이 손실을 유한하게 지켰습니다.", u_at is not None and clip_at is None),
