@@ -93,7 +93,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         at_init = stuck_per_layer(net, X_val)
         for step in range(1, num_steps + 1):
             loss = loss_fn(net(X_train), y_train)
-            if step < num_steps and is_log_step(step, num_steps, points=20):
+            if step == 1 or (step < num_steps and is_log_step(step, num_steps, points=20)):
                 # before this step's update: step 1 shows the net at init
                 layers = at_init if step == 1 else stuck_per_layer(net, X_val)
                 yield Log(activation, step, num_steps, _record(layers, loss.item()), part, 2)
@@ -122,7 +122,8 @@ def statements(n: dict) -> list[Statement]:
     dead = dead_layers(r["stuck_per_layer"])
     alive = round(n["units"] * (1 - r["stuck"]))
     span = (f"the share stuck at or below 0 for every held-out input went from "
-            f"{r['stuck_at_init']:.0%} at init to {r['stuck']:.0%} after {n['num_steps']} steps.",
+            f"{r['stuck_at_init']:.0%} at init to {r['stuck']:.0%} after {n['num_steps']} "
+            f"step{'s' if n['num_steps'] != 1 else ''}.",
             f"모든 검증 입력에서 0 이하에 갇힌 ReLU 유닛이 초기 {r['stuck_at_init']:.0%} → "
             f"{n['num_steps']}스텝 후 {r['stuck']:.0%}가 됐습니다.")
     per_layer = ", ".join(f"{s:.0%}" for s in r["stuck_per_layer"])

@@ -133,8 +133,9 @@ def _fate(key: str, r: dict, at: int | None, who: tuple[str, str]) -> list[State
     return [Statement(f"{key}-diverged", f"{who[0]}, the loss hit inf/NaN at step {at}.",
                       f"{who[1]} {at}번째 스텝에서 손실이 inf/NaN이 됐습니다.", at is not None),
             Statement(f"{key}-finite", f"{who[0]}, the loss stayed finite for all "
-                      f"{r['steps_run']} steps ({span}).", f"{who[1]} {r['steps_run']}스텝 내내 "
-                      f"손실이 유한했습니다({span}).", at is None)]
+                      f"{r['steps_run']} step{'s' if r['steps_run'] != 1 else ''} ({span}).",
+                      f"{who[1]} {r['steps_run']}스텝 내내 손실이 유한했습니다({span}).",
+                      at is None)]
 
 
 def statements(n: dict) -> list[Statement]:

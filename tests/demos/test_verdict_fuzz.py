@@ -72,7 +72,7 @@ def settings_for(name: str) -> st.SearchStrategy[tuple[dict[str, Any], int, int]
     params = st.fixed_dictionaries(
         {key: _param(spec, small.get(key)) for key, spec in info.params.items()})
     steps_cap = int(load_demo(info.path).META.get("steps", 100) if NIGHTLY else small["steps"])
-    return st.tuples(params, st.integers(2, steps_cap), st.integers(0, 9))
+    return st.tuples(params, st.integers(1, steps_cap), st.integers(0, 9))
 
 
 def run_demo(name: str, params: dict[str, Any], steps: int, seed: int) -> tuple[Any, Any]:
