@@ -136,7 +136,9 @@ def test_every_statement_a_demo_can_print_has_a_check(name: str) -> None:
 
 def test_the_issue_s_counterexamples_now_hold() -> None:
     """The settings issue 20 found false or contradictory sentences at."""
-    for name, params, steps in [("exploding-gradient", {"gain": 1.2}, 10)]:
+    for name, params, steps in [("exploding-gradient", {"gain": 1.2}, 10),
+                                ("warmup", {"lr": 0.05}, 40),
+                                ("linear-collapse", {"depth": 20, "lr": 0.1}, 20)]:
         if name in CHECKS:
             check_draw(name, params, steps, 0)
 
