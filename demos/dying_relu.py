@@ -141,9 +141,9 @@ def statements(n: dict) -> list[Statement]:
         Statement("relu-not-killed", f"Training at lr {lr:g} did not kill ReLU units (no "
                   f"dying-ReLU effect): {span[0]}", f"학습률 {lr:g}의 학습은 ReLU 유닛을 죽이지 "
                   f"않았습니다(죽는 ReLU 효과 없음). {span[1]}", not effect),
-        Statement("stuck-from-start", f"Most were stuck from the start, by the initial bias "
-                  f"{n['bias']:g}.", f"대부분은 초기 편향 {n['bias']:g} 때문에 처음부터 갇혀 "
-                  f"있었습니다.", not effect and r["stuck_at_init"] > 0.5),
+        Statement("stuck-from-start", f"Most were stuck from the start, before any update "
+                  f"(initial bias {n['bias']:g}).", f"대부분은 업데이트 전, 처음부터 갇혀 "
+                  f"있었습니다(초기 편향 {n['bias']:g}).", not effect and r["stuck_at_init"] > 0.5),
         Statement("relu-per-layer", f"Per layer after training (input first): {per_layer}.",
                   f"학습 후 층별(입력 쪽부터): {per_layer}.", True),
         worst_layer("relu-dead-layer", r["stuck_per_layer"], "stuck (dead ReLU units)",

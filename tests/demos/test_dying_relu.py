@@ -55,7 +55,7 @@ def test_units_dead_from_a_negative_bias_at_chance_are_not_called_a_solved_task(
     assert max(n["relu"]["val_accuracy"], n["leaky_relu"]["val_accuracy"]) < n["chance"] + 0.05
     assert "Neither net learned the task: both are less than 10 points above chance (50%)" \
         in result.verdict
-    assert "stuck from the start, by the initial bias -1" in result.verdict
+    assert "stuck from the start, before any update (initial bias -1)" in result.verdict
     assert "enough" not in result.verdict and "can be solved" not in result.verdict
 
 
