@@ -10,8 +10,9 @@ once its early huge gradients are tamed, trains. The control is plain He init (g
 the gradient keeps its size across layers and nothing explodes at this learning rate.
 The per-layer quantity is dL/dh, the activation gradient that backpropagation multiplies
 up. The weight gradient dL/dW = dL/dh_out x h_in^T does not grow the same way: the forward
-signal h_in shrinks towards the input by the same factor, so the weight gradients of all
-layers stay roughly level (and all huge); the verdict reports both.
+signal h_in grows towards the output by about the same factor, so the weight gradients do
+not grow towards the input (at gain 1.5 the first layer's is even the smallest) and all of
+them are huge; the verdict reports both.
 "Grew" means more than 2x from the last hidden layer to the first (demos/_verdict.py).
 """
 
