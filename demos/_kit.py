@@ -5,7 +5,7 @@ this file in front of a demo and the result runs anywhere torch is installed.
 
 A demo is a generator ``run(p, num_steps, seed, device)`` that yields :class:`Log` records
 and *returns* a dict of its key numbers; ``verdict(numbers, lang)`` turns those numbers into
-the sentence the learner reads.
+the sentence the learner reads (built from checked statements: see ``_verdict.py``).
 """
 
 from __future__ import annotations
@@ -228,33 +228,6 @@ def ratio(a: float, b: float) -> float:
     if b == 0:
         return 0.0 if a == 0 else math.inf
     return a / b
-
-
-def explain_divergence(norms: list[float], lr: float, lang: str = "en",
-                       grows: float = 1.5) -> str:
-    """Name the likely cause of an inf/NaN loss from per-layer gradient norms (input layer
-    first; weight or activation gradients) measured on the last finite step; a growth per
-    layer above ``grows`` counts as exploding."""
-    ko = lang == "ko"
-    if not norms or not all(math.isfinite(g) for g in norms):
-        return ("기울기 자체가 넘쳤습니다(기울기 폭발)" if ko
-                else "the gradients themselves overflowed (exploding gradients)")
-    biggest = max(norms)
-    growth = ratio(norms[0], norms[-1]) ** (1 / max(1, len(norms) - 1))
-    if growth > grows:
-        if ko:
-            return (f"기울기 폭발(입력 쪽으로 층마다 {growth:.2g}배 커져 {biggest:.2g}에 "
-                    f"이름). 초기화 크기를 줄이거나 기울기 노름을 클리핑하세요")
-        return (f"exploding gradients (the norm grew {growth:.2g}x per layer towards the input "
-                f"and reached {biggest:.2g}); lower the init scale or clip the gradient norm")
-    if lr * biggest > 10:
-        if ko:
-            return (f"너무 큰 학습률(학습률 x 기울기 노름 = {lr * biggest:.2g}, 한 스텝에 가중치가 "
-                    f"너무 멀리 감). 학습률을 낮추거나 기울기 노름을 클리핑하세요")
-        return (f"a too-large learning rate (lr x gradient norm = {lr * biggest:.2g} per step "
-                f"throws the weights far away); lower the learning rate or clip the gradient norm")
-    return ("순전파에서 활성값이 float32 범위를 넘었습니다" if ko
-            else "an overflow in the forward pass (activations too large for float32)")
 
 
 def drain(gen: Generator[Log, None, dict], echo: Callable[[Log], None] | None = None) -> dict:

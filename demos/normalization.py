@@ -12,6 +12,10 @@ switches it to the running averages collected in training, so a prediction no lo
 on its batch. Forget it and predictions change with the batch: in batches of 2 each feature
 is squashed to about +-1. A batch of 1 in train mode has no variance at all (PyTorch refuses
 it). LayerNorm has no such mode: it never looks across the batch.
+
+The first part rests on the init: `--set init=he` (Kaiming normal for ReLU) keeps the
+signal's size without any normalisation, and the verdict then says whether the plain net
+trains. The verdict always names the init it ran.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from torch import nn
 
 META = {
     "name": "normalization",
-    "claim": "A deep MLP without normalisation does not train (the differences between "
-             "examples shrink layer by layer); with BatchNorm it does. BatchNorm must run in eval "
-             "mode at test time: in train mode its predictions depend on the batch.",
-    "claim_ko": "정규화 없는 깊은 MLP는 층마다 예제 간 차이가 줄어 학습되지 않지만, BatchNorm을 "
+    "claim": "From PyTorch's default init, a deep MLP without normalisation does not train "
+             "(the differences between examples shrink layer by layer); with BatchNorm it does. "
+             "BatchNorm must run in eval mode at test time: in train mode its predictions "
+             "depend on the batch.",
+    "claim_ko": "PyTorch 기본 초기화에서 정규화 없는 깊은 MLP는 층마다 예제 간 차이가 줄어 "
+                "학습되지 않지만, BatchNorm을 "
                 "넣으면 학습된다. BatchNorm은 테스트 때 eval 모드여야 한다. train 모드에서는 "
                 "예측이 배치에 따라 달라진다.",
     "cpu_seconds": 2.5,
@@ -38,6 +44,9 @@ META = {
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 256},
         "lr": {"default": 0.02, "help": "SGD learning rate (momentum 0.9)", "min": 0,
                "max": 10},
+        "init": {"default": "default", "choices": ["default", "he"],
+                 "help": "default: PyTorch's Linear init (shrinks the signal about 0.4x per "
+                 "layer); he: Kaiming normal for ReLU (keeps its size)"},
         "eval_batch": {"default": 2, "help": "batch size of the train-mode evaluation",
                        "min": 2, "max": 256},
     },
@@ -51,7 +60,7 @@ CHANCE = math.log(2)  # cross-entropy of a 50/50 guess: nothing learned
 NORMS = {"none": lambda k: nn.Identity(), "batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm}
 
 
-def make_net(kind: str, depth: int, num_hiddens: int) -> nn.Sequential:
+def make_net(kind: str, depth: int, num_hiddens: int, init: str = "default") -> nn.Sequential:
     layers: list[nn.Module] = []
     width = 2
     for i in range(depth):
@@ -59,7 +68,13 @@ def make_net(kind: str, depth: int, num_hiddens: int) -> nn.Sequential:
         norm = NORMS[kind](num_hiddens) if i else nn.Identity()
         layers += [nn.Linear(width, num_hiddens), norm, nn.ReLU()]
         width = num_hiddens
-    return nn.Sequential(*layers, nn.Linear(width, 2))
+    net = nn.Sequential(*layers, nn.Linear(width, 2))
+    if init == "he":
+        for layer in net:
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
+    return net
 
 
 def act_stds(net: nn.Sequential, X: torch.Tensor) -> list[float]:
@@ -97,10 +112,10 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     X_test, y_test = X_test.to(device), y_test.to(device)
     loss_fn = nn.CrossEntropyLoss()
     numbers: dict = {"depth": p["depth"], "lr": p["lr"], "steps": num_steps,
-                     "eval_batch": p["eval_batch"]}
+                     "eval_batch": p["eval_batch"], "init": p["init"]}
     for part, kind in enumerate(NORMS):
         torch.manual_seed(seed)  # the same Linear weights for all three
-        net = make_net(kind, p["depth"], p["num_hiddens"]).to(device)
+        net = make_net(kind, p["depth"], p["num_hiddens"], p["init"]).to(device)
         trainer = torch.optim.SGD(net.parameters(), lr=p["lr"], momentum=0.9)
         with torch.no_grad():
             stds_init = act_stds(net, X_train)
@@ -164,9 +179,10 @@ def verdict(n: dict, lang: str = "en") -> str:
     losses = " / ".join(f"{n[k]['final_loss']:.3f}" for k in NORMS)
     accs = " / ".join(f"{n[k]['test_acc']:.0%}" for k in NORMS)
     if ko:
-        head = (f"깊이 {n['depth']}, {n['steps']}스텝 뒤 학습 손실(정규화 없음 / BatchNorm / "
-                f"LayerNorm): {losses}, 테스트 정확도 {accs}. 학습 시작 시 마지막 은닉층에서 "
-                f"예제 간 활성값 퍼짐은 첫 층의 {none['shrink']:.1e}배(정규화 없음), "
+        init = "PyTorch 기본 초기화" if n["init"] == "default" else "He 초기화"
+        head = (f"{init}, 깊이 {n['depth']}, {n['steps']}스텝 뒤 학습 손실(정규화 없음 / "
+                f"BatchNorm / LayerNorm): {losses}, 테스트 정확도 {accs}. 학습 시작 시 마지막 "
+                f"은닉층에서 예제 간 활성값 퍼짐은 첫 층의 {none['shrink']:.1e}배(정규화 없음), "
                 f"{bn['shrink']:.2g}배(BatchNorm), {ln['shrink']:.2g}배(LayerNorm)입니다. ")
         main = _main(n, ko=True)
         one = ("PyTorch가 거부합니다(값 하나로는 분산이 없음)" if pit["batch_of_one"] == "refused"
@@ -176,9 +192,10 @@ def verdict(n: dict, lang: str = "en") -> str:
             f"{pit['eval_acc']:.0%}이고 예제를 하나씩 넣어도 출력 차이가 {pit['alone_diff']:.1e}"
             f"입니다. train 모드로 {n['eval_batch']}개씩 평가하면 {pit['train_mode_acc']:.0%}, "
             f"예측의 {pit['changed']:.0%}가 바뀝니다. train 모드에서 배치 1은 {one}.")
-    head = (f"Depth {n['depth']}, after {n['steps']} steps, training loss (none / BatchNorm / "
-            f"LayerNorm): {losses}; test accuracy {accs}. At init the last hidden layer's "
-            f"spread of activations across examples is {none['shrink']:.1e} of the first's "
+    init = "PyTorch's default init" if n["init"] == "default" else "He init"
+    head = (f"{init}, depth {n['depth']}, after {n['steps']} steps, training loss (none / "
+            f"BatchNorm / LayerNorm): {losses}; test accuracy {accs}. At init the last hidden "
+            f"layer's spread of activations across examples is {none['shrink']:.1e} of the first's "
             f"without normalisation, "
             f"{bn['shrink']:.2g} with BatchNorm and {ln['shrink']:.2g} with LayerNorm. ")
     main = _main(n, ko=False)

@@ -74,3 +74,14 @@ def test_a_tie_for_first_is_shared() -> None:
 def test_same_seed_same_numbers() -> None:
     first = final_result("activations", device="cpu", seed=0, steps=3)
     assert first.numbers == run(0, steps=3).numbers
+
+
+def test_the_verdict_says_what_the_optimizer_changes() -> None:
+    """The race ran under Adam while the claim spoke of sigmoid's 0.25 derivative bound: the
+    verdict names the optimizer and what Adam does to small gradients; sgd races the raw one."""
+    adam = run(0, steps=5)
+    assert adam.numbers["optimizer"] == "adam"
+    assert "The race used Adam (lr 0.01), which divides each weight's step" in adam.verdict
+    sgd = run(0, steps=5, optimizer="sgd", lr=0.1)  # type: ignore[arg-type]
+    assert "The race used SGD (momentum 0.9, lr 0.1), whose step is proportional" in sgd.verdict
+    assert numbers_in(verdict(sgd.numbers, "ko")) == numbers_in(sgd.verdict)

@@ -33,7 +33,31 @@ def test_plain_net_degrades_with_depth_residual_does_not(default: Result) -> Non
     assert n["residual-20"]["final_loss"] < n["plain-20"]["final_loss"] - 0.1
     assert n["plain-20"]["first_last_at_init"] < 1e-4  # the gradient never reaches layer 1
     assert n["residual-20"]["first_last_at_init"] > 1e-2  # the identity path carries it
-    assert "depth itself degrades it" in default.verdict
+    assert "at this init, depth degrades it" in default.verdict
+    # The condition: PyTorch's default init shrinks the plain net's signal about 0.4x a layer.
+    assert 0.3 < n["plain-20"]["signal_per_layer"] < 0.5
+    factor = f"{n['plain-20']['signal_per_layer']:.2g}x per layer"
+    assert f"With PyTorch's default init the plain net's signal changes about {factor}" \
+        in default.verdict
+
+
+def test_with_he_init_the_plain_deep_net_trains() -> None:
+    """"Depth itself degrades it" rested on the default init: with He init the plain
+    20-layer net trains, and the verdict says which init it ran."""
+    result = run(seed=0, params={"init": "he"})
+    n = result.numbers
+    assert n["plain-20"]["final_loss"] < math.log(2) - 0.2 and n["effect"] is False
+    assert n["plain-20"]["signal_per_layer"] > 0.8
+    assert "No degradation here" in result.verdict and "With He init" in result.verdict
+
+
+def test_a_residual_net_worse_with_depth_is_reported(default: Result) -> None:
+    n = dict(default.numbers)
+    n["residual-2"] = {**n["residual-2"], "final_loss": 0.137}
+    n["residual-20"] = {**n["residual-20"], "final_loss": 0.591}
+    en, ko = verdict(n), verdict(n, lang="ko")
+    assert "The residual net also got worse with depth (0.137 -> 0.591)" in en
+    assert numbers_in(en) == numbers_in(ko)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
