@@ -72,7 +72,11 @@ INTENDED: dict[str, str] = {
     "mlp-stacked-linear-expressive": "y", "norm-larger-learning-rates": "y",
     "opt-adam-step-bounded-by-lr": "y", "sc-grad-scaler-dynamics": "y", "sc-ddp-allreduce": "y",
     "tr-l2-equals-weight-decay-adam-myth": "y", "tr-warmup-linear-value": "y",
-    "tr-gradcheck-central-difference": "y",
+    "tr-gradcheck-central-difference": "y", "gpu-amp-loss-scaling": "3",
+    "sc-amp-step-order": "1", "grad-residual-identity-path": "3",
+    "mb-warmup-with-large-batch": "1", "mlp-why-cross-entropy-not-mse-sigmoid": "1",
+    "loop-forward-pass-order": "y", "loop-training-step-order": "1",
+    "loop-backprop-chain-rule": "1",
 }
 # Yes/no prompts whose answer depends on the machine (a GPU present or not).
 ON_THIS_MACHINE = {"gpu-timing-needs-synchronize", "gpu-tiny-model-not-faster",
