@@ -78,6 +78,11 @@ INTENDED: dict[str, str] = {
     "loop-forward-pass-order": "y", "loop-training-step-order": "1",
     "loop-backprop-chain-rule": "1",
 }
+# The transformer-era demos' cards (issue 22), kept apart so branches adding cards merge cleanly.
+INTENDED.update({
+    "tdemo-attn-memory-math-vs-sdpa": "2", "tdemo-attn-memory-short-sequences": "n",
+    "tdemo-lora-b-zero-init": "y", "tdemo-lora-rank-too-small": "n",
+})
 # Yes/no prompts whose answer depends on the machine (a GPU present or not).
 ON_THIS_MACHINE = {"gpu-timing-needs-synchronize", "gpu-tiny-model-not-faster",
                    "gpu-matmul-arithmetic-intensity", "gpu-device-mismatch-error"}
