@@ -82,6 +82,7 @@ INTENDED: dict[str, str] = {
 INTENDED.update({
     "tdemo-attn-memory-math-vs-sdpa": "2", "tdemo-attn-memory-short-sequences": "n",
     "tdemo-lora-b-zero-init": "y", "tdemo-lora-rank-too-small": "n",
+    "tdemo-quant-per-tensor-outliers": "1", "tdemo-quant-no-outliers": "n",
 })
 # Yes/no prompts whose answer depends on the machine (a GPU present or not).
 ON_THIS_MACHINE = {"gpu-timing-needs-synchronize", "gpu-tiny-model-not-faster",
