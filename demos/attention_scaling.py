@@ -75,7 +75,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         name = "scaled" if scaled else "unscaled"
         torch.manual_seed(seed)  # the same initial weights for both runs
         net = GPT(VOCAB + 1, WIDTH, p["num_layers"], n_head, X.shape[1], scale=scaled).to(device)
-        trainer = torch.optim.Adam(net.parameters(), lr=p["lr"])
+        trainer = torch.optim.Adam(net.parameters(), lr=p["lr"], foreach=True)
         for attn in net.attentions:
             attn.keep_scores = True
         losses = []
