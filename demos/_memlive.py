@@ -222,6 +222,8 @@ def compare(cfg: Config, phases: dict, sizes: list[int], num_steps: int, built: 
         "sweep": sweep, "grows_with_batch": grows,
         "fixed": [row for row in ROWS if row not in grows and lo[row]],
         "per_example": {row: (mid[row] - lo[row]) / b for row in grows},
+        # linear in the batch is not proportional to it: what the row holds at batch 0
+        "offset": {row: lo[row] - (mid[row] - lo[row]) for row in grows},
         "linear": linear, "state_created_at_step_1": state_after - state_before,
         "grads_created_in_backward": grads_after - grads_before,
         "state_at_construction": built,

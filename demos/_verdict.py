@@ -191,9 +191,10 @@ def worst_layer(name: str, shares: Sequence[float], what_en: str, what_ko: str) 
     """Names the layers that are 100 % dead (``what_*`` says dead what, e.g. "ReLU units");
     holds only when there is one, so an average over layers never hides a dead layer."""
     dead = dead_layers(shares)
-    en = (f"{layer_list(dead).capitalize()} {'is' if len(dead) == 1 else 'are'} 100% "
-          f"{what_en}: it passes no signal, so the net's output no longer depends on its "
-          f"input.") if dead else ""
+    one = len(dead) == 1
+    en = (f"{layer_list(dead).capitalize()} {'is' if one else 'are'} 100% {what_en}: "
+          f"{'it passes' if one else 'they pass'} no signal, so the net's output no longer "
+          f"depends on its input.") if dead else ""
     ko = (f"{layer_list(dead, 'ko')}은 100% {what_ko}: 신호를 전혀 전달하지 못해 신경망의 "
           f"출력이 더는 입력에 따라 달라지지 않습니다.") if dead else ""
     return Statement(name, en, ko, bool(dead))

@@ -28,10 +28,11 @@ META = {
     "name": "backprop",
     "claim": "Backprop is the chain rule, node by node: gradients written out by hand equal "
              "autograd's and finite differences' (to about 1e-8 in float64), and a wrong local "
-             "derivative breaks the check exactly from that node down.",
+             "derivative breaks the check at that node and at every gradient computed from "
+             "it, and nowhere else.",
     "claim_ko": "역전파는 노드마다 적용하는 연쇄 법칙이다. 손으로 쓴 기울기는 autograd와 "
                 "유한 차분의 기울기와 (float64에서 약 1e-8까지) 같고, 국소 미분 하나가 틀리면 "
-                "바로 그 노드부터 아래쪽 검사가 실패한다.",
+                "그 노드와 그 노드에서 계산되는 기울기들의 검사만 실패한다.",
     "cpu_seconds": 0.5,
     "metric": "rel_err",
     "steps": 200,
@@ -55,6 +56,21 @@ NODES = ["dL/dz", "dL/dW2", "dL/db2", "dL/da", "dL/dh", "dL/dW1", "dL/db1"]
 RULE = {"dL/dz": "(softmax(z) - onehot(y)) / n", "dL/dW2": "a^T . dL/dz",
         "dL/db2": "sum_rows dL/dz", "dL/da": "dL/dz . W2^T", "dL/dh": "dL/da * relu'(h)",
         "dL/dW1": "X^T . dL/dh", "dL/db1": "sum_rows dL/dh"}
+# The gradient each node is computed from (its upstream): an error flows only along these.
+FROM = {"dL/dW2": "dL/dz", "dL/db2": "dL/dz", "dL/da": "dL/dz", "dL/dh": "dL/da",
+        "dL/dW1": "dL/dh", "dL/db1": "dL/dh"}
+
+
+def computed_from(node: str) -> list[str]:
+    """The nodes whose gradient is computed, directly or not, from ``node``'s."""
+    out: list[str] = []
+    for name in NODES:
+        up = FROM.get(name)
+        if up == node or up in out:
+            out.append(name)
+    return out
+
+
 WHAT = {"dL/dz": "softmax-cross-entropy", "dL/dW2": "z = a W2 + b2", "dL/db2": "z = a W2 + b2",
         "dL/da": "z = a W2 + b2", "dL/dh": "a = relu(h)", "dL/dW1": "h = X W1 + b1",
         "dL/db1": "h = X W1 + b1"}
@@ -257,11 +273,38 @@ def verdict(n: dict, lang: str = "en") -> str:
                  f"relative error {node['hand_vs_autograd']:.2g} vs autograd and "
                  f"{node['hand_vs_numeric']:.2g} vs finite differences. Failing nodes: {bad}."
                  f"{above}")
+        spread, spread_ko = _spread(n["bad"], first)
+        where, where_ko = where + spread, where_ko + spread_ko
     if ko:
         return (f"기울기 검사 실패(버그 {n['bug']}): {where_ko}. autograd와 유한 차분끼리는 "
                 f"{an:.1e}로 일치합니다. {train}.")
     return (f"Gradient check FAILED (bug {n['bug']}): {where}. Autograd and finite differences "
             f"still agree with each other to {an:.1e}. {train}.")
+
+
+def _spread(bad: list[str], first: str) -> tuple[str, str]:
+    """Which failures the first bad node explains (those computed from it) and which not."""
+    below = computed_from(first)
+    alone = [b for b in bad if b != first and b not in below]
+    fine = [b for b in below if b not in bad]
+    if not alone and not fine:
+        return (f". Exactly {first} and the {len(below)} gradients computed from it fail",
+                f". 정확히 {first}와 그로부터 계산되는 기울기 {len(below)}개가 실패합니다")
+    en, ko = "", ""
+    if fine:
+        en += (f". {', '.join(fine)}, computed from {first}, still agree: the wrong value "
+               f"does not flow into them")
+        ko += (f". {first}에서 계산되는 {', '.join(fine)}는 여전히 일치합니다: 틀린 값이 "
+               f"그리로 흘러가지 않습니다")
+    if alone:
+        en += (f". {', '.join(alone)} fail on their own local step, not through {first}"
+               if len(alone) > 1 else
+               f". {alone[0]} fails on its own local step, not through {first}")
+        ko += f". {', '.join(alone)}는 {first}를 거치지 않고 자기 국소 단계에서 틀립니다"
+    if not below:
+        en += f"; no gradient is computed from {first}"
+        ko += f"; {first}에서 계산되는 기울기는 없습니다"
+    return en, ko
 
 
 def step_through(n: dict, lang: str = "en") -> list[str]:

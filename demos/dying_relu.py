@@ -7,12 +7,28 @@ knocks many units there at once. Leaky ReLU keeps a slope of 0.01 on the negativ
 the same big steps push many of its units there too, but they still respond to their
 input and still get a gradient. Both nets are measured the same way, layer by layer.
 The control is the usual rate (lr 0.001), where training kills no units.
+
+The per-layer record of step 1 is measured before any update (the nets at init); the last
+record is measured after the last update (the trained nets the verdict speaks of); the
+records between show the net each step starts from. A layer whose units are all stuck
+passes no signal, whatever the average over layers says, so the verdict names it.
 """
 
 from __future__ import annotations
 
 import torch
 from _kit import Log, accuracy, is_log_step, linears, mlp, spirals
+from _verdict import (
+    CLOSE,
+    MARGIN,
+    Statement,
+    about_equal,
+    dead_layers,
+    killed,
+    learned,
+    render,
+    worst_layer,
+)
 from torch import nn
 
 META = {
@@ -38,8 +54,6 @@ META = {
         "num_hiddens": {"default": 64, "help": "units per hidden layer", "min": 2, "max": 512},
     },
 }
-DIED = 0.2  # training must add this share of stuck ReLU units to count as "dying"
-SAME = 0.05  # shares or accuracies closer than this are reported as about equal
 
 
 def stuck_per_layer(net: nn.Sequential, X: torch.Tensor) -> list[float]:
@@ -54,6 +68,12 @@ def stuck_per_layer(net: nn.Sequential, X: torch.Tensor) -> list[float]:
             else:
                 h = module(h)
     return shares
+
+
+def _record(layers: list[float], loss: float, extra: dict | None = None) -> dict:
+    metrics = {"stuck": sum(layers) / len(layers), "loss": loss, **(extra or {})}
+    metrics.update({f"stuck/{i}": s for i, s in enumerate(layers, 1)})
+    return metrics
 
 
 def run(p: dict, num_steps: int, seed: int, device: torch.device):
@@ -73,72 +93,89 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         at_init = stuck_per_layer(net, X_val)
         for step in range(1, num_steps + 1):
             loss = loss_fn(net(X_train), y_train)
+            if step < num_steps and is_log_step(step, num_steps, points=20):
+                # before this step's update: step 1 shows the net at init
+                layers = at_init if step == 1 else stuck_per_layer(net, X_val)
+                yield Log(activation, step, num_steps, _record(layers, loss.item()), part, 2)
             trainer.zero_grad()
             loss.backward()
             trainer.step()
-            if is_log_step(step, num_steps, points=20):  # measuring costs a forward pass
-                layers = stuck_per_layer(net, X_val)
-                metrics = {"stuck": sum(layers) / len(layers), "loss": loss.item()}
-                metrics.update({f"stuck/{i}": s for i, s in enumerate(layers, 1)})
-                yield Log(activation, step, num_steps, metrics, part, 2)
         layers = stuck_per_layer(net, X_val)
         with torch.no_grad():
             val_acc = accuracy(net(X_val), y_val)
         numbers[activation] = {"stuck_at_init": sum(at_init) / len(at_init),
+                               "stuck_per_layer_at_init": at_init,
                                "stuck": sum(layers) / len(layers), "stuck_per_layer": layers,
                                "val_accuracy": val_acc}
+        # The trained net, after the last update: what the verdict speaks of.
+        yield Log(activation, num_steps, num_steps,
+                  _record(layers, loss.item(), {"val_acc": val_acc}), part, 2)
     r = numbers["relu"]
-    numbers["effect"] = r["stuck"] - r["stuck_at_init"] >= DIED
+    numbers["effect"] = killed(r["stuck_at_init"], r["stuck"])
     return numbers
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    r, k, ko, lr = n["relu"], n["leaky_relu"], lang == "ko", n["lr"]
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    r, k, lr = n["relu"], n["leaky_relu"], n["lr"]
+    effect = killed(r["stuck_at_init"], r["stuck"])
+    dead = dead_layers(r["stuck_per_layer"])
     alive = round(n["units"] * (1 - r["stuck"]))
-    span = (f"모든 검증 입력에서 0 이하에 갇힌 ReLU 유닛이 초기 {r['stuck_at_init']:.0%} → "
-            f"{n['num_steps']}스텝 후 {r['stuck']:.0%}" if ko
-            else f"the share stuck below zero for every held-out input went from "
-            f"{r['stuck_at_init']:.0%} at init to {r['stuck']:.0%} after {n['num_steps']} steps")
-    if n["effect"]:
-        died = (f"학습률 {lr:g}의 학습이 ReLU 유닛을 죽였습니다. {span}" if ko
-                else f"Training at lr {lr:g} killed ReLU units: {span}")
-    else:
-        died = (f"학습률 {lr:g}의 학습은 ReLU 유닛을 죽이지 않았습니다(죽는 ReLU 효과 없음). {span}"
-                if ko else f"Training at lr {lr:g} did not kill ReLU units (no dying-ReLU "
-                f"effect): {span}")
-        if r["stuck_at_init"] >= DIED:  # e.g. a negative initial bias: dead before any step
-            died += (f"; 초기 편향 {n['bias']:g} 때문에 처음부터 갇혀 있었습니다" if ko
-                     else f"; they were stuck from the start by the initial bias {n['bias']:g}")
+    span = (f"the share stuck at or below 0 for every held-out input went from "
+            f"{r['stuck_at_init']:.0%} at init to {r['stuck']:.0%} after {n['num_steps']} steps.",
+            f"모든 검증 입력에서 0 이하에 갇힌 ReLU 유닛이 초기 {r['stuck_at_init']:.0%} → "
+            f"{n['num_steps']}스텝 후 {r['stuck']:.0%}가 됐습니다.")
+    per_layer = ", ".join(f"{s:.0%}" for s in r["stuck_per_layer"])
     diff = r["stuck"] - k["stuck"]
-    than = ("ReLU보다 적습니다" if diff > SAME else "ReLU보다 많습니다" if diff < -SAME
-            else "ReLU와 비슷합니다") if ko else ("fewer than ReLU's" if diff > SAME
-                                             else "more than ReLU's" if diff < -SAME
-                                             else "about as many as ReLU's")
+    leaky = (f"Leaky ReLU has {k['stuck']:.0%} stuck at or below 0 ({k['stuck_at_init']:.0%} at "
+             f"init)", f"Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀(초기 "
+             f"{k['stuck_at_init']:.0%})")
+    slope = ("they still pass signal and gradient through the 0.01 slope.",
+             "갇힌 유닛도 기울기 0.01로 신호와 기울기를 전달합니다.")
     ra, ka, chance = r["val_accuracy"], k["val_accuracy"], n["chance"]
-    gap = ka - ra
-    if max(ra, ka) < chance + SAME:
-        cost = (f"두 망 모두 과제를 배우지 못했습니다(우연 수준 {chance:.0%})." if ko else
-                f"Neither net learned the task: both are at chance ({chance:.0%}).")
-    elif gap > SAME / 2:
-        cost = (f"죽은 유닛만큼 용량을 잃어 ReLU의 정확도가 {gap * 100:.0f}%p 낮습니다." if ko else
-                f"The lost capacity shows: ReLU is {gap * 100:.0f} points lower.")
-    elif gap < -SAME / 2:
-        cost = (f"이번에는 Leaky ReLU가 {-gap * 100:.0f}%p 더 나빴습니다: 유닛이 살아 있다고 이 "
-                f"학습률에서 더 잘 맞춘다는 보장은 없습니다." if ko else f"Leaky ReLU did worse "
-                f"here, {-gap * 100:.0f} points below ReLU: live units do not guarantee a better "
-                f"fit at this learning rate.")
-    else:
-        cost = (f"정확도가 비슷해, 남은 ReLU 유닛 {alive}개로도 이 작은 과제에는 충분했습니다."
-                if ko
-                else f"The accuracies are close: the {alive} ReLU units left were enough for "
-                f"this small task.")
-    if ko:
-        return (f"{died}. 갇힌 ReLU 유닛은 죽은 것(출력 0, 기울기 0)이라 {n['units']}개 중 "
-                f"{alive}개만 일합니다. Leaky ReLU는 {k['stuck']:.0%}가 0 이하에 갇혀(초기 "
-                f"{k['stuck_at_init']:.0%}) {than}. 갇힌 Leaky 유닛도 기울기 0.01로 신호와 "
-                f"기울기를 전달합니다. 검증 정확도: ReLU {ra:.0%}, Leaky ReLU {ka:.0%}. {cost}")
-    return (f"{died}. A stuck ReLU unit is dead: output 0, "
-            f"gradient 0, leaving {alive} of {n['units']} at work. Leaky ReLU has "
-            f"{k['stuck']:.0%} stuck ({k['stuck_at_init']:.0%} at init), {than}, and they still "
-            f"pass signal and gradient through the 0.01 slope. Held-out accuracy: ReLU {ra:.0%}, "
-            f"Leaky ReLU {ka:.0%}. {cost}")
+    some = learned(ra, chance) or learned(ka, chance)
+    return [
+        Statement("relu-killed", f"Training at lr {lr:g} killed ReLU units: {span[0]}",
+                  f"학습률 {lr:g}의 학습이 ReLU 유닛을 죽였습니다. {span[1]}", effect),
+        Statement("relu-not-killed", f"Training at lr {lr:g} did not kill ReLU units (no "
+                  f"dying-ReLU effect): {span[0]}", f"학습률 {lr:g}의 학습은 ReLU 유닛을 죽이지 "
+                  f"않았습니다(죽는 ReLU 효과 없음). {span[1]}", not effect),
+        Statement("stuck-from-start", f"Most were stuck from the start, by the initial bias "
+                  f"{n['bias']:g}.", f"대부분은 초기 편향 {n['bias']:g} 때문에 처음부터 갇혀 "
+                  f"있었습니다.", not effect and r["stuck_at_init"] > 0.5),
+        Statement("relu-per-layer", f"Per layer after training (input first): {per_layer}.",
+                  f"학습 후 층별(입력 쪽부터): {per_layer}.", True),
+        worst_layer("relu-dead-layer", r["stuck_per_layer"], "stuck (dead ReLU units)",
+                    "갇힌 상태(죽은 ReLU 유닛)"),
+        Statement("relu-alive", f"A stuck ReLU unit is dead (output 0, gradient 0), leaving "
+                  f"{alive} of {n['units']} at work.", f"갇힌 ReLU 유닛은 죽은 것(출력 0, "
+                  f"기울기 0)이라 {n['units']}개 중 {alive}개만 일합니다.", not dead),
+        Statement("leaky-fewer", f"{leaky[0]}, fewer than ReLU's, and {slope[0]}",
+                  f"{leaky[1]} ReLU보다 적고, {slope[1]}", diff > CLOSE),
+        Statement("leaky-more", f"{leaky[0]}, more than ReLU's, but {slope[0]}",
+                  f"{leaky[1]} ReLU보다 많지만, {slope[1]}", diff < -CLOSE),
+        Statement("leaky-same", f"{leaky[0]}, about as many as ReLU's, but {slope[0]}",
+                  f"{leaky[1]} ReLU와 비슷하지만, {slope[1]}", abs(diff) <= CLOSE),
+        Statement("accuracies", f"Held-out accuracy: ReLU {ra:.0%}, Leaky ReLU {ka:.0%}.",
+                  f"검증 정확도: ReLU {ra:.0%}, Leaky ReLU {ka:.0%}.", True),
+        Statement("neither-learned", f"Neither net learned the task: both are less than "
+                  f"{MARGIN * 100:.0f} points above chance ({chance:.0%}).", f"두 망 모두 과제를 "
+                  f"배우지 못했습니다: 둘 다 우연 수준({chance:.0%})보다 {MARGIN * 100:.0f}%p 넘게 "
+                  f"높지 않습니다.",
+                  not some),
+        Statement("relu-lower", f"ReLU ends {(ka - ra) * 100:.0f} points below Leaky ReLU.",
+                  f"ReLU의 정확도가 Leaky ReLU보다 {(ka - ra) * 100:.0f}%p 낮습니다.",
+                  some and ka - ra > CLOSE),
+        Statement("leaky-lower", f"Leaky ReLU did worse here, {(ra - ka) * 100:.0f} points below "
+                  f"ReLU: live units do not guarantee a better fit at this learning rate.",
+                  f"이번에는 Leaky ReLU가 {(ra - ka) * 100:.0f}%p 더 나빴습니다: 유닛이 살아 "
+                  f"있다고 이 학습률에서 더 잘 맞춘다는 보장은 없습니다.",
+                  some and ra - ka > CLOSE),
+        Statement("accuracies-close", "The accuracies are about equal: the ReLU units left were "
+                  "enough for this small task.", "정확도가 비슷해, 남은 ReLU 유닛으로도 이 작은 "
+                  "과제에는 충분했습니다.", some and about_equal(ra, ka) and learned(ra, chance)),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

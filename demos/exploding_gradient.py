@@ -31,7 +31,17 @@ from _kit import (
     ratio,
     teacher_regression,
 )
-from _verdict import LEVEL, Statement, causal, grew, learned_loss, render, trend
+from _verdict import (
+    LEVEL,
+    Statement,
+    broken_layers,
+    causal,
+    grew,
+    learned_loss,
+    render,
+    trend,
+    worst_gradient,
+)
 from torch import nn
 
 META = {
@@ -152,7 +162,10 @@ def statements(n: dict) -> list[Statement]:
                   f"{min(weights):.3g} and {max(weights):.3g}): it is dL/dh that grows.",
                   f"반면 가중치 기울기 |dL/dW|는 입력 쪽으로 커지지 않습니다(첫 은닉층/마지막 "
                   f"{wratio:.3g}배, 모두 {min(weights):.3g}~{max(weights):.3g}): 커지는 것은 "
-                  f"dL/dh입니다.", kind == "grew" and not grew(weights[-1], weights[0])),
+                  f"dL/dh입니다.", kind == "grew" and not broken_layers(weights)
+                  and not grew(weights[-1], weights[0])),
+        worst_gradient("dh-broken", norms, "|dL/dh| at init", "초기 |dL/dh|"),
+        worst_gradient("dW-broken", weights, "|dL/dW| at init", "초기 |dL/dW|"),
         Statement("unclipped-diverged", f"Unclipped (SGD, lr {lr:g}), the loss hit inf/NaN at "
                   f"step {u_at}.", f"클리핑 없이(SGD 학습률 {lr:g}) {u_at}번째 스텝에서 손실이 "
                   f"inf/NaN이 됐습니다.", u_at is not None),

@@ -257,6 +257,8 @@ def _figures(n: dict) -> dict:
         "grow": {row: _chain([s["measured"][row] for s in sweep])
                  for row in n["grows_with_batch"]},
         "per_ex": {row: f"{v:,.0f} B" for row, v in n["per_example"].items()},
+        "proportional": n["only_batch_parts_grow"] and not any(n["offset"].values()),
+        "offsets": {row: f"{v:,.0f} B" for row, v in n["offset"].items() if v},
         "peaks": _chain([s["measured"]["peak"] for s in sweep]),
         "cuda": {k: mb(v) for k, v in n.get("cuda", {}).items()},
     }
@@ -279,6 +281,8 @@ def verdict(n: dict, lang: str = "en") -> str:
     master = f", {rows['masters']} {f['masters']}" if n["measured"]["masters"] else ""
     copies = n["measured"]["gradients"] != n["grads_created_in_backward"]
     fixed_names = _join([rows[row] for row in n["fixed"]], ko)
+    offsets = _join([f"{rows[r]} {v}" if ko else f"{v} of {rows[r]}"
+                     for r, v in f["offsets"].items()], ko)
     if ko:
         grow = _join([f"{rows[r]} {f['grow'][r]}(예제당 {f['per_ex'][r]})" for r in f["grow"]],
                      ko)
@@ -293,8 +297,10 @@ def verdict(n: dict, lang: str = "en") -> str:
         error = ("모든 항목과 단계별 최고점의 오차 0 B" if f["err"] == "0 B" else
                  f"최대 오차 {f['err']}(최고점의 {f['err_pct']}, 배치 {f['err_batch']}의 "
                  f"{rows[f['err_row']]})")
-        scale = ("정확히 비례해 커지고" if n["only_batch_parts_grow"]
-                 else "커지며(정확한 비례가 아니거나 다른 항목도 변함)")
+        scale = ("정확히 비례해 커지고" if f["proportional"] else
+                 f"예제마다 같은 바이트씩 선형으로 커지고({offsets}는 배치와 무관한 고정분이라 "
+                 f"정확한 비례는 아님)" if n["only_batch_parts_grow"]
+                 else "커지며(선형이 아니거나 다른 항목도 변함)")
         text = (f"{setup}(파라미터 {f['params']}개), 배치 {f['batch']}, {f['act']}, "
                 f"{f['dtype']}{ckpt}, {n['device']}. 1스텝: 순전파가 활성값 {f['saved1']}를 "
                 f"저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}{grads}를 만들었고, "
@@ -320,8 +326,10 @@ def verdict(n: dict, lang: str = "en") -> str:
     error = ("error 0 B on every row and phase peak" if f["err"] == "0 B" else
              f"off by at most {f['err']} ({f['err_pct']} of the peak, {rows[f['err_row']]} "
              f"at batch {f['err_batch']})")
-    scale = ("grow in exact proportion" if n["only_batch_parts_grow"]
-             else "grow (not in exact proportion, or other rows changed too)")
+    scale = ("grow in exact proportion" if f["proportional"] else
+             f"grow linearly, by the same bytes per added example (not in exact proportion: a "
+             f"fixed {offsets} is there at any batch)" if n["only_batch_parts_grow"]
+             else "grow (not linearly, or other rows changed too)")
     text = (f"{setup} ({f['params']} parameters), batch {f['batch']}, {f['act']}, "
             f"{f['dtype']}{ckpt}, {n['device']}. Step 1: forward saved {f['saved1']} of "
             f"activations; backward freed them and made {f['grads1']} of gradients{grads}; "

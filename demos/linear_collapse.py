@@ -6,7 +6,9 @@ with a straight line. XOR and two spirals need a curved boundary, so the deep li
 stays near chance: on XOR the best straight line is no better than a coin, so its
 cross-entropy stays at ln 2 = 0.693, the loss of predicting 50/50 for every point (a
 better measure than accuracy, which can land anywhere near 50 % by chance). We multiply its
-matrices out and check numerically that the single matrix gives the same outputs, then
+matrices out and check numerically that the single matrix gives the same outputs (up to
+float32 rounding, which grows with the outputs' size: the gap is judged relative to the
+largest output), then
 train the same net with ReLU between the layers. The control relabels the same inputs by
 the sign of their first coordinate, a straight-line boundary: the linear stack fits that.
 """
@@ -17,6 +19,7 @@ import math
 
 import torch
 from _kit import Log, accuracy, is_log_step, linears, mlp, spirals, xor
+from _verdict import SAME_REL, Statement, causal, render, same_outputs
 from torch import nn
 
 META = {
@@ -87,12 +90,16 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             y_hat = net(X)
             W, b = collapse(net)
             gap = (y_hat - (X @ W.T + b)).abs().max().item()
+            scale = y_hat.abs().max().item()
+        linear = activation == "identity"
         numbers[name] = {"accuracy": accuracy(y_hat, y), "final_loss": loss_fn(y_hat, y).item(),
-                         "single_matrix_gap": gap if activation == "identity" else None}
+                         "single_matrix_gap": gap if linear else None,
+                         "output_scale": scale if linear else None}
         # The last record is the trained net: the figures the verdict quotes.
-        yield Log(name, num_steps, num_steps, {"acc": numbers[name]["accuracy"],
-                                               "loss": numbers[name]["final_loss"]},
-                  part, len(runs))
+        last = {"acc": numbers[name]["accuracy"], "loss": numbers[name]["final_loss"]}
+        if linear:
+            last.update({"matrix_gap": gap, "output_max": scale})
+        yield Log(name, num_steps, num_steps, last, part, len(runs))
     numbers["effect"] = all(
         numbers[f"{t}/relu"]["accuracy"] - numbers[f"{t}/linear"]["accuracy"] >= FITS
         for t in data)
@@ -101,43 +108,62 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
 
 NAMES = {"xor": ("XOR", "XOR"), "spirals": ("two spirals", "두 나선"),
          "halves": ("the sign of x1", "x1의 부호")}
+COIN = 0.02  # a loss within this of ln 2 is "about ln 2": the 50/50 guess, nothing learned
+
+
+def _loss(value: float) -> str:
+    return f"{value:.3f}" if abs(value) < 1000 else f"{value:.3g}"
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    tasks = n["tasks"]
+    lin = {t: n[f"{t}/linear"] for t in tasks}
+    gaps = [(lin[t]["single_matrix_gap"], lin[t]["output_scale"]) for t in tasks]
+    same = all(same_outputs(gap, scale) for gap, scale in gaps)
+    gap = max(g for g, _ in gaps)
+    rel = max(g / s if s else (0.0 if g == 0 else float("inf")) for g, s in gaps)
+    parts_en, parts_ko = [], []
+    for t in tasks:
+        relu = n[f"{t}/relu"]
+        parts_en.append(f"{NAMES[t][0]}: linear {lin[t]['accuracy']:.0%} (loss "
+                        f"{_loss(lin[t]['final_loss'])}), ReLU {relu['accuracy']:.0%} (loss "
+                        f"{_loss(relu['final_loss'])})")
+        parts_ko.append(f"{NAMES[t][1]}: 선형 {lin[t]['accuracy']:.0%}(손실 "
+                        f"{_loss(lin[t]['final_loss'])}), ReLU {relu['accuracy']:.0%}(손실 "
+                        f"{_loss(relu['final_loss'])})")
+    coin = [t for t in tasks if abs(lin[t]["final_loss"] - n["ln2"]) < COIN]
+    losses = " / ".join(f"{lin[t]['final_loss']:.3f}" for t in coin)
+    where = (" and ".join(NAMES[t][0] for t in coin), ", ".join(NAMES[t][1] for t in coin))
+    size = (f"(largest difference {gap:.1e}, {rel:.1e} of the largest output)",
+            f"(최대 차이 {gap:.1e}, 최대 출력의 {rel:.1e})")
+    return [
+        Statement("accuracies", f"With {n['depth']} hidden layers, accuracy after {n['steps']} "
+                  f"steps: " + "; ".join(parts_en) + ".", f"은닉층 {n['depth']}개, "
+                  f"{n['steps']}스텝 학습 후 정확도: " + "; ".join(parts_ko) + ".", True),
+        Statement("linear-at-coin", f"On {where[0]} the linear net's loss {losses} is about "
+                  f"ln 2 = {n['ln2']:.3f}, the loss of saying 50/50 for every point: it learned "
+                  f"nothing.", f"{where[1]}에서 선형 신경망의 손실 {losses}은 ln 2 = "
+                  f"{n['ln2']:.3f}, 모든 점에 50/50을 말하는 손실과 거의 같으니 아무것도 배우지 "
+                  f"못했습니다.", bool(coin)),
+        Statement("same-outputs", f"The product of the linear layers, one matrix, gives the "
+                  f"same outputs {size[0]}, within float32 rounding ({SAME_REL:g} of the "
+                  f"outputs' size).", f"선형 층들을 곱한 행렬 하나는 같은 출력을 냅니다"
+                  f"{size[1]}. float32 반올림 오차(출력 크기의 {SAME_REL:g}) 이내입니다.", same),
+        Statement("different-outputs", f"The product of the linear layers, one matrix, does "
+                  f"NOT give the same outputs {size[0]}: more than float32 rounding "
+                  f"({SAME_REL:g} of the outputs' size).", f"선형 층들을 곱한 행렬 하나는 다른 "
+                  f"출력을 냅니다{size[1]}. float32 반올림 오차(출력 크기의 {SAME_REL:g})보다 "
+                  f"큽니다.", not same),
+        causal("activation", ["activation"], "effect", "The effect appeared: ReLU, the only "
+               "change, fits what the linear stack cannot (20 points better on every task).",
+               "ReLU는 맞히고 선형은 못 맞히는 효과가 나타났습니다: 유일한 차이인 ReLU가 모든 "
+               "과제에서 20%p 이상 낫습니다.", n["effect"]),
+        Statement("no-effect", "No effect: ReLU did not beat the linear stack by 20 points on "
+                  "every task.", "효과 없음: 모든 과제에서 ReLU가 선형보다 20%p 이상 낫지는 "
+                  "않았습니다.", not n["effect"]),
+    ]
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    gap = max(n[f"{t}/linear"]["single_matrix_gap"] for t in n["tasks"])
-    same = gap < 1e-4
-    parts = []
-    for t in n["tasks"]:
-        lin, relu = n[f"{t}/linear"], n[f"{t}/relu"]
-        label = NAMES[t][1 if ko else 0]
-        if ko:
-            parts.append(f"{label}: 선형 {lin['accuracy']:.0%}(손실 {lin['final_loss']:.3f}), "
-                         f"ReLU {relu['accuracy']:.0%}(손실 {relu['final_loss']:.3f})")
-        else:
-            parts.append(f"{label}: linear {lin['accuracy']:.0%} (loss {lin['final_loss']:.3f}), "
-                         f"ReLU {relu['accuracy']:.0%} (loss {relu['final_loss']:.3f})")
-    stuck = [t for t in n["tasks"] if abs(n[f"{t}/linear"]["final_loss"] - n["ln2"]) < 0.02]
-    losses = " / ".join(f"{n[f'{t}/linear']['final_loss']:.3f}" for t in stuck)
-    where = (", " if ko else " and ").join(NAMES[t][1 if ko else 0] for t in stuck)
-    if ko:
-        check = "같은" if same else "다른"
-        text = (f"은닉층 {n['depth']}개, {n['steps']}스텝 학습 후 정확도: "
-                + "; ".join(parts) + ". ")
-        if stuck:
-            text += (f"{where}에서 선형 신경망의 손실 {losses}은 ln 2 = {n['ln2']:.3f}, 모든 "
-                     f"점에 50/50을 말하는 손실과 거의 같으니 아무것도 배우지 못했습니다. ")
-        text += f"선형 층들을 곱한 행렬 하나는 {check} 출력을 냅니다(최대 차이 {gap:.1e}). "
-        return text + ("ReLU는 맞히고 선형은 못 맞히는 효과가 나타났습니다." if n["effect"] else
-                       "효과 없음: 모든 과제에서 ReLU가 선형보다 20%p 이상 낫지는 않았습니다.")
-    check = "gives the same outputs" if same else "does NOT give the same outputs"
-    text = (f"With {n['depth']} hidden layers, accuracy after {n['steps']} steps: "
-            + "; ".join(parts) + ". ")
-    if stuck:
-        text += (f"On {where} the linear net's loss {losses} is about ln 2 = {n['ln2']:.3f}, "
-                 f"the loss of saying 50/50 for every point: it learned nothing. ")
-    text += (f"The product of the linear layers, one matrix, {check} (largest difference "
-             f"{gap:.1e}). ")
-    return text + ("The effect appeared: ReLU fits what the linear stack cannot." if n["effect"]
-                   else "No effect: ReLU did not beat the linear stack by 20 points on every "
-                   "task.")
+    return render(statements(n), lang)

@@ -156,9 +156,9 @@ def _conclusion(n: dict, ko: bool) -> str:
     low, base = n["dtype"], n["fp32"]["final_loss"]
     plain = n[low]
     if n["effect"]:
-        return ("손실 스케일링이 fp16이 잃는 작은 기울기를 지켜 fp32의 결과를 되찾습니다." if ko
-                else
-                "Loss scaling keeps the small gradients fp16 loses and recovers fp32's result.")
+        return (f"동적 손실 스케일러(GradScaler)가 {low}이 잃는 작은 기울기를 지켜 fp32의 결과를 "
+                f"되찾습니다. " if ko else f"The dynamic loss scaler (GradScaler) keeps the small "
+                f"gradients {low} loses and recovers fp32's result. ") + _static(n, ko)
     if low == "fp32":
         return ("모든 실행이 fp32라 사라지는 기울기가 없습니다(대조 실험)." if ko else
                 "Every run is fp32, so nothing flushes (the control).")
@@ -170,6 +170,20 @@ def _conclusion(n: dict, ko: bool) -> str:
                 f"{low} lost gradients, yet its loss stayed within {WORSE:g}x of fp32's.")
     return (f"동적 스케일러도 fp32의 {WORSE:g}배 안으로 되돌리지 못했습니다." if ko else
             f"Even the dynamic scaler did not get back within {WORSE:g}x of fp32's loss.")
+
+
+def _static(n: dict, ko: bool) -> str:
+    """The static scale is judged on its own: the dynamic scaler's success says nothing of it."""
+    low, base = n["dtype"], n["fp32"]["final_loss"]
+    static, scale = n[f"{low}+static"], n["static_scale"]
+    times = static["final_loss"] / base if base > 0 else math.inf
+    if math.isfinite(static["final_loss"]) and static["final_loss"] <= WORSE * base:
+        return (f"정적 스케일({scale:g})도 fp32의 {WORSE:g}배 안으로 되찾았습니다({times:.3g}배)."
+                if ko else f"The static scale of {scale:g} also got within {WORSE:g}x of fp32's "
+                f"loss ({times:.3g}x).")
+    return (f"정적 스케일({scale:g})은 그렇지 못했습니다(fp32 손실의 {times:.3g}배)." if ko else
+            f"The static scale of {scale:g} did not ({times:.3g}x fp32's loss): only the dynamic "
+            f"scaler is shown to recover it.")
 
 
 def verdict(n: dict, lang: str = "en") -> str:

@@ -53,6 +53,17 @@ def test_other_bugs_are_located() -> None:
     assert bias["bad"] == ["dL/db2", "dL/db1"]
 
 
+def test_a_bias_bug_is_not_said_to_break_everything_below_it() -> None:
+    """bug=bias_mean: only dL/db2 and dL/db1 fail; dL/da, dL/dh and dL/dW1 (below dL/db2 in
+    backward order) still agree, so "from that node down" was false."""
+    result = run(seed=0, steps=3, params={"bug": "bias_mean"})
+    assert "dL/db1 fails on its own local step, not through dL/db2" in result.verdict
+    assert "no gradient is computed from dL/db2" in result.verdict
+    assert "Exactly" not in result.verdict
+    relu = run(seed=0, steps=3, params={"bug": "relu_grad"}).verdict
+    assert "Exactly dL/dh and the 2 gradients computed from it fail" in relu
+
+
 def test_step_through_yields_one_record_per_node() -> None:
     events = list(stream("backprop", device="cpu", seed=0, steps=5))
     nodes = [e for e in events if isinstance(e, Step) and e.run == "backward"]

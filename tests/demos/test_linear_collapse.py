@@ -48,6 +48,15 @@ def test_linearly_separable_labels_are_fitted_by_the_linear_stack() -> None:
     assert result.numbers["effect"] is False and "No effect" in result.verdict
 
 
+def test_huge_outputs_are_compared_relative_to_their_size() -> None:
+    """depth 20, lr 0.1: outputs near 1e10 differ from the one matrix's by float32 rounding
+    (1e-6 of them, 15360 absolute), which the verdict called "does NOT give the same"."""
+    result = run(params={"depth": 20, "lr": 0.1}, steps=20)
+    xl = result.numbers["xor/linear"]
+    assert xl["single_matrix_gap"] > 1 and xl["single_matrix_gap"] < 1e-5 * xl["output_scale"]
+    assert "gives the same outputs" in result.verdict and "NOT" not in result.verdict
+
+
 def test_zero_learning_rate_claims_no_fit() -> None:
     result = run(params={"lr": 0.0}, steps=5)
     assert result.numbers["effect"] is False and "No effect" in result.verdict

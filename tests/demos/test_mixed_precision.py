@@ -67,3 +67,13 @@ def test_per_layer_flushed_share_is_streamed() -> None:
 def test_korean_has_the_same_numbers(params: dict) -> None:
     n = run(seed=0, steps=20, params=params).numbers
     assert numbers_in(verdict(n, lang="ko")) == numbers_in(verdict(n))
+
+
+def test_the_static_scale_is_judged_apart_from_the_dynamic_scaler() -> None:
+    """A static scale of 1 is no scaling at all: the effect (the dynamic scaler recovers
+    fp32's loss) still appears, and the verdict once credited "loss scaling" as a whole."""
+    result = run(seed=0, params={"static_scale": 1})
+    assert result.numbers["effect"] is True
+    assert "The dynamic loss scaler (GradScaler) keeps the small gradients" in result.verdict
+    assert "The static scale of 1 did not" in result.verdict
+    assert "Loss scaling keeps" not in result.verdict

@@ -60,6 +60,17 @@ def test_edges_say_what_happened(params: dict, says: str) -> None:
     assert numbers_in(ko) == numbers_in(result.verdict)
 
 
+def test_a_spike_after_the_first_steps_counts() -> None:
+    """lr 0.05: both warm-up runs spike to 2.3x their start at step 26, outside the first
+    10 steps the demo used to look at, and the verdict said the warm-up prevented it."""
+    result = run(seed=0, params={"lr": 0.05})
+    cos = result.numbers["warmup+cosine"]
+    assert cos["spiked"] and cos["peak_step"] > 10 and cos["spike"] > 2
+    assert result.numbers["effect"] is False
+    assert "prevented" not in result.verdict
+    assert "warm-up alone does not tame this learning rate" in result.verdict
+
+
 def test_korean_has_the_same_numbers() -> None:
     result = run(seed=0, steps=30)
     assert numbers_in(verdict(result.numbers, lang="ko")) == numbers_in(result.verdict)
