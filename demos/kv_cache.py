@@ -155,12 +155,12 @@ def statements(n: dict) -> list[Statement]:
                   f"(각각 {no['total_work']}쌍)만 하므로 캐시가 아끼는 것이 없습니다.", one),
         Statement("saves", f"Keeping the keys and values cut the attention work "
                   f"{n['work_ratio']:.3g}-fold.",
-                  f"키와 값을 보관해 어텐션 계산량이 {n['work_ratio']:.3g}분의 1로 줄었습니다.",
+                  f"키와 값을 보관해 어텐션 계산량이 {n['work_ratio']:.3g}배 줄었습니다.",
                   n["work_ratio"] >= SAVES),
         Statement("times", f"Measured time per token (median of the first and last quarter): "
                   f"{no['early_ms']:.3g} -> {no['late_ms']:.3g} ms ({rn:.2g}x) without the cache, "
                   f"{ca['early_ms']:.3g} -> {ca['late_ms']:.3g} ms ({rc:.2g}x) with it.",
-                  f"측정한 토큰당 시간(처음과 마지막 4분의 1의 중앙값): 캐시 없이 "
+                  f"측정한 토큰당 시간(앞쪽과 뒤쪽 사분의 일 구간의 중앙값): 캐시 없이 "
                   f"{no['early_ms']:.3g} -> {no['late_ms']:.3g} ms({rn:.2g}배), 캐시로 "
                   f"{ca['early_ms']:.3g} -> {ca['late_ms']:.3g} ms({rc:.2g}배).", N >= 8),
         Statement("time-grew", f"Without the cache the time per token grew more than "
