@@ -106,12 +106,12 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             trainer.zero_grad()
             loss.backward()
             trainer.step()
-            if is_log_step(step, num_steps, points=10):  # measuring costs a forward pass
-                acc, share = evaluate(net, X_val, Y_val, source)
+            if is_log_step(step, num_steps, points=10):
+                q = HELD_OUT if step == num_steps else HELD_OUT // 4  # all of it at the end
+                acc, share = evaluate(net, X_val[:q], Y_val[:q], source[:q])
                 metrics = {"loss": losses[-1], "accuracy": acc}
                 metrics.update({f"source/{i}": s for i, s in enumerate(share, 1)})
                 yield Log(pos, step, num_steps, metrics, part, len(POSITIONS))
-        acc, share = evaluate(net, X_val, Y_val, source)
         numbers[pos] = {"accuracy": acc, "loss": losses[-1], "source": share}
     signals = [pos for pos in POSITIONS if pos != "none"]
     numbers["worst_signal"] = min(signals, key=lambda s: numbers[s]["accuracy"])
