@@ -211,7 +211,7 @@ def generate(net: GPT, prompt: torch.Tensor, new_tokens: int, cache: bool = Fals
 # --- synthetic tasks, from a seed ----------------------------------------------------------
 
 SEQUENCE_TASKS = ("copy", "reverse", "sort", "recall", "modadd")
-LABEL_TASKS = ("reverse", "sort", "count")
+LABEL_TASKS = ("shift", "reverse", "sort", "count")
 
 
 def sequence_task(name: str, n: int, length: int, vocab: int, seed: int = 0):
@@ -254,13 +254,16 @@ def sequence_task(name: str, n: int, length: int, vocab: int, seed: int = 0):
 
 
 def label_task(name: str, n: int, length: int, vocab: int, seed: int = 0):
-    """One label per position, for a model that reads the whole sequence: reverse (the
-    token at the mirrored position), sort (the i-th smallest token) or count (how often the
-    position's own token occurs in the sequence, minus one). Reverse and sort depend on order;
-    count does not: permuting the input permutes its labels the same way."""
+    """One label per position, for a model that reads the whole sequence: shift (the token
+    one position earlier; the first position is not scored), reverse (the token at the
+    mirrored position), sort (the i-th smallest token) or count (how often the position's own
+    token occurs in the sequence, minus one). Shift, reverse and sort depend on order; count
+    does not: permuting the input permutes its labels the same way."""
     g = torch.Generator().manual_seed(seed)
     X = torch.randint(0, vocab, (n, length), generator=g)
-    if name == "reverse":
+    if name == "shift":
+        Y = torch.cat([torch.full((n, 1), IGNORE), X[:, :-1]], dim=1)
+    elif name == "reverse":
         Y = X.flip(1)
     elif name == "sort":
         Y = X.sort(1).values

@@ -75,7 +75,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         name = "scaled" if scaled else "unscaled"
         torch.manual_seed(seed)  # the same initial weights for both runs
         net = GPT(VOCAB + 1, WIDTH, p["num_layers"], n_head, X.shape[1], scale=scaled).to(device)
-        trainer = torch.optim.Adam(net.parameters(), lr=p["lr"])
+        trainer = torch.optim.Adam(net.parameters(), lr=p["lr"], foreach=True)
         for attn in net.attentions:
             attn.keep_scores = True
         losses = []
@@ -84,7 +84,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             idx = batches[step - 1].to(device)
             loss = lm_loss(net(X[idx]), Y[idx])
             losses.append(loss.item())
-            logged = is_log_step(step, num_steps, points=40)
+            logged = is_log_step(step, num_steps, points=20)
             heads = entropy_per_head(net) if logged or step == 1 else []
             if step == 1:
                 r["logit_std"] = [a.scores.detach().std().item() for a in net.attentions]
@@ -100,8 +100,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                 if not scaled:
                     metrics.update({f"entropy/{i}": e for i, e in enumerate(layer, 1)})
                 yield Log(name, step, num_steps, metrics, part, 2)
-            for attn in net.attentions:
-                attn.scores = None  # keep no graph alive between steps
+            for attn in net.attentions:  # the scores were needed at init only
+                attn.keep_scores, attn.scores = False, None
         with torch.no_grad():
             logits = net(X[:512])
         r.update({"loss": losses[-1], "mean_loss": sum(losses) / len(losses),

@@ -34,7 +34,7 @@ META = {
     "claim_ko": "KV 캐시로 생성하면 매 스텝 전체 시퀀스를 다시 계산할 때와 정확히 같은 토큰이 "
                 "나오고, 토큰당 계산량은 위치에 따라 커지지 않고 일정하다. 대가는 메모리로, "
                 "2 x 층 수 x 헤드 수 x head_dim x 시퀀스 길이 x 배치 x 원소 바이트다.",
-    "cpu_seconds": 1,
+    "cpu_seconds": 0.5,
     "metric": "work",
     "steps": 56,
     "control": {"new_tokens": 1},
@@ -155,12 +155,12 @@ def statements(n: dict) -> list[Statement]:
                   f"(각각 {no['total_work']}쌍)만 하므로 캐시가 아끼는 것이 없습니다.", one),
         Statement("saves", f"Keeping the keys and values cut the attention work "
                   f"{n['work_ratio']:.3g}-fold.",
-                  f"키와 값을 보관해 어텐션 계산량이 {n['work_ratio']:.3g}분의 1로 줄었습니다.",
+                  f"키와 값을 보관해 어텐션 계산량이 {n['work_ratio']:.3g}배 줄었습니다.",
                   n["work_ratio"] >= SAVES),
         Statement("times", f"Measured time per token (median of the first and last quarter): "
                   f"{no['early_ms']:.3g} -> {no['late_ms']:.3g} ms ({rn:.2g}x) without the cache, "
                   f"{ca['early_ms']:.3g} -> {ca['late_ms']:.3g} ms ({rc:.2g}x) with it.",
-                  f"측정한 토큰당 시간(처음과 마지막 4분의 1의 중앙값): 캐시 없이 "
+                  f"측정한 토큰당 시간(앞쪽과 뒤쪽 사분의 일 구간의 중앙값): 캐시 없이 "
                   f"{no['early_ms']:.3g} -> {no['late_ms']:.3g} ms({rn:.2g}배), 캐시로 "
                   f"{ca['early_ms']:.3g} -> {ca['late_ms']:.3g} ms({rc:.2g}배).", N >= 8),
         Statement("time-grew", f"Without the cache the time per token grew more than "

@@ -77,6 +77,13 @@ INTENDED: dict[str, str] = {
     "mb-warmup-with-large-batch": "1", "mlp-why-cross-entropy-not-mse-sigmoid": "1",
     "loop-forward-pass-order": "y", "loop-training-step-order": "1",
     "loop-backprop-chain-rule": "1",
+    # transformer-era demos (issue 22)
+    "tdemo-attn-scale-logit-spread": "3", "tdemo-attn-scale-why": "y",
+    "tdemo-attn-scale-small-dk-myth": "n", "tdemo-causal-mask-what-leaks": "1",
+    "tdemo-causal-mask-generation": "y", "tdemo-causal-mask-floor": "3",
+    "tdemo-pos-permutation-myth": "1", "tdemo-pos-rope-what": "y",
+    "tdemo-pos-count-no-order": "n", "tdemo-kv-cache-exact-myth": "y",
+    "tdemo-kv-cache-work-per-token": "3",
 }
 # The transformer-era demos' cards (issue 22), kept apart so branches adding cards merge cleanly.
 INTENDED.update({
