@@ -33,7 +33,8 @@ DEMOS = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init"
          "linear-collapse", "optimizers", "learning-rate", "batch-size", "overfitting",
          "vectorization", "gpu-speedup", "gpu-memory", "backprop", "residual", "normalization",
          "warmup", "adamw", "mixed-precision", "data-parallel", "attention-scaling",
-         "causal-mask", "positional-encoding", "kv-cache"]
+         "causal-mask", "positional-encoding", "kv-cache", "attention-memory", "lora",
+         "quantization"]
 
 
 TARGET = 2.5  # a demo's default run against `python -c "import torch"`, same rounds

@@ -192,6 +192,21 @@ def scored_accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
     return (logits.argmax(-1)[scored] == targets[scored]).float().mean().item()
 
 
+def lm_steps(net: nn.Module, trainer: torch.optim.Optimizer, X: torch.Tensor, Y: torch.Tensor,
+             num_steps: int, batch: int, seed: int):
+    """Train on random batches of (X, Y) drawn from ``seed``; after each step yield
+    ``(step, loss, logits, targets)`` of its batch (an accuracy from them costs no forward)."""
+    g = torch.Generator().manual_seed(seed)
+    for step in range(1, num_steps + 1):
+        idx = torch.randint(0, len(X), (batch,), generator=g).to(X.device)
+        logits = net(X[idx])
+        loss = lm_loss(logits, Y[idx])
+        trainer.zero_grad()
+        loss.backward()
+        trainer.step()
+        yield step, loss.item(), logits.detach(), Y[idx]
+
+
 @torch.no_grad()
 def generate(net: GPT, prompt: torch.Tensor, new_tokens: int, cache: bool = False):
     """Greedy continuation of ``prompt`` (batch, P) by ``new_tokens`` tokens: without a cache

@@ -21,7 +21,7 @@ import copy
 import math
 
 import torch
-from _gpt import GPT, lm_loss, scored_accuracy, sequence_task
+from _gpt import GPT, lm_steps, scored_accuracy, sequence_task
 from _kit import Log, is_log_step
 from _verdict import CLOSE, Statement, about_equal, learned, render
 from torch import nn
@@ -86,23 +86,16 @@ def state_bytes(trainer: torch.optim.Optimizer) -> int:
 
 
 def fit(net: nn.Module, params: list[nn.Parameter], data: tuple, lr: float, num_steps: int,
-        seed: int, name: str, part: int, device: torch.device):
+        seed: int, name: str, part: int):
     """Adam on ``data``; yields Logs and returns (accuracy, losses, trainer)."""
     X, Y, Xt, Yt = data
     trainer = torch.optim.Adam(params, lr=lr)
-    g = torch.Generator().manual_seed(seed)
     losses = []
-    for step in range(1, num_steps + 1):
-        idx = torch.randint(0, len(X), (BATCH,), generator=g).to(device)
-        logits = net(X[idx])
-        loss = lm_loss(logits, Y[idx])
-        trainer.zero_grad()
-        loss.backward()
-        trainer.step()
-        losses.append(loss.item())
+    for step, loss, logits, targets in lm_steps(net, trainer, X, Y, num_steps, BATCH, seed):
+        losses.append(loss)
         if is_log_step(step, num_steps, points=20):
             # the training batch's accuracy (free: its logits exist); held-out at the end
-            metrics = {"loss": losses[-1], "accuracy": scored_accuracy(logits.detach(), Y[idx])}
+            metrics = {"loss": loss, "accuracy": scored_accuracy(logits, targets)}
             if name == "lora":
                 metrics.update({f"update/{i}": b.attn.qkv.update_norm()
                                 for i, b in enumerate(net.blocks, 1)})
@@ -125,7 +118,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     old, new = task("copy", p["length"], seed, device), task("reverse", p["length"], seed,
                                                             device)
     pre_acc, _, _ = yield from fit(base, list(base.parameters()), old, PRE_LR, PRETRAIN, seed,
-                                   "pretrain", 0, device)
+                                   "pretrain", 0)
     numbers: dict = {"rank": p["rank"], "steps": num_steps, "pretrain_accuracy": pre_acc,
                      "chance": 1 / VOCAB, "n_layer": LAYERS, "d_model": WIDTH,
                      "vocab": VOCAB + 1, "seq": T}
@@ -134,7 +127,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     full = copy.deepcopy(base)
     params = list(full.parameters())
     acc, losses, trainer = yield from fit(full, params, new, FULL_LR, num_steps, seed + 7,
-                                          "full", 1, device)
+                                          "full", 1)
     numbers["full"] = {"accuracy": acc, "loss": losses[-1], "trainable": _count(params),
                        "state_bytes": state_bytes(trainer)}
     torch.manual_seed(seed + 11)  # the adapters' random A
@@ -148,7 +141,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     numbers["unchanged"] = numbers["step0_gap"] == 0
     params = [w for w in net.parameters() if w.requires_grad]
     acc, losses, trainer = yield from fit(net, params, new, p["lr"], num_steps, seed + 7,
-                                          "lora", 2, device)
+                                          "lora", 2)
     numbers["lora"] = {"accuracy": acc, "loss": losses[-1], "trainable": _count(params),
                        "state_bytes": state_bytes(trainer), "tensors": len(params),
                        "update": [b.attn.qkv.update_norm() for b in net.blocks]}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from _gpt import GPT, lm_loss, scored_accuracy, sequence_task
+from _gpt import GPT, lm_steps, scored_accuracy, sequence_task
 from _kit import Log, is_log_step
 from _verdict import CLOSE, Statement, about_equal, causal, render, same_outputs
 from torch import nn
@@ -105,17 +105,10 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     torch.manual_seed(seed)
     net = GPT(VOCAB + 1, WIDTH, LAYERS, HEADS, X.shape[1]).to(device)
     trainer = torch.optim.Adam(net.parameters(), lr=p["lr"])
-    g = torch.Generator().manual_seed(seed)
-    for step in range(1, num_steps + 1):
-        idx = torch.randint(0, len(X), (BATCH,), generator=g).to(device)
-        logits = net(X[idx])
-        loss = lm_loss(logits, Y[idx])
-        trainer.zero_grad()
-        loss.backward()
-        trainer.step()
+    for step, loss, logits, targets in lm_steps(net, trainer, X, Y, num_steps, BATCH, seed):
         if is_log_step(step, num_steps, points=20):
-            yield Log("train", step, num_steps, {"loss": loss.item(), "accuracy":
-                      scored_accuracy(logits.detach(), Y[idx])}, 0, 2)
+            yield Log("train", step, num_steps,
+                      {"loss": loss, "accuracy": scored_accuracy(logits, targets)}, 0, 2)
     net.eval()
     with torch.no_grad():
         before = net(Xt)
