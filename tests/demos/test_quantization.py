@@ -31,6 +31,7 @@ def test_outliers_break_per_tensor_int4_and_finer_scales_keep_it() -> None:
     assert n["effect"] is True and fa > 0.95
     assert n["plant_gap"] <= 1e-4 * n["plant_magnitude"]  # planting changed nothing
     assert n["int4-tensor"]["accuracy"] < fa - 0.5
+    assert n["unplanted_int4_tensor"] > 0.95  # the arm without outliers, same weights
     assert min(n[k]["accuracy"] for k in ("int4-channel", "int4-group", "int8-channel")) > 0.95
     # int8 per-tensor survives here, but its worst weight error is several times per-channel's
     assert max(n["int8-tensor"]["errors"]) > 5 * max(n["int8-channel"]["errors"])
@@ -90,8 +91,9 @@ def check(n: dict) -> None:
     oracle = {
         "planted": planted and n["plant_gap"] <= 1e-4 * n["plant_magnitude"],
         "no-outliers": not planted, "table": True,
-        "tensor-broke": planted and not kept("int4-tensor"),
-        "tensor-broke-plain": not planted and not kept("int4-tensor"),
+        "tensor-broke": planted and not kept("int4-tensor")
+        and abs(n["unplanted_int4_tensor"] - fa) <= 0.05,
+        "tensor-lost": not kept("int4-tensor"),
         "tensor-kept": kept("int4-tensor"),
         "fine-kept": kept("int4-channel") and kept("int4-group"),
         "lost": any(not kept(k) for k in n if k.startswith("int")),
@@ -102,7 +104,7 @@ def check(n: dict) -> None:
         assert oracle[s.name], s.name
         assert set(NUMBER.findall(s.en)) == set(NUMBER.findall(s.ko)), s.name
     names = {s.name for s in said}
-    assert len(names & {"tensor-broke", "tensor-broke-plain", "tensor-kept"}) == 1
+    assert len(names & {"tensor-broke", "tensor-lost", "tensor-kept"}) == 1
     assert len(names & {"planted", "no-outliers"}) <= 1
 
 
