@@ -92,6 +92,7 @@ def check(n: dict) -> None:
         "same": n["gap"] <= 1e-4 * n["magnitude"],
         "differ": n["gap"] > 1e-4 * n["magnitude"],
     }
+    assert {s_.name for s_ in module.statements(n)} == set(oracle)  # none unchecked
     said = [st_ for st_ in module.statements(n) if st_.holds]
     assert said
     for s_ in said:

@@ -85,6 +85,7 @@ def check(n: dict) -> None:
         "below": la < fa - 0.05, "above": la > fa + 0.05,
         "unlearned": fa < n["chance"] + 0.1,
     }
+    assert {s_.name for s_ in module.statements(n)} == set(oracle)  # none unchecked
     said = [s for s in module.statements(n) if s.holds]
     for s in said:
         assert oracle[s.name], s.name

@@ -99,6 +99,7 @@ def check(n: dict) -> None:
         "lost": any(not kept(k) for k in n if k.startswith("int")),
         "int8-error": True, "memory": n["int4-group"]["bytes"] < n["float"]["bytes"],
     }
+    assert {s_.name for s_ in module.statements(n)} == set(oracle)  # none unchecked
     said = [s for s in module.statements(n) if s.holds]
     for s in said:
         assert oracle[s.name], s.name
