@@ -5,43 +5,35 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from typing import Any
 
 import pytest
 
-from dlprep.engine import Result, Step, final_result, stream
-from dlprep.engine.loader import load_demo
-from dlprep.registry import registry
+from dlprep.engine import Step, stream
 
 NAME = "attention-scaling"
-module = load_demo(registry()[NAME].path)
-
-
-@cache
-def run(seed: int = 0, **params: object) -> Result:
-    return final_result(NAME, device="cpu", seed=seed, params=params)
 
 
 def numbers_in(text: str) -> set[str]:
     return set(re.findall(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?", text))
 
 
-def test_unscaled_logits_spread_by_sqrt_dk_and_the_softmax_saturates() -> None:
-    result = run(0)
+def test_unscaled_logits_spread_by_sqrt_dk_and_the_softmax_saturates(demo: Any) -> None:
+    result = demo.run(0)
     n = result.numbers
     assert n["effect"] is True and n["d_k"] == 64 and n["heads"] == 1
     assert n["spread_ratio"] == pytest.approx(math.sqrt(64), rel=0.15)
     assert max(n["scaled"]["logit_std"]) < 1.5  # the scale keeps the spread about 1
     assert n["entropy_ratio"] < 0.5 and n["gain_ratio"] < 0.6 and n["loss_ratio"] > 1.25
-    names = [s.name for s in module.statements(n) if s.holds]
+    names = demo.printed(n)
     assert names == ["spread", "entropy", "saturated", "gain-shrank", "losses", "slower"]
-    layer, head, low = module.lowest_head(n["unscaled"]["entropy_init"])
+    layer, head, low = demo.module.lowest_head(n["unscaled"]["entropy_init"])
     assert f"layer {layer} head {head} at {low:.3g}" in result.verdict
     assert low == min(min(row) for row in n["unscaled"]["entropy_init"])
 
 
-def test_small_dk_is_the_control_where_the_scale_hardly_matters() -> None:
-    result = run(0, **registry()[NAME].control)
+def test_small_dk_is_the_control_where_the_scale_hardly_matters(demo: Any) -> None:
+    result = demo.run(0, **demo.control)
     n = result.numbers
     assert n["effect"] is False and n["d_k"] == 2 and n["heads"] == 32
     assert n["spread_ratio"] == pytest.approx(math.sqrt(2), rel=0.1)
@@ -50,17 +42,17 @@ def test_small_dk_is_the_control_where_the_scale_hardly_matters() -> None:
     assert "saturated the softmax" not in result.verdict
 
 
-def test_both_languages_carry_the_same_numbers() -> None:
-    for n in (run(0).numbers, run(0, **registry()[NAME].control).numbers):
-        en, ko = module.verdict(n), module.verdict(n, "ko")
+def test_both_languages_carry_the_same_numbers(demo: Any) -> None:
+    for n in (demo.run(0).numbers, demo.run(0, **demo.control).numbers):
+        en, ko = demo.module.verdict(n), demo.module.verdict(n, "ko")
         assert numbers_in(en) == numbers_in(ko)
         assert re.search("[가-힣]", ko)
 
 
-def test_a_diverged_run_is_not_compared_for_speed() -> None:
-    n = dict(run(0).numbers)
+def test_a_diverged_run_is_not_compared_for_speed(demo: Any) -> None:
+    n = dict(demo.run(0).numbers)
     n["unscaled"] = {**n["unscaled"], "finite": False}
-    printed = [s.name for s in module.statements(n) if s.holds]
+    printed = demo.printed(n)
     assert "diverged" in printed
     assert not {"losses", "slower", "faster", "as-fast"} & set(printed)
 

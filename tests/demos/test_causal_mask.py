@@ -5,52 +5,40 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from typing import Any
 
-from dlprep.engine import Result, Step, final_result, stream
-from dlprep.engine.loader import load_demo
-from dlprep.registry import registry
+from dlprep.engine import Step, stream
 
 NAME = "causal-mask"
-module = load_demo(registry()[NAME].path)
 
 
-@cache
-def run(seed: int = 0, **params: object) -> Result:
-    return final_result(NAME, device="cpu", seed=seed, params=params)
-
-
-def printed(n: dict) -> list[str]:
-    return [s.name for s in module.statements(n) if s.holds]
-
-
-def test_without_the_mask_it_reads_the_future_and_fails_to_generate() -> None:
-    result = run(0)
+def test_without_the_mask_it_reads_the_future_and_fails_to_generate(demo: Any) -> None:
+    result = demo.run(0)
     n = result.numbers
     assert n["effect"] is True and n["causal"] is False and n["task"] == "sort"
     assert n["random_loss"] < 0.1 * math.log(16)  # far below the causal floor
     assert n["teacher_accuracy"] > 0.9 and n["free_accuracy"] < 0.6
     assert min(n["future"]) > 0.3  # every layer looks ahead
-    assert printed(n) == ["future", "floor", "read-future", "failed"]
+    assert demo.printed(n) == ["future", "floor", "read-future", "failed"]
 
 
-def test_the_mask_is_the_control_no_attention_to_the_future() -> None:
-    result = run(0, **registry()[NAME].control)
+def test_the_mask_is_the_control_no_attention_to_the_future(demo: Any) -> None:
+    result = demo.run(0, **demo.control)
     n = result.numbers
     assert n["effect"] is False and n["future"] == [0.0, 0.0]
     assert n["random_loss"] > 0.95 * math.log(16)  # the floor holds for a causal model
     assert n["gap"] < 0.5
-    names = printed(n)
+    names = demo.printed(n)
     assert "no-future" in names and "failed" not in names and "read-future" not in names
-    en, ko = result.verdict, module.verdict(n, "ko")
+    en, ko = result.verdict, demo.module.verdict(n, "ko")
     assert set(re.findall(r"\d+", en)) == set(re.findall(r"\d+", ko))
 
 
-def test_the_accuracy_sentences_exclude_each_other() -> None:
-    n = dict(run(0).numbers)
+def test_the_accuracy_sentences_exclude_each_other(demo: Any) -> None:
+    n = dict(demo.run(0).numbers)
     for gap, name in [(0.6, "failed"), (0.05, "agree"), (-0.05, "agree"), (0.3, "apart"),
                       (-0.3, "apart")]:
-        chosen = {"failed", "agree", "apart"} & set(printed({**n, "gap": gap}))
+        chosen = {"failed", "agree", "apart"} & set(demo.printed({**n, "gap": gap}))
         assert chosen == {name}, gap
 
 

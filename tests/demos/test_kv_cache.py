@@ -5,23 +5,15 @@ asserts on time: the timings are shown as measured, the work is counted."""
 from __future__ import annotations
 
 import re
-from functools import cache
+from typing import Any
 
 import pytest
 
-from dlprep.engine import Result, Step, final_result, stream
-from dlprep.engine.loader import load_demo
+from dlprep.engine import Step, stream
 from dlprep.memcalc.config import GPT
 from dlprep.memcalc.inference import kv_cache_bytes
-from dlprep.registry import registry
 
 NAME = "kv-cache"
-module = load_demo(registry()[NAME].path)
-
-
-@cache
-def run(seed: int = 0, **params: object) -> Result:
-    return final_result(NAME, device="cpu", seed=seed, params=params)
 
 
 def memcalc_bytes(n: dict) -> int:
@@ -32,8 +24,8 @@ def memcalc_bytes(n: dict) -> int:
 
 @pytest.mark.parametrize("params", [{}, {"num_layers": 3, "heads": 8, "batch": 3,
                                          "prompt": 5, "new_tokens": 20, "d_model": 32}])
-def test_same_tokens_flat_work_and_memcalc_bytes(params: dict) -> None:
-    n = run(0, **params).numbers
+def test_same_tokens_flat_work_and_memcalc_bytes(params: dict, demo: Any) -> None:
+    n = demo.run(0, **params).numbers
     assert n["identical"] and n["mismatched_tokens"] == 0 and n["effect"] is True
     assert n["cache_bytes"] == memcalc_bytes(n)  # to the byte
     assert n["cache_bytes_per_layer"] == [n["cache_bytes"] // n["n_layer"]] * n["n_layer"]
@@ -45,28 +37,28 @@ def test_same_tokens_flat_work_and_memcalc_bytes(params: dict) -> None:
     assert n["work_ratio"] >= 2
 
 
-def test_verdict_states_identity_saving_and_the_formula() -> None:
-    result = run(0)
+def test_verdict_states_identity_saving_and_the_formula(demo: Any) -> None:
+    result = demo.run(0)
     n = result.numbers
-    names = [s.name for s in module.statements(n) if s.holds]
+    names = demo.printed(n)
     assert names[:4] == ["identical", "work", "saves", "times"] and names[-1] == "memory"
     assert "524,288 bytes = 2 x 2 x 4 x 16 x 64 x 8 x 4" in result.verdict
-    en, ko = result.verdict, module.verdict(n, "ko")
+    en, ko = result.verdict, demo.module.verdict(n, "ko")
     assert set(re.findall(r"\d+", en)) == set(re.findall(r"\d+", ko))
 
 
-def test_one_new_token_is_the_control_where_the_cache_saves_nothing() -> None:
-    result = run(0, **registry()[NAME].control)
+def test_one_new_token_is_the_control_where_the_cache_saves_nothing(demo: Any) -> None:
+    result = demo.run(0, **demo.control)
     n = result.numbers
     assert n["effect"] is False and n["work_ratio"] == 1.0
     assert n["cache_bytes"] == memcalc_bytes(n)
     assert "the cache saves nothing" in result.verdict and "cut the attention" not in result.verdict
 
 
-def test_different_tokens_are_said_and_the_effect_is_gone() -> None:
-    n = dict(run(0).numbers)
+def test_different_tokens_are_said_and_the_effect_is_gone(demo: Any) -> None:
+    n = dict(demo.run(0).numbers)
     n.update(identical=False, mismatched_tokens=3)
-    printed = [s.name for s in module.statements(n) if s.holds]
+    printed = demo.printed(n)
     assert "differ" in printed and "identical" not in printed
 
 

@@ -5,54 +5,43 @@ an order-dependent task while learned, sinusoidal and RoPE positions learn it; o
 from __future__ import annotations
 
 import re
-from functools import cache
+from typing import Any
 
 import pytest
 import torch
 
-from dlprep.engine import Result, Step, final_result, stream
-from dlprep.engine.loader import load_demo
-from dlprep.registry import registry
+from dlprep.engine import Step, stream
 
 NAME = "positional-encoding"
-module = load_demo(registry()[NAME].path)
 
 
-@cache
-def run(seed: int = 0, **params: object) -> Result:
-    return final_result(NAME, device="cpu", seed=seed, params=params)
-
-
-def printed(n: dict) -> list[str]:
-    return [s.name for s in module.statements(n) if s.holds]
-
-
-def test_no_positions_stays_at_the_order_blind_ceiling_the_others_learn_shift() -> None:
-    result = run(0)
+def test_no_positions_stays_at_the_order_blind_ceiling_the_others_learn_shift(demo: Any) -> None:
+    result = demo.run(0)
     n = result.numbers
     assert n["effect"] is True and n["task"] == "shift"
     assert 0.25 < n["ceiling"] < 0.45
     assert n["none"]["accuracy"] <= n["ceiling"] + 0.05
     assert all(n[p]["accuracy"] >= 0.9 for p in ("learned", "sinusoidal", "rope"))
-    assert printed(n) == ["accuracies", "ceiling", "at-ceiling", "order-mattered", "all-solved"]
-    en, ko = result.verdict, module.verdict(n, "ko")
+    assert demo.printed(n) == ["accuracies", "ceiling", "at-ceiling", "order-mattered",
+                               "all-solved"]
+    en, ko = result.verdict, demo.module.verdict(n, "ko")
     assert set(re.findall(r"\d+", en)) == set(re.findall(r"\d+", ko))
 
 
-def test_count_is_the_control_where_positions_do_not_help() -> None:
-    result = run(0, **registry()[NAME].control)
+def test_count_is_the_control_where_positions_do_not_help(demo: Any) -> None:
+    result = demo.run(0, **demo.control)
     n = result.numbers
     assert n["effect"] is False and n["ceiling"] == 1.0
-    names = printed(n)
+    names = demo.printed(n)
     assert "order-free" in names and "order-mattered" not in names and "at-ceiling" not in names
 
 
-def test_the_ceiling_is_the_mode_of_the_other_tokens() -> None:
+def test_the_ceiling_is_the_mode_of_the_other_tokens(demo: Any) -> None:
     X = torch.tensor([[0, 0, 1, 2], [3, 3, 3, 3]])
     # Row 1: the others of 0 are {0,1,2} (best 1/3), of 1 {0,0,2} (2/3), of 2 {0,0,1} (2/3);
     # shift scores positions 1..3 only. Row 2: always 3/3.
-    assert module.ceiling("shift", X) == pytest.approx((1 / 3 + 2 / 3 + 2 / 3 + 3) / 6)
-    assert module.ceiling("count", X) == 1.0
+    assert demo.module.ceiling("shift", X) == pytest.approx((1 / 3 + 2 / 3 + 2 / 3 + 3) / 6)
+    assert demo.module.ceiling("count", X) == 1.0
 
 
 def test_a_model_without_positions_is_permutation_equivariant() -> None:
