@@ -35,7 +35,7 @@ META = {
     "claim_ko": "수식 그대로의 어텐션에서 autograd가 저장하는 바이트는 T^2에 비례해 늘고"
                 "(B x H x T x T 확률 행렬), scaled_dot_product_attention의 융합 경로는 "
                 "B x T 크기의 텐서만 저장해 선형으로 늘어난다. T가 짧으면 둘은 거의 같다.",
-    "cpu_seconds": 1,
+    "cpu_seconds": 0.2,
     "metric": "saved_bytes",
     "steps": 8,
     "control": {"max_T": 8},

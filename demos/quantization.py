@@ -38,7 +38,7 @@ META = {
                 "int4 양자화할 때 정확도를 잃지만 채널별이나 그룹별 스케일은 정확도를 지킨다. "
                 "int8에서도 같은 원인으로 텐서당 가중치 오차가 커진다. 이상치가 없으면 텐서당 "
                 "int4도 괜찮다.",
-    "cpu_seconds": 2,
+    "cpu_seconds": 1,
     "metric": "accuracy",
     "steps": 60,
     "control": {"outlier": 1},
