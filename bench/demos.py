@@ -1,6 +1,6 @@
 """Demo speed: wall time of every demo's default run, and the engine's overhead.
 
-1. `dlprep demo NAME --plain --device cpu` for each of the 20 demos, median wall seconds of
+1. `dlprep demo NAME --plain --device cpu` for each demo, median wall seconds of
    a few runs, including interpreter start and the torch import, as a ratio to
    `python -c "import torch"` timed in the same rounds (interleaved, so machine load hits
    both alike). Target (issue 9): <= 2.5x. CPU seconds (user + system) are printed too:
@@ -32,7 +32,9 @@ from _timing import verdict  # noqa: E402
 DEMOS = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init", "activations",
          "linear-collapse", "optimizers", "learning-rate", "batch-size", "overfitting",
          "vectorization", "gpu-speedup", "gpu-memory", "backprop", "residual", "normalization",
-         "warmup", "adamw", "mixed-precision", "data-parallel"]
+         "warmup", "adamw", "mixed-precision", "data-parallel", "attention-scaling",
+         "causal-mask", "positional-encoding", "kv-cache", "attention-memory", "lora",
+         "quantization"]
 
 
 TARGET = 2.5  # a demo's default run against `python -c "import torch"`, same rounds

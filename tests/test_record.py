@@ -44,7 +44,7 @@ def test_keyword_only_records_take_no_positional_argument() -> None:
     with pytest.raises(TypeError, match="positional"):
         cards.Tolerance(0.5)  # type: ignore[misc]
     link = cards.DemoLink(name="dying-relu")
-    assert link == cards.DemoLink(name="dying-relu", params={}, predict=None, measure=None)
+    assert link == cards.DemoLink(name="dying-relu", params={}, predict=None)
 
 
 def test_equality_hash_and_repr_follow_the_fields() -> None:

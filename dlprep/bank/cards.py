@@ -57,14 +57,60 @@ def item_text(item: str | Bilingual, lang: str) -> str:
 
 
 @record(kw_only=True)
+class PredictNumber:
+    """A number in ``unit``, graded against the measured number at ``measure``."""
+
+    en: str
+    ko: str
+    kind: Literal["number"]
+    measure: str
+    unit: str = ""
+    tolerance: Tolerance | None = None
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+@record(kw_only=True)
+class PredictChoice:
+    """One of a few choices, graded against the measured outcome at ``measure``."""
+
+    en: str
+    ko: str
+    kind: Literal["choice"]
+    measure: str
+    choices: tuple[Item, ...]
+    bounds: tuple[float, ...] = ()
+    rank: str | None = None
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+@record(kw_only=True)
+class PredictYesNo:
+    """A yes or no, graded against a measured boolean (the demo's ``effect`` by default)."""
+
+    en: str
+    ko: str
+    kind: Literal["yesno"]
+    measure: str = "effect"
+    yes_when: bool = True
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+Predict = PredictNumber | PredictChoice | PredictYesNo
+
+
+@record(kw_only=True)
 class DemoLink:
     """A card's live demo: which one, its preset parameters and what to predict."""
 
     name: str
     params: dict[str, bool | int | float | str] = field(default_factory=dict)
-    predict: Text | None = None
-    measure: str | None = None  # a numeric prediction is graded against numbers[measure]
-    unit: str = ""
+    predict: Predict | None = None
 
 
 # kw_only: the base's defaulted fields come before each type's required ones, as in the models.

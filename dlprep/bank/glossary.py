@@ -133,8 +133,12 @@ def korean_fields(card: Card) -> Iterator[tuple[str, Text]]:
         for n, item in enumerate(getattr(card, name, ())):
             if isinstance(item, Text):
                 yield f"{name}[{n}]", item
-    if card.demo is not None and card.demo.predict is not None:
-        yield "demo.predict", card.demo.predict
+    predict = card.demo.predict if card.demo is not None else None
+    if predict is not None:
+        yield "demo.predict", Text(predict.en, predict.ko)
+        for n, item in enumerate(getattr(predict, "choices", ())):
+            if isinstance(item, Text):
+                yield f"demo.predict.choices[{n}]", item
 
 
 def check_card(card: Card, glossary: Glossary) -> list[Hit]:

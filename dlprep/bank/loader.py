@@ -186,9 +186,10 @@ def _message(err: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "union_tag_invalid":
-        return f"unknown card type {err['input'].get('type')!r}; use one of " + ", ".join(
-            CARD_TYPES
-        )
+        tag = err["ctx"]["discriminator"].strip("'")
+        what = "card type" if tag == "type" else tag
+        tags = ", ".join(tag.strip(" '") for tag in err["ctx"]["expected_tags"].split(","))
+        return f"unknown {what} {err['ctx']['tag']!r}; use one of {tags}"
     if kind == "string_pattern_mismatch":
         return "must be lowercase letters, digits and single hyphens (a slug)"
     if kind == "too_short":
@@ -217,7 +218,7 @@ def _validate(raw: _Raw, problems: list[Problem]) -> Card | None:
             if loc and loc[0] in CARD_TYPES and raw.data.get("type") == loc[0]:
                 loc = loc[1:]  # the discriminator's tag is not a field
             if err["type"] == "union_tag_not_found" or err["type"] == "union_tag_invalid":
-                loc = ["type"]
+                loc = [*loc, err["ctx"]["discriminator"].strip("'")] if loc else ["type"]
             message = _message(err)
             head, sep, rest = message.partition(": ")
             if not loc and sep and head.isidentifier():
@@ -252,15 +253,53 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
         )
         return False
     params = demo.get("params")
+    if not isinstance(params, dict):
+        return True
+    draws = _draws(raw)
+    if isinstance(draws, str):
+        problems.append(Problem(raw.file.name, raw.line_at(["demo", "params"]), card_id,
+                                "demo.params", draws))
+        return False
+    from dlprep.bank.template import fill_params, format_number
+
     ok = True
-    for key, value in (params.items() if isinstance(params, dict) else ()):
-        try:
-            info.resolve({key: value})
-        except ParamError as exc:
-            line = raw.line_at(["demo", "params", key])
-            problems.append(Problem(raw.file.name, line, card_id, f"demo.params.{key}", str(exc)))
-            ok = False
+    for key, value in params.items():
+        for values in draws:
+            try:
+                overrides: dict[str, object] = {**fill_params({key: value}, values)}
+                info.resolve(overrides)
+            except (ParamError, TypeError) as exc:
+                at = ", ".join(f"{k}={format_number(v)}" for k, v in values.items())
+                line = raw.line_at(["demo", "params", key])
+                problems.append(Problem(raw.file.name, line, card_id, f"demo.params.{key}",
+                                        f"{exc}" + (f" (at the draw {at})" if at else "")))
+                ok = False
+                break
     return ok
+
+
+MAX_DRAWS = 256  # template draws a templated demo link is checked at, each against the ranges
+
+
+def _draws(raw: _Raw) -> list[dict[str, float]] | str:
+    """Every draw of a templated card's variables ([{}] without a template); a message
+    when there are more than :data:`MAX_DRAWS` to check."""
+    from dlprep.bank.template import assignments, combinations
+
+    template = raw.data.get("template")
+    variables = template.get("vars") if isinstance(template, dict) else None
+    if not isinstance(variables, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, int | float) for x in v)
+            for v in variables.values()):
+        return [{}]  # absent, or malformed and reported by the model
+    uses = any(isinstance(v, str) and "{" in v for v in raw.data["demo"]["params"].values())
+    if not uses:
+        return [{}]
+    count = combinations(variables)
+    if count > MAX_DRAWS:
+        return (f"the template has {count} draws, more than the {MAX_DRAWS} a templated demo "
+                "link is checked at; list fewer values")
+    return assignments(variables, MAX_DRAWS)
 
 
 def load_paths(

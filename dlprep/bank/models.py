@@ -79,22 +79,94 @@ class Text(_Strict):
 Item = NonEmpty | Text
 
 
+Path = Annotated[str, Field(
+    pattern=r"^[^.\s][^.]*(\.[^.\s][^.]*)*$", max_length=200,
+    description="A dotted path into the demo's numbers (plain-20.final_loss, runs.batch "
+                "1.updates); a list is indexed by a number, from the end when negative "
+                "(ranking.-1 is the last of ranking).")]
+
+
+class _Predict(_Strict):
+    """What the learner predicts before the demo runs, graded against what it measured."""
+
+    en: NonEmpty
+    ko: NonEmpty
+
+    def get(self, lang: str) -> str:
+        return self.ko if lang == "ko" else self.en
+
+
+class PredictNumber(_Predict):
+    """A number in ``unit``, graded against the measured number at ``measure``."""
+
+    kind: Literal["number"]
+    measure: Path = Field(description="The measured number, in the base unit of `unit`'s "
+                                      "family (bytes for MB, seconds for ms).")
+    unit: str = Field(default="", description='The unit the learner types (e.g. "MB"); "" '
+                                              "for a plain number.")
+    tolerance: Tolerance | None = Field(
+        default=None, description="How close counts as right; default: the card's own "
+                                  "tolerance on a numeric card, else within 5 %.")
+
+
+class PredictChoice(_Predict):
+    """One of a few choices, graded against the measured outcome at ``measure``: a choice's
+    key (its English text or plain string), or a number that ``bounds`` puts in a choice."""
+
+    kind: Literal["choice"]
+    measure: Path
+    choices: list[Item] = Field(min_length=2, max_length=9)
+    bounds: list[float] = Field(
+        default_factory=list,
+        description="For a measured number: the increasing upper bounds of every choice but "
+                    "the last (a value below bounds[i] and not below bounds[i-1] is choice i).")
+    rank: Path | None = Field(
+        default=None, description="A list in the numbers ordering the choices' keys, first "
+                                  "to last: the feedback says where the learner's pick came.")
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct_choices(cls, choices: list[str | Text]) -> list[str | Text]:
+        _unique_keys(choices, "choice")
+        return choices
+
+    @model_validator(mode="after")
+    def _bounds_fit(self) -> PredictChoice:
+        if self.bounds:
+            if len(self.bounds) != len(self.choices) - 1:
+                raise ValueError(f"bounds: give {len(self.choices) - 1} bounds for "
+                                 f"{len(self.choices)} choices (every choice but the last)")
+            if any(b <= a for a, b in zip(self.bounds, self.bounds[1:], strict=False)):
+                raise ValueError("bounds: must increase")
+        if self.rank is not None and self.bounds:
+            raise ValueError("rank: ranks choices by key, which binned choices have not")
+        return self
+
+
+class PredictYesNo(_Predict):
+    """A yes or no, graded against a measured boolean (the demo's ``effect`` by default)."""
+
+    kind: Literal["yesno"]
+    measure: Path = "effect"
+    yes_when: bool = Field(default=True, description="The measured value for which yes is "
+                                                     "right (false: yes means the effect is "
+                                                     "absent).")
+
+
+Predict = Annotated[PredictNumber | PredictChoice | PredictYesNo, Field(discriminator="kind")]
+
+
 class DemoLink(_Strict):
     """A registered demo that shows the answer, with parameter overrides."""
 
     name: Slug
-    params: dict[str, bool | int | float | str] = Field(default_factory=dict)
-    predict: Text | None = Field(
-        default=None, description="What the learner should predict before the demo runs."
-    )
-    measure: str | None = Field(
-        default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
-        description="For a numeric prediction: the demo's measured number it is graded "
-                    "against, a dotted path into the result's numbers (e.g. measured.state), "
-                    "in the base unit of `unit`'s family (bytes for MB).")
-    unit: str = Field(
-        default="", description="The unit the learner types the prediction in (e.g. MB); "
-                                "graded with the card's tolerance, or within 5 %.")
+    params: dict[str, bool | int | float | str] = Field(
+        default_factory=dict,
+        description="Overrides of the demo's parameters; on a templated card a string may "
+                    'use its variables ("{b}", "784,{h},{h},10"), checked for every draw.')
+    predict: Predict | None = Field(
+        default=None, description="What the learner predicts before the demo runs, and how "
+                                  "it is graded; without it the demo just runs.")
 
 
 class _Card(_Strict):
@@ -114,6 +186,19 @@ class _Card(_Strict):
     @classmethod
     def _difficulty_not_a_bool(cls, value: object) -> object:
         return _not_a_bool(value)  # True == 1 to a Literal, even a strict one
+
+    @model_validator(mode="after")
+    def _params_use_template_vars(self) -> _Card:
+        if self.demo is None:
+            return self
+        template = getattr(self, "template", None)
+        known = set(template.vars) if template is not None else set()
+        used = {name for value in self.demo.params.values() if isinstance(value, str)
+                for name in placeholders(value)}
+        if used - known:
+            raise ValueError(f"demo: params use {sorted(used - known)}, which are not "
+                             "template variables of this card")
+        return self
 
 
 def _unique_keys(items: list[str | Text], what: str) -> list[str]:

@@ -28,8 +28,9 @@ def _texts(card: Card) -> list[Text | str]:
     answer = getattr(card, "answer", None)
     if isinstance(answer, Text):
         out.append(answer)
-    if card.demo is not None and card.demo.predict is not None:
-        out.append(card.demo.predict)
+    predict = card.demo.predict if card.demo is not None else None
+    if predict is not None:
+        out += [Text(predict.en, predict.ko), *getattr(predict, "choices", ())]
     return out
 
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from itertools import islice, product
 
+ParamValue = bool | int | float | str
+
 MAX_FORMULA_CHARS = 300
 MAX_NODES = 200  # a formula's cost: every node is O(1) once its numbers are bounded
 MAX_EXPONENT = 64  # 2**64 is plenty for byte counts; 2**10**10 is an attack
@@ -184,6 +186,38 @@ def fill(text: str, values: Mapping[str, object]) -> str:
         return format_number(values[name]) if name in values else match.group(0)
 
     return _PLACEHOLDER.sub(sub, text)
+
+
+def fill_params(params: Mapping[str, ParamValue], values: Mapping[str, float]
+                ) -> dict[str, ParamValue]:
+    """A demo link's parameters at one draw: ``"{b}"`` becomes the number ``b`` and
+    ``"784,{h},10"`` the text with ``h`` written plainly (no thousands separator, which a
+    demo would not read)."""
+    out: dict[str, ParamValue] = {}
+    for key, value in params.items():
+        if isinstance(value, str) and values:
+            whole = _PLACEHOLDER.fullmatch(value)
+            if whole is not None and whole.group(1) in values:
+                number = values[whole.group(1)]
+                out[key] = int(number) if float(number).is_integer() else number
+                continue
+
+            def sub(match: re.Match[str]) -> str:
+                name = match.group(1)
+                return _plain(values[name]) if name in values else match.group(0)
+
+            value = _PLACEHOLDER.sub(sub, value)
+        out[key] = value
+    return out
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def combinations(variables: Mapping[str, Sequence[float]]) -> int:
+    """How many draws a template has."""
+    return math.prod(len(options) for options in variables.values())
 
 
 def format_number(value: object) -> str:

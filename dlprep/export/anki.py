@@ -172,13 +172,12 @@ def _filled(text: Text, values: dict[str, float]) -> Text:
     return Text(en=fill(text.en, values), ko=fill(text.ko, values)) if values else text
 
 
-def _demo_command(card: Card) -> str:
+def _demo_command(card: Card, values: dict[str, float]) -> str:
     if card.demo is None:
         return ""
-    settings = "".join(f" {k}={str(v).lower() if isinstance(v, bool) else v}"
-                       for k, v in card.demo.params.items())
-    command = f"dlprep demo {card.demo.name}" + (f" --set{settings}" if settings else "")
-    return f"<code>{plain(command)}</code>"
+    from dlprep.study.predict import demo_command
+
+    return f"<code>{plain(demo_command(card.demo, values))}</code>"
 
 
 def notes_for(card: Card, langs: tuple[str, ...]) -> list[NoteData]:
@@ -193,7 +192,7 @@ def notes_for(card: Card, langs: tuple[str, ...]) -> list[NoteData]:
                   **_answer_fields(card, langs, values),
                   "Explanation": in_langs(_filled(card.explain, values), langs),
                   "Refs": "<ul>" + _items(markdown(r) for r in card.refs) + "</ul>",
-                  "Demo": _demo_command(card), "Why": _label("why", langs),
+                  "Demo": _demo_command(card, values), "Why": _label("why", langs),
                   "RefsLabel": _label("refs", langs), "CardId": plain(card.id)}
         suffix = tuple(f"{k}={format_number(v)}" for k, v in sorted(values.items()))
         out.append(NoteData(kind, f"{PARENT}::{card.topic}", fields, tags, (card.id, *suffix)))

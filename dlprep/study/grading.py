@@ -6,11 +6,9 @@ What differs per card type lives in :mod:`dlprep.study.kinds`.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from dlprep.bank.cards import Tolerance
 from dlprep.record import record
 from dlprep.study.strings import Note, t
 
@@ -97,37 +95,3 @@ def parse_bool(text: str) -> bool | None:
     if word in _FALSE:
         return False
     return None
-
-
-MEASURED_TOLERANCE = Tolerance(rel=0.05)  # when the card itself is not numeric
-
-
-def measured_value(numbers: Mapping[str, Any], path: str) -> float | None:
-    """``numbers["a"]["b"]`` for the path ``a.b``; None if it is not a finite number."""
-    value: Any = numbers
-    for key in path.split("."):
-        if not isinstance(value, Mapping) or key not in value:
-            return None
-        value = value[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def grade_measured(said: str, numbers: Mapping[str, Any], path: str, unit: str,
-                   tolerance: Tolerance | None) -> tuple[bool, float, float] | None:
-    """A typed numeric prediction against the demo's measurement: (right, said, measured),
-    both in ``unit``; None when the text is no quantity in that unit or nothing was measured.
-    """
-    from dlprep.study.units import UnitError, family_of, parse_quantity
-
-    measured = measured_value(numbers, path)
-    if measured is None:
-        return None
-    try:
-        guess = parse_quantity(said, unit)
-    except UnitError:
-        return None
-    factor = family_of(unit).factor(unit) or 1.0
-    measured /= factor  # the demo measures in the family's base unit (bytes for MB)
-    return (tolerance or MEASURED_TOLERANCE).accepts(guess, measured), guess, measured

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from dlprep.bank.cards import TrueFalse
+from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Given, Unreadable
 from dlprep.study.kinds import kind_of
+from dlprep.study.predict import demo_command
 from dlprep.study.present import Presented, unwrap
 from dlprep.study.session import Outcome, Session
 from dlprep.study.strings import schedule_text, t
@@ -109,7 +111,9 @@ class PlainQuiz:
             self.say(f"{mark}. {t('answer_was', lang)}: {shown.expected_text()}")
         if outcome.grade.note and not outcome.grade.correct:
             self.say(f"  ({outcome.grade.note.text(lang)})")
-        self.say(unwrap(shown.card.explain.get(lang)))
+        self.say(unwrap(fill(shown.card.explain.get(lang), shown.values)))
+        if shown.card.demo is not None:  # the card's own draw, ready to paste
+            self.say(f"{t('run_demo', lang)}: {demo_command(shown.card.demo, shown.values)}")
         self.say(f"{t('refs', lang)}: " + "; ".join(shown.card.refs))
         if outcome.error:
             self.say(t("not_saved", lang, error=outcome.error))

@@ -138,15 +138,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unanswered_time": ("{n} card(s) not answered: the time ran out",
                         "답하지 않은 카드 {n}장: 시간이 다 됐습니다"),
     "predict": ("Your prediction", "내 예측"),
-    "predict_prompt": ("Your prediction (y / n for a yes-no question); Enter runs the demo",
-                       "내 예측 (예/아니요 질문이면 y / n), Enter를 누르면 데모가 실행됩니다"),
+    "predict_yesno": ("y or n; Enter runs the demo", "y 또는 n, Enter를 누르면 데모가 실행됩니다"),
     "predict_number": ("Your prediction in {unit}; Enter runs the demo",
                        "내 예측 ({unit} 단위), Enter를 누르면 데모가 실행됩니다"),
-    "predict_words": ("Your prediction in a few words; Enter runs the demo",
-                      "내 예측을 짧게 적으세요. Enter를 누르면 데모가 실행됩니다"),
-    "predict_open": ("What will this demo show about the card's answer? Predict it before it "
-                     "runs.", "이 데모가 카드의 정답에 대해 무엇을 보여 줄까요? 실행하기 전에 "
-                     "예측해 보세요."),
+    "predict_choice": ("1-{n} (or the choice's name); Enter runs the demo",
+                       "1-{n} (또는 보기 이름), Enter를 누르면 데모가 실행됩니다"),
+    "predict_none": ("Enter runs the demo", "Enter를 누르면 데모가 실행됩니다"),
+    "predict_no_question": ("What does this demo show? Run it and see.",
+                            "이 데모는 무엇을 보여 줄까요? 실행해서 확인해 보세요."),
+    "unread_yesno": ("Type y or n", "y 또는 n을 입력하세요"),
+    "unread_choice": ("Type a number from 1 to {n}, or a choice's name",
+                      "1부터 {n}까지의 번호나 보기 이름을 입력하세요"),
+    "you": ("you", "내 예측"),
+    "came": ("{pick} came {place} of {n}", "{pick}: {n}개 중 {place}위"),
+    "no_measure": ("nothing measured to grade against", "채점할 측정값이 없습니다"),
+    "exact": ("exactly {value}", "정확히 {value}"),
     "params_hint": ("Tab: to the parameters (each one's meaning shows here); Enter re-runs",
                     "Tab: 파라미터로 이동 (뜻은 여기에 표시), Enter로 다시 실행"),
     "yes": ("yes", "예"),
@@ -154,11 +160,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "claim_hidden": ("The claim is shown when the run ends, so it cannot give the answer away.",
                      "정답이 미리 보이지 않도록 주장은 실행이 끝난 뒤에 보여 줍니다."),
     "claim": ("Claim", "주장"),
-    "prediction_right": ("your prediction was right", "예측이 맞았습니다"),
-    "prediction_wrong": ("your prediction was wrong", "예측이 틀렸습니다"),
-    "effect_seen": ("the effect appeared", "효과가 나타났습니다"),
-    "effect_gone": ("the effect did not appear", "효과가 나타나지 않았습니다"),
-    "measured": ("Measured", "측정 결과"),
+    "measured": ("measured", "측정"),
     "latest_per_layer": ("{label}, latest", "{label}, 최신값"),  # labels say "per layer"
     "log_scale": ("log", "로그"),
     "not_finite": ("not finite", "발산"),
@@ -205,9 +207,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "다음 카드 (또는 미뤄 둔 결과 보기) / 예측 후 데모 / 홈"),
     "h_rate": ("change the rating (the next interval is shown), undo the answer",
                "평가 바꾸기 (다음 간격 표시), 답 되돌리기"),
-    "h_demo": ("type your prediction (y / n, a number or words) and run; Tab to the "
+    "h_demo": ("type your prediction (y / n, a number, or a choice) and run; Tab to the "
                "parameters (Enter re-runs); re-run; cancel or back",
-               "예측 입력(y / n, 숫자, 또는 말로) 후 실행, Tab으로 파라미터 이동(Enter로 재실행), "
+               "예측 입력(y / n, 숫자, 또는 보기) 후 실행, Tab으로 파라미터 이동(Enter로 재실행), "
                "재실행, 취소 또는 뒤로"),
     "h_stats": ("start the suggested session, back", "추천 세션 시작, 뒤로"),
     "h_summary": ("home, stats", "홈, 통계"),

@@ -163,7 +163,7 @@ class CardScreen(QuizScreen):
 
     def action_demo(self) -> None:
         if self.check_action("demo", ()):
-            self.post_message(OpenDemo(self.shown.card))
+            self.post_message(OpenDemo(self.shown.card, self.shown.values))
 
     def action_leave(self) -> None:
         # A mock interview is not abandoned by one key: the app asks, then shows the report.

@@ -22,8 +22,10 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
+from dlprep.bank.template import fill, fill_params
 from dlprep.registry import DemoInfo, ParamError
-from dlprep.study.predict import judge
+from dlprep.study.grading import Unreadable
+from dlprep.study.predict import Reading, feedback, hint, judge, options, read
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import (
@@ -47,13 +49,17 @@ class DemoScreen(QuizScreen):
         Binding("escape", "cancel_or_back", "Cancel / back"),
     ]
 
-    def __init__(self, card: Card, info: DemoInfo | None) -> None:
+    def __init__(self, card: Card, info: DemoInfo | None,
+                 values: dict[str, float] | None = None) -> None:
         super().__init__()
         assert card.demo is not None
         self.card = card
         self.link = card.demo
         self.info = info
+        self.values = values or {}  # the card's template draw: the demo runs the same numbers
+        self.params = fill_params(self.link.params, self.values)
         self.prediction: str | None = None
+        self.reading: Reading | None = None
         self.run: DemoRun | None = None
         self.drawn = 0.0
 
@@ -62,7 +68,7 @@ class DemoScreen(QuizScreen):
         yield Header()
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
             # The demo's name is in the header: the question gets the room (up to 3 lines).
-            yield Static(f"[b]{escape(self._question())}[/b]", id="demo-title")
+            yield Static(self._question(), id="demo-title")
             yield Input(placeholder=self._placeholder(), id="prediction", compact=True)
             if self.info is not None and self.info.params:
                 values = self._defaults()
@@ -85,16 +91,17 @@ class DemoScreen(QuizScreen):
         yield Footer()
 
     def _question(self) -> str:
-        if self.link.predict is not None:
-            return self.link.predict.get(self.lang)
-        return t("predict_open", self.lang)  # no question set: the learner says what to expect
+        predict = self.link.predict
+        if predict is None:  # nothing to predict: the demo just runs
+            return f"[b]{escape(t('predict_no_question', self.lang))}[/b]"
+        text = f"[b]{escape(fill(predict.get(self.lang), self.values))}[/b]"
+        choices = options(predict, self.lang)
+        return text + ("\n" + escape("   ".join(choices)) if choices else "")
 
     def _placeholder(self) -> str:
-        if self.link.measure:
-            return t("predict_number", self.lang, unit=self.link.unit or t("plain_number",
-                                                                          self.lang))
-        key = "predict_prompt" if self.link.predict is not None else "predict_words"
-        return t(key, self.lang)
+        if self.link.predict is None:
+            return t("predict_none", self.lang)
+        return hint(self.link.predict, self.lang)
 
     def _bounds(self, name: str) -> str:
         assert self.info is not None
@@ -122,7 +129,7 @@ class DemoScreen(QuizScreen):
     def _defaults(self) -> dict[str, object]:
         assert self.info is not None
         try:
-            return dict(self.info.resolve(dict(self.link.params)))
+            return dict(self.info.resolve(dict(self.params)))
         except ParamError:
             return dict(self.info.defaults())
 
@@ -148,8 +155,15 @@ class DemoScreen(QuizScreen):
             self.action_run()  # Enter in a parameter field re-runs with the new values
             return
         text = event.value.strip()
-        if not text or self.prediction is not None:
+        if self.prediction is not None or (not text and self.link.predict is not None):
             return
+        if self.link.predict is not None:
+            try:
+                self.reading = read(self.link.predict, text, self.lang)
+            except Unreadable as exc:  # asked again, never graded
+                event.input.value = ""
+                self._verdict(escape(exc.ask_again(self.lang)))
+                return
         self.prediction = text
         event.input.disabled = True  # the prediction is locked in before the demo speaks
         event.input.display = False  # the verdict repeats it; the room goes to the chart
@@ -261,8 +275,8 @@ class DemoScreen(QuizScreen):
         head = t("demo_cancelled", lang) if result.cancelled else t("verdict", lang)
         claim = self.info.claim_ko if lang == "ko" else self.info.claim
         # The prediction's grade comes first: at 80x24 the verdict box shows only its top.
-        text = Text.assemble(self._compare(result.numbers, result.cancelled), "\n",
-                             (f"{head} ", "bold"),
+        compared = self._compare(result.numbers, result.cancelled)
+        text = Text.assemble(compared, "\n" if compared else "", (f"{head} ", "bold"),
                              (f"({result.device}, {result.seconds:.1f}s): ", "dim"),
                              result.verdict)
         text.append(f"\n{t('claim', lang)}: ", style="bold")
@@ -270,22 +284,14 @@ class DemoScreen(QuizScreen):
         self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:
-        """The prediction, then whether it was right (and what was measured)."""
-        lang, said = self.lang, self.prediction or ""
-        judged = judge(self.card, said, numbers, cancelled, lang)
-        text = Text.assemble((f"{t('predict', lang)}: ", "bold"), said)
-        if judged.right is None:
-            if judged.measured:
-                text.append(f"   {t('measured', lang)}: ", style="bold")
-                text.append(judged.measured)
-            return text
-        right = judged.right
-        text.append(f"  {'✓' if right else '✗'} ", style="bold green" if right else "bold red")
-        measured = (f"{t('measured', lang)}: {judged.measured}" if self.link.measure
-                    else judged.measured)
-        text.append(f"{t('prediction_right' if right else 'prediction_wrong', lang)} "
-                    f"({measured})")
-        return text
+        """The prediction against what was measured, in the prompt's own terms."""
+        predict = self.link.predict
+        if predict is None or self.reading is None:
+            return Text()
+        judged = judge(self.card, predict, self.reading, self.prediction or "", numbers,
+                       cancelled, self.lang)
+        style = "" if judged.right is None else ("bold green" if judged.right else "bold red")
+        return Text(feedback(judged, self.lang), style=style)
 
     def _verdict(self, text: str | Text) -> None:
         self.query_one("#demo-verdict", Static).update(text)

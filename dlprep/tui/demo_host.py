@@ -69,7 +69,8 @@ class DemoHost(App[None]):
         from dlprep.tui.demo import DemoScreen
 
         self.push_screen(DemoScreen(message.card, self.demos().get(message.card.demo.name)
-                                    if message.card.demo else None), self._after_demo)
+                                    if message.card.demo else None, message.values),
+                         self._after_demo)
 
     def _after_demo(self, _: object) -> None:
         from dlprep.tui.feedback import FeedbackScreen

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from fsrs import Rating
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Markdown, Static
 
+from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
 from dlprep.study.kinds import kind_of
 from dlprep.study.session import Outcome, Session
@@ -87,7 +89,7 @@ class FeedbackScreen(QuizScreen):
                          or kind_of(outcome.shown.card).self_rated)
 
     def compose(self) -> ComposeResult:
-        card, lang = self.outcome.shown.card, self.lang
+        card, lang, values = self.outcome.shown.card, self.lang, self.outcome.shown.values
         yield Header()
         with VerticalScroll(id="feedback"):
             # Verdict, schedule and the demo offer first: visible at 80x24 without scrolling.
@@ -95,9 +97,12 @@ class FeedbackScreen(QuizScreen):
             yield Static(self._schedule(), id="schedule")
             yield Static(self._rerate(), id="rerate")
             if card.demo is not None:
-                prompt = card.demo.predict.get(lang) if card.demo.predict else card.demo.name
-                yield Static(f"▶ [b]d[/b] {t('run_demo', lang)}: {prompt}", id="demo-offer")
-            yield Markdown(f"### {t('why', lang)}\n\n{card.explain.get(lang)}", id="explain")
+                prompt = (fill(card.demo.predict.get(lang), values) if card.demo.predict
+                          else card.demo.name)
+                yield Static(f"▶ [b]d[/b] {t('run_demo', lang)}: {escape(prompt)}",
+                             id="demo-offer")
+            explain = fill(card.explain.get(lang), values)  # it may quote the drawn numbers
+            yield Markdown(f"### {t('why', lang)}\n\n{explain}", id="explain")
             refs = "\n".join(f"- {ref}" for ref in card.refs)
             yield Markdown(f"**{t('refs', lang)}**\n\n{refs}", id="refs")
         yield Footer()
@@ -178,7 +183,7 @@ class FeedbackScreen(QuizScreen):
         self.post_message(NextCard())
 
     def action_demo(self) -> None:
-        self.post_message(OpenDemo(self.outcome.shown.card))
+        self.post_message(OpenDemo(self.outcome.shown.card, self.outcome.shown.values))
 
     def action_undo(self) -> None:
         self.post_message(UndoAnswer())

@@ -69,11 +69,12 @@ class SwitchLanguage(Message):
 
 
 class OpenDemo(Message):
-    """Open the demo panel for ``card``'s demo."""
+    """Open the demo panel for ``card``'s demo, at the card's template draw ``values``."""
 
-    def __init__(self, card: Card) -> None:
+    def __init__(self, card: Card, values: dict[str, float] | None = None) -> None:
         super().__init__()
         self.card = card
+        self.values = values or {}
 
 
 class UndoAnswer(Message):

@@ -27,8 +27,8 @@ MISSING = object()
 
 def test_every_public_model_has_a_twin_and_nothing_else_does() -> None:
     assert {m.__name__ for m in MODELS} == {
-        "Text", "DemoLink", "Mcq", "Multi", "TrueFalse", "Recall", "Tolerance", "Template",
-        "Numeric", "Order",
+        "Text", "PredictNumber", "PredictChoice", "PredictYesNo", "DemoLink", "Mcq", "Multi",
+        "TrueFalse", "Recall", "Tolerance", "Template", "Numeric", "Order",
     }
     twins = {name for name, cls in vars(cards).items()
              if dataclasses.is_dataclass(cls) and not name.startswith("_")}

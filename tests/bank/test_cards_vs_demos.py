@@ -1,168 +1,198 @@
-"""A card's demo link is graded against the demo's run, so it must ask what the demo measures.
+"""Every prediction prompt in the bank is graded against what its demo measures.
 
-The demo panel grades two kinds of prediction (docs/cards.md):
+A card's ``demo.predict`` is a number, a choice or a yes/no (docs/cards.md). For each one the
+demo runs at the card's default draw (a templated card's first values), on CPU at seed 0,
+one run per demo and resolved parameters, with a small step budget (``BUDGET``; the runs
+grade the prompts, they do not test the demos, whose own tests cover their phenomena). The
+measured answer, typed as a learner would, must be graded right, and a classic slip wrong:
+the number x2 and /2, another choice, the opposite yes/no.
 
-- a typed number, when the link names ``measure``: it is compared with ``numbers[measure]``
-  in the link's unit, with the card's tolerance;
-- a yes or no, against the demo's own ``numbers["effect"]``: so a yes/no prompt must be one
-  whose right answer *is* the effect, "yes" where the demo shows its phenomenon.
-
-Both are checked here for every demo (gpu-memory's cards have their own, finer test of what
-each card teaches: tests/bank/test_cards_vs_gpu_memory_demo.py). Runs are on CPU at seed 0
-with the card's demo.params, cached so cards sharing a scenario share the run. A yes/no
-prompt without params is not run here: with default params the effect appears on every seed
-(tests/demos/test_controls.py asserts it), so its right answer must be "yes".
+``DLPREP_PROMPT_RUNS=full`` runs every demo with its own step count instead and also checks
+``INTENDED``: the answer each prompt's author means, so a prompt cannot ask about something
+its demo shows the other way round.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import os
 from functools import cache
 from typing import Any
 
 import pytest
 
 from dlprep.bank import load_bank
-from dlprep.bank.cards import Card, Numeric
-from dlprep.bank.template import compile_formula, evaluate
+from dlprep.bank.cards import Card, Numeric, Predict, PredictChoice, PredictNumber
+from dlprep.bank.template import compile_formula, evaluate, fill_params
 from dlprep.engine import final_result
-from dlprep.study.grading import grade_measured
+from dlprep.registry import registry
+from dlprep.study.predict import judge, lookup, measured_number, read
+from dlprep.study.units import family_of
 
 Numbers = dict[str, Any]
+FULL = os.environ.get("DLPREP_PROMPT_RUNS") == "full"
 CARDS = [c for c in load_bank().cards.values() if c.demo is not None]
+PROMPTS = [c for c in CARDS if c.demo is not None and c.demo.predict is not None]
 # Demos whose cards' answers are compared with the measurement in their own test module.
 OWN_TEST = {"gpu-memory": "tests/bank/test_cards_vs_gpu_memory_demo.py"}
-# Demos whose effect can only appear on a GPU (see tests/demos/test_controls.py).
-NEEDS_GPU = {"gpu-speedup"}
+# Steps per demo in the default run: enough for every prompt's measure to exist (a target
+# reached, a divergence seen); the rest run their own (already small) count.
+BUDGET = {"activations": 10, "dying-relu": 60, "linear-collapse": 60, "adamw": 40,
+          "overfitting": 60, "optimizers": 300, "mixed-precision": 30, "batch-size": 2,
+          "vanishing-gradient": 30, "weight-init": 20, "normalization": 30, "residual": 30,
+          "exploding-gradient": 20, "backprop": 20, "warmup": 20, "gpu-speedup": 1}
+# Run only with DLPREP_PROMPT_RUNS=full: starting its two processes alone takes ~15 s.
+SLOW = {"data-parallel"}
 
-# A templated numeric card with a measure: the template's values in the demo's scenario.
-SCENARIO: dict[str, Callable[[Numbers], dict[str, float]]] = {
+# A templated numeric card with a number prompt: the template's values in the demo's scenario.
+SCENARIO = {
     "gpu-vec-dense-layer-macs": lambda n: dict(zip(("b", "n_in", "n_out"), n["shape"],
                                                    strict=True)),
 }
 
-# The right answer to each yes/no prediction prompt, as its card's author means it. The
-# test compares it with the demo's effect: a prompt whose honest answer is "no" while the
-# effect appears would be graded backwards.
-ANSWERS: dict[str, bool] = {
-    "act-dying-relu-causes": False,  # ... and will training revive them? (bias -3)
-    "gpu-tiny-model-not-faster": False,  # tiny sizes: no GPU speed-up
-    "grad-clip-norm-numeric": True,
-    "grad-large-gain-forward-too": True,
-    "init-pick-scheme-for-activation": True,
-    "mb-bigger-batch-same-epochs": True,
-    "mlp-stacked-linear-expressive": True,
-    "norm-larger-learning-rates": True,
-    "opt-momentum-why": True,
-    "opt-rmsprop-denominator": True,
-    "opt-adam-step-bounded-by-lr": True,
-    "sc-grad-scaler-dynamics": True,
-    "sc-ddp-allreduce": True,
-    "loop-overshoot-one-step-loss": True,
-    "tr-l2-equals-weight-decay-adam-myth": True,
-    "tr-warmup-linear-value": True,
-    "tr-gradcheck-central-difference": True,
+# The right answer each prompt's author means, at the card's default draw with the demo's
+# own step count (checked with DLPREP_PROMPT_RUNS=full): a choice's number, y or n.
+INTENDED: dict[str, str] = {
+    "act-training-race": "1", "act-dying-relu-definition": "3", "act-dying-relu-causes": "3",
+    "act-dying-relu-fixes": "2", "act-relu-output-negative-myth": "2",
+    "cnn-degradation-identity-argument": "3", "gpu-vec-recognise-vectorised": "3",
+    "gpu-vec-loop-vs-vectorised-bits": "2", "gpu-vec-why-numpy-is-faster": "3",
+    "grad-sigmoid-product-bound": "1", "grad-sigmoid-vs-relu-he-ratio": "3",
+    "grad-tanh-not-a-cure": "3", "grad-clip-norm-numeric": "3",
+    "grad-large-gain-forward-too": "3", "init-zero-weights-symmetry": "1",
+    "init-constant-init-one-unit": "1", "init-small-normal-vanishes": "1",
+    "init-pick-scheme-for-activation": "2", "mb-small-batch-properties": "3",
+    "mb-smoothest-loss-curve": "1", "mb-bigger-batch-same-epochs": "3",
+    "mlp-linear-collapse-algebra": "1", "mlp-linear-xor-best-accuracy": "1",
+    "norm-bn-train-eval-myth": "1", "norm-bn-forgot-eval-symptom": "3",
+    "opt-momentum-why": "1", "opt-rmsprop-denominator": "1", "opt-adamw-decoupled-decay": "1",
+    "opt-lr-symptoms": "4", "opt-tuning-priority": "2", "loop-loss-goes-up-causes": "3",
+    "loop-overshoot-one-step-loss": "2", "loop-loss-nan-first-check": "1",
+    "reg-diagnose-overfitting": "1", "reg-early-stopping-what": "1",
+    "reg-overfitting-remedies": "2", "tr-warmup-why-adam": "3",
+    "mlp-stacked-linear-expressive": "y", "norm-larger-learning-rates": "y",
+    "opt-adam-step-bounded-by-lr": "y", "sc-grad-scaler-dynamics": "y", "sc-ddp-allreduce": "y",
+    "tr-l2-equals-weight-decay-adam-myth": "y", "tr-warmup-linear-value": "y",
+    "tr-gradcheck-central-difference": "y", "gpu-amp-loss-scaling": "3",
+    "sc-amp-step-order": "1", "grad-residual-identity-path": "3",
+    "mb-warmup-with-large-batch": "1", "mlp-why-cross-entropy-not-mse-sigmoid": "1",
+    "loop-forward-pass-order": "y", "loop-training-step-order": "1",
+    "loop-backprop-chain-rule": "1",
+    # transformer-era demos (issue 22)
+    "tdemo-attn-scale-logit-spread": "3", "tdemo-attn-scale-why": "y",
+    "tdemo-attn-scale-small-dk-myth": "n", "tdemo-causal-mask-what-leaks": "1",
+    "tdemo-causal-mask-generation": "y", "tdemo-causal-mask-floor": "3",
+    "tdemo-pos-permutation-myth": "1", "tdemo-pos-rope-what": "y",
+    "tdemo-pos-count-no-order": "n", "tdemo-kv-cache-exact-myth": "y",
+    "tdemo-kv-cache-work-per-token": "3",
 }
+# The transformer-era demos' cards (issue 22), kept apart so branches adding cards merge cleanly.
+INTENDED.update({
+    "tdemo-attn-memory-math-vs-sdpa": "2", "tdemo-attn-memory-short-sequences": "n",
+    "tdemo-lora-b-zero-init": "y", "tdemo-lora-rank-too-small": "n",
+    "tdemo-quant-per-tensor-outliers": "1", "tdemo-quant-no-outliers": "n",
+})
+# Yes/no prompts whose answer depends on the machine (a GPU present or not).
+ON_THIS_MACHINE = {"gpu-timing-needs-synchronize", "gpu-tiny-model-not-faster",
+                   "gpu-matmul-arithmetic-intensity", "gpu-device-mismatch-error"}
 
-AUX = r"(?:will|would|does|do|did|is|are|can|could|should|has|have)"
-# A question a learner can answer with yes or no: led by an auxiliary verb, possibly after
-# an opening clause ("With the same SGD settings, will ...", "..., and will ...").
-YES_NO = re.compile(rf"^(?:.*?(?:,|:|\band)\s+)?{AUX}\b[^?]*\?$", re.IGNORECASE)
 
-
-def questions(text: str) -> list[str]:
-    return [part.strip() + "?" for part in text.split("?") if part.strip()]
-
-
-def is_yes_no(text: str) -> bool:
-    return any(YES_NO.match(q) for q in questions(text))
+def default_draw(card: Card) -> dict[str, float]:
+    if isinstance(card, Numeric) and card.template is not None:
+        return {name: values[0] for name, values in card.template.vars.items()}
+    return {}
 
 
 @cache
 def _run(name: str, items: tuple[tuple[str, Any], ...]) -> Numbers:
-    return dict(final_result(name, params=dict(items), device="cpu", seed=0).numbers)
+    steps = None if FULL else BUDGET.get(name)
+    return dict(final_result(name, params=dict(items), device="cpu", seed=0,
+                             steps=steps).numbers)
 
 
 def measured(card: Card) -> Numbers:
+    """The demo's numbers at the card's default draw (one run per resolved parameters)."""
     assert card.demo is not None
-    return _run(card.demo.name, tuple(sorted(card.demo.params.items())))
+    params = registry()[card.demo.name].resolve(
+        dict(fill_params(card.demo.params, default_draw(card))))
+    return _run(card.demo.name, tuple(sorted(params.items())))
 
 
-def gpu_present() -> bool:
-    import torch
-
-    return torch.cuda.is_available() or torch.backends.mps.is_available()
-
-
-def test_yes_no_prompts_are_exactly_the_listed_ones() -> None:
-    found = {c.id for c in CARDS if c.demo and c.demo.predict and is_yes_no(c.demo.predict.en)}
-    missing, stale = found - set(ANSWERS), set(ANSWERS) - found
-    assert not missing, (
-        f"yes/no prediction prompts {sorted(missing)} are graded against the demo's effect: "
-        "add each to ANSWERS with its right answer, or ask with what/which/how instead "
-        "(an either-or question led by 'will' invites a yes or no too)")
-    assert not stale, f"ANSWERS lists cards without a yes/no prompt: {sorted(stale)}"
-
-
-@pytest.mark.parametrize("card_id", sorted(ANSWERS))
-def test_yes_no_answer_is_the_demos_effect(card_id: str) -> None:
-    card = load_bank().cards[card_id]
-    assert card.demo is not None
-    if card.demo.params:
-        effect = measured(card)["effect"]
-    else:  # the default run, whose effect test_controls asserts on every seed
-        effect = card.demo.name not in NEEDS_GPU or gpu_present()
-    assert ANSWERS[card_id] is effect, (
-        f"{card_id}: the right answer to {card.demo.predict.en!r} is "
-        f"{'yes' if ANSWERS[card_id] else 'no'}, but the demo ({card.demo.name}, "
-        f"{dict(card.demo.params)}) reports effect={effect}: a learner's correct answer "
-        "would be graded wrong")
+def right_and_slips(predict: Predict, n: Numbers) -> tuple[str, list[str]]:
+    """What a learner who knew the measurement types, and classic slips."""
+    if isinstance(predict, PredictNumber):
+        value = measured_number(n, predict.measure)
+        assert value is not None, f"{predict.measure} is not a measured number"
+        assert value != 0, f"{predict.measure} is 0: x2 and /2 would be no slip"
+        value /= family_of(predict.unit).factor(predict.unit) or 1.0
+        return f"{value:.6g}", [f"{value * 2:.6g}", f"{value / 2:.6g}"]
+    if isinstance(predict, PredictChoice):
+        if predict.bounds:
+            number = measured_number(n, predict.measure)
+            assert number is not None, f"{predict.measure} is not a measured number"
+            index = sum(number >= b for b in predict.bounds)
+        else:
+            keys = [c if isinstance(c, str) else c.en for c in predict.choices]
+            value = lookup(n, predict.measure)
+            assert value in keys, f"{predict.measure} = {value!r} is none of {keys}"
+            index = keys.index(value)
+        others = [str(i + 1) for i in range(len(predict.choices)) if i != index]
+        return str(index + 1), others
+    value = lookup(n, predict.measure)
+    assert isinstance(value, bool), f"{predict.measure} = {value!r} is not a boolean"
+    yes = value is predict.yes_when
+    return ("y" if yes else "n"), ["n" if yes else "y"]
 
 
-MEASURED = [c for c in CARDS if c.demo and c.demo.measure]
+@pytest.mark.parametrize("card", PROMPTS, ids=lambda card: card.id)
+def test_the_measured_answer_is_right_and_a_slip_is_wrong(card: Card) -> None:
+    assert card.demo is not None and card.demo.predict is not None
+    if card.demo.name in SLOW and not FULL:
+        pytest.skip(f"{card.demo.name} runs with DLPREP_PROMPT_RUNS=full")
+    predict, n = card.demo.predict, measured(card)
+    right, slips = right_and_slips(predict, n)
+    for said, ok in [(right, True)] + [(slip, False) for slip in slips]:
+        for lang in ("en", "ko"):
+            judged = judge(card, predict, read(predict, said, lang), said, n, False, lang)
+            assert judged.right is ok, (card.id, lang, said, judged)
+    if FULL and card.id in INTENDED:
+        assert right == INTENDED[card.id], (
+            f"{card.id}: its author means {INTENDED[card.id]!r}, but the demo measures "
+            f"{right!r} at the card's draw: the prompt asks it the other way round")
 
 
-@pytest.mark.parametrize("card", MEASURED, ids=lambda card: card.id)
-def test_measured_predictions_grade_against_a_measured_number(card: Card) -> None:
-    """The path leads to a measured number, which (in the link's unit) is accepted while 0
-    and a slip of 10x are not."""
-    assert card.demo is not None and card.demo.measure is not None
+def test_every_choice_and_yes_no_prompt_has_its_intended_answer_listed() -> None:
+    listed = {c.id for c in PROMPTS if c.demo and c.demo.predict
+              and not isinstance(c.demo.predict, PredictNumber)} - ON_THIS_MACHINE
+    assert listed == set(INTENDED), (sorted(listed - set(INTENDED)),
+                                     sorted(set(INTENDED) - listed))
+
+
+NUMBER_PROMPTS = [c for c in PROMPTS if c.demo and isinstance(c.demo.predict, PredictNumber)
+                  and isinstance(c, Numeric) and c.demo.name not in OWN_TEST]
+
+
+@pytest.mark.parametrize("card", NUMBER_PROMPTS, ids=lambda card: card.id)
+def test_a_numeric_cards_answer_agrees_with_the_number_its_prompt_measures(card: Card) -> None:
+    """Where a numeric card's prompt asks for the card's own quantity, the card's answer in
+    the demo's scenario is the measured number (within the card's tolerance)."""
+    assert isinstance(card, Numeric) and card.demo is not None
+    predict = card.demo.predict
+    assert isinstance(predict, PredictNumber)
     n = measured(card)
-    tol = card.tolerance if isinstance(card, Numeric) else None
-    right = grade_measured("0", n, card.demo.measure, card.demo.unit, tol)
-    assert right is not None, f"{card.id}: {card.demo.measure} is not a measured number"
-    value = right[2]
-    assert value > 0
-    for said, ok in [(f"{value:.6g}", True), (f"{value * 10:.6g}", False), ("0", False),
-                     (f"{value / 10:.6g}", False)]:
-        graded = grade_measured(said, n, card.demo.measure, card.demo.unit, tol)
-        assert graded is not None and graded[0] is ok, (card.id, said, value)
-
-
-@pytest.mark.parametrize("card", MEASURED, ids=lambda card: card.id)
-def test_card_answer_agrees_with_its_measured_number(card: Card) -> None:
-    """A numeric card's own answer, in the demo's scenario, is the number the demo measured
-    (within the card's tolerance), unless its demo has a card test of its own."""
-    assert card.demo is not None and card.demo.measure is not None
-    if card.demo.name in OWN_TEST:
-        pytest.skip(f"checked against the measurement in {OWN_TEST[card.demo.name]}")
-    assert isinstance(card, Numeric), f"{card.id}: only a numeric card can carry a measure"
-    n = measured(card)
-    right = grade_measured("0", n, card.demo.measure, card.demo.unit, card.tolerance)
-    assert right is not None
-    got = right[2]
+    got = measured_number(n, predict.measure)
+    assert got is not None
+    got /= family_of(predict.unit).factor(predict.unit) or 1.0
     if card.template is None:
         assert card.answer is not None
         want = card.answer
-    else:
-        assert card.id in SCENARIO, (
-            f"{card.id}: templated; add to SCENARIO how the demo's numbers set its variables")
+    elif card.id in SCENARIO:
         values = SCENARIO[card.id](n)
         for name, value in values.items():
-            assert value in card.template.vars[name], (
-                f"{card.id}: the demo's scenario has {name}={value:g}, which the template "
-                f"does not list ({card.template.vars[name]})")
-        tree = compile_formula(card.template.formula, frozenset(card.template.vars))
-        want = evaluate(tree, values)
+            assert value in card.template.vars[name], (card.id, name, value)
+        want = evaluate(compile_formula(card.template.formula, frozenset(card.template.vars)),
+                        values)
+    else:
+        pytest.skip(f"{card.id}: its prompt asks about the demo's own draw")
+    if card.unit != predict.unit:
+        pytest.skip(f"{card.id}: the prompt asks in {predict.unit!r}, the card in {card.unit!r}")
     assert card.tolerance.accepts(got, want), (card.id, dict(card.demo.params), got, want)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dlprep.bank import Bank, load_bank
-from dlprep.bank.cards import DemoLink, Order, Recall, Text
+from dlprep.bank.cards import DemoLink, Order, PredictYesNo, Recall, Text
 from dlprep.bank.glossary import (
     Glossary,
     GlossaryError,
@@ -43,7 +43,7 @@ def test_no_card_uses_an_avoided_variant(bank: Bank, glossary: Glossary) -> None
     assert not hits, "\n".join(hits)
 
 
-def card(en: str, ko: str, *, predict: Text | None = None) -> Recall:
+def card(en: str, ko: str, *, predict: PredictYesNo | None = None) -> Recall:
     demo = None if predict is None else DemoLink(name="x", predict=predict)
     return Recall(
         id="c", topic="gradients", difficulty=1, q=Text("q?", "질문?"), explain=Text(en, ko),
@@ -82,7 +82,8 @@ def test_every_korean_field_is_searched(glossary: Glossary) -> None:
     order = Order(
         id="o", topic="gradients", difficulty=1, q=Text("q", "질문"), explain=Text("e", "설명"),
         refs=("ref",), type="order", items=("code()", choice),
-        demo=DemoLink(name="x", predict=Text("gain", "큰 이득이 필요할까?")),
+        demo=DemoLink(name="x", predict=PredictYesNo(en="gain", ko="큰 이득이 필요할까?",
+                                                      kind="yesno")),
     )
     fields = sorted(h.field for h in check_card(order, glossary))
     assert fields == ["demo.predict", "items[1]"]

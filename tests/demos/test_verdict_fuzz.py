@@ -113,7 +113,9 @@ def check_draw(name: str, params: dict[str, Any], steps: int, seed: int) -> None
 
 
 def fuzz(name: str) -> Callable[[], None]:
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+    examples = EXAMPLES if NIGHTLY else int(SMALL[name].get("examples", EXAMPLES))
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(settings_for(name))
     def test(draw: tuple[dict[str, Any], int, int]) -> None:

@@ -280,3 +280,26 @@ SMALL: dict[str, dict[str, float]] = {
     "warmup": {"depth": 3, "num_hiddens": 32, "steps": 40},
     "linear-collapse": {"depth": 8, "num_hiddens": 16, "steps": 40},
 }
+
+
+# --- the transformer demos (issue 22): their checks live in transformer_oracles.py ---------
+
+
+def _load_transformer_oracles() -> Any:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).with_name("transformer_oracles.py")
+    spec = importlib.util.spec_from_file_location("transformer_oracles", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["transformer_oracles"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_transformer = _load_transformer_oracles()
+CHECKS.update(_transformer.CHECKS)
+EXCLUSIVE.update(_transformer.EXCLUSIVE)
+SMALL.update(_transformer.SMALL)

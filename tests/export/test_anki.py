@@ -194,3 +194,16 @@ def test_note_labels_come_from_the_one_string_table(tmp_path: Path) -> None:
     assert myth.fields["Why"] == "Why / 해설"
     numeric = notes_for(cards["t-numeric"], ("ko",))[0]
     assert numeric.fields["Tolerance"].startswith("허용 오차: ")
+
+
+def test_each_template_variant_runs_its_own_draw_in_its_demo_command() -> None:
+    card = load_bank().cards["mem-mlp-relu-saved-bytes"]  # layers 784,{h},{h},10, batch {b}
+    notes = notes_for(card, ("en",))
+    commands = {note.fields["Demo"] for note in notes}
+    assert len(commands) == len(notes) > 1
+    for note in notes:
+        values = dict(part.split("=") for part in note.guid_parts[1:])
+        h, b = values["h"].replace(",", ""), values["b"].replace(",", "")
+        assert note.fields["Demo"] == (f"<code>dlprep demo gpu-memory --set layers=784,{h},{h},"
+                                       f"10 batch={b}</code>")
+        assert f"at batch {values['b']}" in note.fields["Explanation"]  # its own draw too

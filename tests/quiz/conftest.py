@@ -112,7 +112,11 @@ def fake_stream(steps: int = 6, *, block: bool = False, calls: list[dict] | None
                     started.set()
                 if block and cancel is not None:
                     cancel.wait(30)
-        yield Result(name, f"lr={lr:g} reached a lower loss than lr=0.1", {"effect": lr > 0.1},
+        final = {"lr=0.1": 1.0 / (1.0 + 0.1 * steps), f"lr={lr:g}": 1.0 / (1.0 + lr * steps)}
+        ranking = sorted(final, key=final.__getitem__)  # lowest loss first
+        numbers = {"effect": lr > 0.1, "final_loss": final[f"lr={lr:g}"], "ranking": ranking,
+                   "last": ranking[-1]}
+        yield Result(name, f"lr={lr:g} reached a lower loss than lr=0.1", numbers,
                      "cpu", seed, 0.5, dict(params or {}))
 
     return stream

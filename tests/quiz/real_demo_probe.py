@@ -26,7 +26,8 @@ CARD = {
                 "ko": "시그모이드마다 기울기에 최대 0.25가 곱해진다."},
     "refs": ["Glorot & Bengio, AISTATS 2010"],
     "demo": {"name": "vanishing-gradient", "params": {"depth": 3, "num_hiddens": 8},
-             "predict": {"en": "Smaller first layer gradient?", "ko": "첫 층 기울기가 더 작을까?"}},
+             "predict": {"kind": "yesno", "en": "Smaller first layer gradient?",
+                         "ko": "첫 층 기울기가 더 작을까?"}},
 }
 
 

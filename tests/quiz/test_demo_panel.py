@@ -62,7 +62,7 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         verdict = text_of(screen.query_one("#demo-verdict", Static))
         assert "lr=0.5 reached a lower loss" in verdict
         assert "Claim: A higher learning rate" in verdict  # shown once the run has ended
-        assert "Your prediction: yes" in verdict and "✓ your prediction was right" in verdict
+        assert verdict.startswith("you: yes · measured: yes ✓\n")  # the grade comes first
         assert screen.query_one(ProgressBar).progress == 1.0
         assert calls == [{"name": "toy", "params": {"lr": 0.5, "num_epochs": 3}, "seed": 0}]
         screen.query_one("#param-lr", Input).value = "0.05"
@@ -71,7 +71,7 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         await _until_idle(pilot, app)
         assert calls[-1]["params"]["lr"] == 0.05
         verdict = text_of(screen.query_one("#demo-verdict", Static))
-        assert "✗ your prediction was wrong (the effect did not appear)" in verdict
+        assert verdict.startswith("you: yes · measured: no ✗\n")
         screen.query_one("#param-lr", Input).value = "fast"
         screen.query_one("#verdict-box").focus()
         await pilot.press("r")
@@ -84,15 +84,23 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         assert "✓ Right" in text_of(feedback.query_one("#verdict-line", Static))
 
 
-async def test_free_text_prediction_is_shown_beside_the_measurement(make_app) -> None:
-    app = make_app(only=("t-demo",), start=True)
+async def test_an_unreadable_prediction_is_asked_again_and_never_graded(make_app) -> None:
+    calls: list[dict] = []
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream(calls=calls))
     async with app.run_test(size=SIZE) as pilot:
         await _to_demo(pilot, app)
+        screen = app.screen
+        assert screen.query_one("#prediction", Input).placeholder.startswith("y or n")
         await pilot.press(*"loss halves", "enter")
+        await pilot.pause()
+        field = screen.query_one("#prediction", Input)
+        assert calls == [] and screen.prediction is None and not field.disabled
+        assert field.value == "" and field.has_focus
+        assert text_of(screen.query_one("#demo-verdict", Static)) == "Type y or n"
+        await pilot.press("n", "enter")
         await _until_idle(pilot, app)
-        verdict = text_of(app.screen.query_one("#demo-verdict", Static))
-        assert "Your prediction: loss halves" in verdict
-        assert "Measured: the effect appeared" in verdict and "✓" not in verdict
+        verdict = text_of(screen.query_one("#demo-verdict", Static))
+        assert len(calls) == 1 and verdict.startswith("you: no · measured: yes ✗")
 
 
 async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None:
@@ -141,7 +149,7 @@ async def test_escape_cancels_and_no_second_demo(make_app) -> None:
                    stream=fake_stream(block=True, calls=calls, started=started))
     async with app.run_test(size=SIZE) as pilot:
         await _to_demo(pilot, app)
-        await pilot.press(*"no idea", "enter")
+        await pilot.press("n", "enter")
         assert started.wait(30)
         assert app.demo_running
         app.screen.action_run()  # the key is disabled while running; the action refuses too
@@ -209,8 +217,7 @@ async def test_a_log_scale_chart_survives_resizes_and_redraws(make_app) -> None:
         assert app.is_running
 
 
-async def test_a_card_without_a_question_asks_for_words_and_grades_no_yes_no(make_app,
-                                                                          bank) -> None:
+async def test_a_card_without_a_question_just_runs_its_demo(make_app, bank) -> None:
     import dataclasses
 
     card = bank.cards["t-demo"]
@@ -226,25 +233,25 @@ async def test_a_card_without_a_question_asks_for_words_and_grades_no_yes_no(mak
         screen = app.screen
         assert isinstance(screen, DemoScreen) and screen.sub_title == "▶ toy"
         title = text_of(screen.query_one("#demo-title", Static))
-        assert title.startswith("What will this demo show about the card's answer?")
-        assert "y / n" not in screen.query_one("#prediction", Input).placeholder
-        await pilot.press("y", "enter")  # with no yes-no question, "y" is not graded
+        assert title == "What does this demo show? Run it and see."
+        assert screen.query_one("#prediction", Input).placeholder == "Enter runs the demo"
+        await pilot.press("enter")  # nothing to predict, nothing graded
         await _until_idle(pilot, app)
         verdict = text_of(screen.query_one("#demo-verdict", Static))
-        assert "Measured: the effect appeared" in verdict and "✓" not in verdict
+        assert verdict.startswith("Verdict (cpu") and "you:" not in verdict
 
 
 async def test_a_long_question_is_shown_whole_at_80x24(make_app, bank) -> None:
     import dataclasses
 
-    from dlprep.bank.cards import Text as CardText
+    from dlprep.bank.cards import PredictYesNo
 
     question = ("In the unclipped run, will the activation-gradient norms of the hidden "
                 "layers be largest at the first hidden layer or at the last one, after the "
                 "first step?")
     card = bank.cards["t-demo"]
     bank.cards["t-demo"] = dataclasses.replace(card, demo=dataclasses.replace(
-        card.demo, predict=CardText(en=question, ko=question)))
+        card.demo, predict=PredictYesNo(en=question, ko=question, kind="yesno")))
     app = make_app(only=("t-demo",), start=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await _to_demo(pilot, app, question[:20])

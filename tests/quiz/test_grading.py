@@ -196,52 +196,6 @@ def test_language_defaults_from_the_locale() -> None:
     assert all(en and ko and en != ko for en, ko in STRINGS.values())
 
 
-def test_numeric_prediction_against_a_measured_number() -> None:
-    from dlprep.bank.cards import Tolerance
-    from dlprep.study.grading import grade_measured, measured_value
-
-    numbers = {"measured": {"state": 5_357_672, "flag": True}, "nan": float("nan")}
-    assert measured_value(numbers, "measured.state") == 5_357_672.0
-    assert measured_value(numbers, "measured.flag") is None  # a bool is not a measurement
-    assert measured_value(numbers, "nan") is None and measured_value(numbers, "x.y") is None
-    assert grade_measured("5.36", numbers, "measured.state", "MB", None) == (
-        True, 5.36, 5.357672)
-    assert grade_measured("5.1 MiB", numbers, "measured.state", "MB", None)[0] is True
-    assert grade_measured("4", numbers, "measured.state", "MB", None)[0] is False  # > 5 %
-    assert grade_measured("4", numbers, "measured.state", "MB", Tolerance(rel=0.5))[0]
-    assert grade_measured("four", numbers, "measured.state", "MB", None) is None
-    assert grade_measured("5 s", numbers, "measured.state", "MB", None) is None
-    assert grade_measured("5", numbers, "measured.missing", "MB", None) is None
-
-
-def test_a_prediction_is_judged_against_what_the_demo_measured(bank: Bank) -> None:
-    import dataclasses
-
-    from dlprep.study.predict import judge
-
-    card = bank.cards["t-demo"]  # asks "will lr=0.5 reach a lower loss?"
-    assert judge(card, "yes", {"effect": True}, False, "en").right is True
-    assert judge(card, "n", {"effect": True}, False, "en").right is False
-    wrong = judge(card, "아니요", {"effect": False}, False, "ko")
-    assert wrong.right is True and wrong.measured == "효과가 나타나지 않았습니다"
-    assert judge(card, "yes", {"effect": True}, True, "en").right is None  # cancelled
-    words = judge(card, "it will be faster", {"effect": True}, False, "en")
-    assert words.right is None and words.measured == "the effect appeared"
-    # no question on the card: a "y" is not a yes to anything
-    open_card = dataclasses.replace(card, demo=dataclasses.replace(card.demo, predict=None))
-    assert judge(open_card, "y", {"effect": True}, False, "en").right is None
-    # a measured number, in the link's unit, with the default 5 % tolerance
-    numeric = dataclasses.replace(card, demo=dataclasses.replace(
-        card.demo, measure="measured.state", unit="MB"))
-    numbers = {"measured": {"state": 8_020_560}}
-    assert judge(numeric, "8", numbers, False, "en") == judge(numeric, "8 MB", numbers, False,
-                                                               "en")
-    assert judge(numeric, "8", numbers, False, "en").right is True
-    assert judge(numeric, "4", numbers, False, "en").right is False
-    shown = judge(numeric, "lots", numbers, False, "en")
-    assert shown.right is None and shown.measured.endswith(" MB")
-
-
 def test_judging_a_prediction_is_pure_core() -> None:
     import json
     import subprocess

@@ -1,0 +1,43 @@
+"""A fixture for the transformer demos' tests: the demo module named by the test module's
+``NAME``, its runs on CPU (cached per seed and parameters) and the statements a verdict
+prints, so each test file states only what its demo must show."""
+
+from __future__ import annotations
+
+from functools import cache
+from types import ModuleType
+
+import pytest
+
+from dlprep.engine import Result, final_result
+from dlprep.engine.loader import load_demo
+from dlprep.registry import registry
+
+
+class DemoUnderTest:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.control = dict(registry()[name].control)
+        self.module: ModuleType = load_demo(registry()[name].path)
+
+    def run(self, seed: int = 0, **params: object) -> Result:
+        return _run(self.name, seed, tuple(sorted(params.items())))
+
+    def printed(self, numbers: dict) -> list[str]:
+        """Names of the statements the verdict prints for these numbers, in order."""
+        return [s.name for s in self.module.statements(numbers) if s.holds]
+
+
+@cache
+def _run(name: str, seed: int, params: tuple[tuple[str, object], ...]) -> Result:
+    return final_result(name, device="cpu", seed=seed, params=dict(params))
+
+
+@cache
+def _demo(name: str) -> DemoUnderTest:
+    return DemoUnderTest(name)
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest) -> DemoUnderTest:
+    return _demo(request.module.NAME)
