@@ -215,11 +215,6 @@ def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def combinations(variables: Mapping[str, Sequence[float]]) -> int:
-    """How many draws a template has."""
-    return math.prod(len(options) for options in variables.values())
-
-
 def format_number(value: object) -> str:
     """``1000000.0`` → ``1,000,000``; ``0.25`` → ``0.25``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
