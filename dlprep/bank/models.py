@@ -116,7 +116,7 @@ class PredictChoice(_Predict):
     kind: Literal["choice"]
     measure: Path
     choices: list[Item] = Field(min_length=2, max_length=9)
-    bounds: list[float] = Field(
+    bounds: list[Finite] = Field(
         default_factory=list,
         description="For a measured number: the increasing upper bounds of every choice but "
                     "the last (a value below bounds[i] and not below bounds[i-1] is choice i).")
