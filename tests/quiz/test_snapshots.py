@@ -123,7 +123,7 @@ def test_stats(snap_compare, make_app, bank, clock: ManualClock, lang: str) -> N
     store = open_store()
     session = Session(bank.cards, store, Scheduler(clock, fuzz=False), Spec(length=50),
                       rng=random.Random(3))
-    while (shown := session.current()) is not None:
+    while session.unanswered and (shown := session.current()) is not None:
         clock.advance(20)
         kind = kind_of(shown.card)
         session.answer(kind.example(shown, shown.card.topic != "activations"))
