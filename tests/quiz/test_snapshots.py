@@ -92,9 +92,10 @@ def test_demo_panel(snap_compare, make_app, lang: str) -> None:
 
 @LANGS
 def test_mock_report(snap_compare, make_app, lang: str) -> None:
+    # the mcq answered wrong comes back while the interview has time left; then the report
     spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
     assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
-                        press=["2", "m"])
+                        press=["2", "m", "2"])
 
 
 @LANGS
