@@ -84,6 +84,12 @@ def auto_rating(shown: Presented, grade: Grade, seconds: float, given: Given) ->
     return Rating.Good
 
 
+def passed(rating: int) -> bool:
+    """The one definition of a right answer in summaries, stats and reports: any rating
+    above Again, as FSRS counts a recall (Hard is a pass)."""
+    return int(rating) > 1
+
+
 _TRUE = {"t", "true", "y", "yes", "1", "o", "참", "맞다", "예", "네", "fact", "사실"}
 _FALSE = {"f", "false", "n", "no", "0", "x", "거짓", "틀리다", "아니오", "아니요", "myth", "미신"}
 

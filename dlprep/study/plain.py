@@ -6,6 +6,7 @@ Session (grading, scheduler, store) as the TUI; only the rendering differs.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -13,12 +14,13 @@ from typing import TextIO
 from dlprep.bank.cards import TrueFalse
 from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
-from dlprep.study.grading import Given, Unreadable
+from dlprep.study.grading import Given, Unreadable, passed
 from dlprep.study.kinds import kind_of
 from dlprep.study.predict import demo_command
 from dlprep.study.present import Presented, unwrap
-from dlprep.study.session import Outcome, Session
+from dlprep.study.session import Outcome, Session, summary_text
 from dlprep.study.strings import schedule_text, t
+from dlprep.study.wrap import plain_markdown, wrap
 
 
 class _Quit(Exception):
@@ -27,15 +29,17 @@ class _Quit(Exception):
 
 class PlainQuiz:
     def __init__(self, session: Session, stdin: TextIO, stdout: TextIO,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, width: int | None = None) -> None:
         self.session = session
         self.sleep = sleep
         self.stdin = stdin
         self.stdout = stdout
         self.lang = session.lang
+        self.width = width if width is not None else shutil.get_terminal_size((80, 24)).columns
 
-    def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+    def say(self, text: str = "", indent: str = "") -> None:
+        """A line (or lines) of card text: Markdown markers dropped, wrapped to the width."""
+        self.stdout.write(wrap(plain_markdown(text), self.width, indent) + "\n")
         self.stdout.flush()
 
     def ask(self, prompt: str) -> str:
@@ -48,11 +52,10 @@ class PlainQuiz:
 
     def run(self) -> int:
         session = self.session
-        n = len(session.queue)
-        if n == 0:
+        if not session.queue:
             self.say(t("nothing_due", self.lang))
             return 0
-        self.say(f"dlprep quiz --plain · {n} · {t('mode_' + session.kind, self.lang)} · "
+        self.say(f"dlprep quiz --plain · {len(session.queue)} · {t('mode_' + session.kind, self.lang)} · "
                  f"{t('quit_prompt', self.lang)}")
         try:
             while (shown := session.current()) is not None:
@@ -60,8 +63,8 @@ class PlainQuiz:
                 clock = f" · {t('time_left', self.lang, t=f'{left:.0f}s')}" if left else ""
                 topic = topic_title(shown.card.topic, self.lang)
                 kind = t(kind_of(shown.card).label_key(shown.card), self.lang)
-                self.say(f"\n[{session.position + 1}/{n}] {topic} · {kind}{clock}")
-                self.say(shown.question)
+                self.say(f"\n[{session.position + 1}/{session.total}] {topic} · {kind}{clock}")
+                self.say(unwrap(shown.question))
                 outcome = session.answer(self._read_answer(shown))
                 if session.kind != "mock":
                     self._feedback(outcome)
@@ -87,13 +90,14 @@ class PlainQuiz:
         lang = self.lang
         if shown.choices and not isinstance(shown.card, TrueFalse):
             for i, choice in enumerate(shown.choices, 1):
-                self.say(f"  {i}) {choice.text}")
+                self.say(f"{i}) {choice.text}", indent="  ")
         if kind.self_rated:
             self.ask(f"({t('reveal', lang)}: Enter)> ")
             self.say(f"{t('model_answer', lang)}: {shown.expected_text()}")
         expected = kind.plain_prompt(shown, lang)
         while True:
-            text = self.ask(f"{expected}> ")
+            self.say(expected)  # on its own line: "e.g. 1 3" must not run into the input
+            text = self.ask("> ")
             try:
                 return kind.plain_parse(shown, text)
             except Unreadable as exc:  # "four" for a number: ask again, never rate it Again
@@ -124,8 +128,7 @@ class PlainQuiz:
 
     def _summary(self) -> None:
         outcomes = self.session.outcomes
-        right = sum(1 for o in outcomes if o.grade.correct)
-        summary = t("summary", self.lang, right=right, n=len(outcomes))
+        summary = summary_text(self.session.summary(), self.lang)
         self.say(f"\n{t('session_done', self.lang)}: {summary}")
         if self.session.kind == "mock":
             self.say(t("mock_report", self.lang))
@@ -136,7 +139,7 @@ class PlainQuiz:
             self.say(t("your_answers", self.lang))
             for i, outcome in enumerate(outcomes, 1):
                 shown = outcome.shown
-                mark = "✓" if outcome.grade.correct else "✗"
+                mark = "✓" if passed(outcome.rating) else "✗"
                 self.say(f"  {i}. {mark} {shown.question.strip().splitlines()[0]}")
                 given = kind_of(shown.card).given_text(shown, outcome.given)
                 self.say(f"     {t('you_said', self.lang)}: {given} · "

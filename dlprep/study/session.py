@@ -1,6 +1,10 @@
 """A study session: the planned queue, the card on screen, and every answer recorded.
 
 Shared by the TUI and ``--plain`` so both grade, rate, schedule and save the same way.
+A card whose answer puts it on an FSRS learning or relearning step (a new card or a lapse
+rated Again, say, due again in a minute) comes back within the session when that step is
+due, before the next planned card; once the plan is used up, the waiting cards are asked
+early rather than ending the session (Anki's "learn ahead").
 An answer that cannot be written because another process holds the progress file stays
 pending (in order) until :meth:`Session.flush` writes it; nothing claims it was saved
 before it was.
@@ -19,12 +23,13 @@ from typing import TYPE_CHECKING
 from dlprep.bank.cards import Card
 from dlprep.record import record
 from dlprep.study import store as store_module
-from dlprep.study.grading import Given, Grade, auto_rating, grade
+from dlprep.study.grading import Given, Grade, auto_rating, grade, passed
 from dlprep.study.kinds import kind_of
 from dlprep.study.plan import Spec, plan
 from dlprep.study.present import Presented, present
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review, Store
+from dlprep.study.strings import t
 
 if TYPE_CHECKING:  # fsrs is imported by the first grade, not at start-up
     import fsrs
@@ -53,12 +58,42 @@ class Outcome:
 
 @record
 class TopicReport:
-    """One topic's line in the session summary."""
+    """One topic's line in the session summary: cards, not answers (a card asked again
+    counts once; it is right when its first answer passed)."""
 
     topic: str
     answered: int
     correct: int
-    mean_seconds: float
+    mean_seconds: float  # per answer
+    again: int = 0  # cards of this topic that came back within the session
+
+
+@record
+class Summary:
+    """The whole session's line: cards answered, right at the first answer, came back."""
+
+    cards: int
+    right: int
+    again: int
+    answers: int
+
+
+@record
+class _Comeback:
+    """A card waiting in the session for its learning step to come due."""
+
+    due: datetime
+    card_id: str
+
+
+@record
+class _Step:
+    """How one answer moved the session: where its card came from, the comeback it
+    scheduled, and the in-session state the card had before (so undo restores all three)."""
+
+    source: _Comeback | None  # None: the card came from the plan
+    scheduled: _Comeback | None
+    before: fsrs.Card | None
 
 
 def is_locked(exc: BaseException) -> bool:
@@ -113,6 +148,13 @@ class Session:
     _offer: tuple[datetime, dict[Rating, fsrs.Card], fsrs.Card | None] | None = None
     _pending: list[_Pending] = field(default_factory=list)
     _writing: threading.Lock = field(default_factory=threading.Lock)
+    _next_plan: int = 0  # index into queue of the next planned card
+    _source: _Comeback | None = None  # where the card on screen came from (None: the plan)
+    _comebacks: list[_Comeback] = field(default_factory=list)
+    _steps: list[_Step] = field(default_factory=list)  # one per outcome
+    # each card's state after its last answer in this session; in cram mode it is never
+    # saved, so this is the only place a crammed card's learning step is known
+    _learned: dict[str, fsrs.Card | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.queue:
@@ -125,17 +167,26 @@ class Session:
 
     @property
     def done(self) -> bool:
-        return self.stopped or len(self.outcomes) >= len(self.queue) or self.out_of_time()
+        return self.stopped or self.out_of_time() or (
+            self._shown is None and self._next_plan >= len(self.queue) and not self._comebacks)
 
     @property
     def unanswered(self) -> int:
         """Planned cards not answered (the interview was ended, or its time ran out)."""
-        return len(self.queue) - len(self.outcomes)
+        return len(self.queue) - self._next_plan + (self._shown is not None
+                                                     and self._source is None)
+
+    @property
+    def total(self) -> int:
+        """Answers so far plus the cards still to ask (planned or waiting to come back):
+        the "of n" of the progress line, which grows when a card comes back."""
+        waiting = len(self.queue) - self._next_plan + len(self._comebacks)
+        return len(self.outcomes) + waiting + (self._shown is not None)
 
     def stop(self) -> None:
         """End the session now; the report covers the answers so far."""
         self.stopped = True
-        self._shown = None
+        self._put_back()  # the card on screen was not answered
 
     @property
     def position(self) -> int:
@@ -154,9 +205,32 @@ class Session:
             now = self.scheduler.now()
             if self.started is None:
                 self.started = now
-            self._shown = present(self.cards[self.queue[self.position]], self.lang, self.rng)
+            card_id = self._pick(now)
+            self._shown = present(self.cards[card_id], self.lang, self.rng)
             self._shown_at = now
         return self._shown
+
+    def _pick(self, now: datetime) -> str:
+        """A waiting card whose step is due, else the next planned card, else (learning
+        ahead) the waiting card due first."""
+        soonest = min(self._comebacks, key=lambda c: c.due, default=None)
+        if soonest is not None and (soonest.due <= now or self._next_plan >= len(self.queue)):
+            self._comebacks.remove(soonest)
+            self._source = soonest
+            return soonest.card_id
+        self._source = None
+        self._next_plan += 1
+        return self.queue[self._next_plan - 1]
+
+    def _put_back(self) -> None:
+        """The card on screen was not answered (an undo): return it where it came from."""
+        if self._shown is None:
+            return
+        if self._source is None:
+            self._next_plan -= 1
+        else:
+            self._comebacks.append(self._source)
+        self._shown, self._shown_at, self._source = None, None, None
 
     def restart_clock(self) -> None:
         """The card on screen was only now seen: time it (and the session) from now."""
@@ -226,7 +300,34 @@ class Session:
         self._pending.append(_Pending(len(self.outcomes) - 1, review, rating, options,
                                       previous))
         self.flush()
+        self._come_back(shown.card_id, rating, now, int(seconds * 1000))
         return self.outcomes[-1]
+
+    def _come_back(self, card_id: str, rating: Rating, now: datetime, ms: int) -> None:
+        """Schedule the card to come back in this session if its answer put it on a learning
+        or relearning step; remember how, so that undo can take it back."""
+        from fsrs import State
+
+        outcome = self.outcomes[-1]
+        before = self._learned.get(card_id, self.store_state(card_id))
+        if outcome.saved and outcome.options is not None:
+            after = outcome.options[rating]  # exactly the state that was written
+        else:  # cram, or a write still pending: the same computation, not saved
+            after = self.scheduler.review(before, rating, now, ms)
+        self._learned[card_id] = after
+        scheduled = None
+        if after.state in (State.Learning, State.Relearning):
+            scheduled = _Comeback(after.due, card_id)
+            self._comebacks.append(scheduled)
+        self._steps.append(_Step(self._source, scheduled, before))
+        self._source = None
+
+    def store_state(self, card_id: str) -> fsrs.Card | None:
+        """The card's saved state (None if new, or if the progress file cannot be read)."""
+        try:
+            return self.store.states().get(card_id)
+        except _SAVE_ERRORS:
+            return None
 
     def flush(self) -> int:
         """Write pending answers in order; stop at the first that cannot be written yet.
@@ -276,7 +377,12 @@ class Session:
             if not self.outcomes:
                 return None
             index = len(self.outcomes) - 1
+            self._put_back()
             outcome = self.outcomes.pop()
+            step = self._steps.pop()
+            if step.scheduled is not None and step.scheduled in self._comebacks:
+                self._comebacks.remove(step.scheduled)
+            self._learned[outcome.shown.card_id] = step.before
             if self._pending and self._pending[-1].index == index:
                 self._pending.pop()
             elif outcome.saved and outcome.at is not None:
@@ -285,6 +391,7 @@ class Session:
                                     reschedule=self.kind != "cram")
         self._shown = outcome.shown
         self._shown_at = self.scheduler.now()
+        self._source = step.source
         self._offer = None
         return outcome
 
@@ -293,7 +400,7 @@ class Session:
         if not self.outcomes or self.outcomes[-1].rating == rating:
             return None
         last = self.outcomes[-1]
-        self.undo()
+        self.undo()  # the card is on screen again, with its source: _record re-answers it
         self._shown = None
         self._shown_at = None
         assert last.at is not None
@@ -313,12 +420,37 @@ class Session:
                 for r in Rating}
 
     def report(self) -> list[TopicReport]:
-        """Per topic: answered, right, mean seconds per answer (the mock interview's end)."""
+        """Per topic: cards answered, right at their first answer, mean seconds per answer,
+        cards that came back."""
         topics: dict[str, list[Outcome]] = {}
         for outcome in self.outcomes:
             topics.setdefault(outcome.shown.card.topic, []).append(outcome)
-        return [
-            TopicReport(topic, len(items), sum(1 for o in items if o.grade.correct),
-                        sum(o.seconds for o in items) / len(items))
-            for topic, items in topics.items()
-        ]
+        rows = []
+        for topic, items in topics.items():
+            first = _first_answers(items)
+            rows.append(TopicReport(
+                topic, len(first), sum(1 for o in first.values() if passed(o.rating)),
+                sum(o.seconds for o in items) / len(items),
+                sum(1 for cid in first if sum(o.shown.card_id == cid for o in items) > 1)))
+        return rows
+
+    def summary(self) -> Summary:
+        """The session's headline: cards (not answers), right at first, came back."""
+        rows = self.report()
+        return Summary(sum(r.answered for r in rows), sum(r.correct for r in rows),
+                       sum(r.again for r in rows), len(self.outcomes))
+
+
+def summary_text(summary: Summary, lang: str) -> str:
+    """The headline's words: cards right at first, and how many came back."""
+    text = t("summary", lang, right=summary.right, n=summary.cards)
+    if summary.again:
+        text += " · " + t("came_back", lang, n=summary.again, answers=summary.answers)
+    return text
+
+
+def _first_answers(outcomes: list[Outcome]) -> dict[str, Outcome]:
+    first: dict[str, Outcome] = {}
+    for outcome in outcomes:
+        first.setdefault(outcome.shown.card_id, outcome)
+    return first

@@ -10,6 +10,7 @@ import fsrs
 
 from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
+from dlprep.study.grading import passed
 from dlprep.study.schedule import Scheduler
 from dlprep.study.store import Review
 
@@ -27,8 +28,8 @@ class TopicStats:
     new: int  # never reviewed: not due, just new
     due: int  # reviewed cards whose next review has come
     reviews: int
-    correct: int
-    graded: int  # reviews with a right/wrong outcome (all but self-rated recall)
+    correct: int  # reviews that passed (rated above Again: Hard is a pass, as in FSRS)
+    graded: int  # reviews counted for accuracy: every review, recall cards' too
     retention: float | None  # share of mature reviews (21+ days since the last) recalled
 
     @property
@@ -68,21 +69,20 @@ def compute(
         ids = topics[topic]
         mine = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) == topic]
         seen = [states[c] for c in ids if c in states]
-        graded = [r for r in mine if r.correct is not None]
         per_topic.append(TopicStats(
             topic=topic, cards=len(ids), seen=len(seen), new=len(ids) - len(seen),
             due=sum(1 for s in seen if s.due <= now),
-            reviews=len(mine), correct=sum(1 for r in graded if r.correct), graded=len(graded),
+            reviews=len(mine), correct=sum(1 for r in mine if passed(r.rating)),
+            graded=len(mine),
             retention=retention(mine),
         ))
     # The totals are the sum of the rows shown: reviews of a topic no longer in any bank
     # (a removed user bank) count for the streak only.
     shown = [r for r in reviews if (r.topic or topic_of.get(r.card_id)) in topics]
-    graded_all = [r for r in shown if r.correct is not None]
     weakest = _weakest(per_topic)
     return Stats(
         topics=per_topic, reviews=len(shown),
-        correct=sum(1 for r in graded_all if r.correct), graded=len(graded_all),
+        correct=sum(1 for r in shown if passed(r.rating)), graded=len(shown),
         streak=streak(reviews, now.astimezone().date()),
         forecast=forecast(states, now, set(cards)),
         weakest=weakest,
@@ -99,7 +99,7 @@ def retention(reviews: Sequence[Review]) -> float | None:
         before = last.get(review.card_id)
         if before is not None and review.at - before >= MATURE:
             mature += 1
-            recalled += review.rating > 1
+            recalled += passed(review.rating)
         last[review.card_id] = review.at
     return recalled / mature if mature else None
 

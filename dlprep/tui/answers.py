@@ -19,7 +19,7 @@ from dlprep.study.kinds import kind_of
 from dlprep.study.present import Choice, Presented
 from dlprep.study.strings import t
 from dlprep.tui.base import relabel
-from dlprep.tui.messages import Answered, RevealAnswer
+from dlprep.tui.messages import Answered, CannotAct, RevealAnswer
 
 WidgetFactory = Callable[[Presented, str], Widget]
 WIDGETS: dict[str, WidgetFactory] = {}
@@ -51,9 +51,44 @@ def choice_prompt(number: int, text: str, mark: str = "") -> Table:
 _DIGITS: list[BindingType] = [Binding(str(i), f"pick({i})", show=False) for i in range(1, 10)]
 
 
-class McqAnswer(OptionList):
-    """Keys 1-9 answer at once; arrows + Enter or a click work too. Nothing is highlighted
-    at first, so an Enter meant for the previous screen cannot answer this card."""
+class AnswerList(OptionList):
+    """Every answer list behaves alike: nothing is highlighted until the learner moves, so
+    the first ↓ highlights option 1 and an Enter meant for the previous screen cannot
+    answer this card; once the learner has moved, focus coming back keeps the place."""
+
+    moved = False  # the learner has highlighted an option (a key or a click)
+
+    def on_mount(self) -> None:
+        self.highlighted = None
+
+    def _on_focus(self, event: object) -> None:
+        # OptionList highlights its first option on focus; an answer needs a fresh key.
+        super()._on_focus(event)  # type: ignore[arg-type]
+        if not self.moved:
+            self.highlighted = None
+
+    def action_cursor_down(self) -> None:
+        self.moved = True
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.moved = True
+        super().action_cursor_up()
+
+    def action_first(self) -> None:
+        self.moved = True
+        super().action_first()
+
+    def action_last(self) -> None:
+        self.moved = True
+        super().action_last()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.moved = True  # a click (or Enter on a highlight): subclasses act on it
+
+
+class McqAnswer(AnswerList):
+    """Keys 1-9 answer at once; arrows + Enter or a click work too."""
 
     BINDINGS = _DIGITS
 
@@ -62,20 +97,13 @@ class McqAnswer(OptionList):
         super().__init__(*(Option(choice_prompt(i, c.text), id=str(i - 1))
                            for i, c in enumerate(choices, 1)), id="answer")
 
-    def on_mount(self) -> None:
-        self.highlighted = None
-
-    def _on_focus(self, event: object) -> None:
-        # OptionList highlights its first option on focus; an answer needs a fresh key.
-        super()._on_focus(event)  # type: ignore[arg-type]
-        self.highlighted = None
-
     def action_pick(self, number: int) -> None:
         if number <= len(self.choices):
             self.post_message(Answered(self.choices[number - 1].key))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        super().on_option_list_option_selected(event)
         self.post_message(Answered(self.choices[event.option_index].key))
 
 
@@ -107,6 +135,7 @@ class TrueFalseAnswer(McqAnswer):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        super().on_option_list_option_selected(event)
         self.post_message(Answered(event.option_index == 0))
 
 
@@ -115,7 +144,7 @@ def _truefalse(shown: Presented, lang: str) -> Widget:
     return TrueFalseAnswer(shown)
 
 
-class MultiAnswer(OptionList):
+class MultiAnswer(AnswerList):
     """Space (or a digit, or a click) toggles; Enter submits. Long choices wrap."""
 
     BINDINGS = [Binding("enter", "submit", "Submit"),
@@ -143,11 +172,14 @@ class MultiAnswer(OptionList):
             self.highlighted = highlighted
 
     def action_toggle_highlighted(self) -> None:
-        if self.highlighted is not None:
+        if self.highlighted is None:
+            self.post_message(CannotAct("cannot_toggle"))
+        else:
             self.action_toggle_nth(self.highlighted + 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()  # a click toggles
+        super().on_option_list_option_selected(event)
         self.action_toggle_nth(event.option_index + 1)
 
     def action_submit(self) -> None:
@@ -159,7 +191,7 @@ def _multi(shown: Presented, lang: str) -> Widget:
     return MultiAnswer(shown.choices)
 
 
-class OrderAnswer(OptionList):
+class OrderAnswer(AnswerList):
     """↑/↓ pick an item, Shift+↑/↓ (or u/d) move it, Enter submits."""
 
     BINDINGS = [Binding("shift+up,u", "move(-1)", "Move up"),
@@ -175,7 +207,11 @@ class OrderAnswer(OptionList):
 
     def action_move(self, delta: int) -> None:
         index = self.highlighted
-        if index is None or not 0 <= index + delta < len(self.items):
+        if index is None:
+            self.post_message(CannotAct("cannot_move"))
+            return
+        if not 0 <= index + delta < len(self.items):
+            self.post_message(CannotAct("cannot_move_top" if delta < 0 else "cannot_move_bottom"))
             return
         items = self.items
         items[index], items[index + delta] = items[index + delta], items[index]
@@ -187,6 +223,7 @@ class OrderAnswer(OptionList):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()  # a click only picks the item to move
+        super().on_option_list_option_selected(event)
 
 
 class OrderPanel(Vertical):

@@ -22,7 +22,7 @@ from dlprep.study.session import Session
 from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
 from dlprep.tui.base import QuizScreen, relabel
-from dlprep.tui.messages import AnswerCard, Answered, EndInterview, GoHome, OpenDemo
+from dlprep.tui.messages import AnswerCard, Answered, CannotAct, EndInterview, GoHome, OpenDemo
 
 if TYPE_CHECKING:
     from fsrs import Rating
@@ -111,7 +111,7 @@ class CardScreen(QuizScreen):
         if card.demo is not None:
             tail.append(t("demo_marker", lang))
         # One line at any width: the status has one cell of padding on each side.
-        return status_line([t("progress", lang, i=session.position + 1, n=len(session.queue))],
+        return status_line([t("progress", lang, i=session.position + 1, n=session.total)],
                            topic_title(card.topic, lang), tail, self.app.size.width - 2)
 
     def _hint(self) -> str:
@@ -144,11 +144,19 @@ class CardScreen(QuizScreen):
         try:
             self.session.check(message.given)
         except Unreadable as exc:  # "four" for a number: ask again, nothing is recorded
-            hint = self.query_one("#hint", Static)
-            hint.update(f"[b]{escape(exc.ask_again(self.lang))}[/b]")
-            hint.add_class("error")
+            self._say(exc.ask_again(self.lang))
             return
         self.post_message(AnswerCard(self.shown, message.given))
+
+    def on_cannot_act(self, message: CannotAct) -> None:
+        message.stop()
+        self._say(t(message.reason, self.lang))
+
+    def _say(self, line: str) -> None:
+        """Why the last key did nothing, where the card's hint stands."""
+        hint = self.query_one("#hint", Static)
+        hint.update(f"[b]{escape(line)}[/b]")
+        hint.add_class("error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "demo":

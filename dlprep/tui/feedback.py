@@ -17,7 +17,8 @@ from textual.widgets import Footer, Header, Markdown, Static
 from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
 from dlprep.study.kinds import kind_of
-from dlprep.study.session import Outcome, Session
+from dlprep.study.grading import passed
+from dlprep.study.session import Outcome, Session, summary_text
 from dlprep.study.strings import interval_text, schedule_text, t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.messages import GoHome, NextCard, OpenDemo, Rerate, ShowStats, UndoAnswer
@@ -217,11 +218,9 @@ class SummaryScreen(QuizScreen):
         outcomes = session.outcomes
         if not outcomes:
             return Text(t("nothing_due", lang))
-        right = sum(1 for o in outcomes if o.grade.correct)
         title = t("mock_report", lang) if session.kind == "mock" else t("session_done", lang)
         # The headline is a line of its own: as a table title it wrapped to the table's width.
-        head = Text(f"{title}: {t('summary', lang, right=right, n=len(outcomes))}",
-                    style="bold")
+        head = Text(f"{title}: {summary_text(session.summary(), lang)}", style="bold")
         if session.kind == "mock" and session.unanswered:
             why = "unanswered_stopped" if session.stopped else "unanswered_time"
             head.append(f"\n{t(why, lang, n=session.unanswered)}", style="yellow")
@@ -241,7 +240,7 @@ class SummaryScreen(QuizScreen):
         lines = [f"## {t('your_answers', lang)}"]
         for i, outcome in enumerate(self.session.outcomes, 1):
             shown = outcome.shown
-            mark = "✓" if outcome.grade.correct else "✗"
+            mark = "✓" if passed(outcome.rating) else "✗"
             question = " ".join(shown.question.strip().split())
             lines += [f"**{i}. {mark}** {question}", "",
                       f"- **{t('you_said', lang)}:** {given_text(outcome)}",

@@ -31,6 +31,14 @@ class Answered(Message):
         self.given = given
 
 
+class CannotAct(Message):
+    """A key that cannot act here: the card screen says why (a string-table key)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class AnswerCard(Message):
     """A card screen hands the app a readable answer to ``shown``."""
 

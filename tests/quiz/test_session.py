@@ -52,7 +52,7 @@ def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Sch
     slow = session.answer(_right_answer(session))
     assert slow.rating is Rating.Good
     wrong = session.answer(["ReLU"] if session.current().kind == "multi" else True)
-    assert wrong.rating is Rating.Again and session.done
+    assert wrong.rating is Rating.Again and not session.done
     logged = store.reviews()
     assert [(r.card_id, r.rating, r.kind) for r in logged] == [
         ("t-mcq", 4, "due"), ("t-myth", 3, "due"), ("t-multi", 1, "due")]
@@ -63,6 +63,15 @@ def test_due_session_schedules_and_logs(bank: Bank, store: Store, scheduler: Sch
     clock.advance(61)  # Again brings a card back after the first learning step
     due = plan(bank.cards, store.states(), Spec(), scheduler, clock(), random.Random())
     assert "t-multi" in due
+    # ... and within this session too: the wrong card (its 1-minute step is due) comes back,
+    # then, learning ahead since nothing else is left, the new card rated Good (its second
+    # step is 10 minutes away); answered fast and right, both graduate and the session ends.
+    assert session.total == 5 and session.current().card_id == "t-multi"
+    assert session.answer(_right_answer(session)).rating is Rating.Easy and not session.done
+    assert session.current().card_id == "t-myth"
+    assert session.answer(_right_answer(session)).rating is Rating.Easy and session.done
+    summary = session.summary()
+    assert (summary.cards, summary.right, summary.again, summary.answers) == (3, 2, 2, 5)
 
 
 def test_cram_leaves_the_schedule_alone(bank: Bank, store: Store, scheduler: Scheduler) -> None:
@@ -115,15 +124,20 @@ def test_mock_interview_countdown_and_report(bank: Bank, store: Store, scheduler
 def test_stats(bank: Bank, store: Store, scheduler: Scheduler, clock: ManualClock) -> None:
     for _day in range(3):
         session = Session(bank.cards, store, scheduler, Spec(mode="cram", length=50))
+        seen: set[str] = set()
         while not session.done:
-            kind = session.current().kind
+            shown = session.current()
             clock.advance(30)
-            # Always wrong on activations, always right elsewhere.
+            # Wrong on activations at first sight (the card then comes back, and is
+            # answered right), always right elsewhere.
             wrong = {"mcq": "(-1, 1)", "multi": ["ReLU"], "truefalse": True}
-            topic = session.current().card.topic
-            given = wrong[kind] if topic == "activations" else _right_answer(session)
-            session.answer(given)
-        clock.advance(86400 - 30 * len(bank.cards))
+            first = shown.card_id not in seen
+            seen.add(shown.card_id)
+            activations = shown.card.topic == "activations"
+            session.answer(wrong[shown.kind] if activations and first
+                           else _right_answer(session))
+        assert session.summary().again >= 3  # each activations card came back
+        clock.advance(86400 - 30 * len(session.outcomes))
     later = clock() + timedelta(days=2)
     result = study_stats.compute(bank.cards, store.states(), store.reviews(), scheduler, later)
     assert result.streak == 0  # two days without a review break the streak
@@ -132,7 +146,8 @@ def test_stats(bank: Bank, store: Store, scheduler: Scheduler, clock: ManualCloc
     assert result.streak == 3
     assert study_stats.compute(bank.cards, {}, store.reviews(), scheduler, clock()).streak == 3
     by_topic = {t.topic: t for t in result.topics}
-    assert by_topic["activations"].accuracy == 0.0 and by_topic["memory"].accuracy == 1.0
+    # each activations card: wrong, then right twice (its two learning steps) in a session
+    assert by_topic["activations"].accuracy == 2 / 3 and by_topic["memory"].accuracy == 1.0
     assert result.weakest == ["activations"]
     assert result.suggestion[:2] == ["--topic", "activations"]
     assert len(result.forecast) == 14 and result.forecast[0][0] == yesterday.date()
@@ -189,7 +204,8 @@ def test_rating_keys_promise_the_interval_the_rating_gives(bank: Bank, store: St
     fuzzed = Scheduler(clock, fuzz=True)
     for _ in range(8):
         session = Session(bank.cards, store, fuzzed, Spec(length=8))
-        while (shown := session.current()) is not None:
+        # the planned cards (ending each on Hard keeps a new card on its learning step)
+        while session.unanswered and (shown := session.current()) is not None:
             outcome = session.answer(kind_of(shown.card).example(shown, True))
             preview = session.preview(outcome)
             assert preview[outcome.rating] == outcome.next_due

@@ -92,9 +92,10 @@ def test_demo_panel(snap_compare, make_app, lang: str) -> None:
 
 @LANGS
 def test_mock_report(snap_compare, make_app, lang: str) -> None:
+    # the mcq answered wrong comes back while the interview has time left; then the report
     spec = Spec(mode="mock", mock_cards=2, mock_seconds_per_card=30)
     assert snap_compare(make_app(only=("t-myth", "t-mcq"), spec=spec, start=True, lang=lang),
-                        press=["2", "m"])
+                        press=["2", "m", "2"])
 
 
 @LANGS
@@ -123,7 +124,7 @@ def test_stats(snap_compare, make_app, bank, clock: ManualClock, lang: str) -> N
     store = open_store()
     session = Session(bank.cards, store, Scheduler(clock, fuzz=False), Spec(length=50),
                       rng=random.Random(3))
-    while (shown := session.current()) is not None:
+    while session.unanswered and (shown := session.current()) is not None:
         clock.advance(20)
         kind = kind_of(shown.card)
         session.answer(kind.example(shown, shown.card.topic != "activations"))
