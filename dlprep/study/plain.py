@@ -55,7 +55,8 @@ class PlainQuiz:
         if not session.queue:
             self.say(t("nothing_due", self.lang))
             return 0
-        self.say(f"dlprep quiz --plain · {len(session.queue)} · {t('mode_' + session.kind, self.lang)} · "
+        mode = t("mode_" + session.kind, self.lang)
+        self.say(f"dlprep quiz --plain · {len(session.queue)} · {mode} · "
                  f"{t('quit_prompt', self.lang)}")
         try:
             while (shown := session.current()) is not None:

@@ -42,7 +42,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cannot_move_top": ("That item is already first", "이미 맨 위에 있는 항목입니다"),
     "cannot_move_bottom": ("That item is already last", "이미 맨 아래에 있는 항목입니다"),
     "cannot_toggle": ("Pick an option first: ↓ highlights the first one, or press its number",
-                      "먼저 선택지를 고르세요: ↓를 누르면 첫 선택지가 선택되고, 번호를 눌러도 됩니다"),
+                      "먼저 선택지를 고르세요: ↓를 누르면 첫 선택지가 선택되고, "
+                      "번호를 눌러도 됩니다"),
     "move_down": ("Move down", "아래로"),
     "true": ("True", "참"),
     "false": ("False", "거짓"),

@@ -16,8 +16,8 @@ from textual.widgets import Footer, Header, Markdown, Static
 
 from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
-from dlprep.study.kinds import kind_of
 from dlprep.study.grading import passed
+from dlprep.study.kinds import kind_of
 from dlprep.study.session import Outcome, Session, summary_text
 from dlprep.study.strings import interval_text, schedule_text, t
 from dlprep.tui.base import QuizScreen
