@@ -96,9 +96,9 @@ class PlainQuiz:
             self.ask(f"({t('reveal', lang)}: Enter)> ")
             self.say(f"{t('model_answer', lang)}: {shown.expected_text()}")
         expected = kind.plain_prompt(shown, lang)
+        self.say(expected)  # on its own line: "e.g. 1 3" must not run into the input
         while True:
-            self.say(expected)  # on its own line: "e.g. 1 3" must not run into the input
-            text = self.ask("> ")
+            text = self.ask("> ")  # a re-ask's hint (above) repeats what is expected
             try:
                 return kind.plain_parse(shown, text)
             except Unreadable as exc:  # "four" for a number: ask again, never rate it Again
