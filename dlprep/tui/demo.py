@@ -1,9 +1,11 @@
 """Predict-then-run: the learner predicts, then a real demo streams into a live chart.
 
 The claim stays hidden until the run ends (it would give the answer away); afterwards the
-prediction is compared with what was measured. The app runs the demo (a thread worker)
-and hands this panel its :class:`DemoRun` to draw; Escape cancels, a second Escape goes
-back. The chart is redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
+prediction is graded against what was measured (:mod:`dlprep.study.predict`). The panel
+runs its demo on its own thread worker, which feeds the run's stream state
+(:class:`dlprep.engine.state.StreamState`, the one the CLI's live view draws too) and posts
+:class:`DemoNews` to this panel; Escape cancels, a second Escape goes back. The chart is
+redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -38,7 +40,8 @@ from dlprep.tui.charts import (
     ticks,
     wants_log,
 )
-from dlprep.tui.demo_run import DemoRun
+from dlprep.tui.demo_run import DemoRun, News
+from dlprep.tui.messages import DemoNews
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
 
@@ -143,10 +146,13 @@ class DemoScreen(QuizScreen):
         if self.info is None:
             self._verdict(t("demo_failed", self.lang, error=f"unknown demo {self.link.name!r}"))
 
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.run.finished
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "run":
-            running = self.run is not None and not self.run.finished
-            return self.prediction is not None and not running and self.info is not None
+            return self.prediction is not None and not self.running and self.info is not None
         return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -173,7 +179,7 @@ class DemoScreen(QuizScreen):
     def action_run(self) -> None:
         if self.info is None or self.prediction is None:
             return
-        if self.run is not None and not self.run.finished:
+        if self.running:
             self.notify(t("demo_busy", self.lang), severity="warning")
             return
         overrides: dict[str, object] = {name: self.query_one(f"#param-{name}", Input).value
@@ -183,20 +189,42 @@ class DemoScreen(QuizScreen):
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
-        run = self.quiz.start_demo(self.info, dict(params))
-        if run is None:
-            self.notify(t("demo_busy", self.lang), severity="warning")
-            return
-        self.run = run
+        self.run = DemoRun(self.info, dict(params))
         self.drawn = 0.0
         self.query_one(ProgressBar).update(progress=0.0)
         self._verdict(t("demo_running", self.lang, name=self.info.name))
         self.refresh_bindings()
+        self._read(self.run, self.lang)
+
+    @work(thread=True, group="demo", exit_on_error=False)
+    def _read(self, run: DemoRun, lang: str) -> None:
+        """Read the demo's stream into ``run`` (worker thread); news goes to this panel."""
+        quiz = self.quiz
+
+        def post(what: News) -> None:
+            self.post_message(DemoNews(run, what))  # post_message is thread-safe
+
+        try:
+            events = quiz.stream(run.info.name, params=run.params, device="auto",
+                                 seed=quiz.demo_seed, cancel=run.cancel, lang=lang)
+            run.consume(events, post)
+        except Exception as exc:  # shown to the learner; the app must keep running
+            run.fail(f"{type(exc).__name__}: {exc}")
+            post("failed")
+
+    def on_demo_news(self, message: DemoNews) -> None:
+        message.stop()
+        self.show_run(message.run, message.what)
+
+    def on_unmount(self) -> None:
+        if self.run is not None and not self.run.finished:
+            self.run.cancel.set()  # the panel was closed: nobody is watching any more
 
     def show_run(self, run: DemoRun, what: str) -> None:
-        """The app passes on the worker's news; only this panel's own run is drawn."""
+        """Draw the worker's news; only this panel's latest run is drawn."""
         if run is not self.run:
             return
+        state = run.state
         if what == "progress":
             # A plotext build holds the GIL for tens of ms, which the demo's thread then
             # waits for: the chart is rebuilt at most once a DRAW_EVERY (the first point at
@@ -205,16 +233,16 @@ class DemoScreen(QuizScreen):
             if not self.drawn or now - self.drawn >= DRAW_EVERY:
                 self.drawn = now
                 self._draw(run)
-            self.query_one(ProgressBar).update(progress=run.progress)
-            if run.total and self.info is not None:
+            self.query_one(ProgressBar).update(progress=state.progress)
+            if state.total and self.info is not None:
                 # one line replacing one line: no layout pass (and no CSS re-application)
                 self.query_one("#demo-verdict", Static).update(
-                    t("demo_step", self.lang, name=self.info.name, run=run.run,
-                      step=run.step, total=run.total), layout=False)
+                    t("demo_step", self.lang, name=self.info.name, run=state.run,
+                      step=state.step, total=state.total), layout=False)
             return
         self.refresh_bindings()
         if what == "failed":
-            self._verdict(t("demo_failed", self.lang, error=escape(run.error)))
+            self._verdict(t("demo_failed", self.lang, error=escape(state.error)))
         else:
             self._finished(run)
         # drawn once the verdict has taken its room, so the bars fit what is left
@@ -228,7 +256,8 @@ class DemoScreen(QuizScreen):
         widget = self.query_one(PlotextPlot)
         plot = widget.plt
         plot.clear_data()
-        series = {name: list(points) for name, points in run.series.items()}
+        state = run.state
+        series = {name: list(points) for name, points in state.series.items()}
         values = [v for points in series.values() for _, v in points]
         log = wants_log(values)
         # The log axis is drawn by plotting log10 of the values on a linear axis: plotext's
@@ -242,8 +271,8 @@ class DemoScreen(QuizScreen):
             if points:
                 plot.plot([p[0] for p in points], [y_of(p[1]) for p in points], color=color,
                           marker=marker)
-            if name in run.diverged:
-                plot.vline(run.diverged[name], "red")
+            if name in state.diverged:
+                plot.vline(state.diverged[name], "red")
         plot.yscale("linear")
         steps = [p[0] for points in series.values() for p in points]
         if steps:
@@ -256,18 +285,18 @@ class DemoScreen(QuizScreen):
             if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
                 plot.ylim(y_of(marks[0]), y_of(marks[-1]))
         widget.refresh()
-        self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
-        if self.info is not None and self.info.layers.get("prefix") and run.layers:
+        self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
+        if self.info is not None and self.info.layers.get("prefix") and state.layers:
             label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
             width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
-            layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
+            layers.update(layer_bars({k: list(v) for k, v in state.layers.items()}, label,
                                      height, self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
-        result = run.result
+        result = run.state.result
         assert result is not None and self.info is not None
         lang = self.lang
         if not result.cancelled:
@@ -300,4 +329,4 @@ class DemoScreen(QuizScreen):
         if self.run is not None and not self.run.finished:
             self.run.cancel.set()  # the engine stops at its next step; the Result says so
             return
-        self.dismiss(self.run.result if self.run is not None else None)
+        self.dismiss(self.run.state.result if self.run is not None else None)
