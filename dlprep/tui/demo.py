@@ -10,7 +10,6 @@ redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -30,16 +29,7 @@ from dlprep.study.grading import Unreadable
 from dlprep.study.predict import Reading, feedback, hint, judge, options, read
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.charts import (
-    compact,
-    layer_bars,
-    legend,
-    param_range,
-    step_ticks,
-    style_of,
-    ticks,
-    wants_log,
-)
+from dlprep.tui.charts import layer_bars, legend, param_range, plot_series
 from dlprep.tui.demo_run import DemoRun, News
 from dlprep.tui.messages import DemoNews
 
@@ -254,36 +244,9 @@ class DemoScreen(QuizScreen):
 
     def _draw(self, run: DemoRun) -> None:
         widget = self.query_one(PlotextPlot)
-        plot = widget.plt
-        plot.clear_data()
         state = run.state
         series = {name: list(points) for name, points in state.series.items()}
-        values = [v for points in series.values() for _, v in points]
-        log = wants_log(values)
-        # The log axis is drawn by plotting log10 of the values on a linear axis: plotext's
-        # own log scale transforms its data in place, so a second build (a resize, a
-        # redraw) took the log of a log and crashed on negative numbers.
-        def y_of(v: float) -> float:
-            return math.log10(v) if log and math.isfinite(v) and v > 0 else v
-
-        for index, (name, points) in enumerate(series.items()):
-            color, marker, _ = style_of(index)
-            if points:
-                plot.plot([p[0] for p in points], [y_of(p[1]) for p in points], color=color,
-                          marker=marker)
-            if name in state.diverged:
-                plot.vline(state.diverged[name], "red")
-        plot.yscale("linear")
-        steps = [p[0] for points in series.values() for p in points]
-        if steps:
-            at = step_ticks(min(steps), max(steps))
-            plot.xticks([float(m) for m in at], [str(m) for m in at])
-        finite = [v for v in values if math.isfinite(v)]
-        if finite:
-            marks = ticks(min(finite), max(finite), log)
-            plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
-            if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
-                plot.ylim(y_of(marks[0]), y_of(marks[-1]))
+        plot_series(widget.plt, series, state.diverged)
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and state.layers:
