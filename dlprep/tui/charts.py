@@ -161,11 +161,32 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
     return Group(title, text)
 
 
+def row_ticks(lo: float, hi: float, log: bool, rows: int) -> list[float]:
+    """Ticks evenly spaced in value that each land on one of the plot's ``rows`` when the
+    axis spans the first to the last: plotext draws a tick that falls between two rows on
+    the nearer one, and drops one of two on the same row, misplacing the scale."""
+    intervals = rows - 1
+    if intervals < 1:
+        return ticks(lo, hi, log)
+    if not log:
+        count = next(c for c in range(4, 0, -1) if intervals % c == 0)
+        return ticks(lo, hi, False, count)
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    decades = max(1, last - first)
+    if decades <= intervals:  # whole decades, the axis stretched up to one that fits
+        decades = next(d for d in range(decades, intervals + 1) if intervals % d == 0)
+        step = 1
+    else:  # every few decades, one per interval
+        step = math.ceil(decades / intervals)
+        decades = step * intervals
+    return [10.0 ** e for e in range(first, first + decades + 1, step)]
+
+
 def plot_series(plot: Any, series: Mapping[str, Sequence[tuple[int, float]]],
-                diverged: Mapping[str, int]) -> None:
+                diverged: Mapping[str, int], rows: int = 0) -> None:
     """Draw one line per run on a plotext figure (``PlotextPlot.plt``), cleared first: a
-    log axis when the values span more than 10x, ticks evenly spaced in value, a red line
-    where a run diverged."""
+    log axis when the values span more than 10x, ticks evenly spaced in value, each on a
+    row of the plot's ``rows`` (when known), a red line where a run diverged."""
     plot.clear_data()
     values = [v for points in series.values() for _, v in points]
     log = wants_log(values)
@@ -190,7 +211,8 @@ def plot_series(plot: Any, series: Mapping[str, Sequence[tuple[int, float]]],
         plot.xticks([float(m) for m in at], [str(m) for m in at])
     finite = [v for v in values if math.isfinite(v)]
     if finite:
-        marks = ticks(min(finite), max(finite), log)
-        plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
+        low, high = min(finite), max(finite)
+        marks = row_ticks(low, high, log, rows) if rows else ticks(low, high, log)
         if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
             plot.ylim(y_of(marks[0]), y_of(marks[-1]))
+        plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])

@@ -18,7 +18,8 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
@@ -34,6 +35,17 @@ from dlprep.tui.demo_run import DemoRun, News
 from dlprep.tui.messages import DemoNews
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
+
+
+class Chart(PlotextPlot):
+    """The run's chart. Its ticks are placed for its rows, so it tells the panel when its
+    size changes (a resize, or the verdict taking its room) and the panel redraws it."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.Resized())
 
 
 class DemoScreen(QuizScreen):
@@ -62,22 +74,26 @@ class DemoScreen(QuizScreen):
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
             # The demo's name is in the header: the question gets the room (up to 3 lines).
             yield Static(self._question(), id="demo-title")
+            choices = options(self.link.predict, lang) if self.link.predict else []
+            if choices:
+                yield Static(escape("   ".join(choices)), id="demo-choices")
             yield Input(placeholder=self._placeholder(), id="prediction", compact=True)
             if self.info is not None and self.info.params:
                 values = self._defaults()
-                with Horizontal(id="params"):
+                # Two to a row, label beside its value: neither is cut at 80 columns.
+                with Grid(id="params"):
                     for name, spec in self.info.params.items():
-                        with Vertical(classes="param"):
+                        with Horizontal(classes="param"):
                             yield Label(self._param_label(name), classes="param-name")
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
                                         compact=True, tooltip=spec.help or None)
-                # The focused field's meaning and range in full (the labels are cut at 80).
+                # The focused field's meaning, range or choices in full.
                 yield Static(t("params_hint", lang), id="param-help")
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
             with VerticalScroll(id="verdict-box"):
                 yield Static(t("claim_hidden", lang), id="demo-verdict")
             with Horizontal(id="charts"):
-                yield PlotextPlot(id="chart")
+                yield Chart(id="chart")
                 if self.info is not None and self.info.layers.get("prefix"):
                     yield Static("", id="layers")
             yield Static("", id="legend")
@@ -87,9 +103,7 @@ class DemoScreen(QuizScreen):
         predict = self.link.predict
         if predict is None:  # nothing to predict: the demo just runs
             return f"[b]{escape(t('predict_no_question', self.lang))}[/b]"
-        text = f"[b]{escape(fill(predict.get(self.lang), self.values))}[/b]"
-        choices = options(predict, self.lang)
-        return text + ("\n" + escape("   ".join(choices)) if choices else "")
+        return f"[b]{escape(fill(predict.get(self.lang), self.values))}[/b]"
 
     def _placeholder(self) -> str:
         if self.link.predict is None:
@@ -101,8 +115,10 @@ class DemoScreen(QuizScreen):
         return param_range(self.info.params[name])
 
     def _param_label(self, name: str) -> str:
-        bounds = self._bounds(name)
-        return f"[b]{escape(name)}[/b] [dim]{escape(bounds)}[/dim]"
+        assert self.info is not None
+        # a numeric range is short; a list of choices shows on focus, in the help line
+        bounds = "" if self.info.params[name].choices else self._bounds(name)
+        return f"[b]{escape(name)}[/b]" + (f" [dim]{escape(bounds)}[/dim]" if bounds else "")
 
     def _param_help(self, name: str) -> str:
         assert self.info is not None
@@ -130,9 +146,9 @@ class DemoScreen(QuizScreen):
         self.localize()
         self.sub_title = f"▶ {self.link.name}"  # short: the header is cut at 80 columns
         self.query_one("#prediction").focus()
-        plot = self.query_one(PlotextPlot).plt
-        plot.title(self.info.metric if self.info else "loss")
-        plot.xlabel("step")
+        # the title names the x axis too: a row of "step" under it cost the legend its line
+        self.query_one(PlotextPlot).plt.title(
+            t("per_step", self.lang, metric=self.info.metric if self.info else "loss"))
         if self.info is None:
             self._verdict(t("demo_failed", self.lang, error=f"unknown demo {self.link.name!r}"))
 
@@ -238,7 +254,8 @@ class DemoScreen(QuizScreen):
         # drawn once the verdict has taken its room, so the bars fit what is left
         self.call_after_refresh(self._draw, run)
 
-    def on_resize(self) -> None:
+    def on_chart_resized(self, message: Chart.Resized) -> None:
+        message.stop()
         if self.run is not None:
             self.call_after_refresh(self._draw, self.run)
 
@@ -246,7 +263,8 @@ class DemoScreen(QuizScreen):
         widget = self.query_one(PlotextPlot)
         state = run.state
         series = {name: list(points) for name, points in state.series.items()}
-        plot_series(widget.plt, series, state.diverged)
+        # the plot's own rows: the widget less the title, the frame and the x ticks
+        plot_series(widget.plt, series, state.diverged, max(2, widget.size.height - 4))
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and state.layers:
@@ -266,13 +284,12 @@ class DemoScreen(QuizScreen):
             self.query_one(ProgressBar).update(progress=1.0)
         head = t("demo_cancelled", lang) if result.cancelled else t("verdict", lang)
         claim = self.info.claim_ko if lang == "ko" else self.info.claim
-        # The prediction's grade comes first: at 80x24 the verdict box shows only its top.
+        # The grade and the claim come first: at 80x24 the verdict box shows only its top.
         compared = self._compare(result.numbers, result.cancelled)
-        text = Text.assemble(compared, "\n" if compared else "", (f"{head} ", "bold"),
+        text = Text.assemble(compared, "\n" if compared else "",
+                             (f"{t('claim', lang)}: ", "bold"), claim, "\n", (f"{head} ", "bold"),
                              (f"({result.device}, {result.seconds:.1f}s): ", "dim"),
                              result.verdict)
-        text.append(f"\n{t('claim', lang)}: ", style="bold")
-        text.append(claim)
         self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:

@@ -241,7 +241,7 @@ async def test_a_card_without_a_question_just_runs_its_demo(make_app, bank) -> N
         await pilot.press("enter")  # nothing to predict, nothing graded
         await _until_idle(pilot, app.screen.run)
         verdict = text_of(screen.query_one("#demo-verdict", Static))
-        assert verdict.startswith("Verdict (cpu") and "you:" not in verdict
+        assert verdict.startswith("Claim: A higher") and "you:" not in verdict
 
 
 async def test_a_long_question_is_shown_whole_at_80x24(make_app, bank) -> None:
@@ -304,3 +304,42 @@ async def test_a_failing_demo_says_why_and_the_app_keeps_running(make_app) -> No
         verdict = text_of(app.screen.query_one("#demo-verdict", Static))
         assert verdict == "Demo failed: RuntimeError: no such device"
         assert app.screen.check_action("run", ())  # it may be run again
+
+
+async def test_y_ticks_sit_on_rows_evenly_spaced_in_value_at_every_size(make_app) -> None:
+    """plotext puts a tick that falls between two rows on the nearer one: with five ticks on
+    four rows the labels read 0.709, 0.398, 0.243, 0.0871 from row to row. Only ticks that
+    land on a row are labelled, so the labels keep one scale."""
+    import re
+
+    from textual_plotext import PlotextPlot
+
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, screen.run)
+        for size in ((80, 24), (80, 27), (100, 30), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            screen._draw(screen.run)
+            await pilot.pause()
+            chart = str(screen.query_one(PlotextPlot).render()).splitlines()
+            marks = [(row, float(m[1])) for row, line in enumerate(chart)
+                     if (m := re.match(r"^\s*([0-9.e-]+)┤", line))]
+            assert len(marks) >= 2, (size, chart)
+            per_row = [(b - a) / (r - q) for (q, a), (r, b) in zip(marks, marks[1:])]
+            assert max(per_row) - min(per_row) <= 0.02 * abs(per_row[0]), (size, marks)
+
+
+async def test_parameter_labels_and_values_are_not_cut_at_80x24(make_app) -> None:
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        for label in screen.query(".param-name"):
+            assert label.region.width >= len(text_of(label)), text_of(label)
+        for field in screen.query(".param Input"):
+            assert field.region.width > len(field.value), field.id
+        assert text_of(screen.query(".param-name").last()) == "num_epochs 1–50"
