@@ -329,7 +329,8 @@ async def test_y_ticks_sit_on_rows_evenly_spaced_in_value_at_every_size(make_app
             marks = [(row, float(m[1])) for row, line in enumerate(chart)
                      if (m := re.match(r"^\s*([0-9.e-]+)┤", line))]
             assert len(marks) >= 2, (size, chart)
-            per_row = [(b - a) / (r - q) for (q, a), (r, b) in zip(marks, marks[1:])]
+            per_row = [(b - a) / (r - q)
+                       for (q, a), (r, b) in zip(marks, marks[1:], strict=False)]
             assert max(per_row) - min(per_row) <= 0.02 * abs(per_row[0]), (size, marks)
 
 
