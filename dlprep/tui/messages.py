@@ -1,7 +1,8 @@
 """Messages between widgets, screens, the app, and the demo panel's worker thread.
 
 Screens never navigate: they post one of the requests below (or ``dismiss()`` a result),
-and the app, which owns the session, timers, language and the running demo, acts on it.
+and the app, which owns the session, timers and language, acts on it. The demo panel alone
+hears from its own worker (:class:`DemoNews`).
 """
 
 from __future__ import annotations
