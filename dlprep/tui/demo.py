@@ -256,7 +256,8 @@ class DemoScreen(QuizScreen):
 
     def on_chart_resized(self, message: Chart.Resized) -> None:
         message.stop()
-        if self.run is not None:
+        # nothing drawn yet (the run is starting): no plotext build to hold up its thread
+        if self.run is not None and self.run.state.series:
             self.call_after_refresh(self._draw, self.run)
 
     def _draw(self, run: DemoRun) -> None:
