@@ -57,48 +57,44 @@ def item_text(item: str | Bilingual, lang: str) -> str:
 
 
 @record(kw_only=True)
-class PredictNumber:
-    """A number in ``unit``, graded against the measured number at ``measure``."""
+class _Predict:
+    """A prediction prompt's question in both languages (each kind adds how it is graded)."""
 
     en: str
     ko: str
-    kind: Literal["number"]
-    measure: str
-    unit: str = ""
-    tolerance: Tolerance | None = None
 
     def get(self, lang: str) -> str:
         return self.ko if lang == "ko" else self.en
 
 
 @record(kw_only=True)
-class PredictChoice:
+class PredictNumber(_Predict):
+    """A number in ``unit``, graded against the measured number at ``measure``."""
+
+    kind: Literal["number"]
+    measure: str
+    unit: str = ""
+    tolerance: Tolerance | None = None
+
+
+@record(kw_only=True)
+class PredictChoice(_Predict):
     """One of a few choices, graded against the measured outcome at ``measure``."""
 
-    en: str
-    ko: str
     kind: Literal["choice"]
     measure: str
     choices: tuple[Item, ...]
     bounds: tuple[float, ...] = ()
     rank: str | None = None
 
-    def get(self, lang: str) -> str:
-        return self.ko if lang == "ko" else self.en
-
 
 @record(kw_only=True)
-class PredictYesNo:
+class PredictYesNo(_Predict):
     """A yes or no, graded against a measured boolean (the demo's ``effect`` by default)."""
 
-    en: str
-    ko: str
     kind: Literal["yesno"]
     measure: str = "effect"
     yes_when: bool = True
-
-    def get(self, lang: str) -> str:
-        return self.ko if lang == "ko" else self.en
 
 
 Predict = PredictNumber | PredictChoice | PredictYesNo

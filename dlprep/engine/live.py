@@ -21,6 +21,7 @@ from rich.text import Text
 
 from dlprep.engine.console import COLORS, _shown, summary
 from dlprep.engine.records import Event, Result, Step
+from dlprep.engine.state import StreamState, layer_values
 from dlprep.study.strings import t
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -39,7 +40,7 @@ def _style(index: int) -> str:
     return COLORS[index % len(COLORS)].replace("orange", "dark_orange")
 
 
-def chart(series: dict[str, tuple[list[float], list[float]]], metric: str, width: int,
+def chart(series: Mapping[str, list[tuple[int, float]]], metric: str, width: int,
           height: int, diverged: Mapping[str, int] | None = None) -> Text:
     """A plotext line chart of ``metric`` per step, one line per run, log scale when the
     values span more than 10x, compact y labels, an ✗ where a run diverged."""
@@ -48,13 +49,13 @@ def chart(series: dict[str, tuple[list[float], list[float]]], metric: str, width
     plt.clf()
     plt.plotsize(max(30, width), max(6, height))
     plt.theme("clear")
-    values = [v for _, ys in series.values() for v in ys]
+    values = [v for points in series.values() for _, v in points]
     log = bool(values) and min(values) > 0 and max(values) / min(values) > LOG_SPAN
     scale = (lambda v: math.log10(v)) if log else (lambda v: v)
-    for index, (run, (xs, ys)) in enumerate(series.items()):
+    for index, (run, points) in enumerate(series.items()):
         label = run + (f" ✗{diverged[run]}" if diverged and run in diverged else "")
-        if xs:
-            plt.plot(xs, [scale(v) for v in ys], label=label,
+        if points:
+            plt.plot([x for x, _ in points], [scale(v) for _, v in points], label=label,
                      color=COLORS[index % len(COLORS)], marker="braille")
         if diverged and run in diverged and values:  # where it blew up, at the top edge
             plt.scatter([diverged[run]], [scale(max(values))], marker="✗", color="red")
@@ -64,12 +65,6 @@ def chart(series: dict[str, tuple[list[float], list[float]]], metric: str, width
         plt.yticks(ticks, [compact(10 ** tick if log else tick) for tick in ticks])
     plt.title(f"{metric} per step" + (" (log scale)" if log else ""))
     return Text.from_ansi(plt.build())
-
-
-def layer_values(metrics: Mapping[str, float], prefix: str) -> list[float]:
-    found = {int(k[len(prefix):]): v for k, v in metrics.items()
-             if k.startswith(prefix) and k[len(prefix):].isdigit()}
-    return [found[i] for i in sorted(found)]
 
 
 def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, height: int,
@@ -138,11 +133,8 @@ class LiveView:
         self.name, self.claim, self.metric, self.lang = name, claim, metric, lang
         self.layers = dict(layers or {})
         self.console = console or Console()
-        self.series: dict[str, tuple[list[float], list[float]]] = {}
-        self.latest: dict[str, Step] = {}
-        self.first: dict[str, Step] = {}  # each run's first record: the net at init
-        self.diverged: dict[str, int] = {}
-        self.result: Result | None = None
+        # the series, divergences and per-run steps, shared with the quiz's demo panel
+        self.state = StreamState(metric, self.layers.get("prefix", ""))
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  TaskProgressColumn(), TimeElapsedColumn(), console=self.console)
         self.task = self.progress.add_task(name, total=1.0)
@@ -150,22 +142,16 @@ class LiveView:
         self.live = Live(self.render(), console=self.console, refresh_per_second=6,
                          transient=False, vertical_overflow="crop")
 
+    @property
+    def result(self) -> Result | None:
+        return self.state.result
+
     def __call__(self, event: Event) -> None:
+        self.state.add(event)
         if isinstance(event, Result):
-            self.result = event
-            self.diverged.update(event.diverged)
             self.progress.update(self.task, completed=1.0 if not event.cancelled else None)
             self.live.update(self.render(), refresh=True)
             return
-        xs, ys = self.series.setdefault(event.run, ([], []))
-        value = event.metrics.get(self.metric, event.metrics.get("loss"))
-        if value is not None and math.isfinite(value):
-            xs.append(event.step)
-            ys.append(value)
-        elif value is not None:
-            self.diverged.setdefault(event.run, event.step)
-        self.latest[event.run] = event
-        self.first.setdefault(event.run, event)
         self.progress.update(self.task, completed=event.progress,
                              description=f"{self.name} · {event.run}")
         now = time.monotonic()
@@ -182,10 +168,11 @@ class LiveView:
         table.add_column(t("col_run", self.lang))
         table.add_column(t("col_step", self.lang), justify="right")
         table.add_column(t("col_metrics", self.lang))
-        shown = list(self.latest.items())[-limit:]
-        offset = len(self.latest) - len(shown)
+        latest = self.state.latest
+        shown = list(latest.items())[-limit:]
+        offset = len(latest) - len(shown)
         for index, (run, step) in enumerate(shown, offset):
-            at = self.diverged.get(run)
+            at = self.state.diverged.get(run)
             metrics = Text(_shown(step.metrics))
             if at is not None:
                 mark = f"✗ {t('diverged_at', self.lang, at=at)}  "
@@ -198,7 +185,7 @@ class LiveView:
         if not prefix or height < 4:
             return None
         # Finished: the verdicts speak of the nets at init, so the bars show that moment.
-        source = self.first if self.result is not None else self.latest
+        source = self.state.first if self.result is not None else self.state.latest
         runs = [(run, step, layer_values(step.metrics, prefix)) for run, step in source.items()]
         runs = [r for r in runs if r[2]]
         if not runs:
@@ -228,14 +215,14 @@ class LiveView:
         if drawn is not None:
             middle.append(drawn)
             room -= self._lines(drawn, width)
-        for limit in range(len(self.latest), 0, -1):  # as many runs as fit, latest last
+        for limit in range(len(self.state.latest), 0, -1):  # as many runs as fit, latest last
             table = self._table(limit)
             lines = self._lines(table, width)
             if lines <= room:
                 middle.append(table)
                 room -= lines
                 break
-        if self.series and room >= 6:
-            middle.insert(0, chart(self.series, self.metric, width - 2, min(16, room),
-                                   self.diverged))
+        if self.state.series and room >= 6:
+            middle.insert(0, chart(self.state.series, self.metric, width - 2, min(16, room),
+                                   self.state.diverged))
         return Group(*top, *middle, *bottom)

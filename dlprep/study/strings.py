@@ -173,6 +173,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "measured": ("measured", "측정"),
     "latest_per_layer": ("{label}, latest", "{label}, 최신값"),  # labels say "per layer"
     "log_scale": ("log", "로그"),
+    "per_step": ("{metric} per step", "스텝별 {metric}"),
     "not_finite": ("not finite", "발산"),
     "run_demo": ("Run demo", "데모 실행"),
     "demo": ("Live demo", "라이브 데모"),

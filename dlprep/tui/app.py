@@ -2,7 +2,7 @@
 
 The app alone navigates: screens post requests (:mod:`dlprep.tui.messages`) or dismiss a
 result. It owns the session, the mock interview's countdown, the retry of unsaved
-answers (:mod:`dlprep.tui.saving`), the language and the running demo
+answers (:mod:`dlprep.tui.saving`), the language, and what a demo panel needs to run
 (:mod:`dlprep.tui.demo_host`). Only one full screen is on the stack at a
 time (each replaces the last); the demo panel, stats, help and confirmations go over it.
 
@@ -35,7 +35,6 @@ from dlprep.tui.saving import SaveHost
 if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first card
     from dlprep.bank.loader import Bank
     from dlprep.registry import DemoInfo
-    from dlprep.tui.demo_run import DemoRun
 
 TICK_SECONDS = 0.5  # countdown redraw
 
@@ -75,7 +74,6 @@ class QuizApp(DemoHost, SaveHost):
         self.demos = demos
         self.demo_seed = demo_seed
         self.session: Session | None = None
-        self.demo: DemoRun | None = None
         self.notices = list(notices)
         self.warm = warm
         self.warmed: threading.Thread | None = None

@@ -1,14 +1,14 @@
 """Drawing helpers for the demo panel: compact numbers, axis ticks and per-layer bars.
 
-Rich only (no Textual, no torch): the panel's widgets call these with what the app's
-:class:`dlprep.tui.demo_run.DemoRun` holds.
+Rich and plotext only (no Textual, no torch): the panel draws its run's stream state
+(:class:`dlprep.engine.state.StreamState`) with these.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
@@ -159,3 +159,60 @@ def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
             axis = axis.ljust(column) + str(layer + 1)
     text.append(" " * (pad + 2) + axis, style="dim")
     return Group(title, text)
+
+
+def row_ticks(lo: float, hi: float, log: bool, rows: int) -> list[float]:
+    """Ticks evenly spaced in value that each land on one of the plot's ``rows`` when the
+    axis spans the first to the last: plotext draws a tick that falls between two rows on
+    the nearer one, and drops one of two on the same row, misplacing the scale."""
+    intervals = rows - 1
+    if intervals < 1:
+        return ticks(lo, hi, log)
+    if not log:
+        count = next(c for c in range(4, 0, -1) if intervals % c == 0)
+        return ticks(lo, hi, False, count)
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    decades = max(1, last - first)
+    if decades <= intervals:  # whole decades, the axis stretched up to one that fits
+        decades = next(d for d in range(decades, intervals + 1) if intervals % d == 0)
+        step = 1
+    else:  # every few decades, one per interval
+        step = math.ceil(decades / intervals)
+        decades = step * intervals
+    return [10.0 ** e for e in range(first, first + decades + 1, step)]
+
+
+def plot_series(plot: Any, series: Mapping[str, Sequence[tuple[int, float]]],
+                diverged: Mapping[str, int], rows: int = 0) -> None:
+    """Draw one line per run on a plotext figure (``PlotextPlot.plt``), cleared first: a
+    log axis when the values span more than 10x, ticks evenly spaced in value, each on a
+    row of the plot's ``rows`` (when known), a red line where a run diverged."""
+    plot.clear_data()
+    values = [v for points in series.values() for _, v in points]
+    log = wants_log(values)
+    # The log axis is drawn by plotting log10 of the values on a linear axis: plotext's
+    # own log scale transforms its data in place, so a second build (a resize, a
+    # redraw) took the log of a log and crashed on negative numbers.
+
+    def y_of(v: float) -> float:
+        return math.log10(v) if log and math.isfinite(v) and v > 0 else v
+
+    for index, (name, points) in enumerate(series.items()):
+        color, marker, _ = style_of(index)
+        if points:
+            plot.plot([p[0] for p in points], [y_of(p[1]) for p in points], color=color,
+                      marker=marker)
+        if name in diverged:
+            plot.vline(diverged[name], "red")
+    plot.yscale("linear")
+    steps = [p[0] for points in series.values() for p in points]
+    if steps:
+        at = step_ticks(min(steps), max(steps))
+        plot.xticks([float(m) for m in at], [str(m) for m in at])
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        low, high = min(finite), max(finite)
+        marks = row_ticks(low, high, log, rows) if rows else ticks(low, high, log)
+        if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
+            plot.ylim(y_of(marks[0]), y_of(marks[-1]))
+        plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])

@@ -1,23 +1,25 @@
 """Predict-then-run: the learner predicts, then a real demo streams into a live chart.
 
 The claim stays hidden until the run ends (it would give the answer away); afterwards the
-prediction is compared with what was measured. The app runs the demo (a thread worker)
-and hands this panel its :class:`DemoRun` to draw; Escape cancels, a second Escape goes
-back. The chart is redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
+prediction is graded against what was measured (:mod:`dlprep.study.predict`). The panel
+runs its demo on its own thread worker, which feeds the run's stream state
+(:class:`dlprep.engine.state.StreamState`, the one the CLI's live view draws too) and posts
+:class:`DemoNews` to this panel; Escape cancels, a second Escape goes back. The chart is
+redrawn at most every ``DRAW_EVERY`` seconds, whatever the step rate.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
@@ -28,19 +30,22 @@ from dlprep.study.grading import Unreadable
 from dlprep.study.predict import Reading, feedback, hint, judge, options, read
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
-from dlprep.tui.charts import (
-    compact,
-    layer_bars,
-    legend,
-    param_range,
-    step_ticks,
-    style_of,
-    ticks,
-    wants_log,
-)
-from dlprep.tui.demo_run import DemoRun
+from dlprep.tui.charts import layer_bars, legend, param_range, plot_series
+from dlprep.tui.demo_run import DemoRun, News
+from dlprep.tui.messages import DemoNews
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
+
+
+class Chart(PlotextPlot):
+    """The run's chart. Its ticks are placed for its rows, so it tells the panel when its
+    size changes (a resize, or the verdict taking its room) and the panel redraws it."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.Resized())
 
 
 class DemoScreen(QuizScreen):
@@ -69,22 +74,26 @@ class DemoScreen(QuizScreen):
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
             # The demo's name is in the header: the question gets the room (up to 3 lines).
             yield Static(self._question(), id="demo-title")
+            choices = options(self.link.predict, lang) if self.link.predict else []
+            if choices:
+                yield Static(escape("   ".join(choices)), id="demo-choices")
             yield Input(placeholder=self._placeholder(), id="prediction", compact=True)
             if self.info is not None and self.info.params:
                 values = self._defaults()
-                with Horizontal(id="params"):
+                # Two to a row, label beside its value: neither is cut at 80 columns.
+                with Grid(id="params"):
                     for name, spec in self.info.params.items():
-                        with Vertical(classes="param"):
+                        with Horizontal(classes="param"):
                             yield Label(self._param_label(name), classes="param-name")
                             yield Input(str(values.get(name, spec.default)), id=f"param-{name}",
                                         compact=True, tooltip=spec.help or None)
-                # The focused field's meaning and range in full (the labels are cut at 80).
+                # The focused field's meaning, range or choices in full.
                 yield Static(t("params_hint", lang), id="param-help")
             yield ProgressBar(total=1.0, show_eta=False, id="demo-progress")
             with VerticalScroll(id="verdict-box"):
                 yield Static(t("claim_hidden", lang), id="demo-verdict")
             with Horizontal(id="charts"):
-                yield PlotextPlot(id="chart")
+                yield Chart(id="chart")
                 if self.info is not None and self.info.layers.get("prefix"):
                     yield Static("", id="layers")
             yield Static("", id="legend")
@@ -94,9 +103,7 @@ class DemoScreen(QuizScreen):
         predict = self.link.predict
         if predict is None:  # nothing to predict: the demo just runs
             return f"[b]{escape(t('predict_no_question', self.lang))}[/b]"
-        text = f"[b]{escape(fill(predict.get(self.lang), self.values))}[/b]"
-        choices = options(predict, self.lang)
-        return text + ("\n" + escape("   ".join(choices)) if choices else "")
+        return f"[b]{escape(fill(predict.get(self.lang), self.values))}[/b]"
 
     def _placeholder(self) -> str:
         if self.link.predict is None:
@@ -108,8 +115,10 @@ class DemoScreen(QuizScreen):
         return param_range(self.info.params[name])
 
     def _param_label(self, name: str) -> str:
-        bounds = self._bounds(name)
-        return f"[b]{escape(name)}[/b] [dim]{escape(bounds)}[/dim]"
+        assert self.info is not None
+        # a numeric range is short; a list of choices shows on focus, in the help line
+        bounds = "" if self.info.params[name].choices else self._bounds(name)
+        return f"[b]{escape(name)}[/b]" + (f" [dim]{escape(bounds)}[/dim]" if bounds else "")
 
     def _param_help(self, name: str) -> str:
         assert self.info is not None
@@ -137,16 +146,19 @@ class DemoScreen(QuizScreen):
         self.localize()
         self.sub_title = f"▶ {self.link.name}"  # short: the header is cut at 80 columns
         self.query_one("#prediction").focus()
-        plot = self.query_one(PlotextPlot).plt
-        plot.title(self.info.metric if self.info else "loss")
-        plot.xlabel("step")
+        # the title names the x axis too: a row of "step" under it cost the legend its line
+        self.query_one(PlotextPlot).plt.title(
+            t("per_step", self.lang, metric=self.info.metric if self.info else "loss"))
         if self.info is None:
             self._verdict(t("demo_failed", self.lang, error=f"unknown demo {self.link.name!r}"))
 
+    @property
+    def running(self) -> bool:
+        return self.run is not None and not self.run.finished
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "run":
-            running = self.run is not None and not self.run.finished
-            return self.prediction is not None and not running and self.info is not None
+            return self.prediction is not None and not self.running and self.info is not None
         return True
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -173,7 +185,7 @@ class DemoScreen(QuizScreen):
     def action_run(self) -> None:
         if self.info is None or self.prediction is None:
             return
-        if self.run is not None and not self.run.finished:
+        if self.running:
             self.notify(t("demo_busy", self.lang), severity="warning")
             return
         overrides: dict[str, object] = {name: self.query_one(f"#param-{name}", Input).value
@@ -183,20 +195,42 @@ class DemoScreen(QuizScreen):
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
-        run = self.quiz.start_demo(self.info, dict(params))
-        if run is None:
-            self.notify(t("demo_busy", self.lang), severity="warning")
-            return
-        self.run = run
+        self.run = DemoRun(self.info, dict(params))
         self.drawn = 0.0
         self.query_one(ProgressBar).update(progress=0.0)
         self._verdict(t("demo_running", self.lang, name=self.info.name))
         self.refresh_bindings()
+        self._read(self.run, self.lang)
+
+    @work(thread=True, group="demo", exit_on_error=False)
+    def _read(self, run: DemoRun, lang: str) -> None:
+        """Read the demo's stream into ``run`` (worker thread); news goes to this panel."""
+        quiz = self.quiz
+
+        def post(what: News) -> None:
+            self.post_message(DemoNews(run, what))  # post_message is thread-safe
+
+        try:
+            events = quiz.stream(run.info.name, params=run.params, device="auto",
+                                 seed=quiz.demo_seed, cancel=run.cancel, lang=lang)
+            run.consume(events, post)
+        except Exception as exc:  # shown to the learner; the app must keep running
+            run.fail(f"{type(exc).__name__}: {exc}")
+            post("failed")
+
+    def on_demo_news(self, message: DemoNews) -> None:
+        message.stop()
+        self.show_run(message.run, message.what)
+
+    def on_unmount(self) -> None:
+        if self.run is not None and not self.run.finished:
+            self.run.cancel.set()  # the panel was closed: nobody is watching any more
 
     def show_run(self, run: DemoRun, what: str) -> None:
-        """The app passes on the worker's news; only this panel's own run is drawn."""
+        """Draw the worker's news; only this panel's latest run is drawn."""
         if run is not self.run:
             return
+        state = run.state
         if what == "progress":
             # A plotext build holds the GIL for tens of ms, which the demo's thread then
             # waits for: the chart is rebuilt at most once a DRAW_EVERY (the first point at
@@ -205,82 +239,58 @@ class DemoScreen(QuizScreen):
             if not self.drawn or now - self.drawn >= DRAW_EVERY:
                 self.drawn = now
                 self._draw(run)
-            self.query_one(ProgressBar).update(progress=run.progress)
-            if run.total and self.info is not None:
+            self.query_one(ProgressBar).update(progress=state.progress)
+            if state.total and self.info is not None:
                 # one line replacing one line: no layout pass (and no CSS re-application)
                 self.query_one("#demo-verdict", Static).update(
-                    t("demo_step", self.lang, name=self.info.name, run=run.run,
-                      step=run.step, total=run.total), layout=False)
+                    t("demo_step", self.lang, name=self.info.name, run=state.run,
+                      step=state.step, total=state.total), layout=False)
             return
         self.refresh_bindings()
         if what == "failed":
-            self._verdict(t("demo_failed", self.lang, error=escape(run.error)))
+            self._verdict(t("demo_failed", self.lang, error=escape(state.error)))
         else:
             self._finished(run)
         # drawn once the verdict has taken its room, so the bars fit what is left
         self.call_after_refresh(self._draw, run)
 
-    def on_resize(self) -> None:
-        if self.run is not None:
+    def on_chart_resized(self, message: Chart.Resized) -> None:
+        message.stop()
+        # nothing drawn yet (the run is starting): no plotext build to hold up its thread
+        if self.run is not None and self.run.state.series:
             self.call_after_refresh(self._draw, self.run)
 
     def _draw(self, run: DemoRun) -> None:
         widget = self.query_one(PlotextPlot)
-        plot = widget.plt
-        plot.clear_data()
-        series = {name: list(points) for name, points in run.series.items()}
-        values = [v for points in series.values() for _, v in points]
-        log = wants_log(values)
-        # The log axis is drawn by plotting log10 of the values on a linear axis: plotext's
-        # own log scale transforms its data in place, so a second build (a resize, a
-        # redraw) took the log of a log and crashed on negative numbers.
-        def y_of(v: float) -> float:
-            return math.log10(v) if log and math.isfinite(v) and v > 0 else v
-
-        for index, (name, points) in enumerate(series.items()):
-            color, marker, _ = style_of(index)
-            if points:
-                plot.plot([p[0] for p in points], [y_of(p[1]) for p in points], color=color,
-                          marker=marker)
-            if name in run.diverged:
-                plot.vline(run.diverged[name], "red")
-        plot.yscale("linear")
-        steps = [p[0] for points in series.values() for p in points]
-        if steps:
-            at = step_ticks(min(steps), max(steps))
-            plot.xticks([float(m) for m in at], [str(m) for m in at])
-        finite = [v for v in values if math.isfinite(v)]
-        if finite:
-            marks = ticks(min(finite), max(finite), log)
-            plot.yticks([y_of(m) for m in marks], [compact(m) for m in marks])
-            if len(marks) > 1:  # the axis spans its ticks, or an outer one is drawn off it
-                plot.ylim(y_of(marks[0]), y_of(marks[-1]))
+        state = run.state
+        series = {name: list(points) for name, points in state.series.items()}
+        # the plot's own rows: the widget less the title, the frame and the x ticks
+        plot_series(widget.plt, series, state.diverged, max(2, widget.size.height - 4))
         widget.refresh()
-        self.query_one("#legend", Static).update(legend(list(series), run.diverged, self.lang))
-        if self.info is not None and self.info.layers.get("prefix") and run.layers:
+        self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
+        if self.info is not None and self.info.layers.get("prefix") and state.layers:
             label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
             width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
-            layers.update(layer_bars({k: list(v) for k, v in run.layers.items()}, label,
+            layers.update(layer_bars({k: list(v) for k, v in state.layers.items()}, label,
                                      height, self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
-        result = run.result
+        result = run.state.result
         assert result is not None and self.info is not None
         lang = self.lang
         if not result.cancelled:
             self.query_one(ProgressBar).update(progress=1.0)
         head = t("demo_cancelled", lang) if result.cancelled else t("verdict", lang)
         claim = self.info.claim_ko if lang == "ko" else self.info.claim
-        # The prediction's grade comes first: at 80x24 the verdict box shows only its top.
+        # The grade and the claim come first: at 80x24 the verdict box shows only its top.
         compared = self._compare(result.numbers, result.cancelled)
-        text = Text.assemble(compared, "\n" if compared else "", (f"{head} ", "bold"),
+        text = Text.assemble(compared, "\n" if compared else "",
+                             (f"{t('claim', lang)}: ", "bold"), claim, "\n", (f"{head} ", "bold"),
                              (f"({result.device}, {result.seconds:.1f}s): ", "dim"),
                              result.verdict)
-        text.append(f"\n{t('claim', lang)}: ", style="bold")
-        text.append(claim)
         self._verdict(text)
 
     def _compare(self, numbers: Any, cancelled: bool) -> Text:
@@ -300,4 +310,4 @@ class DemoScreen(QuizScreen):
         if self.run is not None and not self.run.finished:
             self.run.cancel.set()  # the engine stops at its next step; the Result says so
             return
-        self.dismiss(self.run.result if self.run is not None else None)
+        self.dismiss(self.run.state.result if self.run is not None else None)

@@ -1,8 +1,9 @@
-"""The running demo's state, filled by the app's worker thread and drawn by the demo panel.
+"""One run of a demo in the quiz's panel: its stream state, its cancel switch, and the loop
+that reads the stream on the panel's worker thread.
 
-The worker appends points here and posts a :class:`DemoProgress` at most every
-``POST_EVERY`` seconds (the first step at once); the panel draws from this state, so the
-number of redraws does not grow with the number of steps, and nothing is rebuilt per record.
+The state is the same :class:`dlprep.engine.state.StreamState` the CLI's live view draws.
+The loop tells the panel at most every ``POST_EVERY`` seconds that new points are in (the
+first step at once), so the number of redraws does not grow with the number of steps.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Literal
+
+from dlprep.engine.state import StreamState
 
 if TYPE_CHECKING:
-    from dlprep.engine.records import Event, Result
+    from dlprep.engine.records import Event
     from dlprep.registry import DemoInfo
 
 POST_EVERY = 0.25  # seconds between progress messages from the worker
+News = Literal["progress", "finished", "failed"]
 
 
 @dataclass
@@ -26,58 +30,32 @@ class DemoRun:
     info: DemoInfo
     params: dict[str, object]
     cancel: threading.Event = field(default_factory=threading.Event)
-    series: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    diverged: dict[str, int] = field(default_factory=dict)  # run -> first non-finite step
-    layers: dict[str, list[float]] = field(default_factory=dict)  # run -> latest per layer
-    run: str = ""
-    step: int = 0
-    total: int = 0
-    progress: float = 0.0
-    result: Result | None = None
-    error: str = ""
+    state: StreamState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = StreamState(self.info.metric, self.info.layers.get("prefix", ""))
 
     @property
     def finished(self) -> bool:
-        return self.result is not None or bool(self.error)
+        return self.state.finished
 
-    def add(self, run: str, step: int, total: int, metrics: Mapping[str, float],
-            progress: float) -> None:
-        """One step record (worker thread)."""
-        value = metrics.get(self.info.metric, metrics.get("loss"))
-        if value is not None:
-            if math.isfinite(value):
-                self.series.setdefault(run, []).append((step, float(value)))
-            else:
-                self.diverged.setdefault(run, step)
-                self.series.setdefault(run, [])
-        prefix = self.info.layers.get("prefix")
-        if prefix:
-            values = []
-            for index in range(1, 1000):
-                got = metrics.get(f"{prefix}{index}")
-                if got is None:
-                    break
-                values.append(float(got))
-            if values:
-                self.layers[run] = values
-        self.run, self.step, self.total, self.progress = run, step, total, progress
-
-    def consume(self, events: Iterator[Event], post: Callable[[str, Any], None],
+    def consume(self, events: Iterator[Event], post: Callable[[News], None],
                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Read the stream to its Result; ``post(kind, payload)`` tells the UI thread."""
-        from dlprep.engine.records import Result, Step
+        """Read the stream to its Result (worker thread); ``post`` tells the panel."""
+        from dlprep.engine.records import Result
 
         posted = -math.inf
         for event in events:
-            if isinstance(event, Step):
-                self.add(event.run, event.step, event.total, event.metrics, event.progress)
-                now = clock()
-                if now - posted >= POST_EVERY:
-                    posted = now
-                    post("progress", None)
-            elif isinstance(event, Result):
-                self.result = event
-                post("finished", event)
+            self.state.add(event)
+            if isinstance(event, Result):
+                post("finished")
                 return
-        self.error = "the demo ended without a result"
-        post("failed", self.error)
+            now = clock()
+            if now - posted >= POST_EVERY:
+                posted = now
+                post("progress")
+        self.fail("the demo ended without a result")
+        post("failed")
+
+    def fail(self, error: str) -> None:
+        self.state.error = error

@@ -1,7 +1,8 @@
-"""Messages between widgets, screens, the app and the demo worker thread.
+"""Messages between widgets, screens, the app, and the demo panel's worker thread.
 
 Screens never navigate: they post one of the requests below (or ``dismiss()`` a result),
-and the app, which owns the session, timers, language and the running demo, acts on it.
+and the app, which owns the session, timers and language, acts on it. The demo panel alone
+hears from its own worker (:class:`DemoNews`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ if TYPE_CHECKING:
     from fsrs import Rating
 
     from dlprep.bank.cards import Card
-    from dlprep.engine.records import Result
     from dlprep.study.plan import Spec
     from dlprep.study.present import Presented
+    from dlprep.tui.demo_run import DemoRun
 
 # Plain classes rather than dataclasses: every card screen imports this module before the
 # first card is drawn, and building a dataclass costs start-up time (its methods are
@@ -101,40 +102,19 @@ class EndInterview(Message):
     """Escape during a mock interview: the app asks to confirm, then shows the report."""
 
 
-class RunDemo(Message):
-    """Run the open demo with these parameters."""
-
-    def __init__(self, params: dict[str, object]) -> None:
-        super().__init__()
-        self.params = params
-
-
-class CancelDemo(Message):
-    """Stop the running demo."""
-
-
-class DemoProgress(Message):
-    """New points are in the app's :class:`DemoRun`; one pending message stands for any
+class DemoNews(Message):
+    """The demo panel's worker thread to the panel itself: ``run`` has new points, ended
+    or failed (the panel reads its state). One pending progress message stands for any
     number of steps, so a fast demo cannot flood the UI."""
 
+    def __init__(self, run: DemoRun, what: str) -> None:
+        super().__init__()
+        self.run = run
+        self.what = what  # "progress", "finished" or "failed"
+
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DemoProgress)
-
-
-class DemoFinished(Message):
-    """The demo ended with ``result``."""
-
-    def __init__(self, result: Result) -> None:
-        super().__init__()
-        self.result = result
-
-
-class DemoFailed(Message):
-    """The demo raised; ``error`` is shown to the learner."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+        return (isinstance(message, DemoNews) and message.run is self.run
+                and message.what == self.what == "progress")
 
 
 class RevealAnswer(Message):  # no fields: a plain class, nothing to generate at start-up

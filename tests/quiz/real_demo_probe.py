@@ -51,10 +51,10 @@ async def main() -> None:
         await pilot.press(*"yes", "enter")
         deadline = time.monotonic() + 180
         await pilot.pause(0.2)
-        while app.demo_running and time.monotonic() < deadline:
-            await pilot.pause(0.1)
         screen = app.screen
-        result = app.demo.result if app.demo else None
+        while screen.running and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        result = screen.run.state.result if screen.run else None
         print(f"torch_after_demo={'torch' in sys.modules}")
         print(f"verdict={result.verdict if result else None}")
         print(f"cancelled={result.cancelled if result else None}")

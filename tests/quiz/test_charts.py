@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+import pytest
 from rich.console import Console
 
 from dlprep.tui.charts import (
@@ -49,6 +50,19 @@ def test_log_scale_only_when_positive_values_span_more_than_10x() -> None:
     assert not wants_log([0.0, 100.0]) and not wants_log([math.nan])
     assert ticks(1e-5, 1e-1, log=True)[0] == 1e-5
     assert ticks(0.0, 1.0, log=False) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_row_ticks_land_on_rows_evenly_spaced_in_value() -> None:
+    from dlprep.tui.charts import row_ticks
+
+    # four rows: three intervals, so three steps of a linear axis (not four)
+    assert row_ticks(0.0, 0.9, False, 4) == pytest.approx([0.0, 0.3, 0.6, 0.9])
+    assert row_ticks(0.0, 1.0, False, 5) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert row_ticks(0.0, 1.0, False, 1) == [0.0, 0.25, 0.5, 0.75, 1.0]  # rows unknown
+    # two decades on three intervals: the axis is stretched to three whole decades
+    assert row_ticks(0.018, 0.91, True, 4) == [0.01, 0.1, 1.0, 10.0]
+    # nine decades on three intervals: one tick every three decades
+    assert row_ticks(2e-9, 0.5, True, 4) == pytest.approx([1e-9, 1e-6, 1e-3, 1.0])
 
 
 def test_layer_bars_mark_non_finite_values_and_use_log_scale() -> None:

@@ -33,12 +33,13 @@ async def _to_demo(pilot, app, offer: str = "Will lr=0.5 reach") -> None:
     assert isinstance(app.screen, DemoScreen)
 
 
-async def _until_idle(pilot, app, limit: float = 30.0) -> None:
+async def _until_idle(pilot, run, limit: float = 30.0) -> None:
+    """Until ``run`` (a panel's DemoRun) has its result or failed, and the panel drew it."""
     deadline = time.monotonic() + limit  # generous: it only bounds a hang, never a speed
-    while app.demo_running and time.monotonic() < deadline:
+    while not run.finished and time.monotonic() < deadline:
         await pilot.pause(0.02)
     await pilot.pause()
-    assert not app.demo_running
+    assert run.finished
 
 
 def _screen_text(screen) -> str:
@@ -57,7 +58,7 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         await pilot.press("enter")  # nor on an empty one
         assert calls == [] and screen.prediction is None
         await pilot.press(*"yes", "enter")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         assert screen.query_one("#prediction", Input).disabled
         verdict = text_of(screen.query_one("#demo-verdict", Static))
         assert "lr=0.5 reached a lower loss" in verdict
@@ -68,7 +69,7 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         screen.query_one("#param-lr", Input).value = "0.05"
         screen.query_one("#verdict-box").focus()
         await pilot.press("r")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         assert calls[-1]["params"]["lr"] == 0.05
         verdict = text_of(screen.query_one("#demo-verdict", Static))
         assert verdict.startswith("you: yes · measured: no ✗\n")
@@ -98,7 +99,7 @@ async def test_an_unreadable_prediction_is_asked_again_and_never_graded(make_app
         assert field.value == "" and field.has_focus
         assert text_of(screen.query_one("#demo-verdict", Static)) == "Type y or n"
         await pilot.press("n", "enter")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         verdict = text_of(screen.query_one("#demo-verdict", Static))
         assert len(calls) == 1 and verdict.startswith("you: no · measured: yes ✗")
 
@@ -118,7 +119,7 @@ async def test_panel_shows_param_help_range_and_per_layer_bars(make_app) -> None
         await pilot.pause()
         assert "Tab: to the parameters" in text_of(screen.query_one("#param-help"))
         await pilot.press("y", "enter")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         bars = text_of(screen.query_one("#layers", Static))
         # per-layer norms span 100x: log scale, compact labels, one column per layer
         assert "gradient norm per layer, latest (log)" in bars
@@ -151,12 +152,14 @@ async def test_escape_cancels_and_no_second_demo(make_app) -> None:
         await _to_demo(pilot, app)
         await pilot.press("n", "enter")
         assert started.wait(30)
-        assert app.demo_running
+        assert app.screen.running
+        # the panel owns the worker that reads the stream (no app-level relay)
+        assert [w.node for w in app.workers if w.group == "demo"] == [app.screen]
         app.screen.action_run()  # the key is disabled while running; the action refuses too
         await pilot.pause()
         assert len(calls) == 1
         await pilot.press("escape")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         assert "Demo cancelled" in text_of(app.screen.query_one("#demo-verdict", Static))
         assert isinstance(app.screen, DemoScreen)  # the first Escape only cancels
         await pilot.press("escape")
@@ -171,11 +174,11 @@ async def test_closing_the_panel_while_running_cancels_the_demo(make_app) -> Non
         await _to_demo(pilot, app)
         await pilot.press("y", "enter")
         assert started.wait(30)
-        run = app.demo
+        run = app.screen.run
         app.screen.dismiss(None)  # e.g. the app navigated away
         await pilot.pause()
         assert run is not None and run.cancel.is_set()
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, run)
 
 
 PROBE = Path(__file__).with_name("real_demo_probe.py")
@@ -204,7 +207,7 @@ async def test_a_log_scale_chart_survives_resizes_and_redraws(make_app) -> None:
         screen = app.screen
         screen.query_one("#param-lr", Input).value = "9"  # loss falls from 0.91 to 0.018
         await pilot.press("y", "enter")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         for size in ((80, 24), (120, 40), SIZE, (80, 24)):
             await pilot.resize_terminal(*size)
             await pilot.pause()
@@ -236,9 +239,9 @@ async def test_a_card_without_a_question_just_runs_its_demo(make_app, bank) -> N
         assert title == "What does this demo show? Run it and see."
         assert screen.query_one("#prediction", Input).placeholder == "Enter runs the demo"
         await pilot.press("enter")  # nothing to predict, nothing graded
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         verdict = text_of(screen.query_one("#demo-verdict", Static))
-        assert verdict.startswith("Verdict (cpu") and "you:" not in verdict
+        assert verdict.startswith("Claim: A higher") and "you:" not in verdict
 
 
 async def test_a_long_question_is_shown_whole_at_80x24(make_app, bank) -> None:
@@ -259,7 +262,85 @@ async def test_a_long_question_is_shown_whole_at_80x24(make_app, bank) -> None:
                 for strip in app.screen._compositor.render_strips()]
         assert "after the" in " ".join(rows[1:4]) and "first step?" in " ".join(rows[1:4])
         await pilot.press("y", "enter")
-        await _until_idle(pilot, app)
+        await _until_idle(pilot, app.screen.run)
         for widget_id in ("#demo-verdict", "#chart", "#legend"):
             region = app.screen.query_one(widget_id).region
             assert region.height > 0 and region.bottom <= 23, (widget_id, region)
+
+
+async def test_the_panel_runs_its_demo_on_its_own_worker_and_posts_to_itself(make_app) -> None:
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream(steps=6))
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        news: list[tuple[str, object]] = []
+        original = screen.show_run
+
+        def spy(run, what):  # type: ignore[no-untyped-def]
+            news.append((what, run))
+            original(run, what)
+
+        screen.show_run = spy  # type: ignore[method-assign]
+        await pilot.press("y", "enter")
+        run = screen.run
+        await _until_idle(pilot, run)
+        assert news[0][0] == "progress" and news[-1][0] == "finished"
+        assert all(r is run for _, r in news) and "failed" not in [w for w, _ in news]
+        state = run.state  # the same stream state the CLI's live view draws
+        assert list(state.series) == ["lr=0.1", "lr=0.5"] and len(state.series["lr=0.5"]) == 6
+        assert state.progress == 1.0 and state.layers["lr=0.5"][0] < state.layers["lr=0.5"][2]
+        assert state.result is not None and state.result.numbers["effect"] is True
+
+
+async def test_a_failing_demo_says_why_and_the_app_keeps_running(make_app) -> None:
+    def broken(name: str, **_: object):
+        raise RuntimeError("no such device")
+
+    app = make_app(only=("t-demo",), start=True, stream=broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await _to_demo(pilot, app)
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, app.screen.run)
+        verdict = text_of(app.screen.query_one("#demo-verdict", Static))
+        assert verdict == "Demo failed: RuntimeError: no such device"
+        assert app.screen.check_action("run", ())  # it may be run again
+
+
+async def test_y_ticks_sit_on_rows_evenly_spaced_in_value_at_every_size(make_app) -> None:
+    """plotext puts a tick that falls between two rows on the nearer one: with five ticks on
+    four rows the labels read 0.709, 0.398, 0.243, 0.0871 from row to row. Only ticks that
+    land on a row are labelled, so the labels keep one scale."""
+    import re
+
+    from textual_plotext import PlotextPlot
+
+    app = make_app(only=("t-demo",), start=True, stream=fake_stream())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        await pilot.press("y", "enter")
+        await _until_idle(pilot, screen.run)
+        for size in ((80, 24), (80, 27), (100, 30), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            screen._draw(screen.run)
+            await pilot.pause()
+            chart = str(screen.query_one(PlotextPlot).render()).splitlines()
+            marks = [(row, float(m[1])) for row, line in enumerate(chart)
+                     if (m := re.match(r"^\s*([0-9.e-]+)┤", line))]
+            assert len(marks) >= 2, (size, chart)
+            per_row = [(b - a) / (r - q)
+                       for (q, a), (r, b) in zip(marks, marks[1:], strict=False)]
+            assert max(per_row) - min(per_row) <= 0.02 * abs(per_row[0]), (size, marks)
+
+
+async def test_parameter_labels_and_values_are_not_cut_at_80x24(make_app) -> None:
+    app = make_app(only=("t-demo",), start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_demo(pilot, app)
+        screen = app.screen
+        for label in screen.query(".param-name"):
+            assert label.region.width >= len(text_of(label)), text_of(label)
+        for field in screen.query(".param Input"):
+            assert field.region.width > len(field.value), field.id
+        assert text_of(screen.query(".param-name").last()) == "num_epochs 1–50"

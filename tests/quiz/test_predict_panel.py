@@ -58,7 +58,7 @@ async def test_each_kind_is_hinted_reasked_and_graded(make_app, bank, kind: str,
         field = screen.query_one("#prediction", Input)
         assert field.placeholder.startswith(HINTS[kind, lang]), field.placeholder
         if kind == "choice":  # the choices are listed under the question, numbered
-            assert "1. lr=0.5   2. lr=0.1" in text_of(screen.query_one("#demo-title", Static))
+            assert text_of(screen.query_one("#demo-choices", Static)) == "1. lr=0.5   2. lr=0.1"
         await pilot.press(*"zz", "enter")  # unreadable in every kind: asked again
         await pilot.pause()
         assert calls == [] and not field.disabled and field.value == ""
@@ -74,11 +74,12 @@ async def test_each_kind_is_hinted_reasked_and_graded(make_app, bank, kind: str,
                 assert isinstance(screen, DemoScreen)
             await pilot.press(*said, "enter")
             deadline = time.monotonic() + 30  # bounds a hang only, never a speed
-            while app.demo_running or screen.run is None or not screen.run.finished:
+            while screen.run is None or not screen.run.finished:
                 assert time.monotonic() < deadline
                 await pilot.pause(0.02)
             await pilot.pause()
-            verdict = text_of(screen.query_one("#demo-verdict", Static))
-            assert verdict.splitlines()[0] == line[lang]
+            verdict = text_of(screen.query_one("#demo-verdict", Static)).splitlines()
+            assert verdict[0] == line[lang]  # the grade, then the claim, above the fold
+            assert verdict[1].startswith("Claim: " if lang == "en" else "주장: ")
             region = screen.query_one("#demo-verdict").region  # above the fold at 80x24
             assert region.height > 0 and region.bottom <= 23

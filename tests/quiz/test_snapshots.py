@@ -23,7 +23,7 @@ LANGS = pytest.mark.parametrize("lang", ["en", "ko"])
 async def _until_idle(pilot) -> None:
     deadline = time.monotonic() + 30  # bounds a hang only
     await pilot.pause(0.05)
-    while pilot.app.demo_running and time.monotonic() < deadline:
+    while getattr(pilot.app.screen, "running", False) and time.monotonic() < deadline:
         await pilot.pause(0.02)
     await pilot.pause()
 

@@ -582,7 +582,7 @@ async def test_a_recall_card_with_a_demo_offers_the_prediction_before_its_answer
         assert isinstance(app.screen, DemoScreen)
         await pilot.press("y", "enter")
         deadline = time.monotonic() + 30  # bounds a hang only
-        while app.demo_running and time.monotonic() < deadline:
+        while app.screen.running and time.monotonic() < deadline:
             await pilot.pause(0.02)
         await pilot.press("escape")
         await pilot.pause()
