@@ -78,6 +78,9 @@ def _fail(message: str) -> BadInput:
 @click.option("--n-kv-head", type=int, default=0, help="GPT: K/V heads (grouped-query).")
 @click.option("--d-ff", type=int, default=0, help="GPT: MLP width (default 4 x d-model).")
 @click.option("--vocab", type=int, help="GPT: vocabulary size.")
+@click.option("--experts", type=int, default=0,
+              help="GPT: SwiGLU experts per block (Mixtral-style MoE; default dense).")
+@click.option("--top-k", type=int, default=0, help="GPT MoE: experts each token uses.")
 @click.option("--positions", type=int, default=0,
               help="GPT: rows of a learned position embedding (default none).")
 @click.option("--mlp", type=click.Choice(GPT_MLPS), default="gelu", show_default=True,

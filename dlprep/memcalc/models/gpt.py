@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
 from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
 from dlprep.memcalc.models.gpt_ops import (
@@ -33,7 +34,8 @@ def static(cfg: Config, t: Timeline) -> tuple[int, int]:
     """(buffers, input batch): the causal mask (math attention) and int64 ids/targets."""
     g = shape(cfg)
     mask = t.size(cfg.seq * cfg.seq) if g.causal and cfg.attention == "math" else 0
-    return mask * g.n_layer, 2 * t.size(cfg.batch * cfg.seq * 8)
+    routes = gpt_moe.route_buffers(sizes(cfg), t) if g.n_experts else 0
+    return mask * g.n_layer + routes, 2 * t.size(cfg.batch * cfg.seq * 8)
 
 
 def sizes(cfg: Config) -> Sizes:
@@ -126,7 +128,10 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     t.drop(o)
     r_rg = L.r_rg = rg or o_rg
     h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
-    y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
+    if z.g.n_experts:  # Mixtral's block: full fine-tuning only, never checkpointed
+        (y, L.moe), y_rg = gpt_moe.forward(t, z, cache, h2, n), True
+    else:
+        y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
     t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
     t.drop(y)
