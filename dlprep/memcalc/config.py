@@ -18,6 +18,10 @@ DEVICES = ("cpu", "cuda")
 GPT_NORMS = ("layernorm", "rmsnorm")
 GPT_MLPS = ("gelu", "swiglu")
 ATTENTIONS = ("math", "sdpa")
+# How a GPT's training code is written (docs/memory.md, "Code styles"): memcalc's rig
+# (positions sliced from the table, the loss outside forward) or Hugging Face's and
+# nanoGPT's (wpe(torch.arange(T)), the loss computed inside forward()).
+CODE_STYLES = ("memcalc", "hf")
 
 Dims = tuple[int, ...]  # a tensor's shape
 
@@ -207,6 +211,7 @@ class Config:
     channels: int | None = None
     checkpointing: bool = False
     lora: Adapters | None = None  # GPT: frozen base, trained low-rank adapters
+    code: str = "memcalc"  # GPT: the training code's style (CODE_STYLES)
 
     def __post_init__(self) -> None:
         check(self)
@@ -308,6 +313,8 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"batch {cfg.batch} is absurdly large (limit {MAX_BATCH:.0e})")
     if cfg.gpt is not None:
         check_gpt(cfg, cfg.gpt)
+    elif cfg.code != "memcalc":
+        raise ConfigError("--code-style is for transformers: an MLP has one shape of code")
     elif cfg.layers is None and cfg.params is None:
         raise ConfigError("give --layers (MLP widths) or --params (a parameter count)")
     if cfg.layers is not None:
@@ -378,7 +385,8 @@ def check_gpt(cfg: Config, g: GPT) -> None:
     if g.max_pos and cfg.seq > g.max_pos:
         raise ConfigError(f"--seq {cfg.seq} is longer than the {g.max_pos} learned positions")
     for what, choice, allowed in (("norm", g.norm, GPT_NORMS), ("mlp", g.mlp, GPT_MLPS),
-                                  ("attention", cfg.attention, ATTENTIONS)):
+                                  ("attention", cfg.attention, ATTENTIONS),
+                                  ("code style", cfg.code, CODE_STYLES)):
         if choice not in allowed:
             raise ConfigError(f"unknown {what} {choice!r}; choose from {', '.join(allowed)}")
     if cfg.layers is not None or cfg.params is not None:

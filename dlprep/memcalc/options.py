@@ -33,7 +33,7 @@ def one_question(o: dict[str, Any]) -> None:
 # also an MLP's.)
 PRESET_SETS = tuple(SHAPE_OPTIONS)
 GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
-            "seq")
+            "seq", "code_style")
 MLP_ONLY = ("activation", "input_chw", "channels")
 NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
 
@@ -165,7 +165,8 @@ def config_from(o: dict[str, Any]) -> Config:
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
     # dropout and loss go in so that Config refuses them with its reasons.
     return Config(gpt=shape, seq=seq, attention=o["attention"], dropout=o["dropout"],
-                  loss=o["loss"], lora=adapters(o), **common)
+                  loss=o["loss"], lora=adapters(o), code=o.get("code_style", "memcalc"),
+                  **common)
 
 
 def adapters(o: dict[str, Any]) -> Any:

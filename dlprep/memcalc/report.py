@@ -214,6 +214,7 @@ def gpt_heading(est: Estimate) -> str:
             f"{g.norm}, "
             f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
             f"{optimizer_name(cfg)}, {cfg.dtype}"
+            f"{', hf code (wpe(arange), loss in forward)' if cfg.code == 'hf' else ''}"
             f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
     return wrap(line)
 

@@ -67,3 +67,22 @@ def test_bad_experts_are_refused(kw: dict) -> None:
             "n_experts": 3, "top_k": 2}
     with pytest.raises(ConfigError):
         Config(batch=2, seq=4, gpt=GPT(**{**base, **kw}))
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    ([], "add --mlp swiglu"),
+    (["--mlp", "swiglu", "--checkpointing"], "--checkpointing of mixture-of-experts"),
+    (["--mlp", "swiglu", "--lora-rank", "4"], "LoRA on a mixture of experts"),
+])
+def test_the_cli_refuses_what_moe_cannot_size(run, extra: list[str], says: str) -> None:
+    code, out, err = run("--arch", "gpt", "--n-layer", "1", "--d-model", "8", "--n-head",
+                         "2", "--vocab", "11", "--experts", "4", "--top-k", "2", *extra)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and says in err
+
+
+def test_the_cli_sizes_a_small_moe(run) -> None:
+    code, out, _ = run("--arch", "gpt", "--n-layer", "1", "--d-model", "8", "--n-head", "2",
+                       "--vocab", "11", "--mlp", "swiglu", "--experts", "4", "--top-k", "2",
+                       "--seq", "5", "--batch", "2")
+    assert code == 0 and "4 experts, top 2" in " ".join(out.split())
+    assert all(len(line) <= 80 for line in out.splitlines())

@@ -48,7 +48,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     g = z.g
     t.start("forward")
     gr = Graph()
-    x = embed(t, z)
+    x = embed(t, z, gr)
     rg = z.train  # a frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
@@ -71,10 +71,13 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         h, gr.keys["final"] = norm_fwd(t, z, x, "final norm", rg, train=z.train)
         t.drop(x)
     logits = _head(t, z, gr, h)
-    t.drop(h)
+    if t.no_grad or not z.hf:  # the rig's forward returns the logits; h goes with it
+        t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
+        if "pos ids" in gr.keys:
+            t.drop(gr.keys["pos ids"])
         return gr
-    loss(t, z, cfg, gr, logits)
+    loss(t, z, cfg, gr, logits, h if z.hf else None)
     return gr
 
 

@@ -55,7 +55,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
         out = _block_bwd(t, z, cfg, gr, out, i, grads)
     if z.train:
         assert out is not None and head is not None
-        _embedding_bwd(t, z, out, head, grads)
+        _embedding_bwd(t, z, out, head, grads, gr.keys.get("pos ids"))
     else:
         assert out is None  # the frozen token embedding's output requires no grad
     t.drop(root)
@@ -74,12 +74,15 @@ def _frozen_head_bwd(t: Timeline, z: Sizes, grad: str, head: Lin) -> str:
     return new
 
 
-def _embedding_bwd(t: Timeline, z: Sizes, grad: str, head: str, grads: list[str]) -> None:
+def _embedding_bwd(t: Timeline, z: Sizes, grad: str, head: str, grads: list[str],
+                   ids: str | None) -> None:
     g = z.g
     if g.max_pos:
         s = t.alloc(z.T * g.d_model * z.er, "position grad summed over the batch")
         keep(t, grads, t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
         t.drop(s)
+        if ids is not None:  # wpe(arange(T)): the embedding's backward lets its index go
+            t.release(ids)
     emb = t.alloc(g.vocab * g.d_model * z.pb, "token embedding grad")
     t.drop(grad)
     if g.tied:

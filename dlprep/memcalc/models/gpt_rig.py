@@ -23,6 +23,7 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
     g: GPT = cfg.gpt
     d, H, KV, hd, T = g.d_model, g.n_head, g.kv_heads, g.head_dim, cfg.seq
     E = g.n_experts
+    hf = cfg.code == "hf"
 
     def norm() -> nn.Module:
         if g.norm == "layernorm":
@@ -125,9 +126,12 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
                 routes["top_x"] = [getattr(self, f"route_x{e}") for e in range(E)]
                 routes["idx"] = [getattr(self, f"route_i{e}") for e in range(E)]
 
-        def forward(self, idx: Any) -> Any:
+        def forward(self, idx: Any, targets: Any = None) -> Any:
             x = self.wte(idx)
-            if g.max_pos:
+            if g.max_pos and hf:  # nanoGPT / Hugging Face GPT-2: look the positions up
+                pos = torch.arange(T, device=idx.device)
+                x = x + self.wpe(pos)
+            elif g.max_pos:
                 x = x + self.wpe.weight[:T]
             for block in self.blocks:
                 if cfg.checkpointing:
@@ -138,7 +142,11 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
                     x = block(x)
             x = self.norm_f(x)
             w = self.wte.weight if g.tied else self.head.weight
-            return F.linear(x, w).view(-1, g.vocab)
+            logits = F.linear(x, w).view(-1, g.vocab)
+            if targets is None:
+                return logits
+            # The loss inside forward() (hf): x and the logits are locals until it returns.
+            return F.cross_entropy(logits, targets)
 
     return Net(g)
 
