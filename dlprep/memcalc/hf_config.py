@@ -98,6 +98,14 @@ def read(path: str) -> HfModel:
         raise ConfigError(f"{where}:{exc.lineno}: not JSON ({exc.msg})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a config.json is one JSON object")
+    file = Path(path)  # .../Meta-Llama-3-8B/config.json is "Meta-Llama-3-8B"
+    name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
+    return parse(raw, where, name)
+
+
+def parse(raw: dict[str, Any], where: str, name: str) -> HfModel:
+    """A config.json's object (a file's, or a preset's in ``presets.json``) -> the model;
+    ``where`` starts every error and note's place."""
     kind = raw.get("model_type")
     if kind not in FAMILIES:
         raise ConfigError(f"{where}: model_type {kind!r} is not one memcalc sizes; it reads "
@@ -134,8 +142,6 @@ def read(path: str) -> HfModel:
         notes.append(f"not read (memcalc does not know what they do to memory): "
                      f"{', '.join(unread)}")
     dtype = DTYPES.get(str(raw.get("torch_dtype")))
-    file = Path(path)  # .../Meta-Llama-3-8B/config.json is "Meta-Llama-3-8B"
-    name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
     return HfModel(name, shape, context, dtype, "; ".join(notes))
 
 

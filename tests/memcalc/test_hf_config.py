@@ -126,3 +126,18 @@ def test_mixtral_counts_total_and_active_parameters(tmp_path: Path, run) -> None
     assert preset("mixtral-8x7b").shape.active_params() == 12_879_925_248
     note = read(write(tmp_path, {**MIXTRAL, "output_router_logits": True})).note
     assert "auxiliary loss" in note
+
+
+def test_every_preset_is_a_config_json_that_hf_config_reads(tmp_path: Path) -> None:
+    from dlprep.paths import memcalc_presets_path
+
+    raw = json.loads(memcalc_presets_path().read_text(encoding="utf-8"))
+    names = [n for n in raw if not n.startswith("_")]
+    assert len(names) >= 10
+    for name in names:
+        config = {k: v for k, v in raw[name].items() if k != "memcalc"}
+        folder = tmp_path / name  # .../gpt2/config.json is read as the model "gpt2"
+        folder.mkdir()
+        m = read(write(folder, config))
+        p = preset(name)
+        assert (m.name, m.shape, m.context) == (name, p.shape, p.context)
