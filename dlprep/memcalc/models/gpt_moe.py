@@ -89,11 +89,16 @@ def forward(t: Timeline, z: Sizes, cache: list[str], h: str, n: str) -> tuple[st
         t.drop(wn)
         wn = half
     out = t.alloc(z.N, f"{n} MoE output zeros")
+    prev = None
     for e, c in enumerate(counts(z)):
         r = _expert(t, _sub(z, c), cache, h, wn, f"{n} expert {e + 1}")
         m.experts.append(r)
         t.save(r.y2)  # index_add_ keeps its source for backward
-        t.drop(r.y2)
+        if prev is not None:  # the loop's local goes once rebound (no_grad: freed then)
+            t.drop(prev)
+        prev = r.y2
+    if prev is not None:
+        t.drop(prev)
     t.drop(wn)
     t.drop(m.probs)  # the locals go when the block returns; autograd keeps the rest
     return out, m
