@@ -131,8 +131,10 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     t.drop(o)
     r_rg = L.r_rg = rg or o_rg
     h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
-    if z.g.n_experts:  # Mixtral's block: full fine-tuning only, never checkpointed
+    if z.g.n_experts:  # Mixtral's block (full fine-tuning only)
         (y, L.moe), y_rg = gpt_moe.forward(t, z, cache, h2, n), True
+        if stop:  # the last expert's index_add_ made the block's last save
+            raise Stop(None)
     else:
         y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
     t.drop(h2)

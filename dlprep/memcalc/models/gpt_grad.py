@@ -139,7 +139,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         return lora_linear_bwd(t, z, raw, rec, name, grads, acc=acc,
                                m=m if rec is L.down else None)
 
-    gh = mlp_bwd(t, z, gb, L, n, lin, grads)
+    gh = mlp_bwd(t, z, gb, L, n, lin, grads, ck)
     if not L.r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
@@ -162,11 +162,11 @@ def _end(t: Timeline, frame: str | None) -> None:
 
 
 def mlp_bwd(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,
-            lin: LinearBwd, grads: list[str] | None = None) -> str | None:
+            lin: LinearBwd, grads: list[str] | None = None, ck: bool = False) -> str | None:
     """Back through down, the activation and up (and gate), for every Linear policy: the
     gradient for the norm's output (None where it requires none)."""
     if L.moe is not None:
-        return gpt_moe.backward(t, z, grad, L.moe, n, grads, mlp_bwd)
+        return gpt_moe.backward(t, z, grad, L.moe, n, grads, mlp_bwd, ck)
     gm = lin(grad, L.down, f"{n} down", None)
     if not L.a_rg:
         return None

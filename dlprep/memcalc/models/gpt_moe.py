@@ -135,7 +135,7 @@ def _expert(t: Timeline, z: Sizes, cache: list[str], h: str, wn: str, n: str) ->
 
 
 def backward(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, grads: list[str] | None,
-             mlp_bwd: Callable[..., str | None]) -> str:
+             mlp_bwd: Callable[..., str | None], ck: bool = False) -> str:
     """From the MoE output's gradient (shared with the residual: ``out`` has h's dtype)
     to the norm output's. Expert by expert, last first: each index_add_ hands its
     source the gradient rows of its tokens; the routing weights' and the tokens'
@@ -155,6 +155,9 @@ def backward(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, grads: list[str] 
         wide = 4 if z.amp else z.e
         gy = t.alloc(zc.bt * g.d_model * wide, f"{ne} grad x routing weight")
         tmp = t.alloc(zc.bt * g.d_model * wide, f"{ne} grad x output")
+        if ck:  # what only the recompute holds dies before the node's casts and sums
+            t.release(r.wi)
+            t.release(r.y)
         if wide != zc.e:  # autocast: the fp32 product's gradient cast to the half output
             half = t.alloc(zc.bt * g.d_model * zc.e, f"{ne} output grad to half")
             t.drop(gy)
@@ -162,20 +165,22 @@ def backward(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, grads: list[str] 
         gwi = t.alloc(zc.bt * z.er, f"{ne} routing weight grad")
         t.drop(tmp)
         t.drop(src)
-        t.release(r.wi)
-        t.release(r.y)
+        if not ck:
+            t.release(r.wi)
+            t.release(r.y)
         acc_w = _scatter(t, gwi, z.bt * k * z.er, acc_w, f"{ne} routing weight")
 
         def lin(raw: str, rec: Lin, name: str, acc: str | None, zc: Sizes = zc) -> str:
-            return linear_bwd(t, zc, raw, rec, name, grads, acc=acc)[0]
+            return linear_bwd(t, zc, raw, rec, name, grads, acc=acc, recomputed=ck)[0]
 
         L = Layer("", gate=r.gate, up=r.up, down=r.down, act=r.act)
         gx = mlp_bwd(t, zc, gy, L, ne, lin)
         assert gx is not None
         acc_h = _scatter(t, gx, z.N, acc_h, f"{ne} token")
     assert acc_w is not None
-    gp = _routing_bwd(t, z, acc_w, m, n)
-    return linear_bwd(t, z, gp, m.router, f"{n} router", grads, acc=acc_h)[0]
+    gp = _routing_bwd(t, z, acc_w, m, n, ck)
+    return linear_bwd(t, z, gp, m.router, f"{n} router", grads, acc=acc_h,
+                      recomputed=ck)[0]
 
 
 def _scatter(t: Timeline, rows: str, nbytes: int, acc: str | None, name: str) -> str:
@@ -188,7 +193,7 @@ def _scatter(t: Timeline, rows: str, nbytes: int, acc: str | None, name: str) ->
     return full if acc is None else add_grads(t, acc, full, nbytes, f"{name} grads added")
 
 
-def _routing_bwd(t: Timeline, z: Sizes, grad: str, m: Moe, n: str) -> str:
+def _routing_bwd(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, ck: bool) -> str:
     """w / w.sum(): both sides' gradients (the sum's, -grad·w/s², first); the sum's
     gradient meets the division's at w; gather scatters it into the B·T x E zeros;
     then softmax's backward (to half for a half router)."""
@@ -202,11 +207,15 @@ def _routing_bwd(t: Timeline, z: Sizes, grad: str, m: Moe, n: str) -> str:
     for i in (2, 1, 0):
         t.drop(tmp[i])
     gself = t.alloc(wk, f"{n} routing weights grad / sum")
+    if ck:  # recompute-only saves die before the sum's reduction
+        t.release(m.s)
+        t.release(m.w)
     gsum = t.alloc(w1, f"{n} routing weights sum grad")
     t.drop(tmp[3])
     t.drop(grad)
-    t.release(m.s)
-    t.release(m.w)
+    if not ck:
+        t.release(m.s)
+        t.release(m.w)
     gw = add_grads(t, gself, gsum, wk, f"{n} routing weights grads added")
     zeros = t.alloc(wE, f"{n} gather backward zeros")
     full = t.alloc(wE, f"{n} gather backward scatter_add")
