@@ -37,6 +37,8 @@ CASES = [
     ("--model gpt2", ["--model", "gpt2", "--seq", "1024", "--batch", "8"], 0.200),
     ("--model llama-3-8b", ["--model", "llama-3-8b", "--seq", "4096", "--batch", "1",
                             "--optimizer", "adamw", "--dtype", "bf16-master"], 0.200),
+    ("--model mixtral-8x7b", ["--model", "mixtral-8x7b", "--seq", "4096", "--batch", "1",
+                              "--optimizer", "adamw", "--dtype", "bf16-master"], 0.200),
     ("--model llama-3-70b, ckpt", ["--model", "llama-3-70b", "--seq", "8192", "--batch", "1",
                                    "--dtype", "bf16-master", "--checkpointing"], 0.200),
     ("llama-3-70b --gpus 64 --zero 3", ["--model", "llama-3-70b", "--seq", "4096",

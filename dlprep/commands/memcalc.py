@@ -78,6 +78,9 @@ def _fail(message: str) -> BadInput:
 @click.option("--n-kv-head", type=int, default=0, help="GPT: K/V heads (grouped-query).")
 @click.option("--d-ff", type=int, default=0, help="GPT: MLP width (default 4 x d-model).")
 @click.option("--vocab", type=int, help="GPT: vocabulary size.")
+@click.option("--experts", type=int, default=0,
+              help="GPT: SwiGLU experts per block (Mixtral-style MoE; default dense).")
+@click.option("--top-k", type=int, default=0, help="GPT MoE: experts each token uses.")
 @click.option("--positions", type=int, default=0,
               help="GPT: rows of a learned position embedding (default none).")
 @click.option("--mlp", type=click.Choice(GPT_MLPS), default="gelu", show_default=True,
@@ -85,6 +88,9 @@ def _fail(message: str) -> BadInput:
 @click.option("--untied", is_flag=True, help="GPT: an output head of its own (not tied).")
 @click.option("--no-bias", is_flag=True, help="GPT: Linears (and LayerNorm) without bias.")
 @click.option("--encoder", is_flag=True, help="GPT: no causal mask (BERT-style encoder).")
+@click.option("--code-style", type=click.Choice(("memcalc", "hf")), default="memcalc",
+              show_default=True, help="GPT: how the step is written: memcalc's rig, or "
+              "Hugging Face / nanoGPT (wpe(arange(T)), the loss inside forward()).")
 @click.option("--attention", type=click.Choice(ATTENTIONS), default="sdpa", show_default=True,
               help="GPT: explicit matmul-softmax (keeps the T x T scores) or fused SDPA.")
 @click.option("--activation", type=click.Choice(ACTIVATIONS), default="relu", show_default=True)

@@ -19,6 +19,10 @@ DEVICES = ("cpu", "cuda")
 GPT_NORMS = ("layernorm", "rmsnorm")
 GPT_MLPS = ("gelu", "swiglu")
 ATTENTIONS = ("math", "sdpa")
+# How a GPT's training code is written (docs/memory.md, "Code styles"): memcalc's rig
+# (positions sliced from the table, the loss outside forward) or Hugging Face's and
+# nanoGPT's (wpe(torch.arange(T)), the loss computed inside forward()).
+CODE_STYLES = ("memcalc", "hf")
 
 Dims = tuple[int, ...]  # a tensor's shape
 
@@ -63,6 +67,8 @@ class GPT:
     embed_norm: bool = False  # BERT's LayerNorm on the embeddings
     pooler: bool = False  # BERT's d x d pooler (counted, not trained by a LM loss)
     final_norm: bool = True  # a norm before the head (pre-norm models; BERT has none)
+    n_experts: int = 0  # Mixtral-style MoE: a router and this many SwiGLU experts; 0: dense
+    top_k: int = 0  # experts each token is routed to (MoE)
 
     @property
     def kv_heads(self) -> int:
@@ -77,12 +83,25 @@ class GPT:
         return self.d_ff or 4 * self.d_model
 
     def linears(self) -> list[tuple[str, int, int]]:
-        """(name, d_in, d_out) of one block's Linears, in forward order."""
+        """(name, d_in, d_out) of one block's Linears, in forward order; an MoE block's
+        router, then each expert's gate, up and down (all named alike)."""
         d, kv = self.d_model, self.kv_heads * self.head_dim
         mlp = ([("gate", d, self.ff), ("up", d, self.ff)] if self.mlp == "swiglu"
                else [("up", d, self.ff)])
-        return [("q", d, d), ("k", d, kv), ("v", d, kv), ("o", d, d), *mlp,
-                ("down", self.ff, d)]
+        mlp.append(("down", self.ff, d))
+        if self.n_experts:
+            mlp = [("router", d, self.n_experts), *(mlp * self.n_experts)]
+        return [("q", d, d), ("k", d, kv), ("v", d, kv), ("o", d, d), *mlp]
+
+    def active_params(self) -> int:
+        """Parameters one token uses: all of them in a dense model; with experts, the
+        router and ``top_k`` of the ``n_experts`` experts' MLPs (Mixtral's "active")."""
+        total = sum(self.param_shapes())
+        if not self.n_experts:
+            return total
+        d = self.d_model
+        expert = 3 * d * self.ff + (2 * self.ff + d if self.bias else 0)
+        return total - self.n_layer * (self.n_experts - self.top_k) * expert
 
     def param_shapes(self) -> list[int]:
         """Element count of every parameter tensor, in ``net.parameters()`` order."""
@@ -102,11 +121,14 @@ class GPT:
             out.append((self.token_types, d))
         if self.embed_norm:
             out += norm
-        first_mlp = "gate" if self.mlp == "swiglu" else "up"
+        first_mlp = "router" if self.n_experts else "gate" if self.mlp == "swiglu" else "up"
         for _ in range(self.n_layer):
             for name, a, b in self.linears():
                 if name in ("q", first_mlp):
                     out += norm  # the pre-norm before attention and before the MLP
+                if name == "router":  # Mixtral's router (its "gate") has no bias
+                    out.append((b, a))
+                    continue
                 out += [(b, a), (b,)] if self.bias else [(b, a)]
         if self.final_norm:
             out += norm
@@ -122,7 +144,8 @@ class GPT:
 SHAPE_OPTIONS = {"n_layer": "n_layer", "d_model": "d_model", "n_head": "n_head",
                  "vocab": "vocab", "n_kv_head": "n_kv_head", "d_ff": "d_ff",
                  "positions": "max_pos", "mlp": "mlp", "untied": "tied", "no_bias": "bias",
-                 "encoder": "causal", "norm": "norm"}
+                 "encoder": "causal", "norm": "norm", "experts": "n_experts",
+                 "top_k": "top_k"}
 
 
 @dataclass(frozen=True)
@@ -189,6 +212,7 @@ class Config:
     channels: int | None = None
     checkpointing: bool = False
     lora: Adapters | None = None  # GPT: frozen base, trained low-rank adapters
+    code: str = "memcalc"  # GPT: the training code's style (CODE_STYLES)
 
     def __post_init__(self) -> None:
         check(self)
@@ -290,6 +314,8 @@ def check(cfg: Config) -> None:
         raise ConfigError(f"batch {cfg.batch} is absurdly large (limit {MAX_BATCH:.0e})")
     if cfg.gpt is not None:
         check_gpt(cfg, cfg.gpt)
+    elif cfg.code != "memcalc":
+        raise ConfigError("--code-style is for transformers: an MLP has one shape of code")
     elif cfg.layers is None and cfg.params is None:
         raise ConfigError("give --layers (MLP widths) or --params (a parameter count)")
     if cfg.layers is not None:
@@ -363,7 +389,8 @@ def check_gpt(cfg: Config, g: GPT) -> None:
     if g.max_pos and cfg.seq > g.max_pos:
         raise ConfigError(f"--seq {cfg.seq} is longer than the {g.max_pos} learned positions")
     for what, choice, allowed in (("norm", g.norm, GPT_NORMS), ("mlp", g.mlp, GPT_MLPS),
-                                  ("attention", cfg.attention, ATTENTIONS)):
+                                  ("attention", cfg.attention, ATTENTIONS),
+                                  ("code style", cfg.code, CODE_STYLES)):
         if choice not in allowed:
             raise ConfigError(f"unknown {what} {choice!r}; choose from {', '.join(allowed)}")
     if cfg.layers is not None or cfg.params is not None:
@@ -373,10 +400,29 @@ def check_gpt(cfg: Config, g: GPT) -> None:
                           "without it)")
     if cfg.loss != "cross_entropy":
         raise ConfigError("a GPT is trained with cross-entropy over the vocabulary")
+    check_moe(cfg, g)
     if sum(g.param_shapes()) > MAX_ELEMENTS:
         raise ConfigError(f"{sum(g.param_shapes()):.3g} parameters is absurd")
     if cfg.lora is not None:
         check_lora(cfg, g, cfg.lora)
+
+
+def check_moe(cfg: Config, g: GPT) -> None:
+    """A Mixtral-style block: SwiGLU experts, top-k of them per token, routed so that
+    every expert gets its share of the B x T x top_k routed tokens (balanced routing)."""
+    if not g.n_experts and not g.top_k:
+        return
+    if g.n_experts > 4096:  # Mixtral has 8, the largest published MoEs a few hundred
+        raise ConfigError(f"--experts {g.n_experts:,} is absurd (memcalc walks each expert)")
+    if not 0 < g.top_k <= g.n_experts:
+        raise ConfigError(f"--top-k must be between 1 and --experts (an MoE block routes "
+                          f"each token to k of its experts), got {g.top_k} of {g.n_experts}")
+    if g.mlp != "swiglu":
+        raise ConfigError("mixture-of-experts blocks are sized with SwiGLU experts "
+                          "(Mixtral's): add --mlp swiglu")
+    if cfg.lora is not None:
+        raise ConfigError("LoRA on a mixture of experts is not modelled (which experts' "
+                          "Linears it adapts is a choice memcalc does not size)")
 
 
 LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")

@@ -4,7 +4,7 @@
 Each supported ``model_type`` names the keys of its architecture; a key memcalc does not
 read and does not know to be harmless (tokens, initialisation, dropout at 0, RoPE's
 frequencies) is named in the answer, never silently dropped. What memcalc cannot size
-(mixture of experts, a head_dim other than hidden_size / heads) is refused in one line.
+(experts outside Mixtral's block, a head_dim other than hidden_size / heads) is refused in one line.
 """
 
 from __future__ import annotations
@@ -64,13 +64,16 @@ FAMILIES = {
                     "embed_norm": True, "pooler": True, "final_norm": False}, True,
                    ("gelu",), "max_position_embeddings"),
 }
-FAMILIES["mixtral"] = FAMILIES["mistral"]  # refused below until MoE is modelled
+FAMILIES["mixtral"] = Family({**_LLAMA_KEYS, "n_experts": "num_local_experts",
+                               "top_k": "num_experts_per_tok"}, _ROPE, False, ("silu",),
+                              "max_position_embeddings")
 # Dropout probabilities: 0 changes nothing; above 0 each keeps a mask memcalc does not size.
 DROPOUT = frozenset(("attention_dropout", "hidden_dropout_prob", "attention_probs_dropout_prob",
                      "resid_pdrop", "embd_pdrop", "attn_pdrop", "classifier_dropout"))
 READ = DROPOUT | {"tie_word_embeddings", "hidden_act", "activation_function", "hidden_activation",
         "head_dim", "attention_bias", "mlp_bias", "sliding_window", "num_local_experts",
-        "num_experts_per_tok"}
+        "num_experts_per_tok", "output_router_logits", "router_aux_loss_coef",
+        "router_jitter_noise"}
 
 
 @dataclass(frozen=True)
@@ -95,15 +98,23 @@ def read(path: str) -> HfModel:
         raise ConfigError(f"{where}:{exc.lineno}: not JSON ({exc.msg})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: a config.json is one JSON object")
+    file = Path(path)  # .../Meta-Llama-3-8B/config.json is "Meta-Llama-3-8B"
+    name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
+    return parse(raw, where, name)
+
+
+def parse(raw: dict[str, Any], where: str, name: str) -> HfModel:
+    """A config.json's object (a file's, or a preset's in ``presets.json``) -> the model;
+    ``where`` starts every error and note's place."""
     kind = raw.get("model_type")
     if kind not in FAMILIES:
         raise ConfigError(f"{where}: model_type {kind!r} is not one memcalc sizes; it reads "
                           f"{', '.join(sorted(FAMILIES))}")
     fam = FAMILIES[kind]
     experts = raw.get("num_local_experts")
-    if experts:
-        raise ConfigError(f"{where}: num_local_experts {experts}: a mixture of experts is "
-                          "not modelled yet (a dense model's config.json is)")
+    if experts and kind != "mixtral":
+        raise ConfigError(f"{where}: num_local_experts {experts}: memcalc sizes a mixture of "
+                          "experts for model_type mixtral (Mixtral's sparse MoE block)")
     fields: dict[str, Any] = dict(fam.fixed)
     for field, key in fam.keys.items():
         value = raw.get(key)
@@ -131,8 +142,6 @@ def read(path: str) -> HfModel:
         notes.append(f"not read (memcalc does not know what they do to memory): "
                      f"{', '.join(unread)}")
     dtype = DTYPES.get(str(raw.get("torch_dtype")))
-    file = Path(path)  # .../Meta-Llama-3-8B/config.json is "Meta-Llama-3-8B"
-    name = file.parent.name if file.name == "config.json" and file.parent.name else file.stem
     return HfModel(name, shape, context, dtype, "; ".join(notes))
 
 
@@ -149,6 +158,13 @@ def _checks(raw: dict[str, Any], fam: Family, fields: dict[str, Any], where: str
     if head_dim is not None and heads and head_dim * heads != d:
         raise ConfigError(f"{where}: head_dim {head_dim} x {heads} heads is not hidden_size "
                           f"{d}: memcalc sizes heads of hidden_size / heads")
+    experts, k = fields.get("n_experts", 0), fields.get("top_k", 0)
+    if kind == "mixtral" and not 0 < k <= experts:
+        raise ConfigError(f"{where}: num_experts_per_tok {k} must be between 1 and "
+                          f"num_local_experts {experts}")
+    if raw.get("output_router_logits") or raw.get("router_jitter_noise"):
+        notes.append("the router's auxiliary loss (output_router_logits) and jitter noise "
+                     "are not sized: routing is assumed balanced")
     if kind == "gemma":
         notes.append("GeGLU (gelu(gate) * up) is sized as SwiGLU: the same tensors")
     if raw.get("attention_bias") or raw.get("mlp_bias"):

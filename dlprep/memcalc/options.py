@@ -33,7 +33,7 @@ def one_question(o: dict[str, Any]) -> None:
 # also an MLP's.)
 PRESET_SETS = tuple(SHAPE_OPTIONS)
 GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
-            "seq")
+            "seq", "code_style")
 MLP_ONLY = ("activation", "input_chw", "channels")
 NOT_AT_INFERENCE = ("optimizer", "foreach", "weight_decay", "checkpointing")
 
@@ -159,12 +159,14 @@ def config_from(o: dict[str, Any]) -> Config:
         shape = GPT(n_layer=o["n_layer"], d_model=o["d_model"], n_head=o["n_head"],
                     vocab=o["vocab"], n_kv_head=o["n_kv_head"], d_ff=o["d_ff"],
                     max_pos=o["positions"], norm=o["norm"] or "layernorm", mlp=o["mlp"],
-                    tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"])
+                    tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"],
+                    n_experts=o.get("experts", 0), top_k=o.get("top_k", 0))
         default_seq = min(o["positions"] or 128, 128)
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
     # dropout and loss go in so that Config refuses them with its reasons.
     return Config(gpt=shape, seq=seq, attention=o["attention"], dropout=o["dropout"],
-                  loss=o["loss"], lora=adapters(o), **common)
+                  loss=o["loss"], lora=adapters(o), code=o.get("code_style", "memcalc"),
+                  **common)
 
 
 def adapters(o: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from functools import cache
 from dlprep.memcalc.config import GPT, ConfigError
 from dlprep.paths import memcalc_presets_path
 
-SHAPE_FIELDS = tuple(f.name for f in fields(GPT))  # a preset's entry may set any of them
+SHAPE_FIELDS = tuple(f.name for f in fields(GPT))  # every shape a config.json can describe
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,21 @@ class Preset:
 
 @cache
 def presets() -> dict[str, Preset]:
-    raw = json.loads(memcalc_presets_path().read_text(encoding="utf-8"))
+    """Each entry is a model's config.json (read as ``--hf-config`` reads one) and its
+    ``memcalc`` metadata: the published count, the source, what the answer must say."""
+    from dlprep.memcalc.hf_config import parse
+
+    path = memcalc_presets_path()
+    raw = json.loads(path.read_text(encoding="utf-8"))
     out = {}
     for name, entry in raw.items():
         if name.startswith("_"):
             continue
-        shape = GPT(**{k: entry[k] for k in SHAPE_FIELDS if k in entry})
-        out[name] = Preset(name, shape, entry["context"], entry["published"],
-                           entry["source"], entry.get("note", ""))
+        config = {k: v for k, v in entry.items() if k != "memcalc"}
+        meta = entry["memcalc"]
+        m = parse(config, f"{path.name}: {name}", name)
+        note = "; ".join(n for n in (meta.get("note", ""), m.note) if n)
+        out[name] = Preset(name, m.shape, m.context, meta["published"], meta["source"], note)
     return out
 
 

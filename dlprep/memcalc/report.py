@@ -6,7 +6,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from dlprep.memcalc.config import MAX_BATCH, Config
+from dlprep.memcalc.config import GPT, MAX_BATCH, Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.guess import Range
@@ -35,7 +35,7 @@ def rows(est: Estimate, rng: Range | None = None) -> list[Row]:
     if cfg.master:
         out.append(Row("master weights", est.master_weights, f"{n:,} x 4 B fp32 copy"))
     if est.buffers:
-        out.append(Row("buffers", est.buffers, "causal mask T x T x 1 B per block"
+        out.append(Row("buffers", est.buffers, buffers_formula(cfg)
                        if cfg.gpt else "BatchNorm running mean/var + counter"))
     if cfg.gpt is not None:
         out.append(Row("input batch", est.inputs, f"ids + targets {cfg.batch}x{cfg.seq}x8 B"))
@@ -192,6 +192,17 @@ def heading(est: Estimate) -> str:
     return wrap(line)
 
 
+def buffers_formula(cfg: Config) -> str:
+    """A GPT's buffers: math attention's causal masks, the MoE rig's routing indices."""
+    g = cfg.gpt
+    assert g is not None
+    parts = ["causal mask T x T x 1 B per block"] if g.causal and cfg.attention == "math" \
+        else []
+    if g.n_experts:
+        parts.append("routing indices 3 x B x T x k x 8 B")
+    return " + ".join(parts)
+
+
 def gpt_heading(est: Estimate) -> str:
     cfg = est.cfg
     g = cfg.gpt
@@ -199,11 +210,20 @@ def gpt_heading(est: Estimate) -> str:
     heads = f"{g.n_head} heads" + (f" ({g.kv_heads} KV)" if g.kv_heads != g.n_head else "")
     kind = ("encoder" if not g.causal else "GPT")
     line = (f"{kind} {g.n_layer} x d{g.d_model}, {heads}, d_ff {g.ff}, vocab {g.vocab} "
-            f"({cfg.n_params:,} params), batch {cfg.batch:,} x seq {cfg.seq}, {g.norm}, "
+            f"({cfg.n_params:,} params{_experts(g)}), batch {cfg.batch:,} x seq {cfg.seq}, "
+            f"{g.norm}, "
             f"{g.mlp}, {cfg.attention} attention, {'tied' if g.tied else 'untied'} head, "
             f"{optimizer_name(cfg)}, {cfg.dtype}"
+            f"{', hf code (wpe(arange), loss in forward)' if cfg.code == 'hf' else ''}"
             f"{', checkpointed blocks' if cfg.checkpointing else ''}, {cfg.device} rules")
     return wrap(line)
+
+
+def _experts(g: GPT) -> str:
+    if not g.n_experts:
+        return ""
+    return (f"; {g.n_experts} experts, top {g.top_k}: {g.active_params():,} active per "
+            "token")
 
 
 def wrap(text: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from dlprep.memcalc.config import Config
 from dlprep.memcalc.inference import Inference
-from dlprep.memcalc.report import Row, human, table, wrap
+from dlprep.memcalc.report import Row, buffers_formula, human, table, wrap
 from dlprep.memcalc.zero import NOT_MODELLED, Sharded
 
 STAGES = {0: "plain data parallel (every GPU holds everything)",
@@ -21,7 +21,7 @@ def inference_rows(cfg: Config, inf: Inference) -> list[Row]:
     e = inf.element
     return [
         Row("weights", inf.weights, f"{cfg.n_params:,} params x {e} B"),
-        *([Row("buffers", inf.buffers, f"causal mask, bool: {g.n_layer} x seq^2 x 1 B")]
+        *([Row("buffers", inf.buffers, buffers_formula(cfg))]
           if inf.buffers else []),
         Row("KV cache", inf.kv_cache, f"2 x {g.n_layer} layers x {g.kv_heads} KV heads x "
             f"{g.head_dim} x seq {cfg.seq} x batch {cfg.batch} x {e} B",

@@ -69,7 +69,7 @@ def train_step(cfg: Config, rig: Rig, mark: Any) -> None:
     mark("forward")
     # Autocast wraps the forward only: leaving it clears its cache of cast weights.
     with torch.autocast(device_type, dtype=amp) if amp else nullcontext():
-        loss = loss_fn(net(X), y)
+        loss = net(X, y) if cfg.code == "hf" else loss_fn(net(X), y)
     if scale is not None:
         loss = loss * scale
     mark("backward")

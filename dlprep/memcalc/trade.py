@@ -41,10 +41,14 @@ def gpt_flops(cfg: Config) -> tuple[int, int]:
     g = cfg.gpt
     assert g is not None
     bt = cfg.batch * cfg.seq
-    linears = 2 * bt * sum(a * b for _, a, b in g.linears())
+    linears = 2 * bt * sum(a * b for name, a, b in g.linears()
+                           if not g.n_experts or name in ("q", "k", "v", "o", "router"))
+    down = 2 * bt * g.ff * g.d_model
+    if g.n_experts:  # B·T·k routed token rows through one expert's three Linears each,
+        down = 0  # and the recompute runs to the last expert's end
+        linears += 3 * 2 * bt * g.top_k * g.d_model * g.ff
     attention = 2 * 2 * cfg.batch * g.n_head * cfg.seq * cfg.seq * g.head_dim
     block = linears + attention
-    down = 2 * bt * g.ff * g.d_model
     forward = g.n_layer * block + 2 * bt * g.d_model * g.vocab
     return 3 * forward, g.n_layer * (block - down)
 

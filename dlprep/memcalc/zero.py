@@ -83,7 +83,9 @@ def block_weights(cfg: Config) -> int:
     MLP layer."""
     if cfg.gpt is not None:
         g = cfg.gpt
-        per = sum(a * b + (b if g.bias else 0) for _, a, b in g.linears())
+        # (an MoE block: its router, without bias, and every expert)
+        per = sum(a * b + (b if g.bias and name != "router" else 0)
+                  for name, a, b in g.linears())
         return max(per, g.vocab * g.d_model) * cfg.param_bytes
     if cfg.layers is not None:
         pairs = zip(cfg.layers, cfg.layers[1:], strict=False)

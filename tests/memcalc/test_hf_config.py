@@ -24,6 +24,9 @@ LLAMA3 = {"architectures": ["LlamaForCausalLM"], "attention_bias": False,
           "use_cache": True, "vocab_size": 128256}
 MISTRAL = {**LLAMA3, "model_type": "mistral", "max_position_embeddings": 32768,
            "vocab_size": 32000, "sliding_window": 4096, "rope_theta": 10000.0}
+MIXTRAL = {**MISTRAL, "architectures": ["MixtralForCausalLM"], "model_type": "mixtral",
+           "num_local_experts": 8, "num_experts_per_tok": 2, "output_router_logits": False,
+           "router_aux_loss_coef": 0.02, "sliding_window": None, "rope_theta": 1e6}
 GPT2 = {"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
         "attn_pdrop": 0.1, "embd_pdrop": 0.1, "layer_norm_epsilon": 1e-05,
         "model_type": "gpt2", "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12,
@@ -43,7 +46,8 @@ def write(tmp_path: Path, raw: Any, name: str = "config.json") -> str:
 
 
 @pytest.mark.parametrize(("raw", "name"), [(LLAMA3, "llama-3-8b"), (MISTRAL, "mistral-7b"),
-                                           (GPT2, "gpt2"), (BERT, "bert-base")])
+                                           (GPT2, "gpt2"), (BERT, "bert-base"),
+                                           (MIXTRAL, "mixtral-8x7b")])
 def test_a_config_describes_the_same_model_as_its_preset(tmp_path: Path, raw: Any,
                                                          name: str) -> None:
     m = read(write(tmp_path, raw))
@@ -82,7 +86,8 @@ def test_what_is_not_read_is_named(tmp_path: Path) -> None:
     ("{not json", ":1: not JSON"),
     ([1, 2], "one JSON object"),
     ({**LLAMA3, "model_type": "mamba"}, "model_type 'mamba'"),
-    ({**MISTRAL, "model_type": "mixtral", "num_local_experts": 8}, "mixture of experts"),
+    ({**MISTRAL, "model_type": "qwen2", "num_local_experts": 8}, "for model_type mixtral"),
+    ({**MIXTRAL, "num_experts_per_tok": 9}, "num_experts_per_tok 9 must be between 1"),
     ({**LLAMA3, "head_dim": 256}, "head_dim 256"),
     ({**LLAMA3, "hidden_act": "relu"}, "hidden_act 'relu'"),
     ({**LLAMA3, "num_hidden_layers": "32"}, "num_hidden_layers must be a whole number"),
@@ -112,3 +117,27 @@ def test_the_model_is_named_after_its_folder_or_file(tmp_path: Path) -> None:
     folder.mkdir()
     assert read(write(folder, LLAMA3)).name == "Meta-Llama-3-8B"
     assert read(write(tmp_path, LLAMA3, "llama3.json")).name == "llama3"
+
+
+def test_mixtral_counts_total_and_active_parameters(tmp_path: Path, run) -> None:
+    code, out, _ = run("--hf-config", write(tmp_path, MIXTRAL), "--seq", "512", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["config"]["params"] == 46_702_792_704
+    assert preset("mixtral-8x7b").shape.active_params() == 12_879_925_248
+    note = read(write(tmp_path, {**MIXTRAL, "output_router_logits": True})).note
+    assert "auxiliary loss" in note
+
+
+def test_every_preset_is_a_config_json_that_hf_config_reads(tmp_path: Path) -> None:
+    from dlprep.paths import memcalc_presets_path
+
+    raw = json.loads(memcalc_presets_path().read_text(encoding="utf-8"))
+    names = [n for n in raw if not n.startswith("_")]
+    assert len(names) >= 10
+    for name in names:
+        config = {k: v for k, v in raw[name].items() if k != "memcalc"}
+        folder = tmp_path / name  # .../gpt2/config.json is read as the model "gpt2"
+        folder.mkdir()
+        m = read(write(folder, config))
+        p = preset(name)
+        assert (m.name, m.shape, m.context) == (name, p.shape, p.context)

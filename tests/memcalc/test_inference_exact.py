@@ -77,3 +77,17 @@ def test_inference_activations_equal_a_no_grad_forward() -> None:
             misses.append(f"{cfg}: estimated {inf.activations} + buffers {inf.buffers}, "
                           f"measured {want} + buffers {buffers}")
     assert not misses, "\n".join(misses[:5])
+
+
+def test_moe_and_hf_code_inference_equal_a_no_grad_forward() -> None:
+    misses = []
+    for n, dtype in enumerate(("fp32", "bf16", "fp16")):
+        g = GPT(n_layer=1 + n % 2, d_model=12, n_head=3, vocab=13, d_ff=10, mlp="swiglu",
+                norm="rmsnorm", max_pos=8 * (n != 1), n_experts=3 + n % 2, top_k=2)
+        cfg = Config(batch=2 + n, seq=5, gpt=g, dtype=dtype, code=("hf", "memcalc")[n % 2],
+                     attention=("sdpa", "math")[n % 2])
+        (want, buffers), inf = no_grad_peak(cfg), inference(cfg)
+        if (want, buffers) != (inf.activations, inf.buffers):
+            misses.append(f"{cfg}: estimated {inf.activations} + buffers {inf.buffers}, "
+                          f"measured {want} + buffers {buffers}")
+    assert not misses, "\n".join(misses)

@@ -16,7 +16,7 @@ PUBLISHED = {"gpt2": 124_439_808, "llama-2-7b": 6_738_415_616,
              "llama-3-8b": 8_030_261_248, "mistral-7b": 7_241_732_096,
              "gpt2-medium": 354_823_168, "gpt2-xl": 1_557_611_200,
              "llama-2-13b": 13_015_864_320, "llama-3-70b": 70_553_706_496,
-             "bert-base": 109_482_240}
+             "bert-base": 109_482_240, "mixtral-8x7b": 46_702_792_704}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

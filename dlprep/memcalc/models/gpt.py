@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
 from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
 from dlprep.memcalc.models.gpt_ops import (
@@ -33,7 +34,8 @@ def static(cfg: Config, t: Timeline) -> tuple[int, int]:
     """(buffers, input batch): the causal mask (math attention) and int64 ids/targets."""
     g = shape(cfg)
     mask = t.size(cfg.seq * cfg.seq) if g.causal and cfg.attention == "math" else 0
-    return mask * g.n_layer, 2 * t.size(cfg.batch * cfg.seq * 8)
+    routes = gpt_moe.route_buffers(sizes(cfg), t) if g.n_experts else 0
+    return mask * g.n_layer + routes, 2 * t.size(cfg.batch * cfg.seq * 8)
 
 
 def sizes(cfg: Config) -> Sizes:
@@ -46,7 +48,7 @@ def forward(t: Timeline, cfg: Config) -> Graph:
     g = z.g
     t.start("forward")
     gr = Graph()
-    x = embed(t, z)
+    x = embed(t, z, gr)
     rg = z.train  # a frozen embedding's output requires no grad
     for i in range(g.n_layer):
         before = t.saved_total
@@ -69,10 +71,13 @@ def forward(t: Timeline, cfg: Config) -> Graph:
         h, gr.keys["final"] = norm_fwd(t, z, x, "final norm", rg, train=z.train)
         t.drop(x)
     logits = _head(t, z, gr, h)
-    t.drop(h)
+    if t.no_grad or not z.hf:  # the rig's forward returns the logits; h goes with it
+        t.drop(h)
     if t.no_grad:  # inference: the logits are the answer, no loss
+        if "pos ids" in gr.keys:
+            t.drop(gr.keys["pos ids"])
         return gr
-    loss(t, z, cfg, gr, logits)
+    loss(t, z, cfg, gr, logits, h if z.hf else None)
     return gr
 
 
@@ -126,7 +131,12 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     t.drop(o)
     r_rg = L.r_rg = rg or o_rg
     h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
-    y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
+    if z.g.n_experts:  # Mixtral's block (full fine-tuning only)
+        (y, L.moe), y_rg = gpt_moe.forward(t, z, cache, h2, n), True
+        if stop:  # the last expert's index_add_ made the block's last save
+            raise Stop(None)
+    else:
+        y, y_rg = _mlp(t, z, lin, h2, r_rg, L, n, stop)
     t.drop(h2)
     out = t.alloc(z.N, f"{n} residual after MLP")
     t.drop(y)

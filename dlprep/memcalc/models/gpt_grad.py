@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlprep.memcalc.config import Config
+from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt import recompute, sizes
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, scale_grad
 from dlprep.memcalc.models.gpt_lora_ops import linear_bwd as lora_linear_bwd
@@ -54,7 +55,7 @@ def backward(t: Timeline, cfg: Config, gr: Graph) -> list[str]:
         out = _block_bwd(t, z, cfg, gr, out, i, grads)
     if z.train:
         assert out is not None and head is not None
-        _embedding_bwd(t, z, out, head, grads)
+        _embedding_bwd(t, z, out, head, grads, gr.keys.get("pos ids"))
     else:
         assert out is None  # the frozen token embedding's output requires no grad
     t.drop(root)
@@ -73,12 +74,15 @@ def _frozen_head_bwd(t: Timeline, z: Sizes, grad: str, head: Lin) -> str:
     return new
 
 
-def _embedding_bwd(t: Timeline, z: Sizes, grad: str, head: str, grads: list[str]) -> None:
+def _embedding_bwd(t: Timeline, z: Sizes, grad: str, head: str, grads: list[str],
+                   ids: str | None) -> None:
     g = z.g
     if g.max_pos:
         s = t.alloc(z.T * g.d_model * z.er, "position grad summed over the batch")
         keep(t, grads, t.alloc(g.max_pos * g.d_model * z.pb, "position embedding grad"))
         t.drop(s)
+        if ids is not None:  # wpe(arange(T)): the embedding's backward lets its index go
+            t.release(ids)
     emb = t.alloc(g.vocab * g.d_model * z.pb, "token embedding grad")
     t.drop(grad)
     if g.tied:
@@ -114,7 +118,11 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
     ck = cfg.checkpointing
     frame = L.inp if ck else None
     train = grads if z.train else None
-    gb = branch(t, z, grad, n, both=L.r_rg)
+    if L.moe is not None:  # the MoE output has the residual's dtype: the same gradient
+        t.share(grad)
+        gb = grad
+    else:
+        gb = branch(t, z, grad, n, both=L.r_rg)
     m = None  # an adapted down projection's ``grad * alpha/r``, run before the recompute
     if ck:  # the first unpack reruns the block from its kept input, saving this time
         if L.down.adapted:
@@ -131,7 +139,7 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
         return lora_linear_bwd(t, z, raw, rec, name, grads, acc=acc,
                                m=m if rec is L.down else None)
 
-    gh = mlp_bwd(t, z, gb, L, n, lin)
+    gh = mlp_bwd(t, z, gb, L, n, lin, grads, ck)
     if not L.r_rg:  # only the MLP required grad: nothing before it does
         assert gh is None
         _end(t, frame)
@@ -154,9 +162,11 @@ def _end(t: Timeline, frame: str | None) -> None:
 
 
 def mlp_bwd(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,
-            lin: LinearBwd) -> str | None:
+            lin: LinearBwd, grads: list[str] | None = None, ck: bool = False) -> str | None:
     """Back through down, the activation and up (and gate), for every Linear policy: the
     gradient for the norm's output (None where it requires none)."""
+    if L.moe is not None:
+        return gpt_moe.backward(t, z, grad, L.moe, n, grads, mlp_bwd, ck)
     gm = lin(grad, L.down, f"{n} down", None)
     if not L.a_rg:
         return None

@@ -44,25 +44,41 @@ class Sizes:
         # Full fine-tuning: every Linear, norm and embedding trains (LoraSizes: none does).
         self.train = True
         self.nf4 = False
+        # Hugging Face / nanoGPT code: wpe(torch.arange(T)), the loss inside forward().
+        self.hf = cfg.code == "hf"
 
     def policy(self, name: str) -> str:
         """The policy of the block Linear called ``name`` (q, k, v, o, gate, up, down)."""
         return "trained"
 
 
-def embed(t: Timeline, z: Sizes) -> str:
-    """The token embedding's output (plus learned positions): block 1's input."""
+def embed(t: Timeline, z: Sizes, gr: Graph) -> str:
+    """The token embedding's output (plus learned positions): block 1's input. Looked
+    up as ``wpe(torch.arange(T))`` (``z.hf``), the position embedding keeps its int64
+    index for backward (``gr.keys["pos ids"]``: 8·T bytes saved), and forward() keeps
+    it as a local until it returns (after the loss, which it computes)."""
     x = t.alloc(z.N, "token embedding")
     if z.g.max_pos:
+        pe = None
+        if z.hf:
+            ids = gr.keys["pos ids"] = t.alloc(z.T * 8, "position ids (arange)")
+            pe = t.alloc(z.T * z.g.d_model * z.er, "position embedding")
+            if z.train:  # a frozen table (LoRA) records no backward: nothing saved
+                t.save(ids)
         pos = t.alloc(z.N, "token + position embedding")
         t.drop(x)
+        if pe is not None:
+            t.drop(pe)
         x = pos
     return x
 
 
-def loss(t: Timeline, z: Sizes, cfg: Config, gr: Graph, logits: str) -> None:
+def loss(t: Timeline, z: Sizes, cfg: Config, gr: Graph, logits: str,
+         h: str | None = None) -> None:
     """Cross-entropy from the logits; leaving autocast frees its cached casts (only those
-    autograd saved live on). Records the loss's saved tensors in ``gr.keys``."""
+    autograd saved live on). Records the loss's saved tensors in ``gr.keys``. ``h``: the
+    head's input, still a local of forward() when the loss is computed there (``z.hf``;
+    under autocast the fp32 final-norm output lives through the loss)."""
     src = t.alloc(z.bt * z.V * 4, "logits cast to float32") if z.amp else logits
     ls = t.alloc(z.bt * z.V * z.er, "log_softmax output")
     out = t.alloc(z.er, "loss")
@@ -73,7 +89,11 @@ def loss(t: Timeline, z: Sizes, cfg: Config, gr: Graph, logits: str) -> None:
     t.drop(ls)
     if z.amp:
         t.drop(src)
+    if h is not None:  # forward() returns the loss: its locals go
+        t.drop(h)
     t.drop(logits)
+    if "pos ids" in gr.keys:
+        t.drop(gr.keys["pos ids"])
     for k in gr.cache:
         t.drop(k)
     if cfg.dtype == "fp16-master":  # the static loss scale (rig.LOSS_SCALE)

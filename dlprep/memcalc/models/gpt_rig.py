@@ -22,11 +22,42 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
     assert cfg.gpt is not None
     g: GPT = cfg.gpt
     d, H, KV, hd, T = g.d_model, g.n_head, g.kv_heads, g.head_dim, cfg.seq
+    E = g.n_experts
+    hf = cfg.code == "hf"
 
     def norm() -> nn.Module:
         if g.norm == "layernorm":
             return nn.LayerNorm(d, bias=g.bias, **kw)
         return nn.RMSNorm(d, eps=1e-6, **kw)
+
+    class Expert(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gate = nn.Linear(d, g.ff, bias=g.bias, **kw)
+            self.up = nn.Linear(d, g.ff, bias=g.bias, **kw)
+            self.down = nn.Linear(g.ff, d, bias=g.bias, **kw)
+
+        def forward(self, x: Any) -> Any:
+            return self.down(F.silu(self.gate(x)) * self.up(x))
+
+    routes: dict[str, Any] = {}
+
+    def moe(block: Any, x: Any) -> Any:
+        """Hugging Face's MixtralSparseMoeBlock with the router's choice forced: its
+        top-k is replaced by the fixed balanced assignment ``routes`` (the weights are
+        still the router's softmax, renormalised over the k chosen experts)."""
+        B = x.shape[0]
+        h = x.view(-1, d)
+        probs = F.softmax(block.router(h), dim=1, dtype=torch.float)
+        w = probs.gather(1, routes["sel"])
+        w = w / w.sum(dim=-1, keepdim=True)
+        w = w.to(h.dtype)
+        out = torch.zeros_like(h)
+        for e, expert in enumerate(block.experts):
+            top_x, idx = routes["top_x"][e], routes["idx"][e]
+            y = expert(h[top_x]) * w[top_x, idx, None]
+            out.index_add_(0, top_x, y.to(h.dtype))
+        return out.view(B, T, d)
 
     class Block(nn.Module):
         def __init__(self) -> None:
@@ -37,10 +68,14 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
             self.v = nn.Linear(d, KV * hd, bias=g.bias, **kw)
             self.o = nn.Linear(d, d, bias=g.bias, **kw)
             self.norm2 = norm()
-            if g.mlp == "swiglu":
+            if g.n_experts:  # Mixtral's sparse MoE block: a router, then the experts
+                self.router = nn.Linear(d, g.n_experts, bias=False, **kw)
+                self.experts = nn.ModuleList(Expert() for _ in range(g.n_experts))
+            elif g.mlp == "swiglu":
                 self.gate = nn.Linear(d, g.ff, bias=g.bias, **kw)
-            self.up = nn.Linear(d, g.ff, bias=g.bias, **kw)
-            self.down = nn.Linear(g.ff, d, bias=g.bias, **kw)
+            if not g.n_experts:
+                self.up = nn.Linear(d, g.ff, bias=g.bias, **kw)
+                self.down = nn.Linear(g.ff, d, bias=g.bias, **kw)
             if g.causal and cfg.attention == "math":
                 mask = torch.ones(T, T, dtype=torch.bool, device=kw["device"]).triu(1)
                 self.register_buffer("mask", mask)
@@ -64,6 +99,8 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
             return self.o(y.transpose(1, 2).reshape(B, T, d))
 
         def feed(self, x: Any) -> Any:
+            if g.n_experts:
+                return moe(self, x)
             if g.mlp == "swiglu":
                 return self.down(F.silu(self.gate(x)) * self.up(x))
             return self.down(F.gelu(self.up(x)))
@@ -82,10 +119,19 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
             self.norm_f = norm() if shape.final_norm else nn.Identity()
             if not shape.tied:
                 self.head = nn.Linear(d, shape.vocab, bias=False, **kw)
+            if shape.n_experts:  # the forced routing, shared by every block (buffers)
+                for key, value in balanced_routes(cfg, kw["device"]).items():
+                    self.register_buffer(key, value)
+                routes["sel"] = self.route_sel
+                routes["top_x"] = [getattr(self, f"route_x{e}") for e in range(E)]
+                routes["idx"] = [getattr(self, f"route_i{e}") for e in range(E)]
 
-        def forward(self, idx: Any) -> Any:
+        def forward(self, idx: Any, targets: Any = None) -> Any:
             x = self.wte(idx)
-            if g.max_pos:
+            if g.max_pos and hf:  # nanoGPT / Hugging Face GPT-2: look the positions up
+                pos = torch.arange(T, device=idx.device)
+                x = x + self.wpe(pos)
+            elif g.max_pos:
                 x = x + self.wpe.weight[:T]
             for block in self.blocks:
                 if cfg.checkpointing:
@@ -96,9 +142,30 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
                     x = block(x)
             x = self.norm_f(x)
             w = self.wte.weight if g.tied else self.head.weight
-            return F.linear(x, w).view(-1, g.vocab)
+            logits = F.linear(x, w).view(-1, g.vocab)
+            if targets is None:
+                return logits
+            # The loss inside forward() (hf): x and the logits are locals until it returns.
+            return F.cross_entropy(logits, targets)
 
     return Net(g)
+
+
+def balanced_routes(cfg: Config, device: str) -> dict[str, Any]:
+    """Token j's s-th choice is expert (j·k + s) mod E: every expert gets B·T·k / E
+    routed tokens (one more for the first (B·T·k) mod E experts). ``route_sel`` is the
+    B·T x k choice, ``route_x{e}``/``route_i{e}`` each expert's tokens and slots."""
+    import torch
+
+    assert cfg.gpt is not None
+    E, k = cfg.gpt.n_experts, cfg.gpt.top_k
+    slots = torch.arange(cfg.batch * cfg.seq * k, device=device)
+    sel = (slots % E).view(-1, k)
+    out = {"route_sel": sel}
+    for e in range(E):
+        mine = slots[slots % E == e]
+        out[f"route_x{e}"], out[f"route_i{e}"] = mine // k, mine % k
+    return out
 
 
 def batch(cfg: Config, device: str, half: Any) -> tuple[Any, Any]:

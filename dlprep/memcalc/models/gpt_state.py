@@ -60,6 +60,7 @@ class Layer:
     qkv_rg: tuple[bool, bool, bool] = (True, True, True)
     a_rg: bool = True  # the MLP's activation (the down projection's input)
     gu_rg: tuple[bool, bool] = (True, True)  # SwiGLU's gate and up outputs
+    moe: Any = None  # a mixture-of-experts block's record (``gpt_moe.Moe``)
 
     def linear(self, name: str) -> Lin:
         rec: Lin = getattr(self, name)
