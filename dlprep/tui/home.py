@@ -23,7 +23,7 @@ from textual.widgets import (
 )
 from textual.widgets.selection_list import Selection
 
-from dlprep.bank.topics import topic_title
+from dlprep.bank.topics import short_title, topic_title
 from dlprep.study import stats as study_stats
 from dlprep.study.plan import MODES, Spec
 from dlprep.study.strings import t
@@ -36,6 +36,8 @@ COLUMN_CELLS = (6, 5, 5, 10)  # cards, new, due, retention
 # The options pane (30), the list's border, padding, selection box and scrollbar (8) and
 # the columns (26) take the rest of the width.
 OTHER_CELLS = 64
+# The interview-date field's placeholder: the format, not a date that reads as one set.
+DATE_HINT = "YYYY-MM-DD"
 
 
 def title_cells(width: int) -> int:
@@ -53,6 +55,12 @@ def fit(text: str, cells: int) -> str:
         cut = cut[:-1]
     cut = cut.rstrip() + "…"
     return cut + " " * (cells - cell_len(cut))
+
+
+def row_title(slug: str, lang: str, cells: int) -> str:
+    """The topic's whole title where it fits in ``cells``, else its short form, cut to fit."""
+    title = topic_title(slug, lang)
+    return fit(title if cell_len(title) <= cells else short_title(slug, lang), cells)
 
 
 def _rjust(text: str, cells: int) -> str:
@@ -99,7 +107,7 @@ class HomeScreen(QuizScreen):
                 yield Input(str(spec.size), id="length", type="integer", max_length=3)
                 yield Label(t("until", lang))
                 yield Input(spec.until.isoformat() if spec.until else "", id="until",
-                            placeholder="2026-12-15", max_length=10)
+                            placeholder=DATE_HINT, max_length=10)
                 yield Button(t("start", lang), id="start", variant="primary")
                 yield Static(self._notice(lang), id="home-notice")
         yield Footer()
@@ -109,7 +117,7 @@ class HomeScreen(QuizScreen):
         for row in self._topics:
             # Cell widths, not characters: a Korean syllable takes two cells.
             label = Text.assemble(
-                (fit(topic_title(row.topic, lang), self._cells), "bold"),
+                (row_title(row.topic, lang, self._cells), "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
                 (_rjust(str(row.new), COLUMN_CELLS[1]), "dim"),
                 (_rjust(str(row.due), COLUMN_CELLS[2]), "bold" if row.due else "dim"),
