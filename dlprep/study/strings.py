@@ -272,6 +272,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "anki_true_or_false": ("True or false?", "참일까요, 거짓일까요?"),
     "anki_myth_or_fact": ("Myth or fact?", "미신일까요, 사실일까요?"),
     "anki_within": ("accepted within", "허용 오차"),
+    "anki_type_number": ("Type the number", "숫자를 입력하세요"),
     # `dlprep demo NAME --save-notebook`: the notebook's own text
     "nb_title": ("dlprep demo", "dlprep 데모"),
     "nb_measured": ("What is measured", "무엇을 측정하나"),
