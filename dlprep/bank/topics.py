@@ -42,6 +42,32 @@ TOPICS: dict[str, tuple[str, str]] = {
     "model-families": ("Other model families", "그 밖의 모델 계열"),
 }
 
+# Titles of at most 16 terminal cells, for lists on an 80-column terminal where a cut-off
+# title would leave two rows reading the same ("Regularisation…" twice).
+SHORT_TITLES: dict[str, tuple[str, str]] = {
+    "training-loop": ("Training loop", "학습 루프"),
+    "mlp": ("Perceptron → MLP", "퍼셉트론과 MLP"),
+    "activations": ("Activations", "활성화 함수"),
+    "gradients": ("Vanishing grads", "기울기 소실·폭주"),
+    "init": ("Weight init", "가중치 초기화"),
+    "optimizers": ("Optimisers", "옵티마이저"),
+    "regularization": ("Regularisation", "규제와 평가"),
+    "gpu": ("GPU performance", "GPU와 성능"),
+    "memory": ("GPU memory", "GPU 메모리 추정"),
+    "normalization": ("Normalisation", "정규화 층"),
+    "attention": ("Attention", "어텐션"),
+    "cnn": ("Conv networks", "합성곱 신경망"),
+    "metrics": ("Losses, metrics", "손실과 평가 지표"),
+    "transfer": ("Transfer & reg.", "전이 학습"),
+    "scale": ("Large-scale runs", "대규모 학습"),
+    "tokens": ("Tokens, decoding", "토큰과 디코딩"),
+    "transformer-blocks": ("Modern blocks", "트랜스포머 블록"),
+    "moe-scaling": ("MoE and scaling", "MoE와 스케일링"),
+    "post-training": ("Post-training", "사후 학습과 적응"),
+    "inference": ("Inference", "추론과 서빙"),
+    "model-families": ("Model families", "그 밖의 모델"),
+}
+
 
 def topic_title(slug: str, lang: str = "en") -> str:
     titles = TOPICS.get(slug)
@@ -54,3 +80,11 @@ def in_map_order(slugs: Iterable[str]) -> list[str]:
     """Distinct topics in the topic map's order, then any others (user banks) alphabetically."""
     present = set(slugs)
     return [t for t in TOPICS if t in present] + sorted(present - set(TOPICS))
+
+
+def short_title(slug: str, lang: str = "en") -> str:
+    """The title, or its short form where there is one (for a narrow list)."""
+    titles = SHORT_TITLES.get(slug)
+    if titles is None:
+        return topic_title(slug, lang)
+    return titles[1] if lang == "ko" else titles[0]

@@ -1,7 +1,8 @@
 """`dlprep export anki`: the bank as an Anki package, one deck per topic under ``dlprep``.
 
 Each card type gets a note type that fits it (choices lettered on the front and the key on
-the back, true/false and myth/fact, numeric with value, unit and tolerance, order, recall).
+the back, true/false and myth/fact, numeric with a box to type the number in and its value,
+unit and tolerance on the back, order, recall).
 Note GUIDs derive from the card id (and a templated card's values), model and deck ids from
 fixed names, so importing a newer export updates the notes a learner already has instead of
 adding copies, and their review history stays with them.
@@ -65,7 +66,10 @@ NOTE_TYPES: dict[str, tuple[list[str], str, str]] = {
     "truefalse": (["Statement", "Prompt", "Answer"],
                   "{{Statement}}<div class=\"label\">{{Prompt}}</div>",
                   '<div class="answer">{{Answer}}</div>'),
-    "numeric": (["Question", "Answer", "Tolerance"], "{{Question}}",
+    # Anki's type-in box: the learner types the number; on the back (through {{FrontSide}})
+    # Anki shows it compared with Value
+    "numeric": (["Question", "Value", "TypePrompt", "Answer", "Tolerance"],
+                '{{Question}}<div class="label">{{TypePrompt}}</div>{{type:Value}}',
                 '<div class="answer">{{Answer}}</div><div>{{Tolerance}}</div>'),
     "order": (["Question", "Items", "Order"], "{{Question}}<ol class=\"choices\">{{Items}}</ol>",
               '<ol class="answer">{{Order}}</ol>'),
@@ -140,7 +144,10 @@ def _answer_fields(card: Card, langs: tuple[str, ...], values: dict[str, float])
     if isinstance(card, Numeric):
         expected = _expected(card, values)
         unit = f" {card.unit}" if card.unit else ""
-        return {"Answer": plain(f"{format_number(expected)}{unit}"),
+        typed = _label("anki_type_number", langs) + (f" ({plain(card.unit)})" if card.unit else "")
+        # Anki compares what is typed character by character: no thousands separators
+        return {"Value": plain(format_number(expected).replace(",", "")), "TypePrompt": typed,
+                "Answer": plain(f"{format_number(expected)}{unit}"),
                 "Tolerance": _tolerance(card, expected, langs)}
     if isinstance(card, Order):
         return {"Items": _items(in_langs(i, langs) for i in _shuffled(card, card.items)),

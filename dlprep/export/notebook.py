@@ -1,8 +1,8 @@
 """`dlprep demo NAME --save-notebook FILE.ipynb`: a demo as a Jupyter notebook.
 
 The notebook runs top to bottom in plain Jupyter with only torch installed (matplotlib for
-the plot, guarded): the claim and what is measured, the demo's helpers, its parameters as
-one editable cell, the experiment itself, a plot of the loss and of the per-layer quantity
+the plot, guarded): the claim and what is measured, its parameters as one editable cell, the
+experiment itself, the demo's helpers (folded), a plot of the loss and of the per-layer quantity
 the claim is about, and the verdict computed from this run's numbers. It is built from the
 demo's source text and ``META`` literal, so saving one imports no torch.
 """
@@ -53,12 +53,14 @@ if plt is not None:
         ax.set(xlabel="step", title=metric)
         ax.legend()
     if layer_keys:  # the per-layer quantity at each run's last logged step
-        ax, width = axes[0][-1], 0.8 / len(runs)
+        ax, width, bars = axes[0][-1], 0.8 / len(runs), []
         for i, name in enumerate(runs):
             last = [r for r in records if r.run == name][-1].metrics
             heights = [abs(last.get(k, float("nan"))) for k in layer_keys]
             ax.bar([j + i * width for j in range(len(layer_keys))], heights, width, label=name)
-        ax.set_yscale("log")
+            bars += [h for h in heights if h == h and h != float("inf")]
+        if bars and min(bars) > 0 and max(bars) / min(bars) > 10:
+            ax.set_yscale("log")  # as the curves: only a >10x spread (a share stays linear)
         ax.set(xlabel="layer", title=f"{LAYER_LABEL} (last logged step)")
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(layer_keys))],
                       [k[len(LAYER_PREFIX):] for k in layer_keys])
@@ -77,6 +79,12 @@ def _code(text: str) -> dict[str, Any]:
     import nbformat
 
     return nbformat.v4.new_code_cell(text.strip() + "\n")
+
+
+def _folded(cell: dict[str, Any]) -> dict[str, Any]:
+    """A code cell whose source Jupyter shows collapsed (one click opens it)."""
+    cell["metadata"]["jupyter"] = {"source_hidden": True}
+    return cell
 
 
 def _doc(source: str) -> str:
@@ -128,8 +136,10 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
                   f"_{t(saved, lang, version=__version__)}_"),
         _markdown(_doc(source) + "\n\n" + _what(info, meta, lang)),
         _markdown(t("nb_params", lang)), _code(settings),
-        _markdown(t("nb_helpers", lang)), _code(helper_code),
         _markdown(t("nb_demo", lang)), _code(_strip(source, keep_docstring=False)),
+        # After the experiment and folded: the notebook opens on the claim and the experiment,
+        # whose module level only defines functions that call the helpers when run.
+        _markdown(t("nb_helpers", lang)), _folded(_code(helper_code)),
         _markdown(t("nb_run", lang)), _code(RUN),
         _markdown(t("nb_plot", lang)), _code(PLOT),
         _markdown(t("nb_verdict", lang)), _code("print(verdict(numbers, LANG))"),

@@ -147,6 +147,16 @@ class Store:
         rows = self.conn.execute("SELECT card_id, state FROM cards").fetchall()
         return {card_id: load_state(state) for card_id, state in rows}
 
+    def due_now(self, now: datetime) -> dict[str, bool]:
+        """Each card with a saved state: whether its next review has come by ``now``.
+
+        Reads the ``due`` column, written with every state in one ISO format (UTC, fixed
+        width, so text order is time order), and decodes no state: the home screen's counts
+        need no fsrs at start-up.
+        """
+        rows = self.conn.execute("SELECT card_id, due <= ? FROM cards", (iso(now),)).fetchall()
+        return {card_id: bool(due) for card_id, due in rows}
+
     def record(
         self, review: Review, update: Callable[[fsrs.Card | None], fsrs.Card] | None
     ) -> fsrs.Card | None:

@@ -205,7 +205,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "h_mcq": ("answer", "답하기"),
     "h_multi": ("toggle, submit", "선택/해제, 제출"),
     "h_tf": ("true / false", "참 / 거짓"),
-    "h_myth": ("fact / myth", "사실 / 미신"),
+    "h_fact": ("it is a fact", "사실이다"),
+    "h_myth": ("it is a myth", "미신이다"),
     "h_recall": ("show answer, rate Again/Hard/Good/Easy", "정답 보기, 다시/어려움/좋음/쉬움 평가"),
     "h_numeric": ("submit a number with a unit (4 MB, 4e6 B, 3.8 MiB)",
                   "단위와 함께 숫자 제출 (4 MB, 4e6 B, 3.8 MiB)"),
@@ -284,6 +285,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "anki_true_or_false": ("True or false?", "참일까요, 거짓일까요?"),
     "anki_myth_or_fact": ("Myth or fact?", "미신일까요, 사실일까요?"),
     "anki_within": ("accepted within", "허용 오차"),
+    "anki_type_number": ("Type the number", "숫자를 입력하세요"),
     # `dlprep demo NAME --save-notebook`: the notebook's own text
     "nb_title": ("dlprep demo", "dlprep 데모"),
     "nb_measured": ("What is measured", "무엇을 측정하나"),
@@ -300,8 +302,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "cuda or mps.",
                   "## 매개변수\n값을 바꾼 뒤 모든 셀을 다시 실행하세요. `DEVICE`는 auto, cpu, "
                   "cuda, mps 중 하나입니다."),
-    "nb_helpers": ("## Helpers\nData sets, the MLP and measurements shared by the demos.",
-                   "## 도우미 코드\n데모들이 함께 쓰는 데이터셋, MLP, 측정 함수입니다."),
+    "nb_helpers": ("## Helpers\nData sets, the MLP and measurements shared by the demos, which "
+                   "the experiment above calls (the cell is folded: click it to show the code).",
+                   "## 도우미 코드\n위 실험이 호출하는, 데모들이 함께 쓰는 데이터셋, MLP, 측정 "
+                   "함수입니다 (셀이 접혀 있으니 눌러서 코드를 펼치세요)."),
     "nb_demo": ("## The experiment", "## 실험"),
     "nb_run": ("## Run it", "## 실행"),
     "nb_plot": ("## Plot", "## 그래프"),

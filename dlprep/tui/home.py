@@ -1,41 +1,37 @@
-"""Home: choose topics, mode, length, interview date and language, then start."""
+"""Home: choose topics, mode, length, interview date and language, then start.
+
+It is what ``dlprep quiz`` shows first, so it does little at start-up: its rows count cards
+from the store's due flags (no scheduler state is decoded, fsrs is not imported; retention
+is on the Stats screen, which reads the reviews), and its widgets are few and shared.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from rich.cells import cell_len, set_cell_size
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import (
-    Button,
-    Footer,
-    Header,
-    Input,
-    Label,
-    RadioButton,
-    RadioSet,
-    SelectionList,
-    Static,
-)
+from textual.content import Content
+from textual.widgets import Footer, Header, Input, Label, OptionList, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from dlprep.bank.topics import topic_title
-from dlprep.study import stats as study_stats
+from dlprep.bank.topics import short_title, topic_title
+from dlprep.study.overview import topic_rows
 from dlprep.study.plan import MODES, Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.messages import ShowStats, StartSession, SwitchLanguage
-from dlprep.tui.render import pct
 
-TITLE_CELLS = 16  # what an 80-column terminal leaves for a topic's title
-COLUMN_CELLS = (6, 5, 5, 10)  # cards, new, due, retention
+TITLE_CELLS = 26  # what an 80-column terminal leaves for a topic's title
+COLUMN_CELLS = (6, 5, 5)  # cards, new, due
 # The options pane (30), the list's border, padding, selection box and scrollbar (8) and
-# the columns (26) take the rest of the width.
-OTHER_CELLS = 64
+# the columns (16) take the rest of the width.
+OTHER_CELLS = 54
+# The interview-date field's placeholder: the format, not a date that reads as one set.
+DATE_HINT = "YYYY-MM-DD"
 
 
 def title_cells(width: int) -> int:
@@ -55,13 +51,19 @@ def fit(text: str, cells: int) -> str:
     return cut + " " * (cells - cell_len(cut))
 
 
+def row_title(slug: str, lang: str, cells: int) -> str:
+    """The topic's whole title where it fits in ``cells``, else its short form, cut to fit."""
+    title = topic_title(slug, lang)
+    return fit(title if cell_len(title) <= cells else short_title(slug, lang), cells)
+
+
 def _rjust(text: str, cells: int) -> str:
     return " " * max(1, cells - cell_len(text)) + text
 
 
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
-    names = (t("cards", lang), t("new_short", lang), t("due_short", lang), t("retention", lang))
+    names = (t("cards", lang), t("new_short", lang), t("due_short", lang))
     # the list's border and padding (2) and selection box (4) come before each row's title;
     # the header's own left padding (1) is already before it
     head = set_cell_size(t("topics", lang), cells + 5)
@@ -79,8 +81,7 @@ class HomeScreen(QuizScreen):
     def compose(self) -> ComposeResult:
         lang, spec = self.lang, self.quiz.spec
         app = self.quiz
-        self._topics = study_stats.compute(app.bank.cards, app.store.states(), [],
-                                           app.scheduler, app.scheduler.now()).topics
+        self._topics = topic_rows(app.bank.cards, app.store.due_now(app.scheduler.now()))
         self._cells = title_cells(self.app.size.width)
         yield Header(show_clock=False)
         with Horizontal(id="home"):
@@ -90,30 +91,29 @@ class HomeScreen(QuizScreen):
                 rows = self._topic_rows(lang, set(spec.topics))
                 yield SelectionList[str](*rows, id="topics")
             with Vertical(id="options"):
-                yield RadioSet(
-                    *(RadioButton(t(f"mode_{m}", lang), value=m == spec.mode, name=m)
-                      for m in MODES),
-                    id="mode",
-                )
+                # The mode is a list like the topics (the same widget, already loaded); a
+                # RadioSet and a Start button were ~90M of the ~550M instructions the home
+                # screen took above a bare app. Enter here starts, as do s and Enter in a
+                # field (the footer's Start is clickable).
+                yield OptionList(*(t(f"mode_{m}", lang) for m in MODES), id="mode")
                 yield Label(t("length", lang))
                 yield Input(str(spec.size), id="length", type="integer", max_length=3)
                 yield Label(t("until", lang))
                 yield Input(spec.until.isoformat() if spec.until else "", id="until",
-                            placeholder="2026-12-15", max_length=10)
-                yield Button(t("start", lang), id="start", variant="primary")
-                yield Static(self._notice(lang), id="home-notice")
+                            placeholder=DATE_HINT, max_length=10)
+                if not self.quiz.store.saving:
+                    yield Static(f"⚠ {t('not_saving', lang)}", id="home-notice")
         yield Footer()
 
     def _topic_rows(self, lang: str, chosen: set[str]) -> list[Selection[str]]:
         rows = []
         for row in self._topics:
             # Cell widths, not characters: a Korean syllable takes two cells.
-            label = Text.assemble(
-                (fit(topic_title(row.topic, lang), self._cells), "bold"),
+            label = Content.assemble(
+                (row_title(row.topic, lang, self._cells), "bold"),
                 _rjust(str(row.cards), COLUMN_CELLS[0]),
                 (_rjust(str(row.new), COLUMN_CELLS[1]), "dim"),
                 (_rjust(str(row.due), COLUMN_CELLS[2]), "bold" if row.due else "dim"),
-                _rjust(pct(row.retention), COLUMN_CELLS[3]),
             )
             rows.append(Selection(label, row.topic, row.topic in chosen))
         return rows
@@ -131,17 +131,14 @@ class HomeScreen(QuizScreen):
         topics.highlighted = highlighted
         self.query_one("#topics-head", Label).update(column_titles(self.lang, cells))
 
-    def _notice(self, lang: str) -> str:
-        store = self.quiz.store
-        return "" if store.saving else f"⚠ {t('not_saving', lang)}"
-
     def on_mount(self) -> None:
         self.localize()
+        self.query_one("#mode", OptionList).highlighted = MODES.index(self.quiz.spec.mode)
         self.query_one("#topics").focus()
         self.sub_title = t("home", self.lang)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "start":
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id == "mode":
             self.action_start()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -149,8 +146,8 @@ class HomeScreen(QuizScreen):
 
     def _spec(self) -> Spec | None:
         topics = tuple(self.query_one("#topics", SelectionList).selected)
-        pressed = self.query_one("#mode", RadioSet).pressed_button
-        mode = pressed.name if pressed is not None and pressed.name else "due"
+        chosen = self.query_one("#mode", OptionList).highlighted
+        mode = MODES[chosen] if chosen is not None else "due"
         try:
             size = max(1, int(self.query_one("#length", Input).value or "20"))
         except ValueError:

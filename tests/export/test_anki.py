@@ -207,3 +207,28 @@ def test_each_template_variant_runs_its_own_draw_in_its_demo_command() -> None:
         assert note.fields["Demo"] == (f"<code>dlprep demo gpu-memory --set layers=784,{h},{h},"
                                        f"10 batch={b}</code>")
         assert f"at batch {values['b']}" in note.fields["Explanation"]  # its own draw too
+
+
+def test_numeric_cards_have_a_box_to_type_the_number_in(tmp_path: Path) -> None:
+    """Anki's own renderer puts its type-in marker on the front and keeps one on the back
+    (where the reviewer shows the comparison), and Anki's comparison of a typed answer with
+    the Value field says right or wrong."""
+    (tmp_path / "cards.yaml").write_text(CARDS, encoding="utf-8")
+    cards = load_paths([tmp_path], builtin=None).cards
+    apkg = tmp_path / "t.apkg"
+    export_anki(apkg, cards.values(), ("en",))
+    col = fresh_collection(tmp_path)
+    try:
+        import_apkg(col, apkg)
+        card = next(col.get_card(c) for c in col.find_cards("CardId:t-numeric")
+                    if "Bytes of 10 " in col.get_card(c).note()["Question"])
+        front, back = card.question(), card.answer()
+        assert front.count("[[type:Value]]") == 1 and back.count("[[type:Value]]") == 1
+        assert "Type the number (B)" in front  # the unit is not part of what is typed
+        assert card.note()["Value"] == "40"
+        assert "typeBad" not in col.compare_answer(card.note()["Value"], "40")
+        assert "typeBad" in col.compare_answer(card.note()["Value"], "41")
+        mcq = col.get_card(col.find_cards("CardId:t-mcq")[0])
+        assert "[[type:" not in mcq.question()  # only numeric cards are typed
+    finally:
+        col.close()
