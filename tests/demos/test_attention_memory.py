@@ -27,7 +27,7 @@ def memcalc_saved(n: dict, T: int, attention: str) -> list[int]:
     cfg = Config(batch=n["batch"], gpt=shape, seq=T, attention=attention)
     t = Timeline(0)
     graph = gpt.forward(t, cfg)
-    return [sum(t.tensors[key].nbytes for key in set(layer["attn"])) for layer in graph.layers]
+    return [sum(t.tensors[key].nbytes for key in set(layer.attn)) for layer in graph.layers]
 
 
 @pytest.mark.parametrize("params", [{}, {"heads": 2, "d_model": 32, "num_layers": 3,

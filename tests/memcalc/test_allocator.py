@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,13 +96,28 @@ CONFIGS = [
 ]
 
 
+def native_fp16_matmul() -> bool:
+    """A CPU with AVX512-FP16 or AMX-FP16: oneDNN runs fp16 matmuls natively there and
+    allocates scratch beside the tensors (seen: +13,280 B in forward for the amp-fp16
+    config below), the kernel-dependent scratch docs/memory.md leaves out ("Not covered")."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "avx512_fp16" in flags or "amx_fp16" in flags
+
+
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c.arch}-{c.dtype}-{c.loss}")
 def test_phase_peaks_match_the_allocator(cfg: Config) -> None:
     got = estimate(cfg).phase_peaks
     seen = allocator_peaks(cfg)
     assert set(seen) == set(got)
+    scratch = cfg.dtype == "amp-fp16" and native_fp16_matmul()
     for phase, peak in got.items():
-        assert 0 <= seen[phase] - peak <= 16, (phase, seen[phase], peak)
+        # exact to the allocator's rounding, but for the fp16 kernels' own scratch on CPUs
+        # that have them (as for pure half models below: none in the step, < 100 KB else)
+        bound = 100_000 if scratch and phase != "step" else 16
+        assert 0 <= seen[phase] - peak <= bound, (phase, seen[phase], peak)
 
 
 # Pure half models (no autocast): CPU matmul kernels allocate scratch beside the tensors
