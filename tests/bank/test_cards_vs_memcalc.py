@@ -18,7 +18,7 @@ from dlprep.bank.template import assignments, compile_formula, evaluate
 from dlprep.memcalc.config import GPT, Adapters, Config
 from dlprep.memcalc.estimate import estimate
 from dlprep.memcalc.inference import kv_cache_bytes
-from dlprep.memcalc.lora import lora
+from dlprep.memcalc.lora import TARGETS, lora, nf4_bytes
 from dlprep.memcalc.presets import preset
 from dlprep.memcalc.zero import shard
 
@@ -84,6 +84,13 @@ def lora_llama(rank: int, targets: tuple[str, ...]) -> float:
     return lora(cfg).adapter_params
 
 
+def qlora_base_gb() -> float:
+    """GB of LLaMA-2-7B's frozen QLoRA base: NF4 block Linears, the rest in bf16."""
+    cfg = Config(batch=1, seq=8, gpt=preset("llama-2-7b").shape, dtype="bf16",
+                 lora=Adapters(8, ("q", "v"), nf4=True))
+    return lora(cfg).base_bytes / 1e9
+
+
 # card id -> what memcalc says for the card's variables (in the card's unit)
 MEMCALC: dict[str, Callable[..., float]] = {
     "mlp-param-count-784-512-10": lambda: params_of((784, 512, 10)),
@@ -104,6 +111,9 @@ MEMCALC: dict[str, Callable[..., float]] = {
     "sc-kv-cache-token-capacity": lambda: 40 * 2**30 / kv_cache("llama-2-7b", 1, 1, 1),
     "tr-lora-adapter-params": lora_params,
     "tr-lora-llama-total": lambda: lora_llama(8, ("q", "v")),
+    "pt-lora-all-linear-params": lambda r: lora_llama(int(r), TARGETS),
+    "pt-qlora-bits-per-weight": lambda: nf4_bytes(4096 * 4096) * 8 / 4096**2,
+    "pt-qlora-llama2-base-memory": qlora_base_gb,
 }
 
 
