@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import pytest
 
-from dlprep.bank import load_bank
+from dlprep.bank import Bank, load_bank
 from dlprep.bank.cards import Numeric
 from dlprep.bank.template import assignments, compile_formula, evaluate
 from dlprep.memcalc.config import GPT, Adapters, Config
@@ -141,9 +142,14 @@ MEMCALC: dict[str, Callable[..., float]] = {
 }
 
 
+@cache
+def bank() -> Bank:
+    return load_bank()  # once for the module: each parametrised case reads one card
+
+
 @pytest.mark.parametrize("card_id", sorted(MEMCALC))
 def test_card_matches_memcalc(card_id: str) -> None:
-    card = load_bank().cards[card_id]
+    card = bank().cards[card_id]
     assert isinstance(card, Numeric)
     if card.template is None:
         assert card.answer is not None
