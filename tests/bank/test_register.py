@@ -16,8 +16,27 @@ import pytest
 from dlprep.bank import Bank, load_bank
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-# A trailing parenthetical or quote does not end the sentence: "…씁니다(코잘 마스크는 무시)."
-_TAIL = re.compile(r"(?:\s*\([^()]*\))*[\"'”’]?\s*[.?!]?\s*$")
+_CLOSING = ".?!\"'”’ "
+
+
+def _core(sentence: str) -> str:
+    """The sentence without its closing punctuation, quotes and trailing parentheticals.
+
+    "…씁니다(PyTorch `f(x)`)." and "…됩니다.(지수 표기 가능.)" both end in 됩니다/씁니다.
+    """
+    text = sentence.rstrip()
+    while True:
+        text = text.rstrip(_CLOSING)
+        if not text.endswith(")"):
+            return text
+        depth = 0
+        for i in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                text = text[:i]
+                break
+        else:
+            return text
 _PLAIN = (
     (re.compile(r"(?<!니)다$"), "a plain statement (write -니다)"),
     (re.compile(r"[가-힣]라$"), "a plain instruction (write -세요)"),
@@ -29,9 +48,9 @@ def plain_endings(text: str) -> list[str]:
     """The sentences of ``text`` that end in the plain register, each with what to write."""
     found = []
     for sentence in _SENTENCE_END.split(text.strip()):
-        if not sentence.rstrip().endswith((".", "?", "!")):
-            continue  # a label such as "참 또는 거짓:" or an unfinished fragment
-        core = _TAIL.sub("", sentence)
+        if not any(mark in sentence for mark in ".?!"):
+            continue  # an unfinished fragment, not a sentence
+        core = _core(sentence)
         for pattern, what in _PLAIN:
             if pattern.search(core):
                 found.append(f"{sentence.strip()[-40:]!r}: {what}")
@@ -61,6 +80,8 @@ def test_every_question_uses_the_interface_register(bank: Bank) -> None:
         "신경망이 집값을 예측한다.",
         "로짓이 (2, 1, 0)이다. 확률은?",
         "4·n·d FLOPs를 쓴다(코잘 마스크는 무시).",
+        "10으로 나눈다(PyTorch `MultiStepLR(milestones=[30, 60])`).",
+        "계산하면 inf가 나온다.(소수점 셋째 자리까지.)",
     ],
 )
 def test_plain_endings_are_found(text: str) -> None:
@@ -80,6 +101,8 @@ def test_plain_endings_are_found(text: str) -> None:
         "4·n·d FLOPs를 씁니다(코잘 마스크는 무시).",
         "참 또는 거짓: 소프트맥스는 키 방향으로 취합니다.",
         "GPU마다",
+        "10으로 나눕니다(PyTorch `MultiStepLR(milestones=[30, 60])`).",
+        "계산하면 inf가 나옵니다.(소수점 셋째 자리까지.)",
     ],
 )
 def test_polite_endings_pass(text: str) -> None:
