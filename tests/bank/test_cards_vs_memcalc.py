@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 import pytest
 
-from dlprep.bank import load_bank
+from dlprep.bank import Bank, load_bank
 from dlprep.bank.cards import Numeric
 from dlprep.bank.template import assignments, compile_formula, evaluate
 from dlprep.memcalc.config import GPT, Adapters, Config
 from dlprep.memcalc.estimate import estimate
-from dlprep.memcalc.inference import kv_cache_bytes
-from dlprep.memcalc.lora import lora
+from dlprep.memcalc.inference import inference, kv_cache_bytes
+from dlprep.memcalc.lora import TARGETS, lora, nf4_bytes
 from dlprep.memcalc.presets import preset
 from dlprep.memcalc.zero import shard
 
@@ -84,6 +85,33 @@ def lora_llama(rank: int, targets: tuple[str, ...]) -> float:
     return lora(cfg).adapter_params
 
 
+def qlora_base_gb() -> float:
+    """GB of LLaMA-2-7B's frozen QLoRA base: NF4 block Linears, the rest in bf16."""
+    cfg = Config(batch=1, seq=8, gpt=preset("llama-2-7b").shape, dtype="bf16",
+                 lora=Adapters(8, ("q", "v"), nf4=True))
+    return lora(cfg).base_bytes / 1e9
+
+
+def kv_per_token_kib(L: float, kv: float) -> float:
+    """KiB of fp16 cache per token for L layers and kv K/V heads of dimension 128."""
+    shape = GPT(n_layer=int(L), d_model=4096, n_head=32, n_kv_head=int(kv), vocab=8)
+    return kv_cache_bytes(shape, 1, 1, 2) / 2**10
+
+
+def sequences_that_fit(gpu_bytes: float, seq: int) -> int:
+    """Whole fp16 KV caches of `seq` tokens that fit beside LLaMA-2-7B's fp16 weights."""
+    weights = inference(Config(batch=1, seq=8, gpt=preset("llama-2-7b").shape,
+                               dtype="fp16", device="cpu")).weights
+    return int((gpu_bytes - weights) // kv_cache("llama-2-7b", seq, 1, 1))
+
+
+def int4_weights_and_cache(b: float, seq: float) -> float:
+    """GB of Llama-3-70B's weights at 4.125 bits plus memcalc's fp16 KV cache."""
+    params = inference(Config(batch=1, seq=8, gpt=preset("llama-3-70b").shape,
+                              dtype="fp16", device="cpu")).weights / 2
+    return params * 4.125 / 8 / 1e9 + kv_cache("llama-3-70b", seq, b, 10**9)
+
+
 # card id -> what memcalc says for the card's variables (in the card's unit)
 MEMCALC: dict[str, Callable[..., float]] = {
     "mlp-param-count-784-512-10": lambda: params_of((784, 512, 10)),
@@ -104,12 +132,24 @@ MEMCALC: dict[str, Callable[..., float]] = {
     "sc-kv-cache-token-capacity": lambda: 40 * 2**30 / kv_cache("llama-2-7b", 1, 1, 1),
     "tr-lora-adapter-params": lora_params,
     "tr-lora-llama-total": lambda: lora_llama(8, ("q", "v")),
+    "inf-kv-cache-bytes-per-token": kv_per_token_kib,
+    "inf-kv-cache-llama3-70b": lambda b, seq: kv_cache("llama-3-70b", seq, b, 10**9),
+    "inf-max-batch-from-cache": lambda: sequences_that_fit(80e9, 4096),
+    "inf-int4-with-fp16-cache": int4_weights_and_cache,
+    "pt-lora-all-linear-params": lambda r: lora_llama(int(r), TARGETS),
+    "pt-qlora-bits-per-weight": lambda: nf4_bytes(4096 * 4096) * 8 / 4096**2,
+    "pt-qlora-llama2-base-memory": qlora_base_gb,
 }
+
+
+@cache
+def bank() -> Bank:
+    return load_bank()  # once for the module: each parametrised case reads one card
 
 
 @pytest.mark.parametrize("card_id", sorted(MEMCALC))
 def test_card_matches_memcalc(card_id: str) -> None:
-    card = load_bank().cards[card_id]
+    card = bank().cards[card_id]
     assert isinstance(card, Numeric)
     if card.template is None:
         assert card.answer is not None
