@@ -19,7 +19,8 @@ from dlprep.bank.template import assignments, compile_formula, evaluate
 from dlprep.memcalc.config import GPT, Adapters, Config
 from dlprep.memcalc.estimate import estimate
 from dlprep.memcalc.inference import inference, kv_cache_bytes
-from dlprep.memcalc.lora import TARGETS, lora, nf4_bytes
+from dlprep.memcalc.lora import TARGETS, lora
+from dlprep.memcalc.nf4 import nf4_bytes
 from dlprep.memcalc.presets import preset
 from dlprep.memcalc.zero import shard
 
