@@ -124,7 +124,11 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
     saved = "nb_saved_dlprep" if own else "nb_saved"
     layers = info.layers
     label = layers.get("label_ko" if lang == "ko" else "label", "") if layers else ""
-    settings = (f"PARAMS = {pformat(dict(values), sort_dicts=False)}\n"
+    # The first code cell: Jupyter keeps a __future__ flag for the cells after it, so the
+    # experiment's annotations stay unevaluated (a signature may name a helper's type,
+    # `Statement`, whose cell comes after the experiment's).
+    settings = ("from __future__ import annotations\n\n"
+                f"PARAMS = {pformat(dict(values), sort_dicts=False)}\n"
                 f"SEED = {seed}\nNUM_STEPS = {num_steps}\nDEVICE = {device!r}\n"
                 f"LANG = {lang!r}  # language of the verdict: en or ko\n"
                 f"CPU_THREADS = {int(meta.get('cpu_threads', 1))}\n"

@@ -66,7 +66,7 @@ def test_cells_in_order_with_claim_parameters_and_no_dlprep_import() -> None:
     from dlprep.registry import registry
 
     assert registry()["vanishing-gradient"].claim_ko in nb.cells[0].source  # chosen language
-    params = next(c.source for c in nb.cells if c.source.startswith("PARAMS"))
+    params = next(c.source for c in nb.cells if "PARAMS = " in c.source)
     assert "'depth': 6" in params and "SEED = 3" in params and "LANG = 'ko'" in params
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "import dlprep" not in code and "from dlprep" not in code
