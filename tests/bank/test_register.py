@@ -57,11 +57,6 @@ def plain_endings(text: str) -> list[str]:
     return found
 
 
-# Another branch is rewriting these two cards' questions (issue 23's vanishing-gradient work);
-# they move to the polite register when it is merged, and this set empties.
-PENDING = frozenset({"grad-vanishing-definition", "grad-sigmoid-product-bound"})
-
-
 @pytest.fixture(scope="module")
 def bank() -> Bank:
     return load_bank()
@@ -71,7 +66,6 @@ def test_every_question_uses_the_interface_register(bank: Bank) -> None:
     problems = [
         f"{card.id}: {line}"
         for card in bank.cards.values()
-        if card.id not in PENDING
         for line in plain_endings(card.q.ko)
     ]
     assert not problems, "\n".join(problems)
