@@ -67,6 +67,7 @@ class DemoScreen(QuizScreen):
         self.reading: Reading | None = None
         self.run: DemoRun | None = None
         self.drawn = 0.0
+        self.drawn_rows = 0  # the plot rows the chart was last built for
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -256,16 +257,23 @@ class DemoScreen(QuizScreen):
 
     def on_chart_resized(self, message: Chart.Resized) -> None:
         message.stop()
-        # nothing drawn yet (the run is starting): no plotext build to hold up its thread
-        if self.run is not None and self.run.state.series:
+        # Nothing drawn yet (the run is starting): no plotext build to hold up its thread.
+        # Only the plot's rows place its ticks (plotext fits the width as it renders), so a
+        # resize that leaves them as drawn needs no rebuild.
+        if (self.run is not None and self.run.state.series
+                and self._plot_rows() != self.drawn_rows):
             self.call_after_refresh(self._draw, self.run)
+
+    def _plot_rows(self) -> int:
+        # the plot's own rows: the widget less the title, the frame and the x ticks
+        return max(2, self.query_one(PlotextPlot).size.height - 4)
 
     def _draw(self, run: DemoRun) -> None:
         widget = self.query_one(PlotextPlot)
         state = run.state
         series = {name: list(points) for name, points in state.series.items()}
-        # the plot's own rows: the widget less the title, the frame and the x ticks
-        plot_series(widget.plt, series, state.diverged, max(2, widget.size.height - 4))
+        self.drawn_rows = self._plot_rows()
+        plot_series(widget.plt, series, state.diverged, self.drawn_rows)
         widget.refresh()
         self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
         if self.info is not None and self.info.layers.get("prefix") and state.layers:
