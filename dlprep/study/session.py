@@ -309,7 +309,12 @@ class Session:
         from fsrs import State
 
         outcome = self.outcomes[-1]
-        before = self._learned.get(card_id, self.store_state(card_id))
+        if card_id in self._learned:  # answered before in this session
+            before = self._learned[card_id]
+        elif outcome.saved and self.kind != "cram":
+            before = outcome.previous  # the state the write just replaced
+        else:  # cram saves no state, and a pending write has not read it yet
+            before = self.store_state(card_id)
         if outcome.saved and outcome.options is not None:
             after = outcome.options[rating]  # exactly the state that was written
         else:  # cram, or a write still pending: the same computation, not saved
