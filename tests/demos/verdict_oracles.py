@@ -282,24 +282,26 @@ SMALL: dict[str, dict[str, float]] = {
 }
 
 
-# --- the transformer demos (issue 22): their checks live in transformer_oracles.py ---------
+# --- the other demos' checks live beside this file, one oracles_<group>.py per group ------
+# (each defines CHECKS, EXCLUSIVE and SMALL like the dicts above; loaded by path because
+# tests/ is not a package, and merged here so test_verdict_fuzz.py sees one table).
 
 
-def _load_transformer_oracles() -> Any:
+def _load_group_oracles() -> None:
     import importlib.util
     import sys
     from pathlib import Path
 
-    path = Path(__file__).with_name("transformer_oracles.py")
-    spec = importlib.util.spec_from_file_location("transformer_oracles", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["transformer_oracles"] = module
-    spec.loader.exec_module(module)
-    return module
+    for path in sorted(Path(__file__).parent.glob("oracles_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+        for table, mine in ((CHECKS, module.CHECKS), (EXCLUSIVE, module.EXCLUSIVE),
+                            (SMALL, module.SMALL)):
+            assert not set(table) & set(mine), f"{path.name} checks a demo twice"
+            table.update(mine)
 
 
-_transformer = _load_transformer_oracles()
-CHECKS.update(_transformer.CHECKS)
-EXCLUSIVE.update(_transformer.EXCLUSIVE)
-SMALL.update(_transformer.SMALL)
+_load_group_oracles()

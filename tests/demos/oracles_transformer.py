@@ -1,5 +1,5 @@
 """Independent checks of the transformer demos' statements (attention-scaling, causal-mask,
-positional-encoding, kv-cache), added to verdict_oracles.CHECKS for test_verdict_fuzz.py.
+positional-encoding, kv-cache), loaded by verdict_oracles.py for test_verdict_fuzz.py.
 
 Each check reads the run's records and numbers with this file's own arithmetic: entropies
 and Jacobian norms are re-averaged from the per-layer, per-head lists, work is summed from
