@@ -4,13 +4,13 @@ The original transformer normalises each residual sum, ``x = norm(x + f(x))`` (p
 GPT-2 and most models since normalise the branch's input, ``x = x + f(norm(x))`` (pre-norm),
 which leaves an unnormalised identity path from the loss to every block. Xiong et al. (2020,
 "On Layer Normalization in the Transformer Architecture", ICML, section 3) show that at
-initialisation post-norm's gradients near the output are large, about sqrt(L) times
-pre-norm's, whose gradients are scaled down by the depth: a large learning rate without
+initialisation post-norm's gradients near the output are large (their bound is sqrt(L) times
+pre-norm's, whose gradients are scaled down by the depth): a large learning rate without
 warm-up then throws post-norm's last blocks around. What follows is what the per-block
 gradient norms show here: after a few such steps, post-norm's gradient no longer reaches its
-lower blocks (it fades by orders of magnitude on the way down, through the norms every
-residual sum passes), so they stop learning and the model stays at a uniform guess; pre-norm's
-gradient still reaches every block and it learns.
+lower blocks (it fades by orders of magnitude on the way down, through the LayerNorm that
+every residual sum passes) and the model stays at a uniform guess; pre-norm's gradient still
+reaches every block and it learns.
 
 Two runs share everything (seed, weights, data, batches, Adam and its learning rate) except
 the norm's place: a 12-block causal transformer of width 32 learns to copy 4 tokens. We
