@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
 from functools import cache
 from math import prod
+from typing import Any
 
 from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
 from dlprep.numparse import parse_number, parse_whole, shown
@@ -42,6 +43,12 @@ class ConfigError(ValueError):
     """A description that cannot be sized; the message is one line for the user."""
 
 
+def _shape(option: str, default: Any = MISSING, flag: bool = False) -> Any:
+    """A GPT shape field set by ``--<option>``; ``flag``: an on/off option that turns the
+    field off (``--untied`` makes ``tied`` False)."""
+    return field(default=default, metadata={"option": option, "flag": flag})
+
+
 @dataclass(frozen=True)
 class GPT:
     """A decoder-only (or, with ``causal`` False, encoder) transformer's shape.
@@ -51,24 +58,27 @@ class GPT:
     cross-entropy over the vocabulary.
     """
 
-    n_layer: int
-    d_model: int
-    n_head: int
-    vocab: int
-    n_kv_head: int = 0  # 0: as many as n_head (multi-head); fewer: grouped-query
-    d_ff: int = 0  # 0: 4 x d_model
-    max_pos: int = 0  # rows of a learned position embedding; 0: none (RoPE, not sized)
-    norm: str = "layernorm"
-    mlp: str = "gelu"
-    tied: bool = True
-    bias: bool = True  # biases in every Linear (and LayerNorm)
-    causal: bool = True
+    # Each shape field names the command-line option that sets it (``--n-layer`` ...): the
+    # one list of GPT shape options (``SHAPE_OPTIONS``, ``shape_from``). A field without
+    # one comes only from a preset or a config.json (BERT's extras).
+    n_layer: int = _shape("n_layer")
+    d_model: int = _shape("d_model")
+    n_head: int = _shape("n_head")
+    vocab: int = _shape("vocab")
+    n_kv_head: int = _shape("n_kv_head", 0)  # 0: as many as n_head; fewer: grouped-query
+    d_ff: int = _shape("d_ff", 0)  # 0: 4 x d_model
+    max_pos: int = _shape("positions", 0)  # learned position rows; 0: none (RoPE, unsized)
+    norm: str = _shape("norm", "layernorm")
+    mlp: str = _shape("mlp", "gelu")
+    tied: bool = _shape("untied", True, flag=True)
+    bias: bool = _shape("no_bias", True, flag=True)  # biases in every Linear (and LayerNorm)
+    causal: bool = _shape("encoder", True, flag=True)
     token_types: int = 0  # BERT's segment embedding rows
     embed_norm: bool = False  # BERT's LayerNorm on the embeddings
     pooler: bool = False  # BERT's d x d pooler (counted, not trained by a LM loss)
     final_norm: bool = True  # a norm before the head (pre-norm models; BERT has none)
-    n_experts: int = 0  # Mixtral-style MoE: a router and this many SwiGLU experts; 0: dense
-    top_k: int = 0  # experts each token is routed to (MoE)
+    n_experts: int = _shape("experts", 0)  # Mixtral-style MoE: a router and this many
+    top_k: int = _shape("top_k", 0)  # SwiGLU experts; top_k of them per token. 0: dense
 
     @property
     def kv_heads(self) -> int:
@@ -139,13 +149,21 @@ class GPT:
         return tuple(out)
 
 
-# The command-line option that sets each GPT shape field (``dlprep memcalc --n-layer``...):
-# the one list ``options.py`` reads to refuse a shape option beside --model or for an MLP.
-SHAPE_OPTIONS = {"n_layer": "n_layer", "d_model": "d_model", "n_head": "n_head",
-                 "vocab": "vocab", "n_kv_head": "n_kv_head", "d_ff": "d_ff",
-                 "positions": "max_pos", "mlp": "mlp", "untied": "tied", "no_bias": "bias",
-                 "encoder": "causal", "norm": "norm", "experts": "n_experts",
-                 "top_k": "top_k"}
+# The command-line option that sets each GPT shape field (``dlprep memcalc --n-layer``...),
+# read off the fields: ``options.py`` refuses a shape option beside --model or for an MLP.
+SHAPE_OPTIONS = {f.metadata["option"]: f.name for f in fields(GPT) if "option" in f.metadata}
+# The options a GPT described by hand cannot do without (the fields with no default).
+REQUIRED_SHAPE = tuple(f.metadata["option"] for f in fields(GPT) if f.default is MISSING)
+
+
+def shape_from(o: dict[str, Any]) -> GPT:
+    """A GPT from its shape options (``None`` or absent: the field's default)."""
+    kw: dict[str, Any] = {}
+    for f in fields(GPT):
+        value = o.get(f.metadata.get("option", ""))
+        if value is not None:
+            kw[f.name] = not value if f.metadata["flag"] else value
+    return GPT(**kw)
 
 
 @dataclass(frozen=True)
