@@ -39,6 +39,15 @@ MAX_BATCH = 10**9
 MAX_DEPTH = 1000
 
 
+# The block's Linears in the order its forward runs them: the one place the order is
+# written. ``GPT.linears`` (parameter shapes, LoRA's adapters, NF4, ZeRO) reads it; the
+# walk (``models/gpt.py``) runs them in this order, which a test checks on its events, and
+# the grids check both against the PyTorch rig (``models/gpt_rig.py``), which writes its
+# block as ordinary model code. A GELU MLP has no gate; SwiGLU is down(silu(gate) * up).
+ATTENTION_LINEARS = ("q", "k", "v", "o")
+BLOCK_LINEARS = (*ATTENTION_LINEARS, "gate", "up", "down")
+
+
 class ConfigError(ValueError):
     """A description that cannot be sized; the message is one line for the user."""
 
@@ -92,16 +101,20 @@ class GPT:
     def ff(self) -> int:
         return self.d_ff or 4 * self.d_model
 
+    def linear_dims(self, name: str) -> tuple[int, int]:
+        """(d_in, d_out) of the block Linear called ``name`` (``BLOCK_LINEARS``, router)."""
+        d, kv, ff = self.d_model, self.kv_heads * self.head_dim, self.ff
+        return {"q": (d, d), "k": (d, kv), "v": (d, kv), "o": (d, d), "gate": (d, ff),
+                "up": (d, ff), "down": (ff, d), "router": (d, self.n_experts)}[name]
+
     def linears(self) -> list[tuple[str, int, int]]:
-        """(name, d_in, d_out) of one block's Linears, in forward order; an MoE block's
-        router, then each expert's gate, up and down (all named alike)."""
-        d, kv = self.d_model, self.kv_heads * self.head_dim
-        mlp = ([("gate", d, self.ff), ("up", d, self.ff)] if self.mlp == "swiglu"
-               else [("up", d, self.ff)])
-        mlp.append(("down", self.ff, d))
+        """(name, d_in, d_out) of one block's Linears, in forward order (``BLOCK_LINEARS``);
+        an MoE block's router, then each expert's gate, up and down (all named alike)."""
+        mlp = [n for n in BLOCK_LINEARS[len(ATTENTION_LINEARS):]
+               if n != "gate" or self.mlp == "swiglu"]
         if self.n_experts:
-            mlp = [("router", d, self.n_experts), *(mlp * self.n_experts)]
-        return [("q", d, d), ("k", d, kv), ("v", d, kv), ("o", d, d), *mlp]
+            mlp = ["router", *(mlp * self.n_experts)]
+        return [(n, *self.linear_dims(n)) for n in (*ATTENTION_LINEARS, *mlp)]
 
     def active_params(self) -> int:
         """Parameters one token uses: all of them in a dense model; with experts, the
@@ -443,7 +456,7 @@ def check_moe(cfg: Config, g: GPT) -> None:
                           "Linears it adapts is a choice memcalc does not size)")
 
 
-LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
+LORA_TARGETS = BLOCK_LINEARS
 
 
 def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:

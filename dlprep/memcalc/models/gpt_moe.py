@@ -36,14 +36,15 @@ class Routed:
     """One expert's forward, as its backward needs it."""
 
     z: Sizes  # the sizes with B·T replaced by this expert's token count
-    xs: str = ""
-    gate: Lin = field(default_factory=lambda: Lin("", 0, 0))
-    up: Lin = field(default_factory=lambda: Lin("", 0, 0))
-    down: Lin = field(default_factory=lambda: Lin("", 0, 0))
-    act: list[str] = field(default_factory=list)  # gate output, SiLU output, up output
+    mlp: Layer = field(default_factory=lambda: Layer(""))  # its SwiGLU's records
     y: str = ""  # the expert's output, saved by the weighting mul
     wi: str = ""  # its routing weights, saved by the same mul
     y2: str = ""  # the weighted output, which index_add_ saves
+
+
+# The dense block's MLP forward (``gpt._mlp`` on one expert's tokens): (t, sizes, cache,
+# routed tokens, the record to fill, label) -> the expert's output.
+MlpFwd = Callable[[Timeline, Sizes, list[str], str, Layer, str], str]
 
 
 @dataclass
@@ -61,8 +62,10 @@ def _sub(z: Sizes, c: int) -> Sizes:
     return zc
 
 
-def forward(t: Timeline, z: Sizes, cache: list[str], h: str, n: str) -> tuple[str, Moe]:
-    """The block's MoE MLP on the norm's output ``h``: (its output, the record)."""
+def forward(t: Timeline, z: Sizes, cache: list[str], h: str, n: str,
+            mlp: MlpFwd) -> tuple[str, Moe]:
+    """The block's MoE MLP on the norm's output ``h``: (its output, the record). Each
+    expert runs ``mlp``, the dense block's SwiGLU (``gpt._mlp``), on its tokens."""
     g = z.g
     d, E = g.d_model, g.n_experts
     m = Moe()
@@ -91,7 +94,7 @@ def forward(t: Timeline, z: Sizes, cache: list[str], h: str, n: str) -> tuple[st
     out = t.alloc(z.N, f"{n} MoE output zeros")
     prev = None
     for e, c in enumerate(counts(z)):
-        r = _expert(t, _sub(z, c), cache, h, wn, f"{n} expert {e + 1}")
+        r = _expert(t, _sub(z, c), cache, f"{n} expert {e + 1}", mlp)
         m.experts.append(r)
         t.save(r.y2)  # index_add_ keeps its source for backward
         if prev is not None:  # the loop's local goes once rebound (no_grad: freed then)
@@ -104,34 +107,20 @@ def forward(t: Timeline, z: Sizes, cache: list[str], h: str, n: str) -> tuple[st
     return out, m
 
 
-def _expert(t: Timeline, z: Sizes, cache: list[str], h: str, wn: str, n: str) -> Routed:
-    g = z.g
+def _expert(t: Timeline, z: Sizes, cache: list[str], n: str, mlp: MlpFwd) -> Routed:
     r = Routed(z)
-    r.xs = t.alloc(z.bt * g.d_model * z.er, f"{n} routed tokens")
-    gate, r.gate = linear(t, z, cache, r.xs, g.d_model, g.ff, f"{n} gate", cast=True)
-    act = t.alloc(z.F, f"{n} SiLU(gate)")
-    t.save(gate)
-    t.drop(gate)
-    up, r.up = linear(t, z, cache, r.xs, g.d_model, g.ff, f"{n} up", cast=True)
-    t.save(act)
-    t.save(up)
-    a = t.alloc(z.F, f"{n} SiLU(gate) * up")
-    t.drop(act)
-    t.drop(up)
-    y, r.down = linear(t, z, cache, a, g.ff, g.d_model, f"{n} down", cast=False)
-    t.drop(a)
-    t.drop(r.xs)
-    r.act = [gate, act, up]
+    xs = t.alloc(z.bt * z.g.d_model * z.er, f"{n} routed tokens")
+    y = mlp(t, z, cache, xs, r.mlp, n)
+    t.drop(xs)
     r.wi = t.alloc(z.bt * z.er, f"{n} its routing weights")
     wide = 4 if z.amp else z.e  # half output x fp32 weight promotes under autocast
-    y2 = t.alloc(z.bt * g.d_model * wide, f"{n} output x routing weight")
+    y2 = t.alloc(z.bt * z.g.d_model * wide, f"{n} output x routing weight")
     t.save(y)
     t.save(r.wi)
     t.drop(y)
     t.drop(r.wi)
     r.y, r.y2 = y, y2
     return r
-
 
 
 def backward(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, grads: list[str] | None,
@@ -173,8 +162,7 @@ def backward(t: Timeline, z: Sizes, grad: str, m: Moe, n: str, grads: list[str] 
         def lin(raw: str, rec: Lin, name: str, acc: str | None, zc: Sizes = zc) -> str:
             return linear_bwd(t, zc, raw, rec, name, grads, acc=acc, recomputed=ck)[0]
 
-        L = Layer("", gate=r.gate, up=r.up, down=r.down, act=r.act)
-        gx = mlp_bwd(t, zc, gy, L, ne, lin)
+        gx = mlp_bwd(t, zc, gy, r.mlp, ne, lin)
         assert gx is not None
         acc_h = _scatter(t, gx, z.N, acc_h, f"{ne} token")
     assert acc_w is not None

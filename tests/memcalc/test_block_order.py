@@ -1,0 +1,36 @@
+"""The block's order is written once (``config.BLOCK_LINEARS``): the walk runs its Linears
+in that order, for every MLP kind and Linear policy (the grids then hold the walk to the
+rig's bytes, and ``param_dims`` - read off the same order - to the rig's parameters)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dlprep.memcalc.config import BLOCK_LINEARS, GPT, Adapters, Config
+from dlprep.memcalc.estimate import estimate
+
+OUTPUT = re.compile(rf"^\+\d+ block 2 (?:expert \d+ )?({'|'.join(BLOCK_LINEARS)}|router) "
+                    "output = ")
+
+SHAPES = {
+    "gelu": GPT(2, 32, 4, 50, max_pos=16),
+    "swiglu": GPT(2, 32, 4, 50, n_kv_head=2, mlp="swiglu", norm="rmsnorm", bias=False),
+    "moe": GPT(2, 32, 4, 50, mlp="swiglu", norm="rmsnorm", bias=False, n_experts=3, top_k=2),
+}
+
+
+@pytest.mark.parametrize("kind", list(SHAPES))
+@pytest.mark.parametrize("lora", [False, True])
+def test_the_walk_runs_the_linears_in_the_one_listed_order(kind: str, lora: bool) -> None:
+    g = SHAPES[kind]
+    if lora and g.n_experts:
+        pytest.skip("LoRA on a mixture of experts is refused")
+    targets = tuple(name for name, _, _ in g.linears() if name != "router")
+    cfg = Config(batch=2, gpt=g, seq=8, lora=Adapters(4, tuple(dict.fromkeys(targets)))
+                 if lora else None)
+    log: list[str] = []
+    estimate(cfg, log=log)
+    walked = [m[1] for line in log if (m := OUTPUT.match(line))]
+    assert walked == [name for name, _, _ in g.linears()]
