@@ -5,16 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlprep.memcalc.config import (
-    REQUIRED_SHAPE,
-    SHAPE_OPTIONS,
-    Config,
-    ConfigError,
-    parse_chw,
-    parse_count,
-    parse_layers,
-    shape_from,
-)
+from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.parse import parse_chw, parse_count, parse_layers
+from dlprep.memcalc.shape import REQUIRED_SHAPE, SHAPE_OPTIONS, shape_from
 
 
 def one_question(o: dict[str, Any]) -> None:
@@ -31,7 +24,7 @@ def one_question(o: dict[str, Any]) -> None:
 
 
 # Options only one family reads; given to the other, they would be silently ignored.
-# (The shape options are read off the GPT dataclass's fields, config.SHAPE_OPTIONS;
+# (The shape options are read off the GPT dataclass's fields, shape.SHAPE_OPTIONS;
 # --norm is also an MLP's.)
 PRESET_SETS = tuple(SHAPE_OPTIONS)
 GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
@@ -165,8 +158,8 @@ def config_from(o: dict[str, Any]) -> Config:
 
 def adapters(o: dict[str, Any]) -> Any:
     """``--lora-rank/--lora-targets/--base-dtype`` -> Adapters, or None without a rank."""
-    from dlprep.memcalc.config import Adapters
     from dlprep.memcalc.lora import parse_targets
+    from dlprep.memcalc.shape import Adapters
 
     nf4 = o["base_dtype"] == "nf4"
     if not o["lora_rank"]:

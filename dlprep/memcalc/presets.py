@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from dlprep.memcalc.config import GPT, ConfigError
+from dlprep.memcalc.config import ConfigError
+from dlprep.memcalc.shape import GPT
 from dlprep.paths import memcalc_presets_path
 
 

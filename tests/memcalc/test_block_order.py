@@ -1,4 +1,4 @@
-"""The block's order is written once (``config.BLOCK_LINEARS``): the walk runs its Linears
+"""The block's order is written once (``shape.BLOCK_LINEARS``): the walk runs its Linears
 in that order, for every MLP kind and Linear policy (the grids then hold the walk to the
 rig's bytes, and ``param_dims`` - read off the same order - to the rig's parameters)."""
 
@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from dlprep.memcalc.config import BLOCK_LINEARS, GPT, Adapters, Config
+from dlprep.memcalc.config import Config
 from dlprep.memcalc.estimate import estimate
+from dlprep.memcalc.shape import BLOCK_LINEARS, GPT, Adapters
 
 OUTPUT = re.compile(rf"^\+\d+ block 2 (?:expert \d+ )?({'|'.join(BLOCK_LINEARS)}|router) "
                     "output = ")

@@ -105,8 +105,8 @@ def test_shape_options_are_listed_once_and_name_real_fields() -> None:
     from dataclasses import fields
 
     from dlprep.commands.memcalc import memcalc
-    from dlprep.memcalc.config import GPT, REQUIRED_SHAPE, SHAPE_OPTIONS, shape_from
     from dlprep.memcalc.options import GPT_ONLY, PRESET_SETS
+    from dlprep.memcalc.shape import GPT, REQUIRED_SHAPE, SHAPE_OPTIONS, shape_from
 
     params = {p.name for p in memcalc.params}
     assert set(SHAPE_OPTIONS) <= params

@@ -18,12 +18,12 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
 from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
+from dlprep.memcalc.models.gpt_norm import norm_fwd
 from dlprep.memcalc.models.gpt_ops import (
     Sizes,
     embed,
     linear,
     loss,
-    norm_fwd,
     shape,
 )
 from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin, Stop

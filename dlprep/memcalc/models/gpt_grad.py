@@ -18,13 +18,13 @@ from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt import recompute, sizes
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, scale_grad
 from dlprep.memcalc.models.gpt_lora_ops import linear_bwd as lora_linear_bwd
+from dlprep.memcalc.models.gpt_norm import norm_bwd
 from dlprep.memcalc.models.gpt_ops import (
     Sizes,
     add_grads,
     keep,
     linear_bwd,
     loss_bwd,
-    norm_bwd,
 )
 from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin
 from dlprep.memcalc.timeline import Timeline

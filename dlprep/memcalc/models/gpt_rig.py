@@ -6,7 +6,7 @@ replay in ``gpt.py`` names: separate q/k/v projections, grouped-query K/V repeat
 buffer, and either explicit matmul-softmax or ``scaled_dot_product_attention``.
 
 Why its block is written by hand, not driven by the walk's description
-(``config.BLOCK_LINEARS``): the rig is the reference the byte-exact grids hold memcalc
+(``shape.BLOCK_LINEARS``): the rig is the reference the byte-exact grids hold memcalc
 to, so it must stay an ordinary PyTorch model that a reader can set beside nanoGPT's or
 Hugging Face's and see the same code. What the walk has to reproduce is what such code
 does: the order Python evaluates ``down(silu(gate(x)) * up(x))`` in, which locals live
@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dlprep.memcalc.config import GPT, Config
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.shape import GPT
 
 
 def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
