@@ -273,9 +273,9 @@ def check_moe(cfg: Config, g: GPT) -> None:
     if g.mlp != "swiglu":
         raise ConfigError("mixture-of-experts blocks are sized with SwiGLU experts "
                           "(Mixtral's): add --mlp swiglu")
-    if cfg.lora is not None:
-        raise ConfigError("LoRA on a mixture of experts is not modelled (which experts' "
-                          "Linears it adapts is a choice memcalc does not size)")
+    if cfg.lora is not None and cfg.lora.nf4:
+        raise ConfigError("QLoRA's 4-bit base on a mixture of experts is not modelled "
+                          "(bitsandbytes would quantise the router too); LoRA on it is")
 
 
 LORA_TARGETS = BLOCK_LINEARS

@@ -134,8 +134,8 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     t.drop(o)
     r_rg = L.r_rg = rg or o_rg
     h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
-    if z.g.n_experts:  # Mixtral's block (full fine-tuning only)
-        (y, L.moe), y_rg = gpt_moe.forward(t, z, cache, h2, n, _expert_mlp), True
+    if z.g.n_experts:  # Mixtral's block
+        y, y_rg, L.moe = gpt_moe.forward(t, z, cache, h2, n, _expert_mlp, r_rg)
         if stop:  # the last expert's index_add_ made the block's last save
             raise Stop(None)
     else:
@@ -261,12 +261,11 @@ def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: s
     return y, y_rg
 
 
-def _expert_mlp(t: Timeline, z: Sizes, cache: list[str], x: str, L: Layer,
-                n: str) -> str:
+def _expert_mlp(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer,
+                n: str) -> tuple[str, bool]:
     """One MoE expert's SwiGLU on its routed tokens ``x`` (``z``: their sizes): the dense
-    block's MLP, trained."""
-    y, _ = _mlp(t, z, linears(t, z, cache), x, True, L, n, False)
-    return y
+    block's MLP, each Linear by its policy."""
+    return _mlp(t, z, linears(t, z, cache), x, rg, L, n, False)
 
 
 def _stop_before_down(z: Sizes, stop: bool, a_rg: bool) -> None:

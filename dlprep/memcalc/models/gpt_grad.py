@@ -119,7 +119,8 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
     frame = L.inp if ck else None
     train = grads if z.train else None
     if L.moe is not None:  # the MoE output has the residual's dtype: the same gradient
-        t.share(grad)
+        if L.r_rg:  # (shared when the residual's side requires grad too)
+            t.share(grad)
         gb = grad
     else:
         gb = branch(t, z, grad, n, both=L.r_rg)
