@@ -106,8 +106,9 @@ class Config:
     @property
     def trained_shapes(self) -> list[int]:
         """Element counts of ``trained_dims``."""
-        if self.gpt is not None and self.lora is None and not self.gpt.pooler:
-            return self.param_shapes  # every parameter trains: the cached counts
+        if self.gpt is not None and (self.lora is not None or not self.gpt.pooler):
+            # every parameter trains, or the adapters alone: cached counts either way
+            return self.lora.shapes(self.gpt) if self.lora else self.param_shapes
         return [numel(x) for x in self.trained_dims]
 
     @property

@@ -70,18 +70,12 @@ class GPT:
 
     def linear_dims(self, name: str) -> tuple[int, int]:
         """(d_in, d_out) of the block Linear called ``name`` (``BLOCK_LINEARS``, router)."""
-        d, kv, ff = self.d_model, self.kv_heads * self.head_dim, self.ff
-        return {"q": (d, d), "k": (d, kv), "v": (d, kv), "o": (d, d), "gate": (d, ff),
-                "up": (d, ff), "down": (ff, d), "router": (d, self.n_experts)}[name]
+        return _linear_dims(self)[name]
 
     def linears(self) -> list[tuple[str, int, int]]:
         """(name, d_in, d_out) of one block's Linears, in forward order (``BLOCK_LINEARS``);
         an MoE block's router, then each expert's gate, up and down (all named alike)."""
-        mlp = [n for n in BLOCK_LINEARS[len(ATTENTION_LINEARS):]
-               if n != "gate" or self.mlp == "swiglu"]
-        if self.n_experts:
-            mlp = ["router", *(mlp * self.n_experts)]
-        return [(n, *self.linear_dims(n)) for n in (*ATTENTION_LINEARS, *mlp)]
+        return list(_linears(self))
 
     def active_params(self) -> int:
         """Parameters one token uses: all of them in a dense model; with experts, the
@@ -159,16 +153,45 @@ class Adapters:
     def dims(self, g: GPT) -> list[Dims]:
         """Every adapter tensor's shape in ``net.parameters()`` order: per block, per
         targeted Linear in forward order, A (r x d_in) then B (d_out x r)."""
-        return [n for _ in range(g.n_layer) for name, a, b in g.linears()
-                if name in self.targets for n in ((self.rank, a), (b, self.rank))]
+        return list(_adapter_dims(self, g))
 
     def shapes(self, g: GPT) -> list[int]:
         """Element count of every adapter tensor (``dims``)."""
-        return [numel(x) for x in self.dims(g)]
+        return list(_adapter_shapes(self, g))
+
+
+# A LoRA answer asks for the adapters' tensors from every row: once per shape.
+@cache
+def _adapter_dims(lo: Adapters, g: GPT) -> tuple[Dims, ...]:
+    return tuple(n for _ in range(g.n_layer) for name, a, b in _linears(g)
+                 if name in lo.targets for n in ((lo.rank, a), (b, lo.rank)))
+
+
+@cache
+def _adapter_shapes(lo: Adapters, g: GPT) -> tuple[int, ...]:
+    return tuple(numel(x) for x in _adapter_dims(lo, g))
 
 
 def numel(dims: Dims) -> int:
     return prod(dims)
+
+
+# The walk asks for a Linear's widths at every Linear it replays, and every row asks for
+# the block's Linears: compute them once per shape.
+@cache
+def _linear_dims(g: GPT) -> dict[str, tuple[int, int]]:
+    d, kv, ff = g.d_model, g.kv_heads * g.head_dim, g.ff
+    return {"q": (d, d), "k": (d, kv), "v": (d, kv), "o": (d, d), "gate": (d, ff),
+            "up": (d, ff), "down": (ff, d), "router": (d, g.n_experts)}
+
+
+@cache
+def _linears(g: GPT) -> tuple[tuple[str, int, int], ...]:
+    mlp = [n for n in BLOCK_LINEARS[len(ATTENTION_LINEARS):] if n != "gate" or g.mlp == "swiglu"]
+    if g.n_experts:
+        mlp = ["router", *(mlp * g.n_experts)]
+    dims = _linear_dims(g)
+    return tuple((n, *dims[n]) for n in (*ATTENTION_LINEARS, *mlp))
 
 
 @cache
