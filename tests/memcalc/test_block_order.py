@@ -1,6 +1,7 @@
 """The block's order is written once (``shape.BLOCK_LINEARS``): the walk runs its Linears
-in that order, for every MLP kind and Linear policy (the grids then hold the walk to the
-rig's bytes, and ``param_dims`` - read off the same order - to the rig's parameters)."""
+in that order, for every MLP kind and Linear policy, and its backward meets them in the
+reverse order (the grids then hold the walk to the rig's bytes, and ``param_dims`` - read
+off the same order - to the rig's parameters)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dlprep.memcalc.shape import BLOCK_LINEARS, GPT, Adapters
 
 OUTPUT = re.compile(rf"^\+\d+ block 2 (?:expert \d+ )?({'|'.join(BLOCK_LINEARS)}|router) "
                     "output = ")
+WEIGHT_GRAD = re.compile(OUTPUT.pattern.replace("output", "weight grad"))
 
 SHAPES = {
     "gelu": GPT(2, 32, 4, 50, max_pos=16),
@@ -33,3 +35,6 @@ def test_the_walk_runs_the_linears_in_the_one_listed_order(kind: str, lora: bool
     estimate(cfg, log=log)
     walked = [m[1] for line in log if (m := OUTPUT.match(line))]
     assert walked == [name for name, _, _ in g.linears()]
+    if not lora:  # backward meets every trained Linear in the reverse order
+        back = [m[1] for line in log if (m := WEIGHT_GRAD.match(line))]
+        assert back == [name for name, _, _ in reversed(g.linears())]
