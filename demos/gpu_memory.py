@@ -27,10 +27,11 @@ from _kit import Log
 from _memlive import PHASES, ROWS, LiveBytes, compare, estimated
 
 from dlprep.engine import DemoError
-from dlprep.memcalc.config import Config, ConfigError, parse_layers
+from dlprep.memcalc.config import Config, ConfigError
 from dlprep.memcalc.estimate import estimate
 from dlprep.memcalc.models.mlp_rig import batch as new_batch
 from dlprep.memcalc.optimizers import OPTIMIZERS
+from dlprep.memcalc.parse import parse_layers
 from dlprep.memcalc.rig import HALF, build, train_step
 
 META = {
