@@ -64,8 +64,72 @@ LEARNING_RATE: dict[str, Check] = {
 }
 
 
+# --- adamw ---------------------------------------------------------------------------------
+
+ADAMW_RUNS = ("adam", "adam+l2", "adamw")
+
+
+def _aw_per(r: Any) -> float:
+    return r.params["lr"] * r.params["wd"]
+
+
+def _aw_end_norm(r: Any, run: str) -> float:
+    return float(r.of(run)[-1].metrics["weight_norm"])
+
+
+def _aw_readable(r: Any) -> bool:
+    l2 = r.numbers["adam+l2"]
+    lo, hi = l2["decay_p10"], l2["decay_p90"]
+    return _aw_per(r) > 0 and math.isfinite(lo) and math.isfinite(hi) and lo > 0
+
+
+def _aw_spread(r: Any) -> float:
+    l2 = r.numbers["adam+l2"]
+    return l2["decay_p90"] / l2["decay_p10"]
+
+
+def _aw_percentiles(r: Any) -> bool:
+    """The printed spread is p90/p10, and the percentiles are in order."""
+    l2 = r.numbers["adam+l2"]
+    return (_aw_readable(r) and math.isclose(l2["decay_spread"], _aw_spread(r), rel_tol=1e-9)
+            and l2["decay_p10"] <= l2["decay_median"] <= l2["decay_p90"])
+
+
+def _aw_layers_are_the_end(r: Any) -> bool:
+    """The per-layer medians printed are those of the last decay/ record (the end state)."""
+    last = r.layers("adam+l2", "decay/", -1)
+    return _aw_readable(r) and len(last) == len(r.numbers["adam+l2"]["decay_per_layer"]) and all(
+        math.isclose(a, b, rel_tol=1e-6)
+        for a, b in zip(last, r.numbers["adam+l2"]["decay_per_layer"], strict=True))
+
+
+def _aw_norms(r: Any) -> bool:
+    return all(math.isclose(_aw_end_norm(r, run), r.numbers[run]["weight_norm"], rel_tol=1e-9)
+               or math.isnan(r.numbers[run]["weight_norm"]) for run in ADAMW_RUNS)
+
+
+ADAMW: dict[str, Check] = {
+    "no-decay": lambda r: _aw_per(r) == 0 and len(
+        {_aw_end_norm(r, run) for run in ADAMW_RUNS}) == 1,
+    "adamw-rate": lambda r: 0 < _aw_per(r) < 1
+    and r.numbers["adamw"]["decay_per_step"] == _aw_per(r),
+    "adamw-flips": lambda r: _aw_per(r) >= 1,
+    "l2-unreadable": lambda r: _aw_per(r) > 0 and not _aw_readable(r),
+    "l2-spread": _aw_percentiles,
+    "l2-uneven": lambda r: _aw_readable(r) and _aw_spread(r) > 10,
+    "l2-moderate": lambda r: _aw_readable(r) and TWICE < _aw_spread(r) <= 10,
+    "l2-level": lambda r: _aw_readable(r) and _aw_spread(r) <= TWICE,
+    "l2-far": lambda r: _aw_readable(r) and r.numbers["adam+l2"]["decay_p10"] > TWICE * _aw_per(r),
+    "l2-slow": lambda r: _aw_readable(r) and r.numbers["adam+l2"]["decay_p90"] * TWICE < _aw_per(r),
+    "l2-per-layer": _aw_layers_are_the_end,
+    "norms": _aw_norms,
+    "accuracies": lambda r: all(0 <= r.numbers[run]["test_acc"] <= 1 for run in ADAMW_RUNS),
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {
     "learning-rate": LEARNING_RATE,
+    "adamw": ADAMW,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "learning-rate": [
@@ -73,8 +137,11 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                                       "fell")} for k in LR_KEYS),
         {"no-best", "best"}, {"contrast", "no-contrast"}, {"no-best", "contrast"},
     ],
+    "adamw": [{"no-decay", "adamw-rate", "adamw-flips"}, {"no-decay", "l2-unreadable", "l2-spread"},
+              {"l2-uneven", "l2-moderate", "l2-level"}, {"l2-far", "l2-slow"}],
 }
 # Sizes and steps the default suite draws at (inside META's ranges).
 SMALL: dict[str, dict[str, float]] = {
     "learning-rate": {"num_hiddens": 16, "steps": 30},
+    "adamw": {"num_hiddens": 8, "num_train": 32, "steps": 10},
 }
