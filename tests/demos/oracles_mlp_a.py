@@ -127,11 +127,91 @@ ADAMW: dict[str, Check] = {
 }
 
 
+# --- activations ---------------------------------------------------------------------------
+
+ACT_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu")
+
+
+def _ac_final(r: Any, a: str) -> float:
+    return float(r.numbers[a]["final_loss"])  # after the last update: never streamed
+
+
+def _ac_first(r: Any, a: str) -> float:
+    first = r.of(a)[0]
+    assert first.step == 1 and first.metrics["loss"] == r.numbers[a]["initial_loss"]
+    return float(first.metrics["loss"])
+
+
+def _ac_finite(r: Any) -> list[str]:
+    return [a for a in ACT_NAMES if math.isfinite(_ac_final(r, a))]
+
+
+def _ac_trained(r: Any) -> bool:
+    return any(_ac_final(r, a) < _ac_first(r, a) - 0.01 for a in _ac_finite(r))
+
+
+def _ac_behind(r: Any) -> float:
+    others = sorted(_ac_final(r, a) for a in _ac_finite(r) if a != "sigmoid")
+    if "sigmoid" not in _ac_finite(r) or not others:
+        return math.nan
+    k = len(others)
+    middle = others[k // 2] if k % 2 else (others[k // 2 - 1] + others[k // 2]) / 2
+    return _ac_final(r, "sigmoid") / middle if middle > 0 else math.nan
+
+
+def _ac_sigmoid_last(r: Any) -> bool:
+    finals = [_ac_final(r, a) for a in ACT_NAMES]
+    return all(math.isfinite(v) for v in finals) and _ac_final(r, "sigmoid") >= max(finals)
+
+
+def _ac_reached_is_honest(r: Any) -> bool:
+    """steps_to_target agrees with every logged loss: none at or below the target before it,
+    and none at all if it was never reached."""
+    target = r.params["target"]
+    for a in ACT_NAMES:
+        got = r.numbers[a]["steps_to_target"]
+        logged = [(log.step, log.metrics["loss"]) for log in r.of(a)]
+        if any(v <= target and (got is None or step < got) for step, v in logged):
+            return False
+    return True
+
+
+def _ac_shrank(r: Any) -> bool:
+    g = r.layers("sigmoid", "grad_norm/", 0)  # step 1: at the initial weights
+    return g[0] * TWICE < g[-1]
+
+
+def _ac_saturated(r: Any) -> bool:
+    s = 1 / (1 + math.exp(-4.0))
+    return (math.isclose(r.numbers["sigmoid"]["derivative_at_4"], s * (1 - s), rel_tol=1e-4)
+            and s * (1 - s) < 0.1 * 0.25)
+
+
+ACTIVATIONS: dict[str, Check] = {
+    "derivatives": _ac_saturated,
+    "sigmoid-grad-shrank": _ac_shrank,
+    "sigmoid-grad-not-shrank": lambda r: not _ac_shrank(r),
+    "diverged": lambda r: len(_ac_finite(r)) < len(ACT_NAMES),
+    "nothing-trained": lambda r: not _ac_trained(r),
+    "race": lambda r: _ac_trained(r) and _ac_reached_is_honest(r),
+    "far-behind": lambda r: _ac_trained(r) and _ac_sigmoid_last(r) and _ac_behind(r) >= 2,
+    "behind-not-last": lambda r: _ac_trained(r) and _ac_behind(r) >= 2
+    and not _ac_sigmoid_last(r),
+    "no-handicap": lambda r: _ac_trained(r) and _ac_behind(r) < 2,
+    "adam": lambda r: r.params["optimizer"] == "adam",
+    "sgd": lambda r: r.params["optimizer"] == "sgd",
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {
+    "activations": ACTIVATIONS,
     "learning-rate": LEARNING_RATE,
     "adamw": ADAMW,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
+    "activations": [{"sigmoid-grad-shrank", "sigmoid-grad-not-shrank"},
+                    {"nothing-trained", "race"}, {"far-behind", "behind-not-last", "no-handicap"},
+                    {"nothing-trained", "far-behind"}, {"adam", "sgd"}],
     "learning-rate": [
         *({f"{k}-{kind}" for kind in ("diverged", "jumped", "rose", "unchanged", "barely",
                                       "fell")} for k in LR_KEYS),
@@ -142,6 +222,7 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
 }
 # Sizes and steps the default suite draws at (inside META's ranges).
 SMALL: dict[str, dict[str, float]] = {
+    "activations": {"depth": 3, "num_hiddens": 4, "steps": 6},
     "learning-rate": {"num_hiddens": 16, "steps": 30},
     "adamw": {"num_hiddens": 8, "num_train": 32, "steps": 10},
 }
