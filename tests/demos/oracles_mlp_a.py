@@ -203,12 +203,112 @@ ACTIVATIONS: dict[str, Check] = {
 }
 
 
+# --- batch-size ----------------------------------------------------------------------------
+
+M0 = "full, momentum 0"
+
+
+def _bs_runs(r: Any) -> list[str]:
+    """The batch runs in order (smallest batch first), without the momentum-0 arm."""
+    names: list[str] = []
+    for log in r.logs:
+        if log.run != M0 and log.run not in names:
+            names.append(log.run)
+    return names
+
+
+def _bs_end(r: Any, run: str) -> dict:
+    return dict(r.of(run)[-1].metrics)
+
+
+def _bs_moved(r: Any) -> bool:
+    return any(_bs_end(r, run)["changed"] > 0 for run in _bs_runs(r))
+
+
+def _bs_raised(r: Any, run: str) -> float:
+    return float(_bs_end(r, run)["raised"])
+
+
+def _bs_effect(r: Any) -> bool:
+    runs = _bs_runs(r)
+    return _bs_raised(r, runs[0]) - _bs_raised(r, runs[-1]) >= 0.1
+
+
+def _bs_setup(r: Any) -> bool:
+    p, n = r.params, r.numbers
+    for run in _bs_runs(r):
+        got, end = n["runs"][run], _bs_end(r, run)
+        size = got["batch_size"]
+        if not (math.isclose(got["lr"], p["base_lr"] * size / p["base_batch"], rel_tol=1e-12)
+                and got["updates"] == r.steps * -(-p["num_train"] // size) == r.of(run)[-1].step
+                and got["raised"] == end["raised"] and got["changed"] == end["changed"]
+                and (got["train_loss"] == end["loss"] or math.isnan(end["loss"]))):
+            return False
+    return True
+
+
+def _bs_start(r: Any, run: str) -> float:
+    return float(r.of(run)[0].metrics["start_loss"])
+
+
+def _bs_accs(r: Any) -> dict[str, float]:
+    return {run: r.numbers["runs"][run]["test_accuracy"] for run in _bs_runs(r)}
+
+
+def _bs_learned(r: Any) -> bool:
+    return max(_bs_accs(r).values()) >= r.numbers["chance"] + MARGIN
+
+
+def _bs_under_trained(r: Any) -> bool:
+    accs, runs = _bs_accs(r), _bs_runs(r)
+    top = max(accs.values())
+    best = [run for run in runs if accs[run] >= top - 0.01]
+    full = runs[-1]
+    end, lead = _bs_end(r, full)["loss"], _bs_end(r, best[0])["loss"]
+    return (_bs_moved(r) and _bs_learned(r) and len(runs) > 1 and full not in best
+            and end <= _bs_start(r, full) and end > lead + 0.05)
+
+
+def _bs_m0_fewer(r: Any) -> bool:
+    return bool(r.of(M0)) and _bs_raised(r, M0) <= _bs_raised(r, _bs_runs(r)[-1]) - 0.1
+
+
+def _bs_full_raised(r: Any) -> bool:
+    return _bs_moved(r) and _bs_raised(r, _bs_runs(r)[-1]) > 0
+
+
+BATCH: dict[str, Check] = {
+    "setup": _bs_setup,
+    "nothing-changed": lambda r: not _bs_moved(r),
+    "full-only": lambda r: _bs_moved(r) and len(_bs_runs(r)) == 1,
+    "noisier": lambda r: _bs_moved(r) and len(_bs_runs(r)) > 1 and _bs_effect(r),
+    "epoch-time": lambda r: len(_bs_runs(r)) > 1
+    and r.numbers["runs"][_bs_runs(r)[-1]]["ms_per_epoch"] > 0,
+    "no-noise-effect": lambda r: _bs_moved(r) and len(_bs_runs(r)) > 1 and not _bs_effect(r),
+    "full-exact": _bs_full_raised,
+    "momentum-overshoot": lambda r: _bs_full_raised(r) and r.params["momentum"] > 0
+    and _bs_m0_fewer(r),
+    "not-momentum": lambda r: _bs_full_raised(r) and bool(r.of(M0)) and not _bs_m0_fewer(r),
+    "too-large": lambda r: _bs_full_raised(r) and r.params["momentum"] == 0,
+    "no-one-learned": lambda r: _bs_moved(r) and not _bs_learned(r),
+    "best": lambda r: _bs_moved(r) and _bs_learned(r) and len(_bs_runs(r)) > 1,
+    "under-trained": _bs_under_trained,
+    "unstable": lambda r: _bs_moved(r) and any(
+        not _bs_end(r, run)["loss"] <= _bs_start(r, run) for run in _bs_runs(r)),
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {
+    "batch-size": BATCH,
     "activations": ACTIVATIONS,
     "learning-rate": LEARNING_RATE,
     "adamw": ADAMW,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
+    "batch-size": [{"nothing-changed", "full-only", "noisier", "no-noise-effect"},
+                   {"momentum-overshoot", "not-momentum", "too-large"},
+                   {"no-one-learned", "best"}, {"no-one-learned", "under-trained"},
+                   {"nothing-changed", "full-exact"}],
     "activations": [{"sigmoid-grad-shrank", "sigmoid-grad-not-shrank"},
                     {"nothing-trained", "race"}, {"far-behind", "behind-not-last", "no-handicap"},
                     {"nothing-trained", "far-behind"}, {"adam", "sgd"}],
@@ -222,6 +322,7 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
 }
 # Sizes and steps the default suite draws at (inside META's ranges).
 SMALL: dict[str, dict[str, float]] = {
+    "batch-size": {"num_train": 64, "steps": 2},
     "activations": {"depth": 3, "num_hiddens": 4, "steps": 6},
     "learning-rate": {"num_hiddens": 16, "steps": 30},
     "adamw": {"num_hiddens": 8, "num_train": 32, "steps": 10},
