@@ -298,13 +298,115 @@ BATCH: dict[str, Check] = {
 }
 
 
+# --- backprop ------------------------------------------------------------------------------
+
+BP_NODES = ("dL/dz", "dL/dW2", "dL/db2", "dL/da", "dL/dh", "dL/dW1", "dL/db1")
+BP_UP = {"dL/dW2": "dL/dz", "dL/db2": "dL/dz", "dL/da": "dL/dz", "dL/dh": "dL/da",
+         "dL/dW1": "dL/dh", "dL/db1": "dL/dh"}  # each gradient and the one it is computed from
+BP_TOL = 1e-6
+
+
+def _bp_below(node: str) -> set[str]:
+    """Every gradient whose chain of upstreams passes through ``node``."""
+    out = set()
+    for name in BP_NODES:
+        up = BP_UP.get(name)
+        while up is not None:
+            if up == node:
+                out.add(name)
+                break
+            up = BP_UP.get(up)
+    return out
+
+
+def _bp_rows(r: Any) -> list[dict]:
+    rows = [dict(log.metrics) for log in r.of("backward")]
+    assert [log.step for log in r.of("backward")] == list(range(1, 8))
+    return rows
+
+
+def _bp_bad(r: Any) -> list[str]:
+    return [name for name, row in zip(BP_NODES, _bp_rows(r), strict=True)
+            if max(row["hand_vs_autograd"], row["hand_vs_numeric"]) > BP_TOL]
+
+
+def _bp_refs(r: Any) -> float:
+    return max(row["autograd_vs_numeric"] for row in _bp_rows(r))
+
+
+def _bp_worst(r: Any) -> float:
+    return float(r.of("sgd")[-1].metrics["worst"])
+
+
+def _bp_diverged(r: Any) -> bool:
+    return any(not math.isfinite(v) for v in r.series("sgd", "loss"))
+
+
+def _bp_start(r: Any) -> float:
+    first = r.of("sgd")[0]
+    assert first.step == 1
+    return float(first.metrics["loss"])
+
+
+def _bp_still(r: Any) -> bool:
+    start, end = _bp_start(r), r.numbers["loss_end"]
+    return math.isfinite(end) and abs(end - start) <= 1e-9 * max(1.0, start)
+
+
+def _bp_effect(r: Any) -> bool:
+    return not _bp_bad(r) and _bp_worst(r) <= BP_TOL
+
+
+def _bp_first(r: Any) -> str | None:
+    bad = _bp_bad(r)
+    return bad[0] if bad else None
+
+
+def _bp_alone(r: Any) -> list[str]:
+    first = _bp_first(r)
+    return [b for b in _bp_bad(r)[1:] if first and b not in _bp_below(first)]
+
+
+BACKPROP: dict[str, Check] = {
+    "all-agree": lambda r: not _bp_bad(r) and _bp_refs(r) <= BP_TOL,
+    "failed": lambda r: not _bp_effect(r),
+    "first-bad": lambda r: bool(_bp_bad(r)),
+    "above-agree": lambda r: bool(_bp_bad(r)) and _bp_bad(r)[0] != BP_NODES[0],
+    "loss-node": lambda r: _bp_first(r) == BP_NODES[0],
+    "exactly": lambda r: bool(_bp_bad(r)) and bool(_bp_below(_bp_bad(r)[0])) and set(
+        _bp_bad(r)) == {_bp_bad(r)[0]} | _bp_below(_bp_bad(r)[0]),
+    "only-first": lambda r: len(_bp_bad(r)) == 1 and not _bp_below(_bp_bad(r)[0]),
+    "fine-below": lambda r: bool(_bp_bad(r)) and bool(_bp_below(_bp_bad(r)[0]) - set(_bp_bad(r))),
+    "alone": lambda r: bool(_bp_alone(r)),
+    "no-descendants": lambda r: bool(_bp_alone(r)) and not _bp_below(_bp_bad(r)[0]),
+    "refs-agree": lambda r: bool(_bp_bad(r)) and _bp_refs(r) <= BP_TOL,
+    "refs-disagree": lambda r: _bp_refs(r) > BP_TOL,
+    "loss-still": lambda r: not _bp_diverged(r) and _bp_still(r),
+    "loss-diverged": _bp_diverged,
+    "loss-fell": lambda r: not _bp_diverged(r) and not _bp_still(r)
+    and r.numbers["loss_end"] < _bp_start(r),
+    "loss-rose": lambda r: not _bp_diverged(r) and not _bp_still(r)
+    and r.numbers["loss_end"] > _bp_start(r),
+    "training-agreed": lambda r: not _bp_bad(r) and _bp_worst(r) <= BP_TOL,
+    "training-drifted": lambda r: not _bp_bad(r) and _bp_worst(r) > BP_TOL,
+    "harmless-bug": lambda r: _bp_effect(r) and r.params["bug"] != "none",
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {
+    "backprop": BACKPROP,
     "batch-size": BATCH,
     "activations": ACTIVATIONS,
     "learning-rate": LEARNING_RATE,
     "adamw": ADAMW,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
+    "backprop": [{"all-agree", "first-bad"}, {"all-agree", "failed"},
+                 {"above-agree", "loss-node"}, {"exactly", "only-first", "fine-below"},
+                 {"exactly", "alone"}, {"refs-agree", "refs-disagree"},
+                 {"loss-still", "loss-diverged", "loss-fell", "loss-rose"},
+                 {"training-agreed", "training-drifted", "first-bad"},
+                 {"harmless-bug", "failed"}],
     "batch-size": [{"nothing-changed", "full-only", "noisier", "no-noise-effect"},
                    {"momentum-overshoot", "not-momentum", "too-large"},
                    {"no-one-learned", "best"}, {"no-one-learned", "under-trained"},
@@ -322,6 +424,7 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
 }
 # Sizes and steps the default suite draws at (inside META's ranges).
 SMALL: dict[str, dict[str, float]] = {
+    "backprop": {"n": 8, "num_hiddens": 4, "steps": 20},
     "batch-size": {"num_train": 64, "steps": 2},
     "activations": {"depth": 3, "num_hiddens": 4, "steps": 6},
     "learning-rate": {"num_hiddens": 16, "steps": 30},
