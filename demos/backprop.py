@@ -282,9 +282,10 @@ def statements(n: dict) -> list[Statement]:
         Statement("loss-still", f"{steps} SGD step{s_} on the hand gradients left the loss at "
                   f"{start:.4g} (lr {lr:g}).", f"손 기울기로 {steps}스텝 학습해도 손실은 "
                   f"{start:.4g}에서 그대로입니다(학습률 {lr:g}).", done and still),
-        Statement("loss-diverged", f"SGD on the hand gradients: the loss turned {end} at step "
-                  f"{n['diverged_at']} (lr {lr:g}).", f"손 기울기로 학습하자 {n['diverged_at']}"
-                  f"스텝에서 손실이 {end}가 됐습니다(학습률 {lr:g}).", not done),
+        Statement("loss-diverged", f"SGD on the hand gradients: at step {n['diverged_at']} the "
+                  f"loss or the gradients' comparison turned inf/NaN (lr {lr:g}); training "
+                  f"stopped there.", f"손 기울기로 학습하자 {n['diverged_at']}스텝에서 손실이나 "
+                  f"기울기 비교가 inf/NaN이 되어(학습률 {lr:g}) 학습을 멈췄습니다.", not done),
         Statement("loss-fell", f"{steps} SGD step{s_} on the hand gradients: the loss fell from "
                   f"{start:.4g} to {end:.4g}.", f"손 기울기로 {steps}스텝 학습하자 손실이 "
                   f"{start:.4g}에서 {end:.4g}로 줄었습니다.", done and not still and end < start),

@@ -339,7 +339,8 @@ def _bp_worst(r: Any) -> float:
 
 
 def _bp_diverged(r: Any) -> bool:
-    return any(not math.isfinite(v) for v in r.series("sgd", "loss"))
+    return any(not math.isfinite(v) for key in ("loss", "rel_err/1", "rel_err/2")
+               for v in r.series("sgd", key))
 
 
 def _bp_start(r: Any) -> float:
