@@ -18,6 +18,7 @@ import math
 
 import torch
 from _kit import Log, accuracy, is_log_step, linears, mlp, spirals
+from _verdict import LEVEL, Statement, render
 from torch import nn
 
 META = {
@@ -95,6 +96,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             rates = torch.cat([effective_decay(trainer, m, lr, wd).reshape(-1)
                                for m in linears(net)])
             lo, mid, hi = (torch.quantile(rates, q).item() for q in (0.1, 0.5, 0.9))
+            out["decay_per_layer"] = [
+                effective_decay(trainer, m, lr, wd).median().item() / (lr * wd) if lr * wd
+                else 0.0 for m in linears(net)]  # as the last decay/ record shows it
             out.update({"decay_p10": lo, "decay_median": mid, "decay_p90": hi,
                         "decay_spread": hi / lo if lo > 0 else (0.0 if hi == 0 else math.inf)})
         numbers[name] = out
@@ -104,36 +108,65 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     return numbers
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
     a, l2, w = n["adam"], n["adam+l2"], n["adamw"]
     per = n["lr"] * n["wd"]
+    lo, hi, spread = l2["decay_p10"], l2["decay_p90"], l2["decay_spread"]
+    readable = per > 0 and math.isfinite(lo) and math.isfinite(hi) and lo > 0
+    rel = (f"{lo / per:.2g}x", f"{hi / per:.2g}x") if readable else ("", "")
+    layers = ", ".join(f"{v:.2g}x" for v in l2["decay_per_layer"])
     scores = (f"Adam {a['test_acc']:.0%}, Adam+L2 {l2['test_acc']:.0%}, AdamW "
               f"{w['test_acc']:.0%}")
     norms = f"{a['weight_norm']:.3g} / {l2['weight_norm']:.3g} / {w['weight_norm']:.3g}"
-    if ko:
-        tail = (f" {n['steps']}스텝 뒤 가중치 노름(Adam / Adam+L2 / AdamW): {norms}. 학습 예제 "
-                f"{n['num_train']}개, 테스트 정확도: {scores}.")
-    else:
-        tail = (f" Weight norm after {n['steps']} steps (Adam / Adam+L2 / AdamW): {norms}. Test "
-                f"accuracy with {n['num_train']} training examples: {scores}.")
-    if per == 0:
-        return ((f"학습률 x 감쇠 = {per:g}: 감쇠가 없으니 세 옵티마이저는 같은 Adam입니다."
-                 if ko else f"lr x wd = {per:g}: with no decay all three are the same Adam.")
-                + tail)
-    spread = l2["decay_spread"]
-    rel = f"{l2['decay_p10'] / per:.2g}x"
-    rel_en = f"{rel} to {l2['decay_p90'] / per:.2g}x"
-    rel += f" ~ {l2['decay_p90'] / per:.2g}x"
-    if ko:
-        head = (f"AdamW는 모든 가중치를 스텝마다 {per:.2g}(학습률 x 감쇠)만큼 줄입니다. Adam+L2의 "
-                f"실효 감쇠는 가중치마다 그 {rel}(10번째~90번째 백분위, 차이 {spread:.3g}배)로 ")
-        head += ("가중치마다 다르며, 기울기가 큰 가중치일수록 작습니다." if n["effect"] else
-                 f"{SPREAD:g}배 미만이라 거의 균일합니다.")
-        return head + tail
-    head = (f"AdamW shrinks every weight by {per:.2g} (lr x wd) per step. Adam+L2's effective "
-            f"decay is {rel_en} that (10th to 90th percentile over the weights, a {spread:.3g}x "
-            f"spread): ")
-    head += ("one decay rate per weight, smallest where the gradient is largest." if n["effect"]
-             else f"less than a {SPREAD:g}x spread, nearly uniform here.")
-    return head + tail
+    return [
+        Statement("no-decay", f"lr x wd = {per:g}: with no decay all three are the same Adam.",
+                  f"학습률 x 감쇠 = {per:g}: 감쇠가 없으니 세 옵티마이저는 같은 Adam입니다.",
+                  per == 0),
+        Statement("adamw-rate", f"AdamW shrinks every weight by {per:.2g} (lr x wd) per step.",
+                  f"AdamW는 모든 가중치를 스텝마다 {per:.2g}(학습률 x 감쇠)만큼 줄입니다.",
+                  0 < per < 1),
+        Statement("adamw-flips", f"lr x wd = {per:g} is at least 1: AdamW's decay multiplies "
+                  f"every weight by 1 - lr x wd = {1 - per:g} each step, which zeroes it (at 1) "
+                  f"or flips its sign (above 1) instead of shrinking it.", f"학습률 x 감쇠 = "
+                  f"{per:g}가 1 이상이라, AdamW의 감쇠는 스텝마다 모든 가중치에 "
+                  f"1 - 학습률 x 감쇠 = {1 - per:g}를 곱합니다: 줄이는 대신 값을 "
+                  f"없애거나(1일 때) 부호를 뒤집습니다(1보다 클 때).", per >= 1),
+        Statement("l2-unreadable", "Adam+L2's optimizer state is not finite (inf/NaN) or its "
+                  "decay is 0 somewhere: its effective decay cannot be compared.",
+                  "Adam+L2의 옵티마이저 상태가 유한하지 않거나(inf/NaN) 감쇠가 0인 곳이 있어 "
+                  "실효 감쇠를 비교할 수 없습니다.", per > 0 and not readable),
+        Statement("l2-spread", f"Adam+L2's effective decay is {rel[0]} to {rel[1]} that (10th "
+                  f"to 90th percentile over the weights, a {spread:.3g}x spread).",
+                  f"Adam+L2의 실효 감쇠는 가중치마다 그 {rel[0]} ~ {rel[1]}(10번째~90번째 "
+                  f"백분위, 차이 {spread:.3g}배)입니다.", readable),
+        Statement("l2-uneven", f"Over {SPREAD:g}x: one decay rate per weight, smallest where "
+                  f"the running gradient size is largest.", f"{SPREAD:g}배를 넘어, 가중치마다 "
+                  f"감쇠율이 다르며 기울기의 누적 크기가 큰 가중치일수록 작습니다.",
+                  readable and spread > SPREAD),
+        Statement("l2-moderate", f"Uneven, but not over the {SPREAD:g}x the claim speaks of.",
+                  f"고르지는 않지만 주장이 말하는 {SPREAD:g}배를 넘지는 않습니다.",
+                  readable and LEVEL < spread <= SPREAD),
+        Statement("l2-level", f"Within {LEVEL:g}x of each other: about level over the weights "
+                  f"here, like AdamW's single rate.", f"서로 {LEVEL:g}배 안이라, 여기서는 "
+                  f"AdamW의 단일 감쇠율처럼 가중치 전체에 걸쳐 거의 같습니다.",
+                  readable and spread <= LEVEL),
+        Statement("l2-far", f"At least 90% of the weights decay more than {LEVEL:g}x as fast as "
+                  f"under AdamW.", f"가중치의 90% 이상이 AdamW보다 {LEVEL:g}배 넘게 빨리 "
+                  f"감쇠합니다.", readable and lo > LEVEL * per),
+        Statement("l2-slow", f"At least 90% of the weights decay less than 1/{LEVEL:g} as fast "
+                  f"as under AdamW.", f"가중치의 90% 이상이 AdamW의 1/{LEVEL:g}보다 느리게 "
+                  f"감쇠합니다.", readable and hi < per / LEVEL),
+        Statement("l2-per-layer", f"Median per layer, relative to lr x wd (input first): "
+                  f"{layers}.", f"층별 중앙값(lr x wd 대비, 입력 쪽부터): {layers}.",
+                  readable),
+        Statement("norms", f"Weight norm after {n['steps']} steps (Adam / Adam+L2 / AdamW): "
+                  f"{norms}.", f"{n['steps']}스텝 뒤 가중치 노름(Adam / Adam+L2 / AdamW): "
+                  f"{norms}.", True),
+        Statement("accuracies", f"Test accuracy with {n['num_train']} training examples: "
+                  f"{scores}.", f"학습 예제 {n['num_train']}개, 테스트 정확도: {scores}.", True),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

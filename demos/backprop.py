@@ -23,6 +23,7 @@ import math
 
 import torch
 from _kit import Log, blobs, is_log_step
+from _verdict import Statement, render
 
 META = {
     "name": "backprop",
@@ -187,23 +188,29 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     numbers["nodes"] = nodes
     numbers["layers"] = [max(n["hand_vs_autograd"] for n in nodes if n["node"][-1] == str(i))
                          for i in (1, 2)]
-    losses, worst = [], 0.0
+    losses, worst, diverged_at = [], 0.0, None
     for step in range(1, num_steps + 1):
         hand, _ = hand_backward(X, y, W1, b1, W2, b2, p["bug"])
         auto = autograd_backward(X, y, W1, b1, W2, b2)
         errs = [max(rel_err(hand[f"dL/dW{i}"], auto[f"dL/dW{i}"]),
                     rel_err(hand[f"dL/db{i}"], auto[f"dL/db{i}"])) for i in (1, 2)]
-        worst = max(worst, *errs)
         loss = forward(X, y, W1, b1, W2, b2)[3].item()
         losses.append(loss)
-        if is_log_step(step, num_steps):
+        blown = not (math.isfinite(loss) and all(math.isfinite(e) for e in errs))
+        if not blown:  # the running worst: the verdict's "never differed by more than"
+            worst = max(worst, *errs)
+        if blown or is_log_step(step, num_steps):
             yield Log("sgd", step, num_steps, {"loss": loss, "rel_err": max(errs),
-                                               "rel_err/1": errs[0], "rel_err/2": errs[1]}, 1, 2)
+                                               "rel_err/1": errs[0], "rel_err/2": errs[1],
+                                               "worst": worst}, 1, 2)
+        if blown:  # nothing is compared on inf/NaN weights: the run ends here
+            diverged_at = step
+            break
         W1, b1 = W1 - p["lr"] * hand["dL/dW1"], b1 - p["lr"] * hand["dL/db1"]
         W2, b2 = W2 - p["lr"] * hand["dL/dW2"], b2 - p["lr"] * hand["dL/db2"]
-    final = forward(X, y, W1, b1, W2, b2)[3].item()
+    final = losses[-1] if diverged_at else forward(X, y, W1, b1, W2, b2)[3].item()
     numbers.update({"loss_start": losses[0], "loss_end": final, "worst_during_training": worst,
-                    "steps": num_steps})
+                    "steps": num_steps, "diverged_at": diverged_at})
     bad = [n["node"] for n in nodes if max(n["hand_vs_autograd"], n["hand_vs_numeric"]) > TOL]
     numbers["first_bad"] = bad[0] if bad else None
     numbers["bad"] = bad
@@ -214,97 +221,93 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     return numbers
 
 
-def _loss_change(n: dict, ko: bool) -> str:
-    start, end = n["loss_start"], n["loss_end"]
-    if n["steps"] <= 1 or n["lr"] == 0 or abs(end - start) <= 1e-9 * max(1.0, start):
-        return (f"손 기울기로 {n['steps']}스텝 학습해도 손실은 {start:.4g}에서 그대로입니다"
-                f"(학습률 {n['lr']:g})" if ko else
-                f"{n['steps']} SGD steps on the hand gradients left the loss at {start:.4g} "
-                f"(lr {n['lr']:g})")
-    if not math.isfinite(end):
-        return (f"손 기울기로 {n['steps']}스텝 학습하자 손실이 {start:.4g}에서 {end}로 발산했습니다"
-                if ko else f"{n['steps']} SGD steps on the hand gradients: the loss diverged "
-                f"from {start:.4g} to {end}")
-    verb_ko, verb = ("줄었습니다", "fell") if end < start else ("늘었습니다", "rose")
-    return (f"손 기울기로 {n['steps']}스텝 학습하자 손실이 {start:.4g}에서 {end:.4g}로 "
-            f"{verb_ko}" if ko else
-            f"{n['steps']} SGD steps on the hand gradients: the loss {verb} from {start:.4g} "
-            f"to {end:.4g}")
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    ha, hn, an = n["max_hand_vs_autograd"], n["max_hand_vs_numeric"], n["max_autograd_vs_numeric"]
+    worst, first, bad, bug = n["worst_during_training"], n["first_bad"], n["bad"], n["bug"]
+    node = next((x for x in n["nodes"] if x["node"] == first), None)
+    good = NODES[:NODES.index(first)] if first else []
+    below = computed_from(first) if first else []
+    alone = [b for b in bad if b != first and b not in below]
+    fine = [b for b in below if b not in bad]
+    start, end, steps, lr = n["loss_start"], n["loss_end"], n["steps"], n["lr"]
+    still = math.isfinite(end) and abs(end - start) <= 1e-9 * max(1.0, start)
+    done = n["diverged_at"] is None
+    these = "s" if len(alone) == 1 else ""
+    s_ = "s" if steps != 1 else ""
+    return [
+        Statement("all-agree", f"All 7 nodes agree three ways: hand vs autograd max relative "
+                  f"error {ha:.1e}, hand vs finite differences {hn:.1e}, autograd vs finite "
+                  f"differences {an:.1e} (tolerance {TOL:.0e}).", f"7개 노드 모두 세 방법이 "
+                  f"일치합니다: 손 대 autograd 최대 상대 오차 {ha:.1e}, 손 대 유한 차분 {hn:.1e}, "
+                  f"autograd 대 유한 차분 {an:.1e} (허용 {TOL:.0e}).", not bad and an <= TOL),
+        Statement("failed", f"Gradient check FAILED (bug {bug}).", f"기울기 검사 실패(버그 "
+                  f"{bug}).", not n["effect"]),
+        Statement("first-bad", f"The first node that fails, in backward order, is {first} "
+                  f"({node['op']}): relative error {node['hand_vs_autograd']:.2g} vs autograd "
+                  f"and {node['hand_vs_numeric']:.2g} vs finite differences. Failing nodes: "
+                  f"{', '.join(bad)}." if node else "", f"역전파 순서로 처음 틀리는 곳은 "
+                  f"{first}({node['op']})이며 autograd 대비 상대 오차 "
+                  f"{node['hand_vs_autograd']:.2g}, 유한 차분 대비 {node['hand_vs_numeric']:.2g}"
+                  f"입니다. 틀린 노드: {', '.join(bad)}." if node else "", node is not None),
+        Statement("above-agree", f"Every node above it ({', '.join(good)}) still agrees, so the "
+                  f"error is in this node's own local step.", f"그 위의 노드"
+                  f"({', '.join(good)})는 모두 일치하므로 틀린 것은 이 노드의 국소 단계입니다.",
+                  bool(good)),
+        Statement("loss-node", "The loss node's own derivative is wrong.", "손실 노드 자체의 "
+                  "미분이 틀렸습니다.", first == NODES[0]),
+        Statement("exactly", f"Exactly {first} and the {len(below)} gradients computed from it "
+                  f"fail.", f"정확히 {first}와 그로부터 계산되는 기울기 {len(below)}개가 "
+                  f"실패합니다.", bool(below) and set(bad) == {first, *below}),
+        Statement("only-first", f"Only {first} fails: no gradient is computed from it.",
+                  f"{first}만 실패합니다: 그로부터 계산되는 기울기는 없습니다.",
+                  first is not None and not below and bad == [first]),
+        Statement("fine-below", f"{', '.join(fine)}, computed from {first}, still agree: the "
+                  f"wrong value does not flow into them.", f"{first}에서 계산되는 "
+                  f"{', '.join(fine)}는 여전히 일치합니다: 틀린 값이 그리로 흘러가지 않습니다.",
+                  bool(fine)),
+        Statement("alone", f"{', '.join(alone)} fail{these} on {'its' if these else 'their'} "
+                  f"own local step, not through {first}.", f"{', '.join(alone)}는 {first}를 "
+                  f"거치지 않고 자기 국소 단계에서 틀립니다.", bool(alone)),
+        Statement("no-descendants", f"Nothing fails through it: no gradient is computed from "
+                  f"{first}.", f"그를 거쳐 틀리는 것은 없습니다: {first}에서 계산되는 기울기는 "
+                  f"없습니다.", first is not None and not below and bool(alone)),
+        Statement("refs-agree", f"Autograd and finite differences still agree with each other "
+                  f"to {an:.1e}.", f"autograd와 유한 차분끼리는 {an:.1e}로 일치합니다.",
+                  bool(bad) and an <= TOL),
+        Statement("refs-disagree", f"Autograd and finite differences differ by {an:.1e} (over "
+                  f"{TOL:.0e}): the check itself is not reliable at this setting.",
+                  f"autograd와 유한 차분끼리도 {an:.1e} 차이 나서({TOL:.0e} 초과) 이 설정에서는 "
+                  f"검사 자체를 믿을 수 없습니다.", an > TOL),
+        Statement("loss-still", f"{steps} SGD step{s_} on the hand gradients left the loss at "
+                  f"{start:.4g} (lr {lr:g}).", f"손 기울기로 {steps}스텝 학습해도 손실은 "
+                  f"{start:.4g}에서 그대로입니다(학습률 {lr:g}).", done and still),
+        Statement("loss-diverged", f"SGD on the hand gradients: at step {n['diverged_at']} the "
+                  f"loss or the gradients' comparison turned inf/NaN (lr {lr:g}); training "
+                  f"stopped there.", f"손 기울기로 학습하자 {n['diverged_at']}스텝에서 손실이나 "
+                  f"기울기 비교가 inf/NaN이 되어(학습률 {lr:g}) 학습을 멈췄습니다.", not done),
+        Statement("loss-fell", f"{steps} SGD step{s_} on the hand gradients: the loss fell from "
+                  f"{start:.4g} to {end:.4g}.", f"손 기울기로 {steps}스텝 학습하자 손실이 "
+                  f"{start:.4g}에서 {end:.4g}로 줄었습니다.", done and not still and end < start),
+        Statement("loss-rose", f"{steps} SGD step{s_} on the hand gradients: the loss rose from "
+                  f"{start:.4g} to {end:.4g}.", f"손 기울기로 {steps}스텝 학습하자 손실이 "
+                  f"{start:.4g}에서 {end:.4g}로 늘었습니다.", done and not still and end > start),
+        Statement("training-agreed", f"Over training, hand and autograd never differed by more "
+                  f"than {worst:.1e}.", f"학습 동안 손 기울기와 autograd의 최대 차이는 "
+                  f"{worst:.1e}입니다.", not bad and worst <= TOL),
+        Statement("training-drifted", f"Every node agreed at the start, but during training "
+                  f"hand and autograd drifted apart by up to {worst:.1e}.", f"처음에는 모든 "
+                  f"노드가 일치했지만, 학습 중 손 기울기와 autograd의 차이가 {worst:.1e}까지 "
+                  f"벌어졌습니다.", not bad and worst > TOL),
+        Statement("harmless-bug", f"The planted bug {bug} changed nothing here (inactive hidden "
+                  f"units at init: {n['inactive']:.0%}).", f"심어 둔 버그 {bug}는 여기서 값에 "
+                  f"영향이 없었습니다(초기 비활성 은닉 유닛 비율 {n['inactive']:.0%}).",
+                  n["effect"] and bug != "none"),
+    ]
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    train = _loss_change(n, ko)
-    ha, hn, an = n["max_hand_vs_autograd"], n["max_hand_vs_numeric"], n["max_autograd_vs_numeric"]
-    worst = n["worst_during_training"]
-    if n["effect"]:
-        unused = ""
-        if n["bug"] != "none":
-            unused = (f" 심어 둔 버그 {n['bug']}는 여기서 값에 영향이 없었습니다"
-                      f"(비활성 은닉 유닛 비율 {n['inactive']:.0%})." if ko else
-                      f" The planted bug {n['bug']} changed nothing here (inactive hidden "
-                      f"units: {n['inactive']:.0%}).")
-        if ko:
-            return (f"7개 노드 모두 세 방법이 일치합니다: 손 대 autograd 최대 상대 오차 {ha:.1e}, "
-                    f"손 대 유한 차분 {hn:.1e}, autograd 대 유한 차분 {an:.1e} (허용 {TOL:.0e}). "
-                    f"{train}; 그동안 손 기울기와 autograd의 최대 차이는 {worst:.1e}입니다."
-                    + unused)
-        return (f"All 7 nodes agree three ways: hand vs autograd max relative error {ha:.1e}, "
-                f"hand vs finite differences {hn:.1e}, autograd vs finite differences {an:.1e} "
-                f"(tolerance {TOL:.0e}). {train}; meanwhile hand and autograd never differed by "
-                f"more than {worst:.1e}." + unused)
-    first = n["first_bad"]
-    if first is None:  # every node agreed at the start; the bug showed up later in training
-        where_ko = f"학습 중 손 기울기와 autograd의 차이가 {worst:.1e}까지 벌어졌습니다"
-        where = f"during training hand and autograd drifted apart by up to {worst:.1e}"
-    else:
-        node = next(x for x in n["nodes"] if x["node"] == first)
-        good = NODES[:NODES.index(first)]
-        bad = ", ".join(n["bad"])
-        above_ko = (f" 그 위의 노드({', '.join(good)})는 모두 일치하므로 틀린 것은 이 노드의 "
-                    f"국소 미분입니다" if good else " 손실 노드 자체의 미분이 틀렸습니다")
-        above = (f" Every node above it ({', '.join(good)}) still agrees, so the wrong factor is "
-                 f"this node's local derivative" if good else
-                 " The loss node's own derivative is wrong")
-        where_ko = (f"역전파 순서로 처음 틀리는 곳은 {first}({node['op']})이며 autograd 대비 상대 "
-                    f"오차 {node['hand_vs_autograd']:.2g}, 유한 차분 대비 "
-                    f"{node['hand_vs_numeric']:.2g}입니다. 틀린 노드: {bad}.{above_ko}")
-        where = (f"the first node that fails, in backward order, is {first} ({node['op']}): "
-                 f"relative error {node['hand_vs_autograd']:.2g} vs autograd and "
-                 f"{node['hand_vs_numeric']:.2g} vs finite differences. Failing nodes: {bad}."
-                 f"{above}")
-        spread, spread_ko = _spread(n["bad"], first)
-        where, where_ko = where + spread, where_ko + spread_ko
-    if ko:
-        return (f"기울기 검사 실패(버그 {n['bug']}): {where_ko}. autograd와 유한 차분끼리는 "
-                f"{an:.1e}로 일치합니다. {train}.")
-    return (f"Gradient check FAILED (bug {n['bug']}): {where}. Autograd and finite differences "
-            f"still agree with each other to {an:.1e}. {train}.")
-
-
-def _spread(bad: list[str], first: str) -> tuple[str, str]:
-    """Which failures the first bad node explains (those computed from it) and which not."""
-    below = computed_from(first)
-    alone = [b for b in bad if b != first and b not in below]
-    fine = [b for b in below if b not in bad]
-    if not alone and not fine:
-        return (f". Exactly {first} and the {len(below)} gradients computed from it fail",
-                f". 정확히 {first}와 그로부터 계산되는 기울기 {len(below)}개가 실패합니다")
-    en, ko = "", ""
-    if fine:
-        en += (f". {', '.join(fine)}, computed from {first}, still agree: the wrong value "
-               f"does not flow into them")
-        ko += (f". {first}에서 계산되는 {', '.join(fine)}는 여전히 일치합니다: 틀린 값이 "
-               f"그리로 흘러가지 않습니다")
-    if alone:
-        en += (f". {', '.join(alone)} fail on their own local step, not through {first}"
-               if len(alone) > 1 else
-               f". {alone[0]} fails on its own local step, not through {first}")
-        ko += f". {', '.join(alone)}는 {first}를 거치지 않고 자기 국소 단계에서 틀립니다"
-    if not below:
-        en += f"; no gradient is computed from {first}"
-        ko += f"; {first}에서 계산되는 기울기는 없습니다"
-    return en, ko
+    return render(statements(n), lang)
 
 
 def step_through(n: dict, lang: str = "en") -> list[str]:

@@ -16,6 +16,7 @@ import math
 
 import torch
 from _kit import Log, is_log_step, mlp, teacher_regression
+from _verdict import Statement, causal, render, shrank, spiked
 from torch import nn
 
 META = {
@@ -52,83 +53,117 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         torch.manual_seed(seed)  # same initial weights for every learning rate
         net = mlp(8, p["num_hiddens"], 1, depth=2, activation="relu").to(device)
         trainer = torch.optim.SGD(net.parameters(), lr=lr)
-        losses = []
+        losses: list[float] = []
+        peak = -math.inf  # the highest finite loss so far: "spiked" looks at the whole run
         for step in range(1, num_steps + 1):
             loss = loss_fn(net(X), y)
             losses.append(loss.item())
-            if not math.isfinite(losses[-1]):
+            if math.isfinite(losses[-1]):
+                peak = max(peak, losses[-1])
+            else:
                 diverged[name] = step
-                yield Log(name, step, step, {"loss": losses[-1]}, part, len(RATES))
+                yield Log(name, step, step, {"loss": losses[-1], "peak": peak}, part, len(RATES))
                 break  # the run ends here: nothing is learned from inf/NaN weights
             trainer.zero_grad()
             loss.backward()
             trainer.step()
             if is_log_step(step, num_steps):
-                yield Log(name, step, num_steps, {"loss": losses[-1]}, part, len(RATES))
+                yield Log(name, step, num_steps, {"loss": losses[-1], "peak": peak}, part,
+                          len(RATES))
         finite = [v for v in losses if math.isfinite(v)]
         runs[key] = {"lr": lr, "name": name, "initial_loss": losses[0], "final_loss": losses[-1],
                      "max_loss": max(finite), "min_loss": min(finite),
                      "diverged_at": diverged.get(name), "outcome": _outcome(losses)}
     outcomes = {r["outcome"] for r in runs.values()}
     return {"runs": runs, "diverged": diverged, "num_steps": num_steps,
-            "effect": "converged" in outcomes and bool({"went up", "diverged"} & outcomes)}
+            "effect": "converged" in outcomes and bool(set(FAILED) & outcomes)}
 
 
 def _outcome(losses: list[float]) -> str:
-    """Classify a loss curve: diverged, went up, unchanged, barely moved, or converged."""
+    """Classify a loss curve: diverged, jumped up (spiked anywhere in the run), rose,
+    unchanged, barely moved (did not shrink to half), or converged (shrank below half)."""
     if not math.isfinite(losses[-1]):
         return "diverged"
     if losses[-1] == losses[0]:
         return "unchanged"
-    if max(losses) > 2 * losses[0] or losses[-1] > losses[0]:
+    if spiked(losses):
         return "went up"
-    return "barely moved" if losses[-1] > 0.5 * losses[0] else "converged"
+    if losses[-1] > losses[0]:
+        return "rose"
+    return "converged" if shrank(losses[0], losses[-1]) else "barely moved"
 
 
-def _describe(r: dict, num_steps: int, ko: bool) -> str:
+FAILED = ("went up", "rose", "diverged")
+
+
+def _describe(r: dict, num_steps: int) -> dict[str, tuple[str, str]]:
+    """The sentence for each outcome of one run, (en, ko) with the same numbers."""
     start, end, top = r["initial_loss"], r["final_loss"], r["max_loss"]
     drop = 1 - end / start if start else 0.0
-    if r["outcome"] == "diverged":
-        return (f"손실이 {top:.2g}까지 커진 뒤 {r['diverged_at']}스텝에서 {end}(발산)" if ko
-                else f"loss grew to {top:.2g}, then hit {end} at step {r['diverged_at']}")
-    if r["outcome"] == "went up":
-        return (f"손실이 {start:.3g}에서 최고 {top:.3g}까지 튀어 올랐고 최종 {end:.3g}" if ko
-                else f"loss jumped from {start:.3g} up to {top:.3g} and ended at {end:.3g}")
-    if r["outcome"] == "unchanged":
-        return (f"손실이 {start:.3g}에서 전혀 변하지 않음" if ko
-                else f"loss stayed at {start:.3g}, unchanged")
-    barely = r["outcome"] == "barely moved"
-    if ko:
-        return (f"{num_steps}스텝 동안 손실 {start:.3g} → {end:.3g}({drop:.0%} 감소"
-                f"{', 거의 제자리' if barely else ''})")
-    return (f"loss {start:.3g} -> {end:.3g} in {num_steps} steps ({drop:.0%} lower"
-            f"{', barely moved' if barely else ''})")
+    return {
+        "diverged": (f"loss grew to {top:.2g}, then hit {end} at step {r['diverged_at']}",
+                     f"손실이 {top:.2g}까지 커진 뒤 {r['diverged_at']}스텝에서 {end}(발산)"),
+        "went up": (f"loss jumped from {start:.3g} up to {top:.3g} and ended at {end:.3g}",
+                    f"손실이 {start:.3g}에서 최고 {top:.3g}까지 튀어 올랐고 최종 {end:.3g}"),
+        "rose": (f"loss rose from {start:.3g} to {end:.3g} in {num_steps} steps",
+                 f"{num_steps}스텝 동안 손실이 {start:.3g}에서 {end:.3g}로 올라감"),
+        "unchanged": (f"loss stayed at {start:.3g}, unchanged",
+                      f"손실이 {start:.3g}에서 전혀 변하지 않음"),
+        "barely moved": (f"loss {start:.3g} -> {end:.3g} in {num_steps} steps ({drop:.0%} "
+                         f"lower, barely moved: not below half)", f"{num_steps}스텝 동안 손실 "
+                         f"{start:.3g} → {end:.3g}({drop:.0%} 감소, 절반 아래로 못 내려가 거의 "
+                         f"제자리)"),
+        "converged": (f"loss {start:.3g} -> {end:.3g} in {num_steps} steps ({drop:.0%} lower)",
+                      f"{num_steps}스텝 동안 손실 {start:.3g} → {end:.3g}({drop:.0%} 감소)"),
+    }
+
+
+OUTCOMES = {"diverged": "diverged", "went up": "jumped", "rose": "rose",
+            "unchanged": "unchanged", "barely moved": "barely", "converged": "fell"}
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    keys = sorted(RATES, key=lambda k: n["runs"][k]["lr"])  # stable: equal rates keep order
+    lrs = [n["runs"][k]["lr"] for k in keys]
+    said: list[Statement] = []
+    for k in keys:
+        r = n["runs"][k]
+        times = lrs.count(r["lr"])
+        label = f"lr={r['lr']:g}{f' (×{times})' if times > 1 else ''}: "
+        first_of_rate = keys[lrs.index(r["lr"])] == k  # equal rates end alike: say it once
+        for outcome, (en, ko) in _describe(r, n["num_steps"]).items():
+            said.append(Statement(f"{k}-{OUTCOMES[outcome]}", f"{label}{en}.", f"{label}{ko}.",
+                                  first_of_rate and r["outcome"] == outcome))
+    runs = [n["runs"][k] for k in keys]
+    moved = any(r["outcome"] not in ("diverged", "unchanged") for r in runs)
+    finite = [r for r in runs if r["outcome"] != "diverged"]
+    low = min((r["final_loss"] for r in finite), default=math.inf)
+    best = ", ".join(sorted({f"{r['lr']:g}" for r in finite if r["final_loss"] <= 1.01 * low},
+                            key=float))
+    failed = ", ".join(sorted({f"{r['lr']:g}" for r in runs if r["outcome"] in FAILED},
+                              key=float))
+    fell = ", ".join(sorted({f"{r['lr']:g}" for r in runs if r["outcome"] == "converged"},
+                            key=float))
+    effect = bool(fell) and bool(failed)
+    return [
+        *said,
+        Statement("no-best", "No run lowered its loss, so there is no best rate.",
+                  "손실을 낮춘 실행이 없어 가장 좋은 학습률은 없습니다.", not moved),
+        Statement("best", f"The lowest final loss came from lr={best}.",
+                  f"최종 손실이 가장 낮은 학습률: {best}.", moved),
+        causal("learning rate", ["learning rate"] if len(set(lrs)) > 1 else [], "contrast",
+               f"Same weights, same data, only the rate differs: at lr={failed} the loss "
+               f"jumped up, rose or diverged, while at lr={fell} it fell below half.",
+               f"같은 가중치, 같은 데이터에서 학습률만 바꿨는데 lr={failed}에서는 손실이 튀어 "
+               f"오르거나 올라가거나 발산했고, lr={fell}에서는 절반 아래로 내려갔습니다.",
+               effect),
+        Statement("no-contrast", "No run converged while another failed: the "
+                  "good-versus-too-large contrast is absent here.", "수렴한 실행과 실패한 "
+                  "실행이 함께 있지 않아, 적당한 학습률과 너무 큰 학습률의 대비가 없습니다.",
+                  not effect),
+    ]
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    runs = sorted(n["runs"].values(), key=lambda r: r["lr"])
-    count = {lr: [r["lr"] for r in runs].count(lr) for lr in {r["lr"] for r in runs}}
-    text = "; ".join(f"lr={lr:g}{f' (×{count[lr]})' if count[lr] > 1 else ''}: "
-                     f"{_describe(r, n['num_steps'], ko)}"
-                     for lr, r in {r["lr"]: r for r in runs}.items()) + "."  # equal rates once
-    moved = [r for r in runs if r["outcome"] not in ("diverged", "unchanged")]
-    if not moved:
-        return text + (" 손실을 낮춘 실행이 없어 가장 좋은 학습률은 없습니다." if ko
-                       else " No run lowered its loss, so there is no best rate.")
-    low = min(r["final_loss"] for r in moved)
-    best = ", ".join(sorted({f"{r['lr']:g}" for r in moved if r["final_loss"] <= 1.01 * low},
-                            key=float))
-    failed = ", ".join(sorted({f"{r['lr']:g}" for r in runs
-                               if r["outcome"] in ("went up", "diverged")}, key=float))
-    if n["effect"]:
-        cause = (f" 같은 가중치, 같은 데이터에서 학습률만 바꿨는데 lr={failed}에서는 손실이 "
-                 f"튀어 오르거나 발산했습니다." if ko else f" Same weights, same data, only the "
-                 f"rate differs: at lr={failed} the loss jumped up or diverged.")
-    else:
-        cause = (" 수렴한 실행과 실패한 실행이 함께 있지 않아, 적당한 학습률과 너무 큰 학습률의 "
-                 "대비가 없습니다." if ko else " No run converged while another failed: the "
-                 "good-versus-too-large contrast is absent here.")
-    if ko:
-        return text + f" 최종 손실이 가장 낮은 학습률: {best}." + cause
-    return text + f" The lowest final loss came from lr={best}." + cause
+    return render(statements(n), lang)

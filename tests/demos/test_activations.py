@@ -58,8 +58,8 @@ def test_one_hidden_layer_is_the_control(seed: int) -> None:
 def test_nothing_trained_gives_no_ranking() -> None:
     result = run(0, steps=5, lr=0.0)
     assert not result.numbers["effect"]
-    assert "no activation lowered its loss (nothing trained), so there is no ranking" in (
-        result.verdict)
+    assert ("no activation lowered its loss by more than 0.01 (nothing trained), so there is "
+            "no ranking") in result.verdict
     assert "won" not in result.verdict and "placed" not in result.verdict
     assert numbers_in(verdict(result.numbers, "ko")) == numbers_in(result.verdict)
 
@@ -85,3 +85,23 @@ def test_the_verdict_says_what_the_optimizer_changes() -> None:
     sgd = run(0, steps=5, optimizer="sgd", lr=0.1)  # type: ignore[arg-type]
     assert "The race used SGD (momentum 0.9, lr 0.1), whose step is proportional" in sgd.verdict
     assert numbers_in(verdict(sgd.numbers, "ko")) == numbers_in(sgd.verdict)
+
+
+def test_a_diverged_contestant_is_named_and_ranked_last() -> None:
+    """SGD at lr 1: elu's loss turns NaN and tanh ends at 5.2; the verdict used to sort the
+    NaN into the middle and call gelu (0.704) last."""
+    result = run(0, steps=60, optimizer="sgd", lr=1.0)  # type: ignore[arg-type]
+    n = result.numbers
+    assert n["diverged"] == ["elu"] and n["ranking"][-1] == "elu"
+    assert n["ranking"][-2] == "tanh" and n["tanh"]["final_loss"] > 5
+    assert "The loss of elu hit inf/NaN." in result.verdict
+    assert "tanh came last with 5.221" in result.verdict
+    assert numbers_in(verdict(n, "ko")) == numbers_in(result.verdict)
+
+
+def test_under_sgd_the_first_layer_s_smaller_step_is_measured() -> None:
+    """The SGD sentence states the measured first/last |dL/dW| ratio at init, not a bound."""
+    result = run(0, steps=3, optimizer="sgd", lr=0.1)  # type: ignore[arg-type]
+    g = result.numbers["sigmoid"]["grad_norms_at_init"]
+    assert len(g) == 5 and g[0] < g[-1] / 2
+    assert f"first layer steps {g[0] / g[-1]:.2g}x as far as its last" in result.verdict

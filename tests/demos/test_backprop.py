@@ -134,3 +134,27 @@ def test_cli_step_pages_without_a_terminal_and_refuses_demos_without_a_view() ->
         done = cli(*args)
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_one_step_is_an_update_not_a_loss_left_where_it_was() -> None:
+    """--steps 1 makes one SGD update, so the loss changes; the verdict used to say that
+    one step 'left the loss at' its start."""
+    result = run(seed=0, steps=1)
+    n = result.numbers
+    assert n["loss_end"] < n["loss_start"]
+    assert "1 SGD step on the hand gradients: the loss fell from" in result.verdict
+    assert "left the loss at" not in result.verdict
+
+
+def test_the_bias_bug_sentences_are_the_ones_its_records_support() -> None:
+    """bias_mean: dL/db2 fails first with nothing computed from it, dL/db1 fails on its own;
+    each sentence is a statement whose predicate the run's node records decide."""
+    from dlprep.engine.loader import load_demo
+    from dlprep.registry import registry
+
+    module = load_demo(registry()["backprop"].path)
+    n = run(seed=0, steps=3, params={"bug": "bias_mean"}).numbers
+    said = [s.name for s in module.statements(n) if s.holds]
+    assert said[:6] == ["failed", "first-bad", "above-agree", "alone", "no-descendants",
+                        "refs-agree"]
+    assert "exactly" not in said and "only-first" not in said

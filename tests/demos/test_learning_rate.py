@@ -43,7 +43,7 @@ def test_each_rate_does_what_its_curve_shows(seed: int) -> None:
     assert result.diverged == {big["name"]: big["diverged_at"]} and big["diverged_at"] <= 10
     assert f"at step {big['diverged_at']}" in result.verdict
     assert "The lowest final loss came from lr=0.1." in result.verdict
-    assert "at lr=0.7, 3 the loss jumped up or diverged" in result.verdict
+    assert "at lr=0.7, 3 the loss jumped up, rose or diverged" in result.verdict
     assert all(f"#{i}" in runs[f"lr{i}"]["name"] for i in range(1, 5))  # names are neutral
     assert not re.search(r"small|good|large|diverg", " ".join(r["name"] for r in runs.values()))
 
@@ -84,3 +84,21 @@ def test_ties_and_korean_carry_the_same_numbers() -> None:
 def test_same_seed_same_numbers() -> None:
     first = final_result("learning-rate", device="cpu", seed=0, steps=8)
     assert str(first.numbers) == str(run(0, steps=8).numbers)  # str: NaN != NaN
+
+
+def test_the_lowest_final_loss_counts_a_run_that_never_moved() -> None:
+    """lr=0 keeps its starting loss, below every run that jumped up: it is the lowest (the
+    verdict used to skip unchanged runs and name lr=0.9 here)."""
+    result = run(0, steps=60, lr1=0.0, lr2=0.9, lr3=1.1, lr4=2.0)
+    assert "lr=0: loss stayed at 0.466, unchanged." in result.verdict
+    assert "The lowest final loss came from lr=0." in result.verdict
+
+
+def test_a_small_rise_is_not_a_jump() -> None:
+    """'jumped up' means spiked (above 1.25x the first loss somewhere in the run); a loss
+    that ends higher without that is said to have risen."""
+    module = load_demo(registry()["learning-rate"].path)
+    assert module._outcome([1.0, 1.1, 1.2]) == "rose"
+    assert module._outcome([1.0, 1.3, 0.4]) == "went up"
+    assert module._outcome([1.0, 0.6, 0.49]) == "converged"
+    assert module._outcome([1.0, 0.8, 0.6]) == "barely moved"
