@@ -3,7 +3,9 @@
 The CLI's live view (:mod:`dlprep.engine.live`) and the quiz's demo panel
 (:mod:`dlprep.tui.demo`) each feed every event to :meth:`StreamState.add` and draw from
 the state: the metric's series per run, where a run diverged, each run's first and latest
-step, the latest per-layer values, the progress, and the result. Pure: no torch, no UI.
+step, the progress, and the result. Per-layer values stay in their step's metrics until a
+view draws them (:func:`layer_values`): a step costs the reading thread one append and a
+few assignments. Pure: no torch, no UI.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class StreamState:
     diverged: dict[str, int] = field(default_factory=dict)  # run -> first inf/NaN step
     first: dict[str, Step] = field(default_factory=dict)  # each run's first step: at init
     latest: dict[str, Step] = field(default_factory=dict)
-    layers: dict[str, list[float]] = field(default_factory=dict)  # run -> latest per layer
     run: str = ""
     step: int = 0
     total: int = 0
@@ -58,9 +59,5 @@ class StreamState:
                 self.diverged.setdefault(event.run, event.step)
         self.latest[event.run] = event
         self.first.setdefault(event.run, event)
-        if self.layer_prefix:
-            values = layer_values(event.metrics, self.layer_prefix)
-            if values:
-                self.layers[event.run] = values
         self.run, self.step, self.total = event.run, event.step, event.total
         self.progress = event.progress

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.widgets import Input, ProgressBar, Static
 
+from dlprep.engine.state import layer_values
 from dlprep.tui.demo import DemoScreen
 from dlprep.tui.feedback import FeedbackScreen
 
@@ -288,7 +289,8 @@ async def test_the_panel_runs_its_demo_on_its_own_worker_and_posts_to_itself(mak
         assert all(r is run for _, r in news) and "failed" not in [w for w, _ in news]
         state = run.state  # the same stream state the CLI's live view draws
         assert list(state.series) == ["lr=0.1", "lr=0.5"] and len(state.series["lr=0.5"]) == 6
-        assert state.progress == 1.0 and state.layers["lr=0.5"][0] < state.layers["lr=0.5"][2]
+        norms = layer_values(state.latest["lr=0.5"].metrics, "grad_norm/")
+        assert state.progress == 1.0 and norms[0] < norms[2]
         assert state.result is not None and state.result.numbers["effect"] is True
 
 
