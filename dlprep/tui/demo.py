@@ -25,7 +25,7 @@ from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
 from dlprep.bank.template import fill, fill_params
-from dlprep.engine.state import layer_values
+from dlprep.engine.state import moment
 from dlprep.registry import DemoInfo, ParamError
 from dlprep.study.grading import Unreadable
 from dlprep.study.predict import Reading, feedback, hint, judge, options, read
@@ -286,16 +286,17 @@ class DemoScreen(QuizScreen):
         # one line whatever it says (#legend's height is fixed): no layout pass per draw
         self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang),
                                                  layout=False)
-        prefix = self.info.layers.get("prefix", "") if self.info is not None else ""
-        bars = {run: values for run, step in state.latest.items()
-                if (values := layer_values(step.metrics, prefix))} if prefix else {}
-        if self.info is not None and bars:
+        # While it runs, each run's latest record; once over, the one its verdict speaks of.
+        sets = state.bar_sets()
+        if self.info is not None and sets:
             label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
             width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
-            layers.update(layer_bars(bars, label, height, self.lang, width))
+            layers.update(layer_bars({run: values for run, _, values in sets}, label,
+                                     moment(sets, self.lang, state.bars_at_init), height,
+                                     self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
         result = run.state.result

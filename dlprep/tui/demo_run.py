@@ -36,7 +36,7 @@ class DemoRun:
     state: StreamState = field(init=False)
 
     def __post_init__(self) -> None:
-        self.state = StreamState(self.info.metric, self.info.layers.get("prefix", ""))
+        self.state = StreamState.of(self.info.metric, self.info.layers)
 
     @property
     def finished(self) -> bool:

@@ -102,3 +102,9 @@ def test_control_and_layers_are_read_and_checked(tmp_path: Path) -> None:
     write(tmp_path, "toy.py", text.replace('"depth": 2', '"width": 2'))
     with pytest.raises(RegistryError, match="control: toy has no parameter 'width'"):
         scan(tmp_path)
+    marked = text.replace('"grad_norm/"}', '"grad_norm/", "verdict": "init"}')
+    write(tmp_path, "toy.py", marked)
+    assert scan(tmp_path)["toy"].layers["verdict"] == "init"
+    write(tmp_path, "toy.py", marked.replace('"init"}', '"end"}'))  # only init can be marked
+    with pytest.raises(RegistryError, match="layers: verdict must be 'init'"):
+        scan(tmp_path)
