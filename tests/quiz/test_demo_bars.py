@@ -5,15 +5,12 @@ marks it (META layers "verdict": "init"). Fake streams, no torch; 80x24, English
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 from textual.widgets import Static
 
-from dlprep.tui.demo import DemoScreen
-
 from . import conftest
-from .conftest import text_of
+from .conftest import open_panel, text_of, until_finished
 
 STEPS = 4
 
@@ -47,17 +44,9 @@ async def test_finished_panel_shows_and_names_the_bars_the_verdict_uses(
         monkeypatch.setattr(conftest, "fake_registry", marked(conftest.fake_registry))
     app = make_app(only=("t-demo",), start=True, lang=lang, stream=growing_stream)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("t", "d")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, DemoScreen)
+        screen = await open_panel(pilot, app)
         await pilot.press("y", "enter")
-        deadline = time.monotonic() + 30  # bounds a hang only, never a speed
-        while screen.run is None or not screen.run.finished:
-            assert time.monotonic() < deadline
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await until_finished(pilot, screen)
         lines = text_of(screen.query_one("#layers", Static)).splitlines()
         label = "gradient norm per layer" if lang == "en" else "층별 기울기 노름"
         log = "log" if lang == "en" else "로그"
