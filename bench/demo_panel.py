@@ -7,8 +7,9 @@
    the background; with the panel open for 3 s, pressing run must show the first point
    within 0.3 s. Measured warm (as the app does it) and cold (warm-up switched off).
 
-Usage: python bench/demo_panel.py [demo] (default: activations). Runs each case twice and
-reports the median; ratios are against the plain run measured in this same bench run.
+Usage: python bench/demo_panel.py [demo] [--repeat N] (default: activations, 2 repeats).
+Runs each case N times, interleaved, and reports the median; the ratios are against the
+runs measured in this same bench run (the ratio of each repeat is printed too).
 """
 
 from __future__ import annotations
@@ -112,11 +113,17 @@ def _plain(demo: str, env: dict[str, str]) -> float:
 
 
 def main() -> int:
-    demo = sys.argv[1] if len(sys.argv) > 1 else "activations"
+    args = sys.argv[1:]
+    repeat = REPEAT
+    if "--repeat" in args:
+        at = args.index("--repeat")
+        repeat = int(args[at + 1])
+        del args[at:at + 2]
+    demo = args[0] if args else "activations"
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "DLPREP_HOME": home}
         plain, panel, bare, first_warm, first_cold, first_done = [], [], [], [], [], []
-        for _ in range(REPEAT):  # interleaved, so machine noise hits all alike
+        for _ in range(repeat):  # interleaved, so machine noise hits all alike
             plain.append(_plain(demo, env))
             point, total, alone = _fresh(demo, True, 3.0, env)
             first_warm.append(point)
@@ -128,11 +135,13 @@ def main() -> int:
             first_cold.append(point)
     p, q, b = (statistics.median(x) for x in (plain, panel, bare))
     warm, cold = statistics.median(first_warm), statistics.median(first_cold)
-    print(f"demo_panel: {demo}, median of {REPEAT} interleaved runs")
+    print(f"demo_panel: {demo}, median of {repeat} interleaved runs")
     print(f"  dlprep demo {demo} --plain (process)   {p:7.2f} s  (context: with torch import)")
     print(f"  the demo's stream read bare            {b:7.2f} s")
     print(f"  quiz panel, run to verdict             {q:7.2f} s   {q / b:.2f}x   "
           f"[{verdict(q / b <= 1.2)}: target <= 1.2x the bare stream]")
+    print("  panel / bare stream, each repeat        " +
+          " ".join(f"{x / y:.2f}x" for x, y in zip(panel, bare, strict=True)))
     print(f"  first chart point, torch warmed (3 s)  {warm * 1000:7.0f} ms         "
           f"[{verdict(warm <= 0.3)}: target <= 300 ms]")
     done = statistics.median(first_done)

@@ -39,7 +39,8 @@ META = {
     "control": {"d_k": 2},
     "layers": {"prefix": "entropy/", "label": "attention entropy per layer (nats, mean over "
                "heads), unscaled run", "label_ko": "층별 어텐션 엔트로피(nat, 헤드 평균), "
-               "스케일 없는 실행"},
+               "스케일 없는 실행",
+               "verdict": "init"},
     "params": {
         "d_k": {"default": 64, "choices": [2, 4, 8, 16, 32, 64],
                 "help": "dimension per head (heads = 64 / d_k, width stays 64)"},

@@ -58,7 +58,8 @@ META = {
     "steps": 200,
     "control": {"gain": 1.0},
     "layers": {"prefix": "dL_dh/", "label": "activation-gradient norm |dL/dh| per hidden layer "
-               "(input first)", "label_ko": "은닉층별 활성값 기울기 노름 |dL/dh| (입력 쪽부터)"},
+               "(input first)", "label_ko": "은닉층별 활성값 기울기 노름 |dL/dh| (입력 쪽부터)",
+               "verdict": "init"},
     "params": {
         "gain": {"default": 1.5, "help": "multiplier on He init (1 = He)", "min": 0.1, "max": 10},
         "depth": {"default": 12, "help": "hidden layers", "min": 2, "max": 40},

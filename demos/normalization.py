@@ -52,7 +52,8 @@ META = {
     },
     "control": {"depth": 2},
     "layers": {"prefix": "act_std/", "label": "spread of activations across examples, per "
-               "hidden layer", "label_ko": "은닉층별 예제 간 활성값 퍼짐(표준편차)"},
+               "hidden layer", "label_ko": "은닉층별 예제 간 활성값 퍼짐(표준편차)",
+               "verdict": "init"},
 }
 
 GAP = 0.1  # a loss difference that counts (seed noise is about 0.05)

@@ -46,7 +46,8 @@ META = {
     },
     "control": {"depth": 2},
     "layers": {"prefix": "grad_norm/", "label": "weight-gradient norm per layer (input first)",
-               "label_ko": "층별 가중치 기울기 노름(입력 쪽부터)"},
+               "label_ko": "층별 가중치 기울기 노름(입력 쪽부터)",
+               "verdict": "init"},
 }
 
 CHANCE = math.log(2)  # cross-entropy of a 50/50 guess on two classes

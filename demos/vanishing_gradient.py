@@ -33,7 +33,8 @@ META = {
     "steps": 300,
     "control": {"depth": 2},
     "layers": {"prefix": "grad_norm/", "label": "weight-gradient norm |dL/dW| per layer "
-               "(input first)", "label_ko": "층별 가중치 기울기 노름 |dL/dW| (입력 쪽부터)"},
+               "(input first)", "label_ko": "층별 가중치 기울기 노름 |dL/dW| (입력 쪽부터)",
+               "verdict": "init"},
     "params": {
         "depth": {"default": 10, "help": "hidden layers of the deep net", "min": 1, "max": 40},
         "shallow": {"default": 2, "help": "hidden layers of the shallow net", "min": 1,

@@ -134,7 +134,9 @@ class DemoInfo:
     # The --set overrides that remove the demo's cause (its control experiment).
     control: dict[str, ParamValue] = field(default_factory=dict)
     # Per-layer quantity the claim is about: {"prefix": "grad_norm/", "label": ...,
-    # "label_ko": ...}; metrics "<prefix>1".."<prefix>L" are drawn as one bar per layer.
+    # "label_ko": ..., "verdict": "init"}; metrics "<prefix>1".."<prefix>L" are drawn as
+    # one bar per layer; a finished run shows its last record's bars, or its first's (the
+    # nets at init) where "verdict" is "init".
     layers: dict[str, str] = field(default_factory=dict)
     # META "check": "_helper.function", the demo's torch-free rule across its parameters
     check: str = ""
@@ -263,6 +265,9 @@ def scan(directory: Path) -> dict[str, DemoInfo]:
             continue
         info = _info(path, meta)
         _check_control(info)
+        if info.layers.get("verdict", "init") != "init":  # the one moment a demo can mark
+            raise RegistryError(f"{path.name}: META layers: verdict must be 'init' (or left "
+                                f"out for the last record), not {info.layers['verdict']!r}")
         if info.name in demos:
             raise RegistryError(f"{path.name}: demo name {info.name!r} is used twice")
         demos[info.name] = info

@@ -20,8 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from dlprep.engine.console import COLORS, _shown, summary
-from dlprep.engine.records import Event, Result, Step
-from dlprep.engine.state import StreamState, layer_values
+from dlprep.engine.records import Event, Result
+from dlprep.engine.state import BarSet, StreamState, moment
 from dlprep.study.strings import t
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -67,9 +67,10 @@ def chart(series: Mapping[str, list[tuple[int, float]]], metric: str, width: int
     return Text.from_ansi(plt.build())
 
 
-def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, height: int,
-         lang: str = "en") -> Text:
-    """One vertical bar per layer for each run, side by side on one shared scale."""
+def bars(runs: list[BarSet], label: str, width: int, height: int, lang: str = "en",
+         at_init: bool = False) -> Text:
+    """One vertical bar per layer for each run, side by side on one shared scale, titled
+    with the moment they show (``at_init``: the demo's first record is the nets at init)."""
     finite = [abs(v) for _, _, vs in runs for v in vs if math.isfinite(v)]
     positive = [v for v in finite if v > 0]
     log = bool(positive) and max(positive) / min(positive) > LOG_SPAN
@@ -85,13 +86,7 @@ def bars(runs: list[tuple[str, Step, list[float]]], label: str, width: int, heig
                 math.log10(top / floor) + 0.3)
         return abs(v) / top
 
-    steps = {step.step for _, step, _ in runs}
-    if steps == {1}:
-        when = t("bars_at_init", lang)
-    elif len(steps) == 1:
-        when = t("bars_at_step", lang, step=next(iter(steps)))
-    else:
-        when = t("bars_each_step", lang)
+    when = moment(runs, lang, at_init)
     scale = t("scale_log" if log else "scale_linear", lang)
     out = Text(f"{label} · {when} · {scale}, "
                f"{compact(floor if log else 0)}..{compact(top)}\n", style="bold")
@@ -134,7 +129,7 @@ class LiveView:
         self.layers = dict(layers or {})
         self.console = console or Console()
         # the series, divergences and per-run steps, shared with the quiz's demo panel
-        self.state = StreamState(metric, self.layers.get("prefix", ""))
+        self.state = StreamState.of(metric, self.layers)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                  TaskProgressColumn(), TimeElapsedColumn(), console=self.console)
         self.task = self.progress.add_task(name, total=1.0)
@@ -184,16 +179,14 @@ class LiveView:
         prefix = self.layers.get("prefix")
         if not prefix or height < 4:
             return None
-        # Finished: the verdicts speak of the nets at init, so the bars show that moment.
-        source = self.state.first if self.result is not None else self.state.latest
-        runs = [(run, step, layer_values(step.metrics, prefix)) for run, step in source.items()]
-        runs = [r for r in runs if r[2]]
+        # While it runs, each run's latest record; once over, the one its verdict speaks of.
+        runs = self.state.bar_sets()
         if not runs:
             return None
         per_run = max(max(2 * len(r[2]), len(r[0]) + 4) + 2 for r in runs)
         runs = runs[-max(1, width // per_run):]  # the most recent runs that fit
         label = self.layers.get("label_ko" if self.lang == "ko" else "label") or prefix
-        return bars(runs, label, width, height, self.lang)
+        return bars(runs, label, width, height, self.lang, self.state.bars_at_init)
 
     def render(self) -> RenderableType:
         width, height = self.console.width, self.console.height

@@ -52,16 +52,17 @@ if plt is not None:
             ax.set_yscale("log")  # the series spans more than 10x
         ax.set(xlabel="step", title=metric)
         ax.legend()
-    if layer_keys:  # the per-layer quantity at each run's last logged step
+    if layer_keys:  # the per-layer quantity at the record the verdict speaks of
         ax, width, bars = axes[0][-1], 0.8 / len(runs), []
         for i, name in enumerate(runs):
-            last = [r for r in records if r.run == name][-1].metrics
-            heights = [abs(last.get(k, float("nan"))) for k in layer_keys]
-            ax.bar([j + i * width for j in range(len(layer_keys))], heights, width, label=name)
+            shown = [r for r in records if r.run == name][0 if LAYERS_AT_INIT else -1]
+            heights = [abs(shown.metrics.get(k, float("nan"))) for k in layer_keys]
+            ax.bar([j + i * width for j in range(len(layer_keys))], heights, width,
+                   label=f"{name} @ {shown.step}")  # the step the bars were taken at
             bars += [h for h in heights if h == h and h != float("inf")]
         if bars and min(bars) > 0 and max(bars) / min(bars) > 10:
             ax.set_yscale("log")  # as the curves: only a >10x spread (a share stays linear)
-        ax.set(xlabel="layer", title=f"{LAYER_LABEL} (last logged step)")
+        ax.set(xlabel="layer", title=f"{LAYER_LABEL}, {LAYER_MOMENT}")
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(layer_keys))],
                       [k[len(LAYER_PREFIX):] for k in layer_keys])
         ax.legend()
@@ -124,6 +125,7 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
     saved = "nb_saved_dlprep" if own else "nb_saved"
     layers = info.layers
     label = layers.get("label_ko" if lang == "ko" else "label", "") if layers else ""
+    at_init = layers.get("verdict") == "init"
     # The first code cell: Jupyter keeps a __future__ flag for the cells after it, so the
     # experiment's annotations stay unevaluated (a signature may name a helper's type,
     # `Statement`, whose cell comes after the experiment's).
@@ -134,7 +136,10 @@ def notebook(name: str, params: Mapping[str, object] | None = None, *, seed: int
                 f"CPU_THREADS = {int(meta.get('cpu_threads', 1))}\n"
                 f"METRIC = {info.metric!r}  # the demo's main quantity, plotted beside the loss\n"
                 f"LAYER_PREFIX = {layers.get('prefix', '')!r}\n"
-                f"LAYER_LABEL = {label!r}")
+                f"LAYER_LABEL = {label!r}\n"
+                f"# the bars the verdict speaks of: each run's first record (the nets at init) "
+                f"or its last\nLAYERS_AT_INIT = {at_init!r}\n"
+                f"LAYER_MOMENT = {t('bars_at_init' if at_init else 'bars_last', lang)!r}")
     cells = [
         _markdown(f"# {t('nb_title', lang)}: {info.name}\n\n**{t('claim', lang)}:** {claim}\n\n"
                   f"_{t(saved, lang, version=__version__)}_"),

@@ -171,7 +171,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "정답이 미리 보이지 않도록 주장은 실행이 끝난 뒤에 보여 줍니다."),
     "claim": ("Claim", "주장"),
     "measured": ("measured", "측정"),
-    "latest_per_layer": ("{label}, latest", "{label}, 최신값"),  # labels say "per layer"
+    # The moment first: at 80 columns a long label is cut, never the step the bars show.
+    "bars_title": ("{when}: {label}", "{when}: {label}"),  # labels say "per layer"
     "log_scale": ("log", "로그"),
     "per_step": ("{metric} per step", "스텝별 {metric}"),
     "not_finite": ("not finite", "발산"),
@@ -269,7 +270,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "diverged_at": ("✗ diverged at step {at}", "✗ {at}번째 스텝에서 발산"),
     "bars_at_init": ("at init (step 1)", "초기화 시점(1스텝)"),
     "bars_at_step": ("at step {step}", "{step}스텝 시점"),
-    "bars_each_step": ("at each run's step shown", "실행마다 표시된 스텝"),
+    "bars_at_end": ("at the end (step {step})", "실행 끝({step}스텝)"),
+    "bars_at_steps": ("at steps {first}-{last}, each run's own", "실행마다 {first}-{last}스텝"),
+    "bars_last": ("each run's last record", "실행마다 마지막 기록"),
     "scale_log": ("log scale", "로그 척도"),
     "scale_linear": ("linear scale", "선형 척도"),
     "col_run": ("run", "실행"),

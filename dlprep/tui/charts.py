@@ -103,16 +103,17 @@ def legend(runs: Sequence[str], diverged: Mapping[str, int], lang: str) -> Text:
     return text
 
 
-def layer_bars(layers: Mapping[str, Sequence[float]], label: str, height: int,
+def layer_bars(layers: Mapping[str, Sequence[float]], label: str, when: str, height: int,
                lang: str, width: int | None = None) -> Group:
-    """The latest per-layer values of each run as vertical bars, layer by layer; a log
-    scale when they span more than 10x; a non-finite value is a red ✗ above its layer.
-    Within ``width`` cells, deep nets drop the gap between layers so every layer shows."""
+    """Each run's per-layer values as vertical bars, layer by layer, titled with the moment
+    they show (``when``); a log scale when they span more than 10x; a non-finite value is a
+    red ✗ above its layer. Within ``width`` cells, deep nets drop the gap between layers
+    so every layer shows."""
     height = max(3, height)
     values = [v for vs in layers.values() for v in vs]
     finite = [v for v in values if math.isfinite(v)]
     log = wants_log(finite)
-    head = t("latest_per_layer", lang, label=label) + (f" ({t('log_scale', lang)})"
+    head = t("bars_title", lang, label=label, when=when) + (f" ({t('log_scale', lang)})"
                                                       if log else "")
     title = Text(head, style="bold", no_wrap=True, overflow="ellipsis")
     text = Text(no_wrap=True)

@@ -25,6 +25,7 @@ from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
 from dlprep.bank.template import fill, fill_params
+from dlprep.engine.state import moment
 from dlprep.registry import DemoInfo, ParamError
 from dlprep.study.grading import Unreadable
 from dlprep.study.predict import Reading, feedback, hint, judge, options, read
@@ -181,27 +182,34 @@ class DemoScreen(QuizScreen):
         event.input.disabled = True  # the prediction is locked in before the demo speaks
         event.input.display = False  # the verdict repeats it; the room goes to the chart
         self.query_one("#verdict-box").focus()
-        self.action_run()
+        # No refresh of the footer's keys: "run" was hidden without a prediction and stays
+        # hidden while the demo runs (the focus move rebuilds the footer once already).
+        self._start()
 
     def action_run(self) -> None:
+        if self._start():
+            self.refresh_bindings()  # "run" is hidden while the demo runs
+
+    def _start(self) -> bool:
+        """Run the demo with the parameters as typed; False (and a note why) if it cannot."""
         if self.info is None or self.prediction is None:
-            return
+            return False
         if self.running:
             self.notify(t("demo_busy", self.lang), severity="warning")
-            return
+            return False
         overrides: dict[str, object] = {name: self.query_one(f"#param-{name}", Input).value
                                         for name in self.info.params}
         try:
             params = self.info.resolve(overrides)
         except ParamError as exc:
             self.notify(str(exc), severity="error")
-            return
+            return False
         self.run = DemoRun(self.info, dict(params))
         self.drawn = 0.0
         self.query_one(ProgressBar).update(progress=0.0)
         self._verdict(t("demo_running", self.lang, name=self.info.name))
-        self.refresh_bindings()
         self._read(self.run, self.lang)
+        return True
 
     @work(thread=True, group="demo", exit_on_error=False)
     def _read(self, run: DemoRun, lang: str) -> None:
@@ -275,15 +283,20 @@ class DemoScreen(QuizScreen):
         self.drawn_rows = self._plot_rows()
         plot_series(widget.plt, series, state.diverged, self.drawn_rows)
         widget.refresh()
-        self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang))
-        if self.info is not None and self.info.layers.get("prefix") and state.layers:
+        # one line whatever it says (#legend's height is fixed): no layout pass per draw
+        self.query_one("#legend", Static).update(legend(list(series), state.diverged, self.lang),
+                                                 layout=False)
+        # While it runs, each run's latest record; once over, the one its verdict speaks of.
+        sets = state.bar_sets()
+        if self.info is not None and sets:
             label = self.info.layers.get("label_ko" if self.lang == "ko" else "label") or \
                 self.info.layers.get("label", self.info.layers["prefix"].rstrip("/"))
             layers = self.query_one("#layers", Static)
             height = max(3, layers.size.height - 2)  # the title and the layer numbers
             width = self.query_one("#charts").size.width // 2 - 1  # max-width 50%, padding
-            layers.update(layer_bars({k: list(v) for k, v in state.layers.items()}, label,
-                                     height, self.lang, width))
+            layers.update(layer_bars({run: values for run, _, values in sets}, label,
+                                     moment(sets, self.lang, state.bars_at_init), height,
+                                     self.lang, width))
 
     def _finished(self, run: DemoRun) -> None:
         result = run.state.result

@@ -89,6 +89,17 @@ def test_shipped_registry_has_the_required_demos() -> None:
         assert info.resolve({}) == info.defaults()
 
 
+def test_layers_may_mark_their_first_record_as_the_one_the_verdict_uses(tmp_path: Path
+                                                                        ) -> None:
+    text = DEMO.replace('"metric": "loss",', '"metric": "loss", "layers": {"prefix": '
+                        '"grad_norm/", "verdict": "init"},')
+    write(tmp_path, "toy.py", text)
+    assert scan(tmp_path)["toy"].layers["verdict"] == "init"
+    write(tmp_path, "toy.py", text.replace('"init"}', '"end"}'))  # only init can be marked
+    with pytest.raises(RegistryError, match="layers: verdict must be 'init'"):
+        scan(tmp_path)
+
+
 def test_control_and_layers_are_read_and_checked(tmp_path: Path) -> None:
     text = DEMO.replace('"metric": "loss",', '"metric": "loss", "control": {"depth": 2, '
                         '"activation": "tanh"}, "layers": {"prefix": "grad_norm/"},')

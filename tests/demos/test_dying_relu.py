@@ -84,8 +84,9 @@ def test_a_layer_killed_whole_is_named_not_averaged_away() -> None:
 
 
 def test_the_first_per_layer_record_is_the_net_at_init() -> None:
-    """The live view labels the first bars "at init (step 1)": they were measured after one
-    Adam update (22 % stuck at lr 0.1, not the 8 % at init)."""
+    """The first per-layer record is the nets at init (it was once taken after one Adam
+    update: 22 % stuck at lr 0.1, not the 8 % at init), and the last is the end state the
+    verdict speaks of, which the views show once the run is over ("at the end (step N)")."""
     events = list(stream("dying-relu", device="cpu", seed=0, steps=40))
     result = events[-1]
     relu = [e for e in events if isinstance(e, Step) and e.run == "relu"]

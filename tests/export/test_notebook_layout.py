@@ -82,10 +82,36 @@ def test_per_layer_bars_use_a_log_axis_only_for_a_wide_spread(values: dict[str, 
 
     prefix = next(iter(values)).split("/")[0] + "/"
     space = {"records": _records(values), "METRIC": "loss", "LAYER_PREFIX": prefix,
-             "LAYER_LABEL": "per layer"}
+             "LAYER_LABEL": "per layer", "LAYERS_AT_INIT": False,
+             "LAYER_MOMENT": "each run's last record"}
     try:
         exec(PLOT, space)  # the notebook's own plot cell
         axes = plt.gcf().axes
         assert axes[-1].get_yscale() == scale
+    finally:
+        plt.close("all")
+
+
+@pytest.mark.parametrize(("at_init", "step"), [(False, 2), (True, 1)])
+def test_per_layer_bars_show_the_record_the_verdict_speaks_of(at_init: bool, step: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [SimpleNamespace(run=run, step=s, total=2,
+                               metrics={"loss": 1.0 / s, "stuck/1": 0.1 * s, "stuck/2": 0.2 * s})
+               for run in ("relu", "leaky") for s in (1, 2)]
+    space = {"records": records, "METRIC": "loss", "LAYER_PREFIX": "stuck/",
+             "LAYER_LABEL": "stuck per layer", "LAYERS_AT_INIT": at_init,
+             "LAYER_MOMENT": "at init (step 1)" if at_init else "each run's last record"}
+    try:
+        exec(PLOT, space)
+        ax = plt.gcf().axes[-1]
+        heights = [round(bar.get_height(), 6) for bar in ax.patches]
+        assert heights == [0.1 * step, 0.2 * step] * 2
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+            f"relu @ {step}", f"leaky @ {step}"]
+        assert ax.get_title() == f"stuck per layer, {space['LAYER_MOMENT']}"
     finally:
         plt.close("all")

@@ -142,6 +142,26 @@ def make_app(bank: Bank, clock: ManualClock):
     return make
 
 
+async def open_panel(pilot, app):
+    """Answer the demo card (true) and open its demo panel; the panel."""
+    from dlprep.tui.demo import DemoScreen
+
+    await pilot.pause()
+    await pilot.press("t", "d")
+    await pilot.pause()
+    assert isinstance(app.screen, DemoScreen)
+    return app.screen
+
+
+async def until_finished(pilot, screen, limit: float = 30.0) -> None:
+    """Until the demo panel's run has its result (or failed) and the panel drew it."""
+    deadline = time.monotonic() + limit  # bounds a hang only, never a speed
+    while screen.run is None or not screen.run.finished:
+        assert time.monotonic() < deadline
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 def text_of(widget) -> str:
     """The plain text a Static shows, whether it holds markup, Text or a Rich table."""
     from rich.console import Console

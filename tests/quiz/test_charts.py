@@ -67,15 +67,16 @@ def test_row_ticks_land_on_rows_evenly_spaced_in_value() -> None:
 
 def test_layer_bars_mark_non_finite_values_and_use_log_scale() -> None:
     text = _plain(layer_bars({"sigmoid": [1e-6, 1e-3, 1.0], "relu": [0.5, 0.6, math.inf]},
-                             "gradient norm per layer", 6, "en"))
+                             "gradient norm per layer", "at step 40", 6, "en"))
     lines = text.splitlines()
-    assert lines[0] == "gradient norm per layer, latest (log)"
+    assert lines[0] == "at step 40: gradient norm per layer (log)"
     assert lines[1].startswith("   1 ┤") and lines[6].startswith("1e-6 ┤")
     assert "✗" in lines[1]  # the diverged layer is marked at the top, not left empty
     assert lines[-1].split() == ["1", "2", "3"]
     # demos' labels say "per layer" themselves, so the heading does not say it twice
-    korean = _plain(layer_bars({"a": [1.0, 2.0]}, "층별 기울기 노름", 4, "ko")).splitlines()
-    assert korean[0] == "층별 기울기 노름, 최신값"  # 2x apart: a linear scale
+    korean = _plain(layer_bars({"a": [1.0, 2.0]}, "층별 기울기 노름", "40스텝 시점", 4,
+                               "ko")).splitlines()
+    assert korean[0] == "40스텝 시점: 층별 기울기 노름"  # 2x apart: a linear scale
 
 
 def test_legend_keeps_many_series_apart_and_says_which_diverged() -> None:
@@ -87,9 +88,9 @@ def test_legend_keeps_many_series_apart_and_says_which_diverged() -> None:
 
 def test_deep_layer_bars_fit_their_width_with_every_layer_shown() -> None:
     values = {"unclipped": [float(i + 1) for i in range(12)], "clipped": [2.0] * 12}
-    roomy = _plain(layer_bars(values, "norm", 4, "en", width=60)).splitlines()
+    roomy = _plain(layer_bars(values, "norm", "at step 1", 4, "en", width=60)).splitlines()
     assert roomy[-1].split()[-1] == "12" and "█ " in roomy[-2]  # a gap between layers
-    narrow = _plain(layer_bars(values, "norm", 4, "en", width=30)).splitlines()
+    narrow = _plain(layer_bars(values, "norm", "at step 1", 4, "en", width=30)).splitlines()
     assert all(len(line.rstrip()) <= 30 for line in narrow[1:])
     assert narrow[-2].rstrip().endswith("▁" + "█" * 23)  # 12 layers x 2 runs, no gaps
     numbers = narrow[-1].split()

@@ -4,7 +4,6 @@ fits the kind, unreadable input is asked again, and the grade is in the prompt's
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import pytest
 from textual.widgets import Input, Static
@@ -12,7 +11,7 @@ from textual.widgets import Input, Static
 from dlprep.bank.cards import PredictChoice, PredictNumber, PredictYesNo
 from dlprep.tui.demo import DemoScreen
 
-from .conftest import fake_stream, text_of
+from .conftest import fake_stream, open_panel, text_of, until_finished
 
 # The fake stream's run at the card's lr=0.5: 6 steps, final loss 1 / (1 + 0.5 * 6) = 0.25;
 # lr=0.1 ends at 0.625, so lr=0.1 comes last.
@@ -50,11 +49,7 @@ async def test_each_kind_is_hinted_reasked_and_graded(make_app, bank, kind: str,
     calls: list[dict] = []
     app = make_app(only=("t-demo",), start=True, lang=lang, stream=fake_stream(calls=calls))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        await pilot.press("t", "d")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, DemoScreen)
+        screen = await open_panel(pilot, app)
         field = screen.query_one("#prediction", Input)
         assert field.placeholder.startswith(HINTS[kind, lang]), field.placeholder
         if kind == "choice":  # the choices are listed under the question, numbered
@@ -73,11 +68,7 @@ async def test_each_kind_is_hinted_reasked_and_graded(make_app, bank, kind: str,
                 screen = app.screen
                 assert isinstance(screen, DemoScreen)
             await pilot.press(*said, "enter")
-            deadline = time.monotonic() + 30  # bounds a hang only, never a speed
-            while screen.run is None or not screen.run.finished:
-                assert time.monotonic() < deadline
-                await pilot.pause(0.02)
-            await pilot.pause()
+            await until_finished(pilot, screen)
             verdict = text_of(screen.query_one("#demo-verdict", Static)).splitlines()
             assert verdict[0] == line[lang]  # the grade, then the claim, above the fold
             assert verdict[1].startswith("Claim: " if lang == "en" else "주장: ")
