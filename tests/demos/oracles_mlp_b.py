@@ -121,13 +121,101 @@ RESIDUAL: dict[str, Check] = {
 }
 
 
-CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL}
+# --- normalization -------------------------------------------------------------------------
+
+NORMS = ("none", "batchnorm", "layernorm")
+
+
+def _nm_loss(r: Any, kind: str) -> float:
+    return float(r.numbers[kind]["final_loss"])
+
+
+def _nm_below(r: Any, kind: str) -> bool:
+    return _nm_loss(r, kind) < LN2 - GAP
+
+
+def _nm_stuck(r: Any) -> bool:
+    return abs(_nm_loss(r, "none") - LN2) < 0.02
+
+
+def _nm_init(r: Any, kind: str) -> list[float]:
+    return r.layers(kind, "act_std/", 0)
+
+
+def _nm_spread(r: Any) -> bool:
+    """The step-1 record (the net before any update) gives each net's last/first spread."""
+    return all(len(_nm_init(r, k)) == r.params["depth"] and _same(
+        _div(_nm_init(r, k)[-1], _nm_init(r, k)[0]), r.numbers[k]["shrink"]) for k in NORMS)
+
+
+def _nm_per_layer(r: Any) -> bool:
+    stds, depth = _nm_init(r, "none"), r.params["depth"]
+    return depth > 1 and _same(_div(stds[-1], stds[0]) ** (1.0 / (depth - 1)),
+                               r.numbers["none"]["shrink"] ** (1.0 / (depth - 1)))
+
+
+def _nm_pit(r: Any) -> dict[str, Any]:
+    return dict(r.numbers["pitfall"])
+
+
+def _nm_alone_same(r: Any) -> bool:
+    pit = _nm_pit(r)
+    return _finite(pit["alone_diff"], pit["alone_max"]) and (
+        pit["alone_diff"] <= 1e-4 * pit["alone_max"] if pit["alone_max"] > 0
+        else pit["alone_diff"] == 0)
+
+
+NORMALIZATION: dict[str, Check] = {
+    "losses": lambda r: all(r.of(k) for k in NORMS) and r.numbers["depth"] == r.params["depth"],
+    "spread": _nm_spread,
+    "per-layer": _nm_per_layer,
+    "flat-layers": lambda r: any(0.0 in _nm_init(r, k) for k in NORMS),
+    "diverged": lambda r: not all(_finite(_nm_loss(r, k)) for k in NORMS),
+    "none-stuck": _nm_stuck,
+    "none-learns": lambda r: _nm_below(r, "none"),
+    "none-off-chance": lambda r: (_finite(_nm_loss(r, "none")) and not _nm_stuck(r)
+                                  and not _nm_below(r, "none")),
+    "batchnorm-rescues": lambda r: _nm_stuck(r) and _nm_below(r, "batchnorm"),
+    "batchnorm-below": lambda r: _nm_below(r, "batchnorm") and not _nm_stuck(r),
+    "batchnorm-not-below": lambda r: (_finite(_nm_loss(r, "batchnorm"))
+                                      and not _nm_below(r, "batchnorm")),
+    "batchnorm-lower": lambda r: (_nm_below(r, "none") and _nm_loss(r, "none")
+                                  - _nm_loss(r, "batchnorm") > GAP),
+    "batchnorm-same": lambda r: _nm_below(r, "none") and abs(
+        _nm_loss(r, "none") - _nm_loss(r, "batchnorm")) <= GAP,
+    "batchnorm-higher": lambda r: (_nm_below(r, "none") and _nm_loss(r, "batchnorm")
+                                   - _nm_loss(r, "none") > GAP),
+    "layernorm-below": lambda r: _nm_below(r, "layernorm"),
+    "layernorm-not-below": lambda r: (_finite(_nm_loss(r, "layernorm"))
+                                      and not _nm_below(r, "layernorm")),
+    # The input layer has no norm, so at depth 1 the three nets are one and the same.
+    "no-norm-layer": lambda r: r.params["depth"] == 1 and len(
+        {_nm_loss(r, k) for k in NORMS}) == 1,
+    "eval-alone-same": lambda r: r.params["depth"] > 1 and _nm_alone_same(r),
+    "eval-alone-differs": lambda r: r.params["depth"] > 1 and not _nm_alone_same(r),
+    "train-mode": lambda r: (r.params["depth"] > 1 and 0 <= _nm_pit(r)["changed"] <= 1
+                             and r.numbers["eval_batch"] == r.params["eval_batch"]),
+    # BatchNorm1d in train mode cannot normalise one value per channel.
+    "batch-of-one-refused": lambda r: (r.params["depth"] > 1
+                                       and _nm_pit(r)["batch_of_one"] == "refused"),
+}
+
+
+CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL, "normalization": NORMALIZATION}
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "residual": [{"diverged", "degraded", "no-skip-advantage", "no-degradation",
                   "single-depth"}, {"signal-shrank", "signal-level", "signal-grew"},
                  {"diverged", "plain-at-chance"}, {"diverged", "residual-worse"}],
+    "normalization": [{"none-stuck", "none-learns", "none-off-chance"},
+                      {"batchnorm-rescues", "batchnorm-below", "batchnorm-not-below"},
+                      {"batchnorm-lower", "batchnorm-same", "batchnorm-higher"},
+                      {"layernorm-below", "layernorm-not-below"},
+                      {"eval-alone-same", "eval-alone-differs"},
+                      {"no-norm-layer", "eval-alone-same"},
+                      {"no-norm-layer", "eval-alone-differs"}],
 }
 # Small sizes and few steps for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
     "residual": {"depth": 9, "num_hiddens": 8, "steps": 12},
+    "normalization": {"depth": 8, "num_hiddens": 8, "steps": 12},
 }

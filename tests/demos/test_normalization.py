@@ -31,7 +31,10 @@ def test_deep_net_trains_only_with_batchnorm(default: Result) -> None:
     assert abs(n["none"]["final_loss"] - math.log(2)) < 0.02
     assert n["batchnorm"]["final_loss"] < 0.4 and n["batchnorm"]["test_acc"] > 0.75
     assert n["none"]["shrink"] < 1e-4 and n["batchnorm"]["shrink"] > 0.3  # the signal kept
-    assert "stuck at chance" in default.verdict
+    assert "stuck at chance" in default.verdict and "BatchNorm, the only difference" in \
+        default.verdict
+    per_layer = n["none"]["shrink"] ** (1 / 15)
+    assert 0.3 < per_layer < 0.5 and f"about {per_layer:.2g}x per layer" in default.verdict
 
 
 def test_batchnorm_in_train_mode_depends_on_the_batch(default: Result) -> None:
@@ -59,7 +62,18 @@ def test_per_layer_spread_is_streamed() -> None:
 
 def test_zero_lr_nothing_trains() -> None:
     result = run(seed=0, steps=5, params={"lr": 0})
-    assert result.numbers["effect"] is False and "did not train either" in result.verdict
+    assert result.numbers["effect"] is False
+    assert "BatchNorm does not get more than 0.1 below chance" in result.verdict
+
+
+def test_any_eval_batch_runs_and_depth_1_has_no_batchnorm_to_judge() -> None:
+    """256 test points in batches of 3 left a batch of 1, which BatchNorm refuses in train
+    mode: `--set eval_batch=3` raised. Depth 1 has no norm layer (none on the input layer),
+    yet the verdict judged "the BatchNorm net" and said a batch of 1 runs."""
+    odd = run(seed=0, steps=2, params={"eval_batch": 3})
+    assert 0 <= odd.numbers["pitfall"]["changed"] <= 1 and "in batches of 3" in odd.verdict
+    one = run(seed=0, steps=2, params={"depth": 1})
+    assert "no normalisation layer" in one.verdict and "eval mode" not in one.verdict
 
 
 @pytest.mark.parametrize("params", [{}, {"depth": 2}, {"lr": 0}])
