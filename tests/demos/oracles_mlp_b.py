@@ -201,7 +201,83 @@ NORMALIZATION: dict[str, Check] = {
 }
 
 
-CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL, "normalization": NORMALIZATION}
+# --- mixed-precision -----------------------------------------------------------------------
+
+WORSE = 1.25  # mixed-precision's "fell behind fp32": final loss above this x fp32's
+
+
+def _mp_runs(r: Any) -> list[str]:
+    low = r.params["dtype"]
+    return [low, f"{low}+static", f"{low}+dynamic"]
+
+
+def _mp_end(r: Any, run: str) -> list[float]:
+    """Per layer, the share flushed at the run's last record (the last step)."""
+    return r.layers(run, "flushed/", -1)
+
+
+def _mp_mean(r: Any, run: str) -> float:
+    shares = _mp_end(r, run)
+    return sum(shares) / len(shares)
+
+
+def _mp_loss(r: Any, run: str) -> float:
+    return float(r.numbers[run]["final_loss"])
+
+
+def _mp_within(r: Any, run: str) -> bool:
+    base = _mp_loss(r, "fp32")
+    return _finite(base) and _mp_loss(r, run) <= WORSE * base
+
+
+def _mp_lost(r: Any) -> bool:
+    return _mp_mean(r, r.params["dtype"]) > 0.01
+
+
+def _mp_effect(r: Any) -> bool:
+    low = r.params["dtype"]
+    return (_mp_lost(r) and _finite(_mp_loss(r, "fp32")) and not _mp_within(r, low)
+            and _mp_within(r, f"{low}+dynamic"))
+
+
+def _mp_losses(r: Any) -> bool:
+    """The flushed shares printed are the last step's per-layer shares, averaged here."""
+    return all(_same(_mp_mean(r, run), r.numbers[run]["flushed"])
+               and len(_mp_end(r, run)) == r.params["depth"] + 1
+               and 0 <= r.numbers[run]["overflows"] <= r.steps for run in _mp_runs(r))
+
+
+def _mp_range(r: Any) -> bool:
+    """bf16's range contains fp16's: whatever bf16 flushes, fp16 flushes too."""
+    rng = r.numbers["range"]
+    return 0 <= rng["bf16_zero"] <= rng["fp16_zero"] <= 1 and rng["median"] > 0
+
+
+MIXED: dict[str, Check] = {
+    "losses": _mp_losses,
+    "flushed-layers": lambda r: any(v >= 1.0 for run in _mp_runs(r) for v in _mp_end(r, run)),
+    "range": _mp_range,
+    "fp32-diverged": lambda r: not _finite(_mp_loss(r, "fp32")),
+    "control": lambda r: r.params["dtype"] == "fp32" and all(
+        v == 0 for log in r.logs for k, v in log.metrics.items() if k.startswith("flushed")),
+    "dynamic-recovers": lambda r: _mp_effect(r) and _mp_mean(
+        r, _mp_runs(r)[2]) < _mp_mean(r, _mp_runs(r)[0]),
+    "dynamic-within": lambda r: _mp_effect(r) and _mp_mean(
+        r, _mp_runs(r)[2]) >= _mp_mean(r, _mp_runs(r)[0]),
+    "nothing-lost": lambda r: (r.params["dtype"] != "fp32" and not _mp_lost(r)
+                               and _finite(_mp_loss(r, "fp32"))),
+    "lost-but-within": lambda r: _mp_lost(r) and _mp_within(r, r.params["dtype"]),
+    "dynamic-failed": lambda r: (_mp_lost(r) and _finite(_mp_loss(r, "fp32"))
+                                 and not _mp_within(r, _mp_runs(r)[0])
+                                 and not _mp_within(r, _mp_runs(r)[2])),
+    "static-within": lambda r: r.params["dtype"] != "fp32" and _mp_within(r, _mp_runs(r)[1]),
+    "static-not": lambda r: (r.params["dtype"] != "fp32" and _finite(_mp_loss(r, "fp32"))
+                             and not _mp_within(r, _mp_runs(r)[1])),
+}
+
+
+CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL, "normalization": NORMALIZATION,
+                                       "mixed-precision": MIXED}
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "residual": [{"diverged", "degraded", "no-skip-advantage", "no-degradation",
                   "single-depth"}, {"signal-shrank", "signal-level", "signal-grew"},
@@ -213,9 +289,13 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                       {"eval-alone-same", "eval-alone-differs"},
                       {"no-norm-layer", "eval-alone-same"},
                       {"no-norm-layer", "eval-alone-differs"}],
+    "mixed-precision": [{"fp32-diverged", "control", "dynamic-recovers", "dynamic-within",
+                         "nothing-lost", "lost-but-within", "dynamic-failed"},
+                        {"static-within", "static-not", "control", "fp32-diverged"}],
 }
 # Small sizes and few steps for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
     "residual": {"depth": 9, "num_hiddens": 8, "steps": 12},
     "normalization": {"depth": 8, "num_hiddens": 8, "steps": 12},
+    "mixed-precision": {"depth": 3, "steps": 15},
 }
