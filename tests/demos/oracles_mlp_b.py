@@ -276,8 +276,70 @@ MIXED: dict[str, Check] = {
 }
 
 
+# --- overfitting ---------------------------------------------------------------------------
+
+
+def _of_last(r: Any, run: str) -> Any:
+    return r.of(run)[-1].metrics
+
+
+def _of_best(r: Any, run: str) -> float:
+    """The running best of the last record, never above a logged validation loss."""
+    best = float(_of_last(r, run)["best_val"])
+    assert all(best <= v for v in r.series(run, "val_loss") if math.isfinite(v))
+    return best
+
+
+def _of_fine(r: Any) -> bool:
+    last = _of_last(r, "plain")
+    return _finite(last["loss"], last["val_loss"])
+
+
+def _of_rose(r: Any, factor: float) -> bool:
+    val = _of_last(r, "plain")["val_loss"]
+    return _of_fine(r) and val == r.numbers["plain"]["val_loss"] and (
+        val > factor * _of_best(r, "plain"))
+
+
+def _of_overfits(r: Any) -> bool:
+    plain = r.numbers["plain"]
+    return (_of_fine(r) and _of_last(r, "plain")["val_loss"] >= 1.25 * _of_best(r, "plain")
+            and plain["test_loss"] - _of_last(r, "plain")["loss"] >= 0.1)
+
+
+def _of_gap(r: Any, run: str) -> bool:
+    row = r.numbers[run]
+    return _same(row["gap"], row["test_loss"] - row["train_loss"])
+
+
+def _of_early(r: Any, halted: bool) -> bool:
+    """The last record is where the run stopped; restoring the best epoch's weights gives
+    back the best validation loss seen."""
+    early, step = r.numbers["early stopping"], r.of("early stopping")[-1].step
+    restored = _same(early["val_loss"], _of_best(r, "early stopping")) and _of_gap(
+        r, "early stopping")
+    if halted:
+        return (restored and step == early["epochs_run"] < r.steps
+                and step - early["best_epoch"] >= r.params["patience"])
+    return restored and step == r.steps
+
+
+OVERFITTING: dict[str, Check] = {
+    "plain-rose": lambda r: _of_rose(r, 1.1),
+    "plain-flat": lambda r: _of_fine(r) and not _of_rose(r, 1.1),
+    "plain-diverged": lambda r: not _of_fine(r),
+    "overfits": _of_overfits,
+    "not-overfit": lambda r: not _of_overfits(r),
+    "test-plain": lambda r: _of_gap(r, "plain"),
+    "test-dropout": lambda r: (_of_gap(r, "dropout")
+                               and r.numbers["dropout_p"] == r.params["dropout"]),
+    "early-halted": lambda r: _of_early(r, True),
+    "early-ran-all": lambda r: _of_early(r, False),
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL, "normalization": NORMALIZATION,
-                                       "mixed-precision": MIXED}
+                                       "mixed-precision": MIXED, "overfitting": OVERFITTING}
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "residual": [{"diverged", "degraded", "no-skip-advantage", "no-degradation",
                   "single-depth"}, {"signal-shrank", "signal-level", "signal-grew"},
@@ -292,10 +354,13 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
     "mixed-precision": [{"fp32-diverged", "control", "dynamic-recovers", "dynamic-within",
                          "nothing-lost", "lost-but-within", "dynamic-failed"},
                         {"static-within", "static-not", "control", "fp32-diverged"}],
+    "overfitting": [{"plain-rose", "plain-flat", "plain-diverged"}, {"overfits", "not-overfit"},
+                    {"early-halted", "early-ran-all"}, {"plain-flat", "overfits"}],
 }
 # Small sizes and few steps for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
     "residual": {"depth": 9, "num_hiddens": 8, "steps": 12},
     "normalization": {"depth": 8, "num_hiddens": 8, "steps": 12},
     "mixed-precision": {"depth": 3, "steps": 15},
+    "overfitting": {"num_train": 64, "num_hiddens": 32, "patience": 30, "steps": 40},
 }
