@@ -338,8 +338,72 @@ OVERFITTING: dict[str, Check] = {
 }
 
 
+# --- optimizers ----------------------------------------------------------------------------
+
+RATES = {"SGD": (0.3, 1.0, 3.0), "SGD+momentum": (0.1, 0.3, 1.0),
+         "RMSprop": (0.001, 0.003, 0.01), "Adam": (0.01, 0.03, 0.1)}
+KEYS = {"SGD": "sgd", "SGD+momentum": "momentum", "RMSprop": "rmsprop", "Adam": "adam"}
+
+
+def _op_reached(r: Any, run: str) -> float:
+    """Updates a run needed: its last record's loss is below the target after step - 1
+    updates (inf when it never got there)."""
+    last = r.of(run)[-1]
+    return float(last.step - 1) if last.metrics["loss"] < r.params["target_loss"] else math.inf
+
+
+def _op_best(r: Any, label: str) -> float:
+    return min(_op_reached(r, f"{label} lr={lr:g}") for lr in RATES[label])
+
+
+def _op_raced(r: Any) -> bool:
+    """Each optimizer races with the fewest updates any of its three rates needed."""
+    return all((r.numbers[KEYS[label]]["steps"] is None and _op_best(r, label) == math.inf)
+               or r.numbers[KEYS[label]]["steps"] == _op_best(r, label) for label in RATES)
+
+
+def _op_fastest_other(r: Any) -> float:
+    return min(_op_best(r, label) for label in ("SGD+momentum", "RMSprop", "Adam"))
+
+
+def _op_sgd_slower(r: Any) -> bool:
+    other = _op_fastest_other(r)
+    return other < math.inf and _op_best(r, "SGD") >= 2 * max(1.0, other)
+
+
+def _op_any(r: Any) -> bool:
+    return min(_op_best(r, label) for label in RATES) < math.inf
+
+
+def _op_adamw(r: Any) -> tuple[float, float]:
+    lr = r.numbers["adam"]["best_lr"]
+    return _op_reached(r, f"AdamW lr={lr:g}"), _op_best(r, "Adam")
+
+
+def _op_alike(r: Any) -> bool:
+    w, a = _op_adamw(r)
+    if math.inf in (w, a):
+        return w == a
+    return abs(w - a) <= max(2.0, 0.1 * a)
+
+
+OPTIMIZERS: dict[str, Check] = {
+    "tried": _op_raced,
+    "none-reached": lambda r: not _op_any(r),
+    "fastest": _op_any,
+    "sgd-slower": _op_sgd_slower,
+    "sgd-fastest": lambda r: _op_any(r) and _op_best(r, "SGD") <= _op_fastest_other(r),
+    "sgd-within": lambda r: (_op_fastest_other(r) < _op_best(r, "SGD") < math.inf
+                             and not _op_sgd_slower(r)),
+    "adamw-same": _op_alike,
+    "adamw-different": lambda r: not _op_alike(r),
+    "adamw-decay": lambda r: r.numbers["adamw"]["best_lr"] in RATES["Adam"],
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {"residual": RESIDUAL, "normalization": NORMALIZATION,
-                                       "mixed-precision": MIXED, "overfitting": OVERFITTING}
+                                       "mixed-precision": MIXED, "overfitting": OVERFITTING,
+                                       "optimizers": OPTIMIZERS}
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "residual": [{"diverged", "degraded", "no-skip-advantage", "no-degradation",
                   "single-depth"}, {"signal-shrank", "signal-level", "signal-grew"},
@@ -356,6 +420,8 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                         {"static-within", "static-not", "control", "fp32-diverged"}],
     "overfitting": [{"plain-rose", "plain-flat", "plain-diverged"}, {"overfits", "not-overfit"},
                     {"early-halted", "early-ran-all"}, {"plain-flat", "overfits"}],
+    "optimizers": [{"none-reached", "fastest"}, {"none-reached", "sgd-slower", "sgd-fastest",
+                                                 "sgd-within"}, {"adamw-same", "adamw-different"}],
 }
 # Small sizes and few steps for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
@@ -363,4 +429,5 @@ SMALL: dict[str, dict[str, float]] = {
     "normalization": {"depth": 8, "num_hiddens": 8, "steps": 12},
     "mixed-precision": {"depth": 3, "steps": 15},
     "overfitting": {"num_train": 64, "num_hiddens": 32, "patience": 30, "steps": 40},
+    "optimizers": {"num_hiddens": 16, "steps": 40},
 }
