@@ -195,7 +195,7 @@ def _norm_statements(n: dict) -> list[Statement]:
                   _below(none) and bn < none - GAP),
         Statement("batchnorm-same", f"Both learn, and end within {GAP:g} of each other.",
                   f"둘 다 학습하며, 서로 {GAP:g} 안의 손실로 끝납니다.",
-                  _below(none) and ok_bn and abs(bn - none) <= GAP),
+                  _below(none) and _below(bn) and abs(bn - none) <= GAP),
         Statement("batchnorm-higher", f"BatchNorm ends more than {GAP:g} higher than no "
                   f"normalisation.", f"BatchNorm이 정규화 없음보다 {GAP:g} 넘게 높게 끝납니다.",
                   _below(none) and bn > none + GAP),

@@ -181,7 +181,7 @@ NORMALIZATION: dict[str, Check] = {
                                       and not _nm_below(r, "batchnorm")),
     "batchnorm-lower": lambda r: (_nm_below(r, "none") and _nm_loss(r, "none")
                                   - _nm_loss(r, "batchnorm") > GAP),
-    "batchnorm-same": lambda r: _nm_below(r, "none") and abs(
+    "batchnorm-same": lambda r: _nm_below(r, "none") and _nm_below(r, "batchnorm") and abs(
         _nm_loss(r, "none") - _nm_loss(r, "batchnorm")) <= GAP,
     "batchnorm-higher": lambda r: (_nm_below(r, "none") and _nm_loss(r, "batchnorm")
                                    - _nm_loss(r, "none") > GAP),

@@ -80,3 +80,15 @@ def test_any_eval_batch_runs_and_depth_1_has_no_batchnorm_to_judge() -> None:
 def test_korean_has_the_same_numbers(params: dict) -> None:
     result = run(seed=0, steps=10, params=params)
     assert numbers_in(verdict(result.numbers, lang="ko")) == numbers_in(result.verdict)
+
+
+def test_a_batchnorm_net_0_17_worse_is_not_about_as_good() -> None:
+    """"about as well as with BatchNorm" was printed whenever BatchNorm was not 0.1 lower,
+    also when it was 0.17 higher and never got 0.1 below chance."""
+    n = run(seed=0, steps=2, params={"depth": 2}).numbers
+    n = {**n, "effect": False, "none": {**n["none"], "final_loss": 0.45},
+         "batchnorm": {**n["batchnorm"], "final_loss": 0.62}}
+    text = verdict(n)
+    assert "about as well" not in text and "Both learn" not in text
+    assert "it gets more than 0.1 below it (0.450)" in text
+    assert "BatchNorm does not get more than 0.1 below chance (0.620" in text
