@@ -18,7 +18,7 @@ import math
 
 import torch
 from _kit import Log, accuracy, circles, is_log_step
-from _verdict import Statement, render
+from _verdict import MARGIN, Statement, learned, render
 from torch import nn
 
 META = {
@@ -63,7 +63,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     loss_fn = nn.CrossEntropyLoss()
     setups = [("plain", 0.0, None), ("dropout", p["dropout"], None),
               ("early stopping", 0.0, p["patience"])]
-    numbers: dict = {"num_epochs": num_epochs, "num_train": n, "dropout_p": p["dropout"]}
+    numbers: dict = {"num_epochs": num_epochs, "num_train": n, "dropout_p": p["dropout"],
+                     "chance": y_test.bincount().max().item() / len(y_test)}  # majority class
     for part, (name, dropout, patience) in enumerate(setups):
         torch.manual_seed(seed)  # same initial weights for all three
         net = make_net(p["num_hiddens"], dropout).to(device)
@@ -143,6 +144,12 @@ def statements(n: dict) -> list[Statement]:
                 f"{row(early, True)}",
                 f"restored epoch {early['best_epoch']}'s weights, chosen on validation: "
                 f"{row(early, False)}")
+    idle = ([], [])  # remedies whose net did not learn: their small gap means nothing
+    for r, en_name, ko_name in ((drop, "Dropout", "드롭아웃"),
+                                (early, "Early stopping", "조기 종료")):
+        if not learned(r["test_acc"], n["chance"]):
+            idle[0].append(en_name)
+            idle[1].append(ko_name)
     return [
         Statement("plain-rose", f"{start[0]} rose from its minimum {best:.3g} (epoch "
                   f"{plain['best_epoch']}) to {val:.3g}, more than 1.1x.", f"{start[1]} 다시 "
@@ -167,6 +174,13 @@ def statements(n: dict) -> list[Statement]:
                   f"{row(plain, True)}.", True),
         Statement("test-dropout", f"Dropout {n['dropout_p']:g}: {row(drop, False)}.",
                   f"드롭아웃 {n['dropout_p']:g}: {row(drop, True)}.", True),
+        Statement("remedy-not-learned", f"{' and '.join(idle[0])} did not learn (test accuracy "
+                  f"less than {MARGIN * 100:.0f} points above chance, {n['chance']:.0%}): a small "
+                  f"gap from learning nothing is no remedy.", f"{', '.join(idle[1])}의 망은 "
+                  f"배우지 못했습니다(테스트 정확도가 우연 수준 {n['chance']:.0%}보다 "
+                  f"{MARGIN * 100:.0f}%p 넘게 높지 않음): 아무것도 배우지 않아 격차가 작은 것은 "
+                  f"해결책이 아닙니다.",
+                  bool(idle[0])),
         Statement("early-halted", f"Early stopping halted at epoch {early['epochs_run']} and "
                   f"{restored[1]}.", f"조기 종료: {early['epochs_run']}에폭에서 멈추고 "
                   f"{restored[0]}.", stopped),

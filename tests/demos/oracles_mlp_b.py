@@ -333,6 +333,9 @@ OVERFITTING: dict[str, Check] = {
     "test-plain": lambda r: _of_gap(r, "plain"),
     "test-dropout": lambda r: (_of_gap(r, "dropout")
                                and r.numbers["dropout_p"] == r.params["dropout"]),
+    "remedy-not-learned": lambda r: any(
+        r.numbers[k]["test_acc"] < r.numbers["chance"] + 0.1 for k in ("dropout", "early stopping"))
+    and 0.5 <= r.numbers["chance"] <= 1,
     "early-halted": lambda r: _of_early(r, True),
     "early-ran-all": lambda r: _of_early(r, False),
 }

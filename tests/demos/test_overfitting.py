@@ -92,3 +92,13 @@ def test_a_diverged_plain_run_does_not_stay_near_its_minimum() -> None:
     tiny = {**n, "plain": {**n["plain"], "gap": 31.8}, "dropout": {**n["dropout"], "gap": 0.0188}}
     assert "gap 0.0188, under 1% of plain's" in module.verdict(tiny)
     assert numbers_in(module.verdict(tiny)) == numbers_in(module.verdict(tiny, lang="ko"))
+
+
+def test_a_remedy_that_learned_nothing_is_named() -> None:
+    """At lr 1 the dropout net ends at chance with a tiny gap: once read as a remedy."""
+    result = run(0, steps=60, lr=1.0)
+    n = result.numbers
+    assert n["dropout"]["test_acc"] < n["chance"] + 0.1
+    assert "Dropout did not learn" in result.verdict
+    assert numbers_in(result.verdict) == numbers_in(
+        load_demo(registry()["overfitting"].path).verdict(n, lang="ko"))
