@@ -22,6 +22,7 @@ import math
 
 import torch
 from _kit import Log, is_log_step, linears, mlp, teacher_regression
+from _verdict import Statement, causal, layer_list, render
 from torch import nn
 
 META = {
@@ -152,66 +153,100 @@ def range_check(net: nn.Module, X, y, weight: float) -> dict:
     return out
 
 
-def _conclusion(n: dict, ko: bool) -> str:
-    low, base = n["dtype"], n["fp32"]["final_loss"]
-    plain = n[low]
-    if n["effect"]:
-        return (f"동적 손실 스케일러(GradScaler)가 {low}이 잃는 작은 기울기를 지켜 fp32의 결과를 "
-                f"되찾습니다. " if ko else f"The dynamic loss scaler (GradScaler) keeps the small "
-                f"gradients {low} loses and recovers fp32's result. ") + _static(n, ko)
-    if low == "fp32":
-        return ("모든 실행이 fp32라 사라지는 기울기가 없습니다(대조 실험)." if ko else
-                "Every run is fp32, so nothing flushes (the control).")
-    if plain["flushed"] <= 0.01:
-        return (f"{low}에서 사라진 기울기가 거의 없어 스케일링이 필요 없습니다." if ko else
-                f"{low} lost almost no gradients here, so there is nothing for scaling to fix.")
-    if not plain["final_loss"] > WORSE * base:
-        return (f"{low}가 기울기를 잃었지만 손실은 fp32의 {WORSE:g}배 안에 있습니다." if ko else
-                f"{low} lost gradients, yet its loss stayed within {WORSE:g}x of fp32's.")
-    return (f"동적 스케일러도 fp32의 {WORSE:g}배 안으로 되돌리지 못했습니다." if ko else
-            f"Even the dynamic scaler did not get back within {WORSE:g}x of fp32's loss.")
+def _full(n: dict) -> tuple[str, str]:
+    """Layers every weight gradient of which flushed to zero at the last step, per run."""
+    low, en, ko = n["dtype"], [], []
+    for name, label, label_ko in ((low, "without scaling", "스케일링 없음"),
+                                  (f"{low}+static", "static scale", "정적 스케일"),
+                                  (f"{low}+dynamic", "dynamic scaler", "동적 스케일러")):
+        full = [i for i, share in enumerate(n[name]["flushed_end"], 1) if share >= 1.0]
+        if full:
+            en.append(f"{layer_list(full)} ({label})")
+            ko.append(f"{layer_list(full, 'ko')}({label_ko})")
+    return "; ".join(en), "; ".join(ko)
 
 
-def _static(n: dict, ko: bool) -> str:
-    """The static scale is judged on its own: the dynamic scaler's success says nothing of it."""
-    low, base = n["dtype"], n["fp32"]["final_loss"]
-    static, scale = n[f"{low}+static"], n["static_scale"]
-    times = static["final_loss"] / base if base > 0 else math.inf
-    if math.isfinite(static["final_loss"]) and static["final_loss"] <= WORSE * base:
-        return (f"정적 스케일({scale:g})도 fp32의 {WORSE:g}배 안으로 되찾았습니다({times:.3g}배)."
-                if ko else f"The static scale of {scale:g} also got within {WORSE:g}x of fp32's "
-                f"loss ({times:.3g}x).")
-    return (f"정적 스케일({scale:g})은 그렇지 못했습니다(fp32 손실의 {times:.3g}배)." if ko else
-            f"The static scale of {scale:g} did not ({times:.3g}x fp32's loss): only the dynamic "
-            f"scaler is shown to recover it.")
-
-
-def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    low, base, rng = n["dtype"], n["fp32"]["final_loss"], n["range"]
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    low, base, rng, s = n["dtype"], n["fp32"]["final_loss"], n["range"], n["static_scale"]
     plain, static, dyn = n[low], n[f"{low}+static"], n[f"{low}+dynamic"]
+    ok = math.isfinite(base)
+    mixed = low != "fp32"
 
     def loss(r: dict) -> str:
         return f"{r['final_loss']:.3g}" if math.isfinite(r["final_loss"]) else "nan"
 
-    if ko:
-        return (f"{n['steps']}스텝 뒤 손실: fp32 {base:.3g}, 스케일링 없는 {low} {loss(plain)} "
-                f"(마지막 스텝에서 층마다 평균 {plain['flushed']:.0%}의 가중치 기울기가 0으로 "
-                f"사라짐), 정적 스케일 "
-                f"{n['static_scale']:g}의 {low} {loss(static)}(사라짐 {static['flushed']:.0%}, "
-                f"넘침으로 건너뛴 스텝 {static['overflows']}), 동적 스케일러 {loss(dyn)}(사라짐 "
-                f"{dyn['flushed']:.0%}, 건너뛴 스텝 {dyn['overflows']}, 현재 스케일 "
-                f"{dyn['final_scale']:g}). fp32 학습 끝의 기울기(중앙값 {rng['median']:.2g})를 "
-                f"fp16으로 바꾸면 {rng['fp16_zero']:.0%}, bf16으로 바꾸면 {rng['bf16_zero']:.0%}가 "
-                f"0이 되고, bf16의 반올림 오차는 중앙값 {rng['bf16_rel_err']:.1e}입니다. "
-                + _conclusion(n, True))
-    return (f"Loss after {n['steps']} steps: fp32 {base:.3g}; {low} without scaling "
-            f"{loss(plain)} (on average {plain['flushed']:.0%} of a layer's weight gradients "
-            f"flushed to zero at the last step); "
-            f"{low} with a static scale of {n['static_scale']:g} {loss(static)} ("
-            f"{static['flushed']:.0%} flushed, {static['overflows']} steps skipped on overflow); "
-            f"dynamic scaler {loss(dyn)} ({dyn['flushed']:.0%} flushed, {dyn['overflows']} steps "
-            f"skipped, scale now {dyn['final_scale']:g}). Cast to fp16, {rng['fp16_zero']:.0%} "
-            f"of fp32's own final gradients (median {rng['median']:.2g}) become 0, in bf16 "
-            f"{rng['bf16_zero']:.0%}, with a median rounding error of {rng['bf16_rel_err']:.1e}. "
-            + _conclusion(n, False))
+    def within(r: dict) -> bool:
+        return ok and r["final_loss"] <= WORSE * base  # NaN is never within
+
+    times = static["final_loss"] / base if base > 0 else math.inf
+    lost = plain["flushed"] > 0.01
+    full_en, full_ko = _full(n)
+    return [
+        Statement("losses", f"Loss after {n['steps']} steps: fp32 {base:.3g}; {low} without "
+                  f"scaling {loss(plain)} (on average {plain['flushed']:.0%} of a layer's weight "
+                  f"gradients flushed to zero at the last step); {low} with a static scale of "
+                  f"{s:g} {loss(static)} ({static['flushed']:.0%} flushed, "
+                  f"{static['overflows']} steps skipped on overflow); dynamic scaler {loss(dyn)} "
+                  f"({dyn['flushed']:.0%} flushed, {dyn['overflows']} steps skipped, scale now "
+                  f"{dyn['final_scale']:g}).", f"{n['steps']}스텝 뒤 손실: fp32 {base:.3g}, "
+                  f"스케일링 없는 {low} {loss(plain)}(마지막 스텝에서 층마다 평균 "
+                  f"{plain['flushed']:.0%}의 가중치 기울기가 사라짐), 정적 스케일 {s:g}의 "
+                  f"{low} {loss(static)}(사라짐 {static['flushed']:.0%}, 넘침으로 건너뛴 스텝 "
+                  f"{static['overflows']}), 동적 스케일러 {loss(dyn)}(사라짐 {dyn['flushed']:.0%}, "
+                  f"건너뛴 스텝 {dyn['overflows']}, 현재 스케일 {dyn['final_scale']:g}).", True),
+        Statement("flushed-layers", f"Every weight gradient flushed to zero at the last step "
+                  f"in {full_en}: such a layer no longer learns at all.", f"마지막 스텝에서 "
+                  f"가중치 기울기가 모두 사라진 층: {full_ko}. 그런 층은 전혀 배우지 못합니다.",
+                  bool(full_en)),
+        Statement("range", f"Cast to fp16, {rng['fp16_zero']:.0%} of fp32's own final gradients "
+                  f"(median {rng['median']:.2g}) become 0, in bf16 {rng['bf16_zero']:.0%}, with "
+                  f"a median rounding error of {rng['bf16_rel_err']:.1e}.", f"fp32 학습 끝의 "
+                  f"기울기(중앙값 {rng['median']:.2g})를 fp16으로 바꾸면 {rng['fp16_zero']:.0%}, "
+                  f"bf16으로 바꾸면 {rng['bf16_zero']:.0%}가 0이 되고, bf16의 반올림 오차는 "
+                  f"중앙값 {rng['bf16_rel_err']:.1e}입니다.", True),
+        Statement("fp32-diverged", "fp32 itself ended at inf/NaN, so nothing is compared with "
+                  "it.", "fp32 자체가 inf/NaN으로 끝나 아무것도 그것과 비교하지 않습니다.",
+                  not ok),
+        Statement("control", "Every run is fp32, so nothing flushes (the control).",
+                  "모든 실행이 fp32라 사라지는 기울기가 없습니다(대조 실험).",
+                  not mixed and all(n[r]["flushed"] == 0 for r in ("fp32", f"{low}+static",
+                                                                    f"{low}+dynamic"))),
+        causal("loss scaling", ["loss scaling"], "dynamic-recovers", f"The dynamic loss scaler "
+               f"(GradScaler) keeps the small gradients {low} loses and recovers fp32's result: "
+               f"scaling is the only difference between those two runs.", f"동적 손실 스케일러"
+               f"(GradScaler)가 {low}이 잃는 작은 기울기를 지켜 fp32의 결과를 되찾습니다: 두 "
+               f"실행의 차이는 스케일링뿐입니다.",
+               n["effect"] and dyn["flushed"] < plain["flushed"]),
+        Statement("dynamic-within", f"The dynamic loss scaler (GradScaler) gets back within "
+                  f"{WORSE:g}x of fp32's loss, though it does not flush fewer gradients "
+                  f"({dyn['flushed']:.0%} against {plain['flushed']:.0%}).", f"동적 손실 "
+                  f"스케일러(GradScaler)는 fp32 손실의 {WORSE:g}배 안으로 돌아오지만, 사라지는 "
+                  f"기울기는 줄지 않습니다({dyn['flushed']:.0%}, 스케일링 없음 "
+                  f"{plain['flushed']:.0%}).",
+                  n["effect"] and not dyn["flushed"] < plain["flushed"]),
+        Statement("nothing-lost", f"{low} lost almost no gradients here (at most 1%), so there "
+                  f"is nothing for scaling to fix.", f"{low}에서 사라진 기울기가 거의 없어(1% "
+                  f"이하) 스케일링이 고칠 것이 없습니다.", ok and mixed and not lost),
+        Statement("lost-but-within", f"{low} lost gradients, yet its loss stayed within "
+                  f"{WORSE:g}x of fp32's.", f"{low}가 기울기를 잃었지만 손실은 fp32의 {WORSE:g}배 "
+                  f"안에 있습니다.", mixed and lost and within(plain)),
+        Statement("dynamic-failed", f"{low} lost gradients and fell behind fp32, and even the "
+                  f"dynamic scaler did not get back within {WORSE:g}x of fp32's loss.",
+                  f"{low}가 기울기를 잃고 fp32보다 뒤처졌고, 동적 스케일러도 fp32의 {WORSE:g}배 "
+                  f"안으로 되돌리지 못했습니다.", ok and mixed and lost and not within(plain)
+                  and not within(dyn)),
+        Statement("static-within", f"The static scale of {s:g} got within {WORSE:g}x of "
+                  f"fp32's loss ({times:.3g}x).", f"정적 스케일({s:g})은 fp32의 {WORSE:g}배 안으로 "
+                  f"돌아왔습니다({times:.3g}배).", mixed and within(static)),
+        Statement("static-not", f"The static scale of {s:g} did not get within {WORSE:g}x "
+                  f"({times:.3g}x fp32's loss)"
+                  f"{': only the dynamic scaler is shown to recover it' if n['effect'] else ''}.",
+                  f"정적 스케일({s:g})은 {WORSE:g}배 안으로 돌아오지 못했습니다(fp32 손실의 "
+                  f"{times:.3g}배){': 되찾는 것은 동적 스케일러뿐입니다' if n['effect'] else ''}.",
+                  ok and mixed and not within(static)),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

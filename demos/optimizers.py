@@ -16,6 +16,7 @@ import math
 
 import torch
 from _kit import Log, is_log_step, mlp, spirals
+from _verdict import Statement, render
 from torch import nn
 
 META = {
@@ -114,55 +115,68 @@ def _rank(r: dict) -> tuple[float, float]:
             r["loss"] if math.isfinite(r["loss"]) else math.inf)
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    ko, budget = lang == "ko", n["num_steps"]
+def _reached(r: dict, budget: int, ko: bool) -> str:
+    if r["steps"] is not None:
+        return f"{r['steps']}"
+    if r.get("slower_than") and math.isfinite(r["loss"]):
+        return f"{r['slower_than']}보다 느림" if ko else f"slower than {r['slower_than']}"
+    if math.isfinite(r["loss"]):
+        return f"{budget}스텝 내 미도달" if ko else f"not within {budget}"
+    return "발산" if ko else "diverged"
 
-    def steps(r: dict) -> str:
-        if r["steps"] is not None:
-            return f"{r['steps']}"
-        if r.get("slower_than") and math.isfinite(r["loss"]):
-            return f"{r['slower_than']}보다 느림" if ko else f"slower than {r['slower_than']}"
-        if math.isfinite(r["loss"]):
-            return f"{budget}스텝 내 미도달" if ko else f"not within {budget}"
-        return "발산" if ko else "diverged"
 
-    tried = "; ".join(f"{LABELS[k]} " + ", ".join(f"lr {r['lr']:g}: {steps(r)}"
-                                                   for r in n[k]["sweep"].values())
-                      for k in SWEEP)
-    where = ({"spirals": "두 나선 MLP", "quadratic": "백색화 입력의 선형 회귀"} if ko else
-             {"spirals": "MLP on two spirals", "quadratic": "linear regression, whitened inputs"})
-    head = (f"{where[n['problem']]}, 손실 {n['target_loss']:g}까지 걸린 스텝: {tried}." if ko
-            else f"{where[n['problem']]}, steps to loss {n['target_loss']:g}: {tried}.")
-    if all(n[k]["steps"] is None for k in SWEEP):
-        return head + (" 어떤 옵티마이저도 어느 학습률에서도 목표에 도달하지 못했습니다." if ko else
-                       " No optimizer reached the target at any learning rate tried.")
-    best = min(n[k]["steps"] for k in SWEEP if n[k]["steps"] is not None)
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    budget = n["num_steps"]
+    tried = ["; ".join(f"{LABELS[k]} " + ", ".join(f"lr {r['lr']:g}: {_reached(r, budget, ko)}"
+                                                  for r in n[k]["sweep"].values())
+                       for k in SWEEP) for ko in (False, True)]
+    where = {"spirals": ("MLP on two spirals", "두 나선 MLP"),
+             "quadratic": ("linear regression, whitened inputs", "백색화 입력의 선형 회귀")}
+    en, ko = where[n["problem"]]
+    reached = [n[k]["steps"] for k in SWEEP if n[k]["steps"] is not None]
+    best = min(reached, default=0)
     first = " = ".join(LABELS[k] for k in SWEEP if n[k]["steps"] == best)  # ties share it
     sgd = n["sgd"]["steps"]
     ratio = (budget if sgd is None else sgd) / max(1, best)
-    bound = "" if sgd is not None else (" 이상" if ko else "at least ")
-    if n["effect"]:
-        race = (f"일반 SGD는 그 {ratio:.1f}배{bound}의 스텝이 필요했습니다" if ko
-                else f"plain SGD needed {bound}{ratio:.1f}x as many")
-    elif n["sgd"]["steps"] == best:
-        race = ("일반 SGD가 바로 가장 빨라 옵티마이저의 이점이 없습니다" if ko
-                else "plain SGD was itself the fastest, so no optimizer advantage here")
-    else:
-        race = (f"일반 SGD({steps(n['sgd'])})는 {SLOWER:g}배 안에 들어 옵티마이저의 이점이 "
-                f"없습니다" if ko else f"plain SGD ({steps(n['sgd'])}) stayed within "
-                f"{SLOWER:g}x, so no optimizer advantage here")
-    race = (f" 각자 최적 학습률에서 가장 빠른 것은 {first}({best}스텝)이고, {race}." if ko
-            else f" At each one's best rate the fastest was {first} ({best} steps); {race}.")
+    bound = ("at least ", " 이상") if sgd is None else ("", "")
     a, w = n["adam"], n["adamw"]
     same = (a["steps"] is None) == (w["steps"] is None) and abs(
         (a["steps"] or 0) - (w["steps"] or 0)) <= max(2, 0.1 * (a["steps"] or 0))
     decay = w["best_lr"] * 0.01
-    alike = ("비슷합니다" if same else "다릅니다") if ko else ("about the same" if same
-                                                        else "different")
-    return head + race + (
-        f" 경주 밖의 AdamW(가중치 감쇠 0.01, Adam의 학습률 {w['best_lr']:g}), 목표까지 스텝: "
-        f"AdamW {steps(w)}, Adam {steps(a)}로 {alike}. 한 스텝에 가중치를 {decay:.2g}만큼만 "
-        f"줄이니, AdamW의 목적은 속도가 아니라 규제입니다." if ko
-        else f" Outside the race, AdamW (weight decay 0.01, Adam's lr {w['best_lr']:g}), steps "
-        f"to the target: AdamW {steps(w)}, Adam {steps(a)}, {alike}; it shrinks each weight by "
-        f"only {decay:.2g} of itself per step: its point is regularisation, not speed.")
+    adamw = (f"Outside the race, AdamW (weight decay 0.01, Adam's lr {w['best_lr']:g}), steps "
+             f"to the target: AdamW {_reached(w, budget, False)}, Adam "
+             f"{_reached(a, budget, False)}", f"경주 밖의 AdamW(가중치 감쇠 0.01, Adam의 학습률 "
+             f"{w['best_lr']:g}), 목표까지 스텝: AdamW {_reached(w, budget, True)}, Adam "
+             f"{_reached(a, budget, True)}")
+    return [
+        Statement("tried", f"{en}, steps to loss {n['target_loss']:g}: {tried[0]}.",
+                  f"{ko}, 손실 {n['target_loss']:g}까지 걸린 스텝: {tried[1]}.", True),
+        Statement("none-reached", "No optimizer reached the target at any learning rate tried.",
+                  "어떤 옵티마이저도 어느 학습률에서도 목표에 도달하지 못했습니다.", not reached),
+        Statement("fastest", f"At each one's best rate the fastest was {first} "
+                  f"({best} step{'s' * (best != 1)}).",
+                  f"각자 최적 학습률에서 가장 빠른 것은 {first}({best}스텝)입니다.",
+                  bool(reached)),
+        Statement("sgd-slower", f"Plain SGD, at the best of its three rates, needed "
+                  f"{bound[0]}{ratio:.1f}x as many ({SLOWER:g}x or more).", f"일반 SGD는 세 "
+                  f"학습률 중 최적에서도 그 {ratio:.1f}배{bound[1]}({SLOWER:g}배 이상)의 스텝이 "
+                  f"필요했습니다.", bool(n["effect"])),
+        Statement("sgd-fastest", "Plain SGD was itself the fastest, so no optimizer advantage "
+                  "here.", "일반 SGD가 바로 가장 빨라 옵티마이저의 이점이 없습니다.",
+                  bool(reached) and sgd == best),
+        Statement("sgd-within", f"Plain SGD ({_reached(n['sgd'], budget, False)}) stayed within "
+                  f"{SLOWER:g}x, so no optimizer advantage here.", f"일반 SGD"
+                  f"({_reached(n['sgd'], budget, True)})는 {SLOWER:g}배 안에 들어 옵티마이저의 "
+                  f"이점이 없습니다.", bool(reached) and sgd != best and not n["effect"]),
+        Statement("adamw-same", f"{adamw[0]}, about the same.", f"{adamw[1]}로 비슷합니다.", same),
+        Statement("adamw-different", f"{adamw[0]}, different.", f"{adamw[1]}로 다릅니다.",
+                  not same),
+        Statement("adamw-decay", f"AdamW shrinks each weight by only {decay:.2g} of itself per "
+                  f"step: its point is regularisation, not speed.", f"AdamW는 한 스텝에 가중치를 "
+                  f"{decay:.2g}만큼만 줄이니, 목적은 속도가 아니라 규제입니다.", True),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

@@ -18,6 +18,7 @@ import math
 
 import torch
 from _kit import Log, accuracy, circles, is_log_step
+from _verdict import MARGIN, Statement, learned, render
 from torch import nn
 
 META = {
@@ -62,7 +63,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     loss_fn = nn.CrossEntropyLoss()
     setups = [("plain", 0.0, None), ("dropout", p["dropout"], None),
               ("early stopping", 0.0, p["patience"])]
-    numbers: dict = {"num_epochs": num_epochs, "num_train": n, "dropout_p": p["dropout"]}
+    numbers: dict = {"num_epochs": num_epochs, "num_train": n, "dropout_p": p["dropout"],
+                     "chance": y_test.bincount().max().item() / len(y_test)}  # majority class
     for part, (name, dropout, patience) in enumerate(setups):
         torch.manual_seed(seed)  # same initial weights for all three
         net = make_net(p["num_hiddens"], dropout).to(device)
@@ -82,8 +84,10 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
             stop = patience is not None and epoch - best_epoch >= patience
             if stop or is_log_step(epoch, num_epochs):
                 total = epoch if stop else num_epochs  # a stopped run is complete here
+                # best_val: the lowest validation loss so far, over every epoch, logged or not
                 yield Log(name, epoch, total, {"loss": train_loss, "val_loss": val_loss,
-                                               "gap": val_loss - train_loss}, part, len(setups))
+                                               "gap": val_loss - train_loss,
+                                               "best_val": best_val}, part, len(setups))
             if stop:
                 break
         if best_state is not None:
@@ -107,46 +111,84 @@ def evaluate(net: nn.Module, loss_fn: nn.Module, *sets: tuple) -> list[tuple[flo
 
 
 def _share(gap: float, plain_gap: float, ko: bool) -> str:
-    if plain_gap < 0.1:  # no real gap to narrow: a share of it would mean nothing
+    if not plain_gap >= 0.1:  # no real gap to narrow: a share of it would mean nothing
         return ""
     if gap <= 0:
         return ", 격차 없음" if ko else ", none left"
-    return f", 일반 MLP의 {gap / plain_gap:.0%}" if ko else f", {gap / plain_gap:.0%} of plain's"
+    share = f"{gap / plain_gap:.0%}" if gap / plain_gap >= 0.005 else "1% 미만"
+    if ko:
+        return f", 일반 MLP의 {share}"
+    return f", {share.replace('1% 미만', 'under 1%')} of plain's"
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    plain, drop, early = n["plain"], n["dropout"], n["early stopping"]
+    val, best = plain["val_loss"], plain["best_val_loss"]
+    fine = math.isfinite(val) and math.isfinite(plain["train_loss"])
+    rose = fine and val > 1.1 * best
+    stopped = early["epochs_run"] < n["num_epochs"]
+    start = (f"Plain MLP on {n['num_train']} points: training loss ended at "
+             f"{plain['train_loss']:.3g} (train accuracy {plain['train_acc']:.0%}) while "
+             f"validation loss", f"일반 MLP(학습 데이터 {n['num_train']}개): 학습 손실은 "
+             f"{plain['train_loss']:.3g}(학습 정확도 {plain['train_acc']:.0%})로 끝났고, "
+             f"검증 손실은 {plain['best_epoch']}에폭에 최저({best:.3g})를 찍은 뒤")
+    en = "gap {gap:.3g}{share}, test loss {test_loss:.3g}, test accuracy {test_acc:.0%}"
+    ko = "격차 {gap:.3g}{share}, 테스트 손실 {test_loss:.3g}, 테스트 정확도 {test_acc:.0%}"
+
+    def row(r: dict, lang_ko: bool) -> str:
+        share = "" if r is plain else _share(r["gap"], plain["gap"], lang_ko)
+        return (ko if lang_ko else en).format(**r, share=share)
+
+    restored = (f"{early['best_epoch']}에폭의 가중치로 되돌림(검증 손실로 고름), "
+                f"{row(early, True)}",
+                f"restored epoch {early['best_epoch']}'s weights, chosen on validation: "
+                f"{row(early, False)}")
+    idle = ([], [])  # remedies whose net did not learn: their small gap means nothing
+    for r, en_name, ko_name in ((drop, "Dropout", "드롭아웃"),
+                                (early, "Early stopping", "조기 종료")):
+        if not learned(r["test_acc"], n["chance"]):
+            idle[0].append(en_name)
+            idle[1].append(ko_name)
+    return [
+        Statement("plain-rose", f"{start[0]} rose from its minimum {best:.3g} (epoch "
+                  f"{plain['best_epoch']}) to {val:.3g}, more than 1.1x.", f"{start[1]} 다시 "
+                  f"올라 최종 {val:.3g}입니다(1.1배 넘게).", rose),
+        Statement("plain-flat", f"{start[0]} stayed near its minimum {best:.3g} (epoch "
+                  f"{plain['best_epoch']}), ending at {val:.3g}, within 1.1x.", f"{start[1]} "
+                  f"거의 그대로 머물러 최종 {val:.3g}입니다(1.1배 안).", fine and not rose),
+        Statement("plain-diverged", f"The plain MLP's loss ended at inf/NaN (training "
+                  f"{plain['train_loss']:.3g}, validation {val:.3g}).", f"일반 MLP의 손실이 "
+                  f"inf/NaN으로 끝났습니다(학습 {plain['train_loss']:.3g}, 검증 {val:.3g}).",
+                  not fine),
+        Statement("overfits", f"It overfits: the validation loss ended at {ROSE:g}x its minimum "
+                  f"or more, and the test loss exceeds the training loss by 0.1 or more.",
+                  f"과적합입니다: 검증 손실이 최저의 {ROSE:g}배 이상으로 끝났고, 테스트 손실이 "
+                  f"학습 손실보다 0.1 이상 큽니다.", bool(n["effect"])),
+        Statement("not-overfit", f"Not enough to call it overfitting (that needs {ROSE:g}x the "
+                  f"minimum and a gap of 0.1).", f"과적합이라 할 만큼은 아닙니다(최저의 {ROSE:g}배 "
+                  f"이상, 격차 0.1 이상이어야 함).", not n["effect"]),
+        Statement("test-plain", f"On the test set, never used to choose anything (gap = test "
+                  f"loss - training loss): plain {row(plain, False)}.", f"선택에 한 번도 쓰지 "
+                  f"않은 테스트 세트에서(격차 = 테스트 손실 - 학습 손실): 일반 MLP "
+                  f"{row(plain, True)}.", True),
+        Statement("test-dropout", f"Dropout {n['dropout_p']:g}: {row(drop, False)}.",
+                  f"드롭아웃 {n['dropout_p']:g}: {row(drop, True)}.", True),
+        Statement("remedy-not-learned", f"{' and '.join(idle[0])} did not learn (test accuracy "
+                  f"less than {MARGIN * 100:.0f} points above chance, {n['chance']:.0%}): a small "
+                  f"gap from learning nothing is no remedy.", f"{', '.join(idle[1])}의 망은 "
+                  f"배우지 못했습니다(테스트 정확도가 우연 수준 {n['chance']:.0%}보다 "
+                  f"{MARGIN * 100:.0f}%p 넘게 높지 않음): 아무것도 배우지 않아 격차가 작은 것은 "
+                  f"해결책이 아닙니다.",
+                  bool(idle[0])),
+        Statement("early-halted", f"Early stopping halted at epoch {early['epochs_run']} and "
+                  f"{restored[1]}.", f"조기 종료: {early['epochs_run']}에폭에서 멈추고 "
+                  f"{restored[0]}.", stopped),
+        Statement("early-ran-all", f"Early stopping ran all {n['num_epochs']} epochs and "
+                  f"{restored[1]}.", f"조기 종료: {n['num_epochs']}에폭을 모두 돈 뒤 "
+                  f"{restored[0]}.", not stopped),
+    ]
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    plain, drop, early, ko = n["plain"], n["dropout"], n["early stopping"], lang == "ko"
-    rose = plain["val_loss"] > 1.1 * plain["best_val_loss"]
-    stopped = early["epochs_run"] < n["num_epochs"]
-    row = ("격차 {gap:.3g}{share}, 테스트 손실 {test_loss:.3g}, 테스트 정확도 {test_acc:.0%}" if ko
-           else "gap {gap:.3g}{share}, test loss {test_loss:.3g}, test accuracy {test_acc:.0%}")
-    drop_row = row.format(**drop, share=_share(drop["gap"], plain["gap"], ko))
-    early_row = row.format(**early, share=_share(early["gap"], plain["gap"], ko))
-    if ko:
-        trend = "다시 올라" if rose else "거의 그대로 머물러"
-        verdict_ = ("과적합입니다" if n["effect"] else f"과적합이라 할 만큼은 아닙니다(최저의 "
-                    f"{ROSE:g}배 이상, 격차 0.1 이상이어야 함)")
-        halt = (f"{early['epochs_run']}에폭에서 멈추고" if stopped
-                else f"{n['num_epochs']}에폭을 모두 돈 뒤")
-        return (f"일반 MLP(학습 데이터 {n['num_train']}개): 학습 손실은 {plain['train_loss']:.3g}"
-                f"(학습 정확도 {plain['train_acc']:.0%})로 끝났고, 검증 손실은 "
-                f"{plain['best_epoch']}에폭에 최저({plain['best_val_loss']:.3g})를 찍은 뒤 {trend} "
-                f"최종 {plain['val_loss']:.3g}입니다: {verdict_}. 선택에 한 번도 쓰지 않은 테스트 "
-                f"세트에서(격차 = 테스트 손실 - 학습 손실): 일반 MLP "
-                f"{row.format(**plain, share='')}. 드롭아웃 {n['dropout_p']:g}: {drop_row}. "
-                f"조기 종료: {halt} 검증 손실로 고른 {early['best_epoch']}에폭의 가중치로 되돌림, "
-                f"{early_row}.")
-    trend = (f"rose from its minimum {plain['best_val_loss']:.3g} (epoch {plain['best_epoch']}) "
-             f"to {plain['val_loss']:.3g}" if rose else f"stayed near its minimum "
-             f"{plain['best_val_loss']:.3g} (epoch {plain['best_epoch']}), ending at "
-             f"{plain['val_loss']:.3g}")
-    verdict_ = ("it overfits" if n["effect"] else f"not enough to call it overfitting (that "
-                f"needs {ROSE:g}x the minimum and a gap of 0.1)")
-    halt = (f"halted at epoch {early['epochs_run']}" if stopped
-            else f"ran all {n['num_epochs']} epochs")
-    return (f"Plain MLP on {n['num_train']} points: training loss ended at "
-            f"{plain['train_loss']:.3g} (train accuracy {plain['train_acc']:.0%}) while "
-            f"validation loss {trend}: {verdict_}. On the test set, never used to choose "
-            f"anything (gap = test loss - training loss): plain {row.format(**plain, share='')}. "
-            f"Dropout {n['dropout_p']:g}: {drop_row}. Early stopping {halt} and restored epoch "
-            f"{early['best_epoch']}'s weights, chosen on validation: {early_row}.")
+    return render(statements(n), lang)

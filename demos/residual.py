@@ -24,6 +24,7 @@ import math
 
 import torch
 from _kit import Log, is_log_step, ratio, spirals
+from _verdict import Statement, causal, render, trend, worst_gradient
 from torch import nn
 
 META = {
@@ -66,16 +67,15 @@ class Net(nn.Module):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
                 nn.init.zeros_(layer.bias)
 
-    def signal_per_layer(self, X) -> float:
-        """Geometric-mean factor by which one block scales the signal before training: the
-        spread across examples (what depends on the input), not the biases' constant part."""
+    def spread(self, X) -> tuple[float, float]:
+        """The signal's spread across examples (what depends on the input, not the biases'
+        constant part) after the input layer and after the last block, before training."""
         with torch.no_grad():
             h = self.inp(X)
             first = h.std(dim=0).mean().item()
             for block in self.blocks:
                 h = h + block(torch.relu(h)) if self.skip else block(torch.relu(h))
-            last = h.std(dim=0).mean().item()
-        return ratio(last, first) ** (1 / max(1, len(self.blocks)))
+        return first, h.std(dim=0).mean().item()
 
     def forward(self, X):
         h = self.inp(X)
@@ -99,7 +99,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         name = f"{'residual' if skip else 'plain'}-{depth}"
         torch.manual_seed(seed)  # the same weights with and without the skips
         net = Net(p["num_hiddens"], depth, skip, p["init"]).to(device)
-        signal = net.signal_per_layer(X)
+        spread = net.spread(X)
         trainer = torch.optim.Adam(net.parameters(), lr=p["lr"],
                                    fused=device.type in ("cpu", "cuda"))
         at_init: list[float] = []
@@ -112,6 +112,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                          for m in [net.inp, *net.blocks, net.out]]
                 at_init = at_init or norms
                 metrics = {"loss": loss.item(), "first/last": ratio(norms[0], norms[-1])}
+                if step == 1:  # the signal's spread at init, after the input and the last block
+                    metrics.update({"spread_in": spread[0], "spread_out": spread[1]})
                 metrics.update({f"grad_norm/{i}": g for i, g in enumerate(norms, 1)})
                 yield Log(name, step, num_steps, metrics, part, len(runs))
                 if not math.isfinite(loss.item()):
@@ -120,7 +122,9 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         with torch.no_grad():
             final = loss_fn(net(X), y).item()
         numbers[name] = {"final_loss": final, "grad_norms_at_init": at_init,
-                         "signal_per_layer": signal,
+                         "spread_at_init": list(spread),
+                         # geometric mean of one block's factor on the spread
+                         "signal_per_layer": ratio(spread[1], spread[0]) ** (1 / depth),
                          "first_last_at_init": ratio(at_init[0], at_init[-1])}
     shallow, deep = numbers["depths"][0], numbers["depths"][-1]
     ps, pd = numbers[f"plain-{shallow}"]["final_loss"], numbers[f"plain-{deep}"]["final_loss"]
@@ -131,56 +135,92 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     return numbers
 
 
+
+
 def _losses(n: dict, kind: str) -> str:
     return " / ".join(f"{n[f'{kind}-{d}']['final_loss']:.3f}" for d in n["depths"])
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
     ds = n["depths"]
-    shallow, deep = ds[0], ds[-1]
-    at = " / ".join(map(str, ds))
+    shallow, deep, at = ds[0], ds[-1], " / ".join(map(str, ds))
     plain, res = n[f"plain-{deep}"], n[f"residual-{deep}"]
-    ps, pd, rd = n[f"plain-{shallow}"]["final_loss"], plain["final_loss"], res["final_loss"]
-    head = (f"Adam(학습률 {n['lr']:g}) {n['steps']}스텝 뒤 학습 손실(깊이 {at}): 평범한 MLP "
-            f"{_losses(n, 'plain')}, 잔차 MLP {_losses(n, 'residual')}. " if ko else
-            f"Training loss after {n['steps']} Adam steps (lr {n['lr']:g}) at depth {at}: plain "
-            f"{_losses(n, 'plain')}, residual {_losses(n, 'residual')}. ")
-    grads = (f"학습 시작 시 첫 층 기울기는 마지막 층의 {plain['first_last_at_init']:.1e}배(평범), "
-             f"{res['first_last_at_init']:.2g}배(잔차)입니다" if ko else
-             f"At init the first layer's weight gradient is {plain['first_last_at_init']:.1e} of "
-             f"the last layer's in the plain net and {res['first_last_at_init']:.2g} with skips")
-    stuck = abs(pd - CHANCE) < 0.01
-    rs = n[f"residual-{shallow}"]["final_loss"]
-    init = ("PyTorch 기본" if n["init"] == "default" else "He") if ko else (
-        "PyTorch's default" if n["init"] == "default" else "He")
+    ps, pd = n[f"plain-{shallow}"]["final_loss"], plain["final_loss"]
+    rs, rd = n[f"residual-{shallow}"]["final_loss"], res["final_loss"]
+    runs = [f"{kind}-{d}" for d in ds for kind in ("plain", "residual")]
+    bad = [r for r in runs if not math.isfinite(n[r]["final_loss"])]
+    ok, several = not bad, len(ds) > 1
+    worse = pd - ps > GAP  # the deep plain net against the shallow one
+    init, init_ko = (("PyTorch's default", "PyTorch 기본") if n["init"] == "default"
+                     else ("He", "He"))
     factor = plain["signal_per_layer"]
-    grads += (f". 이 {init} 초기화에서 평범한 MLP의 신호는 학습 전 층마다 약 {factor:.2g}배가 "
-              f"됩니다" if ko else f". With {init} init the plain net's signal changes about "
-              f"{factor:.2g}x per layer before any training")
-    if len(ds) > 1 and rd - rs > GAP:
-        grads += (f". 잔차 MLP도 깊어지며 나빠졌습니다({rs:.3f} → {rd:.3f})" if ko else
-                  f". The residual net also got worse with depth ({rs:.3f} -> {rd:.3f})")
-    if n["effect"]:
-        if ko:
-            state = f"우연 수준(ln 2 = {CHANCE:.3f})에 멈췄고" if stuck else f"{pd:.3f}에 그쳤고"
-            return head + (f"깊이 {deep}의 평범한 MLP는 {state}, 얕은 것({ps:.3f})보다 나쁩니다: "
-                           f"이 초기화에서 깊이 때문에 나빠지는 열화 문제입니다. 같은 깊이의 잔차 "
-                           f"MLP는 {rd:.3f}까지 내려갑니다. {grads}.")
-        state = f"stuck at chance (ln 2 = {CHANCE:.3f})" if stuck else f"only at {pd:.3f}"
-        return head + (f"At depth {deep} the plain net is {state}, worse than at depth {shallow} "
-                       f"({ps:.3f}): at this init, depth degrades it. The residual net of the "
-                       f"same depth gets down to {rd:.3f}. {grads}.")
-    if len(ds) == 1:
-        if ko:
-            return head + (f"깊이 {deep} 하나뿐이라 비교할 깊이가 없습니다. 두 망의 차이는 "
-                           f"{abs(pd - rd):.3f}입니다. {grads}.")
-        return head + (f"Only depth {deep} ran, so there is no deeper net to degrade; the two "
-                       f"nets end {abs(pd - rd):.3f} apart. {grads}.")
-    if ko:
-        return head + (f"열화는 보이지 않습니다: 깊이 {deep}의 평범한 MLP({pd:.3f})가 얕은 것"
-                       f"({ps:.3f})이나 잔차 MLP({rd:.3f})보다 {GAP:g} 넘게 나쁘지 않습니다. "
-                       f"{grads}.")
-    return head + (f"No degradation here: the plain net at depth {deep} ({pd:.3f}) is not more "
-                   f"than {GAP:g} worse than at depth {shallow} ({ps:.3f}) and than the residual "
-                   f"net ({rd:.3f}). {grads}.")
+    a, b = plain["spread_at_init"]
+    total = ratio(b, a)
+    signal = trend([a, b])
+    pg, rg = plain["first_last_at_init"], res["first_last_at_init"]
+    steps = f"{n['steps']} Adam step{'s' * (n['steps'] > 1)}"
+    blocks = f"{deep} block{'s' * (deep > 1)}"
+    return [
+        Statement("losses", f"Training loss after {steps} (lr {n['lr']:g}) at "
+                  f"depth {at}: plain {_losses(n, 'plain')}, residual {_losses(n, 'residual')}.",
+                  f"Adam(학습률 {n['lr']:g}) {n['steps']}스텝 뒤 학습 손실(깊이 {at}): 평범한 MLP "
+                  f"{_losses(n, 'plain')}, 잔차 MLP {_losses(n, 'residual')}.", True),
+        Statement("diverged", f"{', '.join(bad)} ended at inf/NaN, so no losses are compared.",
+                  f"{', '.join(bad)}의 손실이 inf/NaN으로 끝나 손실을 비교하지 않습니다.", not ok),
+        causal("depth", ["depth", "skip"] if several else ["skip"], "degraded",
+               f"At depth {deep} the plain net is more than {GAP:g} worse than at depth "
+               f"{shallow} ({ps:.3f}) and than the residual net of the same depth ({rd:.3f}): at "
+               f"this init, depth degrades it, and the identity skips, the only difference "
+               f"between the two nets, keep it from degrading as much.",
+               f"깊이 {deep}의 평범한 MLP는 깊이 {shallow}({ps:.3f})보다도, 같은 깊이의 잔차 "
+               f"MLP({rd:.3f})보다도 {GAP:g} 넘게 나쁩니다: 이 초기화에서 깊이 때문에 나빠지는 "
+               f"열화 문제이고, 두 망의 유일한 차이인 항등 스킵이 그만큼 나빠지지 않게 합니다.",
+               ok and worse and pd - rd > GAP),
+        Statement("plain-at-chance", f"The plain net at depth {deep} ends at chance (ln 2 = "
+                  f"{CHANCE:.3f}).", f"깊이 {deep}의 평범한 MLP는 우연 수준(ln 2 = {CHANCE:.3f})"
+                  f"에 머뭅니다.", ok and abs(pd - CHANCE) < 0.01),
+        Statement("no-skip-advantage", f"At depth {deep} the plain net is more than {GAP:g} "
+                  f"worse than at depth {shallow} ({ps:.3f}), but not more than {GAP:g} worse "
+                  f"than the residual net of the same depth ({rd:.3f}): here the skips did not "
+                  f"rescue depth.", f"깊이 {deep}의 평범한 MLP는 깊이 {shallow}({ps:.3f})보다 "
+                  f"{GAP:g} 넘게 나쁘지만, 같은 깊이의 잔차 MLP({rd:.3f})보다 {GAP:g} 넘게 "
+                  f"나쁘지는 않습니다: 여기서는 스킵이 깊이의 문제를 구하지 못했습니다.",
+                  ok and worse and not pd - rd > GAP),
+        Statement("no-degradation", f"No degradation here: the plain net at depth {deep} "
+                  f"({pd:.3f}) is not more than {GAP:g} worse than at depth {shallow} "
+                  f"({ps:.3f}).", f"열화는 보이지 않습니다: 깊이 {deep}의 평범한 MLP({pd:.3f})가 "
+                  f"깊이 {shallow}({ps:.3f})보다 {GAP:g} 넘게 나쁘지 않습니다.",
+                  ok and several and not worse),
+        Statement("single-depth", f"Only depth {deep} ran, so there is no deeper net to "
+                  f"degrade; the two nets end {abs(pd - rd):.3f} apart.", f"깊이 {deep} 하나뿐"
+                  f"이라 비교할 깊이가 없습니다. 두 망의 차이는 {abs(pd - rd):.3f}입니다.",
+                  ok and not several),
+        Statement("residual-worse", f"The residual net also got worse with depth ({rs:.3f} -> "
+                  f"{rd:.3f}).", f"잔차 MLP도 깊어지며 나빠졌습니다({rs:.3f} → {rd:.3f}).",
+                  ok and several and rd - rs > GAP),
+        Statement("gradients", f"At init the first layer's weight gradient is {pg:.1e} of the "
+                  f"last layer's in the plain net and {rg:.2g} with skips.", f"학습 시작 시 첫 층 "
+                  f"기울기는 마지막 층의 {pg:.1e}배(평범), {rg:.2g}배(잔차)입니다.", True),
+        worst_gradient("plain-gradient-break", plain["grad_norms_at_init"],
+                       "the plain net's |dL/dW| at init", "평범한 MLP의 초기 |dL/dW|"),
+        worst_gradient("residual-gradient-break", res["grad_norms_at_init"],
+                       "the residual net's |dL/dW| at init", "잔차 MLP의 초기 |dL/dW|"),
+        Statement("signal", f"With {init} init the plain net's signal changes about "
+                  f"{factor:.2g}x per layer before any training.",
+                  f"이 {init_ko} 초기화에서 평범한 MLP의 신호는 학습 전 층마다 약 "
+                  f"{factor:.2g}배가 됩니다.", True),
+        Statement("signal-shrank", f"Over its {blocks} it shrank to {total:.1e} of its "
+                  f"spread after the input layer.", f"{deep}개 블록을 지나며 입력층 직후 퍼짐의 "
+                  f"{total:.1e}배로 줄었습니다.", signal == "shrank"),
+        Statement("signal-level", f"Over its {blocks} it stayed within 2x of its spread "
+                  f"after the input layer ({total:.2g}x).", f"{deep}개 블록을 지나도 입력층 직후 "
+                  f"퍼짐의 2배 안에 머물렀습니다({total:.2g}배).", signal == "level"),
+        Statement("signal-grew", f"Over its {blocks} it grew to {total:.2g}x its spread "
+                  f"after the input layer.", f"{deep}개 블록을 지나며 입력층 직후 퍼짐의 "
+                  f"{total:.2g}배로 커졌습니다.", signal == "grew"),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

@@ -77,3 +77,13 @@ def test_the_static_scale_is_judged_apart_from_the_dynamic_scaler() -> None:
     assert "The dynamic loss scaler (GradScaler) keeps the small gradients" in result.verdict
     assert "The static scale of 1 did not" in result.verdict
     assert "Loss scaling keeps" not in result.verdict
+
+
+def test_a_diverged_fp32_run_is_compared_with_nothing(default: Result) -> None:
+    """NaN compares False, so "not above 1.25x fp32's loss" once read as "stayed within
+    1.25x of fp32's" when fp32 itself ended at NaN."""
+    n = {**default.numbers, "effect": False,
+         "fp32": {**default.numbers["fp32"], "final_loss": float("nan")}}
+    text = verdict(n)
+    assert "fp32 itself ended at inf/NaN" in text and "within" not in text
+    assert numbers_in(verdict(n, lang="ko")) == numbers_in(text)

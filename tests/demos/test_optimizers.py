@@ -41,7 +41,7 @@ def test_tuned_sgd_still_needs_several_times_the_steps(seed: int) -> None:
     assert n["sgd"]["best_lr"] == 1.0  # below it SGD crawls, above it overshoots
     fastest = min(n[k]["steps"] for k in ("momentum", "rmsprop", "adam"))
     assert n["sgd"]["steps"] >= 3 * fastest
-    assert f"plain SGD needed {n['sgd']['steps'] / fastest:.1f}x as many" in result.verdict
+    assert f"needed {n['sgd']['steps'] / fastest:.1f}x as many (2x or more)" in result.verdict
     assert numbers_in(verdict(n, "ko")) == numbers_in(result.verdict)
 
 
@@ -82,10 +82,10 @@ def test_ties_share_first_place() -> None:
     n["sgd"]["steps"] = n["adam"]["steps"]
     text = verdict({**n, "effect": False})
     assert "fastest was SGD = SGD+momentum = Adam" in text
-    assert "plain SGD was itself the fastest, so no optimizer advantage here" in text
+    assert "Plain SGD was itself the fastest, so no optimizer advantage here" in text
     n["sgd"]["steps"] = n["adam"]["steps"] + 10  # slower, but within 2x
     text = verdict({**n, "effect": False})
-    assert f"plain SGD ({n['sgd']['steps']}) stayed within 2x, so no optimizer advantage" in text
+    assert f"Plain SGD ({n['sgd']['steps']}) stayed within 2x, so no optimizer advantage" in text
 
 
 def test_same_seed_same_numbers() -> None:

@@ -34,11 +34,14 @@ def test_plain_net_degrades_with_depth_residual_does_not(default: Result) -> Non
     assert n["plain-20"]["first_last_at_init"] < 1e-4  # the gradient never reaches layer 1
     assert n["residual-20"]["first_last_at_init"] > 1e-2  # the identity path carries it
     assert "at this init, depth degrades it" in default.verdict
+    assert "The plain net at depth 20 ends at chance (ln 2 = 0.693)." in default.verdict
     # The condition: PyTorch's default init shrinks the plain net's signal about 0.4x a layer.
     assert 0.3 < n["plain-20"]["signal_per_layer"] < 0.5
     factor = f"{n['plain-20']['signal_per_layer']:.2g}x per layer"
     assert f"With PyTorch's default init the plain net's signal changes about {factor}" \
         in default.verdict
+    a, b = n["plain-20"]["spread_at_init"]
+    assert b / a < 1e-6 and f"Over its 20 blocks it shrank to {b / a:.1e}" in default.verdict
 
 
 def test_with_he_init_the_plain_deep_net_trains() -> None:
@@ -49,6 +52,20 @@ def test_with_he_init_the_plain_deep_net_trains() -> None:
     assert n["plain-20"]["final_loss"] < math.log(2) - 0.2 and n["effect"] is False
     assert n["plain-20"]["signal_per_layer"] > 0.8
     assert "No degradation here" in result.verdict and "With He init" in result.verdict
+
+
+def test_worse_with_depth_but_no_better_with_skips_is_not_called_no_degradation(
+        default: Result) -> None:
+    """Once "No degradation here: ... not more than 0.1 worse than at depth 2 and than the
+    residual net" was printed when the deep plain net was 0.4 worse than at depth 2 but the
+    residual net was no better: the first half was false."""
+    n = dict(default.numbers)
+    n["plain-2"] = {**n["plain-2"], "final_loss": 0.2}
+    n["residual-20"] = {**n["residual-20"], "final_loss": 0.65}
+    n["effect"] = False
+    text = verdict(n)
+    assert "No degradation" not in text and "here the skips did not rescue depth" in text
+    assert numbers_in(text) == numbers_in(verdict(n, lang="ko"))
 
 
 def test_a_residual_net_worse_with_depth_is_reported(default: Result) -> None:
