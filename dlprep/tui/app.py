@@ -25,16 +25,17 @@ from textual.timer import Timer
 
 from dlprep.study.plan import Spec
 from dlprep.study.schedule import Scheduler, utc_now
-from dlprep.study.session import Session
 from dlprep.study.store import Store
 from dlprep.study.strings import t
 from dlprep.tui import messages as msg
 from dlprep.tui.demo_host import DemoHost, StreamFn, real_demos, real_stream, warm_torch
 from dlprep.tui.saving import SaveHost
 
-if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first card
+if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first screen
+    from dlprep.bank.cache import CachedBank
     from dlprep.bank.loader import Bank
     from dlprep.registry import DemoInfo
+    from dlprep.study.session import Session
 
 TICK_SECONDS = 0.5  # countdown redraw
 
@@ -58,7 +59,7 @@ class QuizApp(DemoHost, SaveHost):
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
 
-    def __init__(self, *, bank: Bank, store: Store, spec: Spec, lang: str, start: bool,
+    def __init__(self, *, bank: Bank | CachedBank, store: Store, spec: Spec, lang: str, start: bool,
                  scheduler: Scheduler, rng: random.Random, stream: StreamFn,
                  demos: Callable[[], Mapping[str, DemoInfo]], demo_seed: int,
                  notices: Sequence[str] = (), warm: Callable[[], None] = warm_torch) -> None:
@@ -120,6 +121,8 @@ class QuizApp(DemoHost, SaveHost):
         self.switch_screen(screen)
 
     def _new_session(self, spec: Spec) -> None:
+        from dlprep.study.session import Session  # the home screen needs none of it
+
         self.spec = spec
         self._stop_countdown()
         self.session = Session(self.bank.cards, self.store, self.scheduler, spec, self.lang,
@@ -250,7 +253,7 @@ class QuizApp(DemoHost, SaveHost):
 
 def build_app(
     *,
-    bank: Bank,
+    bank: Bank | CachedBank,
     store: Store,
     spec: Spec | None = None,
     lang: str = "en",
