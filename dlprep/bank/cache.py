@@ -35,6 +35,7 @@ import pickle
 import stat
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -147,7 +148,7 @@ class CachedBank:
     """
 
     def __init__(self, card_topics: dict[str, str], problems: list[Problem], stored: bytes,
-                 check: bytes, reload: Callable[[], Bank]) -> None:
+                 check: int, reload: Callable[[], Bank]) -> None:
         self.card_topics = card_topics
         self.problems = problems
         self._stored: bytes | None = stored
@@ -182,7 +183,7 @@ class CachedBank:
         return self._bank
 
     def _unpickle(self, stored: bytes) -> Bank | None:
-        if blake2b(stored, digest_size=20).digest() != self._check:
+        if zlib.crc32(stored) != self._check:  # against damage, not malice: a CRC will do
             return None
         try:
             bank = pickle.loads(stored)
@@ -213,7 +214,7 @@ def read_cache(key: str, path: Path | None = None,
         return None
     _format, _key, size, check, card_topics, problems = index
     stored = data[stream.tell():]
-    if (len(stored) != size or not isinstance(check, bytes)
+    if (len(stored) != size or not isinstance(check, int)
             or not isinstance(card_topics, dict) or not isinstance(problems, list)):
         return None
     return CachedBank(card_topics, problems, stored, check, reload or _fresh)
@@ -227,8 +228,7 @@ def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         stored = pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL)
-        check = blake2b(stored, digest_size=20).digest()
-        index = (FORMAT, key, len(stored), check, bank.card_topics, bank.problems)
+        index = (FORMAT, key, len(stored), zlib.crc32(stored), bank.card_topics, bank.problems)
         data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL) + stored
         replace_atomically(target, lambda temp: temp.write_bytes(data), sync=False)
     except (OSError, pickle.PicklingError):

@@ -50,8 +50,16 @@ def resume_gc() -> None:
         gc.enable()
 
 
+def first_screen_css(start: bool) -> list[str]:
+    """The CSS of the screen a start shows first: a card (or, when nothing is due, the
+    session summary), else the home screen."""
+    return ["card.tcss", "feedback.tcss"] if start else ["home.tcss"]
+
+
 class QuizApp(DemoHost, SaveHost):
-    CSS_PATH = "quiz.tcss"
+    # Each screen has its own layout rules (its CSS_PATH), loaded when it is first shown, so
+    # a start parses only the first screen's. That screen is built after the app's CSS is
+    # read, so its file is the app's CSS (see first_screen_css).
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -63,7 +71,7 @@ class QuizApp(DemoHost, SaveHost):
                  scheduler: Scheduler, rng: random.Random, stream: StreamFn,
                  demos: Callable[[], Mapping[str, DemoInfo]], demo_seed: int,
                  notices: Sequence[str] = (), warm: Callable[[], None] = warm_torch) -> None:
-        super().__init__()
+        super().__init__(css_path=first_screen_css(start))
         self.bank = bank
         self.store = store
         self.spec = spec

@@ -72,6 +72,7 @@ def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
 
 
 class HomeScreen(QuizScreen):
+    CSS_PATH = "home.tcss"
     BINDINGS = [
         Binding("s", "start", "Start"),
         Binding("v", "stats", "Stats"),

@@ -128,7 +128,7 @@ def test_demo_files_are_part_of_the_key(
         b"cno_such_module_anywhere\nThing\n.",  # a pickle that fails to import on load
         pickle.dumps(("someone-elses-key", Bank())),
         pickle.dumps(["a", "list"]),
-        pickle.dumps((cache.FORMAT - 1, "a-key", 0, b"", {}, [])),  # an older format
+        pickle.dumps((cache.FORMAT - 1, "a-key", 0, 0, {}, [])),  # an older format
     ],
     ids=["empty", "garbage", "truncated", "unimportable", "other-key", "other-type",
          "old-format"],
