@@ -17,6 +17,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
@@ -50,7 +51,7 @@ def resume_gc() -> None:
         gc.enable()
 
 
-def first_screen_css(start: bool) -> list[str]:
+def first_screen_css(start: bool) -> list[str | PurePath]:
     """The CSS of the screen a start shows first: a card (or, when nothing is due, the
     session summary), else the home screen."""
     return ["card.tcss", "feedback.tcss"] if start else ["home.tcss"]

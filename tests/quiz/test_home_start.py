@@ -18,7 +18,7 @@ from dlprep.study.schedule import ManualClock, Scheduler
 from dlprep.study.store import Review, Store
 
 from .conftest import BANK_DIR, HERE
-from .test_cli import dlprep
+from .test_cli import MY_CARD, dlprep
 
 HOME_ONLY = f"""
 import asyncio, sys
@@ -135,32 +135,21 @@ def test_home_from_a_warm_cache_unpickles_no_card_until_a_session_starts(tmp_pat
     assert payload["card"] == {"loaded": True, "cards": 8}  # Start unpickled them
 
 
-CARD = """- id: my-card
-  topic: gpu
-  type: truefalse
-  difficulty: 1
-  q: {en: "MY-QUESTION is true?", ko: "그런가?"}
-  explain: {en: "Yes.", ko: "그렇다."}
-  refs: ["Deep Learning, MIT Press 2016"]
-  answer: true
-"""
-
-
 def test_a_cached_card_that_turned_invalid_is_refused_not_served(tmp_path: Path) -> None:
     mine = tmp_path / "mine.yaml"
-    mine.write_text(CARD, encoding="utf-8")
+    mine.write_text(MY_CARD, encoding="utf-8")
     args = ("quiz", "--plain", "--cram", "--topic", "gpu", "--bank", str(mine), "--lang", "en")
     first = dlprep(*args, stdin="q\n")
-    assert first.returncode == 0 and "MY-QUESTION" in first.stdout, first.stderr
+    assert first.returncode == 0 and "QUESTION-ONE" in first.stdout, first.stderr
     assert (Path(os.environ["DLPREP_HOME"]) / "cache" / "bank.pickle").is_file()
     before = os.stat(mine)
-    mine.write_text(CARD.replace("answer: true", "answer: 4242"), encoding="utf-8")
+    mine.write_text(MY_CARD.replace("answer: true", "answer: 4242"), encoding="utf-8")
     os.utime(mine, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
     strict = dlprep(*args, "--strict", stdin="q\n")
-    assert strict.returncode == 1 and "MY-QUESTION" not in strict.stdout
+    assert strict.returncode == 1 and "QUESTION-ONE" not in strict.stdout
     [line] = [x for x in strict.stderr.splitlines() if "mine.yaml:" in x]
     assert "my-card: answer" in line and "Traceback" not in strict.stderr
     lenient = dlprep(*args, stdin="q\n")
-    assert "MY-QUESTION" not in lenient.stdout
+    assert "QUESTION-ONE" not in lenient.stdout
     [warning] = [x for x in lenient.stderr.splitlines() if "mine.yaml:" in x]
     assert warning.startswith("warning: skipped invalid card: ") and "my-card" in warning
