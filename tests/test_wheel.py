@@ -39,8 +39,9 @@ def test_wheel_carries_cards_and_demos_inside_the_package(wheel: Path) -> None:
     assert "dlprep/quizbank/schema.json" in names
     assert any(n.startswith("dlprep/quizbank/") and n.endswith(".yaml") for n in names)
     assert any(n.startswith("dlprep/demos/") and n.endswith(".py") for n in names)
-    # Textual loads the app CSS from a file next to the app module at run time.
-    assert "dlprep/tui/quiz.tcss" in names
+    # Textual loads each screen's CSS from a file next to the screen's module at run time.
+    for screen in ("home", "card", "feedback", "demo", "info"):
+        assert f"dlprep/tui/{screen}.tcss" in names
 
 
 def test_installed_wheel_runs_outside_the_source_tree(wheel: Path, tmp_path: Path) -> None:

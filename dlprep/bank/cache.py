@@ -1,13 +1,26 @@
 """A cache of the loaded, validated bank, so the quiz skips YAML parsing and validation.
 
-The whole :class:`Bank` (runtime cards, origins, problems) is pickled in the user cache dir
-under a key made of everything that can change what loading returns: the card files' paths
-and contents, the demo files (demo links are checked against their ``META``), dlprep's own
-bank and registry code, the Python, pydantic and dlprep versions and the working
-directory (problem locations are written relative to it). The cards are plain dataclasses
-and pydantic's version is read from its ``version.py`` without importing it, so a hit never
-imports pydantic (or yaml). Contents are hashed rather
-than trusted to mtimes, whose coarse resolution would let a quick same-size edit through.
+The file holds two pickles, written together: an index (each card's topic and every problem
+found) and the whole :class:`Bank` (runtime cards, origins, problems). The home screen needs
+only the index, so a start served from the cache unpickles the cards when a session or the
+Stats screen first asks for them (:class:`CachedBank`); the problems are known at once, so
+they are reported before any screen as after a real load.
+
+Both are stored under a key made of everything that can change what loading returns: the
+card files' paths and what they hold, the demo files (demo links are checked against their
+``META``), dlprep's own bank and registry code, the Python, pydantic and dlprep versions and
+the working directory (problem locations are written relative to it). The cards are plain
+dataclasses and pydantic's version is read from its ``version.py`` without importing it, so
+a hit imports neither pydantic nor yaml.
+
+A file stands in the key by its ``stat`` (device, inode, type and permissions, size, and
+modification and change times in nanoseconds) rather than by its contents, which would
+mean reading and hashing every card file on every start. The change time cannot be set back
+by a program (``touch -d`` sets only the others), so any write changes it, except a second
+write within one tick of the file system's clock: a file changed less than
+:data:`RACY_NS` before the key is made is keyed by its contents instead (git's "racy"
+files). The key of such a file changes once it is no longer racy: one more rebuild, never a
+wrong bank.
 
 A cache that is missing, unreadable, corrupt or made for another key is a miss: the bank
 is loaded normally and the cache rewritten. Failing to write it is never an error.
@@ -16,18 +29,26 @@ is loaded normally and the cache rewritten. Failing to write it is never an erro
 from __future__ import annotations
 
 import importlib.machinery
+import io
 import os
 import pickle
+import stat
 import sys
-from collections.abc import Sequence
+import time
+import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlprep import __version__
-from dlprep.atomic import replace_atomically
 from dlprep.bank import loader
 from dlprep.bank.files import CardFileError, read_card_file
-from dlprep.bank.loader import Bank, card_files
+from dlprep.bank.loader import Bank, Origin, Problem, card_files
+from dlprep.bank.topics import in_map_order
 from dlprep.paths import demos_dir
+
+if TYPE_CHECKING:
+    from dlprep.bank.cards import Card
 
 try:  # importing hashlib also sets up OpenSSL's hashes, which the key does not use
     from _blake2 import blake2b
@@ -35,8 +56,13 @@ except ImportError:  # a Python built without its own BLAKE2
     from hashlib import blake2b
 
 CACHE_NAME = "bank.pickle"
-FORMAT = 2  # bump when what is pickled changes shape (2: runtime cards, not pydantic models)
+# Bump when what is pickled changes shape (2: runtime cards, not pydantic models; 3: an index
+# before the bank, files keyed by stat).
+FORMAT = 3
+# Generous against coarse clocks: 2 s is FAT's resolution; ext4 and APFS tick far faster.
+RACY_NS = 3 * 10**9
 _CODE = Path(__file__).resolve().parent
+_stat = os.stat  # a seam: tests stand in a file system whose clock is coarse
 
 
 def cache_dir() -> Path:
@@ -53,29 +79,32 @@ def cache_path() -> Path:
     return cache_dir() / CACHE_NAME
 
 
-def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
+def bank_key(extra: Sequence[str] = (), *, builtin: bool = True,
+             now_ns: int | None = None) -> str:
     """A digest of every input of :func:`dlprep.bank.loader.load_bank` for these paths.
 
-    Raises :class:`~dlprep.bank.loader.BankPathError` for a missing path, as loading would.
+    ``now_ns`` (default: the clock) decides which files are racy. Raises
+    :class:`~dlprep.bank.loader.BankPathError` for a missing path, as loading would.
     """
+    now = time.time_ns() if now_ns is None else now_ns
     digest = blake2b(digest_size=20)
     header = (FORMAT, __version__, sys.version, os.getcwd(), builtin)
     digest.update(repr(header).encode())
     version_file = pydantic_version_file()
     if version_file is not None:
-        _add_file(digest, version_file)
-    # Through ``loader``'s names, so whatever the loader would read is what gets hashed.
+        _add_file(digest, version_file, now)
+    # Through ``loader``'s names, so whatever the loader would read is what gets keyed.
     sources = [loader.builtin_bank_dir()] if builtin else []
     sources += loader.user_bank_paths(extra)
     for source in sources:
         digest.update(b"\0source\0" + str(source).encode())
         for path in card_files(source):
-            _add_card_file(digest, path)
+            _add_file(digest, path, now, card=True)
     code = sorted(_CODE.glob("*.py")) + [_CODE.parent / "registry.py"]
     # a demo's META check runs at validation, and gpu-memory's runs memcalc's estimator
     code += sorted((_CODE.parent / "memcalc").rglob("*.py"))
     for path in code + sorted(demos_dir().glob("*.py")):
-        _add_file(digest, path)
+        _add_file(digest, path, now)
     return digest.hexdigest()
 
 
@@ -83,7 +112,7 @@ def pydantic_version_file() -> Path | None:
     """Pydantic's ``version.py``, found without importing pydantic (a hit must not need it).
 
     Pydantic's version decides what validates. That file names both it and the pydantic-core
-    it requires (pydantic refuses to import with another), so its contents stand for both.
+    it requires (pydantic refuses to import with another), so it stands for both.
     """
     spec = importlib.machinery.PathFinder.find_spec("pydantic")
     if spec is None or spec.origin is None:
@@ -91,61 +120,145 @@ def pydantic_version_file() -> Path | None:
     return Path(spec.origin).parent / "version.py"
 
 
-def _add_file(digest: blake2b, path: Path) -> None:
+def _add_file(digest: blake2b, path: Path, now: int, *, card: bool = False) -> None:
     digest.update(b"\0file\0" + str(path).encode() + b"\0")
     try:
-        digest.update(path.read_bytes())
+        info = _stat(path)
     except OSError as exc:  # the loader reports unreadable files; the key just records it
+        digest.update(f"unreadable: {exc.errno}".encode())
+        return
+    if stat.S_ISREG(info.st_mode) and now - max(info.st_mtime_ns, info.st_ctime_ns) > RACY_NS:
+        digest.update(b"stat" + repr((info.st_dev, info.st_ino, info.st_mode, info.st_size,
+                                      info.st_mtime_ns, info.st_ctime_ns)).encode())
+        return
+    digest.update(b"data")  # racy, or not a regular file: what reading it gives
+    try:
+        # A card file is read as the loader reads it: capped, never blocking on a FIFO.
+        digest.update(read_card_file(path) if card else path.read_bytes())
+    except CardFileError as exc:
+        digest.update(str(exc).encode())
+    except OSError as exc:
         digest.update(f"unreadable: {exc.errno}".encode())
 
 
-def _add_card_file(digest: blake2b, path: Path) -> None:
-    # Read as the loader reads it: capped, and never blocking on a FIFO named *.yaml.
-    digest.update(b"\0card\0" + str(path).encode() + b"\0")
-    try:
-        digest.update(read_card_file(path))
-    except CardFileError as exc:  # the loader reports it; the key just records it
-        digest.update(str(exc).encode())
+class CachedBank:
+    """A bank served from the cache: each card's topic and every problem at once, and the
+    cards themselves (with their origins) unpickled the first time they are asked for.
+
+    It answers what :class:`Bank` answers. Should the stored cards fail to match the index
+    they were written with (a damaged file), the bank is loaded from its files instead.
+    """
+
+    def __init__(self, card_topics: dict[str, str], problems: list[Problem], stored: bytes,
+                 check: int, reload: Callable[[], Bank]) -> None:
+        self.card_topics = card_topics
+        self.problems = problems
+        self._stored: bytes | None = stored
+        self._check = check
+        self._reload = reload
+        self._bank: Bank | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the cards have been unpickled (or reloaded) yet."""
+        return self._bank is not None
+
+    @property
+    def cards(self) -> dict[str, Card]:
+        return self.bank().cards
+
+    @property
+    def origins(self) -> dict[str, Origin]:
+        return self.bank().origins
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def topics(self) -> list[str]:
+        return in_map_order(self.card_topics.values())
+
+    def bank(self) -> Bank:
+        if self._bank is None:
+            stored, self._stored = self._stored, None
+            self._bank = (stored is not None and self._unpickle(stored)) or self._reload()
+        return self._bank
+
+    def _unpickle(self, stored: bytes) -> Bank | None:
+        if zlib.crc32(stored) != self._check:  # against damage, not malice: a CRC will do
+            return None
+        try:
+            bank = pickle.loads(stored)
+        except Exception:  # damaged after all: load the files
+            return None
+        if not isinstance(bank, Bank) or list(bank.cards) != list(self.card_topics):
+            return None
+        return bank
 
 
-def read_cache(key: str, path: Path | None = None) -> Bank | None:
-    """The cached bank for ``key``, or None if there is none or it cannot be trusted."""
+def read_cache(key: str, path: Path | None = None,
+               reload: Callable[[], Bank] | None = None) -> CachedBank | None:
+    """The cached bank for ``key``, or None if there is none or it cannot be trusted.
+
+    ``reload`` gives the bank should its stored cards turn out damaged (default: a fresh
+    load of the built-in bank).
+    """
     try:
         data = (path or cache_path()).read_bytes()
     except OSError:
         return None
+    stream = io.BytesIO(data)
     try:
-        stored = pickle.loads(data)
+        index = pickle.load(stream)
     except Exception:  # any corrupt, truncated or foreign file is just a miss
         return None
-    if (
-        not isinstance(stored, tuple)
-        or len(stored) != 2
-        or stored[0] != key
-        or not isinstance(stored[1], Bank)
-    ):
+    if not (isinstance(index, tuple) and len(index) == 6 and index[:2] == (FORMAT, key)):
         return None
-    bank: Bank = stored[1]
-    return bank
+    _format, _key, size, check, card_topics, problems = index
+    stored = data[stream.tell():]
+    if (len(stored) != size or not isinstance(check, int)
+            or not isinstance(card_topics, dict) or not isinstance(problems, list)):
+        return None
+    return CachedBank(card_topics, problems, stored, check, reload or _fresh)
 
 
 def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
     """Store ``bank`` under ``key`` atomically; False (and no cache) if that fails."""
+    from dlprep.atomic import replace_atomically  # only a miss writes: startup speed
+
     target = path or cache_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        data = pickle.dumps((key, bank), protocol=pickle.HIGHEST_PROTOCOL)
+        stored = pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL)
+        index = (FORMAT, key, len(stored), zlib.crc32(stored), bank.card_topics, bank.problems)
+        data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL) + stored
         replace_atomically(target, lambda temp: temp.write_bytes(data), sync=False)
     except (OSError, pickle.PicklingError):
         return False
     return True
 
 
+def _fresh(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
+    """Load the files and cache what they hold now."""
+    key = bank_key(extra, builtin=builtin)
+    bank = loader.load_bank(extra, builtin=builtin)
+    write_cache(key, bank)
+    return bank
+
+
+def open_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank | CachedBank:
+    """:func:`dlprep.bank.loader.load_bank`, served from the cache while its inputs match
+    (its cards then unpickled on first use)."""
+    key = bank_key(extra, builtin=builtin)
+    cached = read_cache(key, reload=lambda: _fresh(extra, builtin=builtin))
+    if cached is not None:
+        return cached
+    bank = loader.load_bank(extra, builtin=builtin)
+    write_cache(key, bank)
+    return bank
+
+
 def load_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
     """:func:`dlprep.bank.loader.load_bank`, served from the cache while its inputs match."""
-    key = bank_key(extra, builtin=builtin)
-    bank = read_cache(key)
-    if bank is None:
-        bank = loader.load_bank(extra, builtin=builtin)
-        write_cache(key, bank)
-    return bank
+    found = open_bank(extra, builtin=builtin)
+    return found if isinstance(found, Bank) else found.bank()

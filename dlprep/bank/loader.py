@@ -70,6 +70,11 @@ class Bank:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
 
+    @property
+    def card_topics(self) -> dict[str, str]:
+        """Each card's topic, by card id in load order."""
+        return {card_id: card.topic for card_id, card in self.cards.items()}
+
     def topics(self) -> list[str]:
         """Topics present, in the topic map's order, then any others alphabetically."""
         return in_map_order(card.topic for card in self.cards.values())

@@ -13,6 +13,7 @@ import click
 from dlprep.commands._click import run
 
 if TYPE_CHECKING:
+    from dlprep.bank.cache import CachedBank
     from dlprep.bank.loader import Bank, Problem
     from dlprep.study.plan import Spec
     from dlprep.study.store import Store
@@ -20,13 +21,17 @@ if TYPE_CHECKING:
 LANG_HELP = "Interface and card language (default: from the locale, LANG/LC_ALL)."
 
 
-def load_cards(paths: Sequence[str], strict: bool) -> Bank:
-    """The bank with invalid cards skipped (one warning line each); --strict makes it fatal."""
-    from dlprep.bank.cache import load_bank  # served from the cache while the files match
+def load_cards(paths: Sequence[str], strict: bool) -> Bank | CachedBank:
+    """The bank with invalid cards skipped (one warning line each); --strict makes it fatal.
+
+    Served from the cache while the files match: its problems are known at once, its cards
+    are unpickled when first used (the home screen needs only each card's topic).
+    """
+    from dlprep.bank.cache import open_bank
     from dlprep.bank.loader import BankPathError
 
     try:
-        bank = load_bank(paths)
+        bank = open_bank(paths)
     except BankPathError as exc:
         raise click.UsageError(str(exc)) from None
     if strict and bank.problems:
@@ -130,7 +135,7 @@ def quiz(lang: str | None, until: str | None, topics: tuple[str, ...], cram: boo
         store.close()
 
 
-def _plain(bank: Bank, store: Store, spec: Spec, lang: str) -> int:
+def _plain(bank: Bank | CachedBank, store: Store, spec: Spec, lang: str) -> int:
     from dlprep.study.plain import PlainQuiz
     from dlprep.study.schedule import Scheduler
     from dlprep.study.session import Session

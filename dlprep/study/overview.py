@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dlprep.bank.cards import Card
 from dlprep.bank.topics import in_map_order
 from dlprep.record import record
 
@@ -24,12 +23,13 @@ class TopicRow:
     due: int
 
 
-def topic_rows(cards: Mapping[str, Card], due_now: Mapping[str, bool]) -> list[TopicRow]:
-    """Rows in the topic map's order; ``due_now`` maps each reviewed card to whether it is
-    due (cards of other banks in it are ignored)."""
+def topic_rows(card_topics: Mapping[str, str], due_now: Mapping[str, bool]) -> list[TopicRow]:
+    """Rows in the topic map's order, from each card's topic (by card id: the bank's
+    ``card_topics``, which a cached bank knows without its cards); ``due_now`` maps each
+    reviewed card to whether it is due (cards of other banks in it are ignored)."""
     by_topic: dict[str, list[str]] = {}
-    for card_id, card in cards.items():
-        by_topic.setdefault(card.topic, []).append(card_id)
+    for card_id, topic in card_topics.items():
+        by_topic.setdefault(topic, []).append(card_id)
     rows = []
     for topic in in_map_order(by_topic):
         flags = [due_now[c] for c in by_topic[topic] if c in due_now]

@@ -17,6 +17,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
@@ -25,16 +26,17 @@ from textual.timer import Timer
 
 from dlprep.study.plan import Spec
 from dlprep.study.schedule import Scheduler, utc_now
-from dlprep.study.session import Session
 from dlprep.study.store import Store
 from dlprep.study.strings import t
 from dlprep.tui import messages as msg
 from dlprep.tui.demo_host import DemoHost, StreamFn, real_demos, real_stream, warm_torch
 from dlprep.tui.saving import SaveHost
 
-if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first card
+if TYPE_CHECKING:  # startup speed: none of these is needed to paint the first screen
+    from dlprep.bank.cache import CachedBank
     from dlprep.bank.loader import Bank
     from dlprep.registry import DemoInfo
+    from dlprep.study.session import Session
 
 TICK_SECONDS = 0.5  # countdown redraw
 
@@ -49,8 +51,16 @@ def resume_gc() -> None:
         gc.enable()
 
 
+def first_screen_css(start: bool) -> list[str | PurePath]:
+    """The CSS of the screen a start shows first: a card (or, when nothing is due, the
+    session summary), else the home screen."""
+    return ["card.tcss", "feedback.tcss"] if start else ["home.tcss"]
+
+
 class QuizApp(DemoHost, SaveHost):
-    CSS_PATH = "quiz.tcss"
+    # Each screen has its own layout rules (its CSS_PATH), loaded when it is first shown, so
+    # a start parses only the first screen's. That screen is built after the app's CSS is
+    # read, so its file is the app's CSS (see first_screen_css).
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -58,11 +68,11 @@ class QuizApp(DemoHost, SaveHost):
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
 
-    def __init__(self, *, bank: Bank, store: Store, spec: Spec, lang: str, start: bool,
+    def __init__(self, *, bank: Bank | CachedBank, store: Store, spec: Spec, lang: str, start: bool,
                  scheduler: Scheduler, rng: random.Random, stream: StreamFn,
                  demos: Callable[[], Mapping[str, DemoInfo]], demo_seed: int,
                  notices: Sequence[str] = (), warm: Callable[[], None] = warm_torch) -> None:
-        super().__init__()
+        super().__init__(css_path=first_screen_css(start))
         self.bank = bank
         self.store = store
         self.spec = spec
@@ -120,6 +130,8 @@ class QuizApp(DemoHost, SaveHost):
         self.switch_screen(screen)
 
     def _new_session(self, spec: Spec) -> None:
+        from dlprep.study.session import Session  # the home screen needs none of it
+
         self.spec = spec
         self._stop_countdown()
         self.session = Session(self.bank.cards, self.store, self.scheduler, spec, self.lang,
@@ -250,7 +262,7 @@ class QuizApp(DemoHost, SaveHost):
 
 def build_app(
     *,
-    bank: Bank,
+    bank: Bank | CachedBank,
     store: Store,
     spec: Spec | None = None,
     lang: str = "en",

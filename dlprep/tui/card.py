@@ -62,7 +62,7 @@ def question_widget(text: str) -> Widget:
     Most questions are plain sentences (some with the line breaks of a YAML block, which
     Markdown would join) or add only code spans and emphasis, and the Markdown widget
     (markdown-it, pygments) costs ~30 ms of start-up before the first card; ``.plain`` in
-    quiz.tcss gives the Static the Markdown paragraph's padding and margin, so both look the
+    card.tcss gives the Static the Markdown paragraph's padding and margin, so both look the
     same.
     """
     plain = plain_paragraph(text)
@@ -77,6 +77,7 @@ def question_widget(text: str) -> Widget:
 
 
 class CardScreen(QuizScreen):
+    CSS_PATH = "card.tcss"
     BINDINGS = [Binding("escape", "leave", "Home"), Binding("d", "demo", "Predict & run demo")]
 
     def __init__(self, session: Session) -> None:

@@ -50,6 +50,7 @@ class Chart(PlotextPlot):
 
 
 class DemoScreen(QuizScreen):
+    CSS_PATH = "demo.tcss"
     BINDINGS = [
         Binding("r", "run", "Run / re-run"),
         Binding("escape", "cancel_or_back", "Cancel / back"),

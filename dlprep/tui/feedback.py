@@ -72,6 +72,7 @@ def result_text(outcome: Outcome, lang: str) -> Text | Group:
 
 
 class FeedbackScreen(QuizScreen):
+    CSS_PATH = "feedback.tcss"
     BINDINGS = [
         Binding("enter,space,n", "next", "Next"),
         Binding("d", "demo", "Predict & run demo"),
@@ -199,6 +200,7 @@ class FeedbackScreen(QuizScreen):
 class SummaryScreen(QuizScreen):
     """Right/wrong per topic; for a mock interview also every answer with the key."""
 
+    CSS_PATH = "feedback.tcss"
     BINDINGS = [Binding("enter,escape,h", "home", "Home"), Binding("v", "stats", "Stats")]
 
     def __init__(self, session: Session) -> None:

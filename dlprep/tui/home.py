@@ -1,8 +1,9 @@
 """Home: choose topics, mode, length, interview date and language, then start.
 
 It is what ``dlprep quiz`` shows first, so it does little at start-up: its rows count cards
-from the store's due flags (no scheduler state is decoded, fsrs is not imported; retention
-is on the Stats screen, which reads the reviews), and its widgets are few and shared.
+from the bank's index of topics (a bank served from the cache unpickles no card for it) and
+the store's due flags (no scheduler state is decoded, fsrs is not imported; retention is on
+the Stats screen, which reads the reviews), and its widgets are few and shared.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
 
 
 class HomeScreen(QuizScreen):
+    CSS_PATH = "home.tcss"
     BINDINGS = [
         Binding("s", "start", "Start"),
         Binding("v", "stats", "Stats"),
@@ -81,7 +83,7 @@ class HomeScreen(QuizScreen):
     def compose(self) -> ComposeResult:
         lang, spec = self.lang, self.quiz.spec
         app = self.quiz
-        self._topics = topic_rows(app.bank.cards, app.store.due_now(app.scheduler.now()))
+        self._topics = topic_rows(app.bank.card_topics, app.store.due_now(app.scheduler.now()))
         self._cells = title_cells(self.app.size.width)
         yield Header(show_clock=False)
         with Horizontal(id="home"):

@@ -21,6 +21,7 @@ from dlprep.tui.render import stats_renderables
 class StatsScreen(QuizScreen):
     """Dismisses with the suggested session's Spec when the learner takes it (``c``)."""
 
+    CSS_PATH = "feedback.tcss"
     BINDINGS = [Binding("escape,v,q", "back", "Back"),
                 Binding("c", "suggested", "Suggested session")]
 
@@ -80,6 +81,7 @@ HELP: list[tuple[str, str, str]] = [
 
 
 class HelpScreen(QuizModal):
+    CSS_PATH = "info.tcss"
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
 
     def compose(self) -> ComposeResult:
@@ -109,6 +111,7 @@ class HelpScreen(QuizModal):
 class ConfirmScreen(QuizModal):
     """A yes/no question; dismisses with True or False."""
 
+    CSS_PATH = "info.tcss"
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
     def __init__(self, question: str) -> None:

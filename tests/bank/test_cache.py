@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -125,8 +128,10 @@ def test_demo_files_are_part_of_the_key(
         b"cno_such_module_anywhere\nThing\n.",  # a pickle that fails to import on load
         pickle.dumps(("someone-elses-key", Bank())),
         pickle.dumps(["a", "list"]),
+        pickle.dumps((cache.FORMAT - 1, "a-key", 0, 0, {}, [])),  # an older format
     ],
-    ids=["empty", "garbage", "truncated", "unimportable", "other-key", "other-type"],
+    ids=["empty", "garbage", "truncated", "unimportable", "other-key", "other-type",
+         "old-format"],
 )
 def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(
     bank_dir: Path, loads: list[int], damage: bytes
@@ -184,8 +189,106 @@ def test_pydantic_version_is_part_of_the_key_without_importing_it(
     assert cache.bank_key() != before
 
 
-def test_the_cache_holds_runtime_cards(bank_dir: Path) -> None:
+def test_the_cache_holds_an_index_then_runtime_cards(bank_dir: Path) -> None:
     cache.load_bank()
-    _key, stored = pickle.loads(cache.cache_path().read_bytes())
+    stream = io.BytesIO(cache.cache_path().read_bytes())
+    index = pickle.load(stream)
+    assert index[:2] == (cache.FORMAT, cache.bank_key())
+    assert index[4] == {"c-one": "memory"}  # each card's topic: what the home screen counts
+    stored = pickle.load(stream)
     assert type(stored.cards["c-one"]) is TrueFalse
     assert b"pydantic" not in cache.cache_path().read_bytes()
+
+
+def test_a_hit_unpickles_no_card_until_one_is_asked_for(bank_dir: Path, loads: list[int]) -> None:
+    (bank_dir / "cards.yaml").write_text(
+        card("c-one", "Alpha?") + card("c-bad", "Bad?").replace("  answer: true\n", ""),
+        encoding="utf-8")
+    fresh = cache.open_bank()
+    assert isinstance(fresh, Bank)  # a miss: loaded from the files
+    hit = cache.open_bank()
+    assert isinstance(hit, cache.CachedBank) and len(loads) == 1
+    # What the command line and the home screen read, with no card unpickled
+    assert hit.card_topics == fresh.card_topics == {"c-one": "memory"}
+    assert hit.topics() == fresh.topics() and hit.problems == fresh.problems
+    assert hit.errors == fresh.errors and "c-bad" in str(hit.errors[0])
+    assert not hit.loaded
+    assert hit.cards == fresh.cards and hit.origins == fresh.origins
+    assert hit.loaded and len(loads) == 1
+
+
+def _damage_cards(flip: bool) -> None:
+    """Damage the stored cards after a good index: flip their last byte, or cut it off."""
+    data = bytearray(cache.cache_path().read_bytes())
+    if flip:
+        data[-1] ^= 0xFF
+    cache.cache_path().write_bytes(bytes(data if flip else data[:-1]))
+
+
+def test_cut_off_cards_are_a_miss_at_once(bank_dir: Path, loads: list[int]) -> None:
+    cache.load_bank()
+    _damage_cards(flip=False)
+    assert isinstance(cache.open_bank(), Bank) and len(loads) == 2  # loaded, and rewritten
+    assert isinstance(cache.open_bank(), cache.CachedBank) and len(loads) == 2
+
+
+def test_damaged_cards_behind_a_good_index_are_loaded_from_the_files(
+    bank_dir: Path, loads: list[int]
+) -> None:
+    cache.load_bank()
+    _damage_cards(flip=True)
+    hit = cache.open_bank()
+    assert isinstance(hit, cache.CachedBank)  # the index still matches the files
+    assert question(hit.bank()) == "Alpha question?" and len(loads) == 2  # never a wrong bank
+    assert question(cache.open_bank().bank()) == "Alpha question?" and len(loads) == 2
+
+
+class _Stat:
+    """A regular file's stat whose times stand still, as on a file system with a coarse clock."""
+
+    def __init__(self, real: os.stat_result, at_ns: int) -> None:
+        self.st_mode, self.st_size, self.st_dev, self.st_ino = (
+            real.st_mode, real.st_size, real.st_dev, real.st_ino)
+        self.st_mtime_ns = self.st_ctime_ns = at_ns
+
+
+def _frozen_stat(monkeypatch: pytest.MonkeyPatch, at_ns: int) -> None:
+    real = os.stat
+    monkeypatch.setattr(cache, "_stat", lambda path: _Stat(real(path), at_ns))
+
+
+def test_a_file_changed_just_now_is_keyed_by_its_contents(
+    bank_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two same-size writes within one clock tick leave every stat field as it was: the key
+    of a file that recent comes from what it holds."""
+    now = time.time_ns()
+    _frozen_stat(monkeypatch, now)
+    before = cache.bank_key(now_ns=now + cache.RACY_NS // 2)
+    (bank_dir / "cards.yaml").write_text(card("c-one", "Omega question?"), encoding="utf-8")
+    assert cache.bank_key(now_ns=now + cache.RACY_NS // 2) != before
+
+
+def test_an_older_file_is_keyed_by_its_stat_without_reading_it(
+    bank_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = time.time_ns()
+    _frozen_stat(monkeypatch, now)
+    later = now + 2 * cache.RACY_NS
+    before = cache.bank_key(now_ns=later)
+    # The same stat (only a coarse clock could give it) and other contents: not read again
+    (bank_dir / "cards.yaml").write_text(card("c-one", "Omega question?"), encoding="utf-8")
+    assert cache.bank_key(now_ns=later) == before
+
+
+def test_any_write_to_an_older_file_changes_its_key(bank_dir: Path) -> None:
+    path = bank_dir / "cards.yaml"
+    time.sleep(0.05)  # past any file-system clock tick (ext4: 4 ms at most)
+    later = time.time_ns() + 2 * cache.RACY_NS  # every file old enough to be keyed by stat
+    before = cache.bank_key(now_ns=later)
+    old = os.stat(path)
+    time.sleep(0.05)
+    path.write_text(card("c-one", "Omega question?"), encoding="utf-8")  # the same size
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))  # and its time set back
+    assert os.stat(path).st_size == old.st_size
+    assert cache.bank_key(now_ns=later) != before  # the change time cannot be set back

@@ -146,9 +146,8 @@ def test_until_front_loads_in_plain_mode() -> None:
     assert "[1/2]" in soon.stdout
 
 
-def test_an_edited_card_is_shown_fresh_not_from_the_bank_cache(tmp_path: Path) -> None:
-    mine = tmp_path / "mine.yaml"
-    text = """- id: my-card
+# A learner's own card (in the gpu topic), for the bank-cache tests.
+MY_CARD = """- id: my-card
   topic: gpu
   type: truefalse
   difficulty: 1
@@ -157,6 +156,11 @@ def test_an_edited_card_is_shown_fresh_not_from_the_bank_cache(tmp_path: Path) -
   refs: ["Deep Learning, MIT Press 2016"]
   answer: true
 """
+
+
+def test_an_edited_card_is_shown_fresh_not_from_the_bank_cache(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    text = MY_CARD
     mine.write_text(text, encoding="utf-8")
     args = ("quiz", "--plain", "--cram", "--topic", "gpu", "--bank", str(mine), "--lang", "en")
     first = dlprep(*args, stdin="q\n")
