@@ -69,16 +69,148 @@ VECTORIZATION: dict[str, Check] = {
 }
 
 
+
+
+
+# --- vanishing-gradient --------------------------------------------------------------------
+
+VG_LEARNED = 0.1  # nats: the demo's "learned" margin, as its docstring states
+
+
+def _vg_run(r: Any, key: str) -> str:
+    p = r.params
+    if key == "relu+he":
+        return f"relu+he-{p['depth']}L"
+    return f"{p['activation']}-{p['shallow' if key == 'shallow' else 'depth']}L"
+
+
+def _vg_init(r: Any, key: str) -> list[float]:
+    """Weight-gradient norms at step 1 (the first record carries them), input first."""
+    return r.layers(_vg_run(r, key), "grad_norm/", 0)
+
+
+def _vg_ratio(r: Any, key: str) -> float:
+    g = _vg_init(r, key)
+    if g[-1] == 0:
+        return 0.0 if g[0] == 0 else math.inf
+    return g[0] / g[-1]
+
+
+def _vg_finite(r: Any, key: str) -> bool:
+    run = _vg_run(r, key)
+    return not r.blew_up(run) and r.of(run)[-1].step == r.steps
+
+
+def _vg_losses(r: Any, key: str) -> tuple[float, float]:
+    """(first, final) loss; with one step the only record is the trained net."""
+    run = _vg_run(r, key)
+    first = r.series(run, "loss")[0] if r.steps > 1 else r.numbers[key]["first_loss"]
+    final = r.series(run, "loss")[-1] if _vg_finite(r, key) else math.nan
+    return first, final
+
+
+def _vg_learned(r: Any, key: str) -> bool:
+    first, final = _vg_losses(r, key)
+    return _vg_finite(r, key) and first - final >= VG_LEARNED
+
+
+def _vg_extra(r: Any) -> int:
+    return r.params["depth"] - r.params["shallow"]
+
+
+def _vg_shrunk(r: Any) -> bool:
+    """The extra layers cut the first/last ratio more than 100-fold."""
+    d, s = _vg_ratio(r, "deep"), _vg_ratio(r, "shallow")
+    return d < 1e-2 * s if s > 0 else False
+
+
+def _vg_worse(r: Any) -> bool:
+    first, final = _vg_losses(r, "deep")
+    return final > first + VG_LEARNED
+
+
+def _vg_gap(r: Any) -> float:
+    return _vg_losses(r, "deep")[1] - _vg_losses(r, "shallow")[1]
+
+
+def _vg_both(r: Any) -> bool:
+    return _vg_finite(r, "deep") and _vg_finite(r, "shallow")
+
+
+def _vg_compared(r: Any) -> bool:
+    return (_vg_extra(r) != 0 and _vg_both(r) and not _vg_worse(r)
+            and (_vg_learned(r, "shallow") or _vg_learned(r, "deep")))
+
+
+def _vg_effect(r: Any) -> bool:
+    return (_vg_extra(r) > 0 and _vg_shrunk(r) and _vg_learned(r, "shallow")
+            and _vg_finite(r, "deep") and _vg_gap(r) > VG_LEARNED)
+
+
+def _vg_moved(r: Any) -> list[float]:
+    moved = r.numbers["deep"]["relative_change"]
+    assert len(moved) == r.params["depth"] + 1
+    return moved
+
+
+def _vg_moved_ok(r: Any) -> bool:
+    return all(math.isfinite(m) for m in _vg_moved(r)) and max(_vg_moved(r)) > 0
+
+
+def _vg_shrink_matches(r: Any) -> bool:
+    d, s = _vg_ratio(r, "deep"), _vg_ratio(r, "shallow")
+    want = (0.0 if d == 0 else math.inf) if s == 0 else d / s
+    return _close(r.numbers["shrink"], want)
+
+
+VANISHING: dict[str, Check] = {
+    "ratios": lambda r: all(_close(r.numbers[k]["first_last_ratio"], _vg_ratio(r, k))
+                            for k in ("shallow", "deep")),
+    "same-depth": lambda r: _vg_extra(r) == 0,
+    "depth-changed": lambda r: _vg_extra(r) != 0 and _vg_shrink_matches(r),
+    "deep-broken": lambda r: any(v == 0 or not math.isfinite(v) for v in _vg_init(r, "deep")),
+    "first-least": lambda r: _vg_moved_ok(r) and _vg_moved(r)[0] == min(_vg_moved(r)),
+    "first-not-least": lambda r: _vg_moved_ok(r) and _vg_moved(r)[0] > min(_vg_moved(r)),
+    "none-moved": lambda r: all(m == 0 for m in _vg_moved(r)),
+    "diverged": lambda r: not _vg_both(r),
+    "got-worse": lambda r: _vg_both(r) and _vg_worse(r),
+    "neither-learned": lambda r: _vg_extra(r) != 0 and _vg_both(r) and not _vg_worse(r)
+    and not _vg_learned(
+        r, "shallow") and not _vg_learned(r, "deep"),
+    "same-net": lambda r: _vg_extra(r) == 0 and _vg_both(r) and not _vg_worse(r),
+    "far-less": lambda r: _vg_compared(r) and _vg_gap(r) > VG_LEARNED,
+    "more": lambda r: _vg_compared(r) and _vg_gap(r) < -VG_LEARNED,
+    "as-much": lambda r: _vg_compared(r) and abs(_vg_gap(r)) <= VG_LEARNED,
+    "relu-trained": lambda r: _vg_finite(r, "relu+he") and _close(
+        r.numbers["relu+he"]["final_loss"], _vg_losses(r, "relu+he")[1]),
+    "relu-diverged": lambda r: not _vg_finite(r, "relu+he"),
+    "effect": _vg_effect,
+    "not-deeper": lambda r: _vg_extra(r) <= 0,
+    "no-shrink": lambda r: _vg_extra(r) > 0 and not _vg_shrunk(r),
+    "shallow-stuck": lambda r: _vg_extra(r) > 0 and _vg_shrunk(r) and not _vg_learned(
+        r, "shallow"),
+    "not-behind": lambda r: _vg_extra(r) > 0 and _vg_shrunk(r) and _vg_learned(r, "shallow")
+    and not _vg_effect(r),
+}
+
+
 CHECKS: dict[str, dict[str, Check]] = {
-    "vectorization": VECTORIZATION,
+    "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "vectorization": [{"same", "differ"}, {"numpy-faster", "numpy-as-fast", "numpy-slower"},
                       {"torch-faster", "torch-as-fast", "torch-slower"}, {"wins", "no-win"},
                       {"wins", "loop-won"}],
+    "vanishing-gradient": [
+        {"same-depth", "depth-changed"}, {"first-least", "first-not-least", "none-moved"},
+        {"diverged", "got-worse", "neither-learned", "same-net", "far-less", "more", "as-much"},
+        {"relu-trained", "relu-diverged"},
+        {"effect", "not-deeper", "no-shrink", "shallow-stuck", "not-behind"},
+    ],
 }
 # Small sizes for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
     # a Python loop over batch x inputs x outputs: keep the product in the thousands
     "vectorization": {"batch_size": 8, "num_inputs": 32, "num_outputs": 16, "steps": 5},
+    "vanishing-gradient": {"depth": 12, "shallow": 4, "num_hiddens": 16, "steps": 40},
 }
