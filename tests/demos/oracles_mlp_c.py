@@ -194,8 +194,73 @@ VANISHING: dict[str, Check] = {
 }
 
 
+
+# --- gpu-speedup ---------------------------------------------------------------------------
+
+JOBS = ("matmul", "train")
+
+
+def _gs_flops(r: Any, job: str) -> float:
+    p = r.params
+    if job == "matmul":
+        return 2 * p["n"] ** 3
+    h = p["num_hiddens"]
+    return 6 * (784 * h + h * h + h * 10) * p["batch_size"]  # 784-H-H-10: 2 + 4 FLOPs/weight
+
+
+def _gs_median_s(r: Any, run: str, job: str) -> float:
+    """The median of a run's per-repeat times, each read back from its streamed GFLOP/s."""
+    times = sorted(_gs_flops(r, job) / (g * 1e9) for g in r.series(f"{run} {job}", "gflops"))
+    return times[len(times) // 2]
+
+
+def _gs_cpu_s(r: Any, job: str) -> float:
+    return min(_gs_median_s(r, f"cpu x{t}", job) for t in r.numbers["cpu_threads_tried"])
+
+
+def _gs_gpu(r: Any) -> str | None:
+    acc = r.numbers["accelerator"]
+    return None if acc is None else acc["type"]
+
+
+def _gs_up(r: Any, job: str) -> float:
+    gpu = _gs_gpu(r)
+    return math.nan if gpu is None else _gs_cpu_s(r, job) / _gs_median_s(r, gpu, job)
+
+
+def _gs_available() -> bool:
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps is not None and mps.is_available())
+
+
+def _gs_against(job: str) -> dict[str, Check]:
+    return {f"{job}-faster": lambda r: _gs_up(r, job) > 1.1,
+            f"{job}-as-fast": lambda r: 0.9 <= _gs_up(r, job) <= 1.1,
+            f"{job}-slower": lambda r: _gs_up(r, job) < 0.9}
+
+
+def _gs_wins(r: Any) -> bool:
+    return _gs_gpu(r) is not None and min(_gs_up(r, job) for job in JOBS) >= 3
+
+
+SPEEDUP: dict[str, Check] = {
+    "no-gpu": lambda r: _gs_gpu(r) is None and not _gs_available(),
+    "gpu-not-chosen": lambda r: _gs_gpu(r) is None and _gs_available(),
+    "gpu-figures": lambda r: _gs_gpu(r) is not None and all(math.isclose(
+        r.numbers["gpu"][job]["ms"] / 1000, _gs_median_s(r, str(_gs_gpu(r)), job),
+        rel_tol=1e-9) for job in JOBS),
+    "cpu-figures": lambda r: all(math.isclose(r.numbers["cpu"][job]["ms"] / 1000,
+                                              _gs_cpu_s(r, job), rel_tol=1e-9) for job in JOBS),
+    **_gs_against("matmul"),
+    **_gs_against("train"),
+    "gpu-wins": _gs_wins,
+    "gpu-no-win": lambda r: _gs_gpu(r) is not None and not _gs_wins(r),
+}
+
 CHECKS: dict[str, dict[str, Check]] = {
-    "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING,
+    "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING, "gpu-speedup": SPEEDUP,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "vectorization": [{"same", "differ"}, {"numpy-faster", "numpy-as-fast", "numpy-slower"},
@@ -207,10 +272,17 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
         {"relu-trained", "relu-diverged"},
         {"effect", "not-deeper", "no-shrink", "shallow-stuck", "not-behind"},
     ],
+    "gpu-speedup": [{"no-gpu", "gpu-not-chosen", "gpu-figures"},
+                    {"matmul-faster", "matmul-as-fast", "matmul-slower"},
+                    {"train-faster", "train-as-fast", "train-slower"},
+                    {"gpu-wins", "gpu-no-win", "no-gpu", "gpu-not-chosen"}],
 }
 # Small sizes for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
     # a Python loop over batch x inputs x outputs: keep the product in the thousands
     "vectorization": {"batch_size": 8, "num_inputs": 32, "num_outputs": 16, "steps": 5},
     "vanishing-gradient": {"depth": 12, "shallow": 4, "num_hiddens": 16, "steps": 40},
+    # Every timed block lasts at least 10 ms by design (x 2 jobs x 2 CPU thread counts, plus
+    # warm-up and calibration), whatever the size: 8 draws of 1-2 repeats, not 25.
+    "gpu-speedup": {"n": 64, "batch_size": 8, "num_hiddens": 32, "steps": 2, "examples": 8},
 }
