@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from verdict_oracles import kind_of_stack
+
 Check = Callable[[Any], bool]
 SAME_REL = 1e-4  # "the same outputs", as docs/demos.md states it
 
@@ -259,8 +261,92 @@ SPEEDUP: dict[str, Check] = {
     "gpu-no-win": lambda r: _gs_gpu(r) is not None and not _gs_wins(r),
 }
 
+
+# --- weight-init ---------------------------------------------------------------------------
+
+WI_NETS, WI_SYMMETRIC = ("tanh", "relu"), ("zero", "constant")
+WI_SCHEMES = ("zero", "constant", "normal", "xavier", "he")
+
+
+def _wi_stds(r: Any, net: str, scheme: str) -> list[float]:
+    """Activation std per hidden layer at init: the step-1 record, measured before the first
+    update (with one step the only record is the trained net, so the numbers hold it)."""
+    if r.steps > 1:
+        return r.layers(f"{net}/{scheme}", "act_std/", 0)
+    return r.numbers[net][scheme]["activation_std_at_init"]
+
+
+def _wi_kind(stds: list[float]) -> str:
+    """The vocabulary's stack reading, from this file's own arithmetic."""
+    if not any(stds):
+        return "zero"
+    return kind_of_stack(stds)
+
+
+def _wi_final(r: Any, net: str, scheme: str) -> float:
+    return r.series(f"{net}/{scheme}", "loss")[-1]
+
+
+def _wi_identical(r: Any) -> int:
+    return sum(r.numbers[a][s]["unit_spread"] < 1e-6 for a in WI_NETS for s in WI_SYMMETRIC)
+
+
+def _wi_vanished(r: Any, net: str) -> bool:
+    stds = _wi_stds(r, net, "normal")
+    return stds[0] > 0 and stds[-1] < 1e-2 * stds[0]
+
+
+def _wi_effect(r: Any) -> bool:
+    return r.params["lr"] > 0 and _wi_identical(r) == 4 and all(
+        _wi_vanished(r, a) for a in WI_NETS)
+
+
+def _wi_per_layer(r: Any) -> float:
+    stds = _wi_stds(r, "relu", "xavier")
+    return (stds[-1] / stds[0]) ** (1 / max(1, len(stds) - 1)) if stds[0] else 0.0
+
+
+def _wi_symmetric(r: Any) -> bool:
+    """The sentence's count and final losses, from the unit spreads and the last records."""
+    return _wi_identical(r) == len(r.numbers["identical"]) and all(
+        _close(_wi_final(r, a, s), r.numbers[a][s]["final_loss"])
+        for a in WI_NETS for s in WI_SYMMETRIC)
+
+
+def _wi_best(r: Any) -> bool:
+    """Every init the sentence names is within 0.005 of its net's lowest final loss."""
+    return all(min(_wi_final(r, a, s) for s in WI_SCHEMES) == r.numbers[a][
+        min(WI_SCHEMES, key=lambda s: r.numbers[a][s]["final_loss"])]["final_loss"]
+        for a in WI_NETS)
+
+
+def _wi_small(net: str) -> dict[str, Check]:
+    return {f"{net}-small-{k}": (lambda r, k=k: _wi_kind(_wi_stds(r, net, "normal")) == k)
+            for k in ("shrank", "grew", "level", "uneven", "zero")}
+
+
+WEIGHT_INIT: dict[str, Check] = {
+    "symmetric-trained": lambda r: r.params["lr"] > 0 and _wi_symmetric(r),
+    "symmetric-untrained": lambda r: r.params["lr"] == 0 and _wi_symmetric(r),
+    **_wi_small("tanh"),
+    **_wi_small("relu"),
+    "xavier-kept": lambda r: kind_of_stack(_wi_stds(r, "tanh", "xavier")) == "level",
+    "xavier-not-kept": lambda r: kind_of_stack(_wi_stds(r, "tanh", "xavier")) != "level",
+    "he-kept": lambda r: kind_of_stack(_wi_stds(r, "relu", "he")) == "level",
+    "he-not-kept": lambda r: kind_of_stack(_wi_stds(r, "relu", "he")) != "level",
+    "xavier-relu-halves": lambda r: abs(_wi_per_layer(r) - math.sqrt(0.5)) <= 0.1,
+    "xavier-relu-other": lambda r: abs(_wi_per_layer(r) - math.sqrt(0.5)) > 0.1,
+    "best": _wi_best,
+    "both-failures": _wi_effect,
+    "no-effect": lambda r: not _wi_effect(r),
+    "untrained": lambda r: r.params["lr"] == 0,
+    "symmetry-broken": lambda r: _wi_identical(r) < 4,
+    "no-vanish": lambda r: not all(_wi_vanished(r, a) for a in WI_NETS),
+}
+
 CHECKS: dict[str, dict[str, Check]] = {
     "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING, "gpu-speedup": SPEEDUP,
+    "weight-init": WEIGHT_INIT,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "vectorization": [{"same", "differ"}, {"numpy-faster", "numpy-as-fast", "numpy-slower"},
@@ -276,6 +362,13 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                     {"matmul-faster", "matmul-as-fast", "matmul-slower"},
                     {"train-faster", "train-as-fast", "train-slower"},
                     {"gpu-wins", "gpu-no-win", "no-gpu", "gpu-not-chosen"}],
+    "weight-init": [{"symmetric-trained", "symmetric-untrained"},
+                    *({f"{a}-small-{k}" for k in ("shrank", "grew", "level", "uneven", "zero")}
+                      for a in ("tanh", "relu")),
+                    {"xavier-kept", "xavier-not-kept"}, {"he-kept", "he-not-kept"},
+                    {"xavier-relu-halves", "xavier-relu-other"}, {"both-failures", "no-effect"},
+                    {"both-failures", "untrained"}, {"both-failures", "symmetry-broken"},
+                    {"both-failures", "no-vanish"}],
 }
 # Small sizes for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, float]] = {
@@ -285,4 +378,6 @@ SMALL: dict[str, dict[str, float]] = {
     # Every timed block lasts at least 10 ms by design (x 2 jobs x 2 CPU thread counts, plus
     # warm-up and calibration), whatever the size: 8 draws of 1-2 repeats, not 25.
     "gpu-speedup": {"n": 64, "batch_size": 8, "num_hiddens": 32, "steps": 2, "examples": 8},
+    # ten nets per draw (five inits x two activations)
+    "weight-init": {"depth": 6, "num_hiddens": 16, "steps": 6},
 }
