@@ -344,9 +344,94 @@ WEIGHT_INIT: dict[str, Check] = {
     "no-vanish": lambda r: not all(_wi_vanished(r, a) for a in WI_NETS),
 }
 
+
+# --- gpu-memory ----------------------------------------------------------------------------
+
+GM_ROWS = ("weights", "masters", "inputs", "gradients", "state", "saved")
+
+
+def _gm_end(r: Any, run: str, key: str) -> float:
+    """Bytes of one component at the end of a step-1 phase: the phase's last streamed point."""
+    return r.of(run)[-1].metrics[key] * 1e6
+
+
+def _gm_is(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.5  # bytes streamed as MB: a float's rounding, never a whole byte
+
+
+def _gm_params(r: Any) -> bool:
+    widths = [int(w) for w in str(r.params["layers"]).replace("-", ",").split(",")]
+    count = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    return r.numbers["params"] == count and r.numbers["batch"] == r.params["batch"]
+
+
+def _gm_made(r: Any) -> float:
+    return _gm_end(r, "optimizer step", "state_MB") - _gm_end(r, "backward", "state_MB")
+
+
+def _gm_rows(r: Any) -> tuple[dict, dict, dict]:
+    lo, mid, hi = (s["measured"] for s in r.numbers["sweep"])
+    assert [s["batch"] for s in r.numbers["sweep"]] == [r.params["batch"] * k for k in (1, 2, 4)]
+    return lo, mid, hi
+
+
+def _gm_growing(r: Any) -> list[str]:
+    lo, mid, hi = _gm_rows(r)
+    return [row for row in GM_ROWS if not lo[row] == mid[row] == hi[row]]
+
+
+def _gm_linear(r: Any) -> bool:
+    """Only saved activations and the input batch change, by equal bytes per added example."""
+    lo, mid, hi = _gm_rows(r)
+    return set(_gm_growing(r)) <= {"saved", "inputs"} and all(
+        hi[row] - mid[row] == 2 * (mid[row] - lo[row]) for row in GM_ROWS)
+
+
+def _gm_affine(r: Any) -> bool:
+    """Some growing row is not zero at batch 0 (extrapolated back from the first two sizes)."""
+    lo, mid, _ = _gm_rows(r)
+    return any(2 * lo[row] - mid[row] != 0 for row in _gm_growing(r))
+
+
+def _gm_exact(r: Any) -> bool:
+    n = r.numbers
+    rows = [*GM_ROWS, "peak"]
+    return all(s["measured"][row] == s["estimate"][row] for s in n["sweep"] for row in rows) \
+        and all(s["measured"]["phase_peaks"][ph] == s["estimate"]["phase_peaks"][ph]
+                for s in n["sweep"] for ph in ("forward", "backward", "step")) \
+        and not any(n["phase_peak_errors"].values())
+
+
+def _gm_fixed(r: Any) -> bool:
+    lo, _, _ = _gm_rows(r)
+    fixed = [row for row in GM_ROWS if row not in _gm_growing(r) and lo[row]]
+    return r.numbers["fixed"] == fixed
+
+
+GPU_MEMORY: dict[str, Check] = {
+    "setup": _gm_params,
+    "step-1": lambda r: _gm_end(r, "backward", "saved_MB") == 0 and _gm_is(
+        _gm_end(r, "forward", "saved_MB"), r.numbers["first_step"]["forward"]["saved"])
+    and _gm_is(_gm_end(r, "backward", "grads_MB") - _gm_end(r, "forward", "grads_MB"),
+               r.numbers["grads_created_in_backward"]),
+    "step-1-kept": lambda r: _gm_end(r, "backward", "saved_MB") > 0,
+    "state-made": lambda r: _gm_made(r) > 0.5,
+    "state-built": lambda r: _gm_made(r) <= 0.5 and r.of("setup")[-1].metrics["state_MB"] > 0,
+    "no-state": lambda r: all(log.metrics.get("state_MB", 0) == 0 for log in r.logs),
+    "weights": lambda r: _gm_is(r.of("setup")[-1].metrics["weights_MB"] * 1e6,
+                                r.numbers["measured"]["weights"]),
+    "estimate-exact": _gm_exact,
+    "estimate-off": lambda r: not _gm_exact(r),
+    "grow-proportional": lambda r: _gm_linear(r) and not _gm_affine(r),
+    "grow-affine": lambda r: _gm_linear(r) and _gm_affine(r),
+    "grow-other": lambda r: not _gm_linear(r),
+    "fixed": _gm_fixed,
+    "cuda": lambda r: "cuda" in r.numbers,
+}
+
 CHECKS: dict[str, dict[str, Check]] = {
     "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING, "gpu-speedup": SPEEDUP,
-    "weight-init": WEIGHT_INIT,
+    "weight-init": WEIGHT_INIT, "gpu-memory": GPU_MEMORY,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "vectorization": [{"same", "differ"}, {"numpy-faster", "numpy-as-fast", "numpy-slower"},
@@ -369,9 +454,12 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                     {"xavier-relu-halves", "xavier-relu-other"}, {"both-failures", "no-effect"},
                     {"both-failures", "untrained"}, {"both-failures", "symmetry-broken"},
                     {"both-failures", "no-vanish"}],
+    "gpu-memory": [{"step-1", "step-1-kept"}, {"state-made", "state-built", "no-state"},
+                   {"estimate-exact", "estimate-off"},
+                   {"grow-proportional", "grow-affine", "grow-other"}],
 }
 # Small sizes for the default suite (each inside META's range).
-SMALL: dict[str, dict[str, float]] = {
+SMALL: dict[str, dict[str, Any]] = {
     # a Python loop over batch x inputs x outputs: keep the product in the thousands
     "vectorization": {"batch_size": 8, "num_inputs": 32, "num_outputs": 16, "steps": 5},
     "vanishing-gradient": {"depth": 12, "shallow": 4, "num_hiddens": 16, "steps": 40},
@@ -380,4 +468,8 @@ SMALL: dict[str, dict[str, float]] = {
     "gpu-speedup": {"n": 64, "batch_size": 8, "num_hiddens": 32, "steps": 2, "examples": 8},
     # ten nets per draw (five inits x two activations)
     "weight-init": {"depth": 6, "num_hiddens": 16, "steps": 6},
+    # free-text layers: the nets to try (every one has a hidden layer, so checkpointing works);
+    # the demo sizes the second step, so at least two
+    "gpu-memory": {"layers": ["784,16,10", "784-32-32-10", "20,40,40,40,3", "3,5,2"],
+                   "batch": 64, "steps": 3, "min_steps": 2},
 }
