@@ -429,9 +429,69 @@ GPU_MEMORY: dict[str, Check] = {
     "cuda": lambda r: "cuda" in r.numbers,
 }
 
+
+# --- data-parallel -------------------------------------------------------------------------
+
+
+def _dp_first(r: Any) -> Any:
+    first = r.of("rank0")[0]
+    assert first.step == 1
+    return first.metrics
+
+
+def _dp_last(r: Any) -> Any:
+    return r.of("rank0")[-1].metrics
+
+
+def _dp_finite(r: Any) -> bool:
+    return "error" not in r.numbers and all(
+        math.isfinite(v) for key in ("drift", "grad_gap_after") for v in r.series("rank0", key))
+
+
+def _dp_worst_after(r: Any) -> float:
+    return max(r.series("rank0", "grad_gap_after") + r.series("rank1", "grad_gap_after"))
+
+
+def _dp_moving(r: Any) -> bool:
+    return _dp_finite(r) and r.numbers["weight_change"] != 0  # weights are never streamed
+
+
+def _dp_identical(r: Any) -> bool:
+    """One gradient (to float32 rounding), the combined batch's, and weights bit-for-bit."""
+    return (_dp_worst_after(r) <= 1e-6 and _dp_first(r)["vs_single"] <= 1e-6
+            and _dp_last(r)["drift"] == 0 and r.of("rank0")[-1].step == r.steps)
+
+
+def _dp_sync(r: Any) -> bool:
+    return bool(r.params["allreduce"]) and _dp_finite(r)
+
+
+DATA_PARALLEL: dict[str, Check] = {
+    "failed": lambda r: "error" in r.numbers,
+    "shards-differ": lambda r: _dp_first(r)["grad_gap_before"] > 0 and _close(
+        _dp_first(r)["grad_gap_before"], r.numbers["gap_before_step1"]),
+    "shards-same": lambda r: _dp_first(r)["grad_gap_before"] == 0,
+    "diverged": lambda r: "error" not in r.numbers and not _dp_finite(r),
+    "same-gradient": lambda r: _dp_sync(r) and _dp_worst_after(r) == 0
+    and _close(_dp_first(r)["vs_single"], r.numbers["vs_single_step1"]),
+    "close-gradient": lambda r: _dp_sync(r) and _dp_worst_after(r) > 0,
+    "weights-identical": lambda r: _dp_sync(r) and _dp_last(r)["drift"] == 0,
+    "weights-differ": lambda r: _dp_sync(r) and _dp_last(r)["drift"] != 0,
+    "own-gradient": lambda r: not r.params["allreduce"] and _dp_finite(r)
+    and _close(_dp_last(r)["drift"], r.numbers["drift_final"]),
+    "never-moved": lambda r: _dp_finite(r) and r.numbers["weight_change"] == 0
+    and _dp_last(r)["drift"] == 0,
+    "stay-identical": lambda r: _dp_sync(r) and _dp_moving(r) and _dp_identical(r),
+    "not-identical": lambda r: _dp_sync(r) and _dp_moving(r) and not _dp_identical(r),
+    "drifted": lambda r: not r.params["allreduce"] and _dp_moving(r) and _dp_last(r)["drift"] > 0,
+    "no-drift": lambda r: not r.params["allreduce"] and _dp_moving(r)
+    and _dp_last(r)["drift"] == 0,
+}
+
 CHECKS: dict[str, dict[str, Check]] = {
     "vectorization": VECTORIZATION, "vanishing-gradient": VANISHING, "gpu-speedup": SPEEDUP,
     "weight-init": WEIGHT_INIT, "gpu-memory": GPU_MEMORY,
+    "data-parallel": DATA_PARALLEL,
 }
 EXCLUSIVE: dict[str, list[set[str]]] = {
     "vectorization": [{"same", "differ"}, {"numpy-faster", "numpy-as-fast", "numpy-slower"},
@@ -457,6 +517,11 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
     "gpu-memory": [{"step-1", "step-1-kept"}, {"state-made", "state-built", "no-state"},
                    {"estimate-exact", "estimate-off"},
                    {"grow-proportional", "grow-affine", "grow-other"}],
+    "data-parallel": [{"shards-differ", "shards-same", "failed"},
+                      {"diverged", "same-gradient", "close-gradient", "own-gradient", "failed"},
+                      {"weights-identical", "weights-differ", "own-gradient"},
+                      {"never-moved", "stay-identical", "not-identical", "drifted", "no-drift",
+                       "diverged", "failed"}],
 }
 # Small sizes for the default suite (each inside META's range).
 SMALL: dict[str, dict[str, Any]] = {
@@ -472,4 +537,7 @@ SMALL: dict[str, dict[str, Any]] = {
     # the demo sizes the second step, so at least two
     "gpu-memory": {"layers": ["784,16,10", "784-32-32-10", "20,40,40,40,3", "3,5,2"],
                    "batch": 64, "steps": 3, "min_steps": 2},
+    # Every draw spawns two worker processes that import torch (seconds of CPU each, the
+    # costliest draw of the suite): 3 draws of the smallest nets and 1-2 steps, not 25.
+    "data-parallel": {"batch": 8, "num_hiddens": 8, "steps": 2, "examples": 3},
 }
