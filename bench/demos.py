@@ -34,7 +34,7 @@ DEMOS = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init"
          "vectorization", "gpu-speedup", "gpu-memory", "backprop", "residual", "normalization",
          "warmup", "adamw", "mixed-precision", "data-parallel", "attention-scaling",
          "causal-mask", "positional-encoding", "kv-cache", "attention-memory", "lora",
-         "quantization"]
+         "quantization", "prenorm-postnorm"]
 
 
 TARGET = 2.5  # a demo's default run against `python -c "import torch"`, same rounds

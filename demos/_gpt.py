@@ -2,7 +2,9 @@
 
 nanoGPT's shape, kept small and readable: token embedding, an optional position signal
 (none, learned, sinusoidal or rotary), pre-norm blocks ``x + attn(norm(x))`` then
-``x + mlp(norm(x))``, a final norm and a linear head. The switches the demos turn are
+``x + mlp(norm(x))``, a final norm and a linear head; ``norm="post"`` gives the original
+transformer's post-norm blocks ``norm(x + attn(x))`` then ``norm(x + mlp(x))`` instead, whose
+output is already normalised, so no final norm. The switches the demos turn are
 plain arguments: the 1/sqrt(d_k) scale, the causal mask, a KV cache for generation. Each
 attention layer keeps its last attention probabilities (and, if asked, its scores with their
 gradient) so a demo can measure entropy, attention to the future, or the gradient through
@@ -22,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 POSITIONS = ("none", "learned", "sinusoidal", "rope")
+NORMS = ("pre", "post")  # where each block's LayerNorm sits
 IGNORE = -100  # target of a position that is not scored
 
 
@@ -103,37 +106,44 @@ class Attention(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, d_model: int, n_head: int, causal: bool, scale: bool, rope: bool):
+    def __init__(self, d_model: int, n_head: int, causal: bool, scale: bool, rope: bool,
+                 norm: str = "pre"):
         super().__init__()
+        self.post = norm == "post"
         self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.attn = Attention(d_model, n_head, causal, scale, rope)
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(),
                                  nn.Linear(4 * d_model, d_model))
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, start: int = 0):
+        if self.post:  # Vaswani et al.'s placement: every residual sum is normalised
+            x = self.ln1(x + self.attn(x, cache, start))
+            return self.ln2(x + self.mlp(x))
         x = x + self.attn(self.ln1(x), cache, start)
         return x + self.mlp(self.ln2(x))
 
 
 class GPT(nn.Module):
-    """``GPT(vocab, d_model, n_layer, n_head, max_len, pos, causal, scale)``; ``net(X)`` gives
-    logits of shape (batch, T, vocab)."""
+    """``GPT(vocab, d_model, n_layer, n_head, max_len, pos, causal, scale, norm)``; ``net(X)``
+    gives logits of shape (batch, T, vocab)."""
 
     def __init__(self, vocab: int, d_model: int = 64, n_layer: int = 2, n_head: int = 2,
                  max_len: int = 64, pos: str = "learned", causal: bool = True,
-                 scale: bool = True) -> None:
+                 scale: bool = True, norm: str = "pre") -> None:
         super().__init__()
         if pos not in POSITIONS:
             raise ValueError(f"unknown position signal {pos!r} (use {', '.join(POSITIONS)})")
+        if norm not in NORMS:
+            raise ValueError(f"unknown norm placement {norm!r} (use {', '.join(NORMS)})")
         if d_model % n_head:
             raise ValueError(f"d_model {d_model} is not a multiple of n_head {n_head}")
         self.pos, self.max_len = pos, max_len
         self.tok = nn.Embedding(vocab, d_model)
         self.wpe = nn.Embedding(max_len, d_model) if pos == "learned" else None
         self.register_buffer("table", sinusoids(max_len, d_model), persistent=False)
-        self.blocks = nn.ModuleList(Block(d_model, n_head, causal, scale, pos == "rope")
+        self.blocks = nn.ModuleList(Block(d_model, n_head, causal, scale, pos == "rope", norm)
                                     for _ in range(n_layer))
-        self.ln_f = nn.LayerNorm(d_model)
+        self.ln_f = nn.LayerNorm(d_model) if norm == "pre" else nn.Identity()
         self.head = nn.Linear(d_model, vocab)
         for m in self.modules():
             if isinstance(m, nn.Linear):

@@ -26,10 +26,10 @@ from dataclasses import replace
 import torch
 from _kit import Log
 from _memlive import PHASES, ROWS, LiveBytes, compare, estimated
+from _memplan import SCALE, plan
 from _verdict import Statement, render
 
 from dlprep.engine import DemoError
-from dlprep.memcalc.config import Config, ConfigError, parse_layers
 from dlprep.memcalc.estimate import estimate
 from dlprep.memcalc.models.mlp_rig import batch as new_batch
 from dlprep.memcalc.optimizers import OPTIMIZERS
@@ -65,48 +65,18 @@ META = {
                        "help": "hidden activation (GELU and SiLU save their input)"},
     },
     "control": {"optimizer": "sgd"},
+    "check": "_memplan.plan",  # layers x batch within the demo's limits, checked without torch
 }
-
-CPU_LIMIT = 2 * 10**9  # bytes at the peak of the largest batch; more is not a demo any more
-FLOP_LIMIT = {"cpu": 2e11, "cuda": 2e14}  # a few seconds of matmuls in all
-SCALE = (1, 2, 4)  # act 2: the batch times these
-
-
-def check(p: dict, device: torch.device) -> Config:
-    """The memcalc configuration of this run; a bad --set is one DemoError line.
-
-    The engine calls it before the run starts, so the error comes before any output.
-    """
-    try:
-        layers = parse_layers(str(p["layers"]).replace("-", ","))
-    except ConfigError:
-        raise DemoError(f"gpu-memory: layers must be positive widths like 784,512,10 (or "
-                        f"784-512-10), got {p['layers']!r}") from None
-    try:
-        cfg = Config(batch=p["batch"], layers=layers, optimizer=p["optimizer"],
-                     dtype=p["dtype"], checkpointing=p["checkpointing"],
-                     activation=p["activation"], device="cuda" if device.type == "cuda"
-                     else "cpu")
-    except ConfigError as exc:
-        raise DemoError(f"gpu-memory: {str(exc).replace('--', '')}") from None
-    biggest = replace(cfg, batch=cfg.batch * SCALE[-1])
-    flops = 6 * biggest.batch * sum(a * b for a, b in zip(layers, layers[1:], strict=False))
-    peak = estimate(biggest).peak or 0
-    if flops * 2 > FLOP_LIMIT[cfg.device] or (cfg.device == "cpu" and peak > CPU_LIMIT):
-        raise DemoError(f"gpu-memory: layers {p['layers']} at batch {biggest.batch} needs "
-                        f"{peak / 1e9:.3g} GB and {flops:.2g} FLOPs a step; the demo stops at "
-                        f"{CPU_LIMIT / 1e9:g} GB and {FLOP_LIMIT[cfg.device] / 2:.0e} FLOPs "
-                        f"on {cfg.device} (use dlprep memcalc for large models)")
-    if cfg.device == "cuda" and peak > torch.cuda.mem_get_info()[0] * 0.9:
-        raise DemoError(f"gpu-memory: {peak / 1e9:.3g} GB will not fit in this GPU's free "
-                        f"memory")
-    return cfg
-
 
 def run(p: dict, num_steps: int, seed: int, device: torch.device):
     if device.type not in ("cpu", "cuda"):  # e.g. MPS: no per-tensor counters to read
         device = torch.device("cpu")
-    cfg = check(p, device)
+    cfg = plan(p, device.type)  # the registry ran the same check before torch was imported
+    if device.type == "cuda":  # what only the run can know: the GPU's memory free right now
+        peak = estimate(replace(cfg, batch=cfg.batch * SCALE[-1])).peak or 0
+        if peak > torch.cuda.mem_get_info()[0] * 0.9:
+            raise DemoError(f"gpu-memory: {peak / 1e9:.3g} GB will not fit in this GPU's free "
+                            f"memory")
     if num_steps < 2:
         raise DemoError("gpu-memory needs --steps 2 or more: the second step is the "
                         "warmed-up one memcalc sizes")

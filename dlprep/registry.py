@@ -17,6 +17,13 @@ Each module in ``demos/`` starts with a literal dictionary::
 
 Reading it with :func:`ast.literal_eval` keeps ``dlprep bank validate`` and the quiz
 free of torch until a demo actually runs.
+
+A rule across parameters (gpu-memory: these layers at this batch fit in 2 GB) is named by
+META ``"check": "_helper.function"``: a function in a torch-free ``demos/_*.py`` helper,
+called as ``function(values, device)`` with ``device`` "cpu" or "cuda", that raises
+``ValueError`` with one line for a combination the demo cannot run. :meth:`DemoInfo.resolve`
+calls it, so bank validation, ``--set``, the TUI's parameter fields and the run itself all
+apply the same rule before torch is imported.
 """
 
 from __future__ import annotations
@@ -39,7 +46,12 @@ class RegistryError(ValueError):
 
 
 class ParamError(ValueError):
-    """An unknown demo parameter or a value it does not accept."""
+    """An unknown demo parameter or a value it does not accept; ``param`` names the one
+    parameter at fault ("" for a rule across parameters)."""
+
+    def __init__(self, message: str, param: str = "") -> None:
+        super().__init__(message)
+        self.param = param
 
 
 @dataclass(frozen=True)
@@ -59,18 +71,23 @@ class ParamSpec:
         except (TypeError, ValueError) as exc:
             got = shown(value) if isinstance(value, str) else repr(value)
             if "finite" in str(exc):
-                raise ParamError(f"{self.name}: must be a finite number, got {got}") from None
-            raise ParamError(f"{self.name}: expected {kind.__name__}, got {got}") from None
+                raise ParamError(f"{self.name}: must be a finite number, got {got}",
+                                 self.name) from None
+            raise ParamError(f"{self.name}: expected {kind.__name__}, got {got}",
+                             self.name) from None
         if self.choices and out not in self.choices:
             options = ", ".join(map(str, self.choices))
-            raise ParamError(f"{self.name}: {out!r} is not one of {options}")
+            raise ParamError(f"{self.name}: {out!r} is not one of {options}", self.name)
         if isinstance(out, int | float) and not isinstance(out, bool):
             if not math.isfinite(out):
-                raise ParamError(f"{self.name}: must be a finite number, got {value!r}")
+                raise ParamError(f"{self.name}: must be a finite number, got {value!r}",
+                                 self.name)
             if self.min is not None and out < self.min:
-                raise ParamError(f"{self.name}: {out} is below the minimum {self.min:g}")
+                raise ParamError(f"{self.name}: {out} is below the minimum {self.min:g}",
+                                 self.name)
             if self.max is not None and out > self.max:
-                raise ParamError(f"{self.name}: {out} is above the maximum {self.max:g}")
+                raise ParamError(f"{self.name}: {out} is above the maximum {self.max:g}",
+                                 self.name)
         return out
 
 
@@ -119,20 +136,53 @@ class DemoInfo:
     # Per-layer quantity the claim is about: {"prefix": "grad_norm/", "label": ...,
     # "label_ko": ...}; metrics "<prefix>1".."<prefix>L" are drawn as one bar per layer.
     layers: dict[str, str] = field(default_factory=dict)
+    # META "check": "_helper.function", the demo's torch-free rule across its parameters
+    check: str = ""
 
     def defaults(self) -> dict[str, ParamValue]:
         return {name: spec.default for name, spec in self.params.items()}
 
-    def resolve(self, overrides: dict[str, object]) -> dict[str, ParamValue]:
-        """Defaults updated by validated ``overrides``; raises :class:`ParamError`."""
+    def coerce(self, overrides: dict[str, object]) -> dict[str, ParamValue]:
+        """Defaults updated by ``overrides``, each checked on its own (type, choices, range)."""
         values = self.defaults()
         for key, raw in overrides.items():
             spec = self.params.get(key)
             if spec is None:
                 known = ", ".join(self.params) or "none"
-                raise ParamError(f"{self.name} has no parameter {key!r} (known: {known})")
+                raise ParamError(f"{self.name} has no parameter {key!r} (known: {known})", key)
             values[key] = spec.coerce(raw)
         return values
+
+    def check_values(self, values: dict[str, ParamValue], device: str = "cpu") -> None:
+        """The META "check" rule on a whole combination; ``device`` "cuda" allows what only
+        a GPU runs in time, anything else is held to the CPU's limits."""
+        if not self.check:
+            return
+        rule = _check_function(self.path.parent, self.check)  # RegistryError if missing
+        try:
+            rule(dict(values), device)
+        except ValueError as exc:
+            raise ParamError(f"{self.name}: {exc}") from None
+
+    def resolve(self, overrides: dict[str, object], device: str = "cpu") -> dict[str, ParamValue]:
+        """Defaults updated by validated ``overrides``, the combination checked by the demo's
+        rule; raises :class:`ParamError`."""
+        values = self.coerce(overrides)
+        self.check_values(values, device)
+        return values
+
+
+@cache
+def _check_function(directory: Path, check: str) -> Any:
+    """The function META "check" names, from its helper file (loaded by path, like a demo's
+    own ``from _helper import ...``); it must not import torch."""
+    from dlprep.engine.loader import load_helper
+
+    module, _, function = check.partition(".")
+    try:
+        return getattr(load_helper(module, directory), function)
+    except (ImportError, AttributeError) as exc:
+        raise RegistryError(f"META check {check!r}: {exc}") from None
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:
@@ -177,9 +227,20 @@ def _info(path: Path, meta: dict[str, Any]) -> DemoInfo:
             params=params,
             control=dict(meta.get("control", {})),
             layers=dict(meta.get("layers", {})),
+            check=_check_name(path, meta.get("check", "")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path.name}: malformed META ({exc!r})") from None
+
+
+def _check_name(path: Path, check: object) -> str:
+    module, _, function = str(check).partition(".")
+    if check and not (isinstance(check, str) and module.startswith("_")
+                      and module.removeprefix("_").isidentifier() and function.isidentifier()
+                      and (path.parent / f"{module}.py").is_file()):
+        raise RegistryError(f"{path.name}: META check must name a function in a demos/_*.py "
+                            f"helper beside it, like \"_helper.function\", got {check!r}")
+    return str(check)
 
 
 def _check_control(info: DemoInfo) -> None:

@@ -72,6 +72,8 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True) -> str:
         for path in card_files(source):
             _add_card_file(digest, path)
     code = sorted(_CODE.glob("*.py")) + [_CODE.parent / "registry.py"]
+    # a demo's META check runs at validation, and gpu-memory's runs memcalc's estimator
+    code += sorted((_CODE.parent / "memcalc").rglob("*.py"))
     for path in code + sorted(demos_dir().glob("*.py")):
         _add_file(digest, path)
     return digest.hexdigest()

@@ -262,20 +262,32 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
         return False
     from dlprep.bank.template import fill_params, format_number
 
-    ok = True
-    for key, value in params.items():
-        for values in draws:
+    reported: set[str] = set()  # each parameter (and the demo's rule) once, at its first draw
+
+    def report(key: str, exc: Exception, values: dict[str, float]) -> None:
+        field = "demo.params" + (f".{key}" if key else "")
+        if field in reported:
+            return
+        reported.add(field)
+        at = ", ".join(f"{k}={format_number(v)}" for k, v in values.items())
+        line = raw.line_at(["demo", "params", key] if key else ["demo", "params"])
+        problems.append(Problem(raw.file.name, line, card_id, field,
+                                f"{exc}" + (f" (at the draw {at})" if at else "")))
+
+    for values in draws:
+        filled: dict[str, object] = {}
+        for key, value in params.items():
             try:
-                overrides: dict[str, object] = {**fill_params({key: value}, values)}
-                info.resolve(overrides)
+                filled.update(fill_params({key: value}, values))
+                info.coerce({key: filled[key]})
             except (ParamError, TypeError) as exc:
-                at = ", ".join(f"{k}={format_number(v)}" for k, v in values.items())
-                line = raw.line_at(["demo", "params", key])
-                problems.append(Problem(raw.file.name, line, card_id, f"demo.params.{key}",
-                                        f"{exc}" + (f" (at the draw {at})" if at else "")))
-                ok = False
-                break
-    return ok
+                report(str(key), exc, values)
+        if len(filled) == len(params) and not reported:
+            try:  # the whole combination, by the demo's own rule (e.g. gpu-memory's size)
+                info.check_values(info.coerce(filled))
+            except ParamError as exc:
+                report(exc.param, exc, values)
+    return not reported
 
 
 MAX_DRAWS = 256  # template draws a templated demo link is checked at, each against the ranges

@@ -174,7 +174,7 @@ def _model_note(opts: dict[str, Any]) -> str:
     asked), and the batch of one a bare ``--model`` gets."""
     if opts["model"] is None and opts.get("hf_config") is None:
         return ""
-    from dlprep.memcalc.config import parse_count
+    from dlprep.memcalc.parse import parse_count
 
     name, p = _named(opts)
     parts = [p.note] if p.note else []

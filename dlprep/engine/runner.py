@@ -43,12 +43,13 @@ def check_request(
 ) -> tuple[DemoInfo, dict[str, Any]]:
     """Everything that can be checked without torch; raises :class:`DemoError`."""
     info = demo_info(name)
-    try:
-        values = info.resolve(dict(params or {}))
-    except ParamError as exc:
-        raise DemoError(str(exc)) from None
     if device not in DEVICES:
         raise DemoError(f"unknown device {device!r} (use {', '.join(DEVICES)})")
+    try:
+        # Only an explicit --device cuda is held to a GPU's limits: "auto" may find no GPU.
+        values = info.resolve(dict(params or {}), "cuda" if device == "cuda" else "cpu")
+    except ParamError as exc:
+        raise DemoError(str(exc)) from None
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise DemoError(f"seed must be an integer from 0 to 2**63-1, got {seed!r}")
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
@@ -82,9 +83,6 @@ def stream(
         chosen = kit.pick_device(device)
     except ValueError as exc:
         raise DemoError(str(exc)) from None
-    validate = getattr(module, "check", None)
-    if validate is not None:  # a demo's own checks of its settings (raise DemoError)
-        validate(dict(values), chosen)
     num_steps = steps if steps is not None else int(module.META.get("steps", 100))
     set_threads(module)
     from dlprep.engine.lean import defer_dynamo

@@ -1,6 +1,7 @@
 """memcalc: the memory one training step needs, replayed tensor by tensor.
 
-``config``, ``timeline``, the replays under ``models/`` (``mlp``; ``gpt`` and
+``config`` (with ``shape``, a GPT's and its adapters' tensors, and ``parse``, the
+option values), ``timeline``, the replays under ``models/`` (``mlp``; ``gpt`` and
 ``gpt_grad``, one walk for full fine-tuning and LoRA, with their helpers), ``optim``,
 ``estimate``, ``trade``, ``gpus`` and the ``report`` modules are pure Python (no torch,
 numpy or textual: the estimate answers in milliseconds). ``measure`` (with ``rig`` and

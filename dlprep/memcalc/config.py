@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
-from math import prod
 
 from dlprep.memcalc.optimizers import OPTIMIZERS as OPTIMIZER_TABLE
-from dlprep.numparse import parse_number, parse_whole, shown
+from dlprep.memcalc.shape import BLOCK_LINEARS, GPT, Adapters, Dims, gpt_shapes, numel
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "leaky_relu")
 NORMS = ("none", "batchnorm", "layernorm")
@@ -24,8 +21,6 @@ ATTENTIONS = ("math", "sdpa")
 # nanoGPT's (wpe(torch.arange(T)), the loss computed inside forward()).
 CODE_STYLES = ("memcalc", "hf")
 
-Dims = tuple[int, ...]  # a tensor's shape
-
 # Bytes per element of each storage dtype used below.
 ITEMSIZE = {"fp32": 4, "fp16": 2, "bf16": 2, "int64": 8, "bool": 1}
 
@@ -40,148 +35,6 @@ MAX_DEPTH = 1000
 
 class ConfigError(ValueError):
     """A description that cannot be sized; the message is one line for the user."""
-
-
-@dataclass(frozen=True)
-class GPT:
-    """A decoder-only (or, with ``causal`` False, encoder) transformer's shape.
-
-    Blocks are pre-norm: ``x + attn(norm(x))`` then ``x + mlp(norm(x))``; a final norm
-    and the output head (tied to the token embedding or its own matrix) feed
-    cross-entropy over the vocabulary.
-    """
-
-    n_layer: int
-    d_model: int
-    n_head: int
-    vocab: int
-    n_kv_head: int = 0  # 0: as many as n_head (multi-head); fewer: grouped-query
-    d_ff: int = 0  # 0: 4 x d_model
-    max_pos: int = 0  # rows of a learned position embedding; 0: none (RoPE, not sized)
-    norm: str = "layernorm"
-    mlp: str = "gelu"
-    tied: bool = True
-    bias: bool = True  # biases in every Linear (and LayerNorm)
-    causal: bool = True
-    token_types: int = 0  # BERT's segment embedding rows
-    embed_norm: bool = False  # BERT's LayerNorm on the embeddings
-    pooler: bool = False  # BERT's d x d pooler (counted, not trained by a LM loss)
-    final_norm: bool = True  # a norm before the head (pre-norm models; BERT has none)
-    n_experts: int = 0  # Mixtral-style MoE: a router and this many SwiGLU experts; 0: dense
-    top_k: int = 0  # experts each token is routed to (MoE)
-
-    @property
-    def kv_heads(self) -> int:
-        return self.n_kv_head or self.n_head
-
-    @property
-    def head_dim(self) -> int:
-        return self.d_model // self.n_head
-
-    @property
-    def ff(self) -> int:
-        return self.d_ff or 4 * self.d_model
-
-    def linears(self) -> list[tuple[str, int, int]]:
-        """(name, d_in, d_out) of one block's Linears, in forward order; an MoE block's
-        router, then each expert's gate, up and down (all named alike)."""
-        d, kv = self.d_model, self.kv_heads * self.head_dim
-        mlp = ([("gate", d, self.ff), ("up", d, self.ff)] if self.mlp == "swiglu"
-               else [("up", d, self.ff)])
-        mlp.append(("down", self.ff, d))
-        if self.n_experts:
-            mlp = [("router", d, self.n_experts), *(mlp * self.n_experts)]
-        return [("q", d, d), ("k", d, kv), ("v", d, kv), ("o", d, d), *mlp]
-
-    def active_params(self) -> int:
-        """Parameters one token uses: all of them in a dense model; with experts, the
-        router and ``top_k`` of the ``n_experts`` experts' MLPs (Mixtral's "active")."""
-        total = sum(self.param_shapes())
-        if not self.n_experts:
-            return total
-        d = self.d_model
-        expert = 3 * d * self.ff + (2 * self.ff + d if self.bias else 0)
-        return total - self.n_layer * (self.n_experts - self.top_k) * expert
-
-    def param_shapes(self) -> list[int]:
-        """Element count of every parameter tensor, in ``net.parameters()`` order."""
-        return list(_gpt_shapes(self))
-
-    def param_dims(self) -> list[Dims]:
-        """Every parameter tensor's shape, in ``net.parameters()`` order."""
-        return list(_gpt_dims(self))
-
-    def _dims(self) -> tuple[Dims, ...]:
-        d = self.d_model
-        norm: list[Dims] = [(d,), (d,)] if self.norm == "layernorm" and self.bias else [(d,)]
-        out: list[Dims] = [(self.vocab, d)]
-        if self.max_pos:
-            out.append((self.max_pos, d))
-        if self.token_types:
-            out.append((self.token_types, d))
-        if self.embed_norm:
-            out += norm
-        first_mlp = "router" if self.n_experts else "gate" if self.mlp == "swiglu" else "up"
-        for _ in range(self.n_layer):
-            for name, a, b in self.linears():
-                if name in ("q", first_mlp):
-                    out += norm  # the pre-norm before attention and before the MLP
-                if name == "router":  # Mixtral's router (its "gate") has no bias
-                    out.append((b, a))
-                    continue
-                out += [(b, a), (b,)] if self.bias else [(b, a)]
-        if self.final_norm:
-            out += norm
-        if self.pooler:
-            out += [(d, d), (d,)]
-        if not self.tied:
-            out.append((self.vocab, d))
-        return tuple(out)
-
-
-# The command-line option that sets each GPT shape field (``dlprep memcalc --n-layer``...):
-# the one list ``options.py`` reads to refuse a shape option beside --model or for an MLP.
-SHAPE_OPTIONS = {"n_layer": "n_layer", "d_model": "d_model", "n_head": "n_head",
-                 "vocab": "vocab", "n_kv_head": "n_kv_head", "d_ff": "d_ff",
-                 "positions": "max_pos", "mlp": "mlp", "untied": "tied", "no_bias": "bias",
-                 "encoder": "causal", "norm": "norm", "experts": "n_experts",
-                 "top_k": "top_k"}
-
-
-@dataclass(frozen=True)
-class Adapters:
-    """LoRA (Hu et al., ICLR 2022) on a GPT: the base is frozen, and each targeted Linear
-    d_in -> d_out gains A (r x d_in) and B (d_out x r), trained. ``nf4``: QLoRA's 4-bit
-    base (Dettmers et al., NeurIPS 2023). No adapter dropout (lora_dropout = 0)."""
-
-    rank: int
-    targets: tuple[str, ...] = ("q", "v")
-    nf4: bool = False
-
-    def dims(self, g: GPT) -> list[Dims]:
-        """Every adapter tensor's shape in ``net.parameters()`` order: per block, per
-        targeted Linear in forward order, A (r x d_in) then B (d_out x r)."""
-        return [n for _ in range(g.n_layer) for name, a, b in g.linears()
-                if name in self.targets for n in ((self.rank, a), (b, self.rank))]
-
-    def shapes(self, g: GPT) -> list[int]:
-        """Element count of every adapter tensor (``dims``)."""
-        return [numel(x) for x in self.dims(g)]
-
-
-def numel(dims: Dims) -> int:
-    return prod(dims)
-
-
-@cache
-def _gpt_dims(g: GPT) -> tuple[Dims, ...]:
-    # A preset has hundreds of tensors and every row asks: compute them once per shape.
-    return g._dims()
-
-
-@cache
-def _gpt_shapes(g: GPT) -> tuple[int, ...]:
-    return tuple(numel(x) for x in _gpt_dims(g))
 
 
 @dataclass(frozen=True)
@@ -253,8 +106,9 @@ class Config:
     @property
     def trained_shapes(self) -> list[int]:
         """Element counts of ``trained_dims``."""
-        if self.gpt is not None and self.lora is None and not self.gpt.pooler:
-            return self.param_shapes  # every parameter trains: the cached counts
+        if self.gpt is not None and (self.lora is not None or not self.gpt.pooler):
+            # every parameter trains, or the adapters alone: cached counts either way
+            return self.lora.shapes(self.gpt) if self.lora else self.param_shapes
         return [numel(x) for x in self.trained_dims]
 
     @property
@@ -275,7 +129,7 @@ class Config:
     @property
     def n_params(self) -> int:
         if self.gpt is not None:
-            return sum(_gpt_shapes(self.gpt))
+            return sum(gpt_shapes(self.gpt))
         if self.layers is None:
             assert self.params is not None
             return self.params
@@ -420,12 +274,12 @@ def check_moe(cfg: Config, g: GPT) -> None:
     if g.mlp != "swiglu":
         raise ConfigError("mixture-of-experts blocks are sized with SwiGLU experts "
                           "(Mixtral's): add --mlp swiglu")
-    if cfg.lora is not None:
-        raise ConfigError("LoRA on a mixture of experts is not modelled (which experts' "
-                          "Linears it adapts is a choice memcalc does not size)")
+    if cfg.lora is not None and cfg.lora.nf4:
+        raise ConfigError("QLoRA's 4-bit base on a mixture of experts is not modelled "
+                          "(bitsandbytes would quantise the router too); LoRA on it is")
 
 
-LORA_TARGETS = ("q", "k", "v", "o", "gate", "up", "down")
+LORA_TARGETS = BLOCK_LINEARS
 
 
 def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:
@@ -444,50 +298,3 @@ def check_lora(cfg: Config, g: GPT, lo: Adapters) -> None:
     if missing:
         raise ConfigError(f"this model has no {', '.join(missing)} projection "
                           f"(its Linears: {', '.join(names)})")
-
-
-
-def parse_count(text: str, what: str) -> int:
-    """``1e6``, ``1_000_000``, ``1,000,000``, ``7B``, ``350M`` -> int; else a ConfigError."""
-    raw = text.strip()
-    scale = {"k": 10**3, "m": 10**6, "b": 10**9, "g": 10**9, "t": 10**12}
-    factor = 1
-    if raw and raw[-1].lower() in scale:
-        factor, raw = scale[raw[-1].lower()], raw[:-1]
-    try:
-        value = parse_number(raw) * factor
-    except ValueError as exc:
-        raise ConfigError(f"{what} must be a number like 1e6 or 350M: {exc}") from None
-    if value <= 0 or value != int(value):
-        raise ConfigError(f"{what} must be a positive whole number, got {text.strip()!r}")
-    return int(value)
-
-
-def parse_layers(text: str) -> tuple[int, ...]:
-    # "784,512,10", "784 512 10" and "784x512x10" all work; an empty or non-numeric width
-    # between separators ("784,x,10", "784,,10") is an error, never silently dropped.
-    parts = re.split(r"\s*[,x]\s*|\s+", text.strip().lower())
-    widths = [_width(p) for p in parts]
-    if len(parts) < 2 or not all(widths):
-        raise ConfigError("--layers must be comma-separated widths like 784,512,10, got "
-                          f"{shown(text)}")
-    return tuple(widths)
-
-
-def parse_chw(text: str) -> tuple[int, int, int]:
-    sizes = [_width(p) for p in text.lower().split("x")]
-    if len(sizes) != 3 or not all(sizes):
-        raise ConfigError(f"--input must be CxHxW with positive integers, e.g. 1x28x28, "
-                          f"got {shown(text)}")
-    c, h, w = sizes
-    return c, h, w
-
-
-def _width(text: str) -> int:
-    """A positive whole number of plain digits, else 0 (``"²"`` and 5,000 digits are 0)."""
-    if not re.fullmatch(r"\s*\d+\s*", text, re.ASCII):
-        return 0
-    try:
-        return max(parse_whole(text), 0)
-    except ValueError:
-        return 0

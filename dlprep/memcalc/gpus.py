@@ -179,8 +179,9 @@ def largest_batch(cfg: Config, gpu: str, capacity: int) -> Fit:
         est = estimate(_cuda(cfg, low))
         assert est.peak is not None
         states = est.weights + est.master_weights + est.gradients + est.optimizer_state
-        fix = ("store the base in 4 bits (--base-dtype nf4)" if cfg.lora is not None
-               else "shard them (--gpus N --zero 3)" if cfg.gpt and cfg.gpt.n_experts
+        moe = cfg.gpt is not None and cfg.gpt.n_experts > 0
+        fix = ("a larger GPU (a 4-bit base is not modelled for experts)" if cfg.lora and moe
+               else "store the base in 4 bits (--base-dtype nf4)" if cfg.lora is not None
                else "shard them (--gpus N --zero 3) or train adapters (--lora-rank)")
         hint = (f"; weights, gradients and optimiser state alone take {human(states)}: {fix}"
                 if states > usable // 2 and not (cfg.lora and cfg.lora.nf4) else "")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlprep.memcalc.config import GPT, ConfigError
+from dlprep.memcalc.config import ConfigError
+from dlprep.memcalc.shape import GPT
 
 DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 # Keys that change no byte of a training step as memcalc sizes it.

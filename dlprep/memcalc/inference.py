@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlprep.memcalc.config import GPT, Config, ConfigError
+from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.shape import GPT
 from dlprep.memcalc.timeline import Timeline
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from math import prod
 
-from dlprep.memcalc.config import Config, Dims
+from dlprep.memcalc.config import Config
 from dlprep.memcalc.optimizers import (
     BNB_BLOCK,
     BNB_MIN_8BIT,
     BNB_QMAPS,
     OPTIMIZERS,
 )
+from dlprep.memcalc.shape import Dims
 from dlprep.memcalc.timeline import Timeline
 
 

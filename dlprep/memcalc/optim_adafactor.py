@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from math import prod
 
-from dlprep.memcalc.config import Config, Dims
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.shape import Dims
 from dlprep.memcalc.timeline import Timeline
 
 

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlprep.memcalc.config import (
-    SHAPE_OPTIONS,
-    Config,
-    ConfigError,
-    parse_chw,
-    parse_count,
-    parse_layers,
-)
+from dlprep.memcalc.config import Config, ConfigError
+from dlprep.memcalc.parse import parse_chw, parse_count, parse_layers
+from dlprep.memcalc.shape import REQUIRED_SHAPE, SHAPE_OPTIONS, shape_from
 
 
 def one_question(o: dict[str, Any]) -> None:
@@ -29,8 +24,8 @@ def one_question(o: dict[str, Any]) -> None:
 
 
 # Options only one family reads; given to the other, they would be silently ignored.
-# (issue 24: the shape options come from config.SHAPE_OPTIONS, listed once; --norm is
-# also an MLP's.)
+# (The shape options are read off the GPT dataclass's fields, shape.SHAPE_OPTIONS;
+# --norm is also an MLP's.)
 PRESET_SETS = tuple(SHAPE_OPTIONS)
 GPT_ONLY = ("model", "hf_config", *(k for k in SHAPE_OPTIONS if k != "norm"), "attention",
             "seq", "code_style")
@@ -101,12 +96,9 @@ def hf_model(o: dict[str, Any]) -> Any:
 
 
 def config_from(o: dict[str, Any]) -> Config:
-    from dlprep.memcalc.config import GPT
-
     refuse_zero(o)
     device, foreach = o["device"], o["foreach"]
-    shape_opts = ("n_layer", "d_model", "n_head", "vocab")
-    given = [k for k in shape_opts if o[k] is not None]
+    given = [k for k in REQUIRED_SHAPE if o[k] is not None]
     named = o["model"] is not None or o.get("hf_config") is not None  # issue 24
     arch = o["arch"] or ("gpt" if named or given else "mlp")
     refuse_ignored(o, arch)
@@ -144,23 +136,18 @@ def config_from(o: dict[str, Any]) -> Config:
         shape, default_seq = hf.shape, hf.context
     elif o["model"] is not None:
         if given:
-            raise ConfigError("--model sets the shape: drop --n-layer/--d-model/--n-head/"
-                              "--vocab")
+            raise ConfigError(f"--model sets the shape: drop {_flag(given[0])}")
         from dlprep.memcalc.presets import preset
 
         p = preset(o["model"])
         shape, default_seq = p.shape, p.context
     else:
-        missing = [f"--{k.replace('_', '-')}" for k in shape_opts if o[k] is None]
+        missing = [_flag(k) for k in REQUIRED_SHAPE if o[k] is None]
         if missing:
             raise ConfigError(f"--arch gpt needs {', '.join(missing)}")
         if o["norm"] not in (None, "layernorm", "rmsnorm"):
             raise ConfigError("a GPT's --norm is layernorm or rmsnorm")
-        shape = GPT(n_layer=o["n_layer"], d_model=o["d_model"], n_head=o["n_head"],
-                    vocab=o["vocab"], n_kv_head=o["n_kv_head"], d_ff=o["d_ff"],
-                    max_pos=o["positions"], norm=o["norm"] or "layernorm", mlp=o["mlp"],
-                    tied=not o["untied"], bias=not o["no_bias"], causal=not o["encoder"],
-                    n_experts=o.get("experts", 0), top_k=o.get("top_k", 0))
+        shape = shape_from(o)
         default_seq = min(o["positions"] or 128, 128)
     seq = parse_count(o["seq"], "--seq") if o["seq"] else default_seq
     # dropout and loss go in so that Config refuses them with its reasons.
@@ -171,8 +158,8 @@ def config_from(o: dict[str, Any]) -> Config:
 
 def adapters(o: dict[str, Any]) -> Any:
     """``--lora-rank/--lora-targets/--base-dtype`` -> Adapters, or None without a rank."""
-    from dlprep.memcalc.config import Adapters
     from dlprep.memcalc.lora import parse_targets
+    from dlprep.memcalc.shape import Adapters
 
     nf4 = o["base_dtype"] == "nf4"
     if not o["lora_rank"]:

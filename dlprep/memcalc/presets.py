@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 
-from dlprep.memcalc.config import GPT, ConfigError
+from dlprep.memcalc.config import ConfigError
+from dlprep.memcalc.shape import GPT
 from dlprep.paths import memcalc_presets_path
-
-SHAPE_FIELDS = tuple(f.name for f in fields(GPT))  # every shape a config.json can describe
 
 
 @dataclass(frozen=True)

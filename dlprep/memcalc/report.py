@@ -6,11 +6,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from dlprep.memcalc.config import GPT, MAX_BATCH, Config
+from dlprep.memcalc.config import MAX_BATCH, Config
 from dlprep.memcalc.estimate import Estimate
 from dlprep.memcalc.gpus import CUDA_CONTEXT, MARGIN, Fit
 from dlprep.memcalc.guess import Range
 from dlprep.memcalc.optimizers import OPTIMIZERS, state_formula
+from dlprep.memcalc.shape import GPT
 from dlprep.memcalc.units import human
 
 WIDTH = 80

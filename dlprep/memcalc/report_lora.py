@@ -35,8 +35,9 @@ def lora_rows(cfg: Config, lo: Lora, est: Estimate) -> list[Row]:
                    f"{pb} B", "NF4 Linears at 4.127 bit (QLoRA)")
     else:
         base = Row("base weights", lo.base_bytes, f"{cfg.n_params:,} x {pb} B, frozen")
+    each = "target and expert" if cfg.gpt is not None and cfg.gpt.n_experts else "target"
     adapters = Row("adapters", lo.adapter_bytes,
-                   f"N = {lo.adapter_params:,} = L x r x (d_in + d_out) per target, {pb} B",
+                   f"N = {lo.adapter_params:,} = L x r x (d_in + d_out) per {each}, {pb} B",
                    f"N = L x r x (d_in + d_out) x {pb} B")
     own = {
         "master weights": Row("master weights", lo.master_weights, "N x 4 B fp32 adapter copy"),

@@ -87,9 +87,10 @@ class Timeline:
         return dict(self._kinds)
 
     def _move(self, t: _Tensor, before: str) -> None:
-        if t.kind != before:
+        after = "grad" if t.grad else "saved" if t.saves else "temp"  # t.kind, inlined
+        if after != before:
             self._kinds[before] -= t.nbytes
-            self._kinds[t.kind] += t.nbytes
+            self._kinds[after] += t.nbytes
 
     def save(self, key: str) -> None:
         """A reference kept by the autograd graph (inputs and parameters are not keys)."""
@@ -98,7 +99,7 @@ class Timeline:
             return
         if not t.saves:
             self.saved_total += t.nbytes
-        before = t.kind
+        before = "grad" if t.grad else "saved" if t.saves else "temp"  # t.kind, inlined
         t.saves += 1
         t.refs += 1
         self._move(t, before)
@@ -108,7 +109,7 @@ class Timeline:
         t = self.tensors.get(key)
         if t is None:
             return
-        before = t.kind
+        before = "grad" if t.grad else "saved" if t.saves else "temp"
         t.saves -= 1
         self._move(t, before)
         self.drop(key)
@@ -120,7 +121,7 @@ class Timeline:
         t.refs -= 1
         if t.refs == 0:
             self.cur -= t.nbytes
-            self._kinds[t.kind] -= t.nbytes
+            self._kinds["grad" if t.grad else "saved" if t.saves else "temp"] -= t.nbytes
             if self.log is not None:
                 self.log.append(f"-{t.nbytes} {t.label} = {self.cur}")
             del self.tensors[key]

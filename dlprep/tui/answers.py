@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -59,11 +60,13 @@ class AnswerList(OptionList):
     moved = False  # the learner has highlighted an option (a key or a click)
 
     def on_mount(self) -> None:
+        # OptionList.__init__ calls action_first(): that move was not the learner's
+        self.moved = False
         self.highlighted = None
 
-    def _on_focus(self, event: object) -> None:
-        # OptionList highlights its first option on focus; an answer needs a fresh key.
-        super()._on_focus(event)  # type: ignore[arg-type]
+    def on_focus(self, event: events.Focus) -> None:
+        # A highlight the learner did not make (OptionList's own, on creation or focus)
+        # would let a stray Enter answer; Widget's own focus handling still runs after this.
         if not self.moved:
             self.highlighted = None
 

@@ -91,6 +91,10 @@ INTENDED.update({
     "tdemo-lora-b-zero-init": "y", "tdemo-lora-rank-too-small": "n",
     "tdemo-quant-per-tensor-outliers": "1", "tdemo-quant-no-outliers": "n",
 })
+INTENDED.update({
+    "tdemo-norm-post-no-warmup": "y", "tdemo-norm-sqrt-l-bounds": "2",
+    "tdemo-norm-warmup-needed": "n", "tdemo-norm-shallow-stack": "n",
+})
 # Yes/no prompts whose answer depends on the machine (a GPU present or not).
 ON_THIS_MACHINE = {"gpu-timing-needs-synchronize", "gpu-tiny-model-not-faster",
                    "gpu-matmul-arithmetic-intensity", "gpu-device-mismatch-error"}

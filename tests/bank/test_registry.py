@@ -102,3 +102,40 @@ def test_control_and_layers_are_read_and_checked(tmp_path: Path) -> None:
     write(tmp_path, "toy.py", text.replace('"depth": 2', '"width": 2'))
     with pytest.raises(RegistryError, match="control: toy has no parameter 'width'"):
         scan(tmp_path)
+
+
+RULE = '''"""A torch-free rule across the toy's parameters."""
+def fits(p, device):
+    if p["depth"] * p["lr"] > (40 if device == "cuda" else 4):
+        raise ValueError(f"depth {p['depth']} x lr {p['lr']} is too much on {device}")
+'''
+
+
+def test_a_meta_check_refuses_a_combination_of_values_each_in_range(tmp_path: Path) -> None:
+    write(tmp_path, "toy.py", DEMO.replace('"metric": "loss",',
+                                           '"metric": "loss", "check": "_rules.fits",'))
+    write(tmp_path, "_rules.py", RULE)
+    info = scan(tmp_path)["toy"]
+    assert info.resolve({"depth": 40, "lr": 0.1})["depth"] == 40
+    with pytest.raises(ParamError, match=r"^toy: depth 40 x lr 0.5 is too much on cpu$") as err:
+        info.resolve({"depth": 40, "lr": 0.5})
+    assert err.value.param == ""  # a rule across parameters names none of them
+    assert info.resolve({"depth": 40, "lr": 0.5}, "cuda")["lr"] == 0.5
+    with pytest.raises(ParamError) as err:
+        info.resolve({"depth": 1})
+    assert err.value.param == "depth"  # a range names its parameter (a card's line)
+
+
+@pytest.mark.parametrize(("check", "message"), [
+    ("rules.fits", "must name a function in a demos/_"),  # not a helper
+    ("_missing.fits", "must name a function in a demos/_"),  # no such file
+    ("_rules", "must name a function in a demos/_"),  # no function
+    ("_rules.nothing", "META check '_rules.nothing'"),  # no such function
+])
+def test_a_malformed_meta_check_is_a_registry_error(tmp_path: Path, check: str, message: str
+                                                   ) -> None:
+    write(tmp_path, "toy.py", DEMO.replace('"metric": "loss",',
+                                           f'"metric": "loss", "check": "{check}",'))
+    write(tmp_path, "_rules.py", RULE)
+    with pytest.raises(RegistryError, match=message):
+        scan(tmp_path)

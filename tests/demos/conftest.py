@@ -4,6 +4,7 @@ prints, so each test file states only what its demo must show."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from types import ModuleType
 
@@ -12,6 +13,8 @@ import pytest
 from dlprep.engine import Result, final_result
 from dlprep.engine.loader import load_demo
 from dlprep.registry import registry
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")  # a verdict's numbers, to compare languages
 
 
 class DemoUnderTest:
@@ -26,6 +29,19 @@ class DemoUnderTest:
     def printed(self, numbers: dict) -> list[str]:
         """Names of the statements the verdict prints for these numbers, in order."""
         return [s.name for s in self.module.statements(numbers) if s.holds]
+
+    def said(self, numbers: dict, oracle: dict[str, bool]) -> set[str]:
+        """Names of the statements the verdict prints, each checked against ``oracle`` (the
+        same statement recomputed by the test from the recorded numbers): every statement
+        has an oracle, every printed one holds by it, and its English and Korean show the
+        same numbers."""
+        statements = self.module.statements(numbers)
+        assert {s.name for s in statements} == set(oracle)  # none unchecked
+        said = [s for s in statements if s.holds]
+        for s in said:
+            assert oracle[s.name], s.name
+            assert set(NUMBER.findall(s.en)) == set(NUMBER.findall(s.ko)), s.name
+        return {s.name for s in said}
 
 
 @cache

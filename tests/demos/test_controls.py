@@ -28,7 +28,7 @@ NEEDS_GPU = {"gpu-speedup"}
 # cores): seeds 0-4, and 0-2 for the demos whose default run costs more than about a second.
 FULL = bool(os.environ.get("DLPREP_FULL_TESTS"))
 COSTLY = {"data-parallel", "lora", "attention-scaling", "positional-encoding", "weight-init",
-          "overfitting", "activations", "batch-size"}
+          "overfitting", "activations", "batch-size", "prenorm-postnorm"}
 
 
 def seeds(name: str) -> range:

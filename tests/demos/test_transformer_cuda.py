@@ -14,7 +14,8 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 @pytest.mark.parametrize("name", ["attention-scaling", "causal-mask", "positional-encoding",
-                                  "kv-cache", "attention-memory", "lora", "quantization"])
+                                  "kv-cache", "attention-memory", "lora", "quantization",
+                                  "prenorm-postnorm"])
 def test_default_run_on_cuda_shows_the_effect(name: str) -> None:
     result = final_result(name, device="cuda", seed=0)
     assert result.numbers["effect"] is True, result.verdict

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from . import cases_round3  # noqa: F401  (registers its cases)
+from . import cases_demo_params, cases_round3  # noqa: F401  (register their cases)
 from .cases import CASES, Run, seed_progress
 
 # A hang guard, not a speed goal: each case takes about a second; a loaded machine is slow.

@@ -105,11 +105,22 @@ def test_shape_options_are_listed_once_and_name_real_fields() -> None:
     from dataclasses import fields
 
     from dlprep.commands.memcalc import memcalc
-    from dlprep.memcalc.config import GPT, SHAPE_OPTIONS
     from dlprep.memcalc.options import GPT_ONLY, PRESET_SETS
-    from dlprep.memcalc.presets import SHAPE_FIELDS
+    from dlprep.memcalc.shape import GPT, REQUIRED_SHAPE, SHAPE_OPTIONS, shape_from
 
     params = {p.name for p in memcalc.params}
     assert set(SHAPE_OPTIONS) <= params
-    assert set(SHAPE_OPTIONS.values()) <= set(SHAPE_FIELDS) == {f.name for f in fields(GPT)}
+    assert set(SHAPE_OPTIONS.values()) <= {f.name for f in fields(GPT)}
     assert set(PRESET_SETS) == set(SHAPE_OPTIONS) and set(GPT_ONLY) <= params
+    assert REQUIRED_SHAPE == ("n_layer", "d_model", "n_head", "vocab")
+    # Every option lands on its field (flags turn theirs off); unset ones keep defaults.
+    o = {"n_layer": 3, "d_model": 64, "n_head": 8, "vocab": 50, "n_kv_head": 2, "d_ff": 96,
+         "positions": 40, "norm": "rmsnorm", "mlp": "swiglu", "untied": True, "no_bias": True,
+         "encoder": True, "experts": 4, "top_k": 2}
+    assert set(o) == set(SHAPE_OPTIONS)
+    assert shape_from(o) == GPT(3, 64, 8, 50, n_kv_head=2, d_ff=96, max_pos=40,
+                                norm="rmsnorm", mlp="swiglu", tied=False, bias=False,
+                                causal=False, n_experts=4, top_k=2)
+    assert shape_from({**o, "norm": None, "untied": False, "experts": 0, "top_k": 0}) == GPT(
+        3, 64, 8, 50, n_kv_head=2, d_ff=96, max_pos=40, mlp="swiglu", bias=False,
+        causal=False)

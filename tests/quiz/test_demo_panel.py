@@ -78,11 +78,20 @@ async def test_predict_run_tweak_and_rerun(make_app) -> None:
         await pilot.press("r")
         await pilot.pause()
         assert len(calls) == 2  # a bad value is reported, nothing runs
+        said: list[str] = []
+        screen.notify = lambda message, **kwargs: said.append(str(message))
+        screen.query_one("#param-lr", Input).value = "10"  # each in its range, but the
+        screen.query_one("#param-num_epochs", Input).value = "50"  # toy's META check ...
+        await pilot.press("r")
+        await pilot.pause()
+        assert len(calls) == 2 and said == [  # ... refuses the pair: one line, no run
+            "toy: lr 10 for 50 epochs diverges: keep lr x num_epochs at most 100"]
         await pilot.press("escape")
         await pilot.pause()
         feedback = app.screen
         assert isinstance(feedback, FeedbackScreen) and feedback.revealed  # now the answer
         assert "✓ Right" in text_of(feedback.query_one("#verdict-line", Static))
+
 
 
 async def test_an_unreadable_prediction_is_asked_again_and_never_graded(make_app) -> None:

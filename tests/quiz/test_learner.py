@@ -91,6 +91,24 @@ async def test_every_answer_list_starts_with_nothing_highlighted(make_app) -> No
             assert answer.highlighted == 0, card_id
 
 
+
+async def test_focus_clears_a_highlight_the_learner_did_not_make_and_keeps_theirs(
+        make_app) -> None:
+    app = make_app(only=("t-mcq",), start=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        answer = app.screen.query_one(AnswerList)
+        answer.highlighted = 2  # as OptionList does by itself (action_first on creation)
+        app.screen.set_focus(None)
+        answer.focus()
+        await pilot.pause()
+        assert answer.has_focus and answer.highlighted is None
+        await pilot.press("down", "down")  # the learner's own place ...
+        app.screen.set_focus(None)
+        answer.focus()
+        await pilot.pause()
+        assert answer.has_focus and answer.highlighted == 1  # ... survives focus coming back
+
 async def test_keys_that_cannot_act_say_why(make_app) -> None:
     app = make_app(only=("t-order",), start=True)
     async with app.run_test(size=SIZE) as pilot:

@@ -18,12 +18,12 @@ from dlprep.memcalc.config import Config
 from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes
 from dlprep.memcalc.models.gpt_lora_ops import linear as lora_linear
+from dlprep.memcalc.models.gpt_norm import norm_fwd
 from dlprep.memcalc.models.gpt_ops import (
     Sizes,
     embed,
     linear,
     loss,
-    norm_fwd,
     shape,
 )
 from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin, Stop
@@ -101,12 +101,15 @@ def _head(t: Timeline, z: Sizes, gr: Graph, h: str) -> str:
     return logits
 
 
-def _linears(t: Timeline, z: Sizes, cache: list[str]) -> LinearFwd:
-    """Each block Linear's forward, by its policy (``Sizes.policy``)."""
+def linears(t: Timeline, z: Sizes, cache: list[str]) -> LinearFwd:
+    """Each block Linear's forward, by its policy (``Sizes.policy``), its widths read
+    off the shape by its name (``GPT.linear_dims``): the label's last word."""
 
-    def run(x: str, rg: bool, a: int, b: int, name: str, cast: bool,
-            stop: bool = False) -> tuple[str, bool, Lin]:
-        if z.policy(name.rsplit(" ", 1)[-1]) == "trained":
+    def run(x: str, rg: bool, name: str, cast: bool, stop: bool = False
+            ) -> tuple[str, bool, Lin]:
+        which = name.rsplit(" ", 1)[-1]
+        a, b = z.g.linear_dims(which)
+        if z.policy(which) == "trained":
             out, rec = linear(t, z, cache, x, a, b, name, cast=cast, stop=stop)
             return out, True, rec
         assert isinstance(z, LoraSizes)
@@ -121,7 +124,7 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     recompute, which raises ``Stop`` once the block's last saved tensor is saved again
     (the down projection's input or weight, or its adapter's A(x))."""
     n = f"block {i + 1}" + (" (recomputed)" if stop else "")
-    lin = _linears(t, z, cache)
+    lin = linears(t, z, cache)
     h, L.norm1 = norm_fwd(t, z, x, f"{n} norm 1", rg, train=z.train)
     o, o_rg, drops = attention(t, z, lin, h, rg, L, n)
     t.drop(h)
@@ -131,8 +134,8 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     t.drop(o)
     r_rg = L.r_rg = rg or o_rg
     h2, L.norm2 = norm_fwd(t, z, r, f"{n} norm 2", r_rg, train=z.train)
-    if z.g.n_experts:  # Mixtral's block (full fine-tuning only)
-        (y, L.moe), y_rg = gpt_moe.forward(t, z, cache, h2, n), True
+    if z.g.n_experts:  # Mixtral's block
+        y, y_rg, L.moe = gpt_moe.forward(t, z, cache, h2, n, _expert_mlp, r_rg)
         if stop:  # the last expert's index_add_ made the block's last save
             raise Stop(None)
     else:
@@ -144,8 +147,8 @@ def block(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer, i
     return out, r_rg or y_rg
 
 
-# A Linear's forward as a walk calls it: (x, x requires grad, d_in, d_out, label, cast the
-# fp32 input under autocast[, stop]) -> (output, output requires grad, its record).
+# A Linear's forward as a walk calls it: (x, x requires grad, label ending in its name,
+# cast the fp32 input under autocast[, stop]) -> (output, output requires grad, record).
 LinearFwd = Callable[..., tuple[str, bool, Lin]]
 
 
@@ -157,11 +160,9 @@ def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
     matmul's reshape is a view at batch 1 or 1-wide heads (``z.copies``)."""
     g = z.g
     gqa = g.kv_heads != g.n_head
-    kvd = g.kv_heads * g.head_dim
-    d = g.d_model
-    q, q_rg, L.q = lin(h, rg, d, d, f"{n} q", True)
-    k, k_rg, L.k = lin(h, rg, d, kvd, f"{n} k", True)
-    v, v_rg, L.v = lin(h, rg, d, kvd, f"{n} v", True)
+    q, q_rg, L.q = lin(h, rg, f"{n} q", True)
+    k, k_rg, L.k = lin(h, rg, f"{n} k", True)
+    v, v_rg, L.v = lin(h, rg, f"{n} v", True)
     if gqa:  # expand + reshape copies each K/V head; the copy saves nothing
         kr = t.alloc(z.NL, f"{n} k repeated for grouped-query heads")
         t.drop(k)
@@ -178,7 +179,7 @@ def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
                 t.save(key)
         t.drop(lse)  # an internal output: only autograd keeps it
         L.attn = [q, k, v, out, lse]
-        o, o_rg, L.o = lin(out, any_rg, d, d, f"{n} o", False)
+        o, o_rg, L.o = lin(out, any_rg, f"{n} o", False)
         return o, o_rg, [q, k, v, out]
     qc = t.alloc(z.NL, f"{n} q copied for matmul") if z.copies else q
     kc = k if gqa or not z.copies else t.alloc(z.NL, f"{n} k transposed copy for matmul")
@@ -205,7 +206,7 @@ def attention(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer,
         t.drop(vc)
     y_rg = s_rg or v_rg
     c = t.alloc(z.NL, f"{n} heads merged") if z.merge_copy else y
-    o, o_rg, L.o = lin(c, y_rg, d, d, f"{n} o", False)
+    o, o_rg, L.o = lin(c, y_rg, f"{n} o", False)
     if c != y:
         t.drop(c)
     L.attn = [qc, kc, p, vc]
@@ -232,7 +233,7 @@ def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: s
     Python lets go of them (kept only if autograd saved them)."""
     g = z.g
     if g.mlp == "gelu":
-        u, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        u, u_rg, L.up = lin(h, rg, f"{n} up", True)
         if u_rg:  # GELU saves its input before it runs
             t.save(u)
         L.act, L.a_rg = [u], u_rg
@@ -240,12 +241,12 @@ def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: s
         a = t.alloc(z.F, f"{n} GELU")
         t.drop(u)
     else:
-        gate, g_rg, L.gate = lin(h, rg, g.d_model, g.ff, f"{n} gate", True)
+        gate, g_rg, L.gate = lin(h, rg, f"{n} gate", True)
         act = t.alloc(z.F, f"{n} SiLU(gate)")
         if g_rg:
             t.save(gate)
         t.drop(gate)
-        up, u_rg, L.up = lin(h, rg, g.d_model, g.ff, f"{n} up", True)
+        up, u_rg, L.up = lin(h, rg, f"{n} up", True)
         if u_rg:
             t.save(act)
         if g_rg:
@@ -255,9 +256,16 @@ def _mlp(t: Timeline, z: Sizes, lin: LinearFwd, h: str, rg: bool, L: Layer, n: s
         a = t.alloc(z.F, f"{n} SiLU(gate) * up")
         t.drop(act)
         t.drop(up)
-    y, y_rg, L.down = lin(a, L.a_rg, g.ff, g.d_model, f"{n} down", False, stop=stop)
+    y, y_rg, L.down = lin(a, L.a_rg, f"{n} down", False, stop=stop)
     t.drop(a)
     return y, y_rg
+
+
+def _expert_mlp(t: Timeline, z: Sizes, cache: list[str], x: str, rg: bool, L: Layer,
+                n: str) -> tuple[str, bool]:
+    """One MoE expert's SwiGLU on its routed tokens ``x`` (``z``: their sizes): the dense
+    block's MLP, each Linear by its policy."""
+    return _mlp(t, z, linears(t, z, cache), x, rg, L, n, False)
 
 
 def _stop_before_down(z: Sizes, stop: bool, a_rg: bool) -> None:

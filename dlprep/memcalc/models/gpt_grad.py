@@ -18,13 +18,13 @@ from dlprep.memcalc.models import gpt_moe
 from dlprep.memcalc.models.gpt import recompute, sizes
 from dlprep.memcalc.models.gpt_lora_ops import LoraSizes, scale_grad
 from dlprep.memcalc.models.gpt_lora_ops import linear_bwd as lora_linear_bwd
+from dlprep.memcalc.models.gpt_norm import norm_bwd
 from dlprep.memcalc.models.gpt_ops import (
     Sizes,
     add_grads,
     keep,
     linear_bwd,
     loss_bwd,
-    norm_bwd,
 )
 from dlprep.memcalc.models.gpt_state import Graph, Layer, Lin
 from dlprep.memcalc.timeline import Timeline
@@ -119,7 +119,8 @@ def _block_bwd(t: Timeline, z: Sizes, cfg: Config, gr: Graph, grad: str, i: int,
     frame = L.inp if ck else None
     train = grads if z.train else None
     if L.moe is not None:  # the MoE output has the residual's dtype: the same gradient
-        t.share(grad)
+        if L.r_rg:  # (shared when the residual's side requires grad too)
+            t.share(grad)
         gb = grad
     else:
         gb = branch(t, z, grad, n, both=L.r_rg)

@@ -37,7 +37,8 @@ class LoraSizes(Sizes):
 # and makes a weight gradient; a frozen base saves nothing (its uncached cast only when x
 # requires grad) and makes none. Same shape of code, different facts about torch.
 def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int, b: int,
-           name: str, cast: bool = False, stop: bool = False) -> tuple[str, bool, Lin]:
+           name: str, cast: bool = False, stop: bool = False,
+           bias: bool | None = None) -> tuple[str, bool, Lin]:
     """``base(x) + B(A(x)) * alpha / r`` (PEFT's order) or the frozen base alone:
     (output, whether it requires grad, what its backward needs). The adapter path saves
     x (for A's gradient) and A(x) (for B's); the frozen base saves nothing (its weight is
@@ -48,7 +49,8 @@ def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int
     a temporary for the matmul; PEFT clones a 4-bit base's output before adding."""
     adapted = z.policy(name.rsplit(" ", 1)[-1]) == "adapter"
     cast = cast and z.amp
-    rec = Lin(x, a, b, "adapter" if adapted else "frozen", cast=cast, rg=rg)
+    rec = Lin(x, a, b, "adapter" if adapted else "frozen", cast=cast, rg=rg,
+              bias=z.g.bias if bias is None else bias)  # an MoE router has none
     base = _base(t, z, rec, name, stop and not adapted)
     if not adapted:
         return base, rg, rec
@@ -89,7 +91,7 @@ def linear(t: Timeline, z: LoraSizes, cache: list[str], x: str, rg: bool, a: int
 def _base(t: Timeline, z: LoraSizes, rec: Lin, name: str, stop: bool) -> str:
     a, b = rec.a, rec.b
     if z.amp:  # bias, weight and (fp32) input cast to half for this matmul alone
-        bc = t.alloc(b * 2, f"{name} bias cast") if z.g.bias else None
+        bc = t.alloc(b * 2, f"{name} bias cast") if rec.bias else None
         wc = t.alloc(a * b * 2, f"{name} weight cast")
         if rec.rg:
             t.save(wc)

@@ -4,7 +4,10 @@
 each targeted Linear two plain parameters, ``A`` (r x d_in, Kaiming-uniform) and ``B``
 (d_out x r, zeros), as in the paper and PEFT: ``y = base(x) + B(A(x)) * alpha / r``,
 evaluated in PEFT's order (base first, then the adapter path, then one out-of-place
-add). No adapter dropout (PEFT's ``lora_dropout=0`` makes it an identity).
+add). No adapter dropout (PEFT's ``lora_dropout=0`` makes it an identity). In a
+mixture-of-experts block the adapters go on each expert's gate, up and down (Mixtral's
+w1, w3, w2, as PEFT targets them); the router stays frozen, its choice forced as in
+``gpt_rig``.
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ def build_net(cfg: Config, kw: dict[str, Any]) -> Any:
             out = self.base(x)
             return out + F.linear(F.linear(x, self.A), self.B) * self.scaling
 
-    for block in net.blocks:
-        for name, _, _ in cfg.gpt.linears():
-            if name in lo.targets:
-                setattr(block, name, Adapted(getattr(block, name)))
+    for block in net.blocks:  # a Mixtral block: the attention's and each expert's
+        for module in (block, *getattr(block, "experts", ())):
+            for name in lo.targets:
+                if isinstance(getattr(module, name, None), nn.Linear):
+                    setattr(module, name, Adapted(getattr(module, name)))
     return net
 
 

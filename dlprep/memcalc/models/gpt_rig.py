@@ -4,6 +4,18 @@ Written with plain ops in a fixed order so that every tensor it allocates is one
 replay in ``gpt.py`` names: separate q/k/v projections, grouped-query K/V repeated with
 ``expand + reshape`` (as Hugging Face's ``repeat_kv``), a causal mask kept as a bool
 buffer, and either explicit matmul-softmax or ``scaled_dot_product_attention``.
+
+Why its block is written by hand, not driven by the walk's description
+(``shape.BLOCK_LINEARS``): the rig is the reference the byte-exact grids hold memcalc
+to, so it must stay an ordinary PyTorch model that a reader can set beside nanoGPT's or
+Hugging Face's and see the same code. What the walk has to reproduce is what such code
+does: the order Python evaluates ``down(silu(gate(x)) * up(x))`` in, which locals live
+until a method returns. A rig that interpreted memcalc's description would run that
+description, and a wrong order in it would pass the grids by agreeing with itself. The
+order is checked instead: the parameter order (``net.parameters()`` against
+``GPT.param_dims``, read off ``BLOCK_LINEARS``) and every byte of the forward and backward
+by the grids, and the walk's Linear order against ``BLOCK_LINEARS`` by
+``tests/memcalc/test_block_order.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +23,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dlprep.memcalc.config import GPT, Config
+from dlprep.memcalc.config import Config
+from dlprep.memcalc.shape import GPT
 
 
 def build_net(cfg: Config, kw: dict[str, Any]) -> Any:

@@ -33,8 +33,14 @@ class Lin:
         return self.policy == "adapter"
 
 
+# A Linear the block has not run (yet, or at all): one shared record, never written to
+# (the walk replaces a Layer's record, it does not fill it in), so that the thousands of
+# Layers an MoE walk makes (one per expert) cost no Lin each.
+UNSET = Lin("", 0, 0, "unset")
+
+
 def _unset() -> Lin:
-    return Lin("", 0, 0, "unset")  # a Linear the block has not run (yet, or at all)
+    return UNSET
 
 
 @dataclass

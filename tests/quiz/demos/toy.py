@@ -7,6 +7,7 @@ META = {
     "cpu_seconds": 1,
     "metric": "loss",
     "control": {"lr": 0.1},
+    "check": "_toyrule.steady",
     "layers": {"prefix": "grad_norm/", "label": "gradient norm per layer",
                "label_ko": "층별 기울기 노름"},
     "params": {
