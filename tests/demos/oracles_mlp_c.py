@@ -527,17 +527,18 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
 SMALL: dict[str, dict[str, Any]] = {
     # a Python loop over batch x inputs x outputs: keep the product in the thousands
     "vectorization": {"batch_size": 8, "num_inputs": 32, "num_outputs": 16, "steps": 5},
-    "vanishing-gradient": {"depth": 12, "shallow": 4, "num_hiddens": 16, "steps": 40},
+    "vanishing-gradient": {"depth": 10, "shallow": 3, "num_hiddens": 8, "steps": 20},
     # Every timed block lasts at least 10 ms by design (x 2 jobs x 2 CPU thread counts, plus
     # warm-up and calibration), whatever the size: 8 draws of 1-2 repeats, not 25.
     "gpu-speedup": {"n": 64, "batch_size": 8, "num_hiddens": 32, "steps": 2, "examples": 8},
     # ten nets per draw (five inits x two activations)
-    "weight-init": {"depth": 6, "num_hiddens": 16, "steps": 6},
+    "weight-init": {"depth": 4, "num_hiddens": 8, "steps": 4},
     # free-text layers: the nets to try (every one has a hidden layer, so checkpointing works);
     # the demo sizes the second step, so at least two
     "gpu-memory": {"layers": ["784,16,10", "784-32-32-10", "20,40,40,40,3", "3,5,2"],
-                   "batch": 64, "steps": 3, "min_steps": 2},
+                   "batch": 16, "steps": 2, "min_steps": 2},
     # Every draw spawns two worker processes that import torch (seconds of CPU each, the
-    # costliest draw of the suite): 3 draws of the smallest nets and 1-2 steps, not 25.
-    "data-parallel": {"batch": 8, "num_hiddens": 8, "steps": 2, "examples": 3},
+    # costliest draw of the suite): 2 draws of the smallest nets and 1-2 steps, not 25 (the
+    # default run of test_every_statement... and test_data_parallel.py cover both arms).
+    "data-parallel": {"batch": 8, "num_hiddens": 8, "steps": 2, "examples": 2},
 }
