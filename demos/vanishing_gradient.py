@@ -115,20 +115,15 @@ def _finite(r: dict) -> bool:
     return math.isfinite(r["final_loss"])
 
 
-def _learned(r: dict) -> bool:
+def _learned(r: dict) -> bool:  # a finite loss that dropped by LEARNED or more
     return _finite(r) and r["first_loss"] - r["final_loss"] >= LEARNED
-
-
-def _layers(count: int) -> str:
-    return f"{count} layer" if count == 1 else f"{count} layers"
 
 
 def _learning(n: dict) -> list[Statement]:
     """How the deep net's learning compares with the shallow one's, from the losses."""
     s, d, other = n["shallow"], n["deep"], n["shallow_depth"]
-    extra = n["depth"] - other
+    extra, neither = n["depth"] - other, not _learned(s) and not _learned(d)
     finite, worse = _finite(d) and _finite(s), d["final_loss"] > d["first_loss"] + LEARNED
-    neither = not _learned(s) and not _learned(d)
     gap = d["final_loss"] - s["final_loss"]
     compared = bool(extra) and finite and not worse and not neither
     loss = (f"{d['first_loss']:.3f} -> {d['final_loss']:.3f}",
@@ -164,8 +159,7 @@ def _moved(n: dict) -> list[Statement]:
     """How far each layer of the deep net moved: under SGD, the first layer least."""
     moved, steps, lr = n["deep"]["relative_change"], n["steps"], n["lr"]
     ok = all(math.isfinite(m) for m in moved)
-    still = ok and max(moved) == 0
-    least = moved.index(min(moved)) + 1 if ok else 0
+    still, least = ok and max(moved) == 0, moved.index(min(moved)) + 1 if ok else 0
     sgd = (f"After {steps} step{'s' if steps != 1 else ''} of SGD (momentum 0.9, lr {lr:g}) the "
            f"{n['depth']}-layer net's first layer moved {moved[0]:.1e} of its initial weight "
            f"norm and its last layer {moved[-1]:.2g}", f"SGD(모멘텀 0.9, 학습률 {lr:g}) "
@@ -191,8 +185,7 @@ def _moved(n: dict) -> list[Statement]:
 
 def _conclusion(n: dict) -> list[Statement]:
     """Whether the depth effect appeared and, if not, which of its conditions failed."""
-    effect, deeper = n["effect"], n["depth"] > n["shallow_depth"]
-    shrunk = n["shrink"] < 1e-2
+    effect, deeper, shrunk = n["effect"], n["depth"] > n["shallow_depth"], n["shrink"] < 1e-2
     return [
         causal("depth", ["depth"], "effect", "The depth effect appeared: the extra layers, the "
                "only difference between the two nets, made the first layer's gradient vanish "
@@ -222,6 +215,7 @@ def statements(n: dict) -> list[Statement]:
     per = (f" ({per:.2g}x per layer)", f"(층마다 {per:.2g}배)") if math.isfinite(per) and per \
         else ("", "")
     verb = ("Adding", "늘리자") if extra > 0 else ("Removing", "줄이자")
+    layers = f"{abs(extra)} layer{'s' if abs(extra) != 1 else ''}"
     at = n["diverged"].get(r["name"])
     relu = (f"ReLU+He with {n['depth']} hidden layers (lr {n['relu_lr']:g}): first/last "
             f"ratio {r['first_last_ratio']:.2g}", f"ReLU+He(은닉층 {n['depth']}개, 학습률 "
@@ -236,7 +230,7 @@ def statements(n: dict) -> list[Statement]:
         Statement("same-depth", "Both nets have the same depth, so there is no depth effect to "
                   "compare.", "두 신경망의 깊이가 같아 깊이의 효과는 비교할 수 없습니다.",
                   not extra),
-        Statement("depth-changed", f"{verb[0]} {_layers(abs(extra))} multiplied that ratio by "
+        Statement("depth-changed", f"{verb[0]} {layers} multiplied that ratio by "
                   f"{n['shrink']:.1e}{per[0]}.", f"은닉층을 {abs(extra)}개 "
                   f"{verb[1]} 이 비율이 {n['shrink']:.1e}배가 됐습니다{per[1]}.",
                   bool(extra)),

@@ -136,12 +136,6 @@ ROOT_HALF = 2 ** -0.5  # He et al. (2015): Xavier on ReLU keeps half the varianc
 NEAR = 0.1  # a per-layer factor within this of 1/sqrt(2) is "about 1/sqrt(2)"
 
 
-def _best(r: dict) -> tuple[list[str], float]:
-    """The init(s) with the lowest final loss; several when they tie within 0.005."""
-    low = min(r[s]["final_loss"] for s in SCHEMES)
-    return [s for s in SCHEMES if r[s]["final_loss"] <= low + 0.005], low
-
-
 def _small(n: dict, a: str) -> list[Statement]:
     """How the small normal init's activation std changed from layer 1 to the last."""
     stds, depth = n[a]["normal"]["activation_std_at_init"], n["depth"]
@@ -209,7 +203,8 @@ def statements(n: dict) -> list[Statement]:
         return f"{t[s]['final_loss']:.3f}/{r[s]['final_loss']:.3f}"
 
     def best(a: str, ko: bool) -> str:
-        names, low = _best(n[a])
+        low = min(n[a][s]["final_loss"] for s in SCHEMES)  # ties: within 0.005 of it
+        names = [s for s in SCHEMES if n[a][s]["final_loss"] <= low + 0.005]
         tie = ("(동률)" if ko else " (tied)") if len(names) > 1 else ""
         return f"{a} {'/'.join(names)}{tie} {low:.3f}"
 
