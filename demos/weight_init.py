@@ -14,6 +14,8 @@ symmetry) and uses a small-normal std of the right order (no vanishing).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from _kit import Log, activation_stats, init_weights, is_log_step, linears, mlp, ratio, spirals
 from _verdict import LEVEL, Statement, about_level, render, trend
@@ -47,6 +49,8 @@ SYMMETRIC = ("zero", "constant")
 NETS = ["tanh", "relu"]
 IDENTICAL = 1e-6  # largest relative difference between units that counts as "the same"
 VANISHED = 1e-2  # last layer's std below this fraction of the first layer's
+ROOT_HALF = 2 ** -0.5  # He et al. (2015): Xavier on ReLU keeps half the variance per layer
+NEAR = 0.1  # a per-layer factor within this of 1/sqrt(2) is "about 1/sqrt(2)"
 
 
 def layer_stds(net: nn.Sequential, X: torch.Tensor) -> list[float]:
@@ -115,7 +119,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     numbers["vanished"] = [a for a in NETS if numbers[a]["normal"]["activation_std_at_init"][0]
                            and _shrink(numbers[a]["normal"]) < VANISHED]
     # He et al. (2015): Xavier on ReLU keeps only half the variance per layer.
-    numbers["xavier_relu_per_layer"] = _per_layer(numbers["relu"]["xavier"])
+    numbers["xavier_relu_per_layer"] = _shrink(numbers["relu"]["xavier"]) ** (
+        1 / max(1, p["depth"] - 1))
     # "Identical for ever" is a claim about training: with lr 0 it is not tested.
     numbers["effect"] = (p["lr"] > 0 and len(same) == 2 * len(SYMMETRIC)
                          and len(numbers["vanished"]) == 2)
@@ -127,19 +132,9 @@ def _shrink(r: dict) -> float:
     return ratio(stds[-1], stds[0])
 
 
-def _per_layer(r: dict) -> float:
-    stds = r["activation_std_at_init"]
-    return _shrink(r) ** (1 / max(1, len(stds) - 1))
-
-
-ROOT_HALF = 2 ** -0.5  # He et al. (2015): Xavier on ReLU keeps half the variance per layer
-NEAR = 0.1  # a per-layer factor within this of 1/sqrt(2) is "about 1/sqrt(2)"
-
-
 def _small(n: dict, a: str) -> list[Statement]:
     """How the small normal init's activation std changed from layer 1 to the last."""
     stds, depth = n[a]["normal"]["activation_std_at_init"], n["depth"]
-    kind = trend(stds)
     ends = (f"from {stds[0]:.2g} in layer 1 to {stds[-1]:.1e} in layer {depth}",
             f"1층 {stds[0]:.2g}에서 {depth}층 {stds[-1]:.1e}로")
     words = {"shrank": ("shrank", "줄었습니다"), "grew": ("grew", "커졌습니다"),
@@ -150,7 +145,7 @@ def _small(n: dict, a: str) -> list[Statement]:
             f"작은 정규분포(가중치 std {n['std']:g}, 초기화 시점): {a} 활성값 표준편차가")
     zero = not any(stds)  # std 0: every weight 0, no signal at all, so no trend either
     return [Statement(f"{a}-small-{k}", f"{head[0]} {en} {ends[0]}.", f"{head[1]} {ends[1]} "
-                      f"{ko}.", kind == k and not zero) for k, (en, ko) in words.items()] + [
+                      f"{ko}.", trend(stds) == k and not zero) for k, (en, ko) in words.items()] + [
         Statement(f"{a}-small-zero", f"{head[0]} is 0 in every layer: no signal at all.",
                   f"{head[1]} 모든 층에서 0입니다: 신호가 전혀 없습니다.", zero)]
 
@@ -172,7 +167,10 @@ def _keeps(n: dict, a: str, s: str, label: str) -> list[Statement]:
 def _missing(n: dict) -> list[Statement]:
     """Whether both failures appeared and, if not, which part did not."""
     kept = [a for a in NETS if a not in n["vanished"]]
-    broken = 2 * len(SYMMETRIC) - len(n["identical"])
+    spreads = {f"{a}/{s}": n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC}
+    # inf activations leave no measurable spread (NaN): neither identical nor broken
+    overflow = ", ".join(k for k, v in spreads.items() if not math.isfinite(v))
+    broken = sum(v >= IDENTICAL for v in spreads.values() if math.isfinite(v))
     return [
         Statement("both-failures", "Both failures appeared: unbroken symmetry and a vanishing "
                   "signal.", "두 실패(대칭이 깨지지 않음, 작은 초기화에서 신호 소멸)가 모두 "
@@ -184,6 +182,9 @@ def _missing(n: dict) -> list[Statement]:
         Statement("symmetry-broken", f"The symmetry was broken in {broken} of "
                   f"{2 * len(SYMMETRIC)} zero (0)/constant runs.", f"0/상수 초기화 "
                   f"{2 * len(SYMMETRIC)}개 중 {broken}개에서 대칭이 깨졌습니다.", broken > 0),
+        Statement("overflowed", f"In {overflow} the activations overflowed (inf/NaN), so "
+                  f"whether their units stayed identical cannot be measured.", f"{overflow}에서는 "
+                  f"활성값이 넘쳐(inf/NaN) 유닛이 같은지 잴 수 없습니다.", bool(overflow)),
         Statement("no-vanish", f"The signal did not vanish 100-fold in {'/'.join(kept)}.",
                   f"{'/'.join(kept)}에서 신호가 100배 넘게 줄어 사라지지는 않았습니다.",
                   bool(kept)),
@@ -192,12 +193,12 @@ def _missing(n: dict) -> list[Statement]:
 
 def statements(n: dict) -> list[Statement]:
     """Every sentence the verdict can print, each with its predicate over the numbers."""
-    t, r = n["tanh"], n["relu"]
-    worst = max(n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC)
+    t, r, same = n["tanh"], n["relu"], len(n["identical"])
+    worst = max([n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC
+                 if math.isfinite(n[a][s]["unit_spread"])] or [0.0])
     per, last = n["xavier_relu_per_layer"], _shrink(r["xavier"])
     jit = (f" plus jitter {n['jitter']:g}", f" + 지터 {n['jitter']:g}") if n["jitter"] > 0 \
         else ("", "")
-    same = len(n["identical"])
 
     def losses(s: str) -> str:
         return f"{t[s]['final_loss']:.3f}/{r[s]['final_loss']:.3f}"

@@ -22,7 +22,7 @@ SAME_REL = 1e-4  # "the same outputs", as docs/demos.md states it
 
 
 def _close(a: float, b: float) -> bool:
-    return a == b or math.isclose(a, b, rel_tol=1e-9)
+    return a == b or math.isclose(a, b, rel_tol=1e-9) or (math.isnan(a) and math.isnan(b))
 
 
 # --- vectorization -------------------------------------------------------------------------
@@ -291,6 +291,19 @@ def _wi_identical(r: Any) -> int:
     return sum(r.numbers[a][s]["unit_spread"] < 1e-6 for a in WI_NETS for s in WI_SYMMETRIC)
 
 
+def _wi_spreads(r: Any) -> list[float]:
+    return [r.numbers[a][s]["unit_spread"] for a in WI_NETS for s in WI_SYMMETRIC]
+
+
+def _wi_overflowed(r: Any) -> bool:
+    """A zero/constant run whose trained net's activations or loss are inf/NaN in its record
+    (their spread then cannot be measured), exactly where the numbers hold no finite spread."""
+    bad = [any(not math.isfinite(v) for v in r.of(f"{a}/{s}")[-1].metrics.values())
+           for a in WI_NETS for s in WI_SYMMETRIC]
+    nan = [not math.isfinite(v) for v in _wi_spreads(r)]
+    return any(nan) and all(b for b, x in zip(bad, nan, strict=True) if x)
+
+
 def _wi_vanished(r: Any, net: str) -> bool:
     stds = _wi_stds(r, net, "normal")
     return stds[0] > 0 and stds[-1] < 1e-2 * stds[0]
@@ -340,7 +353,8 @@ WEIGHT_INIT: dict[str, Check] = {
     "both-failures": _wi_effect,
     "no-effect": lambda r: not _wi_effect(r),
     "untrained": lambda r: r.params["lr"] == 0,
-    "symmetry-broken": lambda r: _wi_identical(r) < 4,
+    "symmetry-broken": lambda r: any(math.isfinite(v) and v >= 1e-6 for v in _wi_spreads(r)),
+    "overflowed": _wi_overflowed,
     "no-vanish": lambda r: not all(_wi_vanished(r, a) for a in WI_NETS),
 }
 

@@ -86,5 +86,13 @@ def test_a_zero_std_has_no_signal_to_vanish() -> None:
     assert result.numbers["vanished"] == [] and result.numbers["effect"] is False
 
 
+def test_overflowing_activations_are_not_called_a_broken_symmetry() -> None:
+    """Found by the fuzz test: constant 1.0 on a 23-layer ReLU net overflows to inf, its unit
+    spread is NaN, and the verdict said "the symmetry was broken in 1 of 4"."""
+    result = run(params={"depth": 23, "num_hiddens": 46, "value": 1.0, "lr": 0.0}, steps=1)
+    assert "In relu/constant the activations overflowed (inf/NaN)" in result.verdict
+    assert "symmetry was broken" not in result.verdict
+
+
 def test_same_seed_same_numbers() -> None:
     assert run(steps=3).numbers == run(steps=3).numbers
