@@ -30,6 +30,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from _kit import Log, log_every, mlp, spirals, stop_requested
+from _verdict import Statement, render
 from torch import nn
 
 META = {
@@ -249,57 +250,77 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     return numbers
 
 
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    error = n.get("error")
+    ran = error is None
+    # A failed run may stop before any figure: only "failed" holds, the rest need a value.
+    n = {"world": WORLD, "backend": "", "batch": 0, "steps": 0, "lr": 0.0, "allreduce": False,
+         **n}
+    get = n.get
+    before, after, single = get("gap_before_step1", 0.0), get("gap_after_max", 0.0), get(
+        "vs_single_step1", 0.0)
+    drift, steps, moved = get("drift_final", 0.0), n["steps"], get("weight_change", 0.0)
+    finite = ran and math.isfinite(drift) and math.isfinite(after)
+    still = finite and moved == 0
+    going = finite and moved != 0
+    sync = ran and bool(n["allreduce"])
+    shards = (f"{n['world']} processes ({n['backend']}), {n['batch']} examples per replica: at "
+              f"step 1 the replicas' own-shard gradients", f"{n['world']}개 프로세스"
+              f"({n['backend']}), 복제본당 {n['batch']}개 예제: 1스텝에서 두 복제본의 자기 샤드 "
+              f"기울기는")
+    weights = (f"After {steps} steps the replicas' weights", f"{steps}스텝 뒤 두 복제본의 가중치는")
+    vs = (f"differ from single-process training by {get('vs_single_final', 0.0):.1e}",
+          f"단일 프로세스 학습과의 차이는 {get('vs_single_final', 0.0):.1e}입니다")
+    return [
+        Statement("failed", f"The workers failed: {error}", f"워커가 실패했습니다: {error}",
+                  not ran),
+        Statement("shards-differ", f"{shards[0]} differ by {before:.2g} (relative).",
+                  f"{shards[1]} 상대 차이 {before:.2g}로 다릅니다.", ran and before > 0),
+        Statement("shards-same", f"{shards[0]} are the same (relative difference 0).",
+                  f"{shards[1]} 같습니다(상대 차이 0).", ran and before == 0),
+        Statement("diverged", f"Training diverged (inf/NaN) at lr {n['lr']:g}.",
+                  f"학습률 {n['lr']:g}에서 학습이 발산했습니다(inf/NaN).", ran and not finite),
+        Statement("same-gradient", f"After all-reduce every step the replicas held the same "
+                  f"gradient, within {single:.1e} of one process's gradient on the combined "
+                  f"batch.", f"all-reduce 뒤에는 모든 스텝에서 두 복제본의 기울기가 같았고, 합친 "
+                  f"배치로 한 프로세스가 구한 기울기와의 차이는 {single:.1e}입니다.",
+                  sync and finite and after == 0),
+        Statement("close-gradient", f"After all-reduce the replicas' gradients differed by at "
+                  f"most {after:.1e}, within {single:.1e} of one process's gradient on the "
+                  f"combined batch.", f"all-reduce 뒤 두 복제본의 기울기 차이는 최대 "
+                  f"{after:.1e}였고, 합친 배치로 한 프로세스가 구한 기울기와의 차이는 "
+                  f"{single:.1e}입니다.", sync and finite and after != 0),
+        Statement("weights-identical", f"{weights[0]} are bit-for-bit identical and {vs[0]}.",
+                  f"{weights[1]} 비트 단위까지 같고, {vs[1]}.", sync and finite and drift == 0),
+        Statement("weights-differ", f"{weights[0]} differ by at most {drift:.2g} and {vs[0]}.",
+                  f"{weights[1]} 최대 {drift:.2g} 차이 나고, {vs[1]}.",
+                  sync and finite and drift != 0),
+        Statement("own-gradient", f"Without all-reduce each replica steps on its own gradient "
+                  f"(relative difference {get('local_vs_single_step1', 0.0):.2g} from the "
+                  f"combined batch's), and after {steps} steps their weights differ by up to "
+                  f"{drift:.2g}.", f"all-reduce를 건너뛰면 각 복제본이 자기 기울기로 "
+                  f"갱신하므로(합친 배치 기울기와의 상대 차이 "
+                  f"{get('local_vs_single_step1', 0.0):.2g}), {steps}스텝 뒤 가중치 최대 차이가 "
+                  f"{drift:.2g}입니다.", ran and not n["allreduce"] and finite),
+        Statement("never-moved", f"At lr {n['lr']:g} the weights never moved, so they are "
+                  f"still equal.", f"학습률 {n['lr']:g}에서는 가중치가 전혀 움직이지 않아 같은 "
+                  f"값 그대로입니다.", still),
+        Statement("stay-identical", "The replicas stay identical.", "복제본은 동일하게 "
+                  "유지됩니다.", going and sync and bool(n.get("effect"))),
+        Statement("not-identical", "Yet the replicas are not exactly identical.",
+                  "하지만 복제본이 완전히 같지는 않습니다.",
+                  going and sync and not n.get("effect")),
+        Statement("drifted", "The replicas drifted apart.", "복제본이 서로 멀어졌습니다.",
+                  going and not n["allreduce"] and drift > 0),
+        Statement("no-drift", "Yet their weights are still equal: each replica's own updates "
+                  "left them the same.", "그래도 가중치는 여전히 같습니다: 각 복제본의 갱신이 "
+                  "같은 값을 남겼습니다.", going and not n["allreduce"] and drift == 0),
+    ]
+
+
 def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    if "error" in n:
-        return (f"워커가 실패했습니다: {n['error']}" if ko else f"The workers failed: {n['error']}")
-    before, after, single = n["gap_before_step1"], n["gap_after_max"], n["vs_single_step1"]
-    drift, steps, moved = n["drift_final"], n["steps"], n["weight_change"]
-    head_ko = (f"{n['world']}개 프로세스({n['backend']}), 복제본당 {n['batch']}개 예제: 1스텝에서 "
-               f"두 복제본의 자기 샤드 기울기는 상대 차이 {before:.2g}로 다릅니다. ")
-    head = (f"{n['world']} processes ({n['backend']}), {n['batch']} examples per replica: at step "
-            f"1 the replicas' own-shard gradients differ by {before:.2g} (relative). ")
-    if not math.isfinite(drift) or not math.isfinite(after):
-        return head_ko + "학습이 발산했습니다(inf/NaN). 학습률을 낮추세요." if ko else (
-            head + "Training diverged (inf/NaN); lower the learning rate.")
-    if moved == 0:
-        still_ko = f"학습률 {n['lr']:g}에서는 가중치가 전혀 움직이지 않아 같은 값 그대로입니다"
-        still = f"at lr {n['lr']:g} the weights never moved, so they are still equal"
-    else:
-        still_ko = still = ""
-    if n["allreduce"]:
-        same_ko = ("모든 스텝에서 두 복제본의 기울기가 같았고" if after == 0 else
-                   f"두 복제본의 기울기 차이는 최대 {after:.1e}였고")
-        same = ("every step the replicas held the same gradient" if after == 0 else
-                f"the replicas' gradients differed by at most {after:.1e}")
-        if ko:
-            return head_ko + (
-                f"all-reduce 뒤에는 {same_ko}, 합친 배치로 한 프로세스가 구한 기울기와의 차이는 "
-                f"{single:.1e}입니다. {steps}스텝 뒤 두 복제본의 가중치는 "
-                + ("비트 단위까지 같고" if drift == 0 else f"최대 {drift:.2g} 차이 나고")
-                + f", 단일 프로세스 학습과의 차이는 {n['vs_single_final']:.1e}입니다. "
-                + (still_ko + "." if still_ko else
-                   ("복제본은 동일하게 유지됩니다." if n["effect"] else
-                    "하지만 복제본이 완전히 같지는 않습니다.")))
-        return head + (
-            f"After all-reduce {same}, within {single:.1e} of one process's gradient on the "
-            f"combined batch. After {steps} steps the replicas' weights "
-            + ("are bit-for-bit identical" if drift == 0 else f"differ by at most {drift:.2g}")
-            + f" and differ from single-process training by {n['vs_single_final']:.1e}. "
-            + (still[0].upper() + still[1:] + "." if still else
-               ("The replicas stay identical." if n["effect"] else
-                "Yet the replicas are not exactly identical.")))
-    if ko:
-        return head_ko + (
-            f"all-reduce를 건너뛰면 각 복제본이 자기 기울기로 갱신하므로(합친 배치 기울기와의 "
-            f"상대 차이 {n['local_vs_single_step1']:.2g}), {steps}스텝 뒤 가중치 최대 차이가 "
-            f"{drift:.2g}입니다. " + (still_ko + "." if still_ko else
-                                     "복제본이 서로 멀어졌습니다."))
-    return head + (
-        f"Without all-reduce each replica steps on its own gradient (relative difference "
-        f"{n['local_vs_single_step1']:.2g} from the combined batch's), and after {steps} "
-        f"steps their weights differ by up to {drift:.2g}. "
-        + (still[0].upper() + still[1:] + "." if still else "The replicas drifted apart."))
+    return render(statements(n), lang)
 
 
 if __name__ == "__dlprep_replica__":  # a worker process started by start_replicas()

@@ -8,7 +8,8 @@ creates the optimizer's state (Adam: ``exp_avg`` and ``exp_avg_sq``, 2 x the wei
 then stays for good. ``dlprep memcalc`` replays the same step without torch; the demo sets
 its estimate beside the measurement (on CPU they agree to the byte). A second act feeds the
 same model batches twice and four times as large: weights, gradients and optimizer state
-do not move, while saved activations and the input batch grow in proportion.
+do not move, while saved activations and the input batch grow linearly (affine in the
+batch: a few bytes are saved whatever its size, so not in exact proportion).
 Components are not layers, so there is no META "layers" (bars numbered 1..L): the
 breakdown is in the metrics (saved_MB, grads_MB, state_MB, weights_MB, inputs_MB, temp_MB)
 that the table and the verdict show. On CUDA the totals are the caching allocator's
@@ -26,6 +27,7 @@ import torch
 from _kit import Log
 from _memlive import PHASES, ROWS, LiveBytes, compare, estimated
 from _memplan import SCALE, plan
+from _verdict import Statement, render
 
 from dlprep.engine import DemoError
 from dlprep.memcalc.estimate import estimate
@@ -240,76 +242,95 @@ def _join(items: list[str], ko: bool) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    f = _figures(n)
-    ko = lang == "ko"
-    rows, phase = (ROW_KO, PHASE["ko"]) if ko else (ROW_EN, PHASE["en"])
-    where = ", ".join(phase[s["measured"]["peak_phase"]] for s in n["sweep"])
-    top = phase[n["measured"]["peak_phase"]]
-    ckpt = (", 체크포인팅" if ko else ", checkpointed") if n["checkpointing"] else ""
+def _both(en: str, ko: str, holds: bool, name: str) -> Statement:
+    return Statement(name, en, ko, holds)
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    f, m = _figures(n), n["measured"]
+    (en_rows, en_ph), (ko_rows, ko_ph) = (ROW_EN, PHASE["en"]), (ROW_KO, PHASE["ko"])
+    where = (", ".join(en_ph[s["measured"]["peak_phase"]] for s in n["sweep"]),
+             ", ".join(ko_ph[s["measured"]["peak_phase"]] for s in n["sweep"]))
+    ckpt = (", checkpointed", ", 체크포인팅") if n["checkpointing"] else ("", "")
     setup = f"{f['opt']}, {f['net']}"
-    master = f", {rows['masters']} {f['masters']}" if n["measured"]["masters"] else ""
-    copies = n["measured"]["gradients"] != n["grads_created_in_backward"]
-    fixed_names = _join([rows[row] for row in n["fixed"]], ko)
-    offsets = _join([f"{rows[r]} {v}" if ko else f"{v} of {rows[r]}"
-                     for r, v in f["offsets"].items()], ko)
-    if ko:
-        grow = _join([f"{rows[r]} {f['grow'][r]}(예제당 {f['per_ex'][r]})" for r in f["grow"]],
-                     ko)
-        grads = f"(스텝의 fp32 사본까지 {f['gradients']})" if copies else ""
-        state = (f"옵티마이저 스텝이 상태 {f['state1']}({f['state_names']}: 가중치의 "
-                 f"{f['times']}배)를 만들었으며 이 상태는 이후 계속 남는다"
-                 if n["state_created_at_step_1"] else
-                 f"옵티마이저 상태 {f['built']}({f['state_names']}: 가중치의 {f['times']}배)는 "
-                 "이미 있었다(이 옵티마이저는 생성될 때 만든다)" if n["effect"] else
-                 "옵티마이저 스텝은 상태를 만들지 않았다(0 B: 일반 SGD는 상태가 없다). Adam에서 "
-                 "보이는 효과는 사라졌다")
-        error = ("모든 항목과 단계별 최고점의 오차 0 B" if f["err"] == "0 B" else
-                 f"최대 오차 {f['err']}(최고점의 {f['err_pct']}, 배치 {f['err_batch']}의 "
-                 f"{rows[f['err_row']]})")
-        scale = ("정확히 비례해 커지고" if f["proportional"] else
-                 f"예제마다 같은 바이트씩 선형으로 커지고({offsets}는 배치와 무관한 고정분이라 "
-                 f"정확한 비례는 아님)" if n["only_batch_parts_grow"]
-                 else "커지며(선형이 아니거나 다른 항목도 변함)")
-        text = (f"{setup}(파라미터 {f['params']}개), 배치 {f['batch']}, {f['act']}, "
-                f"{f['dtype']}{ckpt}, {n['device']}. 1스텝: 순전파가 활성값 {f['saved1']}를 "
-                f"저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}{grads}를 만들었고, "
-                f"{state}. 가중치 {f['weights']}{master}, 입력 배치 {f['inputs']}. 2스텝 최고점 "
-                f"{f['peak']}({top}, 임시 버퍼 {f['temp']}); memcalc 추정 {f['est_peak']}, "
-                f"{error}. 배치 {f['sizes']}: {grow} {scale}, {fixed_names}는 {f['fixed_sum']}로 "
-                f"그대로다. 최고점 {f['peaks']}({where}).")
-        if f["cuda"]:
-            text += (f" CUDA: 할당자 카운터(torch.cuda.max_memory_allocated)로 쟀다. GPU에는 그 "
-                     f"밖에 {f['cuda']['outside_allocator']}가 더 쓰이고 있고(CUDA 컨텍스트, "
-                     f"라이브러리, 같은 GPU의 다른 프로세스), 할당자는 최대 "
-                     f"{f['cuda']['reserved']}를 예약했다.")
-        return text
-    grow = _join([f"{rows[r]} {f['grow'][r]} ({f['per_ex'][r]} per example)"
-                  for r in f["grow"]], ko)
-    grads = f" ({f['gradients']} with the step's fp32 copies)" if copies else ""
-    state = (f"the optimizer step made {f['state1']} of state ({f['state_names']}: "
-             f"{f['times']}x the weights), kept from then on" if n["state_created_at_step_1"]
-             else f"the optimizer's {f['built']} of state ({f['state_names']}: {f['times']}x "
-             "the weights) was already there (made when it is constructed)" if n["effect"] else
-             "the optimizer step made no state (0 B: plain SGD keeps none), so the effect Adam "
-             "shows is gone")
-    error = ("error 0 B on every row and phase peak" if f["err"] == "0 B" else
-             f"off by at most {f['err']} ({f['err_pct']} of the peak, {rows[f['err_row']]} "
-             f"at batch {f['err_batch']})")
-    scale = ("grow in exact proportion" if f["proportional"] else
-             f"grow linearly, by the same bytes per added example (not in exact proportion: a "
-             f"fixed {offsets} is there at any batch)" if n["only_batch_parts_grow"]
-             else "grow (not linearly, or other rows changed too)")
-    text = (f"{setup} ({f['params']} parameters), batch {f['batch']}, {f['act']}, "
-            f"{f['dtype']}{ckpt}, {n['device']}. Step 1: forward saved {f['saved1']} of "
-            f"activations; backward freed them and made {f['grads1']} of gradients{grads}; "
-            f"{state}. Weights {f['weights']}{master}, input batch {f['inputs']}. Step 2 peak: "
-            f"{f['peak']} in the {top} ({f['temp']} of temporaries); memcalc's estimate "
-            f"{f['est_peak']}, {error}. Batch {f['sizes']}: {grow} {scale}; {fixed_names} stay "
-            f"at {f['fixed_sum']}; peak {f['peaks']} ({where}).")
-    if f["cuda"]:
-        text += (f" CUDA: allocator counters (torch.cuda.max_memory_allocated); the GPU shows "
-                 f"another {f['cuda']['outside_allocator']} in use outside the allocator (CUDA "
-                 f"context, libraries, other processes on it), and the allocator reserved up "
-                 f"to {f['cuda']['reserved']}.")
-    return text
+    master = ((f", {en_rows['masters']} {f['masters']}", f", {ko_rows['masters']} "
+               f"{f['masters']}") if m["masters"] else ("", ""))
+    copies = m["gradients"] != n["grads_created_in_backward"]
+    grads = ((f" ({f['gradients']} with the step's fp32 copies)",
+              f"(스텝의 fp32 사본까지 {f['gradients']})") if copies else ("", ""))
+    left = n["first_step"]["backward"]["saved"]
+    made, built = n["state_created_at_step_1"], n["state_at_construction"]
+    exact = f["err"] == "0 B"
+    offsets = (_join([f"{v} of {en_rows[r]}" for r, v in f["offsets"].items()], False),
+               _join([f"{ko_rows[r]} {v}" for r, v in f["offsets"].items()], True))
+    grow = (_join([f"{en_rows[r]} {f['grow'][r]} ({f['per_ex'][r]} per example)"
+                   for r in f["grow"]], False),
+            _join([f"{ko_rows[r]} {f['grow'][r]}(예제당 {f['per_ex'][r]})" for r in f["grow"]],
+                  True))
+    batch = (f"Batch {f['sizes']}: {grow[0]}", f"배치 {f['sizes']}: {grow[1]}")
+    linear, affine = n["only_batch_parts_grow"], bool(f["offsets"])
+    peak2 = (f"Step 2 peak: {f['peak']} in the {en_ph[m['peak_phase']]} ({f['temp']} of "
+             f"temporaries); memcalc's estimate {f['est_peak']}",
+             f"2스텝 최고점 {f['peak']}({ko_ph[m['peak_phase']]}, 임시 버퍼 {f['temp']}); "
+             f"memcalc 추정 {f['est_peak']}")
+    cuda = f["cuda"]
+    return [
+        _both(f"{setup} ({f['params']} parameters), batch {f['batch']}, {f['act']}, "
+              f"{f['dtype']}{ckpt[0]}, {n['device']}.", f"{setup}(파라미터 {f['params']}개), "
+              f"배치 {f['batch']}, {f['act']}, {f['dtype']}{ckpt[1]}, {n['device']}.", True,
+              "setup"),
+        _both(f"Step 1: forward saved {f['saved1']} of activations; backward freed them and "
+              f"made {f['grads1']} of gradients{grads[0]}.", f"1스텝: 순전파가 활성값 "
+              f"{f['saved1']}를 저장했고, 역전파가 그것을 해제하며 기울기 {f['grads1']}"
+              f"{grads[1]}를 만들었다.", left == 0, "step-1"),
+        _both(f"Step 1: forward saved {f['saved1']} of activations; backward made "
+              f"{f['grads1']} of gradients{grads[0]} and left {mb(left)} of them saved.",
+              f"1스텝: 순전파가 활성값 {f['saved1']}를 저장했고, 역전파가 기울기 {f['grads1']}"
+              f"{grads[1]}를 만들었으며 그중 {mb(left)}는 저장된 채 남았다.", left != 0,
+              "step-1-kept"),
+        _both(f"The optimizer step made {f['state1']} of state ({f['state_names']}: "
+              f"{f['times']}x the weights), kept from then on.", f"옵티마이저 스텝이 상태 "
+              f"{f['state1']}({f['state_names']}: 가중치의 {f['times']}배)를 만들었으며 이 상태는 "
+              f"이후 계속 남는다.", made > 0, "state-made"),
+        _both(f"The optimizer's {f['built']} of state ({f['state_names']}: {f['times']}x the "
+              f"weights) was already there (made when it is constructed).", f"옵티마이저 상태 "
+              f"{f['built']}({f['state_names']}: 가중치의 {f['times']}배)는 이미 있었다(이 "
+              f"옵티마이저는 생성될 때 만든다).", made <= 0 and built > 0, "state-built"),
+        _both("The optimizer step made no state (0 B: plain SGD keeps none), so the effect "
+              "Adam shows is gone.", "옵티마이저 스텝은 상태를 만들지 않았다(0 B: 일반 SGD는 "
+              "상태가 없다). Adam에서 보이는 효과는 사라졌다.", made <= 0 and built <= 0
+              and m["state"] == 0, "no-state"),
+        _both(f"Weights {f['weights']}{master[0]}, input batch {f['inputs']}.",
+              f"가중치 {f['weights']}{master[1]}, 입력 배치 {f['inputs']}.", True, "weights"),
+        _both(f"{peak2[0]}, error 0 B on every row and phase peak.", f"{peak2[1]}, 모든 항목과 "
+              f"단계별 최고점의 오차 0 B.", exact, "estimate-exact"),
+        _both(f"{peak2[0]}, off by at most {f['err']} ({f['err_pct']} of the peak, "
+              f"{en_rows[f['err_row']]} at batch {f['err_batch']}).", f"{peak2[1]}, 최대 오차 "
+              f"{f['err']}(최고점의 {f['err_pct']}, 배치 {f['err_batch']}의 "
+              f"{ko_rows[f['err_row']]}).", not exact, "estimate-off"),
+        _both(f"{batch[0]} grow in exact proportion to the batch.", f"{batch[1]}는 배치에 정확히 "
+              f"비례해 커진다.", linear and not affine, "grow-proportional"),
+        # Linear is not proportional: a row that holds bytes at batch 0 is affine in it.
+        _both(f"{batch[0]} grow affinely: by the same bytes per added example, on top of a "
+              f"fixed {offsets[0]} there at any batch (so not in exact proportion).",
+              f"{batch[1]}는 아핀으로 커진다: 예제마다 같은 바이트씩 늘지만, 배치와 무관한 고정분 "
+              f"{offsets[1]}가 있어 정확한 비례는 아니다.", linear and affine, "grow-affine"),
+        _both(f"{batch[0]} grow (not linearly, or other rows changed too).", f"{batch[1]}는 "
+              f"커지며, 선형이 아니거나 다른 항목도 변한다.", not linear, "grow-other"),
+        _both(f"{_join([en_rows[row] for row in n['fixed']], False).capitalize()} stay at "
+              f"{f['fixed_sum']}; "
+              f"peak {f['peaks']} ({where[0]}).", f"{_join([ko_rows[r] for r in n['fixed']], True)}"
+              f"는 {f['fixed_sum']}로 그대로다. 최고점 {f['peaks']}({where[1]}).", True, "fixed"),
+        _both(f"CUDA: allocator counters (torch.cuda.max_memory_allocated); the GPU shows "
+              f"another {cuda.get('outside_allocator')} in use outside the allocator (CUDA "
+              f"context, libraries, other processes on it), and the allocator reserved up to "
+              f"{cuda.get('reserved')}.", f"CUDA: 할당자 카운터(torch.cuda.max_memory_allocated)로 "
+              f"쟀다. GPU에는 그 밖에 {cuda.get('outside_allocator')}가 더 쓰이고 있고(CUDA "
+              f"컨텍스트, 라이브러리, 같은 GPU의 다른 프로세스), 할당자는 최대 "
+              f"{cuda.get('reserved')}를 예약했다.", bool(cuda), "cuda"),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

@@ -20,6 +20,7 @@ import time
 
 import torch
 from _kit import Log, mlp
+from _verdict import Statement, render
 from torch import nn
 
 META = {
@@ -143,43 +144,57 @@ def _figures(r: dict, n: dict, ko: bool) -> str:
                        sps=tr["samples_per_s"], tms=tr["ms"])
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    ko, acc, tried = lang == "ko", n["accelerator"], n["cpu_threads_tried"]
+def _against_cpu(job: str, en: str, ko: str, x: float | None) -> list[Statement]:
+    """One of three sentences for the GPU against the CPU at ``job``, read off its speed-up."""
+    x = math.nan if x is None else x
+    return [
+        Statement(f"{job}-faster", f"The GPU was {x:,.1f}x faster at the {en}.",
+                  f"GPU가 {ko}에서 {x:,.1f}배 빨랐습니다.", x > 1.1),
+        Statement(f"{job}-as-fast", f"The GPU was about as fast as the CPU at the {en} "
+                  f"({x:.2g}x).", f"GPU는 {ko}에서 CPU와 거의 같았습니다({x:.2g}배).",
+                  0.9 <= x <= 1.1),
+        Statement(f"{job}-slower", f"The GPU was {1 / x:,.1f}x slower at the {en}.",
+                  f"GPU가 {ko}에서 {1 / x:,.1f}배 느렸습니다.", x < 0.9),
+    ]
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    acc, tried, cuda = n["accelerator"], n["cpu_threads_tried"], n["cuda_build"]
     threads = "/".join(map(str, tried))  # the count each job used is in numbers["cpu"]
-    threads = f"{threads}스레드 중 최고" if ko else f"best of {threads} threads"
-    cpu = f"CPU ({threads}): {_figures(n['cpu'], n, ko)}"
-    if acc is not None:
-        up, gpu = n["speedup"], f"{acc['name']} ({acc['type']}): {_figures(n['gpu'], n, ko)}"
-        mm, tr = _times(up["matmul"], ko), _times(up["train"], ko)
-        if ko:
-            return f"{gpu}. {cpu}. GPU 속도: 행렬 곱 {mm}, 학습 스텝 {tr}. " + (
-                f"이 크기에서는 GPU가 둘 다 {FASTER:g}배 이상 빠릅니다." if n["effect"] else
-                f"이 크기에서는 둘 다 {FASTER:g}배 이상 빠르지 않아 GPU의 이점이 없습니다.")
-        return f"{gpu}. {cpu}. The GPU was {mm} at the matmul and {tr} at the training step. " + (
-            f"At this size the GPU is at least {FASTER:g}x faster at both." if n["effect"] else
-            f"At this size it is not {FASTER:g}x faster at both: no GPU speed-up here.")
-    cuda = n["cuda_build"]
-    if n["cuda_available"] or n["mps_available"]:
-        gpu = "CUDA" if n["cuda_available"] else "MPS"
-        why = (f"{gpu}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았고, GPU 속도 향상도 "
-               f"측정되지 않았습니다" if ko else f"{gpu} is available but --device cpu was "
-               f"chosen: there is no comparison and no GPU speed-up was measured")
-    elif ko:
-        build = "CPU 전용 빌드" if cuda is None else f"CUDA {cuda} 빌드"
-        why = (f"GPU가 없습니다(torch {n['torch']}: {build}, CUDA·MPS 장치 없음). 비교할 GPU가 "
-               f"없으니 GPU 속도 향상은 여기서 나타날 수 없고, 측정되지도 않았습니다. GPU와 비교될 "
-               f"CPU 수치만 보여 줍니다")
-    else:
-        build = "a CPU-only build" if cuda is None else f"built for CUDA {cuda}"
-        why = (f"No GPU here (torch {n['torch']} is {build}; no CUDA or Apple MPS device): "
-               f"with nothing to compare, no GPU speed-up can appear or was measured. Only the "
-               f"CPU figures a GPU would be compared with are shown")
-    return f"{why}. {cpu}."
+    cpu = (f"CPU (best of {threads} threads): {_figures(n['cpu'], n, False)}.",
+           f"CPU({threads}스레드 중 최고): {_figures(n['cpu'], n, True)}.")
+    gpu = (f"{acc['name']} ({acc['type']}): {_figures(n['gpu'], n, False)}.",
+           f"{acc['name']}({acc['type']}): {_figures(n['gpu'], n, True)}.") if acc else ("", "")
+    up = n.get("speedup") or {}
+    available = "CUDA" if n["cuda_available"] else "MPS"
+    build = (("a CPU-only build", "CPU 전용 빌드") if cuda is None
+             else (f"built for CUDA {cuda}", f"CUDA {cuda} 빌드"))
+    wins = acc is not None and min(up.values()) >= FASTER
+    return [
+        Statement("no-gpu", f"No GPU here (torch {n['torch']} is {build[0]}; no CUDA or Apple "
+                  f"MPS device): with nothing to compare, no GPU speed-up can appear or was "
+                  f"measured. Only the CPU figures a GPU would be compared with are shown.",
+                  f"GPU가 없습니다(torch {n['torch']}: {build[1]}, CUDA·MPS 장치 없음). 비교할 "
+                  f"GPU가 없으니 GPU 속도 향상은 여기서 나타날 수 없고, 측정되지도 않았습니다. "
+                  f"GPU와 비교될 CPU 수치만 보여 줍니다.", acc is None and not (
+                      n["cuda_available"] or n["mps_available"])),
+        Statement("gpu-not-chosen", f"{available} is available but --device cpu was chosen: "
+                  f"there is no comparison and no GPU speed-up was measured.",
+                  f"{available}를 쓸 수 있지만 --device cpu로 실행해 비교하지 않았고, GPU 속도 "
+                  f"향상도 측정되지 않았습니다.", acc is None and (
+                      n["cuda_available"] or n["mps_available"])),
+        Statement("gpu-figures", *gpu, acc is not None),
+        Statement("cpu-figures", *cpu),
+        *_against_cpu("matmul", "matmul", "행렬 곱", up.get("matmul")),
+        *_against_cpu("train", "training step", "학습 스텝", up.get("train")),
+        Statement("gpu-wins", f"At this size the GPU is at least {FASTER:g}x faster at both.",
+                  f"이 크기에서는 GPU가 둘 다 {FASTER:g}배 이상 빠릅니다.", wins),
+        Statement("gpu-no-win", f"At this size it is not {FASTER:g}x faster at both: no GPU "
+                  f"speed-up here.", f"이 크기에서는 둘 다 {FASTER:g}배 이상 빠르지 않아 GPU의 "
+                  f"이점이 없습니다.", acc is not None and not wins),
+    ]
 
 
-def _times(x: float, ko: bool) -> str:
-    if 0.9 <= x <= 1.1:
-        return f"거의 같음({x:.2g}배)" if ko else f"about as fast as the CPU ({x:.2g}x)"
-    if x > 1:
-        return f"{x:,.1f}배 빠름" if ko else f"{x:,.1f}x faster"
-    return f"{1 / x:,.1f}배 느림" if ko else f"{1 / x:,.1f}x slower"
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

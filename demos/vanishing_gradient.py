@@ -18,6 +18,7 @@ import math
 
 import torch
 from _kit import Log, grad_norms, init_weights, is_log_step, linears, mlp, ratio, xor
+from _verdict import Statement, causal, render, worst_gradient
 from torch import nn
 
 META = {
@@ -115,103 +116,136 @@ def _finite(r: dict) -> bool:
     return math.isfinite(r["final_loss"])
 
 
-def _learned(r: dict) -> bool:
+def _learned(r: dict) -> bool:  # a finite loss that dropped by LEARNED or more
     return _finite(r) and r["first_loss"] - r["final_loss"] >= LEARNED
 
 
-def _compare(n: dict, ko: bool) -> str:
-    """How the second net's learning compares with the first one's, from the losses."""
+def _learning(n: dict) -> list[Statement]:
+    """How the deep net's learning compares with the shallow one's, from the losses."""
     s, d, other = n["shallow"], n["deep"], n["shallow_depth"]
-    if not _finite(d) or not _finite(s):
-        return "발산했습니다" if ko else "diverged"
-    if d["final_loss"] > d["first_loss"] + LEARNED:
-        return "손실이 오히려 올랐습니다" if ko else "got worse (its loss rose)"
-    if not _learned(s) and not _learned(d):
-        return (f"{other}층 신경망과 마찬가지로 학습하지 못했습니다" if ko
-                else f"learned nothing, and neither did the {other}-layer net")
+    extra, neither = n["depth"] - other, not _learned(s) and not _learned(d)
+    finite, worse = _finite(d) and _finite(s), d["final_loss"] > d["first_loss"] + LEARNED
     gap = d["final_loss"] - s["final_loss"]
-    if gap > LEARNED:
-        return (f"{other}층 신경망보다 훨씬 덜 학습했습니다" if ko
-                else f"learned far less than the {other}-layer net")
-    if gap < -LEARNED:
-        return (f"{other}층 신경망보다 더 학습했습니다" if ko
-                else f"learned more than the {other}-layer net")
-    return (f"{other}층 신경망과 비슷하게 학습했습니다" if ko
-            else f"learned about as much as the {other}-layer net")
+    compared = bool(extra) and finite and not worse and not neither
+    loss = (f"{d['first_loss']:.3f} -> {d['final_loss']:.3f}",
+            f"{s['first_loss']:.3f} -> {s['final_loss']:.3f}")
+    head = f"The {n['depth']}-layer net's loss went {loss[0]}"
+    head_ko = f"{n['depth']}층 신경망의 손실은 {loss[0]}"
+    tail, tail_ko = f" ({other}-layer net: {loss[1]}).", f"({other}층: {loss[1]})."
+    return [
+        Statement("diverged", f"{head}: training diverged (inf/NaN){tail}", f"{head_ko}로 "
+                  f"학습이 발산했습니다(inf/NaN){tail_ko}", not finite),
+        Statement("got-worse", f"{head}: it got worse (its loss rose by more than "
+                  f"{LEARNED:g}){tail}", f"{head_ko}로 오히려 나빠졌습니다(손실이 {LEARNED:g} "
+                  f"넘게 오름){tail_ko}", finite and worse),
+        Statement("neither-learned", f"{head}: it learned nothing (a drop under {LEARNED:g}), "
+                  f"and neither did the {other}-layer net{tail}", f"{head_ko}로 {other}층 "
+                  f"신경망과 마찬가지로 학습하지 못했습니다(감소 {LEARNED:g} 미만){tail_ko}",
+                  bool(extra) and finite and not worse and neither),
+        Statement("same-net", f"{head}.", f"{head_ko}입니다.",
+                  not extra and finite and not worse),
+        Statement("far-less", f"{head}: it learned far less than the {other}-layer net{tail}",
+                  f"{head_ko}로 {other}층 신경망보다 훨씬 덜 학습했습니다{tail_ko}",
+                  compared and gap > LEARNED),
+        Statement("more", f"{head}: it learned more than the {other}-layer net{tail}",
+                  f"{head_ko}로 {other}층 신경망보다 더 학습했습니다{tail_ko}",
+                  compared and gap < -LEARNED),
+        Statement("as-much", f"{head}: it learned about as much as the {other}-layer net{tail}",
+                  f"{head_ko}로 {other}층 신경망과 비슷하게 학습했습니다{tail_ko}",
+                  compared and abs(gap) <= LEARNED),
+    ]
 
 
-def _conclusion(n: dict, ko: bool) -> str:
+def _moved(n: dict) -> list[Statement]:
+    """How far each layer of the deep net moved: under SGD, the first layer least."""
+    moved, steps, lr = n["deep"]["relative_change"], n["steps"], n["lr"]
+    ok = all(math.isfinite(m) for m in moved)
+    still, least = ok and max(moved) == 0, moved.index(min(moved)) + 1 if ok else 0
+    sgd = (f"After {steps} step{'s' if steps != 1 else ''} of SGD (momentum 0.9, lr {lr:g}) the "
+           f"{n['depth']}-layer net's first layer moved {moved[0]:.1e} of its initial weight "
+           f"norm and its last layer {moved[-1]:.2g}", f"SGD(모멘텀 0.9, 학습률 {lr:g}) "
+           f"{steps}스텝 뒤 {n['depth']}층 신경망의 첫 층 가중치는 초기값 노름 대비 "
+           f"{moved[0]:.1e}만큼, 마지막 층은 {moved[-1]:.2g}만큼 움직였습니다")
+    # A condition, not a cause this run varies: it trains with SGD only (issue 20 item 5).
+    why = ("That holds under SGD, whose step is proportional to the gradient; this run does not "
+           "try Adam, which rescales each weight's step and can move the first layer the most.",
+           "이는 보폭이 기울기에 비례하는 SGD에서 성립합니다. 이 실행은 가중치마다 보폭을 다시 "
+           "맞추는 Adam을 쓰지 않았는데, Adam에서는 첫 층이 가장 많이 움직일 수도 있습니다.")
+    return [
+        Statement("first-least", f"{sgd[0]}: of its {len(moved)} layers the first moved least. "
+                  f"{why[0]}", f"{sgd[1]}. {len(moved)}개 층 중 첫 층이 가장 적게 "
+                  f"움직였습니다. {why[1]}", ok and not still and least == 1),
+        Statement("first-not-least", f"{sgd[0]}: the first layer did not move least (layer "
+                  f"{least} did, {min(moved or [0]):.1e}).", f"{sgd[1]}. 가장 적게 움직인 층은 "
+                  f"첫 층이 아니라 {least}번째 층입니다({min(moved or [0]):.1e}).",
+                  ok and not still and least != 1),
+        Statement("none-moved", f"{sgd[0]}: no layer moved at all.", f"{sgd[1]}. 어느 층도 "
+                  f"전혀 움직이지 않았습니다.", still),
+    ]
+
+
+def _conclusion(n: dict) -> list[Statement]:
     """Whether the depth effect appeared and, if not, which of its conditions failed."""
-    if n["effect"]:
-        return ("깊이 효과가 나타났습니다: 층을 더하자 첫 층의 기울기가 사라지고 깊은 신경망이 "
-                "뒤처졌습니다." if ko else "The depth effect appeared: the extra layers made "
-                "the first layer's gradient vanish and the deep net fell behind.")
-    if n["depth"] <= n["shallow_depth"]:
-        return ("깊이 효과 없음: 비교한 신경망이 더 깊지 않습니다." if ko
-                else "No depth effect: the compared net is not deeper.")
-    if n["shrink"] >= 1e-2:
-        return ("깊이 효과 없음: 층을 더해도 첫 층의 기울기가 100분의 1 아래로 줄지 않았으니, "
-                "학습 차이가 있다면 다른 원인입니다." if ko else
-                "No depth effect: the extra layers did not shrink the first layer's gradient "
-                "100-fold, so any gap in learning has another cause.")
-    if not _learned(n["shallow"]):
-        return ("효과를 보이지 못함: 얕은 신경망도 학습하지 못해 깊이 탓으로 돌릴 수 "
-                "없습니다." if ko else "Not shown: the shallow net did not learn either, so "
-                "depth cannot be blamed.")
-    return ("효과를 보이지 못함: 기울기는 사라졌지만 깊은 신경망이 뒤처지지 않았습니다." if ko
-            else "Not shown: the gradient vanished but the deep net did not fall behind.")
+    effect, deeper, shrunk = n["effect"], n["depth"] > n["shallow_depth"], n["shrink"] < 1e-2
+    return [
+        causal("depth", ["depth"], "effect", "The depth effect appeared: the extra layers, the "
+               "only difference between the two nets, made the first layer's gradient vanish "
+               "and the deep net fell behind.", "깊이 효과가 나타났습니다: 두 신경망의 유일한 "
+               "차이인 추가 층이 첫 층의 기울기를 사라지게 했고 깊은 신경망이 뒤처졌습니다.",
+               effect),
+        Statement("not-deeper", "No depth effect: the compared net is not deeper.",
+                  "깊이 효과 없음: 비교한 신경망이 더 깊지 않습니다.", not deeper),
+        Statement("no-shrink", "No depth effect: the extra layers did not shrink the first "
+                  "layer's gradient 100-fold, so any gap in learning has another cause.",
+                  "깊이 효과 없음: 층을 더해도 첫 층의 기울기가 100배 넘게 줄지 않았으니, "
+                  "학습 차이가 있다면 다른 원인입니다.", deeper and not shrunk),
+        Statement("shallow-stuck", "Not shown: the shallow net did not learn either, so depth "
+                  "cannot be blamed.", "효과를 보이지 못함: 얕은 신경망도 학습하지 못해 깊이 "
+                  "탓으로 돌릴 수 없습니다.", deeper and shrunk and not _learned(n["shallow"])),
+        Statement("not-behind", "Not shown: the gradient vanished but the deep net did not fall "
+                  "behind.", "효과를 보이지 못함: 기울기는 사라졌지만 깊은 신경망이 뒤처지지 "
+                  "않았습니다.", deeper and shrunk and _learned(n["shallow"]) and not effect),
+    ]
 
 
-def _layers(count: int) -> str:
-    return f"{count} layer" if count == 1 else f"{count} layers"
-
-
-def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
     act, s, d, r = n["activation"].capitalize(), n["shallow"], n["deep"], n["relu+he"]
     extra = n["depth"] - n["shallow_depth"]
     per = n["shrink"] ** (1 / abs(extra)) if extra and n["shrink"] > 0 else math.nan
-    moved = d["relative_change"]
-    losses = (f"{d['first_loss']:.3f} -> {d['final_loss']:.3f}",
-              f"{s['first_loss']:.3f} -> {s['final_loss']:.3f}")
+    per = (f" ({per:.2g}x per layer)", f"(층마다 {per:.2g}배)") if math.isfinite(per) and per \
+        else ("", "")
+    verb = ("Adding", "늘리자") if extra > 0 else ("Removing", "줄이자")
+    layers = f"{abs(extra)} layer{'s' if abs(extra) != 1 else ''}"
     at = n["diverged"].get(r["name"])
-    if not _finite(r):
-        relu = (f"{r['first_last_ratio']:.2g}배, {at}번째 스텝에서 발산" if ko
-                else f"{r['first_last_ratio']:.2g}, diverged at step {at}")
-    else:
-        relu = (f"{r['first_last_ratio']:.2g}배, 손실 {r['final_loss']:.3f}" if ko else
-                f"{r['first_last_ratio']:.2g}, loss {r['final_loss']:.3f}")
-    if ko:
-        head = (f"{act}, SGD(모멘텀 0.9, 학습률 {n['lr']:g}), XOR: 초기화 시점에 첫 층 가중치 "
-                f"기울기는 마지막 층의 {s['first_last_ratio']:.1e}배(은닉층 "
-                f"{n['shallow_depth']}개), {d['first_last_ratio']:.1e}배(은닉층 "
-                f"{n['depth']}개)입니다. ")
-        if extra == 0:
-            mid = "두 신경망의 깊이가 같아 깊이의 효과는 비교할 수 없습니다. "
-            learn = f"손실 {losses[0]}"
-        else:
-            verb = "늘리자" if extra > 0 else "줄이자"
-            mid = (f"은닉층을 {abs(extra)}개 {verb} 이 비율이 {n['shrink']:.1e}배가 됐습니다"
-                   f"(층마다 {per:.2g}배). ")
-            learn = f"손실 {losses[0]}로 {_compare(n, True)}({n['shallow_depth']}층: {losses[1]})"
-        return (head + mid + f"{n['steps']}스텝 뒤 {n['depth']}층 신경망의 첫 층 가중치는 "
-                f"초기값 노름 대비 {moved[0]:.1e}만큼, 마지막 층은 {moved[-1]:.2g}만큼 움직였고, "
-                f"{learn}. ReLU+He(은닉층 {n['depth']}개, 학습률 {n['relu_lr']:g}): 비율 "
-                f"{relu}. " + _conclusion(n, True))
-    head = (f"{act} nets, SGD (momentum 0.9, lr {n['lr']:g}) on XOR: at initialisation the first "
-            f"layer's weight gradient is {s['first_last_ratio']:.1e} of the last layer's with "
-            f"{n['shallow_depth']} hidden layers and {d['first_last_ratio']:.1e} with "
-            f"{n['depth']}. ")
-    if extra == 0:
-        mid = "Both nets have the same depth, so there is no depth effect to compare. "
-        learn = f"its loss went {losses[0]}"
-    else:
-        verb = "Adding" if extra > 0 else "Removing"
-        mid = (f"{verb} {_layers(abs(extra))} multiplied that ratio by "
-               f"{n['shrink']:.1e} ({per:.2g}x per layer). ")
-        learn = (f"with loss {losses[0]} it {_compare(n, False)} ({n['shallow_depth']}-layer "
-                 f"net: {losses[1]})")
-    return (head + mid + f"After {n['steps']} steps the {n['depth']}-layer net's first layer "
-            f"moved {moved[0]:.1e} of its initial weight norm and its last layer "
-            f"{moved[-1]:.2g}; {learn}. ReLU+He with {n['depth']} hidden layers "
-            f"(lr {n['relu_lr']:g}): ratio {relu}. " + _conclusion(n, False))
+    relu = (f"ReLU+He with {n['depth']} hidden layers (lr {n['relu_lr']:g}): first/last "
+            f"ratio {r['first_last_ratio']:.2g}", f"ReLU+He(은닉층 {n['depth']}개, 학습률 "
+            f"{n['relu_lr']:g}): 첫 층/마지막 층 비율 {r['first_last_ratio']:.2g}배")
+    return [
+        Statement("ratios", f"{act} nets on XOR: at initialisation the first layer's weight "
+                  f"gradient is {s['first_last_ratio']:.1e} of the last layer's with "
+                  f"{n['shallow_depth']} hidden layers and {d['first_last_ratio']:.1e} with "
+                  f"{n['depth']}.", f"{act}, XOR: 초기화 시점에 첫 층 가중치 기울기는 마지막 "
+                  f"층의 {s['first_last_ratio']:.1e}배(은닉층 {n['shallow_depth']}개), "
+                  f"{d['first_last_ratio']:.1e}배(은닉층 {n['depth']}개)입니다."),
+        Statement("same-depth", "Both nets have the same depth, so there is no depth effect to "
+                  "compare.", "두 신경망의 깊이가 같아 깊이의 효과는 비교할 수 없습니다.",
+                  not extra),
+        Statement("depth-changed", f"{verb[0]} {layers} multiplied that ratio by "
+                  f"{n['shrink']:.1e}{per[0]}.", f"은닉층을 {abs(extra)}개 "
+                  f"{verb[1]} 이 비율이 {n['shrink']:.1e}배가 됐습니다{per[1]}.",
+                  bool(extra)),
+        worst_gradient("deep-broken", d["grad_norms_at_init"], "|dL/dW| at init",
+                       "초기 |dL/dW|"),
+        *_moved(n),
+        *_learning(n),
+        Statement("relu-trained", f"{relu[0]}, loss {r['final_loss']:.3f}.",
+                  f"{relu[1]}, 손실 {r['final_loss']:.3f}.", _finite(r)),
+        Statement("relu-diverged", f"{relu[0]}, diverged at step {at}.",
+                  f"{relu[1]}, {at}번째 스텝에서 발산.", not _finite(r)),
+        *_conclusion(n),
+    ]
+
+
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 from _kit import Log
+from _verdict import SAME_REL, Statement, render, same_outputs
 
 META = {
     "name": "vectorization",
@@ -98,6 +99,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         "multiply_adds": p["batch_size"] * p["num_inputs"] * p["num_outputs"],
         "max_diff": {"numpy": float(np.abs(Y_np - Y_loop).max()),
                      "torch": float(np.abs(Y_torch - Y_loop).max())},
+        "output_max": float(np.abs(Y_loop).max()),  # "the same outputs" is relative to this
         "allclose": {"numpy": bool(np.allclose(Y_np, Y_loop, rtol=RTOL, atol=ATOL)),
                      "torch": bool(np.allclose(Y_torch, Y_loop, rtol=RTOL, atol=ATOL))},
         "best_ms": best, "speedup": speedup, "effect": max(speedup.values()) >= FASTER,
@@ -106,46 +108,68 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     }
 
 
-def _faster(x: float, ko: bool) -> str:
-    if 0.9 <= x <= 1.1:
-        return f"{x:.2g}배로 거의 같음" if ko else f"about as fast ({x:.2g}x)"
-    if x >= 1:
-        return f"{x:,.0f}배 빠름" if ko else f"{x:,.0f}x faster"
-    return f"{1 / x:.2g}배 느림" if ko else f"{1 / x:.2g}x slower"
+def _against_loop(method: str, label: str, x: float) -> list[Statement]:
+    """One of three sentences for a vectorized method against the loop, read off its speed-up."""
+    tie = 0.9 <= x <= 1.1
+    return [
+        Statement(f"{method}-faster", f"{label} was {x:,.0f}x faster than the loop.",
+                  f"{label}는 반복문보다 {x:,.0f}배 빨랐습니다.", x > 1.1),
+        Statement(f"{method}-as-fast", f"{label} was about as fast as the loop ({x:.2g}x).",
+                  f"{label}는 반복문과 거의 같은 속도였습니다({x:.2g}배).", tie),
+        Statement(f"{method}-slower", f"{label} was {1 / x:.2g}x slower than the loop.",
+                  f"{label}는 반복문보다 {1 / x:.2g}배 느렸습니다.", x < 0.9),
+    ]
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    batch, inputs, outputs = n["shape"]
+    ms, up, diff, top = n["best_ms"], n["speedup"], n["max_diff"], n["output_max"]
+    same = all(same_outputs(diff[k], top) for k in ("numpy", "torch"))
+    # Both on one CPU, NumPy should be about as fast as torch; a big lag is worth a word.
+    lag = ms["numpy"] / ms["torch"] if n["device"] == "cpu" else 0.0
+    gaps = (f"largest difference from the loop: NumPy {diff['numpy']:.1e}, torch "
+            f"{diff['torch']:.1e}, against outputs up to {top:.2g}; the same means within "
+            f"{SAME_REL:g} of that", f"반복문 대비 최대 차이 NumPy {diff['numpy']:.1e}, torch "
+            f"{diff['torch']:.1e}, 출력 크기는 최대 {top:.2g}이며 그 {SAME_REL:g}배 이내면 "
+            f"같다고 봅니다")
+    adds = f"{n['multiply_adds']:,} multiply-add{'s' if n['multiply_adds'] != 1 else ''}"
+    shape = (f"{batch}x{inputs} inputs times {inputs}x{outputs} weights ({adds})",
+             f"{batch}×{inputs} 입력에 {inputs}×{outputs} 가중치"
+             f"({n['multiply_adds']:,}번의 곱셈-덧셈)")
+    return [
+        Statement("same", f"{shape[0]}: all three give the same output ({gaps[0]}).",
+                  f"{shape[1]}: 세 방법의 출력이 같습니다({gaps[1]}).", same),
+        Statement("differ", f"{shape[0]}: the outputs DIFFER ({gaps[0]}).",
+                  f"{shape[1]}: 출력이 서로 다릅니다({gaps[1]}).", not same),
+        Statement("times", f"Best of {n['repeats']['loop']}/{n['repeats']['numpy']}/"
+                  f"{n['repeats']['torch']} timed repeats: Python loop {ms['loop']:.3g} ms, NumPy "
+                  f"{ms['numpy']:.3g} ms, torch on {n['device']} {ms['torch']:.3g} ms.",
+                  f"{n['repeats']['loop']}/{n['repeats']['numpy']}/{n['repeats']['torch']}번 "
+                  f"잰 것 중 최고 기록: 파이썬 반복문 {ms['loop']:.3g} ms, NumPy "
+                  f"{ms['numpy']:.3g} ms, torch({n['device']}) {ms['torch']:.3g} ms."),
+        *_against_loop("numpy", "NumPy", up["numpy"]),
+        *_against_loop("torch", "torch", up["torch"]),
+        Statement("numpy-lag", f"NumPy trailed torch {lag:.0f}x on the same CPU, for the same "
+                  f"product: not the arithmetic, but this run does not vary the load (a busy "
+                  f"CPU can stall NumPy's BLAS threads; rerun to see).", f"같은 CPU에서 같은 곱을 "
+                  f"계산했는데 NumPy가 torch보다 {lag:.0f}배 느렸습니다. 계산량 탓은 아니지만, 이 "
+                  f"실행은 부하를 바꾸지 않으니(바쁜 CPU에서는 NumPy의 BLAS 스레드가 기다릴 수 "
+                  f"있음) 다시 돌려 확인해 보세요.", lag > 10),
+        Statement("wins", f"At this size vectorization clearly wins: at least {FASTER}x "
+                  f"faster.", f"이 크기에서는 벡터화가 {FASTER}배 이상 빨라 확실히 이깁니다.",
+                  max(up.values()) >= FASTER),
+        Statement("no-win", f"At this size neither vectorized version is {FASTER}x faster.",
+                  f"이 크기에서는 어느 벡터화도 {FASTER}배 이상 빠르지 않습니다.",
+                  max(up.values()) < FASTER),
+        Statement("loop-won", f"The loop even beat a vectorized call: with "
+                  f"{adds} there is little arithmetic to save, "
+                  f"and a call's fixed cost is more than that.", f"반복문이 벡터화 호출보다 "
+                  f"빠르기까지 했습니다: 곱셈-덧셈이 {n['multiply_adds']:,}번뿐이라 아낄 계산이 "
+                  f"적고, 호출의 고정 비용이 그보다 큽니다.",
+                  min(up.values()) < 0.9 and max(up.values()) < FASTER),
+    ]
 
 
 def verdict(n: dict, lang: str = "en") -> str:
-    batch, inputs, outputs = n["shape"]
-    ms, up, diff = n["best_ms"], n["speedup"], n["max_diff"]
-    same = all(n["allclose"].values())
-    # Both on one CPU, NumPy should be about as fast as torch; a big lag means stalled threads.
-    lag = ms["numpy"] / ms["torch"] if n["device"] == "cpu" else 0.0
-    loop_won = min(up.values()) < 1
-    if lang == "ko":
-        win = (f" 이 크기에서는 벡터화가 {FASTER}배 이상 빨라 확실히 이깁니다." if n["effect"]
-               else f" 이 크기에서는 어느 벡터화도 {FASTER}배 이상 빠르지 않습니다"
-               + ("(반복문이 벡터화 호출보다 빠르기까지 했습니다: 호출의 고정 비용이 계산보다 큼)."
-                  if loop_won else "."))
-        check = ("세 방법의 출력이 같습니다" if same else "출력이 서로 다릅니다")
-        return (f"{batch}×{inputs} 입력에 {inputs}×{outputs} 가중치({n['multiply_adds']:,}번의 "
-                f"곱셈-덧셈): {check}(반복문 대비 최대 차이 NumPy {diff['numpy']:.1e}, torch "
-                f"{diff['torch']:.1e}, 허용 오차 {RTOL:g}). 최고 기록은 파이썬 반복문 "
-                f"{ms['loop']:.3g} ms, NumPy {ms['numpy']:.3g} ms, torch({n['device']}) "
-                f"{ms['torch']:.3g} ms입니다. 반복문 대비 속도: NumPy "
-                f"{_faster(up['numpy'], True)}, torch {_faster(up['torch'], True)}."
-                + (f" NumPy가 torch보다 {lag:.0f}배 느렸는데, 아마 CPU가 바빠 BLAS 스레드가 "
-                   f"기다렸기 때문일 것입니다." if lag > 10 else "") + win)
-    check = ("All three give the same output" if same else "The outputs DIFFER")
-    win = (f" At this size vectorization clearly wins: at least {FASTER}x faster."
-           if n["effect"] else f" At this size neither vectorized version is {FASTER}x faster"
-           + (" (the loop even beat a vectorized call: a call's fixed cost outweighs the "
-              "arithmetic)." if loop_won else "."))
-    stall = (f" NumPy trailed torch {lag:.0f}x here, probably because its BLAS threads waited "
-             f"for a busy CPU." if lag > 10 else "")
-    return (f"{batch}x{inputs} inputs times {inputs}x{outputs} weights "
-            f"({n['multiply_adds']:,} multiply-adds): {check} (largest difference from the "
-            f"loop: NumPy {diff['numpy']:.1e}, torch {diff['torch']:.1e}; tolerance "
-            f"{RTOL:g}). Best times: Python loop {ms['loop']:.3g} ms, NumPy "
-            f"{ms['numpy']:.3g} ms, torch on {n['device']} {ms['torch']:.3g} ms. Against the "
-            f"loop, NumPy was {_faster(up['numpy'], False)} and torch "
-            f"{_faster(up['torch'], False)}.{stall}{win}")
+    return render(statements(n), lang)

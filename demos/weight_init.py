@@ -14,8 +14,11 @@ symmetry) and uses a small-normal std of the right order (no vanishing).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from _kit import Log, activation_stats, init_weights, is_log_step, linears, mlp, ratio, spirals
+from _verdict import LEVEL, Statement, about_level, render, trend
 from torch import nn
 
 META = {
@@ -47,6 +50,8 @@ SYMMETRIC = ("zero", "constant")
 NETS = ["tanh", "relu"]
 IDENTICAL = 1e-6  # largest relative difference between units that counts as "the same"
 VANISHED = 1e-2  # last layer's std below this fraction of the first layer's
+ROOT_HALF = 2 ** -0.5  # He et al. (2015): Xavier on ReLU keeps half the variance per layer
+NEAR = 0.1  # a per-layer factor within this of 1/sqrt(2) is "about 1/sqrt(2)"
 
 
 def layer_stds(net: nn.Sequential, X: torch.Tensor) -> list[float]:
@@ -111,9 +116,12 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
     same = [f"{a}/{s}" for a in NETS for s in SYMMETRIC
             if numbers[a][s]["unit_spread"] < IDENTICAL]
     numbers["identical"] = same
-    numbers["vanished"] = [a for a in NETS if _shrink(numbers[a]["normal"]) < VANISHED]
+    # Vanished: the signal fell 100-fold from a non-zero first layer (std 0 has none to lose).
+    numbers["vanished"] = [a for a in NETS if numbers[a]["normal"]["activation_std_at_init"][0]
+                           and _shrink(numbers[a]["normal"]) < VANISHED]
     # He et al. (2015): Xavier on ReLU keeps only half the variance per layer.
-    numbers["xavier_relu_per_layer"] = _per_layer(numbers["relu"]["xavier"])
+    numbers["xavier_relu_per_layer"] = _shrink(numbers["relu"]["xavier"]) ** (
+        1 / max(1, p["depth"] - 1))
     # "Identical for ever" is a claim about training: with lr 0 it is not tested.
     numbers["effect"] = (p["lr"] > 0 and len(same) == 2 * len(SYMMETRIC)
                          and len(numbers["vanished"]) == 2)
@@ -125,105 +133,119 @@ def _shrink(r: dict) -> float:
     return ratio(stds[-1], stds[0])
 
 
-def _per_layer(r: dict) -> float:
-    stds = r["activation_std_at_init"]
-    return _shrink(r) ** (1 / max(1, len(stds) - 1))
+def _small(n: dict, a: str) -> list[Statement]:
+    """How the small normal init's activation std changed from layer 1 to the last."""
+    stds, depth = n[a]["normal"]["activation_std_at_init"], n["depth"]
+    ends = (f"from {stds[0]:.2g} in layer 1 to {stds[-1]:.1e} in layer {depth}",
+            f"1층 {stds[0]:.2g}에서 {depth}층 {stds[-1]:.1e}로")
+    words = {"shrank": ("shrank", "줄었습니다"), "grew": ("grew", "커졌습니다"),
+             "level": (f"stayed about level (within {LEVEL:g}x)",
+                       f"거의 그대로였습니다({LEVEL:g}배 이내)"),
+             "uneven": ("varied without a steady trend", "일정한 경향 없이 달라졌습니다")}
+    head = (f"Small normal (weight std {n['std']:g}, at init): {a} activation std",
+            f"작은 정규분포(가중치 std {n['std']:g}, 초기화 시점): {a} 활성값 표준편차가")
+    zero = not any(stds)  # std 0: every weight 0, no signal at all, so no trend either
+    return [Statement(f"{a}-small-{k}", f"{head[0]} {en} {ends[0]}.", f"{head[1]} {ends[1]} "
+                      f"{ko}.", trend(stds) == k and not zero) for k, (en, ko) in words.items()] + [
+        Statement(f"{a}-small-zero", f"{head[0]} is 0 in every layer: no signal at all.",
+                  f"{head[1]} 모든 층에서 0입니다: 신호가 전혀 없습니다.", zero)]
 
 
-def _trend(r: dict, ko: bool) -> str:
-    """The verb for how the std changed from layer 1 to the last, read off the numbers."""
-    change = _shrink(r)
-    if change < 0.8:
-        return "줄어듭니다" if ko else "falls"
-    if change > 1.25:
-        return "커집니다" if ko else "rises"
-    return "거의 그대로입니다" if ko else "stays about the same"
-
-
-def _best(r: dict) -> tuple[list[str], float]:
-    """The init(s) with the lowest final loss; several when they tie within 0.005."""
-    low = min(r[s]["final_loss"] for s in SCHEMES)
-    return [s for s in SCHEMES if r[s]["final_loss"] <= low + 0.005], low
-
-
-def _keeps(n: dict, a: str, s: str, ko: bool) -> str:
+def _keeps(n: dict, a: str, s: str, label: str) -> list[Statement]:
+    """Whether the init made for this activation keeps its std about level over every layer."""
     stds = n[a][s]["activation_std_at_init"]
     span = f"{min(stds):.2g}-{max(stds):.2g}"
-    if ratio(max(stds), min(stds)) <= 10:
-        return f"{span}로 유지합니다" if ko else f"keeps {a}'s std within {span}"
-    return (f"{span}로 10배 넘게 벌어지게 둡니다" if ko
-            else f"lets {a}'s std spread over {span} (more than 10x)")
+    return [Statement(f"{s}-kept", f"{label} keeps {a}'s std about level over all {n['depth']} "
+                      f"layers (within {LEVEL:g}x: {span}).", f"{label}는 {a}의 표준편차를 "
+                      f"{n['depth']}개 층 모두에서 거의 그대로 유지합니다({LEVEL:g}배 이내: "
+                      f"{span}).", about_level(stds)),
+            Statement(f"{s}-not-kept", f"{label} does not keep {a}'s std about level over "
+                      f"{n['depth']} layers: it spans {span}, more than {LEVEL:g}x.",
+                      f"{label}는 {n['depth']}개 층에서 {a}의 표준편차를 거의 그대로 유지하지 "
+                      f"못합니다: {span}로 {LEVEL:g}배 넘게 벌어집니다.", not about_level(stds))]
 
 
-def verdict(n: dict, lang: str = "en") -> str:
-    ko = lang == "ko"
-    t, r = n["tanh"], n["relu"]
-    worst = max(n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC)
-    per = n["xavier_relu_per_layer"]
-    jit = (f" + 지터 {n['jitter']:g}" if ko else f" plus jitter {n['jitter']:g}") \
-        if n["jitter"] > 0 else ""
+def _missing(n: dict) -> list[Statement]:
+    """Whether both failures appeared and, if not, which part did not."""
+    kept = [a for a in NETS if a not in n["vanished"]]
+    spreads = {f"{a}/{s}": n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC}
+    # inf activations leave no measurable spread (NaN): neither identical nor broken
+    overflow = ", ".join(k for k, v in spreads.items() if not math.isfinite(v))
+    broken = sum(v >= IDENTICAL for v in spreads.values() if math.isfinite(v))
+    return [
+        Statement("both-failures", "Both failures appeared: unbroken symmetry and a vanishing "
+                  "signal.", "두 실패(대칭이 깨지지 않음, 작은 초기화에서 신호 소멸)가 모두 "
+                  "나타났습니다.", n["effect"]),
+        Statement("no-effect", "The effect did not appear.", "효과가 나타나지 않았습니다.",
+                  not n["effect"]),
+        Statement("untrained", "Nothing was trained (lr 0).", "학습률 0이라 학습이 없었습니다.",
+                  n["lr"] == 0),
+        Statement("symmetry-broken", f"The symmetry was broken in {broken} of "
+                  f"{2 * len(SYMMETRIC)} zero (0)/constant runs.", f"0/상수 초기화 "
+                  f"{2 * len(SYMMETRIC)}개 중 {broken}개에서 대칭이 깨졌습니다.", broken > 0),
+        Statement("overflowed", f"In {overflow} the activations overflowed (inf/NaN), so "
+                  f"whether their units stayed identical cannot be measured.", f"{overflow}에서는 "
+                  f"활성값이 넘쳐(inf/NaN) 유닛이 같은지 잴 수 없습니다.", bool(overflow)),
+        Statement("no-vanish", f"The signal did not vanish 100-fold in {'/'.join(kept)}.",
+                  f"{'/'.join(kept)}에서 신호가 100배 넘게 줄어 사라지지는 않았습니다.",
+                  bool(kept)),
+    ]
+
+
+def statements(n: dict) -> list[Statement]:
+    """Every sentence the verdict can print, each with its predicate over the numbers."""
+    t, r, same = n["tanh"], n["relu"], len(n["identical"])
+    worst = max([n[a][s]["unit_spread"] for a in NETS for s in SYMMETRIC
+                 if math.isfinite(n[a][s]["unit_spread"])] or [0.0])
+    per, last = n["xavier_relu_per_layer"], _shrink(r["xavier"])
+    jit = (f" plus jitter {n['jitter']:g}", f" + 지터 {n['jitter']:g}") if n["jitter"] > 0 \
+        else ("", "")
 
     def losses(s: str) -> str:
         return f"{t[s]['final_loss']:.3f}/{r[s]['final_loss']:.3f}"
 
-    def small(a: str) -> str:
-        stds = n[a]["normal"]["activation_std_at_init"]
-        if ko:
-            return (f"{a} 활성값 표준편차는 1층 {stds[0]:.2g}에서 {n['depth']}층 "
-                    f"{stds[-1]:.1e}로 {_trend(n[a]['normal'], ko)}")
-        return (f"{a} activation std {_trend(n[a]['normal'], ko)} from {stds[0]:.2g} in layer 1 "
-                f"to {stds[-1]:.1e} in layer {n['depth']}")
-
-    def best(a: str) -> str:
-        names, low = _best(n[a])
+    def best(a: str, ko: bool) -> str:
+        low = min(n[a][s]["final_loss"] for s in SCHEMES)  # ties: within 0.005 of it
+        names = [s for s in SCHEMES if n[a][s]["final_loss"] <= low + 0.005]
         tie = ("(동률)" if ko else " (tied)") if len(names) > 1 else ""
         return f"{a} {'/'.join(names)}{tie} {low:.3f}"
 
-    last = _shrink(r["xavier"])
-    still = (("학습 후에도" if ko else "after training") if n["lr"] > 0 else
-             (f"학습률 0이라 {n['steps']}스텝 동안 아무것도 학습하지 않았으니 초기화 그대로"
-              if ko else f"with lr 0 (nothing trained in {n['steps']} steps, so not a test "
-              f"of training)"))
-    if ko:
-        sym = (f"0/상수 초기화{jit}: 4개 설정 중 {len(n['identical'])}개에서 {still} 모든 은닉 "
-               f"유닛이 같습니다(최대 상대 차이 {worst:.1e}). 최종 손실(tanh/ReLU)은 0 초기화 "
-               f"{losses('zero')}, 상수 초기화 {losses('constant')}입니다. ")
-        vanish = (f"작은 정규분포(가중치 std {n['std']:g}, 초기화 시점): {small('tanh')}. "
-                  f"{small('relu')}. ")
-        keep = (f"Xavier는 tanh의 표준편차를 {_keeps(n, 'tanh', 'xavier', ko)}. He는 ReLU의 "
-                f"표준편차를 {_keeps(n, 'relu', 'he', ko)}. ReLU에 Xavier를 쓰면 표준편차가 "
-                f"층마다 {per:.2f}배가 되어(He 등 2015: 분산이 층마다 절반, 1/√2 ≈ 0.71) "
-                f"{n['depth']}층에서는 1층의 {last:.2g}배입니다. ")
-        end = (f"최종 손실이 가장 낮은 초기화: {best('tanh')}, {best('relu')}. "
-               + ("두 실패(대칭이 깨지지 않음, 작은 초기화에서 신호 소멸)가 모두 나타났습니다."
-                  if n["effect"] else _missing(n, ko)))
-        return sym + vanish + keep + end
-    sym = (f"Zero (0)/constant init{jit}: in {len(n['identical'])} of 4 runs every hidden unit is "
-           f"still identical {still} (largest relative difference {worst:.1e}); final "
-           f"loss (tanh/ReLU) zero {losses('zero')}, constant {losses('constant')}. ")
-    vanish = (f"Small normal (weight std {n['std']:g}, at init): {small('tanh')}; "
-              f"{small('relu')}. ")
-    keep = (f"Xavier {_keeps(n, 'tanh', 'xavier', ko)}, He {_keeps(n, 'relu', 'he', ko)}. "
-            f"Xavier on ReLU multiplies the std by {per:.2f} per layer (He et al. 2015: half "
-            f"the variance per layer, 1/√2 ≈ 0.71), leaving layer {n['depth']} at {last:.2g} "
-            f"of layer 1's. ")
-    end = (f"Lowest final loss: {best('tanh')}, {best('relu')}. "
-           + ("Both failures appeared: unbroken symmetry and a vanishing signal."
-              if n["effect"] else _missing(n, ko)))
-    return sym + vanish + keep + end
+    final = (f"final loss (tanh/ReLU) zero {losses('zero')}, constant {losses('constant')}",
+             f"최종 손실(tanh/ReLU)은 0 초기화 {losses('zero')}, 상수 초기화 "
+             f"{losses('constant')}입니다")
+    xavier = (f"Xavier on ReLU multiplies the std by {per:.2f} per layer, leaving layer "
+              f"{n['depth']} at {last:.2g} of layer 1's", f"ReLU에 Xavier를 쓰면 표준편차가 "
+              f"층마다 {per:.2f}배가 되어 {n['depth']}층에서는 1층의 {last:.2g}배입니다")
+    near = abs(per - ROOT_HALF) <= NEAR
+    return [
+        Statement("symmetric-trained", f"Zero (0)/constant init{jit[0]}: in {same} of 4 runs "
+                  f"every hidden unit is still identical after training (largest relative "
+                  f"difference {worst:.1e}); {final[0]}.", f"0/상수 초기화{jit[1]}: 4개 설정 중 "
+                  f"{same}개에서 학습 후에도 모든 은닉 유닛이 같습니다(최대 상대 차이 "
+                  f"{worst:.1e}). {final[1]}.", n["lr"] > 0),
+        Statement("symmetric-untrained", f"Zero (0)/constant init{jit[0]}: in {same} of 4 runs "
+                  f"every hidden unit is still identical with lr 0 (nothing trained in "
+                  f"{n['steps']} steps, so not a test of training; largest relative difference "
+                  f"{worst:.1e}); {final[0]}.", f"0/상수 초기화{jit[1]}: 4개 설정 중 {same}개에서 "
+                  f"학습률 0이라 {n['steps']}스텝 동안 아무것도 학습하지 않았으니 초기화 그대로 "
+                  f"모든 은닉 유닛이 같습니다(최대 상대 차이 {worst:.1e}). {final[1]}.",
+                  n["lr"] == 0),
+        *_small(n, "tanh"),
+        *_small(n, "relu"),
+        *_keeps(n, "tanh", "xavier", "Xavier"),
+        *_keeps(n, "relu", "he", "He"),
+        Statement("xavier-relu-halves", f"{xavier[0]}: about 1/√2 ≈ 0.71, as He et al. (2015) "
+                  f"predict (half the variance per layer).", f"{xavier[1]}. He 등(2015)의 예측"
+                  f"(층마다 분산이 절반)대로 약 1/√2 ≈ 0.71입니다.", near),
+        Statement("xavier-relu-other", f"{xavier[0]}: not the 1/√2 ≈ 0.71 that He et al. (2015) "
+                  f"derive for wide layers (half the variance per layer).", f"{xavier[1]}. He "
+                  f"등(2015)이 넓은 층에서 유도한 1/√2 ≈ 0.71(층마다 분산 절반)과 다릅니다.",
+                  not near),
+        Statement("best", f"Lowest final loss: {best('tanh', False)}, {best('relu', False)}.",
+                  f"최종 손실이 가장 낮은 초기화: {best('tanh', True)}, {best('relu', True)}."),
+        *_missing(n),
+    ]
 
 
-def _missing(n: dict, ko: bool) -> str:
-    """Which half of the claim did not appear in this run."""
-    parts = []
-    if n["lr"] == 0:
-        parts.append("학습률 0이라 학습이 없었습니다" if ko else "nothing trained (lr 0)")
-    if len(n["identical"]) < 2 * len(SYMMETRIC):
-        parts.append("대칭이 깨졌습니다" if ko else "the symmetry was broken")
-    if len(n["vanished"]) < len(NETS):
-        kept = [a for a in NETS if a not in n["vanished"]]
-        parts.append(f"{'/'.join(kept)}에서 신호가 100분의 1 아래로 사라지지 않았습니다" if ko
-                     else f"the signal did not vanish 100-fold in {'/'.join(kept)}")
-    if ko:
-        return "효과가 나타나지 않았습니다: " + ", ".join(parts) + "."
-    return "The effect did not appear: " + " and ".join(parts) + "."
+def verdict(n: dict, lang: str = "en") -> str:
+    return render(statements(n), lang)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import re
@@ -77,6 +78,18 @@ def test_zero_lr_without_all_reduce_says_the_weights_never_moved() -> None:
     assert n["drift_final"] == 0 and n["weight_change"] == 0 and n["effect"] is False
     text = load_demo(registry()["data-parallel"].path).verdict(n)
     assert "never moved" in text and "drifted apart" not in text
+
+
+def test_each_sentence_follows_its_own_numbers(control: Result) -> None:
+    """Replicas whose weights stayed equal are not said to drift apart, and a divergence is
+    reported without blaming a learning rate the run does not vary."""
+    verdict = load_demo(registry()["data-parallel"].path).verdict
+    equal = {**control.numbers, "drift_final": 0.0}
+    assert "drifted apart" not in verdict(equal) and "still equal" in verdict(equal)
+    diverged = {**control.numbers, "drift_final": math.nan}
+    text = verdict(diverged)
+    assert "Training diverged (inf/NaN) at lr 0.2." in text and "lower" not in text
+    assert "drifted apart" not in text and "Without all-reduce" not in text
 
 
 def test_korean_says_the_same_numbers(default: Result, control: Result) -> None:

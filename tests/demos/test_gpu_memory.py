@@ -74,8 +74,8 @@ def test_only_activations_and_inputs_grow_with_the_batch(result: Result) -> None
     # Saved activations are affine in the batch (4 B at batch 0), not proportional to it.
     assert n["offset"] == {"inputs": 0, "saved": 4}
     assert "grow in exact proportion" not in result.verdict
-    assert "grow linearly, by the same bytes per added example (not in exact proportion: a " \
-        "fixed 4 B of saved activations is there at any batch)" in result.verdict
+    assert "grow affinely: by the same bytes per added example, on top of a fixed 4 B of " \
+        "saved activations there at any batch (so not in exact proportion)." in result.verdict
     assert "4,136 B per example" in result.verdict and "3,144 B per example" in result.verdict
 
 
