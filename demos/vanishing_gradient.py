@@ -73,8 +73,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         init_weights(net, init)
         start = [layer.weight.detach().clone() for layer in linears(net)]
         trainer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-        first_norms: list[float] = []
-        first_loss = math.nan
+        first_norms, first_loss = [], math.nan  # set at step 1, the gradient at init
         for step in range(1, num_steps + 1):
             loss = loss_fn(net(X), y)
             trainer.zero_grad()

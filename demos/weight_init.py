@@ -32,8 +32,7 @@ META = {
     "steps": 100,
     "control": {"std": 0.2, "jitter": 0.01},
     "layers": {"prefix": "act_std/", "label": "activation std per hidden layer (input first)",
-               "label_ko": "은닉층별 활성값 표준편차 (입력 쪽부터)",
-               "verdict": "init"},
+               "label_ko": "은닉층별 활성값 표준편차 (입력 쪽부터)", "verdict": "init"},
     "params": {
         "depth": {"default": 8, "help": "hidden layers", "min": 2, "max": 30},
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 256},

@@ -172,7 +172,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "claim": ("Claim", "주장"),
     "measured": ("measured", "측정"),
     # The moment first: at 80 columns a long label is cut, never the step the bars show.
-    "bars_title": ("{when}: {label}", "{when}: {label}"),  # labels say "per layer"
+    "bars_title": ("{when}: {label}", "{when}의 {label}"),  # labels say "per layer"
     "log_scale": ("log", "로그"),
     "per_step": ("{metric} per step", "스텝별 {metric}"),
     "not_finite": ("not finite", "발산"),

@@ -76,7 +76,7 @@ def test_layer_bars_mark_non_finite_values_and_use_log_scale() -> None:
     # demos' labels say "per layer" themselves, so the heading does not say it twice
     korean = _plain(layer_bars({"a": [1.0, 2.0]}, "층별 기울기 노름", "40스텝 시점", 4,
                                "ko")).splitlines()
-    assert korean[0] == "40스텝 시점: 층별 기울기 노름"  # 2x apart: a linear scale
+    assert korean[0] == "40스텝 시점의 층별 기울기 노름"  # 2x apart: a linear scale
 
 
 def test_legend_keeps_many_series_apart_and_says_which_diverged() -> None:
