@@ -51,6 +51,7 @@ async def test_finished_panel_shows_and_names_the_bars_the_verdict_uses(
         label = "gradient norm per layer" if lang == "en" else "층별 기울기 노름"
         log = "log" if lang == "en" else "로그"
         # the moment first: a long label may be cut at 80 columns, never the step
-        assert f"{moment[lang]}: {label} ({log})".startswith(lines[0].rstrip("…")), lines[0]
-        assert lines[0].startswith(f"{moment[lang]}: ")
+        title = {"en": f"{moment[lang]}: {label}", "ko": f"{moment[lang]}의 {label}"}[lang]
+        assert f"{title} ({log})".startswith(lines[0].rstrip("…")), lines[0]
+        assert lines[0].startswith(title.split(label)[0])
         assert lines[1].split()[0] == top  # the top of the scale: that record's largest norm
