@@ -113,7 +113,9 @@ def test_cancel_mid_run_leaves_no_worker_behind() -> None:
     events = []
     for event in stream("data-parallel", device="cpu", seed=0, steps=100_000, cancel=cancel):
         events.append(event)
-        if isinstance(event, Step) and event.step > 1 and not cancel.is_set():
+        # step 1 is the first trained step: both workers are running (waiting for a later
+        # record would train thousands of steps first: one every steps/20)
+        if isinstance(event, Step) and event.step >= 1 and not cancel.is_set():
             workers = [p.pid for p in multiprocessing.active_children()
                        if p.name.startswith("dlprep-replica") and p.pid]
             cancel.set()
