@@ -180,13 +180,8 @@ def mlp_bwd(t: Timeline, z: Sizes, grad: str, L: Layer, n: str,
         return lin(ga, L.up, f"{n} up", None)
     gate, act, up = L.act
     g_rg, u_rg = L.gu_rg
-    gs = t.alloc(z.F, f"{n} grad x up") if g_rg else None
-    gup = t.alloc(z.F, f"{n} grad x SiLU(gate)") if u_rg else None
-    t.drop(gm)
-    if g_rg:
-        t.release(up)
-    if u_rg:
-        t.release(act)
+    gs, gup = product_bwd(t, gm, (act, g_rg, z.F, f"{n} grad x up"),
+                          (up, u_rg, z.F, f"{n} grad x SiLU(gate)"))
     h1 = lin(gup, L.up, f"{n} up", None) if gup is not None else None
     if gs is None:
         return h1
@@ -246,27 +241,33 @@ def attention_bwd(t: Timeline, z: Sizes, go: str, L: Layer,
         gc = t.alloc(z.NL, f"{n} merged-heads grad copy") if z.copies else go
         if gc != go:
             t.drop(go)
-        dv = t.alloc(z.NL, f"{n} v grad (probabilities^T @ grad)") if v_rg else None
-        dp = t.alloc(z.S, f"{n} probabilities grad") if s_rg else None
-        t.drop(gc)
-        if s_rg:
-            t.release(vc)
-        if v_rg:
-            t.release(p)
+        dv, dp = product_bwd(t, gc, (vc, v_rg, z.NL, f"{n} v grad (probabilities^T @ grad)"),
+                             (p, s_rg, z.S, f"{n} probabilities grad"))
         if dp is not None:
             dmul = softmax_bwd(t, z, dp, p, n)
-            dk = t.alloc(z.NL, f"{n} k grad") if k_rg else None
-            dq = t.alloc(z.NL, f"{n} q grad") if q_rg else None
-            t.drop(dmul)
-            if q_rg:
-                t.release(kc)
-            if k_rg:
-                t.release(qc)
+            dk, dq = product_bwd(t, dmul, (kc, k_rg, z.NL, f"{n} k grad"),
+                                 (qc, q_rg, z.NL, f"{n} q grad"))
     if gqa and dv is not None:
         dv = heads_summed(t, z, dv, f"{n} v")
     if gqa and dk is not None:
         dk = heads_summed(t, z, dk, f"{n} k")
     return dq, dk, dv
+
+
+def product_bwd(t: Timeline, grad: str, a: tuple[str, bool, int, str],
+                b: tuple[str, bool, int, str]) -> tuple[str | None, str | None]:
+    """Backward of a product of two saved operands, each given as (saved key, requires
+    grad, bytes of its gradient, label): a's gradient is made if it requires one (from
+    ``grad`` and b, so b is released), then b's (from a); ``grad`` dies after both."""
+    (a_key, a_rg, a_bytes, a_label), (b_key, b_rg, b_bytes, b_label) = a, b
+    da = t.alloc(a_bytes, a_label) if a_rg else None
+    db = t.alloc(b_bytes, b_label) if b_rg else None
+    t.drop(grad)
+    if a_rg:
+        t.release(b_key)
+    if b_rg:
+        t.release(a_key)
+    return da, db
 
 
 def softmax_bwd(t: Timeline, z: Sizes, dp: str, p: str, n: str) -> str:
