@@ -1,10 +1,11 @@
 """A cache of the loaded, validated bank, so the quiz skips YAML parsing and validation.
 
-The file holds two pickles, written together: an index (each card's topic and every problem
-found) and the whole :class:`Bank` (runtime cards, origins, problems). The home screen needs
-only the index, so a start served from the cache unpickles the cards when a session or the
-Stats screen first asks for them (:class:`CachedBank`); the problems are known at once, so
-they are reported before any screen as after a real load.
+The file holds two pickles, written together: an index (each card's topic and difficulty,
+and every problem found) and the cards, each pickled on its own, with their origins. The
+home screen needs only the index; a session plans from the index and unpickles a card when
+it shows it (:class:`~dlprep.bank.stored.StoredCards`), so a start served from the cache
+reads the cards it shows, not the whole bank. The problems are known at once, so they are
+reported before any screen as after a real load.
 
 Both are stored under a key made of everything that can change what loading returns: the
 card files' paths and what they hold, the demo files (demo links are checked against their
@@ -40,15 +41,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlprep import __version__
-from dlprep.bank import loader
-from dlprep.bank.files import CardFileError, read_card_file
-from dlprep.bank.loader import Bank, Origin, Problem, card_files
+from dlprep import __version__, paths
+from dlprep.bank.files import CardFileError, card_files, read_card_file
+from dlprep.bank.stored import Listing, StoredCards, listing_of
 from dlprep.bank.topics import in_map_order
-from dlprep.paths import demos_dir
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from dlprep.bank.cards import Card
+    from dlprep.bank.loader import Bank, Origin, Problem
+
+# A hit reads the index only: the loader and the card classes are imported when the cards
+# are unpickled or the files loaded (pickle imports the classes it needs by itself).
 
 try:  # importing hashlib also sets up OpenSSL's hashes, which the key does not use
     from _blake2 import blake2b
@@ -57,8 +62,8 @@ except ImportError:  # a Python built without its own BLAKE2
 
 CACHE_NAME = "bank.pickle"
 # Bump when what is pickled changes shape (2: runtime cards, not pydantic models; 3: an index
-# before the bank, files keyed by stat).
-FORMAT = 3
+# before the bank, files keyed by stat; 4: each card pickled on its own, difficulty indexed).
+FORMAT = 4
 # Generous against coarse clocks: 2 s is FAT's resolution; ext4 and APFS tick far faster.
 RACY_NS = 3 * 10**9
 _CODE = Path(__file__).resolve().parent
@@ -93,9 +98,9 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True,
     version_file = pydantic_version_file()
     if version_file is not None:
         _add_file(digest, version_file, now)
-    # Through ``loader``'s names, so whatever the loader would read is what gets keyed.
-    sources = [loader.builtin_bank_dir()] if builtin else []
-    sources += loader.user_bank_paths(extra)
+    # Through ``paths``, as the loader reads them, so whatever it would read is what gets keyed.
+    sources = [paths.builtin_bank_dir()] if builtin else []
+    sources += paths.user_bank_paths(extra)
     for source in sources:
         digest.update(b"\0source\0" + str(source).encode())
         for path in card_files(source):
@@ -103,7 +108,7 @@ def bank_key(extra: Sequence[str] = (), *, builtin: bool = True,
     code = sorted(_CODE.glob("*.py")) + [_CODE.parent / "registry.py"]
     # a demo's META check runs at validation, and gpu-memory's runs memcalc's estimator
     code += sorted((_CODE.parent / "memcalc").rglob("*.py"))
-    for path in code + sorted(demos_dir().glob("*.py")):
+    for path in code + sorted(paths.demos_dir().glob("*.py")):
         _add_file(digest, path, now)
     return digest.hexdigest()
 
@@ -142,34 +147,36 @@ def _add_file(digest: blake2b, path: Path, now: int, *, card: bool = False) -> N
 
 
 class CachedBank:
-    """A bank served from the cache: each card's topic and every problem at once, and the
-    cards themselves (with their origins) unpickled the first time they are asked for.
+    """A bank served from the cache: each card's topic and every problem at once, the cards
+    (:class:`StoredCards`) and their origins when first asked for.
 
     It answers what :class:`Bank` answers. Should the stored cards fail to match the index
     they were written with (a damaged file), the bank is loaded from its files instead.
     """
 
-    def __init__(self, card_topics: dict[str, str], problems: list[Problem], stored: bytes,
+    def __init__(self, listing: Listing, problems: list[Problem], stored: bytes,
                  check: int, reload: Callable[[], Bank]) -> None:
-        self.card_topics = card_topics
+        self.listing = listing
+        self.card_topics = listing.topics
         self.problems = problems
         self._stored: bytes | None = stored
         self._check = check
         self._reload = reload
-        self._bank: Bank | None = None
+        self._opened: tuple[Mapping[str, Card], dict[str, Origin]] | None = None
+        self._reloaded: Bank | None = None
 
     @property
     def loaded(self) -> bool:
-        """Whether the cards have been unpickled (or reloaded) yet."""
-        return self._bank is not None
+        """Whether the stored cards have been opened (or the files reloaded) yet."""
+        return self._opened is not None
 
     @property
-    def cards(self) -> dict[str, Card]:
-        return self.bank().cards
+    def cards(self) -> Mapping[str, Card]:
+        return self._open()[0]
 
     @property
     def origins(self) -> dict[str, Origin]:
-        return self.bank().origins
+        return self._open()[1]
 
     @property
     def errors(self) -> list[Problem]:
@@ -179,21 +186,34 @@ class CachedBank:
         return in_map_order(self.card_topics.values())
 
     def bank(self) -> Bank:
-        if self._bank is None:
-            stored, self._stored = self._stored, None
-            self._bank = (stored is not None and self._unpickle(stored)) or self._reload()
-        return self._bank
+        """The whole bank, every card unpickled."""
+        from dlprep.bank.loader import Bank
 
-    def _unpickle(self, stored: bytes) -> Bank | None:
+        cards, origins = self._open()
+        if self._reloaded is not None:
+            return self._reloaded
+        return Bank(cards=dict(cards.items()), origins=origins, problems=self.problems)
+
+    def _open(self) -> tuple[Mapping[str, Card], dict[str, Origin]]:
+        if self._opened is None:
+            stored, self._stored = self._stored, None
+            self._opened = self._unpickle(stored) if stored is not None else None
+            if self._opened is None:
+                self._reloaded = self._reload()
+                self._opened = (self._reloaded.cards, self._reloaded.origins)
+        return self._opened
+
+    def _unpickle(self, stored: bytes) -> tuple[StoredCards, dict[str, Origin]] | None:
         if zlib.crc32(stored) != self._check:  # against damage, not malice: a CRC will do
             return None
         try:
-            bank = pickle.loads(stored)
+            blobs, origins = pickle.loads(stored)
         except Exception:  # damaged after all: load the files
             return None
-        if not isinstance(bank, Bank) or list(bank.cards) != list(self.card_topics):
+        if (not isinstance(blobs, dict) or not isinstance(origins, dict)
+                or list(blobs) != list(self.card_topics)):
             return None
-        return bank
+        return StoredCards(blobs, self.listing), origins
 
 
 def read_cache(key: str, path: Path | None = None,
@@ -214,12 +234,12 @@ def read_cache(key: str, path: Path | None = None,
         return None
     if not (isinstance(index, tuple) and len(index) == 6 and index[:2] == (FORMAT, key)):
         return None
-    _format, _key, size, check, card_topics, problems = index
+    _format, _key, size, check, (topics, difficulties), problems = index
     stored = data[stream.tell():]
-    if (len(stored) != size or not isinstance(check, int)
-            or not isinstance(card_topics, dict) or not isinstance(problems, list)):
+    if (len(stored) != size or not isinstance(check, int) or not isinstance(topics, dict)
+            or not isinstance(difficulties, dict) or not isinstance(problems, list)):
         return None
-    return CachedBank(card_topics, problems, stored, check, reload or _fresh)
+    return CachedBank(Listing(topics, difficulties), problems, stored, check, reload or _fresh)
 
 
 def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
@@ -229,8 +249,12 @@ def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
     target = path or cache_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        stored = pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL)
-        index = (FORMAT, key, len(stored), zlib.crc32(stored), bank.card_topics, bank.problems)
+        blobs = {card_id: pickle.dumps(card, protocol=pickle.HIGHEST_PROTOCOL)
+                 for card_id, card in bank.cards.items()}
+        stored = pickle.dumps((blobs, bank.origins), protocol=pickle.HIGHEST_PROTOCOL)
+        # two plain dicts rather than a record per card: the home screen unpickles them all
+        listing = tuple(listing_of(bank.cards))
+        index = (FORMAT, key, len(stored), zlib.crc32(stored), listing, bank.problems)
         data = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL) + stored
         replace_atomically(target, lambda temp: temp.write_bytes(data), sync=False)
     except (OSError, pickle.PicklingError):
@@ -240,8 +264,10 @@ def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
 
 def _fresh(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
     """Load the files and cache what they hold now."""
+    from dlprep.bank.loader import load_bank
+
     key = bank_key(extra, builtin=builtin)
-    bank = loader.load_bank(extra, builtin=builtin)
+    bank = load_bank(extra, builtin=builtin)
     write_cache(key, bank)
     return bank
 
@@ -253,7 +279,9 @@ def open_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank | Cach
     cached = read_cache(key, reload=lambda: _fresh(extra, builtin=builtin))
     if cached is not None:
         return cached
-    bank = loader.load_bank(extra, builtin=builtin)
+    from dlprep.bank.loader import load_bank
+
+    bank = load_bank(extra, builtin=builtin)
     write_cache(key, bank)
     return bank
 
@@ -261,4 +289,4 @@ def open_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank | Cach
 def load_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
     """:func:`dlprep.bank.loader.load_bank`, served from the cache while its inputs match."""
     found = open_bank(extra, builtin=builtin)
-    return found if isinstance(found, Bank) else found.bank()
+    return found.bank() if isinstance(found, CachedBank) else found

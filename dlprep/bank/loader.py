@@ -13,6 +13,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dlprep import paths
 from dlprep.bank.cards import CARD_TYPES, Card
 from dlprep.bank.files import (
     MAX_CARDS,
@@ -23,7 +24,6 @@ from dlprep.bank.files import (
 )
 from dlprep.bank.files import BankPathError as BankPathError  # callers catch it from here
 from dlprep.bank.topics import TOPICS, in_map_order
-from dlprep.paths import builtin_bank_dir, user_bank_paths
 from dlprep.record import record
 
 if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
@@ -397,4 +397,5 @@ def _add(bank: Bank, card: Card, origin: Origin) -> None:
 
 def load_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
     """The built-in bank merged with ``--bank`` paths and ``DLPREP_BANK``."""
-    return load_paths(user_bank_paths(extra), builtin=builtin_bank_dir() if builtin else None)
+    return load_paths(paths.user_bank_paths(extra),
+                      builtin=paths.builtin_bank_dir() if builtin else None)

@@ -28,7 +28,7 @@ def load_cards(paths: Sequence[str], strict: bool) -> Bank | CachedBank:
     are unpickled when first used (the home screen needs only each card's topic).
     """
     from dlprep.bank.cache import open_bank
-    from dlprep.bank.loader import BankPathError
+    from dlprep.bank.files import BankPathError
 
     try:
         bank = open_bank(paths)

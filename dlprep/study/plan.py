@@ -8,13 +8,15 @@ from datetime import UTC, date, datetime, time
 from itertools import zip_longest
 from typing import TYPE_CHECKING
 
-from dlprep.bank.cards import Card
+from dlprep.bank.stored import Listing, listing_of
 from dlprep.bank.topics import in_map_order
 from dlprep.record import record
 from dlprep.study.schedule import Scheduler
 
 if TYPE_CHECKING:
     import fsrs
+
+    from dlprep.bank.cards import Card
 
 MODES = ("due", "cram", "mock")
 
@@ -47,17 +49,19 @@ def plan(
     now: datetime,
     rng: random.Random,
 ) -> list[str]:
-    pool = [cid for cid, c in cards.items() if not spec.topics or c.topic in spec.topics]
+    # Topics and difficulties only: a bank served from the cache unpickles no card to plan.
+    listing = listing_of(cards)
+    pool = [cid for cid, topic in listing.topics.items() if not spec.topics or topic in spec.topics]
     if spec.mode == "cram":
         # Weakest first (lowest recall probability now, unseen counting as weakest).
         rng.shuffle(pool)
         pool.sort(key=lambda cid: _recall(cid, states, scheduler, now))
         return pool[: spec.length]
     if spec.mode == "mock":
-        return _across_topics(pool, cards, rng)[: spec.mock_cards]
+        return _across_topics(pool, listing, rng)[: spec.mock_cards]
     due = sorted((cid for cid in pool if cid in states and states[cid].due <= now),
                  key=lambda cid: states[cid].due)
-    new = _introduce([cid for cid in pool if cid not in states], cards)
+    new = _introduce([cid for cid in pool if cid not in states], listing)
     queue = due + new
     if spec.until is not None:
         # Cards whose next review falls after the interview would be skipped before it:
@@ -69,11 +73,11 @@ def plan(
     return queue[: spec.length]
 
 
-def _introduce(new: Sequence[str], cards: Mapping[str, Card]) -> list[str]:
+def _introduce(new: Sequence[str], cards: Listing) -> list[str]:
     """New cards take turns by topic in the map's order, easiest first within each topic,
     so a first session over every topic starts with the basics of each, not one file."""
-    easiest_first = sorted(new, key=lambda cid: cards[cid].difficulty)  # stable: bank order
-    by_topic = _by_topic(easiest_first, cards)
+    easiest_first = sorted(new, key=cards.difficulties.__getitem__)  # stable: bank order
+    by_topic = _by_topic(easiest_first, cards.topics)
     return _take_turns(by_topic[topic] for topic in in_map_order(by_topic))
 
 
@@ -82,9 +86,9 @@ def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: date
     return -1.0 if state is None else sch.retrievability(state, now)
 
 
-def _across_topics(pool: Sequence[str], cards: Mapping[str, Card], rng: random.Random) -> list[str]:
+def _across_topics(pool: Sequence[str], cards: Listing, rng: random.Random) -> list[str]:
     """Round-robin over shuffled topics so a mock interview is not one topic's cards."""
-    by_topic = _by_topic(pool, cards)
+    by_topic = _by_topic(pool, cards.topics)
     for ids in by_topic.values():
         rng.shuffle(ids)
     order = sorted(by_topic)
@@ -92,10 +96,10 @@ def _across_topics(pool: Sequence[str], cards: Mapping[str, Card], rng: random.R
     return _take_turns(by_topic[topic][::-1] for topic in order)
 
 
-def _by_topic(ids: Iterable[str], cards: Mapping[str, Card]) -> dict[str, list[str]]:
+def _by_topic(ids: Iterable[str], topics: Mapping[str, str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for cid in ids:
-        groups.setdefault(cards[cid].topic, []).append(cid)
+        groups.setdefault(topics[cid], []).append(cid)
     return groups
 
 

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from dlprep.bank.topics import topic_title
 from dlprep.study.grading import Unreadable
@@ -23,6 +23,7 @@ from dlprep.study.strings import interval_text, t
 from dlprep.tui.answers import answer_widget
 from dlprep.tui.base import QuizScreen, relabel
 from dlprep.tui.messages import AnswerCard, Answered, CannotAct, EndInterview, GoHome, OpenDemo
+from dlprep.tui.titlebar import TitleBar
 
 if TYPE_CHECKING:
     from fsrs import Rating
@@ -93,7 +94,7 @@ class CardScreen(QuizScreen):
 
     def compose(self) -> ComposeResult:
         shown, lang = self.shown, self.lang
-        yield Header()
+        yield TitleBar()
         yield Static(self._status(), id="card-status")
         with VerticalScroll(id="card-body"):
             yield question_widget(shown.question)

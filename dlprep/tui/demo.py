@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from dlprep.bank.cards import Card
@@ -34,6 +34,7 @@ from dlprep.tui.base import QuizScreen
 from dlprep.tui.charts import layer_bars, legend, param_range, plot_series
 from dlprep.tui.demo_run import DemoRun, News
 from dlprep.tui.messages import DemoNews
+from dlprep.tui.titlebar import TitleBar
 
 DRAW_EVERY = 1.0  # seconds between chart rebuilds while a demo runs
 
@@ -73,7 +74,7 @@ class DemoScreen(QuizScreen):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        yield Header()
+        yield TitleBar()
         with Vertical(id="demo"):  # nothing scrolls off: verdict and chart stay on screen
             # The demo's name is in the header: the question gets the room (up to 3 lines).
             yield Static(self._question(), id="demo-title")

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Markdown, Static
 
 from dlprep.bank.template import fill
 from dlprep.bank.topics import topic_title
@@ -22,6 +22,7 @@ from dlprep.study.session import Outcome, Session, summary_text
 from dlprep.study.strings import interval_text, schedule_text, t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.messages import GoHome, NextCard, OpenDemo, Rerate, ShowStats, UndoAnswer
+from dlprep.tui.titlebar import TitleBar
 
 
 def given_text(outcome: Outcome) -> str:
@@ -92,7 +93,7 @@ class FeedbackScreen(QuizScreen):
 
     def compose(self) -> ComposeResult:
         card, lang, values = self.outcome.shown.card, self.lang, self.outcome.shown.values
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="feedback"):
             # Verdict, schedule and the demo offer first: visible at 80x24 without scrolling.
             yield Static(self._verdict(), id="verdict-line")
@@ -208,7 +209,7 @@ class SummaryScreen(QuizScreen):
         self.session = session
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="summary"):
             yield Static(self._summary(), id="summary-text")
             if self.session.kind == "mock" and self.session.outcomes:

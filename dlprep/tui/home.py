@@ -14,9 +14,9 @@ from rich.cells import cell_len, set_cell_size
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Footer, Header, Input, Label, OptionList, SelectionList, Static
+from textual.widgets import Footer, Input, OptionList, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from dlprep.bank.topics import short_title, topic_title
@@ -25,12 +25,13 @@ from dlprep.study.plan import MODES, Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizScreen
 from dlprep.tui.messages import ShowStats, StartSession, SwitchLanguage
+from dlprep.tui.titlebar import TitleBar
 
-TITLE_CELLS = 26  # what an 80-column terminal leaves for a topic's title
+TITLE_CELLS = 24  # what an 80-column terminal leaves for a topic's title
 COLUMN_CELLS = (6, 5, 5)  # cards, new, due
-# The options pane (30), the list's border, padding, selection box and scrollbar (8) and
-# the columns (16) take the rest of the width.
-OTHER_CELLS = 54
+# The options pane (30), the list's border and padding (4), selection box (4) and scrollbar
+# gutter (2, kept even when the rows fit: home.tcss) and the columns (16) take the rest.
+OTHER_CELLS = 56
 # The interview-date field's placeholder: the format, not a date that reads as one set.
 DATE_HINT = "YYYY-MM-DD"
 
@@ -65,9 +66,9 @@ def _rjust(text: str, cells: int) -> str:
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
     """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
     names = (t("cards", lang), t("new_short", lang), t("due_short", lang))
-    # the list's border and padding (2) and selection box (4) come before each row's title;
-    # the header's own left padding (1) is already before it
-    head = set_cell_size(t("topics", lang), cells + 5)
+    # It is the list's border title: the corner, a line and a space (3) come before it, and
+    # the border, padding (2) and selection box (4) before each row's title.
+    head = set_cell_size(t("topics", lang), cells + 3)
     return head + "".join(_rjust(n, c) for n, c in zip(names, COLUMN_CELLS, strict=True))
 
 
@@ -85,26 +86,25 @@ class HomeScreen(QuizScreen):
         app = self.quiz
         self._topics = topic_rows(app.bank.card_topics, app.store.due_now(app.scheduler.now()))
         self._cells = title_cells(self.app.size.width)
-        yield Header(show_clock=False)
-        with Horizontal(id="home"):
-            with Vertical(id="topics-pane"):
-                yield Label(column_titles(lang, self._cells), classes="pane-title",
-                            id="topics-head")
-                rows = self._topic_rows(lang, set(spec.topics))
-                yield SelectionList[str](*rows, id="topics")
-            with Vertical(id="options"):
-                # The mode is a list like the topics (the same widget, already loaded); a
-                # RadioSet and a Start button were ~90M of the ~550M instructions the home
-                # screen took above a bare app. Enter here starts, as do s and Enter in a
-                # field (the footer's Start is clickable).
-                yield OptionList(*(t(f"mode_{m}", lang) for m in MODES), id="mode")
-                yield Label(t("length", lang))
-                yield Input(str(spec.size), id="length", type="integer", max_length=3)
-                yield Label(t("until", lang))
-                yield Input(spec.until.isoformat() if spec.until else "", id="until",
-                            placeholder=DATE_HINT, max_length=10)
-                if not self.quiz.store.saving:
-                    yield Static(f"⚠ {t('not_saving', lang)}", id="home-notice")
+        yield TitleBar()
+        # The two panes sit side by side in the screen's own horizontal layout (home.tcss):
+        # every widget costs start-up time, a wrapping container too.
+        topics = SelectionList[str](*self._topic_rows(lang, set(spec.topics)), id="topics")
+        topics.border_title = column_titles(lang, self._cells)
+        yield topics
+        with Vertical(id="options"):
+            # The mode is a list like the topics (the same widget, already loaded); a
+            # RadioSet and a Start button were ~90M of the ~550M instructions the home
+            # screen took above a bare app. Enter here starts, as do s and Enter in a
+            # field (the footer's Start is clickable).
+            yield OptionList(*(t(f"mode_{m}", lang) for m in MODES), id="mode")
+            yield Static(t("length", lang))
+            yield Input(str(spec.size), id="length", type="integer", max_length=3)
+            yield Static(t("until", lang))
+            yield Input(spec.until.isoformat() if spec.until else "", id="until",
+                        placeholder=DATE_HINT, max_length=10)
+            if not self.quiz.store.saving:
+                yield Static(f"⚠ {t('not_saving', lang)}", id="home-notice")
         yield Footer()
 
     def _topic_rows(self, lang: str, chosen: set[str]) -> list[Selection[str]]:
@@ -131,7 +131,7 @@ class HomeScreen(QuizScreen):
         topics.clear_options()
         topics.add_options(self._topic_rows(self.lang, chosen))
         topics.highlighted = highlighted
-        self.query_one("#topics-head", Label).update(column_titles(self.lang, cells))
+        topics.border_title = column_titles(self.lang, cells)
 
     def on_mount(self) -> None:
         self.localize()

@@ -9,13 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from dlprep.study import stats as study_stats
 from dlprep.study.plan import Spec
 from dlprep.study.strings import t
 from dlprep.tui.base import QuizModal, QuizScreen
 from dlprep.tui.render import stats_renderables
+from dlprep.tui.titlebar import TitleBar
 
 
 class StatsScreen(QuizScreen):
@@ -30,7 +31,7 @@ class StatsScreen(QuizScreen):
         now = app.scheduler.now()
         self.result = study_stats.compute(app.bank.cards, app.store.states(),
                                           app.store.reviews(), app.scheduler, now)
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="stats"):
             yield Static(Group(*stats_renderables(self.result, self.lang, key=True)),
                          id="stats-body")

@@ -5,16 +5,24 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import random
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 import dlprep.bank.cache as cache
+from dlprep import paths
 from dlprep.bank import BankPathError
 from dlprep.bank import loader as bank_loader
 from dlprep.bank.cards import TrueFalse
 from dlprep.bank.loader import Bank
+from dlprep.bank.stored import StoredCards
+from dlprep.study.plan import Spec
+from dlprep.study.schedule import ManualClock, Scheduler
+from dlprep.study.session import Session
+from dlprep.study.store import memory_store
 
 FIXTURE = Path(__file__).parent / "builtin-fixture"
 
@@ -37,7 +45,7 @@ def bank_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "bank"
     folder.mkdir()
     (folder / "cards.yaml").write_text(card("c-one", "Alpha question?"), encoding="utf-8")
-    monkeypatch.setattr(bank_loader, "builtin_bank_dir", lambda: folder)
+    monkeypatch.setattr(paths, "builtin_bank_dir", lambda: folder)
     return folder
 
 
@@ -112,7 +120,7 @@ def test_demo_files_are_part_of_the_key(
     demos = tmp_path / "demos"
     demos.mkdir()
     (demos / "one.py").write_text('META = {"name": "one"}\n', encoding="utf-8")
-    monkeypatch.setattr(cache, "demos_dir", lambda: demos)
+    monkeypatch.setattr(paths, "demos_dir", lambda: demos)
     before = cache.bank_key()
     assert cache.bank_key() == before
     (demos / "one.py").write_text('META = {"name": "two"}\n', encoding="utf-8")
@@ -160,7 +168,7 @@ def test_a_missing_bank_path_is_a_usage_error_as_when_loading() -> None:
 def test_cached_bank_equals_a_fresh_load(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, loads: list[int]
 ) -> None:
-    monkeypatch.setattr(bank_loader, "builtin_bank_dir", lambda: FIXTURE)
+    monkeypatch.setattr(paths, "builtin_bank_dir", lambda: FIXTURE)
     broken = tmp_path / "broken.yaml"  # skipped cards and their problems are cached too
     broken.write_text(card("c-bad", "Bad?").replace("  answer: true\n", ""), encoding="utf-8")
     fresh = bank_loader.load_paths([broken], builtin=FIXTURE)
@@ -194,10 +202,41 @@ def test_the_cache_holds_an_index_then_runtime_cards(bank_dir: Path) -> None:
     stream = io.BytesIO(cache.cache_path().read_bytes())
     index = pickle.load(stream)
     assert index[:2] == (cache.FORMAT, cache.bank_key())
-    assert index[4] == {"c-one": "memory"}  # each card's topic: what the home screen counts
-    stored = pickle.load(stream)
-    assert type(stored.cards["c-one"]) is TrueFalse
+    # each card's topic and difficulty: what the home screen counts and a session plans from
+    assert index[4] == ({"c-one": "memory"}, {"c-one": 1})
+    blobs, origins = pickle.load(stream)
+    assert type(pickle.loads(blobs["c-one"])) is TrueFalse and origins["c-one"].line == 1
     assert b"pydantic" not in cache.cache_path().read_bytes()
+
+
+def test_a_session_from_a_hit_unpickles_only_the_card_it_shows(
+    bank_dir: Path, loads: list[int]
+) -> None:
+    """It plans from the index (topics, difficulties) and shows one card: the first card
+    costs the same however large the bank, and the plan is the one a full load gives."""
+    (bank_dir / "cards.yaml").write_text(
+        "".join(card(f"c-{i}", f"Question {i}?").replace("difficulty: 1", f"difficulty: {d}")
+                .replace("topic: memory", f"topic: {topic}")
+                for i, (d, topic) in enumerate([(3, "memory"), (1, "gpu"), (2, "memory"),
+                                                (1, "memory"), (3, "gpu"), (2, "gpu")])),
+        encoding="utf-8")
+    fresh = cache.open_bank()
+    hit = cache.open_bank()
+    assert isinstance(fresh, Bank) and isinstance(hit, cache.CachedBank) and len(loads) == 1
+    stored = hit.cards
+    assert isinstance(stored, StoredCards) and stored.unpickled == 0
+    shown_ids = set()
+    for spec in (Spec(), Spec(mode="cram"), Spec(mode="mock", mock_cards=4),
+                 Spec(topics=("gpu",), length=2)):
+        clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
+        planned = [Session(bank.cards, memory_store(), Scheduler(clock), spec, "en",
+                           random.Random(7)) for bank in (fresh, hit)]
+        assert planned[0].queue == planned[1].queue and planned[1].queue
+        shown = planned[1].current()
+        assert shown is not None and shown.card == fresh.cards[shown.card.id]
+        shown_ids.add(shown.card.id)
+        assert stored.unpickled == len(shown_ids)  # the cards shown, and no other
+    assert "c-0" in stored and "c-9" not in stored and list(stored) == list(fresh.cards)
 
 
 def test_a_hit_unpickles_no_card_until_one_is_asked_for(bank_dir: Path, loads: list[int]) -> None:

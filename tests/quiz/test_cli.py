@@ -18,11 +18,11 @@ from .conftest import HERE
 RUNNER = """
 import sys
 from pathlib import Path
-import dlprep.bank.loader as loader
+import dlprep.paths as paths
 import dlprep.registry as r
 here = Path(sys.argv[1])
 r.registry = lambda: r.scan(here / "demos")
-loader.builtin_bank_dir = lambda: here / "bank"
+paths.builtin_bank_dir = lambda: here / "bank"
 from dlprep.cli import main
 sys.exit(main(sys.argv[2:]))
 """

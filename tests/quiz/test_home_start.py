@@ -73,14 +73,14 @@ HOME_PROBE = """
 import json, sys
 from pathlib import Path
 from textual.app import App
-import dlprep.bank.loader as loader
+import dlprep.paths as paths
 import dlprep.commands.quiz as quiz_command
 import dlprep.registry as registry
 import dlprep.tui.home as home
 
 here = Path({here!r})
 registry.registry = lambda: registry.scan(here / "demos")
-loader.builtin_bank_dir = lambda: here / "bank"
+paths.builtin_bank_dir = lambda: here / "bank"
 quiz_command.has_terminal = lambda: True  # headless: no terminal, the screen runs anyway
 seen = {{}}
 _run = App.run
@@ -116,7 +116,8 @@ print("\\n@@" + json.dumps({{"code": code, **seen}}))
 """
 
 # The home screen shows topics and counts: a session, grading and the card models wait.
-NOT_AT_HOME = {"dlprep.study.session", "dlprep.study.kinds", "dlprep.study.grading",
+NOT_AT_HOME = {"dlprep.bank.cards", "dlprep.bank.loader", "dlprep.study.session",
+               "dlprep.study.kinds", "dlprep.study.grading",
                "dlprep.study.units", "dlprep.study.present", "dlprep.tui.card", "dlprep.atomic",
                "dlprep.bank.models", "dlprep.bank.yamlsafe", "dlprep.study.stats", "fsrs",
                "pydantic", "yaml"}
