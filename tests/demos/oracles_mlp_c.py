@@ -326,11 +326,15 @@ def _wi_symmetric(r: Any) -> bool:
         for a in WI_NETS for s in WI_SYMMETRIC)
 
 
-def _wi_best(r: Any) -> bool:
-    """Every init the sentence names is within 0.005 of its net's lowest final loss."""
-    return all(min(_wi_final(r, a, s) for s in WI_SCHEMES) == r.numbers[a][
-        min(WI_SCHEMES, key=lambda s: r.numbers[a][s]["final_loss"])]["final_loss"]
-        for a in WI_NETS)
+def _wi_best(r: Any, printed: bool) -> bool:
+    """The losses the sentence picks the lowest from are the runs' last records (NaN-aware),
+    and a lowest exists (the sentence is printed) exactly when some run's loss is finite: an
+    inf or NaN loss, wherever it comes in the list, is never the lowest."""
+    agree = all(_close(_wi_final(r, a, s), r.numbers[a][s]["final_loss"])
+                for a in WI_NETS for s in WI_SCHEMES)
+    finite = [v for a in WI_NETS for s in WI_SCHEMES
+              if not (math.isnan(v := _wi_final(r, a, s)) or math.isinf(v))]
+    return agree and bool(finite) is printed
 
 
 def _wi_small(net: str) -> dict[str, Check]:
@@ -349,7 +353,8 @@ WEIGHT_INIT: dict[str, Check] = {
     "he-not-kept": lambda r: kind_of_stack(_wi_stds(r, "relu", "he")) != "level",
     "xavier-relu-halves": lambda r: abs(_wi_per_layer(r) - math.sqrt(0.5)) <= 0.1,
     "xavier-relu-other": lambda r: abs(_wi_per_layer(r) - math.sqrt(0.5)) > 0.1,
-    "best": _wi_best,
+    "best": lambda r: _wi_best(r, True),
+    "no-finite": lambda r: _wi_best(r, False),
     "both-failures": _wi_effect,
     "no-effect": lambda r: not _wi_effect(r),
     "untrained": lambda r: r.params["lr"] == 0,
@@ -525,7 +530,8 @@ EXCLUSIVE: dict[str, list[set[str]]] = {
                     *({f"{a}-small-{k}" for k in ("shrank", "grew", "level", "uneven", "zero")}
                       for a in ("tanh", "relu")),
                     {"xavier-kept", "xavier-not-kept"}, {"he-kept", "he-not-kept"},
-                    {"xavier-relu-halves", "xavier-relu-other"}, {"both-failures", "no-effect"},
+                    {"xavier-relu-halves", "xavier-relu-other"}, {"best", "no-finite"},
+                    {"both-failures", "no-effect"},
                     {"both-failures", "untrained"}, {"both-failures", "symmetry-broken"},
                     {"both-failures", "no-vanish"}],
     "gpu-memory": [{"step-1", "step-1-kept"}, {"state-made", "state-built", "no-state"},
