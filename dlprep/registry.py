@@ -143,6 +143,8 @@ class DemoInfo:
     # META "measures": {"runs.*.outcome": ["converged", ...]}, every word a string in the
     # numbers can be at a path ("*" is any one part): a choice prompt must offer them all
     measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # META "min_steps": the fewest --steps the demo can run (gpu-memory sizes step 2)
+    min_steps: int = 1
 
     def defaults(self) -> dict[str, ParamValue]:
         return {name: spec.default for name, spec in self.params.items()}
@@ -244,6 +246,7 @@ def _info(path: Path, meta: dict[str, Any]) -> DemoInfo:
             layers=dict(meta.get("layers", {})),
             check=_check_name(path, meta.get("check", "")),
             measures=_measures(path, meta.get("measures", {})),
+            min_steps=_min_steps(path, meta.get("min_steps", 1)),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path.name}: malformed META ({exc!r})") from None
@@ -266,6 +269,13 @@ def _measures(path: Path, measures: object) -> dict[str, tuple[str, ...]]:
         raise RegistryError(f"{path.name}: META measures must map a dotted path to a list of "
                             f"the words found there, got {measures!r}")
     return {k: tuple(v) for k, v in measures.items()}
+
+
+def _min_steps(path: Path, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RegistryError(f"{path.name}: META min_steps must be a whole number of at least "
+                            f"1, got {value!r}")
+    return value
 
 
 def _check_control(info: DemoInfo) -> None:

@@ -554,9 +554,9 @@ SMALL: dict[str, dict[str, Any]] = {
     # ten nets per draw (five inits x two activations)
     "weight-init": {"depth": 4, "num_hiddens": 8, "steps": 4},
     # free-text layers: the nets to try (every one has a hidden layer, so checkpointing works);
-    # the demo sizes the second step, so at least two
+    # the demo sizes the second step, so at least two (META min_steps)
     "gpu-memory": {"layers": ["784,16,10", "784-32-32-10", "20,40,40,40,3", "3,5,2"],
-                   "batch": 16, "steps": 2, "min_steps": 2},
+                   "batch": 16, "steps": 2},
     # Every draw spawns two worker processes that import torch (seconds of CPU each, the
     # costliest draw of the suite): 2 draws of the smallest nets and 1-2 steps, not 25 (the
     # default run of test_every_statement... and test_data_parallel.py cover both arms).

@@ -77,7 +77,7 @@ def settings_for(name: str) -> st.SearchStrategy[tuple[dict[str, Any], int, int]
     params = st.fixed_dictionaries(
         {key: _param(spec, small.get(key)) for key, spec in info.params.items()})
     steps_cap = int(load_demo(info.path).META.get("steps", 100) if NIGHTLY else small["steps"])
-    low = int(small.get("min_steps", 1))  # e.g. gpu-memory sizes the second, warmed-up step
+    low = info.min_steps  # META: e.g. gpu-memory sizes the second, warmed-up step
     return st.tuples(params, st.integers(low, max(low, steps_cap)), st.integers(0, 9))
 
 
