@@ -136,6 +136,16 @@ def spiked(losses: Sequence[float]) -> bool:
     return max(losses) > SPIKE * losses[0]
 
 
+def lowest(values: dict[str, float], within: float = 0.0) -> tuple[list[str], float]:
+    """The keys whose value is finite and at most ``within`` above the lowest finite one (in
+    their order), and that lowest value; ``([], nan)`` when none is finite. An inf/NaN loss
+    is never the lowest: NaN compares false both ways, so a min() that meets it first keeps
+    it."""
+    finite = {k: v for k, v in values.items() if math.isfinite(v)}
+    low = min(finite.values(), default=math.nan)
+    return [k for k, v in finite.items() if v <= low + within], low
+
+
 def killed(dead_at_init: float, dead_at_end: float) -> bool:
     """The dead share (of all units) rose by at least KILLED during training."""
     return dead_at_end - dead_at_init >= KILLED - 1e-9  # shares are sums of 1/n: round-off

@@ -42,6 +42,7 @@ META = {
     "metric": "loss",
     "steps": 150,
     "control": {"depth": 1},
+    "measures": {"ranking.*": ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]},
     "params": {
         "depth": {"default": 4, "help": "hidden layers of the race MLP", "min": 1, "max": 20},
         "num_hiddens": {"default": 32, "help": "units per hidden layer", "min": 2, "max": 256},
@@ -55,7 +56,7 @@ META = {
     },
 }
 
-NAMES = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
+NAMES = META["measures"]["ranking.*"]  # the contestants: the ranking is of them only
 BEHIND = 2.0  # sigmoid's final loss over the others' median that counts as "far behind"
 
 

@@ -48,6 +48,7 @@ META = {
     "cpu_seconds": 1,
     "metric": "live_MB",
     "steps": 2,
+    "min_steps": 2,  # the second step is the warmed-up one memcalc sizes
     "params": {
         "layers": {"default": "784,512,512,10", "help": "MLP widths, input to output"},
         "batch": {"default": 512, "help": "examples per batch (act 2 runs 2x and 4x)",
@@ -77,7 +78,7 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
         if peak > torch.cuda.mem_get_info()[0] * 0.9:
             raise DemoError(f"gpu-memory: {peak / 1e9:.3g} GB will not fit in this GPU's free "
                             f"memory")
-    if num_steps < 2:
+    if num_steps < META["min_steps"]:  # the engine refuses it first; a saved script may not
         raise DemoError("gpu-memory needs --steps 2 or more: the second step is the "
                         "warmed-up one memcalc sizes")
     torch.manual_seed(seed)  # the bytes do not depend on it; build() seeds the weights

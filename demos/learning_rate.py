@@ -29,6 +29,9 @@ META = {
     "metric": "loss",
     "steps": 150,
     "control": {"lr1": 0.1, "lr2": 0.1, "lr3": 0.1, "lr4": 0.1},
+    # every outcome _outcome can return: a card's choices must offer them all
+    "measures": {"runs.*.outcome": ["converged", "barely moved", "unchanged", "rose", "went up",
+                                    "diverged"]},
     "params": {
         "lr1": {"default": 0.001, "help": "learning rate of run 1", "min": 0, "max": 100},
         "lr2": {"default": 0.1, "help": "learning rate of run 2", "min": 0, "max": 100},

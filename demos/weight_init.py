@@ -18,7 +18,7 @@ import math
 
 import torch
 from _kit import Log, activation_stats, init_weights, is_log_step, linears, mlp, ratio, spirals
-from _verdict import LEVEL, Statement, about_level, render, trend
+from _verdict import LEVEL, Statement, about_level, lowest, render, trend
 from torch import nn
 
 META = {
@@ -59,9 +59,7 @@ def layer_stds(net: nn.Sequential, X: torch.Tensor) -> list[float]:
 
 
 def _metrics(loss: float, net: nn.Sequential, X: torch.Tensor) -> dict[str, float]:
-    metrics = {"loss": loss}
-    metrics.update({f"act_std/{k + 1}": v for k, v in enumerate(layer_stds(net, X))})
-    return metrics
+    return {"loss": loss, **{f"act_std/{k + 1}": v for k, v in enumerate(layer_stds(net, X))}}
 
 
 def unit_spread(net: nn.Sequential, X: torch.Tensor) -> float:
@@ -104,11 +102,8 @@ def run(p: dict, num_steps: int, seed: int, device: torch.device):
                 trainer.step()
             with torch.no_grad():
                 final_loss = loss_fn(net(X), y).item()
-            numbers[activation][scheme] = {
-                "activation_std_at_init": stds,
-                "final_loss": final_loss,
-                "unit_spread": unit_spread(net, X),
-            }
+            numbers[activation][scheme] = {"activation_std_at_init": stds, "final_loss": final_loss,
+                                           "unit_spread": unit_spread(net, X)}
             # The last record is the trained net: the loss the verdict quotes.
             yield Log(name, num_steps, num_steps, _metrics(final_loss, net, X),
                       i * len(SCHEMES) + j, parts)
@@ -203,9 +198,10 @@ def statements(n: dict) -> list[Statement]:
     def losses(s: str) -> str:
         return f"{t[s]['final_loss']:.3f}/{r[s]['final_loss']:.3f}"
 
-    def best(a: str, ko: bool) -> str:
-        low = min(n[a][s]["final_loss"] for s in SCHEMES)  # ties: within 0.005 of it
-        names = [s for s in SCHEMES if n[a][s]["final_loss"] <= low + 0.005]
+    def best(a: str, ko: bool) -> str:  # ties: within 0.005 of the lowest finite loss
+        names, low = lowest({s: n[a][s]["final_loss"] for s in SCHEMES}, 0.005)
+        if not names:
+            return f"{a} 없음(모두 inf/NaN)" if ko else f"{a} none (all inf/NaN)"
         tie = ("(동률)" if ko else " (tied)") if len(names) > 1 else ""
         return f"{a} {'/'.join(names)}{tie} {low:.3f}"
 
@@ -216,6 +212,7 @@ def statements(n: dict) -> list[Statement]:
               f"{n['depth']} at {last:.2g} of layer 1's", f"ReLU에 Xavier를 쓰면 표준편차가 "
               f"층마다 {per:.2f}배가 되어 {n['depth']}층에서는 1층의 {last:.2g}배입니다")
     near = abs(per - ROOT_HALF) <= NEAR
+    finite = any(math.isfinite(n[a][s]["final_loss"]) for a in NETS for s in SCHEMES)
     return [
         Statement("symmetric-trained", f"Zero (0)/constant init{jit[0]}: in {same} of 4 runs "
                   f"every hidden unit is still identical after training (largest relative "
@@ -241,7 +238,10 @@ def statements(n: dict) -> list[Statement]:
                   f"등(2015)이 넓은 층에서 유도한 1/√2 ≈ 0.71(층마다 분산 절반)과 다릅니다.",
                   not near),
         Statement("best", f"Lowest final loss: {best('tanh', False)}, {best('relu', False)}.",
-                  f"최종 손실이 가장 낮은 초기화: {best('tanh', True)}, {best('relu', True)}."),
+                  f"최종 손실이 가장 낮은 초기화: {best('tanh', True)}, {best('relu', True)}.",
+                  finite),
+        Statement("no-finite", "Every run's final loss is inf/NaN: no init has a lowest loss.",
+                  "모든 실행의 최종 손실이 inf/NaN이라 가장 낮은 초기화가 없습니다.", not finite),
         *_missing(n),
     ]
 

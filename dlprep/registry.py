@@ -140,6 +140,11 @@ class DemoInfo:
     layers: dict[str, str] = field(default_factory=dict)
     # META "check": "_helper.function", the demo's torch-free rule across its parameters
     check: str = ""
+    # META "measures": {"runs.*.outcome": ["converged", ...]}, every word a string in the
+    # numbers can be at a path ("*" is any one part): a choice prompt must offer them all
+    measures: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # META "min_steps": the fewest --steps the demo can run (gpu-memory sizes step 2)
+    min_steps: int = 1
 
     def defaults(self) -> dict[str, ParamValue]:
         return {name: spec.default for name, spec in self.params.items()}
@@ -154,6 +159,16 @@ class DemoInfo:
                 raise ParamError(f"{self.name} has no parameter {key!r} (known: {known})", key)
             values[key] = spec.coerce(raw)
         return values
+
+    def words_at(self, path: str) -> tuple[str, ...] | None:
+        """The words META "measures" declares at the dotted ``path``; None if undeclared."""
+        parts = path.split(".")
+        for pattern, words in self.measures.items():
+            want = pattern.split(".")
+            if len(want) == len(parts) and all(w in ("*", p) for w, p in zip(want, parts,
+                                                                              strict=True)):
+                return words
+        return None
 
     def check_values(self, values: dict[str, ParamValue], device: str = "cpu") -> None:
         """The META "check" rule on a whole combination; ``device`` "cuda" allows what only
@@ -230,6 +245,8 @@ def _info(path: Path, meta: dict[str, Any]) -> DemoInfo:
             control=dict(meta.get("control", {})),
             layers=dict(meta.get("layers", {})),
             check=_check_name(path, meta.get("check", "")),
+            measures=_measures(path, meta.get("measures", {})),
+            min_steps=_min_steps(path, meta.get("min_steps", 1)),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path.name}: malformed META ({exc!r})") from None
@@ -243,6 +260,22 @@ def _check_name(path: Path, check: object) -> str:
         raise RegistryError(f"{path.name}: META check must name a function in a demos/_*.py "
                             f"helper beside it, like \"_helper.function\", got {check!r}")
     return str(check)
+
+
+def _measures(path: Path, measures: object) -> dict[str, tuple[str, ...]]:
+    if not (isinstance(measures, dict) and all(
+            isinstance(k, str) and isinstance(v, list) and v and all(isinstance(w, str) for w in v)
+            for k, v in measures.items())):
+        raise RegistryError(f"{path.name}: META measures must map a dotted path to a list of "
+                            f"the words found there, got {measures!r}")
+    return {k: tuple(v) for k, v in measures.items()}
+
+
+def _min_steps(path: Path, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RegistryError(f"{path.name}: META min_steps must be a whole number of at least "
+                            f"1, got {value!r}")
+    return value
 
 
 def _check_control(info: DemoInfo) -> None:

@@ -29,6 +29,8 @@ from dlprep.record import record
 if TYPE_CHECKING:  # yaml is imported where a file is parsed: a cached bank needs none
     import yaml
 
+    from dlprep.registry import DemoInfo
+
 Severity = Literal["error", "warning"]
 NO_ID = "-"
 
@@ -257,6 +259,8 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
             )
         )
         return False
+    if not _check_choices(raw, info, problems):
+        return False
     params = demo.get("params")
     if not isinstance(params, dict):
         return True
@@ -293,6 +297,34 @@ def _check_demo(raw: _Raw, problems: list[Problem]) -> bool:
             except ParamError as exc:
                 report(exc.param, exc, values)
     return not reported
+
+
+def _check_choices(raw: _Raw, info: DemoInfo, problems: list[Problem]) -> bool:
+    """A choice prompt graded against a word offers every word the demo declares it can
+    measure there (META "measures"): at any parameters a learner sets, what it measured is
+    a choice to grade against."""
+    predict = raw.data["demo"].get("predict")
+    if not (isinstance(predict, dict) and predict.get("kind") == "choice"
+            and not predict.get("bounds") and isinstance(predict.get("measure"), str)
+            and isinstance(predict.get("choices"), list)):
+        return True  # not a choice among words, or malformed and reported by the model
+    card_id, measure = str(raw.data.get("id") or NO_ID), predict["measure"]
+    words = info.words_at(measure)
+    if words is None:
+        problems.append(Problem(
+            raw.file.name, raw.line_at(["demo", "predict", "measure"]), card_id,
+            "demo.predict.measure", f"{info.name} declares no words for {measure} (META "
+            "measures), so its choices cannot be checked against what it measures"))
+        return False
+    keys = {c.get("en") if isinstance(c, dict) else c for c in predict["choices"]}
+    missing = [w for w in words if w not in keys]
+    if missing:
+        problems.append(Problem(
+            raw.file.name, raw.line_at(["demo", "predict", "choices"]), card_id,
+            "demo.predict.choices", f"{info.name} can measure "
+            f"{', '.join(map(repr, missing))} at {measure}, which no choice offers"))
+        return False
+    return True
 
 
 MAX_DRAWS = 256  # template draws a templated demo link is checked at, each against the ranges

@@ -55,6 +55,8 @@ def check_request(
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                               or not 1 <= steps <= 1_000_000):
         raise DemoError(f"steps must be an integer from 1 to 1000000, got {steps!r}")
+    if steps is not None and steps < info.min_steps:  # refused before the demo imports torch
+        raise DemoError(f"{name} needs --steps {info.min_steps} or more, got {steps}")
     return info, values
 
 

@@ -65,7 +65,7 @@ INTENDED: dict[str, str] = {
     "mlp-linear-collapse-algebra": "1", "mlp-linear-xor-best-accuracy": "1",
     "norm-bn-train-eval-myth": "1", "norm-bn-forgot-eval-symptom": "3",
     "opt-momentum-why": "1", "opt-rmsprop-denominator": "1", "opt-adamw-decoupled-decay": "1",
-    "opt-lr-symptoms": "4", "opt-tuning-priority": "2", "loop-loss-goes-up-causes": "3",
+    "opt-lr-symptoms": "6", "opt-tuning-priority": "2", "loop-loss-goes-up-causes": "5",
     "loop-overshoot-one-step-loss": "2", "loop-loss-nan-first-check": "1",
     "reg-diagnose-overfitting": "1", "reg-early-stopping-what": "1",
     "reg-overfitting-remedies": "2", "tr-warmup-why-adam": "3",

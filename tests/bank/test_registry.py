@@ -150,3 +150,10 @@ def test_a_malformed_meta_check_is_a_registry_error(tmp_path: Path, check: str, 
     write(tmp_path, "_rules.py", RULE)
     with pytest.raises(RegistryError, match=message):
         scan(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "True", "'2'"])
+def test_min_steps_must_be_a_whole_number_of_at_least_one(tmp_path: Path, value: str) -> None:
+    write(tmp_path, "toy.py", f'META = {{"name": "toy", "claim": "c", "min_steps": {value}}}\n')
+    with pytest.raises(RegistryError, match="toy.py: META min_steps"):
+        scan(tmp_path)

@@ -189,6 +189,19 @@ def test_cli_bad_layers_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
     assert captured.err.startswith("Error: gpu-memory: layers must be positive widths")
 
 
+def test_cli_one_step_is_refused_in_one_line_before_torch_is_imported() -> None:
+    """The second step is the warmed-up one memcalc sizes: --steps 1 is refused by the
+    request check (META min_steps), not inside run() after torch is loaded."""
+    probe = ("import sys\nfrom dlprep.commands.demo import main\n"
+             "code = main(['gpu-memory', '--plain', '--device', 'cpu', '--steps', '1'])\n"
+             "print(code, 'torch' in sys.modules)")
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert ran.stdout.split() == ["2", "False"], ran.stdout + ran.stderr
+    assert ran.stderr.count("\n") == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert ran.stderr.startswith("Error: gpu-memory needs --steps 2 or more"), ran.stderr
+
+
 def test_saved_script_says_it_needs_dlprep_and_runs(tmp_path: Path) -> None:
     path = save_script(tmp_path / "saved.py", "gpu-memory", {"batch": 8}, device="cpu")
     text = path.read_text(encoding="utf-8")

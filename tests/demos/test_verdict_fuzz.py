@@ -77,7 +77,7 @@ def settings_for(name: str) -> st.SearchStrategy[tuple[dict[str, Any], int, int]
     params = st.fixed_dictionaries(
         {key: _param(spec, small.get(key)) for key, spec in info.params.items()})
     steps_cap = int(load_demo(info.path).META.get("steps", 100) if NIGHTLY else small["steps"])
-    low = int(small.get("min_steps", 1))  # e.g. gpu-memory sizes the second, warmed-up step
+    low = info.min_steps  # META: e.g. gpu-memory sizes the second, warmed-up step
     return st.tuples(params, st.integers(low, max(low, steps_cap)), st.integers(0, 9))
 
 
@@ -116,6 +116,23 @@ def check_draw(name: str, params: dict[str, Any], steps: int, seed: int) -> None
     for group in EXCLUSIVE[name]:
         both = group & set(names)
         assert len(both) <= 1, f"contradiction {sorted(both)} -- {where}"
+    for pattern, words in registry()[name].measures.items():
+        for found in words_at(rec.numbers, pattern.split(".")):
+            assert found in words, f"{pattern} = {found!r}, not declared in META -- {where}"
+
+
+def words_at(node: Any, parts: list[str]) -> list[Any]:
+    """The values at a META "measures" path ("*": every key or item) in the numbers: a card's
+    choices offer the declared words, so the demo may measure no other."""
+    if not parts:
+        return [node]
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict):
+        return [v for k, sub in node.items() if head in ("*", str(k))
+                for v in words_at(sub, rest)]
+    if isinstance(node, list) and head == "*":
+        return [v for sub in node for v in words_at(sub, rest)]
+    return []
 
 
 def fuzz(name: str) -> Callable[[], None]:

@@ -73,3 +73,10 @@ def test_the_worst_layer_is_named_when_it_differs_in_kind() -> None:
         (2, "0"), (3, "inf"), (4, "NaN")]
     assert "layer 3: |dL/dW| = inf" in odd.en
     assert not V.worst_gradient("grad", [1.0, 2.0], "g", "g").holds
+
+
+def test_lowest_never_names_an_inf_or_nan_value() -> None:
+    assert V.lowest({"a": math.nan, "b": 2.0, "c": 1.0, "d": math.inf}) == (["c"], 1.0)
+    assert V.lowest({"a": 1.0, "b": 1.004, "c": 1.2}, 0.005) == (["a", "b"], 1.0)
+    names, low = V.lowest({"a": math.inf, "b": math.nan})
+    assert names == [] and math.isnan(low)

@@ -96,3 +96,29 @@ def test_overflowing_activations_are_not_called_a_broken_symmetry() -> None:
 
 def test_same_seed_same_numbers() -> None:
     assert run(steps=3).numbers == run(steps=3).numbers
+
+
+def test_an_inf_or_nan_loss_is_never_named_lowest() -> None:
+    """A NaN loss first in the list used to poison min(): "relu  nan" named no init. The
+    losses are set by hand on a tiny run's numbers: NaN first, inf last, then all inf/NaN."""
+    from copy import deepcopy
+
+    from dlprep.engine.loader import load_demo
+    from dlprep.registry import registry
+
+    module = load_demo(registry()["weight-init"].path)
+    n = deepcopy(dict(run(params={"depth": 2, "num_hiddens": 2}, steps=1).numbers))
+    for scheme, loss in zip(module.SCHEMES, [math.nan, 5.0, 0.8, 0.7, math.inf], strict=True):
+        n["relu"][scheme]["final_loss"] = loss
+    assert "relu xavier 0.700." in module.verdict(n)
+    assert "relu xavier 0.700." in module.verdict(n, "ko")
+    for scheme in module.SCHEMES:
+        n["relu"][scheme]["final_loss"] = math.nan if scheme == "he" else math.inf
+    said = module.verdict(n)
+    assert "relu none (all inf/NaN)." in said and "Lowest final loss: tanh" in said
+    for scheme in module.SCHEMES:
+        n["tanh"][scheme]["final_loss"] = math.nan
+    said = module.verdict(n)
+    assert "Lowest final loss" not in said
+    assert "Every run's final loss is inf/NaN: no init has a lowest loss." in said
+    assert "모든 실행의 최종 손실이 inf/NaN" in module.verdict(n, "ko")

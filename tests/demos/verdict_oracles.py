@@ -50,6 +50,11 @@ class Records:
         return not self.blew_up(run) and self.of(run)[-1].step == self.steps
 
 
+def close(a: float, b: float) -> bool:
+    """The same recorded float (to rounding), NaN equal to NaN: a number copied from a run."""
+    return a == b or math.isclose(a, b, rel_tol=1e-9) or (math.isnan(a) and math.isnan(b))
+
+
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
