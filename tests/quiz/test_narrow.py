@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import date
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from textual.widgets import Input, SelectionList, Static
 
@@ -37,6 +39,29 @@ async def test_every_topic_row_reads_differently_at_80_columns(make_app, bank: B
     # each row is a whole title or its short form, never two titles cut to the same start
     assert len(set(shown)) == len(TOPICS), shown
     assert not [row for row in shown if "…" in row], shown
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+async def test_every_count_shows_under_its_column_at_80_columns(make_app, bank: Bank,
+                                                                lang: str) -> None:
+    """24 topics overflow the list at 80x24: its scrollbar took the cells of the due count
+    ("23   23  …"). The gutter is kept, so the counts fit with or without a scrollbar."""
+    card = bank.cards["t-mcq"]
+    bank.cards.clear()
+    bank.cards.update({f"x-{slug}": dataclasses.replace(card, id=f"x-{slug}", topic=slug)
+                       for slug in TOPICS})
+    app = make_app(lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = rows_of(app)
+    head = next(line for line in lines if t("due_short", lang) in line)
+    rows = [line for line in lines if "▐" in line]
+    assert len(rows) >= 15, lines
+    due_end = cell_len(head[:head.index(t("due_short", lang))]) + cell_len(t("due_short", lang))
+    for row in rows:
+        counts = re.search(r"(\d+) +(\d+) +(\d+)\D*│", row)  # the gutter may hold the thumb
+        assert counts and "…" not in row[row.index(counts.group(1)):], row
+        assert cell_len(row[:counts.end(3)]) == due_end, (head, row)  # right-aligned under it
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
