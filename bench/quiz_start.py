@@ -41,8 +41,9 @@ class Bare(App):
 
 Bare().run()
 """
-# The same bare app after importing what any quiz start needs before its first card (click
-# for the CLI, the bank code and its runtime cards): the floor for this design, for context.
+# The same bare app after importing what any quiz start needs before its first screen (click
+# for the CLI, the bank cache's code; a hit needs neither the loader nor the card classes):
+# the floor for this design, for context.
 DEPS = "import click, dlprep.bank.cache"
 # ...and after importing the pydantic card models instead, as every start did before the
 # runtime cards (a cache hit unpickled pydantic models): the old floor, for context.
