@@ -16,6 +16,13 @@ from dlprep.registry import registry
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?")  # a verdict's numbers, to compare languages
 
+# `dlprep` run as a user at a terminal would, whatever launched the tests: a shell starts
+# background jobs (and so make, CI and pytest-xdist under them) with SIGINT ignored, and a
+# Python started that way never turns Ctrl-C into KeyboardInterrupt. For tests that press it.
+WITH_CTRL_C = ("import runpy, signal, sys;"
+               " signal.signal(signal.SIGINT, signal.default_int_handler);"
+               " sys.argv[0] = 'dlprep'; runpy.run_module('dlprep', run_name='__main__')")
+
 
 class DemoUnderTest:
     def __init__(self, name: str) -> None:

@@ -16,6 +16,8 @@ import pytest
 from dlprep.commands.demo import expand_set, main
 from dlprep.engine import stream
 
+from .conftest import WITH_CTRL_C
+
 MINE = ["vanishing-gradient", "exploding-gradient", "dying-relu", "weight-init", "activations",
         "linear-collapse"]
 
@@ -197,13 +199,6 @@ class Lines:
 # speed goal, measured by bench/ctrl_c.py, not asserted here.
 START_S, STOP_S = 300.0, 120.0
 
-
-# Run as a user at a terminal would, whatever launched the tests: a shell starts background
-# jobs (and so make, CI and pytest-xdist under them) with SIGINT ignored, and a Python started
-# that way never turns Ctrl-C into KeyboardInterrupt.
-WITH_CTRL_C = ("import runpy, signal, sys;"
-               " signal.signal(signal.SIGINT, signal.default_int_handler);"
-               " sys.argv[0] = 'dlprep'; runpy.run_module('dlprep', run_name='__main__')")
 
 
 def test_ctrl_c_stops_the_run_and_prints_the_partial_result() -> None:
