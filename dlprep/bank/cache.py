@@ -262,11 +262,12 @@ def write_cache(key: str, bank: Bank, path: Path | None = None) -> bool:
     return True
 
 
-def _fresh(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:
-    """Load the files and cache what they hold now."""
+def _fresh(extra: Sequence[str] = (), *, builtin: bool = True, key: str | None = None) -> Bank:
+    """Load the files and cache what they hold now (under ``key``, made before the load, or a
+    key made now)."""
     from dlprep.bank.loader import load_bank
 
-    key = bank_key(extra, builtin=builtin)
+    key = key or bank_key(extra, builtin=builtin)
     bank = load_bank(extra, builtin=builtin)
     write_cache(key, bank)
     return bank
@@ -277,13 +278,7 @@ def open_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank | Cach
     (its cards then unpickled on first use)."""
     key = bank_key(extra, builtin=builtin)
     cached = read_cache(key, reload=lambda: _fresh(extra, builtin=builtin))
-    if cached is not None:
-        return cached
-    from dlprep.bank.loader import load_bank
-
-    bank = load_bank(extra, builtin=builtin)
-    write_cache(key, bank)
-    return bank
+    return cached if cached is not None else _fresh(extra, builtin=builtin, key=key)
 
 
 def load_bank(extra: Sequence[str] = (), *, builtin: bool = True) -> Bank:

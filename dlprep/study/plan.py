@@ -73,11 +73,11 @@ def plan(
     return queue[: spec.length]
 
 
-def _introduce(new: Sequence[str], cards: Listing) -> list[str]:
+def _introduce(new: Sequence[str], listing: Listing) -> list[str]:
     """New cards take turns by topic in the map's order, easiest first within each topic,
     so a first session over every topic starts with the basics of each, not one file."""
-    easiest_first = sorted(new, key=cards.difficulties.__getitem__)  # stable: bank order
-    by_topic = _by_topic(easiest_first, cards.topics)
+    easiest_first = sorted(new, key=listing.difficulties.__getitem__)  # stable: bank order
+    by_topic = _by_topic(easiest_first, listing.topics)
     return _take_turns(by_topic[topic] for topic in in_map_order(by_topic))
 
 
@@ -86,9 +86,9 @@ def _recall(cid: str, states: Mapping[str, fsrs.Card], sch: Scheduler, now: date
     return -1.0 if state is None else sch.retrievability(state, now)
 
 
-def _across_topics(pool: Sequence[str], cards: Listing, rng: random.Random) -> list[str]:
+def _across_topics(pool: Sequence[str], listing: Listing, rng: random.Random) -> list[str]:
     """Round-robin over shuffled topics so a mock interview is not one topic's cards."""
-    by_topic = _by_topic(pool, cards.topics)
+    by_topic = _by_topic(pool, listing.topics)
     for ids in by_topic.values():
         rng.shuffle(ids)
     order = sorted(by_topic)

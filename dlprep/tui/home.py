@@ -64,7 +64,8 @@ def _rjust(text: str, cells: int) -> str:
 
 
 def column_titles(lang: str, cells: int = TITLE_CELLS) -> str:
-    """The header over the topic rows, aligned by terminal cells (Korean is double width)."""
+    """The topic list's frame title: column names over the rows, aligned by terminal cells
+    (Korean is double width)."""
     names = (t("cards", lang), t("new_short", lang), t("due_short", lang))
     # It is the list's border title: the corner, a line and a space (3) come before it, and
     # the border, padding (2) and selection box (4) before each row's title.
